@@ -1,0 +1,132 @@
+// The notebook format: one JSON document, ordered cells. This file is the single definition of
+// that format; the TypeScript types below are inferred from it so the two cannot drift apart.
+import { z } from 'zod';
+
+export const NOTEBOOK_FORMAT = 'saio-lab/notebook@1';
+
+const cellId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cell id: lower-case letters, digits and "-", at most 63 characters');
+
+const cpuList = z.array(z.number().int().min(0).max(4095)).min(1).max(4096);
+
+// Servers, backends and drivers are registries (one module each); the format names them by
+// string and `validate.ts` checks each name against its registry, so adding one touches no schema.
+const registryName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a registered name');
+
+export const ServerSettings = z.strictObject({
+  kind: registryName,
+  /** Worker processes (nginx worker_processes); swept by `sweep.workers` when given there. */
+  workers: z.number().int().min(1).max(256).default(1),
+  /** Size in bytes of the one file every request fetches. */
+  file_size: z.number().int().min(0).max(1 << 30),
+  keep_alive: z.boolean().default(true),
+  /** Appended verbatim inside the server's http block (nginx) or its equivalent. */
+  extra_config: z.string().max(64 * 1024).default(''),
+});
+
+export const DriverSettings = z.strictObject({
+  kind: registryName,
+  threads: z.number().int().min(1).max(256).default(1),
+  /** Per-request timeout; a slower response counts as an error. */
+  timeout_s: z.number().min(0.1).max(600).default(5),
+  /**
+   * Which responses have their body compared with the file served. `warmup` checks every
+   * response of the warm-up phase (same connections, same load) and leaves the measured phase
+   * untouched; `all` also checks every measured response, at a cost in throughput.
+   */
+  verify: z.enum(['warmup', 'all']).default('warmup'),
+});
+
+export const Sweep = z.strictObject({
+  connections: z.array(z.number().int().min(1).max(100_000)).min(1).max(64),
+  workers: z.array(z.number().int().min(1).max(256)).min(1).max(64).optional(),
+});
+
+export const Pinning = z.strictObject({
+  server: cpuList.optional(),
+  driver: cpuList.optional(),
+});
+
+const Timing = z.strictObject({
+  duration_s: z.number().min(0.2).max(3600),
+  warmup_s: z.number().min(0).max(600),
+});
+
+export const ExperimentCell = z.strictObject({
+  id: cellId,
+  type: z.literal('experiment'),
+  title: z.string().max(200).optional(),
+  server: ServerSettings,
+  backends: z.array(registryName).min(1).max(8),
+  driver: DriverSettings,
+  sweep: Sweep,
+  duration_s: Timing.shape.duration_s,
+  warmup_s: Timing.shape.warmup_s,
+  repeats: z.number().int().min(1).max(100),
+  pinning: Pinning.default({}),
+  /** Durations used by `replay --quick` (CI), instead of duration_s / warmup_s. */
+  quick: Timing.optional(),
+});
+
+export const MarkdownCell = z.strictObject({
+  id: cellId,
+  type: z.literal('markdown'),
+  source: z.string().max(1 << 20),
+});
+
+export const plotAxes = ['connections', 'workers', 'requests_per_s', 'latency_p50_us', 'latency_p99_us'] as const;
+
+export const PlotCell = z.strictObject({
+  id: cellId,
+  type: z.literal('plot'),
+  title: z.string().max(200).optional(),
+  /** The id of the experiment cell whose latest run is plotted. */
+  experiment: cellId,
+  x: z.enum(plotAxes),
+  y: z.enum(plotAxes),
+  /** One trace per value of this field. */
+  series: z.enum(['backend', 'workers', 'connections']).default('backend'),
+});
+
+export const Cell = z.discriminatedUnion('type', [MarkdownCell, ExperimentCell, PlotCell]);
+
+export const Notebook = z
+  .strictObject({
+    format: z.literal(NOTEBOOK_FORMAT),
+    title: z.string().min(1).max(200),
+    cells: z.array(Cell).max(500),
+  })
+  .superRefine((nb, ctx) => {
+    const seen = new Map<string, number>();
+    nb.cells.forEach((cell, i) => {
+      const first = seen.get(cell.id);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cells', i, 'id'],
+          message: `a unique cell id (cells[${first}] already uses "${cell.id}")`,
+        });
+      }
+      seen.set(cell.id, i);
+    });
+    nb.cells.forEach((cell, i) => {
+      if (cell.type !== 'plot') return;
+      const target = nb.cells.find((c) => c.id === cell.experiment);
+      if (!target || target.type !== 'experiment') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cells', i, 'experiment'],
+          message: `the id of an experiment cell in this notebook (found "${cell.experiment}")`,
+        });
+      }
+    });
+  });
+
+export type Notebook = z.infer<typeof Notebook>;
+export type Cell = z.infer<typeof Cell>;
+export type ExperimentCell = z.infer<typeof ExperimentCell>;
+export type PlotCell = z.infer<typeof PlotCell>;
+export type MarkdownCell = z.infer<typeof MarkdownCell>;
+export type ServerSettings = z.infer<typeof ServerSettings>;
+export type DriverSettings = z.infer<typeof DriverSettings>;
