@@ -134,7 +134,8 @@ export interface NotebookRecord {
   id: string;
   name: string;
   created_at: string;
-  head_revision_id: string;
+  /** Null only inside the transaction that creates the notebook and its first revision. */
+  head_revision_id: string | null;
 }
 
 export interface RevisionRecord {

@@ -1,0 +1,227 @@
+// One function per CLI command. Each reads its arguments, calls the engine, prints, returns the
+// exit code. No command talks to the store directly.
+import { resolve } from 'node:path';
+import type { Lab } from '../engine/lab';
+import { formatChanges } from '../engine/notebook/diff';
+import { writeReplayOutputs } from '../engine/report/write';
+import type { PointRecord, RunRecord } from '../engine/model';
+import { progressPrinter } from './progress';
+import { table } from './table';
+import { UsageError } from './usage';
+
+export interface CommandContext {
+  lab: Lab;
+  args: string[];
+  opts: {
+    out?: string;
+    o?: string;
+    quick?: boolean;
+    cell?: string[];
+    rev?: string;
+    name?: string;
+    as?: string;
+    m?: string;
+  };
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+type Command = (ctx: CommandContext) => Promise<number>;
+
+
+function arg(ctx: CommandContext, i: number, what: string): string {
+  const v = ctx.args[i];
+  if (v === undefined) throw new UsageError(`missing ${what}`);
+  return v;
+}
+
+const short = (id: string) => id.slice(0, 12);
+const num = (v: number | null, digits = 0) =>
+  v === null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Cancel on Ctrl-C / SIGTERM: the runner stops everything it started and records the run. */
+function cancellation(ctx: CommandContext): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    ctx.err.write(`\nsaio-lab: ${sig}: cancelling, stopping the server and load generator…\n`);
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+function pointsTable(points: PointRecord[]): string {
+  return table(
+    ['#', 'backend', 'conns', 'workers', 'rep', 'req/s', 'p50 µs', 'p99 µs', 'errors', 'verified', 'note'],
+    points.map((p) => [
+      String(p.seq),
+      p.backend,
+      String(p.connections),
+      String(p.workers),
+      String(p.repeat),
+      num(p.requests_per_s),
+      num(p.latency_p50_us),
+      num(p.latency_p99_us),
+      p.errors === null ? '-' : String(p.errors),
+      p.status === 'ok' ? (p.verified ? 'yes' : 'NO') : p.status,
+      p.reason ?? '',
+    ]),
+  );
+}
+
+function runLine(r: RunRecord): string {
+  return `run ${short(r.id)} [${r.cell_id}] ${r.status}${r.quick ? ' (quick)' : ''} ${r.started_at}${r.reason ? ` — ${r.reason}` : ''}`;
+}
+
+/** 0 when every run ended ok and every measured point was verified. */
+function verdict(ctx: CommandContext, runs: RunRecord[]): number {
+  let code = 0;
+  for (const r of runs) {
+    const points = ctx.lab.runResults(r.id).points;
+    ctx.out.write(`${runLine(r)}\n${pointsTable(points)}\n`);
+    if (r.status !== 'ok' || points.some((p) => p.status === 'ok' && !p.verified)) code = 1;
+  }
+  return code;
+}
+
+const replay: Command = async (ctx) => {
+  const source = arg(ctx, 0, 'the notebook or bundle to replay');
+  const outDir = ctx.opts.out;
+  if (!outDir) throw new UsageError('replay needs --out DIR');
+  const progress = progressPrinter();
+  const cancel = cancellation(ctx);
+  try {
+    const results = await ctx.lab.replay(source, { quick: ctx.opts.quick, signal: cancel.signal, onProgress: progress.onProgress });
+    progress.end();
+    const written = writeReplayOutputs(resolve(outDir), results);
+    const code = verdict(
+      ctx,
+      results.runs.map((r) => r.run),
+    );
+    ctx.out.write(`\nreplay took ${results.elapsed_s.toFixed(1)} s\nwrote ${written.json}\n      ${written.csv}\n      ${written.html}\n`);
+    return code;
+  } finally {
+    progress.end();
+    cancel.dispose();
+  }
+};
+
+const run: Command = async (ctx) => {
+  const ref = arg(ctx, 0, 'the notebook (name, id or .json file)');
+  const notebookRef = ref.endsWith('.json') ? ctx.lab.saveFile(ref).notebook.id : ref;
+  const progress = progressPrinter();
+  const cancel = cancellation(ctx);
+  try {
+    const runs = await ctx.lab.runNotebook(notebookRef, {
+      cells: ctx.opts.cell,
+      quick: ctx.opts.quick,
+      signal: cancel.signal,
+      onProgress: progress.onProgress,
+    });
+    progress.end();
+    return verdict(ctx, runs);
+  } finally {
+    progress.end();
+    cancel.dispose();
+  }
+};
+
+const save: Command = async (ctx) => {
+  const r = ctx.lab.saveFile(arg(ctx, 0, 'the notebook file'), { name: ctx.opts.name, message: ctx.opts.m });
+  ctx.out.write(r.created ? `saved ${r.notebook.name} revision ${short(r.revision.id)}\n` : `${r.notebook.name}: no change since revision ${short(r.revision.id)}\n`);
+  return 0;
+};
+
+const list: Command = async (ctx) => {
+  const rows = ctx.lab.listNotebooks().map((n) => {
+    const runs = ctx.lab.runs(n.id);
+    return [n.name, short(n.id), short(n.head_revision_id ?? ''), String(ctx.lab.history(n.id).length), String(runs.length), runs.at(-1)?.started_at ?? '-'];
+  });
+  ctx.out.write(rows.length === 0 ? 'no notebooks yet (try: saio-lab save experiments/quickstart.json)\n' : `${table(['notebook', 'id', 'head', 'revisions', 'runs', 'last run'], rows)}\n`);
+  return 0;
+};
+
+const show: Command = async (ctx) => {
+  const { notebook, revision, content } = ctx.lab.content(arg(ctx, 0, 'the notebook'), ctx.opts.rev);
+  ctx.out.write(`${content.title}  (${notebook.name}, revision ${short(revision.id)} — ${revision.message})\n\n`);
+  for (const c of content.cells) {
+    if (c.type === 'markdown') ctx.out.write(`[${c.id}] markdown: ${c.source.split('\n')[0] ?? ''}\n`);
+    else if (c.type === 'plot') ctx.out.write(`[${c.id}] plot: ${c.y} against ${c.x} of ${c.experiment}, one trace per ${c.series}\n`);
+    else
+      ctx.out.write(
+        `[${c.id}] experiment: ${c.server.kind} ${c.server.file_size} B ${c.server.keep_alive ? 'keep-alive' : 'close'}, ` +
+          `backends ${c.backends.join('/')}, connections ${c.sweep.connections.join('/')}, ${c.repeats} repeats, ${c.duration_s}s each\n`,
+      );
+  }
+  const runs = ctx.lab.runs(notebook.id);
+  ctx.out.write(`\n${runs.length} run(s)\n${runs.map(runLine).join('\n')}${runs.length ? '\n' : ''}`);
+  return 0;
+};
+
+const cat: Command = async (ctx) => {
+  ctx.out.write(`${JSON.stringify(ctx.lab.content(arg(ctx, 0, 'the notebook'), ctx.opts.rev).content, null, 2)}\n`);
+  return 0;
+};
+
+const historyCmd: Command = async (ctx) => {
+  const revs = ctx.lab.history(arg(ctx, 0, 'the notebook'));
+  ctx.out.write(`${table(['revision', 'parent', 'time', 'message'], revs.map((r) => [short(r.id), r.parent_id ? short(r.parent_id) : '-', r.created_at, r.message]))}\n`);
+  return 0;
+};
+
+const diff: Command = async (ctx) => {
+  const d = ctx.lab.diff(arg(ctx, 0, 'the notebook'), arg(ctx, 1, 'the revision to compare from'), ctx.args[2]);
+  ctx.out.write(`--- ${short(d.from.id)} ${d.from.message}\n+++ ${short(d.to.id)} ${d.to.message}\n${formatChanges(d.changes)}`);
+  return 0;
+};
+
+const restore: Command = async (ctx) => {
+  const r = ctx.lab.restore(arg(ctx, 0, 'the notebook'), arg(ctx, 1, 'the revision to restore'));
+  ctx.out.write(r.created ? `restored as new revision ${short(r.revision.id)}\n` : `head already has that content (${short(r.revision.id)})\n`);
+  return 0;
+};
+
+const results: Command = async (ctx) => {
+  const r = ctx.lab.runResults(arg(ctx, 0, 'the run id'));
+  ctx.out.write(`${runLine(r.run)}\n${pointsTable(r.points)}\n`);
+  return 0;
+};
+
+const exportCmd: Command = async (ctx) => {
+  const file = ctx.opts.o ?? ctx.opts.out;
+  if (!file) throw new UsageError('export needs -o FILE');
+  const r = ctx.lab.exportBundle(arg(ctx, 0, 'the notebook'), resolve(file));
+  ctx.out.write(`wrote ${r.file}: ${r.revisions} revisions, ${r.runs} runs, ${r.artifacts} artifacts, ${r.bytes} bytes\n`);
+  return 0;
+};
+
+const importCmd: Command = async (ctx) => {
+  const r = ctx.lab.importBundle(arg(ctx, 0, 'the bundle file'), { as: ctx.opts.as });
+  ctx.out.write(
+    `imported ${r.notebook.name}: ${r.revisions_added} revisions added (${r.revisions_present} already present), ` +
+      `${r.runs_added} runs added (${r.runs_present} already present)${r.head_moved ? ', head moved' : ''}\n`,
+  );
+  return 0;
+};
+
+export const commands: Record<string, Command> = {
+  replay,
+  run,
+  save,
+  list,
+  show,
+  cat,
+  history: historyCmd,
+  diff,
+  restore,
+  results,
+  export: exportCmd,
+  import: importCmd,
+};

@@ -1,0 +1,159 @@
+// The lab engine: one object per open database, the functions every front end (CLI, desktop,
+// web mode) calls. It owns no UI; progress and live output leave through callbacks.
+import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import type { NotebookRecord, ProgressEvent, RevisionRecord, RunRecord } from './model';
+import { diffRevisions, headRevision, history, LabError, loadRevision, requireNotebook, requireRevision, restoreRevision, saveNotebookFile } from './notebooks';
+import type { Change } from './notebook/diff';
+import type { Notebook } from './notebook/schema';
+import { recoverInterrupted, type Recovered } from './recovery';
+import type { ReplayResults, RunResults } from './report/types';
+import { RESULTS_FORMAT } from './report/types';
+import type { OutputChunk } from './runner/processes';
+import { runCell } from './runner/runner';
+import { runsDir } from './locations';
+import { Store } from './store/store';
+import { exportBundle } from './bundle/export';
+import { importBundle, type ImportReport } from './bundle/import';
+
+export interface RunHooks {
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+  onOutput?: (c: OutputChunk) => void;
+}
+
+export class Lab {
+  readonly store: Store;
+  /** Runs found interrupted when this lab opened its database. */
+  readonly recovered: Recovered[];
+
+  constructor(readonly dbPath: string) {
+    this.store = new Store(dbPath);
+    this.recovered = recoverInterrupted(this.store);
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  listNotebooks(): NotebookRecord[] {
+    return this.store.listNotebooks();
+  }
+
+  notebook(ref: string): NotebookRecord {
+    return requireNotebook(this.store, ref);
+  }
+
+  /** The notebook's content at a revision (default: its head). */
+  content(ref: string, revRef?: string): { notebook: NotebookRecord; revision: RevisionRecord; content: Notebook } {
+    const notebook = this.notebook(ref);
+    const revision = revRef ? requireRevision(this.store, notebook, revRef) : headRevision(this.store, notebook);
+    return { notebook, revision, content: loadRevision(this.store, revision.id) };
+  }
+
+  history(ref: string): RevisionRecord[] {
+    return history(this.store, this.notebook(ref));
+  }
+
+  diff(ref: string, a: string, b?: string): { from: RevisionRecord; to: RevisionRecord; changes: Change[] } {
+    const nb = this.notebook(ref);
+    const from = requireRevision(this.store, nb, a);
+    const to = b ? requireRevision(this.store, nb, b) : headRevision(this.store, nb);
+    return { from, to, changes: diffRevisions(this.store, from, to) };
+  }
+
+  restore(ref: string, rev: string): { revision: RevisionRecord; created: boolean } {
+    const nb = this.notebook(ref);
+    return restoreRevision(this.store, nb, requireRevision(this.store, nb, rev));
+  }
+
+  saveFile(path: string, opts: { name?: string; message?: string } = {}) {
+    return saveNotebookFile(this.store, path, opts);
+  }
+
+  runs(ref: string): RunRecord[] {
+    return this.store.listRuns(this.notebook(ref).id);
+  }
+
+  runResults(runId: string): RunResults {
+    const run = this.store.getRun(runId) ?? this.store.findRun(runId);
+    if (!run) throw new LabError(`no run "${runId}"`);
+    return {
+      run,
+      environment: this.store.getEnvironment(run.id) ?? null,
+      placement: this.store.listPlacement(run.id),
+      points: this.store.listPoints(run.id),
+    };
+  }
+
+  /** Run the experiment cells of a notebook's head (all of them, or the ones named). */
+  async runNotebook(ref: string, opts: RunHooks & { cells?: string[]; quick?: boolean }): Promise<RunRecord[]> {
+    const { notebook, revision, content } = this.content(ref);
+    const cells = content.cells.filter((c) => c.type === 'experiment');
+    for (const id of opts.cells ?? []) {
+      if (!cells.some((c) => c.id === id)) throw new LabError(`notebook "${notebook.name}" has no experiment cell "${id}"`);
+    }
+    const out: RunRecord[] = [];
+    for (const cell of cells) {
+      if (cell.type !== 'experiment') continue;
+      if (opts.cells && !opts.cells.includes(cell.id)) continue;
+      if (opts.signal?.aborted) break;
+      out.push(
+        await runCell(this.store, {
+          notebookId: notebook.id,
+          revisionId: revision.id,
+          cell,
+          quick: opts.quick ?? false,
+          runsDir: runsDir(this.dbPath),
+          signal: opts.signal,
+          onProgress: opts.onProgress,
+          onOutput: opts.onOutput,
+        }),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * Headless replay: bring the notebook (file or bundle) into the store, run every experiment
+   * cell, and return everything the report needs.
+   */
+  async replay(source: string, opts: RunHooks & { quick?: boolean }): Promise<ReplayResults> {
+    const started = Date.now();
+    if (!existsSync(source)) throw new LabError(`${source}: no such file`);
+    let notebookId: string;
+    if (isBundle(source)) {
+      notebookId = importBundle(this.store, source).notebook.id;
+    } else {
+      notebookId = this.saveFile(source).notebook.id;
+    }
+    const runs = await this.runNotebook(notebookId, opts);
+    const { notebook, revision, content } = this.content(notebookId);
+    return {
+      format: RESULTS_FORMAT,
+      generated_at: new Date().toISOString(),
+      notebook: { id: notebook.id, name: notebook.name, revision_id: revision.id, content },
+      runs: runs.map((r) => this.runResults(r.id)),
+      elapsed_s: (Date.now() - started) / 1000,
+      quick: opts.quick ?? false,
+    };
+  }
+
+  exportBundle(ref: string, file: string) {
+    return exportBundle(this.store, ref, file);
+  }
+
+  importBundle(file: string, opts: { as?: string } = {}): ImportReport {
+    return importBundle(this.store, file, opts);
+  }
+}
+
+/** Bundles are gzip files; notebooks are JSON text. Decide by content, not by name. */
+export function isBundle(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,23 @@
+// What `replay` produces: one document holding the notebook as run and every run it made.
+import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } from '../model';
+import type { Notebook } from '../notebook/schema';
+
+export const RESULTS_FORMAT = 'saio-lab/results@1';
+
+export interface RunResults {
+  run: RunRecord;
+  environment: EnvironmentSnapshot | null;
+  placement: PlacementSample[];
+  points: PointRecord[];
+}
+
+export interface ReplayResults {
+  format: typeof RESULTS_FORMAT;
+  generated_at: string;
+  notebook: { id: string; name: string; revision_id: string; content: Notebook };
+  /** In the order of the notebook's experiment cells. */
+  runs: RunResults[];
+  /** Wall time of the whole replay, in seconds. */
+  elapsed_s: number;
+  quick: boolean;
+}

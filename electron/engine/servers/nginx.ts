@@ -1,0 +1,64 @@
+// nginx in the foreground with its master process, one config per point, all paths inside the
+// point's run directory so that nothing touches /etc/nginx or /var.
+import { join } from 'node:path';
+import type { ServerInstanceSpec, ServerLaunch, ServerModule } from './types';
+
+function config(spec: ServerInstanceSpec): string {
+  const p = (name: string) => join(spec.runDir, name);
+  // Running as root, nginx would drop its workers to "nobody", who cannot read a run directory
+  // under root's home; keep the workers as the user that runs the lab.
+  const user = process.getuid?.() === 0 ? 'user root root;\n' : '';
+  return `# written by saio-lab for one sweep point
+daemon off;
+master_process on;
+${user}worker_processes ${spec.workers};
+pid ${p('nginx.pid')};
+error_log ${p('error.log')} warn;
+
+events {
+    worker_connections 16384;
+}
+
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000000;
+    keepalive_timeout ${spec.keepAlive ? '65s' : '0'};
+    client_body_temp_path ${p('tmp-client')};
+    proxy_temp_path ${p('tmp-proxy')};
+    fastcgi_temp_path ${p('tmp-fastcgi')};
+    uwsgi_temp_path ${p('tmp-uwsgi')};
+    scgi_temp_path ${p('tmp-scgi')};
+    default_type application/octet-stream;
+${spec.extraConfig ? `\n    # extra_config from the notebook\n${spec.extraConfig.replace(/^/gm, '    ')}\n` : ''}
+    server {
+        # reuseport: with several workers, each gets its own accept queue; without it one worker
+        # tends to take every connection.
+        listen 127.0.0.1:${spec.port} reuseport;
+        root ${spec.docRoot};
+    }
+}
+`;
+}
+
+export const nginx: ServerModule = {
+  kind: 'nginx',
+  versionArgv: ['nginx', '-v'],
+  parseVersion(output) {
+    const m = /nginx version: (\S+)/.exec(output);
+    if (!m?.[1]) throw new Error(`cannot read nginx's version from: ${output.trim().slice(0, 200)}`);
+    return m[1];
+  },
+  launch(spec): ServerLaunch {
+    const conf = join(spec.runDir, 'nginx.conf');
+    return {
+      argv: ['nginx', '-p', spec.runDir, '-c', conf, '-e', join(spec.runDir, 'error.log')],
+      env: {},
+      files: [{ path: conf, content: config(spec) }],
+      url: `http://127.0.0.1:${spec.port}/${spec.fileName}`,
+      // SIGQUIT: graceful shutdown — workers finish their connections, then exit.
+      stopSignal: 'SIGQUIT',
+    };
+  },
+};

@@ -1,0 +1,313 @@
+// The lab's store: every SQL statement of the project lives in this folder. Callers get typed
+// records; nothing outside sees a row, a statement or a column name.
+import Database from 'better-sqlite3';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  ArtifactRecord,
+  EnvironmentSnapshot,
+  NotebookRecord,
+  PlacementSample,
+  PointRecord,
+  RevisionRecord,
+  RunRecord,
+  RunStatus,
+} from '../model';
+import { migrate } from './migrations';
+
+export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** A revision's id: its content, parent, message and time, hashed (like a git commit). */
+export function revisionId(r: Omit<RevisionRecord, 'id' | 'notebook_id'>): string {
+  return sha256(JSON.stringify([r.parent_id, r.content_sha256, r.message, r.created_at]));
+}
+
+export type NewPoint = Omit<PointRecord, 'id'>;
+export type NewRun = Omit<RunRecord, 'status' | 'reason' | 'ended_at'>;
+
+interface PointRow extends Omit<PointRecord, 'verified' | 'verification' | 'load'> {
+  verified: number;
+  verification: string | null;
+  load: string | null;
+}
+interface RunRow extends Omit<RunRecord, 'quick'> {
+  quick: number;
+}
+
+const toPoint = (r: PointRow): PointRecord => ({
+  ...r,
+  verified: r.verified === 1,
+  verification: r.verification === null ? null : JSON.parse(r.verification),
+  load: r.load === null ? null : JSON.parse(r.load),
+});
+const toRun = (r: RunRow): RunRecord => ({ ...r, quick: r.quick === 1 });
+
+export class Store {
+  readonly db: Database.Database;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    // WAL: readers (the UI, `show`) never block the runner, and each committed point survives a
+    // kill -9 of the lab. NORMAL sync is durable across process death, which is what we need.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ---- notebooks and revisions ------------------------------------------------------------
+
+  listNotebooks(): NotebookRecord[] {
+    return this.db.prepare('SELECT * FROM notebooks ORDER BY name').all() as NotebookRecord[];
+  }
+
+  /** By id, by unique id prefix (at least 6 characters) or by name. */
+  findNotebook(ref: string): NotebookRecord | undefined {
+    const byId = this.db.prepare('SELECT * FROM notebooks WHERE id = ? OR name = ?').get(ref, ref);
+    if (byId) return byId as NotebookRecord;
+    if (ref.length < 6) return undefined;
+    const rows = this.db.prepare("SELECT * FROM notebooks WHERE id LIKE ? || '%'").all(ref) as NotebookRecord[];
+    return rows.length === 1 ? rows[0] : undefined;
+  }
+
+  getNotebook(id: string): NotebookRecord | undefined {
+    return this.db.prepare('SELECT * FROM notebooks WHERE id = ?').get(id) as NotebookRecord | undefined;
+  }
+
+  insertNotebook(nb: NotebookRecord): void {
+    this.db
+      .prepare('INSERT INTO notebooks (id, name, created_at, head_revision_id) VALUES (?, ?, ?, ?)')
+      .run(nb.id, nb.name, nb.created_at, nb.head_revision_id);
+  }
+
+  newNotebookId(): string {
+    return randomUUID();
+  }
+
+  setHead(notebookId: string, revisionId: string): void {
+    this.db.prepare('UPDATE notebooks SET head_revision_id = ? WHERE id = ?').run(revisionId, notebookId);
+  }
+
+  insertRevision(rev: RevisionRecord, content: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO revisions (id, notebook_id, parent_id, content, content_sha256, message, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(rev.id, rev.notebook_id, rev.parent_id, content, rev.content_sha256, rev.message, rev.created_at);
+  }
+
+  /** Newest first. */
+  listRevisions(notebookId: string): RevisionRecord[] {
+    return this.db
+      .prepare(
+        `SELECT id, notebook_id, parent_id, content_sha256, message, created_at FROM revisions
+         WHERE notebook_id = ? ORDER BY created_at DESC, rowid DESC`,
+      )
+      .all(notebookId) as RevisionRecord[];
+  }
+
+  getRevision(id: string): RevisionRecord | undefined {
+    return this.db
+      .prepare('SELECT id, notebook_id, parent_id, content_sha256, message, created_at FROM revisions WHERE id = ?')
+      .get(id) as RevisionRecord | undefined;
+  }
+
+  /** A revision of this notebook by full id or unique prefix (at least 4 characters). */
+  findRevision(notebookId: string, ref: string): RevisionRecord | undefined {
+    if (ref.length < 4) return undefined;
+    const rows = this.db
+      .prepare(
+        `SELECT id, notebook_id, parent_id, content_sha256, message, created_at FROM revisions
+         WHERE notebook_id = ? AND id LIKE ? || '%'`,
+      )
+      .all(notebookId, ref) as RevisionRecord[];
+    return rows.length === 1 ? rows[0] : undefined;
+  }
+
+  revisionContent(id: string): string | undefined {
+    const row = this.db.prepare('SELECT content FROM revisions WHERE id = ?').get(id) as
+      | { content: string }
+      | undefined;
+    return row?.content;
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------
+
+  insertRun(run: NewRun): void {
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, notebook_id, revision_id, cell_id, status, reason, quick, started_at,
+           ended_at, owner_pid, owner_start, points_planned, run_dir)
+         VALUES (@id, @notebook_id, @revision_id, @cell_id, 'running', NULL, @quick, @started_at,
+           NULL, @owner_pid, @owner_start, @points_planned, @run_dir)`,
+      )
+      .run({ ...run, quick: run.quick ? 1 : 0 });
+  }
+
+  /** Import path: a run exactly as recorded elsewhere, already finished. */
+  insertFinishedRun(run: RunRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, notebook_id, revision_id, cell_id, status, reason, quick, started_at,
+           ended_at, owner_pid, owner_start, points_planned, run_dir)
+         VALUES (@id, @notebook_id, @revision_id, @cell_id, @status, @reason, @quick, @started_at,
+           @ended_at, @owner_pid, @owner_start, @points_planned, @run_dir)`,
+      )
+      .run({ ...run, quick: run.quick ? 1 : 0 });
+  }
+
+  finishRun(id: string, status: Exclude<RunStatus, 'running'>, reason: string | null, endedAt: string): void {
+    this.db
+      .prepare(`UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE id = ? AND status = 'running'`)
+      .run(status, reason, endedAt, id);
+  }
+
+  getRun(id: string): RunRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  findRun(ref: string): RunRecord | undefined {
+    if (ref.length < 4) return undefined;
+    const rows = this.db.prepare("SELECT * FROM runs WHERE id LIKE ? || '%'").all(ref) as RunRow[];
+    return rows.length === 1 && rows[0] ? toRun(rows[0]) : undefined;
+  }
+
+  /** Oldest first. */
+  listRuns(notebookId: string): RunRecord[] {
+    return (
+      this.db.prepare('SELECT * FROM runs WHERE notebook_id = ? ORDER BY started_at, rowid').all(notebookId) as RunRow[]
+    ).map(toRun);
+  }
+
+  runsInState(status: RunStatus): RunRecord[] {
+    return (this.db.prepare('SELECT * FROM runs WHERE status = ?').all(status) as RunRow[]).map(toRun);
+  }
+
+  // ---- what a run records -------------------------------------------------------------------
+
+  insertPoint(p: NewPoint): number {
+    const info = this.db
+      .prepare(
+        `INSERT INTO points (run_id, seq, backend, server, connections, workers, repeat, status, reason,
+           requests_per_s, latency_p50_us, latency_p90_us, latency_p99_us, latency_p999_us, latency_max_us,
+           errors, verified, verification, load, started_at, ended_at)
+         VALUES (@run_id, @seq, @backend, @server, @connections, @workers, @repeat, @status, @reason,
+           @requests_per_s, @latency_p50_us, @latency_p90_us, @latency_p99_us, @latency_p999_us,
+           @latency_max_us, @errors, @verified, @verification, @load, @started_at, @ended_at)`,
+      )
+      .run({
+        ...p,
+        verified: p.verified ? 1 : 0,
+        verification: p.verification === null ? null : JSON.stringify(p.verification),
+        load: p.load === null ? null : JSON.stringify(p.load),
+      });
+    return Number(info.lastInsertRowid);
+  }
+
+  listPoints(runId: string): PointRecord[] {
+    return (this.db.prepare('SELECT * FROM points WHERE run_id = ? ORDER BY seq').all(runId) as PointRow[]).map(toPoint);
+  }
+
+  insertArtifact(a: Omit<ArtifactRecord, 'id' | 'sha256' | 'size'>, content: Buffer): number {
+    const info = this.db
+      .prepare(
+        `INSERT INTO artifacts (run_id, point_id, kind, name, sha256, size, content)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(a.run_id, a.point_id, a.kind, a.name, sha256(content), content.length, content);
+    return Number(info.lastInsertRowid);
+  }
+
+  listArtifacts(runId: string): ArtifactRecord[] {
+    return this.db
+      .prepare('SELECT id, run_id, point_id, kind, name, sha256, size FROM artifacts WHERE run_id = ? ORDER BY id')
+      .all(runId) as ArtifactRecord[];
+  }
+
+  artifactContent(id: number): Buffer | undefined {
+    const row = this.db.prepare('SELECT content FROM artifacts WHERE id = ?').get(id) as
+      | { content: Buffer }
+      | undefined;
+    return row?.content;
+  }
+
+  putEnvironment(runId: string, env: EnvironmentSnapshot): void {
+    this.db.prepare('INSERT INTO environments (run_id, snapshot) VALUES (?, ?)').run(runId, JSON.stringify(env));
+  }
+
+  getEnvironment(runId: string): EnvironmentSnapshot | undefined {
+    const row = this.db.prepare('SELECT snapshot FROM environments WHERE run_id = ?').get(runId) as
+      | { snapshot: string }
+      | undefined;
+    return row && (JSON.parse(row.snapshot) as EnvironmentSnapshot);
+  }
+
+  insertPlacement(runId: string, samples: readonly PlacementSample[]): void {
+    const stmt = this.db.prepare(
+      `INSERT INTO placement_samples (run_id, point_id, t_ms, role, pid, tid, comm, cpu, allowed_cpus,
+         voluntary_ctxt, nonvoluntary_ctxt, utime_ticks, stime_ticks)
+       VALUES (@run_id, @point_id, @t_ms, @role, @pid, @tid, @comm, @cpu, @allowed_cpus,
+         @voluntary_ctxt, @nonvoluntary_ctxt, @utime_ticks, @stime_ticks)`,
+    );
+    this.transaction(() => {
+      for (const s of samples) stmt.run({ ...s, run_id: runId });
+    });
+  }
+
+  listPlacement(runId: string): PlacementSample[] {
+    return this.db
+      .prepare(
+        `SELECT point_id, t_ms, role, pid, tid, comm, cpu, allowed_cpus, voluntary_ctxt, nonvoluntary_ctxt,
+           utime_ticks, stime_ticks FROM placement_samples WHERE run_id = ? ORDER BY t_ms, tid`,
+      )
+      .all(runId) as PlacementSample[];
+  }
+
+  recordProcess(p: { run_id: string; point_id: number | null; role: string; pid: number; start_ticks: string; argv: readonly string[] }): void {
+    this.db
+      .prepare('INSERT INTO run_processes (run_id, point_id, role, pid, start_ticks, argv) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(p.run_id, p.point_id, p.role, p.pid, p.start_ticks, JSON.stringify(p.argv));
+  }
+
+  markProcessEnded(runId: string, pid: number): void {
+    this.db.prepare('UPDATE run_processes SET ended = 1 WHERE run_id = ? AND pid = ?').run(runId, pid);
+  }
+
+  openProcesses(runId: string): { pid: number; start_ticks: string; role: string }[] {
+    return this.db
+      .prepare('SELECT pid, start_ticks, role FROM run_processes WHERE run_id = ? AND ended = 0')
+      .all(runId) as { pid: number; start_ticks: string; role: string }[];
+  }
+
+  // ---- bundles ------------------------------------------------------------------------------
+
+  /** By exact name only (findNotebook also matches ids and id prefixes). */
+  getNotebookByName(name: string): NotebookRecord | undefined {
+    return this.db.prepare('SELECT * FROM notebooks WHERE name = ?').get(name) as NotebookRecord | undefined;
+  }
+
+  /** Every row of every table, in rowid order: to show that a refused import changed nothing. */
+  dumpTables(): Record<string, unknown[]> {
+    const tables = this.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .all() as { name: string }[];
+    const out: Record<string, unknown[]> = {};
+    for (const { name } of tables) {
+      out[name] = this.db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}" ORDER BY rowid`).all();
+    }
+    return out;
+  }
+}
