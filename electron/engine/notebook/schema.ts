@@ -29,7 +29,7 @@ export const DriverSettings = z.strictObject({
   kind: registryName,
   threads: z.number().int().min(1).max(256).default(1),
   /** Per-request timeout; a slower response counts as an error. */
-  timeout_s: z.number().min(0.1).max(600).default(5),
+  timeout_s: z.number().int().min(1).max(600).default(5),
   /**
    * Which responses have their body compared with the file served. `warmup` checks every
    * response of the warm-up phase (same connections, same load) and leaves the measured phase
@@ -48,9 +48,10 @@ export const Pinning = z.strictObject({
   driver: cpuList.optional(),
 });
 
+// Whole seconds: wrk's -d takes an integer with a unit and nothing finer.
 const Timing = z.strictObject({
-  duration_s: z.number().min(0.2).max(3600),
-  warmup_s: z.number().min(0).max(600),
+  duration_s: z.number().int().min(1).max(3600),
+  warmup_s: z.number().int().min(0).max(600),
 });
 
 export const ExperimentCell = z.strictObject({
@@ -109,6 +110,20 @@ export const Notebook = z
         });
       }
       seen.set(cell.id, i);
+    });
+    nb.cells.forEach((cell, i) => {
+      if (cell.type !== 'experiment') return;
+      // wrk gives each thread floor(connections / threads) connections: a count that does not
+      // divide would silently run fewer connections than the notebook says.
+      cell.sweep.connections.forEach((c, j) => {
+        if (c % cell.driver.threads !== 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['cells', i, 'sweep', 'connections', j],
+            message: `a multiple of driver.threads (${cell.driver.threads}), found ${c}`,
+          });
+        }
+      });
     });
     nb.cells.forEach((cell, i) => {
       if (cell.type !== 'plot') return;

@@ -3,7 +3,7 @@
 // a shell string. Output goes to files kept as artifacts, and to an optional live listener.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { startTicks } from './procfs';
+import { processesInGroup, startTicks } from './procfs';
 
 export interface OutputChunk {
   stream: 'stdout' | 'stderr';
@@ -107,26 +107,38 @@ export class RunningProcess {
     }
   }
 
-  /** Ask politely, then insist: `sig`, and SIGKILL to the group after `graceMs`. */
+  /**
+   * Ask politely, then insist: `sig`, and SIGKILL to the group after `graceMs`. Returns only
+   * when no process of the group is left running (forked workers included).
+   */
   async stop(sig: NodeJS.Signals, graceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean }> {
-    if (this.done) return { ...(await this.exited), forced: false };
-    this.signal(sig);
-    let timer: NodeJS.Timeout | undefined;
-    const forced = await Promise.race([
-      this.exited.then(() => false),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(true), graceMs);
-      }),
-    ]);
-    if (timer) clearTimeout(timer);
-    if (forced) this.signal('SIGKILL');
-    const res = await this.exited;
-    // The leader may be gone while forked children still hold the group: make sure they go too.
-    try {
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
-      // the group is empty
+    let forced = false;
+    if (!this.done) {
+      this.signal(sig);
+      let timer: NodeJS.Timeout | undefined;
+      forced = await Promise.race([
+        this.exited.then(() => false),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(true), graceMs);
+        }),
+      ]);
+      if (timer) clearTimeout(timer);
+      if (forced) this.signal('SIGKILL');
     }
+    const res = await this.exited;
+    await this.emptyGroup();
     return { ...res, forced };
+  }
+
+  /** The leader may be gone while children it forked still hold the group: end them too. */
+  private async emptyGroup(): Promise<void> {
+    for (let i = 0; i < 100 && processesInGroup(this.pid).length > 0; i++) {
+      try {
+        process.kill(-this.pid, 'SIGKILL');
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }

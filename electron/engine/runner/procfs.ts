@@ -98,7 +98,10 @@ export function tasksOf(pid: number): TaskSample[] {
   return out;
 }
 
-/** Processes whose process group is `pgrp` (a server's master and all its workers). */
+/**
+ * Live processes whose process group is `pgrp` (a server's master and all its workers). Zombies
+ * are left out: they run nothing and wait only for their parent (or init) to reap them.
+ */
 export function processesInGroup(pgrp: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
@@ -106,7 +109,8 @@ export function processesInGroup(pgrp: number): number[] {
     const st = readOrNull(`/proc/${name}/stat`);
     if (st === null) continue;
     try {
-      if (parseStat(st).pgrp === pgrp) out.push(Number(name));
+      const stat = parseStat(st);
+      if (stat.pgrp === pgrp && stat.state !== 'Z') out.push(Number(name));
     } catch {
       // a process that vanished between readdir and read
     }

@@ -47,7 +47,7 @@ export function planPoints(cell: ExperimentCell): PlannedPoint[] {
 
 export function phaseDurations(cell: ExperimentCell, quick: boolean): { duration_s: number; warmup_s: number } {
   if (!quick) return { duration_s: cell.duration_s, warmup_s: cell.warmup_s };
-  return cell.quick ?? { duration_s: Math.min(cell.duration_s, 1), warmup_s: Math.min(cell.warmup_s, 0.5) };
+  return cell.quick ?? { duration_s: 1, warmup_s: Math.min(cell.warmup_s, 1) };
 }
 
 export interface RunCellOptions {
@@ -299,6 +299,12 @@ class PointContext {
       if (e instanceof Cancelled || this.o.signal?.aborted) throw new Cancelled();
       if (e instanceof ToolMissingError) throw e;
       outcome = { status: 'failed', reason: (e as Error).message };
+      if (serverProc && !serverProc.running) {
+        // The server died: its own words say why (a bad directive, a port in use, …).
+        await serverProc.exited;
+        const said = lastLines(`${readText(join(dir, 'server.stderr'))}\n${readText(join(dir, 'error.log'))}`, 3);
+        if (said) outcome.reason = `${outcome.reason}; it said: ${said}`;
+      }
     } finally {
       this.sampler.stop();
       if (serverProc) {
@@ -399,6 +405,11 @@ class PointContext {
 
 function appendReason(reason: string | null | undefined, more: string): string {
   return reason ? `${reason}; ${more}` : more;
+}
+
+function lastLines(text: string, n: number): string {
+  const lines = [...new Set(text.split('\n').map((l) => l.trim()).filter(Boolean))];
+  return lines.slice(-n).join(' | ');
 }
 
 function readText(path: string): string {

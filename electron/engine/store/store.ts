@@ -294,6 +294,14 @@ export class Store {
 
   // ---- bundles ------------------------------------------------------------------------------
 
+  /**
+   * A transaction that takes the write lock at BEGIN: what it reads to decide what to write
+   * cannot change before it writes (a deferred one could fail to upgrade under WAL).
+   */
+  immediateTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
   /** By exact name only (findNotebook also matches ids and id prefixes). */
   getNotebookByName(name: string): NotebookRecord | undefined {
     return this.db.prepare('SELECT * FROM notebooks WHERE name = ?').get(name) as NotebookRecord | undefined;

@@ -1,0 +1,125 @@
+// The wrk load driver (wrk 4.x). Every run loads summary.lua, whose JSON line carries exact
+// counts and the p99.9 / p99.99 latencies wrk's text report lacks; the text report is parsed too
+// and cross-checked against it, so a mix-up of outputs or a truncated capture is caught.
+import { join } from 'node:path';
+import type { LoadResult } from '../../model';
+import { repoRoot } from '../../paths';
+import { DriverOutputError, type Driver, type LoadSpec } from '../types';
+import { parseJsonLine, type WrkJsonSummary } from './json-line';
+import { parseWrkText, type WrkTextReport } from './text-report';
+
+export { parseWrkText, type WrkTextReport } from './text-report';
+export { parseJsonLine, type WrkJsonSummary } from './json-line';
+
+/** summary.lua stays in the source tree (tsc does not copy it), found from the repo root. */
+export function summaryScriptPath(): string {
+  return join(repoRoot(), 'electron', 'engine', 'drivers', 'wrk', 'summary.lua');
+}
+
+/**
+ * wrk reads -d and --timeout as an unsigned integer with an optional unit s/m/h ("2", "2s",
+ * "1m"); "1.5s" and "1500ms" are usage errors and 0 is refused (-d) or times out every request
+ * (--timeout). So a fractional value is rounded up to whole seconds: a phase never runs shorter,
+ * nor a timeout fires earlier, than asked. The measured duration is reported by wrk anyway.
+ */
+export function wholeSeconds(seconds: number): number {
+  // The epsilon keeps 2.0000000001 (float noise) from becoming 3.
+  return Math.max(1, Math.ceil(seconds - 1e-9));
+}
+
+function checkPositive(name: string, value: number, integer: boolean): void {
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new RangeError(`wrk: ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
+  }
+}
+
+function wrkArgv(spec: LoadSpec): string[] {
+  checkPositive('connections', spec.connections, true);
+  checkPositive('threads', spec.threads, true);
+  checkPositive('duration_s', spec.duration_s, false);
+  checkPositive('timeout_s', spec.timeout_s, false);
+  // wrk refuses more threads than connections ("number of connections must be >= threads").
+  // Note that wrk gives each thread floor(connections / threads) connections.
+  const threads = Math.min(spec.threads, spec.connections);
+  return [
+    'wrk',
+    '-t', String(threads),
+    '-c', String(spec.connections),
+    '-d', `${wholeSeconds(spec.duration_s)}s`,
+    '--timeout', `${wholeSeconds(spec.timeout_s)}s`,
+    '--latency',
+    '-s', summaryScriptPath(),
+    ...(spec.keep_alive ? [] : ['-H', 'Connection: close']),
+    spec.url,
+    // After "--", wrk hands the remaining arguments to the script's init(args).
+    ...(spec.verify_body_file === undefined ? [] : ['--', spec.verify_body_file]),
+  ];
+}
+
+/** "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer" → "debian/4.1.0-3+b2". */
+function parseWrkVersion(output: string): string {
+  const m = /^wrk (\S+)/m.exec(output);
+  if (!m?.[1]) throw new DriverOutputError('no "wrk <version>" line in the output of wrk -v', output);
+  return m[1];
+}
+
+function crossCheck(text: WrkTextReport, json: WrkJsonSummary, stdout: string): void {
+  const pairs: [string, number, number][] = [
+    ['requests', text.requests, json.requests],
+    ['connect errors', text.errors.connect, json.errors.connect],
+    ['read errors', text.errors.read, json.errors.read],
+    ['write errors', text.errors.write, json.errors.write],
+    ['timeouts', text.errors.timeout, json.errors.timeout],
+    ['non-2xx/3xx responses', text.errors.status, json.errors.status],
+  ];
+  for (const [what, fromText, fromJson] of pairs) {
+    if (fromText !== fromJson) {
+      throw new DriverOutputError(
+        `wrk's text report and its SAIO-WRK-JSON line disagree on ${what}: ${fromText} vs ${fromJson}`,
+        stdout,
+      );
+    }
+  }
+}
+
+function toLoadResult(json: WrkJsonSummary): LoadResult {
+  const duration_s = json.duration_us / 1e6;
+  const l = json.latency;
+  return {
+    requests: json.requests,
+    duration_s,
+    requests_per_s: duration_s > 0 ? json.requests / duration_s : 0,
+    bytes: json.bytes,
+    errors: { ...json.errors },
+    latency_us: {
+      min: l.min,
+      mean: l.mean,
+      stdev: l.stdev,
+      max: l.max,
+      p50: l.p50,
+      p75: l.p75,
+      p90: l.p90,
+      p99: l.p99,
+      p999: l.p999,
+      p9999: l.p9999,
+    },
+    ...(json.verify ? { verify: { ...json.verify } } : {}),
+  };
+}
+
+/** Parse a run made with summary.lua: its JSON line is required and must agree with the text. */
+function parseWrkRun(stdout: string): LoadResult {
+  // Text first: on empty or truncated output its errors say more than "no JSON line".
+  const text = parseWrkText(stdout);
+  const json = parseJsonLine(stdout);
+  crossCheck(text, json, stdout);
+  return toLoadResult(json);
+}
+
+export const wrkDriver: Driver = {
+  kind: 'wrk',
+  versionArgv: ['wrk', '-v'],
+  parseVersion: parseWrkVersion,
+  argv: wrkArgv,
+  parse: parseWrkRun,
+};

@@ -1,0 +1,162 @@
+// The runner against real nginx and real wrk on 127.0.0.1.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { ProgressEvent } from '../model';
+import type { ExperimentCell, Notebook } from '../notebook/schema';
+import { validateNotebook } from '../notebook/validate';
+import { createNotebook, loadRevision } from '../notebooks';
+import { Store } from '../store/store';
+import { processesInGroup } from './procfs';
+import { planPoints, runCell } from './runner';
+
+const dir = mkdtempSync(join(tmpdir(), 'saio-runner-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function notebookWith(cell: Partial<ExperimentCell>): Notebook {
+  const v = validateNotebook({
+    format: 'saio-lab/notebook@1',
+    title: 'runner test',
+    cells: [
+      {
+        id: 'exp',
+        type: 'experiment',
+        server: { kind: 'nginx', file_size: 4096 },
+        backends: ['baseline'],
+        driver: { kind: 'wrk' },
+        sweep: { connections: [4, 16] },
+        duration_s: 1,
+        warmup_s: 1,
+        repeats: 1,
+        pinning: { server: [0], driver: [1] },
+        ...cell,
+      },
+    ],
+  });
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+  return v.notebook;
+}
+
+async function run(store: Store, name: string, cell: Partial<ExperimentCell>, opts: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}) {
+  const { notebook, revision } = createNotebook(store, name, notebookWith(cell));
+  const exp = loadRevision(store, revision.id).cells[0] as ExperimentCell;
+  return runCell(store, { notebookId: notebook.id, revisionId: revision.id, cell: exp, quick: false, runsDir: join(dir, 'runs'), ...opts });
+}
+
+test('planPoints alternates backends innermost and repeats outermost', () => {
+  const cell = notebookWith({ sweep: { connections: [1, 2] }, repeats: 2 }).cells[0] as ExperimentCell;
+  const plan = planPoints({ ...cell, backends: ['a', 'b'] });
+  assert.deepEqual(
+    plan.map((p) => `${p.repeat}:${p.connections}:${p.backend}`),
+    ['1:1:a', '1:1:b', '1:2:a', '1:2:b', '2:1:a', '2:1:b', '2:2:a', '2:2:b'],
+  );
+  assert.deepEqual(plan.map((p) => p.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
+test('a sweep against real nginx: verified points, placement, artifacts, environment, progress', async () => {
+  const store = new Store(join(dir, 'ok.db'));
+  const events: ProgressEvent[] = [];
+  const r = await run(store, 'ok', {}, { onProgress: (e) => events.push(e) });
+  assert.equal(r.status, 'ok', r.reason ?? '');
+  const points = store.listPoints(r.id);
+  assert.equal(points.length, 2);
+  for (const p of points) {
+    assert.equal(p.status, 'ok');
+    assert.equal(p.verified, true, p.reason ?? '');
+    assert.ok((p.requests_per_s ?? 0) > 0);
+    assert.ok((p.verification?.bodies_checked ?? 0) > 0);
+    assert.equal(p.verification?.sha256_fetched, p.verification?.sha256_expected);
+    assert.ok((p.latency_p99_us ?? 0) >= (p.latency_p50_us ?? 0));
+  }
+  const placement = store.listPlacement(r.id);
+  const server = placement.filter((s) => s.role === 'server');
+  const driver = placement.filter((s) => s.role === 'driver');
+  assert.ok(server.some((s) => s.comm === 'nginx'), 'nginx threads sampled');
+  assert.ok(driver.some((s) => s.comm === 'wrk'), 'wrk threads sampled');
+  // Pinned: every sampled thread ran where the notebook put it.
+  assert.ok(server.every((s) => s.cpu === 0 && s.allowed_cpus === '0'), JSON.stringify(server.slice(0, 3)));
+  assert.ok(driver.every((s) => s.cpu === 1 && s.allowed_cpus === '1'));
+  assert.ok(placement.every((s) => s.point_id !== null));
+  assert.ok(new Set(server.map((s) => s.pid)).size >= 2, 'master and worker both seen');
+
+  const kinds = new Set(store.listArtifacts(r.id).map((a) => a.kind));
+  for (const k of ['server-config', 'server-log', 'driver-stdout']) assert.ok(kinds.has(k), k);
+  const conf = store.listArtifacts(r.id).find((a) => a.name === 'nginx.conf');
+  assert.match(store.artifactContent(conf!.id)!.toString(), /listen 127\.0\.0\.1:\d+ reuseport;/);
+
+  const env = store.getEnvironment(r.id);
+  assert.match(env?.server_version ?? '', /^nginx\/\d+\.\d+\.\d+/);
+  assert.match(env?.driver_version ?? '', /\d/);
+  assert.ok((env?.cpus ?? 0) >= 1);
+  assert.ok(env?.kernel);
+
+  assert.deepEqual([...new Set(events.map((e) => e.points))], [2]);
+  assert.deepEqual(events.filter((e) => e.phase === 'done').map((e) => e.point), [1, 2]);
+  assert.equal(events.at(-1)?.eta_s, 0);
+  assert.equal(store.openProcesses(r.id).length, 0, 'every process the run started has ended');
+  store.close();
+});
+
+test('a server that cannot start fails its points with the server’s own words, and the run says so', async () => {
+  const store = new Store(join(dir, 'bad.db'));
+  const r = await run(store, 'bad', { server: { kind: 'nginx', file_size: 10, workers: 1, keep_alive: true, extra_config: 'no_such_directive on;' }, sweep: { connections: [2] } });
+  assert.equal(r.status, 'failed');
+  const [p] = store.listPoints(r.id);
+  assert.equal(p?.status, 'failed');
+  assert.match(p?.reason ?? '', /exited before it answered.*unknown directive "no_such_directive"/);
+  assert.match(r.reason ?? '', /1 of 1 points failed/);
+  store.close();
+});
+
+test('pinning to a CPU this machine does not offer fails clearly before starting anything', async () => {
+  const store = new Store(join(dir, 'pin.db'));
+  const r = await run(store, 'pin', { pinning: { server: [4000] } });
+  assert.equal(r.status, 'failed');
+  assert.match(r.reason ?? '', /pinning\.server names CPU 4000, but this machine lets the lab use CPUs/);
+  assert.equal(store.listPoints(r.id).length, 0);
+  store.close();
+});
+
+test('a missing server program fails the run with what to install', async () => {
+  const store = new Store(join(dir, 'missing.db'));
+  const path = process.env.PATH;
+  process.env.PATH = join(dir, 'empty-bin');
+  try {
+    const r = await run(store, 'missing', {});
+    assert.equal(r.status, 'failed');
+    assert.match(r.reason ?? '', /"nginx" is not installed or not on PATH: install it/);
+  } finally {
+    process.env.PATH = path;
+  }
+  store.close();
+});
+
+test('cancel stops the server and the load generator and records the run as cancelled', async () => {
+  const store = new Store(join(dir, 'cancel.db'));
+  const ac = new AbortController();
+  const groups = new Set<number>();
+  const r = await run(
+    store,
+    'cancel',
+    { sweep: { connections: [4, 8, 16] }, duration_s: 3 },
+    {
+      signal: ac.signal,
+      onProgress: (e) => {
+        if (e.phase === 'measure' && e.point === 2) {
+          setTimeout(() => {
+            for (const run of store.runsInState('running')) for (const p of store.openProcesses(run.id)) groups.add(p.pid);
+            ac.abort();
+          }, 300);
+        }
+      },
+    },
+  );
+  assert.equal(r.status, 'cancelled');
+  assert.equal(store.listPoints(r.id).length, 1, 'the finished point is kept, the one in flight is not');
+  assert.ok(groups.size >= 2, 'server and driver were running when cancelled');
+  await new Promise((res) => setTimeout(res, 200));
+  for (const g of groups) assert.deepEqual(processesInGroup(g), [], `process group ${g} is gone`);
+  store.close();
+});
