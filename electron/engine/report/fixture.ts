@@ -1,0 +1,184 @@
+// Test helper: a realistic replay of one experiment (two backends, three connection counts, two
+// repeats, one failed point) with its notebook, environment and placement samples.
+import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } from '../model';
+import type { Notebook } from '../notebook/schema';
+import { RESULTS_FORMAT, type ReplayResults } from './types';
+
+export const FIXTURE_FAIL_REASON = 'wrk exited with code 1: "socket: too many open files", giving up';
+
+export interface FixtureOptions {
+  /** Source of the notebook's first markdown cell. */
+  markdown?: string;
+  /** Reason of the failed point. */
+  failReason?: string;
+  /** Title of the notebook. */
+  title?: string;
+}
+
+export const BACKENDS = ['baseline', 'saio-uring'] as const;
+export const CONNECTIONS = [10, 100, 1000] as const;
+export const REPEATS = 2;
+const RUN_ID = 'run-20250301-0001';
+const START = Date.parse('2025-03-01T10:00:00.000Z');
+
+function notebook(o: FixtureOptions): Notebook {
+  return {
+    format: 'saio-lab/notebook@1',
+    title: o.title ?? 'nginx static file: baseline vs saio-uring',
+    cells: [
+      {
+        id: 'intro',
+        type: 'markdown',
+        source:
+          o.markdown ??
+          '# Why\n\nDoes **saio-uring** beat *baseline* on a `4 KiB` file?\n\n- keep-alive on\n- 1 worker\n\n' +
+            'See [the paper](https://example.org/saio).\n\n```sh\nsaio-lab replay nb.json\n```',
+      },
+      {
+        id: 'sweep',
+        type: 'experiment',
+        title: 'Connections sweep',
+        server: { kind: 'nginx', workers: 1, file_size: 4096, keep_alive: true, extra_config: '' },
+        backends: [...BACKENDS],
+        driver: { kind: 'wrk', threads: 2, timeout_s: 5, verify: 'warmup' },
+        sweep: { connections: [...CONNECTIONS] },
+        duration_s: 10,
+        warmup_s: 2,
+        repeats: REPEATS,
+        pinning: { server: [0, 1], driver: [2, 3] },
+        quick: { duration_s: 1, warmup_s: 0.5 },
+      },
+      { id: 'rps', type: 'plot', title: 'Throughput', experiment: 'sweep', x: 'connections', y: 'requests_per_s', series: 'backend' },
+      { id: 'p99', type: 'plot', experiment: 'sweep', x: 'connections', y: 'latency_p99_us', series: 'backend' },
+    ],
+  };
+}
+
+// Deterministic numbers with a little spread between repeats, like real measurements.
+function point(seq: number, backend: string, connections: number, repeat: number, failReason: string): PointRecord {
+  const started = new Date(START + seq * 12_000).toISOString();
+  const ended = new Date(START + seq * 12_000 + 11_000).toISOString();
+  const base = { id: 100 + seq, run_id: RUN_ID, seq, backend, server: 'nginx', connections, workers: 1, repeat, started_at: started };
+  if (backend === 'saio-uring' && connections === 1000 && repeat === 2) {
+    return {
+      ...base,
+      status: 'failed',
+      reason: failReason,
+      requests_per_s: null,
+      latency_p50_us: null,
+      latency_p90_us: null,
+      latency_p99_us: null,
+      latency_p999_us: null,
+      latency_max_us: null,
+      errors: null,
+      verified: false,
+      verification: null,
+      load: null,
+      ended_at: ended,
+    };
+  }
+  const scale = (backend === 'baseline' ? 1 : 1.3) * (repeat === 1 ? 1 : 0.97);
+  const rps = Math.round({ 10: 45_210.5, 100: 98_123.25, 1000: 91_004 }[connections]! * scale);
+  const p50 = Math.round((connections / rps) * 1e6);
+  return {
+    ...base,
+    status: 'ok',
+    reason: null,
+    requests_per_s: rps,
+    latency_p50_us: p50,
+    latency_p90_us: p50 * 2,
+    latency_p99_us: p50 * 4 + repeat,
+    latency_p999_us: p50 * 9,
+    latency_max_us: p50 * 30,
+    errors: 0,
+    verified: true,
+    verification: {
+      sha256_expected: 'ab'.repeat(32),
+      sha256_fetched: 'ab'.repeat(32),
+      bodies_checked: rps * 2,
+      bodies_mismatched: 0,
+      non_2xx: 0,
+      socket_errors: 0,
+    },
+    load: null,
+    ended_at: ended,
+  };
+}
+
+function placement(): PlacementSample[] {
+  const threads: Pick<PlacementSample, 'role' | 'pid' | 'tid' | 'comm' | 'allowed_cpus'>[] = [
+    { role: 'server', pid: 4100, tid: 4100, comm: 'nginx', allowed_cpus: '0-1' },
+    { role: 'server', pid: 4101, tid: 4101, comm: 'nginx', allowed_cpus: '0-1' },
+    { role: 'kernel-worker', pid: 77, tid: 77, comm: 'saio-kw/0', allowed_cpus: '0-3' },
+    { role: 'driver', pid: 5200, tid: 5201, comm: 'wrk', allowed_cpus: '2-3' },
+  ];
+  const samples: PlacementSample[] = [];
+  for (let i = 0; i < 3; i++) {
+    threads.forEach((t, k) =>
+      samples.push({
+        ...t,
+        point_id: 100 + i,
+        t_ms: 1500 + i * 500,
+        cpu: t.role === 'driver' ? 2 + (i % 2) : k % 2,
+        voluntary_ctxt: 10 + i * 40,
+        nonvoluntary_ctxt: 2 + i * 3,
+        utime_ticks: 5 + i * 20,
+        stime_ticks: 3 + i * 10,
+      }),
+    );
+  }
+  return samples;
+}
+
+export const FIXTURE_ENVIRONMENT: EnvironmentSnapshot = {
+  captured_at: '2025-03-01T09:59:58.000Z',
+  kernel: '6.8.0-saio+',
+  kernel_cmdline: 'BOOT_IMAGE=/vmlinuz root=/dev/sda1 mitigations=off',
+  os: 'Ubuntu 24.04 LTS',
+  cpu_model: 'AMD EPYC 7543 32-Core Processor',
+  cpus: 8,
+  memory_bytes: 16 * 1024 ** 3,
+  node: 'v20.11.1',
+  git_commit: '3f2c9a1d0b7e',
+  git_dirty: true,
+  server: 'nginx',
+  server_version: '1.24.0',
+  driver: 'wrk',
+  driver_version: '4.2.0',
+  extra: { governor: 'performance', smt: 'off' },
+};
+
+export function fixture(options: FixtureOptions = {}): ReplayResults {
+  const failReason = options.failReason ?? FIXTURE_FAIL_REASON;
+  const points: PointRecord[] = [];
+  for (const backend of BACKENDS) {
+    for (const connections of CONNECTIONS) {
+      for (let repeat = 1; repeat <= REPEATS; repeat++) {
+        points.push(point(points.length + 1, backend, connections, repeat, failReason));
+      }
+    }
+  }
+  const run: RunRecord = {
+    id: RUN_ID,
+    notebook_id: 'nb-1',
+    revision_id: 'rev-7',
+    cell_id: 'sweep',
+    status: 'failed',
+    reason: '1 of 12 points failed',
+    quick: false,
+    started_at: new Date(START).toISOString(),
+    ended_at: new Date(START + 150_000).toISOString(),
+    owner_pid: 1234,
+    owner_start: '2025-03-01T09:59:00.000Z',
+    points_planned: points.length,
+    run_dir: '/tmp/saio/runs/run-20250301-0001',
+  };
+  return {
+    format: RESULTS_FORMAT,
+    generated_at: '2025-03-01T10:02:31.000Z',
+    notebook: { id: 'nb-1', name: 'static-file', revision_id: 'rev-7', content: notebook(options) },
+    runs: [{ run, environment: FIXTURE_ENVIRONMENT, placement: placement(), points }],
+    elapsed_s: 151.5,
+    quick: false,
+  };
+}

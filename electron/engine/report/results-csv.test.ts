@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fixture, FIXTURE_FAIL_REASON } from './fixture';
+import { CSV_COLUMNS, csvField, resultsCsv } from './results-csv';
+
+// A minimal RFC 4180 reader, to check the writer by reading its output back.
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field), rows.push(row), (row = []), (field = ''), i++;
+    } else field += c;
+  }
+  if (field || row.length) row.push(field), rows.push(row);
+  return rows;
+}
+
+test('header row then one row per point, every row the same width', () => {
+  const text = resultsCsv(fixture());
+  assert.ok(text.endsWith('\r\n'));
+  const rows = parseCsv(text);
+  assert.deepEqual(rows[0], [
+    'run_id', 'cell_id', 'seq', 'backend', 'server', 'connections', 'workers', 'repeat', 'status', 'requests_per_s',
+    'latency_p50_us', 'latency_p90_us', 'latency_p99_us', 'latency_p999_us', 'latency_max_us', 'errors', 'verified', 'reason',
+  ]);
+  assert.equal(rows.length, 1 + 12);
+  for (const r of rows) assert.equal(r.length, CSV_COLUMNS.length);
+});
+
+test('a reason with a comma and quotes is quoted and reads back intact; null is empty', () => {
+  const text = resultsCsv(fixture());
+  assert.ok(text.includes('"wrk exited with code 1: ""socket: too many open files"", giving up"'));
+  const failed = parseCsv(text).find((r) => r[8] === 'failed')!;
+  const col = (name: string) => failed[CSV_COLUMNS.indexOf(name)];
+  assert.equal(col('reason'), FIXTURE_FAIL_REASON);
+  assert.equal(col('requests_per_s'), '');
+  assert.equal(col('verified'), 'false');
+  assert.equal(col('cell_id'), 'sweep');
+});
+
+test('csvField quotes exactly the fields that need it', () => {
+  assert.equal(csvField('plain'), 'plain');
+  assert.equal(csvField(12.5), '12.5');
+  assert.equal(csvField(true), 'true');
+  assert.equal(csvField(null), '');
+  assert.equal(csvField('a,b'), '"a,b"');
+  assert.equal(csvField('say "hi"'), '"say ""hi"""');
+  assert.equal(csvField('line\nbreak'), '"line\nbreak"');
+  assert.equal(csvField('cr\rhere'), '"cr\rhere"');
+});

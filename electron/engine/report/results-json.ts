@@ -1,0 +1,88 @@
+// results.json: the machine-readable record of a replay. Field names match the stored records
+// (model.ts) so a reader can go from one to the other; placement time is in seconds.
+import type { PlacementSample, PointRecord } from '../model';
+import { summarizePoints } from './summary';
+import type { ReplayResults, RunResults } from './types';
+
+function placementJson(s: PlacementSample) {
+  return {
+    time: s.t_ms / 1000,
+    point_id: s.point_id,
+    role: s.role,
+    pid: s.pid,
+    tid: s.tid,
+    comm: s.comm,
+    cpu: s.cpu,
+    allowed_cpus: s.allowed_cpus,
+    voluntary_ctxt: s.voluntary_ctxt,
+    nonvoluntary_ctxt: s.nonvoluntary_ctxt,
+    utime_ticks: s.utime_ticks,
+    stime_ticks: s.stime_ticks,
+  };
+}
+
+// Every repeat is its own entry: spread between repeats is part of the result.
+function pointJson(p: PointRecord) {
+  return {
+    id: p.id,
+    seq: p.seq,
+    backend: p.backend,
+    server: p.server,
+    connections: p.connections,
+    workers: p.workers,
+    repeat: p.repeat,
+    status: p.status,
+    reason: p.reason,
+    requests_per_s: p.requests_per_s,
+    latency_p50_us: p.latency_p50_us,
+    latency_p90_us: p.latency_p90_us,
+    latency_p99_us: p.latency_p99_us,
+    latency_p999_us: p.latency_p999_us,
+    latency_max_us: p.latency_max_us,
+    errors: p.errors,
+    verified: p.verified,
+    verification: p.verification,
+    load: p.load,
+    started_at: p.started_at,
+    ended_at: p.ended_at,
+  };
+}
+
+function runJson(r: RunResults) {
+  const { run } = r;
+  return {
+    id: run.id,
+    cell_id: run.cell_id,
+    revision_id: run.revision_id,
+    status: run.status,
+    reason: run.reason,
+    quick: run.quick,
+    started_at: run.started_at,
+    ended_at: run.ended_at,
+    points_planned: run.points_planned,
+    environment: r.environment,
+    placement: r.placement.map(placementJson),
+    points: r.points.map(pointJson),
+    summary: summarizePoints(r.points),
+  };
+}
+
+export function resultsJson(results: ReplayResults) {
+  const nb = results.notebook;
+  return {
+    format: results.format,
+    generated_at: results.generated_at,
+    elapsed_s: results.elapsed_s,
+    quick: results.quick,
+    // The notebook as run, so the file alone says what was measured and how.
+    notebook: { id: nb.id, name: nb.name, revision_id: nb.revision_id, title: nb.content.title, content: nb.content },
+    runs: results.runs.map(runJson),
+  };
+}
+
+export type ResultsJson = ReturnType<typeof resultsJson>;
+
+/** The text of results.json: indented for people who read it, newline-terminated. */
+export function resultsJsonText(results: ReplayResults): string {
+  return `${JSON.stringify(resultsJson(results), null, 2)}\n`;
+}

@@ -1,0 +1,30 @@
+// What `replay` leaves in its output folder: results.json, results.csv and report.html.
+import fs from 'node:fs';
+import path from 'node:path';
+import { reportHtml } from './html';
+import { resultsCsv } from './results-csv';
+import { resultsJsonText } from './results-json';
+import type { ReplayResults } from './types';
+
+// Write beside the target, then rename: a reader (or a crash) never sees half a file.
+function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+/** Writes the three outputs into outDir (created if missing) and returns their paths. */
+export function writeReplayOutputs(outDir: string, results: ReplayResults): { json: string; csv: string; html: string } {
+  fs.mkdirSync(outDir, { recursive: true });
+  const paths = {
+    json: path.join(outDir, 'results.json'),
+    csv: path.join(outDir, 'results.csv'),
+    html: path.join(outDir, 'report.html'),
+  };
+  // Render everything before writing anything, so a rendering error leaves no partial set.
+  const texts = { json: resultsJsonText(results), csv: resultsCsv(results), html: reportHtml(results) };
+  writeFileAtomic(paths.json, texts.json);
+  writeFileAtomic(paths.csv, texts.csv);
+  writeFileAtomic(paths.html, texts.html);
+  return paths;
+}
