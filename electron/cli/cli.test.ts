@@ -1,0 +1,168 @@
+// The saio-lab command as a user runs it: the quickstart replay against real nginx and wrk, its
+// outputs (opened in a real Chromium), export → import into an empty database, and bad input.
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Lab } from '../engine/lab';
+import { repoRoot } from '../engine/paths';
+
+const dir = mkdtempSync(join(tmpdir(), 'saio-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const bin = join(repoRoot(), 'bin', 'saio-lab.js');
+const quickstart = join(repoRoot(), 'experiments', 'quickstart.json');
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const db = join(dir, 'lab.db');
+const out = join(dir, 'out');
+let replayed: Ran;
+
+before(async () => {
+  replayed = await cli(['--db', db, 'replay', quickstart, '--out', out, '--quick']);
+});
+
+test('replay of the quickstart exits 0 with every point verified and requests/s > 0', () => {
+  assert.equal(replayed.code, 0, replayed.stderr + replayed.stdout);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(results.runs.length, 1);
+  const [run] = results.runs;
+  assert.equal(run.status, 'ok');
+  for (const k of ['kernel', 'cpus', 'server_version', 'git_commit']) assert.ok(k in run.environment, k);
+  assert.match(run.environment.git_commit, /^[0-9a-f]{40}$/);
+  assert.equal(run.points.length, 8, '4 connection counts × 2 repeats');
+  assert.deepEqual([...new Set(run.points.map((p: { connections: number }) => p.connections))], [10, 50, 100, 200]);
+  for (const p of run.points) {
+    assert.equal(p.verified, true, JSON.stringify(p));
+    assert.ok(p.requests_per_s > 0);
+    for (const k of ['backend', 'connections', 'repeat', 'latency_p50_us', 'latency_p99_us', 'errors']) assert.ok(k in p, k);
+  }
+  assert.ok(run.placement.length > 0);
+  for (const k of ['pid', 'tid', 'comm', 'cpu', 'time']) assert.ok(k in run.placement[0], k);
+  assert.ok(run.placement.some((s: { comm: string }) => s.comm === 'nginx'));
+
+  const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split(/\r?\n/);
+  assert.equal(csv.length, 1 + 8);
+  assert.match(replayed.stdout, /replay took \d+\.\d s/);
+  assert.match(replayed.stderr, /point 8\/8/);
+});
+
+test('report.html draws the requests/s plot in a real browser, offline', () => {
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.ok(!/<script[^>]+src=|<link[^>]+href="http/.test(html), 'self-contained: no external scripts or styles');
+  const profile = mkdtempSync(join(dir, 'chromium-'));
+  const r = spawnSync(
+    '/usr/bin/chromium',
+    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--virtual-time-budget=10000', '--dump-dom',
+      `file://${join(out, 'report.html')}`],
+    { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 },
+  );
+  assert.equal(r.error, undefined, `chromium could not run (install the "chromium" package): ${r.error?.message}`);
+  const dom = r.stdout;
+  const plot = dom.slice(dom.indexOf('id="plot-throughput"'));
+  assert.ok(plot.length > 0, 'the throughput plot element exists');
+  // Plotly replaces the empty div with its SVG: one marker per point and repeat.
+  const firstPlot = plot.slice(0, plot.indexOf('id="plot-tail-latency"'));
+  assert.match(firstPlot, /class="main-svg"/);
+  assert.equal((firstPlot.match(/<path class="point[ "]/g) ?? []).length, 8);
+});
+
+test('export → import into an empty database gives the same notebook, revisions and runs', async () => {
+  const bundle = join(dir, 'quickstart.saiolab');
+  const exp = await cli(['--db', db, 'export', 'quickstart', '-o', bundle]);
+  assert.equal(exp.code, 0, exp.stderr);
+  const db2 = join(dir, 'empty.db');
+  const imp = await cli(['--db', db2, 'import', bundle]);
+  assert.equal(imp.code, 0, imp.stderr);
+  assert.match(imp.stdout, /1 revisions added .* 1 runs added/);
+  const again = await cli(['--db', db2, 'import', bundle]);
+  assert.match(again.stdout, /0 revisions added \(1 already present\), 0 runs added \(1 already present\)/);
+
+  const a = new Lab(db);
+  const b = new Lab(db2);
+  try {
+    assert.deepEqual(b.listNotebooks(), a.listNotebooks());
+    assert.deepEqual(b.history('quickstart'), a.history('quickstart'));
+    assert.deepEqual(b.content('quickstart').content, a.content('quickstart').content);
+    assert.deepEqual(b.runs('quickstart'), a.runs('quickstart'));
+    const [run] = a.runs('quickstart');
+    const ra = a.runResults(run!.id);
+    const rb = b.runResults(run!.id);
+    const withoutIds = <T extends { id?: number; point_id?: number | null }>(xs: T[]) => xs.map(({ id: _i, point_id: _p, ...rest }) => rest);
+    assert.deepEqual(withoutIds(rb.points), withoutIds(ra.points));
+    assert.deepEqual(rb.environment, ra.environment);
+    assert.deepEqual(withoutIds(rb.placement), withoutIds(ra.placement));
+    const arts = (l: Lab) => l.store.listArtifacts(run!.id).map((x) => [x.kind, x.name, x.sha256, l.store.artifactContent(x.id)?.length]);
+    assert.deepEqual(arts(b), arts(a));
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('history, diff and restore through the CLI', async () => {
+  const nb = JSON.parse(readFileSync(quickstart, 'utf8'));
+  nb.cells[1].sweep.connections = [10, 20];
+  const edited = join(dir, 'quickstart.json');
+  writeFileSync(edited, JSON.stringify(nb));
+  const saved = await cli(['--db', db, 'save', edited, '-m', 'fewer connections']);
+  assert.equal(saved.code, 0, saved.stderr);
+  const hist = await cli(['--db', db, 'history', 'quickstart']);
+  const revs = [...hist.stdout.matchAll(/^([0-9a-f]{12})\s/gm)].map((m) => m[1]!);
+  assert.equal(revs.length, 2, hist.stdout);
+  const diff = await cli(['--db', db, 'diff', 'quickstart', revs[1]!, revs[0]!]);
+  assert.match(diff.stdout, /~ cells\[1\]\.sweep\.connections: \[10,50,100,200\] → \[10,20\]/);
+  const restored = await cli(['--db', db, 'restore', 'quickstart', revs[1]!]);
+  assert.match(restored.stdout, /restored as new revision/);
+  const cat = await cli(['--db', db, 'cat', 'quickstart']);
+  assert.deepEqual(JSON.parse(cat.stdout).cells[1].sweep.connections, [10, 50, 100, 200]);
+  const list = await cli(['--db', db, 'list']);
+  assert.match(list.stdout, /quickstart\s+\S+\s+\S+\s+3\s+1\s/);
+});
+
+test('bad input: clear errors, exit 2, no stack trace, nothing written', async () => {
+  const bad = join(dir, 'bad.json');
+  const nb = JSON.parse(readFileSync(quickstart, 'utf8'));
+  nb.cells[1].sweep.connections[1] = -5;
+  writeFileSync(bad, JSON.stringify(nb));
+  const before = await cli(['--db', db, 'list']);
+  const r = await cli(['--db', db, 'replay', bad, '--out', join(dir, 'bad-out')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /bad\.json is not a valid notebook:\n\s+cells\[1\]\.sweep\.connections\[1\]: expected a number ≥ 1, found number -5/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal((await cli(['--db', db, 'list'])).stdout, before.stdout);
+
+  const missing = await cli(['--db', db, 'replay', join(dir, 'nope.json'), '--out', out]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\.json: no such file/);
+  const noOut = await cli(['--db', db, 'replay', quickstart]);
+  assert.equal(noOut.code, 2);
+  assert.match(noOut.stderr, /replay needs --out DIR/);
+  const unknown = await cli(['--db', db, 'show', 'no-such-notebook']);
+  assert.match(unknown.stderr, /no notebook "no-such-notebook"/);
+  assert.equal((await cli(['frobnicate'])).code, 2);
+});
+
+test('the database path comes from --db, then SAIO_LAB_DB, then XDG_DATA_HOME', async () => {
+  const viaEnv = join(dir, 'env.db');
+  await cli(['save', quickstart], { SAIO_LAB_DB: viaEnv });
+  assert.match((await cli(['--db', viaEnv, 'list'])).stdout, /quickstart/);
+  const xdg = join(dir, 'xdg');
+  await cli(['save', quickstart], { SAIO_LAB_DB: '', XDG_DATA_HOME: xdg });
+  assert.match((await cli(['--db', join(xdg, 'saio-lab', 'lab.db'), 'list'])).stdout, /quickstart/);
+});
