@@ -26,8 +26,8 @@ export function checkName(name: string): void {
 
 function appendRevision(store: Store, notebookId: string, parent: string | null, nb: Notebook, message: string): RevisionRecord {
   const content = canonicalText(nb);
-  const base = { parent_id: parent, content_sha256: sha256(content), message, created_at: now() };
-  const rev: RevisionRecord = { id: revisionId(base), notebook_id: notebookId, ...base };
+  const base = { notebook_id: notebookId, parent_id: parent, content_sha256: sha256(content), message, created_at: now() };
+  const rev: RevisionRecord = { id: revisionId(base), ...base };
   store.insertRevision(rev, content);
   store.setHead(notebookId, rev.id);
   return rev;

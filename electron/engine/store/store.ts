@@ -18,9 +18,12 @@ import { migrate } from './migrations';
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
-/** A revision's id: its content, parent, message and time, hashed (like a git commit). */
-export function revisionId(r: Omit<RevisionRecord, 'id' | 'notebook_id'>): string {
-  return sha256(JSON.stringify([r.parent_id, r.content_sha256, r.message, r.created_at]));
+/**
+ * A revision's id: its notebook, parent, content, message and time, hashed (like a git commit).
+ * The notebook is part of it so that two notebooks saved alike in the same millisecond differ.
+ */
+export function revisionId(r: Omit<RevisionRecord, 'id'>): string {
+  return sha256(JSON.stringify([r.notebook_id, r.parent_id, r.content_sha256, r.message, r.created_at]));
 }
 
 export type NewPoint = Omit<PointRecord, 'id'>;

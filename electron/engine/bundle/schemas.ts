@@ -1,0 +1,176 @@
+// The JSON documents of a bundle, as zod schemas: strict (an unknown field is an error, since a
+// new field means a new format version) and checked against the engine's record types below,
+// so the bundle and the store cannot drift apart silently.
+import { z } from 'zod';
+import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } from '../model';
+import { jsonPath } from '../notebook/validate';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, PATH_ID } from './format';
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in lower-case hex');
+const pathId = z.string().regex(PATH_ID, 'expected an id of letters, digits, "-" and "_" (at most 64)');
+const timestamp = z.string().min(1).max(64);
+const int = z.number().int();
+const count = int.min(0);
+
+export const Manifest = z.strictObject({
+  format: z.literal(BUNDLE_FORMAT),
+  version: z.literal(BUNDLE_VERSION),
+  created_at: timestamp,
+  producer: z.string().max(200),
+  notebook: z.strictObject({ id: pathId, name: z.string() }),
+  files: z.array(z.strictObject({ path: z.string().min(1).max(100), size: count, sha256: sha256Hex })),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+export const RevisionDoc = z.strictObject({
+  id: sha256Hex,
+  parent_id: sha256Hex.nullable(),
+  content_sha256: sha256Hex,
+  message: z.string(),
+  created_at: timestamp,
+  /** The canonical notebook text, exactly as stored and hashed. */
+  content: z.string(),
+});
+export type RevisionDoc = z.infer<typeof RevisionDoc>;
+
+/** notebook.json: revisions are listed parents first. */
+export const NotebookDoc = z.strictObject({
+  notebook: z.strictObject({ id: pathId, name: z.string(), created_at: timestamp, head_revision_id: sha256Hex }),
+  revisions: z.array(RevisionDoc).min(1),
+});
+export type NotebookDoc = z.infer<typeof NotebookDoc>;
+
+const Run = z.strictObject({
+  id: pathId,
+  notebook_id: pathId,
+  revision_id: sha256Hex,
+  cell_id: z.string(),
+  status: z.enum(['running', 'ok', 'failed', 'interrupted', 'cancelled']),
+  reason: z.string().nullable(),
+  quick: z.boolean(),
+  started_at: timestamp,
+  ended_at: timestamp.nullable(),
+  owner_pid: int,
+  owner_start: z.string(),
+  points_planned: count,
+  run_dir: z.string(),
+});
+
+const Environment = z.strictObject({
+  captured_at: timestamp,
+  kernel: z.string(),
+  kernel_cmdline: z.string(),
+  os: z.string(),
+  cpu_model: z.string(),
+  cpus: count,
+  memory_bytes: count,
+  node: z.string(),
+  git_commit: z.string().nullable(),
+  git_dirty: z.boolean().nullable(),
+  server: z.string(),
+  server_version: z.string(),
+  driver: z.string(),
+  driver_version: z.string(),
+  extra: z.record(z.string(), z.string()),
+});
+
+const Verification = z.strictObject({
+  sha256_expected: z.string(),
+  sha256_fetched: z.string().nullable(),
+  bodies_checked: count,
+  bodies_mismatched: count,
+  non_2xx: count,
+  socket_errors: count,
+});
+
+const n = z.number();
+const Load = z.strictObject({
+  requests: n,
+  duration_s: n,
+  requests_per_s: n,
+  bytes: n,
+  errors: z.strictObject({ connect: n, read: n, write: n, timeout: n, status: n }),
+  latency_us: z.strictObject({ min: n, mean: n, stdev: n, max: n, p50: n, p75: n, p90: n, p99: n, p999: n, p9999: n }),
+  verify: z.strictObject({ checked: n, mismatched: n, bad_status: n }).optional(),
+});
+
+/** A point without its database-local id and run id: `seq` identifies it within the run. */
+const Point = z.strictObject({
+  seq: count,
+  backend: z.string(),
+  server: z.string(),
+  connections: int,
+  workers: int,
+  repeat: int,
+  status: z.enum(['ok', 'failed', 'skipped']),
+  reason: z.string().nullable(),
+  requests_per_s: n.nullable(),
+  latency_p50_us: n.nullable(),
+  latency_p90_us: n.nullable(),
+  latency_p99_us: n.nullable(),
+  latency_p999_us: n.nullable(),
+  latency_max_us: n.nullable(),
+  errors: int.nullable(),
+  verified: z.boolean(),
+  verification: Verification.nullable(),
+  load: Load.nullable(),
+  started_at: timestamp,
+  ended_at: timestamp.nullable(),
+});
+
+const Placement = z.strictObject({
+  point_seq: count.nullable(),
+  t_ms: int,
+  role: z.enum(['server', 'driver', 'kernel-worker']),
+  pid: int,
+  tid: int,
+  comm: z.string(),
+  cpu: int,
+  allowed_cpus: z.string(),
+  voluntary_ctxt: int,
+  nonvoluntary_ctxt: int,
+  utime_ticks: int,
+  stime_ticks: int,
+});
+
+/** Artifact number i of this list is the file artifacts/<run-id>/<i>. */
+const Artifact = z.strictObject({ point_seq: count.nullable(), kind: z.string(), name: z.string(), size: count, sha256: sha256Hex });
+
+export const RunDoc = z.strictObject({
+  run: Run,
+  environment: Environment.nullable(),
+  points: z.array(Point),
+  placement: z.array(Placement),
+  artifacts: z.array(Artifact),
+});
+export type RunDoc = z.infer<typeof RunDoc>;
+export type PointDoc = RunDoc['points'][number];
+export type PlacementDoc = RunDoc['placement'][number];
+export type ArtifactDoc = RunDoc['artifacts'][number];
+
+// Compile-time guards: each document shape is exactly the record it carries.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemasMatchModel: [
+  Same<z.infer<typeof Run>, RunRecord>,
+  Same<z.infer<typeof Environment>, EnvironmentSnapshot>,
+  Same<PointDoc, Omit<PointRecord, 'id' | 'run_id'>>,
+  Same<Omit<PlacementDoc, 'point_seq'>, Omit<PlacementSample, 'point_id'>>,
+] = [true, true, true, true];
+void schemasMatchModel;
+
+/** Decode and validate one JSON file of the bundle; errors name the file and the JSON path. */
+export function parseBundleJson<S extends z.ZodType>(source: string, path: string, bytes: Buffer, schema: S): z.infer<S> {
+  let data: unknown;
+  try {
+    data = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new BundleError(`${source}: ${path} is not valid UTF-8 JSON (${(e as Error).message}); the bundle is damaged, export it again`);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map((i) => `${jsonPath(i.path)}: ${i.message}`);
+    const more = parsed.error.issues.length > 3 ? ` (and ${parsed.error.issues.length - 3} more)` : '';
+    throw new BundleError(`${source}: ${path} is not valid: ${issues.join('; ')}${more}; the bundle is damaged or not from saio-lab`);
+  }
+  return parsed.data;
+}
