@@ -51,7 +51,7 @@ test('unknown fields, unknown cell types and unknown servers are rejected by pat
 
   const nb3 = quickstart();
   nb3.cells[1].server.kind = 'apache';
-  assert.deepEqual(errorsOf(nb3), [{ path: 'cells[1].server.kind', message: 'expected one of "nginx", found "apache"' }]);
+  assert.deepEqual(errorsOf(nb3), [{ path: 'cells[1].server.kind', message: 'expected one of "nginx", "lighttpd", found "apache"' }]);
 
   const nb4 = quickstart();
   nb4.cells[1].backends = ['baseline', 'turbo'];

@@ -160,3 +160,18 @@ test('cancel stops the server and the load generator and records the run as canc
   for (const g of groups) assert.deepEqual(processesInGroup(g), [], `process group ${g} is gone`);
   store.close();
 });
+
+test('lighttpd is one more server module: Connection: close, 100 KiB bodies, verified', async () => {
+  const store = new Store(join(dir, 'lighttpd.db'));
+  const r = await run(store, 'lighttpd', {
+    server: { kind: 'lighttpd', file_size: 100 * 1024, workers: 1, keep_alive: false, extra_config: '' },
+    sweep: { connections: [8] },
+  });
+  assert.equal(r.status, 'ok', r.reason ?? '');
+  const [p] = store.listPoints(r.id);
+  assert.equal(p?.verified, true, p?.reason ?? '');
+  assert.ok((p?.verification?.bodies_checked ?? 0) > 0);
+  assert.match(store.getEnvironment(r.id)?.server_version ?? '', /^lighttpd\/1\.4/);
+  assert.ok(store.listPlacement(r.id).some((s) => s.role === 'server' && s.comm === 'lighttpd'));
+  store.close();
+});

@@ -1,8 +1,9 @@
 // Every server the lab can run. Adding one (lighttpd, redis, memcached) is one module here.
+import { lighttpd } from './lighttpd';
 import { nginx } from './nginx';
 import type { ServerModule } from './types';
 
-const modules: readonly ServerModule[] = [nginx];
+const modules: readonly ServerModule[] = [nginx, lighttpd];
 
 export const serverKinds: readonly string[] = modules.map((m) => m.kind);
 
