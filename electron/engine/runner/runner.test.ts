@@ -96,6 +96,9 @@ test('a sweep against real nginx: verified points, placement, artifacts, environ
   assert.deepEqual(events.filter((e) => e.phase === 'done').map((e) => e.point), [1, 2]);
   assert.equal(events.at(-1)?.eta_s, 0);
   assert.equal(store.openProcesses(r.id).length, 0, 'every process the run started has ended');
+  const sampler = store.listArtifacts(r.id).find((a) => a.kind === 'sampler-stats');
+  const cost = JSON.parse(store.artifactContent(sampler!.id)!.toString());
+  assert.ok(cost.rounds >= 4 && cost.mean_round_us > 0, JSON.stringify(cost));
   store.close();
 });
 

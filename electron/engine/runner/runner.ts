@@ -121,6 +121,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
   } finally {
     ctx.cleanup();
   }
+  ctx.recordSamplerCost();
   const points = store.listPoints(runId);
   const failed = points.filter((p) => p.status === 'failed');
   const skipped = points.filter((p) => p.status === 'skipped');
@@ -166,6 +167,12 @@ class PointContext {
     const body = randomBytes(this.o.cell.server.file_size);
     writeFileSync(join(this.docRoot, this.fileName), body);
     this.expectedSha = sha256(body);
+  }
+
+  /** What watching cost: kept with the run so a reader can judge that it did not matter. */
+  recordSamplerCost(): void {
+    const cost = { interval_ms: this.sampler.intervalMs, rounds: this.sampler.roundCount, mean_round_us: this.sampler.meanCostUs() };
+    this.store.insertArtifact({ run_id: this.runId, point_id: null, kind: 'sampler-stats', name: 'sampler.json' }, Buffer.from(`${JSON.stringify(cost)}\n`));
   }
 
   cleanup(): void {

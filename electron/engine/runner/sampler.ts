@@ -19,7 +19,7 @@ export class PlacementSampler {
 
   constructor(
     private readonly runStartedAt: number,
-    private readonly intervalMs = 250,
+    readonly intervalMs = 250,
   ) {}
 
   add(group: SampledGroup): void {
@@ -73,6 +73,10 @@ export class PlacementSampler {
   /** Samples gathered since the last drain. */
   drain(): PlacementSample[] {
     return this.samples.splice(0, this.samples.length);
+  }
+
+  get roundCount(): number {
+    return this.rounds;
   }
 
   /** Mean wall time of one sampling round, in microseconds. */
