@@ -55,7 +55,7 @@ test('unknown fields, unknown cell types and unknown servers are rejected by pat
 
   const nb4 = quickstart();
   nb4.cells[1].backends = ['baseline', 'turbo'];
-  assert.deepEqual(errorsOf(nb4), [{ path: 'cells[1].backends[1]', message: 'expected one of "baseline", found "turbo"' }]);
+  assert.deepEqual(errorsOf(nb4), [{ path: 'cells[1].backends[1]', message: 'expected one of "baseline", "saio-sync", "saio-uring", found "turbo"' }]);
 });
 
 test('duplicate cell ids and plots of missing experiments are caught', () => {
