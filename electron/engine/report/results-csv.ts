@@ -34,28 +34,9 @@ export function csvField(value: CsvValue): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** Every column but the first two is a field of the point under the same name. */
 function row(run: RunRecord, p: PointRecord): CsvValue[] {
-  const values: Record<(typeof COLUMNS)[number], CsvValue> = {
-    run_id: run.id,
-    cell_id: run.cell_id,
-    seq: p.seq,
-    backend: p.backend,
-    server: p.server,
-    connections: p.connections,
-    workers: p.workers,
-    repeat: p.repeat,
-    status: p.status,
-    requests_per_s: p.requests_per_s,
-    latency_p50_us: p.latency_p50_us,
-    latency_p90_us: p.latency_p90_us,
-    latency_p99_us: p.latency_p99_us,
-    latency_p999_us: p.latency_p999_us,
-    latency_max_us: p.latency_max_us,
-    errors: p.errors,
-    verified: p.verified,
-    reason: p.reason,
-  };
-  return COLUMNS.map((c) => values[c]);
+  return COLUMNS.map((c) => (c === 'run_id' ? run.id : c === 'cell_id' ? run.cell_id : p[c]));
 }
 
 /** The text of results.csv: header row, then one row per point; CRLF line ends as RFC 4180 has them. */
