@@ -178,3 +178,34 @@ test('lighttpd is one more server module: Connection: close, 100 KiB bodies, ver
   assert.ok(store.listPlacement(r.id).some((s) => s.role === 'server' && s.comm === 'lighttpd'));
   store.close();
 });
+
+test('under a pseudo-terminal (UI runs) a point is verified, output streams live and the stderr file stays empty', async () => {
+  const store = new Store(join(dir, 'pty.db'));
+  const { notebook, revision } = createNotebook(store, 'pty', notebookWith({ sweep: { connections: [4] } }));
+  const cell = loadRevision(store, revision.id).cells[0] as ExperimentCell;
+  const chunks: { role: string; stream: string; data: string }[] = [];
+  const r = await runCell(store, {
+    notebookId: notebook.id,
+    revisionId: revision.id,
+    cell,
+    quick: false,
+    runsDir: join(dir, 'runs'),
+    pty: true,
+    onOutput: (c) => chunks.push(c),
+  });
+  assert.equal(r.status, 'ok', r.reason ?? '');
+  const [p] = store.listPoints(r.id);
+  assert.equal(p?.verified, true, p?.reason ?? '');
+  assert.ok((p?.requests_per_s ?? 0) > 0);
+  const driverText = chunks.filter((c) => c.role === 'driver').map((c) => c.data).join('');
+  assert.match(driverText, /Requests\/sec:/, 'the driver’s report arrived as live output');
+  assert.ok(!driverText.includes('\r\n'), 'CRLF normalised');
+  assert.ok(chunks.every((c) => c.stream === 'stdout'), 'a pty merges the streams');
+  const artifacts = store.listArtifacts(r.id);
+  const stderr = artifacts.find((a) => a.kind === 'driver-stderr');
+  assert.equal(stderr?.size, 0);
+  const stdout = artifacts.find((a) => a.name === 'driver.stdout');
+  assert.match(store.artifactContent(stdout!.id)!.toString(), /SAIO-WRK-JSON/);
+  assert.equal(store.openProcesses(r.id).length, 0, 'every process the run started has ended');
+  store.close();
+});

@@ -59,6 +59,8 @@ export interface RunCellOptions {
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
   onOutput?: (c: OutputChunk) => void;
+  /** Run the server and the load generator under a pseudo-terminal (UI runs); default pipes. */
+  pty?: boolean;
 }
 
 class Cancelled extends Error {}
@@ -208,6 +210,7 @@ class PointContext {
       stdoutPath: join(dir, `${name}.stdout`),
       stderrPath: join(dir, `${name}.stderr`),
       onOutput: this.o.onOutput,
+      pty: this.o.pty,
     });
     this.live.add(p);
     this.store.recordProcess({ run_id: this.runId, point_id: null, role, pid: p.pid, start_ticks: p.startTicks, argv: p.argv });
