@@ -115,6 +115,20 @@ test('export → import into an empty database gives the same notebook, revision
   }
 });
 
+test('replaying a bundle compares every configuration with the run the bundle carried', async () => {
+  const db3 = join(dir, 'replay-bundle.db');
+  const out3 = join(dir, 'out-bundle');
+  const r = await cli(['--db', db3, 'replay', join(dir, 'quickstart.saiolab'), '--out', out3, '--quick', '--tolerance', '0.9']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const results = JSON.parse(readFileSync(join(out3, 'results.json'), 'utf8'));
+  assert.equal(results.comparisons.length, 4, 'one comparison per connection count');
+  assert.ok(results.comparisons.every((c: { ratio: number; previous_run: string }) => c.ratio > 0 && c.previous_run !== results.runs[0].id));
+  assert.match(r.stdout, /against the previous run of each cell \(a regression: below 10% of before\)/);
+  const bad = await cli(['--db', db3, 'replay', quickstart, '--out', out3, '--tolerance', '2']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--tolerance takes a fraction between 0 and 1/);
+});
+
 test('history, diff and restore through the CLI', async () => {
   const nb = JSON.parse(readFileSync(quickstart, 'utf8'));
   nb.cells[1].sweep.connections = [10, 20];

@@ -16,6 +16,7 @@ export interface CommandContext {
     out?: string;
     o?: string;
     quick?: boolean;
+    tolerance?: string;
     cell?: string[];
     rev?: string;
     name?: string;
@@ -98,13 +99,25 @@ const replay: Command = async (ctx) => {
   const progress = progressPrinter();
   const cancel = cancellation(ctx);
   try {
-    const results = await ctx.lab.replay(source, { quick: ctx.opts.quick, signal: cancel.signal, onProgress: progress.onProgress });
+    const tolerance = ctx.opts.tolerance === undefined ? undefined : Number(ctx.opts.tolerance);
+    if (tolerance !== undefined && !(tolerance > 0 && tolerance < 1)) throw new UsageError(`--tolerance takes a fraction between 0 and 1, found "${ctx.opts.tolerance}"`);
+    const results = await ctx.lab.replay(source, { quick: ctx.opts.quick, tolerance, signal: cancel.signal, onProgress: progress.onProgress });
     progress.end();
     const written = writeReplayOutputs(resolve(outDir), results);
-    const code = verdict(
+    let code = verdict(
       ctx,
       results.runs.map((r) => r.run),
     );
+    if (results.comparisons.length > 0) {
+      ctx.out.write(
+        `\nagainst the previous run of each cell (a regression: below ${Math.round((1 - results.tolerance) * 100)}% of before)\n` +
+          `${table(
+            ['cell', 'backend', 'conns', 'workers', 'before req/s', 'now req/s', 'ratio', ''],
+            results.comparisons.map((c) => [c.cell_id, c.backend, String(c.connections), String(c.workers), num(c.previous_rps), num(c.rps), c.ratio.toFixed(3), c.regressed ? 'REGRESSION' : '']),
+          )}\n`,
+      );
+      if (results.comparisons.some((c) => c.regressed)) code = 1;
+    }
     ctx.out.write(`\nreplay took ${results.elapsed_s.toFixed(1)} s\nwrote ${written.json}\n      ${written.csv}\n      ${written.html}\n`);
     return code;
   } finally {

@@ -11,8 +11,12 @@ import { UsageError } from './usage';
 export const USAGE = `usage: saio-lab [--db PATH] <command> [options]
 
 commands:
-  replay <notebook.json|bundle> --out DIR [--quick]   run every experiment headless; write
-                                                      DIR/results.json, results.csv, report.html
+  replay <notebook.json|bundle> --out DIR [--quick] [--tolerance F]
+                                                      run every experiment headless; write
+                                                      DIR/results.json, results.csv, report.html;
+                                                      exit 1 when a configuration's median req/s
+                                                      falls below (1 - F) of the cell's previous run
+                                                      (e.g. the one a bundle carries; F = 0.3)
   run <notebook|file.json> [--cell ID]... [--quick]   run experiment cells (a file is saved first)
   save <file.json> [--name NAME] [-m MESSAGE]         save a notebook file as a new revision
   list                                                notebooks in the database
@@ -41,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         o: { type: 'string', short: 'o' },
         quick: { type: 'boolean' },
+        tolerance: { type: 'string' },
         cell: { type: 'string', multiple: true },
         rev: { type: 'string' },
         name: { type: 'string' },

@@ -8,6 +8,7 @@ import type { Notebook } from './notebook/schema';
 import { recoverInterrupted, type Recovered } from './recovery';
 import type { ReplayResults, RunResults } from './report/types';
 import { RESULTS_FORMAT } from './report/types';
+import { compareRuns, previousRun } from './report/regression';
 import type { OutputChunk } from './runner/processes';
 import { runCell } from './runner/runner';
 import { runsDir } from './locations';
@@ -19,6 +20,8 @@ export interface RunHooks {
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
   onOutput?: (c: OutputChunk) => void;
+  /** Run processes under a pseudo-terminal (UI runs: a live terminal); default pipes. */
+  pty?: boolean;
 }
 
 export class Lab {
@@ -107,6 +110,7 @@ export class Lab {
           signal: opts.signal,
           onProgress: opts.onProgress,
           onOutput: opts.onOutput,
+          pty: opts.pty,
         }),
       );
     }
@@ -117,7 +121,7 @@ export class Lab {
    * Headless replay: bring the notebook (file or bundle) into the store, run every experiment
    * cell, and return everything the report needs.
    */
-  async replay(source: string, opts: RunHooks & { quick?: boolean }): Promise<ReplayResults> {
+  async replay(source: string, opts: RunHooks & { quick?: boolean; tolerance?: number }): Promise<ReplayResults> {
     const started = Date.now();
     if (!existsSync(source)) throw new LabError(`${source}: no such file`);
     let notebookId: string;
@@ -126,8 +130,16 @@ export class Lab {
     } else {
       notebookId = this.saveFile(source).notebook.id;
     }
+    const earlier = this.store.listRuns(notebookId);
+    const startedAt = new Date().toISOString();
     const runs = await this.runNotebook(notebookId, opts);
     const { notebook, revision, content } = this.content(notebookId);
+    const tolerance = opts.tolerance ?? 0.3;
+    const comparisons = runs.flatMap((r) => {
+      const prev = previousRun(earlier, r.cell_id, r.quick, startedAt);
+      if (!prev || r.status !== 'ok') return [];
+      return compareRuns({ run: prev, points: this.store.listPoints(prev.id) }, { run: r, points: this.store.listPoints(r.id) }, tolerance);
+    });
     return {
       format: RESULTS_FORMAT,
       generated_at: new Date().toISOString(),
@@ -135,6 +147,8 @@ export class Lab {
       runs: runs.map((r) => this.runResults(r.id)),
       elapsed_s: (Date.now() - started) / 1000,
       quick: opts.quick ?? false,
+      comparisons,
+      tolerance,
     };
   }
 

@@ -180,5 +180,7 @@ export function fixture(options: FixtureOptions = {}): ReplayResults {
     runs: [{ run, environment: FIXTURE_ENVIRONMENT, placement: placement(), points }],
     elapsed_s: 151.5,
     quick: false,
+    comparisons: [],
+    tolerance: 0.3,
   };
 }

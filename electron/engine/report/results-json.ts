@@ -74,6 +74,8 @@ export function resultsJson(results: ReplayResults) {
     generated_at: results.generated_at,
     elapsed_s: results.elapsed_s,
     quick: results.quick,
+    tolerance: results.tolerance,
+    comparisons: results.comparisons,
     // The notebook as run, so the file alone says what was measured and how.
     notebook: { id: nb.id, name: nb.name, revision_id: nb.revision_id, title: nb.content.title, content: nb.content },
     runs: results.runs.map(runJson),

@@ -1,6 +1,7 @@
 // What `replay` produces: one document holding the notebook as run and every run it made.
 import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } from '../model';
 import type { Notebook } from '../notebook/schema';
+import type { Comparison } from './regression';
 
 export const RESULTS_FORMAT = 'saio-lab/results@1';
 
@@ -20,4 +21,8 @@ export interface ReplayResults {
   /** Wall time of the whole replay, in seconds. */
   elapsed_s: number;
   quick: boolean;
+  /** Each configuration against the previous run of its cell (empty when there was none). */
+  comparisons: Comparison[];
+  /** Drop beyond which a comparison counts as a regression (0.3: below 70% of before). */
+  tolerance: number;
 }
