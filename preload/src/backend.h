@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend.h - what executes deferred ops. The engine (engine.c) decides WHAT runs and
+ * in which order; a backend only stages ops, hands them to the kernel and reports
+ * completions. Backends:
+ *   uring  (backend_uring.c) one io_uring per ring, one io_uring_enter per batch;
+ *   kmod   (future, its own issue) a kernel module with an mmap'd ring;
+ *   tests  (tests/fake_backend.c) records ops and completes them on demand.
+ * "sync" is not a backend: in that mode every call passes straight through.
+ *
+ * Contract:
+ * - prep() stages one op. For SAIO_OP_SENDFILE it stages a read of op->len bytes of
+ *   op->arg at op->off into op->buf, then a send of them, linked. `link` asks that the
+ *   op's last kernel request be linked to the next staged one: the next runs only
+ *   after it, and is cancelled (-ECANCELED) if it fails or is short.
+ *   Returns 0, or -EBUSY when the staging area cannot hold the op (submit, retry).
+ * - space() is how many kernel requests can be staged now.
+ * - submit() hands staged requests to the kernel: returns the count, or -errno.
+ * - reap() calls saio_engine_complete(r, op, phase, res) for every completion that is
+ *   ready, without blocking; phase is 0 for a sendfile's read, 1 otherwise.
+ * - wait() blocks until at least one completion is ready (or -errno).
+ * - forget() is called in a fork child: drop the parent's state without touching
+ *   anything the parent still uses (shared mappings).
+ * - fork hooks: the engine calls forget() from pthread_atfork's child handler.
+ */
+#ifndef SAIO_BACKEND_H
+#define SAIO_BACKEND_H
+
+#include <stdbool.h>
+
+#include "saio_int.h"
+
+#define SAIO_CAP_SETSOCKOPT (1u << 0)	/* can run TCP_CORK/TCP_NODELAY in a chain */
+#define SAIO_CAP_EPOLL_DEL (1u << 1)	/* can run epoll_ctl(EPOLL_CTL_DEL) */
+#define SAIO_CAP_ASYNC_ISSUE (1u << 2)	/* ops are issued by another thread (SQPOLL) */
+
+struct saio_backend {
+	const char *name;
+	int (*init)(struct saio_ring *r);
+	void (*teardown)(struct saio_ring *r);
+	void (*forget)(struct saio_ring *r);
+	int (*prep)(struct saio_ring *r, struct saio_op *op, bool link);
+	unsigned (*space)(struct saio_ring *r);
+	int (*submit)(struct saio_ring *r);
+	int (*reap)(struct saio_ring *r);
+	int (*wait)(struct saio_ring *r);
+	unsigned (*caps)(struct saio_ring *r);
+};
+
+extern const struct saio_backend saio_backend_uring;
+/* The backend new rings use; tests replace it before the first ring is made. */
+extern const struct saio_backend *saio_backend_default;
+
+#endif

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend_uring.c - the io_uring backend: one ring per engine ring (per thread), one
+ * io_uring_enter per batch (none with SQPOLL while its thread is awake).
+ *
+ * Op encodings (all sends carry MSG_WAITALL so that a short send fails the link and a
+ * full socket makes io_uring wait for space instead of completing short, and
+ * MSG_NOSIGNAL because SIGPIPE is raised by the engine when the error is delivered):
+ *   SEND        IORING_OP_SEND of op->buf[sent..len)
+ *   SENDFILE    IORING_OP_READ (file -> op->buf at op->off) linked to IORING_OP_SEND;
+ *               io_uring has no sendfile opcode. A read shorter than asked fails the link.
+ *   CLOSE       IORING_OP_CLOSE
+ *   SHUTDOWN    IORING_OP_SHUTDOWN
+ *   SETSOCKOPT  IORING_OP_URING_CMD with SOCKET_URING_OP_SETSOCKOPT (kernel 6.7+;
+ *               liburing 2.3 has no helper, the SQE fields are set below). Probed once.
+ *   EPOLL_DEL   IORING_OP_EPOLL_CTL
+ * user_data is the op pointer with the phase in bit 0 (ops are 8-byte aligned).
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+/* Not in liburing 2.3's copy of the uapi header (include/uapi/linux/io_uring.h, 6.7+). */
+#ifndef SOCKET_URING_OP_SETSOCKOPT
+#define SOCKET_URING_OP_SETSOCKOPT 3
+#endif
+
+struct uring_priv {
+	struct io_uring ring;
+	bool sqpoll;
+};
+
+static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
+static int attach_fd = -1;		/* first SQPOLL ring of this process */
+static int setsockopt_ok = -1;		/* -1 unknown, 0 no, 1 yes */
+
+static void prep_setsockopt(struct io_uring_sqe *sqe, int fd, int level, int optname,
+			    int *optval)
+{
+	/* Layout of include/uapi/linux/io_uring.h since 6.7: cmd_op shares off's word,
+	 * level/optname share addr, optlen shares file_index, optval shares addr3. */
+	unsigned char *raw = (unsigned char *)sqe;
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	uint32_t v32;
+	uint64_t v64;
+	v32 = SOCKET_URING_OP_SETSOCKOPT;
+	memcpy(raw + 8, &v32, 4);
+	v32 = (uint32_t)level;
+	memcpy(raw + 16, &v32, 4);
+	v32 = (uint32_t)optname;
+	memcpy(raw + 20, &v32, 4);
+	v32 = sizeof(int);
+	memcpy(raw + 44, &v32, 4);
+	v64 = (uint64_t)(uintptr_t)optval;
+	memcpy(raw + 48, &v64, 8);
+}
+
+static void probe_setsockopt(struct io_uring *ring)
+{
+	int one = 1, v = 0, ok = 0;
+	socklen_t vl = sizeof(v);
+	int s = REAL(socket)(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s >= 0) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+		struct io_uring_cqe *cqe;
+		if (sqe) {
+			prep_setsockopt(sqe, s, IPPROTO_TCP, TCP_NODELAY, &one);
+			sqe->user_data = 0;
+			if (io_uring_submit_and_wait(ring, 1) == 1 &&
+			    io_uring_wait_cqe(ring, &cqe) == 0) {
+				ok = cqe->res == 0;
+				io_uring_cqe_seen(ring, cqe);
+			}
+			if (ok && REAL(getsockopt)(s, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0)
+				ok = v != 0;
+		}
+		REAL(close)(s);
+	}
+	__atomic_store_n(&setsockopt_ok, ok, __ATOMIC_RELAXED);
+}
+
+static int uring_init(struct saio_ring *r)
+{
+	struct uring_priv *p = calloc(1, sizeof(*p));
+	struct io_uring_params par;
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	memset(&par, 0, sizeof(par));
+	par.flags = IORING_SETUP_SUBMIT_ALL;
+	if (saio_cfg.sqpoll) {
+		par.flags |= IORING_SETUP_SQPOLL;
+		par.sq_thread_idle = saio_cfg.sq_idle_ms;
+		if (saio_cfg.sq_cpu >= 0) {
+			par.flags |= IORING_SETUP_SQ_AFF;
+			par.sq_thread_cpu = (unsigned)saio_cfg.sq_cpu;
+		}
+		pthread_mutex_lock(&attach_lock);
+		if (attach_fd >= 0) {
+			par.flags |= IORING_SETUP_ATTACH_WQ;
+			par.wq_fd = (unsigned)attach_fd;
+		}
+	}
+	ret = io_uring_queue_init_params(saio_cfg.ring_entries, &p->ring, &par);
+	if (saio_cfg.sqpoll) {
+		if (ret == 0 && attach_fd < 0)
+			attach_fd = p->ring.ring_fd;
+		pthread_mutex_unlock(&attach_lock);
+	}
+	if (ret < 0) {
+		free(p);
+		return ret;
+	}
+	p->sqpoll = saio_cfg.sqpoll;
+	r->be_priv = p;
+	if (__atomic_load_n(&setsockopt_ok, __ATOMIC_RELAXED) < 0)
+		probe_setsockopt(&p->ring);
+	return 0;
+}
+
+static void uring_teardown(struct saio_ring *r)
+{
+	struct uring_priv *p = r->be_priv;
+	if (!p)
+		return;
+	if (p->sqpoll) {
+		pthread_mutex_lock(&attach_lock);
+		if (attach_fd == p->ring.ring_fd)
+			attach_fd = -1;
+		pthread_mutex_unlock(&attach_lock);
+	}
+	io_uring_queue_exit(&p->ring);
+	free(p);
+	r->be_priv = NULL;
+}
+
+static void uring_forget(struct saio_ring *r)
+{
+	/* The child's copies of the mappings and of the ring fd are its own: releasing
+	 * them does not touch the parent's ring. */
+	struct uring_priv *p = r->be_priv;
+	attach_fd = -1;
+	if (!p)
+		return;
+	io_uring_queue_exit(&p->ring);
+	free(p);
+	r->be_priv = NULL;
+}
+
+static unsigned uring_space(struct saio_ring *r)
+{
+	struct uring_priv *p = r->be_priv;
+	return io_uring_sq_space_left(&p->ring);
+}
+
+static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
+{
+	struct uring_priv *p = r->be_priv;
+	struct io_uring *ring = &p->ring;
+	struct io_uring_sqe *sqe;
+	unsigned need = (op->kind == SAIO_OP_SENDFILE && !op->arg2) ? 2 : 1;
+	const int sflags = MSG_WAITALL | MSG_NOSIGNAL;
+
+	if (io_uring_sq_space_left(ring) < need)
+		return -EBUSY;
+	switch (op->kind) {
+	case SAIO_OP_SENDFILE:
+		if (!op->arg2) {	/* arg2: file bytes already in buf */
+			sqe = io_uring_get_sqe(ring);
+			io_uring_prep_read(sqe, op->arg, op->buf, op->len, (uint64_t)op->off);
+			sqe->flags |= IOSQE_IO_LINK;
+			io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op);
+		}
+		/* the send of what was read */
+		__attribute__((fallthrough));
+	case SAIO_OP_SEND:
+		sqe = io_uring_get_sqe(ring);
+		io_uring_prep_send(sqe, op->fd, op->buf + op->sent, op->len - op->sent,
+				   op->msg_flags | sflags);
+		break;
+	case SAIO_OP_CLOSE:
+		sqe = io_uring_get_sqe(ring);
+		io_uring_prep_close(sqe, op->fd);
+		break;
+	case SAIO_OP_SHUTDOWN:
+		sqe = io_uring_get_sqe(ring);
+		io_uring_prep_shutdown(sqe, op->fd, op->arg);
+		break;
+	case SAIO_OP_SETSOCKOPT:
+		sqe = io_uring_get_sqe(ring);
+		op->optval = op->arg;
+		prep_setsockopt(sqe, op->fd, IPPROTO_TCP, op->arg2, &op->optval);
+		break;
+	case SAIO_OP_EPOLL_DEL:
+		sqe = io_uring_get_sqe(ring);
+		io_uring_prep_epoll_ctl(sqe, op->arg, op->fd, EPOLL_CTL_DEL, NULL);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (link)
+		sqe->flags |= IOSQE_IO_LINK;
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op | 1);
+	op->nr_cqe = (uint8_t)need;
+	atomic_fetch_add_explicit(&saio_stats.sqes, need, memory_order_relaxed);
+	return 0;
+}
+
+static int uring_submit(struct saio_ring *r)
+{
+	struct uring_priv *p = r->be_priv;
+	unsigned ready = io_uring_sq_ready(&p->ring);
+	int ret;
+
+	if (!ready)
+		return 0;
+	if (p->sqpoll) {
+		/* liburing enters only to wake a sleeping SQPOLL thread. The flag is read
+		 * again inside io_uring_submit after its full barrier; this read only
+		 * feeds the wake-up statistic. */
+		if (IO_URING_READ_ONCE(*p->ring.sq.kflags) & IORING_SQ_NEED_WAKEUP) {
+			atomic_fetch_add_explicit(&saio_stats.wakeups, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+		}
+	} else {
+		atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+	}
+	ret = io_uring_submit(&p->ring);
+	return ret;
+}
+
+static int uring_reap(struct saio_ring *r)
+{
+	struct uring_priv *p = r->be_priv;
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&p->ring, head, cqe) {
+		uint64_t ud = cqe->user_data;
+		n++;
+		if (!ud)
+			continue;	/* probe */
+		saio_engine_complete(r, (struct saio_op *)(uintptr_t)(ud & ~(uint64_t)1),
+				     (int)(ud & 1), cqe->res);
+	}
+	if (n)
+		io_uring_cq_advance(&p->ring, n);
+	return (int)n;
+}
+
+static int uring_wait(struct saio_ring *r)
+{
+	struct uring_priv *p = r->be_priv;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (io_uring_peek_cqe(&p->ring, &cqe) == 0)
+		return 0;
+	atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+	do {
+		ret = io_uring_wait_cqe(&p->ring, &cqe);
+	} while (ret == -EINTR);
+	return ret;
+}
+
+static unsigned uring_caps(struct saio_ring *r)
+{
+	struct uring_priv *p = r->be_priv;
+	unsigned c = SAIO_CAP_EPOLL_DEL;
+	if (__atomic_load_n(&setsockopt_ok, __ATOMIC_RELAXED) == 1)
+		c |= SAIO_CAP_SETSOCKOPT;
+	if (p && p->sqpoll)
+		c |= SAIO_CAP_ASYNC_ISSUE;
+	return c;
+}
+
+const struct saio_backend saio_backend_uring = {
+	.name = "uring",
+	.init = uring_init,
+	.teardown = uring_teardown,
+	.forget = uring_forget,
+	.prep = uring_prep,
+	.space = uring_space,
+	.submit = uring_submit,
+	.reap = uring_reap,
+	.wait = uring_wait,
+	.caps = uring_caps,
+};

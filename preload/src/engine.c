@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.c - rings (one per event-loop thread), batches, and what a completion means.
+ *
+ * A thread gets a ring the first time it calls epoll_wait (it is then an event-loop
+ * thread); other threads never defer. Ops of one fd form a FIFO; a flush links the
+ * queued ops of each fd into one chain, but only when that fd has nothing in flight,
+ * so a chain never overtakes the previous one. A completion either retires an op,
+ * returns it to QUEUED (cancelled by an earlier link, or a short send: the rest goes in
+ * a later chain, still in FIFO order), or records an error for the fd's next call.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "backend.h"
+
+struct saio_config saio_cfg = {
+	.mode = SAIO_MODE_URING,
+	.sqpoll = false,
+	.sq_cpu = -1,
+	.sq_idle_ms = 50,
+	.batch_max = 64,
+	.ring_entries = 256,
+	.sync_epoll_del = false,
+	.exit_drain_ms = 5000,
+	.stats_path = NULL,
+};
+struct saio_stats saio_stats;
+struct saio_budget saio_budget = {
+	.fd_max = 4u << 20,
+	.global_max = 64u << 20,
+};
+const struct saio_backend *saio_backend_default = &saio_backend_uring;
+
+static __thread struct saio_ring *tls_ring;
+static __thread bool tls_no_ring;
+static pthread_key_t ring_key;
+static pthread_mutex_t rings_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct saio_ring *rings_all;
+static _Atomic int uring_ok;
+static _Atomic int warned;
+
+/* ---- completions ---------------------------------------------------------------- */
+
+static bool transient(int res)
+{
+	return res == -ECANCELED || res == -EINTR || res == -EAGAIN;
+}
+
+static void wake_add(struct saio_ring *r, struct saio_fd *f)
+{
+	f->want_wake = 0;
+	for (unsigned i = 0; i < r->nwake; i++)
+		if (r->wake[i] == f->fdnum)
+			return;
+	if (r->nwake == r->capwake) {
+		unsigned cap = r->capwake ? r->capwake * 2 : 16;
+		int *w = realloc(r->wake, cap * sizeof(int));
+		if (!w)
+			return;
+		r->wake = w;
+		r->capwake = cap;
+	}
+	r->wake[r->nwake++] = f->fdnum;
+}
+
+static void queue_held_close(struct saio_ring *r, struct saio_fd *file);
+
+/* The op left the kernel for good: return its bytes, drop its pin. */
+static void retire(struct saio_ring *r, struct saio_fd *f, struct saio_op *op)
+{
+	saio_fifo_remove(f, op);
+	if (op->len > op->sent)
+		saio_budget_give(&saio_budget, f, op->len - op->sent);
+	if (op->kind == SAIO_OP_SENDFILE) {
+		struct saio_fd *src = saio_fd_peek(op->arg);
+		if (src && atomic_fetch_sub(&src->pins, 1) == 1 &&
+		    atomic_exchange(&src->close_held, 0))
+			queue_held_close(r, src);
+	}
+	saio_op_free(op);
+}
+
+static void set_error(struct saio_fd *f, struct saio_op *op, int res)
+{
+	if (!f->err) {
+		f->err = -res;
+		f->err_sigpipe = res == -EPIPE && !op->nosignal;
+	}
+	f->broken = 1;
+}
+
+static void requeue(struct saio_ring *r, struct saio_fd *f, struct saio_op *op)
+{
+	op->state = SAIO_OP_QUEUED;
+	f->ninflight--;
+	f->nqueued++;
+	r->nqueued++;
+}
+
+static void finish(struct saio_ring *r, struct saio_op *op)
+{
+	struct saio_fd *f = saio_fd_peek(op->qfd);
+	int res = op->res1;
+
+	r->ninflight--;
+	if (op->kind == SAIO_OP_SENDFILE && op->res < 0 && !transient(op->res)) {
+		/* The read failed or was short (the file shrank after the application's
+		 * fstat): the bytes promised cannot be produced. */
+		atomic_fetch_add(&saio_stats.bytes_dropped, op->len - op->sent);
+		set_error(f, op, op->res);
+		retire(r, f, op);
+		goto out;
+	}
+	op->res = op->res1 = 0;
+	switch (op->kind) {
+	case SAIO_OP_SEND:
+	case SAIO_OP_SENDFILE:
+		if (res > 0) {
+			op->sent += (uint32_t)res;
+			saio_budget_give(&saio_budget, f, (uint64_t)res);
+		}
+		if (res >= 0 && op->sent == op->len) {
+			retire(r, f, op);
+		} else if ((res >= 0 || transient(res)) && !f->broken) {
+			requeue(r, f, op);	/* short, or cancelled by an earlier link */
+		} else {
+			if (res < 0 && !transient(res))
+				set_error(f, op, res);
+			atomic_fetch_add(&saio_stats.bytes_dropped, op->len - op->sent);
+			retire(r, f, op);
+		}
+		break;
+	case SAIO_OP_CLOSE:
+		if (transient(res)) {
+			requeue(r, f, op);
+			break;
+		}
+		retire(r, f, op);
+		/* The number is free in the kernel now; it may be handed out again. */
+		if (!f->head)
+			saio_fd_reset(f);
+		break;
+	case SAIO_OP_SHUTDOWN:
+	case SAIO_OP_SETSOCKOPT:
+		if (transient(res) && !f->broken) {
+			requeue(r, f, op);
+			break;
+		}
+		if (res < 0 && !transient(res))
+			set_error(f, op, res);
+		retire(r, f, op);
+		break;
+	}
+out:
+	if (f->ninflight == 0) {
+		if (f->nqueued)
+			saio_ring_dirty(r, f);
+		else if (!f->head && !f->err)
+			atomic_store(&f->owner, NULL);
+	}
+	/* An empty FIFO means the next write passes straight through: wake even when the
+	 * global budget is still spent. */
+	if (f->want_wake && (!f->head || saio_budget_room(&saio_budget, f, 1)))
+		wake_add(r, f);
+}
+
+void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, int res)
+{
+	if (op->kind == SAIO_OP_EPOLL_DEL) {
+		r->ndel_inflight--;
+		r->ninflight--;
+		saio_op_free(op);
+		return;
+	}
+	if (phase == 0) {
+		if (res == (int)op->len)
+			op->arg2 = 1;	/* the file's bytes are in buf now */
+		else
+			op->res = res < 0 ? res : -EIO;
+	} else {
+		op->res1 = res;
+	}
+	if (--op->nr_cqe == 0)
+		finish(r, op);
+}
+
+/* A file closed by the application while a sendfile still read from it: close it now
+ * (in this ring's next batch). */
+static void queue_held_close(struct saio_ring *r, struct saio_fd *file)
+{
+	struct saio_op *op = saio_op_alloc(0);
+	struct saio_ring *expected = NULL;
+
+	if (!op || !atomic_compare_exchange_strong(&file->owner, &expected, r)) {
+		if (op)
+			saio_op_free(op);
+		REAL(close)(file->fdnum);
+		saio_fd_reset(file);
+		return;
+	}
+	op->kind = SAIO_OP_CLOSE;
+	op->call = SAIO_C_CLOSE;
+	op->fd = file->fdnum;
+	saio_fifo_push(file, op);
+	r->nqueued++;
+	saio_ring_dirty(r, file);
+}
+
+/* ---- batches ------------------------------------------------------------------- */
+
+void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f)
+{
+	if (f->dirty)
+		return;
+	f->dirty = 1;
+	f->dirty_next = r->dirty;
+	r->dirty = f;
+}
+
+static unsigned nreq(const struct saio_op *op)
+{
+	return (op->kind == SAIO_OP_SENDFILE && !op->arg2) ? 2 : 1;
+}
+
+static void submit_now(struct saio_ring *r, unsigned *staged)
+{
+	if (!*staged)
+		return;
+	int ret = r->be->submit(r);
+	if (ret >= 0) {
+		atomic_fetch_add(&saio_stats.batches, 1);
+		atomic_fetch_add(&saio_stats.batch_ops, *staged);
+	}
+	*staged = 0;
+	r->be->reap(r);
+}
+
+int saio_ring_flush(struct saio_ring *r)
+{
+	const struct saio_backend *be = r->be;
+	unsigned staged = 0, total = 0;
+
+	while (r->standalone) {
+		struct saio_op *op = r->standalone;
+		if (be->prep(r, op, false) == -EBUSY) {
+			submit_now(r, &staged);
+			continue;
+		}
+		r->standalone = op->next;
+		op->next = NULL;
+		op->state = SAIO_OP_INFLIGHT;
+		r->ndel_inflight++;
+		r->ninflight++;
+		staged++;
+		total++;
+	}
+	struct saio_fd *list = r->dirty;
+	r->dirty = NULL;
+	while (list) {
+		struct saio_fd *f = list;
+		list = f->dirty_next;
+		f->dirty = 0;
+		f->dirty_next = NULL;
+		if (f->ninflight || !f->nqueued)
+			continue;	/* completion of the in-flight chain re-dirties it */
+		for (int attempt = 0; attempt < 2; attempt++) {
+			unsigned space = be->space(r), need = 0, cnt = 0;
+			struct saio_op *op;
+			for (op = f->head; op; op = op->next) {
+				if (need + nreq(op) > space)
+					break;
+				need += nreq(op);
+				cnt++;
+			}
+			/* A chain must reach the kernel in one submission: if the whole FIFO does
+			 * not fit, make room first; the part that never fits waits for this
+			 * chain to complete. */
+			if ((cnt == 0 || op) && staged && attempt == 0) {
+				submit_now(r, &staged);
+				continue;
+			}
+			op = f->head;
+			for (unsigned i = 0; i < cnt; i++, op = op->next) {
+				be->prep(r, op, i + 1 < cnt);
+				op->state = SAIO_OP_INFLIGHT;
+				f->nqueued--;
+				f->ninflight++;
+				r->nqueued--;
+				r->ninflight++;
+			}
+			staged += cnt;
+			total += cnt;
+			break;
+		}
+	}
+	submit_now(r, &staged);
+	return (int)total;
+}
+
+void saio_ring_reap(struct saio_ring *r)
+{
+	r->be->reap(r);
+}
+
+/* Lock held. Wait until every op of f completed. */
+int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_only)
+{
+	bool counted = false;
+	for (;;) {
+		if (f->nqueued)
+			saio_ring_flush(r);
+		if (submitted_only && !f->nqueued)
+			return 0;
+		if (!f->head)
+			return 0;
+		if (!f->ninflight)
+			continue;
+		if (!counted) {
+			atomic_fetch_add(&saio_stats.waits, 1);
+			counted = true;
+		}
+		int ret = r->be->wait(r);
+		if (ret < 0)
+			return ret;
+		r->be->reap(r);
+	}
+}
+
+/* Lock held. Wait until every op of the ring completed, at most ms milliseconds. */
+static void ring_drain(struct saio_ring *r, unsigned ms)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		saio_ring_flush(r);
+		if (!r->ninflight && !r->nqueued)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > (long)ms)
+			return;
+		if (r->ninflight) {
+			/* Bounded: poll the completion queue rather than block forever on a
+			 * peer that never reads. */
+			struct timespec d = { 0, 1000000 };
+			r->be->reap(r);
+			if (r->ninflight)
+				nanosleep(&d, NULL);
+		}
+	}
+}
+
+/* ---- rings ------------------------------------------------------------------------ */
+
+static void ring_free(struct saio_ring *r)
+{
+	pthread_mutex_lock(&rings_lock);
+	for (struct saio_ring **pp = &rings_all; *pp; pp = &(*pp)->next_all) {
+		if (*pp == r) {
+			*pp = r->next_all;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rings_lock);
+	free(r->wake);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+static void thread_exit(void *arg)
+{
+	struct saio_ring *r = arg;
+	/* io_uring cancels a task's requests when the task exits: finish them first. */
+	pthread_mutex_lock(&r->lock);
+	ring_drain(r, saio_cfg.exit_drain_ms);
+	r->be->teardown(r);
+	pthread_mutex_unlock(&r->lock);
+	tls_ring = NULL;
+	ring_free(r);
+}
+
+struct saio_ring *saio_ring_self(bool create)
+{
+	if (SAIO_LIKELY(tls_ring != NULL) || !create)
+		return tls_ring;
+	if (saio_cfg.mode != SAIO_MODE_URING || tls_no_ring)
+		return NULL;
+	struct saio_ring *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	pthread_mutex_init(&r->lock, NULL);
+	r->be = saio_backend_default;
+	r->tid = (pid_t)syscall(SYS_gettid);
+	int ret = getenv("SAIO_TEST_NO_URING") ? -ENOSYS : r->be->init(r);
+	if (ret < 0) {
+		tls_no_ring = true;
+		if (!atomic_exchange(&warned, 1)) {
+			char m[160];
+			int n = snprintf(m, sizeof(m),
+					 "saio: %s backend unavailable (%s): running sync\n",
+					 r->be->name, strerror(-ret));
+			if (n > 0)
+				(void)!REAL(write)(2, m, (size_t)n);
+		}
+		if (!atomic_load(&uring_ok))
+			saio_cfg.mode = SAIO_MODE_SYNC;
+		pthread_mutex_destroy(&r->lock);
+		free(r);
+		return NULL;
+	}
+	atomic_store(&uring_ok, 1);
+	pthread_mutex_lock(&rings_lock);
+	r->next_all = rings_all;
+	rings_all = r;
+	pthread_mutex_unlock(&rings_lock);
+	pthread_setspecific(ring_key, r);
+	tls_ring = r;
+	atomic_store(&saio_stats_used, 1);
+	saio_stats_start();
+	return r;
+}
+
+/* Wait for every ring's ops (exit, exec). */
+void saio_drain_all(unsigned ms)
+{
+	pthread_mutex_lock(&rings_lock);
+	for (struct saio_ring *r = rings_all; r; r = r->next_all) {
+		pthread_mutex_lock(&r->lock);
+		ring_drain(r, ms);
+		pthread_mutex_unlock(&r->lock);
+	}
+	pthread_mutex_unlock(&rings_lock);
+}
+
+/* ---- fork ------------------------------------------------------------------------- */
+
+extern pthread_mutex_t saio_ep_lock;
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&saio_ep_lock);
+	pthread_mutex_lock(&rings_lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&rings_lock);
+	pthread_mutex_unlock(&saio_ep_lock);
+}
+
+static void child_fd(struct saio_fd *f, void *arg)
+{
+	(void)arg;
+	/* The application closed it; our close had not run: the child must not keep it. */
+	if (f->closing)
+		REAL(close)(f->fdnum);
+	if (f->closing || atomic_load(&f->close_held)) {
+		saio_fd_reset(f);
+	}
+	/* Drop the parent's work; keep what describes kernel objects the child shares
+	 * (kind, O_NONBLOCK, epoll registrations). */
+	atomic_store(&f->owner, NULL);
+	f->head = f->tail = NULL;	/* the parent's ops leak in the child: bounded */
+	f->nqueued = f->ninflight = 0;
+	f->bytes = 0;
+	f->dirty = 0;
+	f->dirty_next = NULL;
+	f->want_wake = 0;
+	f->err = 0;
+	f->err_sigpipe = 0;
+	f->broken = 0;
+	atomic_store(&f->pins, 0);
+	atomic_store(&f->close_held, 0);
+}
+
+static void atfork_child(void)
+{
+	pthread_mutex_init(&rings_lock, NULL);
+	pthread_mutex_init(&saio_ep_lock, NULL);
+	for (struct saio_ring *r = rings_all, *n; r; r = n) {
+		n = r->next_all;
+		r->be->forget(r);
+		free(r->wake);
+		free(r);
+	}
+	rings_all = NULL;
+	tls_ring = NULL;
+	tls_no_ring = false;
+	atomic_store(&saio_budget.global_used, 0);
+	saio_fd_foreach(child_fd, NULL);
+	memset(&saio_stats, 0, sizeof(saio_stats));
+	saio_stats_after_fork();
+}
+
+/* ---- configuration ------------------------------------------------------------- */
+
+static unsigned long env_ul(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return def;
+	char *end;
+	unsigned long x = strtoul(v, &end, 0);
+	if (*end == 'k' || *end == 'K')
+		x <<= 10;
+	else if (*end == 'm' || *end == 'M')
+		x <<= 20;
+	return x;
+}
+
+static void atexit_drain(void)
+{
+	saio_drain_all(saio_cfg.exit_drain_ms);
+	saio_stats_write();
+}
+
+static void saio_init(void);
+
+void saio_init_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, saio_init);
+}
+
+static void saio_init(void)
+{
+	const char *b = getenv("SAIO_BACKEND");
+	if (b && !strcmp(b, "sync")) {
+		saio_cfg.mode = SAIO_MODE_SYNC;
+	} else if (b && *b && strcmp(b, "uring")) {
+		static const char m[] = "saio: unknown SAIO_BACKEND, using uring\n";
+		(void)!REAL(write)(2, m, sizeof(m) - 1);
+	}
+	saio_cfg.sqpoll = env_ul("SAIO_SQPOLL", 0) != 0;
+	saio_cfg.sq_cpu = getenv("SAIO_SQ_CPU") ? (int)env_ul("SAIO_SQ_CPU", 0) : -1;
+	saio_cfg.sq_idle_ms = (unsigned)env_ul("SAIO_SQ_IDLE_MS", 50);
+	saio_cfg.batch_max = (unsigned)env_ul("SAIO_BATCH", 64);
+	if (saio_cfg.batch_max < 1)
+		saio_cfg.batch_max = 1;
+	saio_cfg.ring_entries = (unsigned)env_ul("SAIO_RING_ENTRIES", 256);
+	const char *d = getenv("SAIO_EPOLL_DEL");
+	saio_cfg.sync_epoll_del = (d && !strcmp(d, "sync")) || saio_cfg.sqpoll;
+	saio_cfg.exit_drain_ms = (unsigned)env_ul("SAIO_EXIT_DRAIN_MS", 5000);
+	saio_budget.fd_max = env_ul("SAIO_FD_BUDGET", saio_budget.fd_max);
+	saio_budget.global_max = env_ul("SAIO_BUDGET", saio_budget.global_max);
+	if (saio_budget.fd_max < 1)
+		saio_budget.fd_max = 1;
+	/* Copied: servers rewrite their environment (nginx's process title). */
+	const char *sp = getenv("SAIO_STATS");
+	saio_cfg.stats_path = sp && *sp ? strdup(sp) : NULL;
+	pthread_key_create(&ring_key, thread_exit);
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	atexit(atexit_drain);
+}
+
+__attribute__((constructor)) static void saio_ctor(void)
+{
+	saio_init_once();
+}
+
+/* ---- public API (include/saio.h) --------------------------------------------------- */
+
+__attribute__((visibility("default"))) int saio_flush(void)
+{
+	struct saio_ring *r = saio_ring_self(false);
+	if (!r)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	int n = saio_ring_flush(r);
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+__attribute__((visibility("default"))) int saio_drain_fd(int fd)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (!f)
+		return 0;
+	for (;;) {
+		struct saio_ring *o = atomic_load(&f->owner);
+		if (!o)
+			return 0;
+		pthread_mutex_lock(&o->lock);
+		if (atomic_load(&f->owner) == o) {
+			int ret = saio_ring_wait_fd(o, f, false);
+			pthread_mutex_unlock(&o->lock);
+			return ret;
+		}
+		pthread_mutex_unlock(&o->lock);
+	}
+}

@@ -1,0 +1,1251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * interpose.c - the wrappers. Each deferrable call either queues an op (and returns what
+ * the real call would have: the byte count, 0), or passes through after the fd's queued
+ * ops (see README.md, "Semantics", for every rule applied here).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+
+#include "backend.h"
+
+#define SAIO_PASS ((ssize_t)-2)
+#define EXPORT __attribute__((visibility("default")))
+
+pthread_mutex_t saio_ep_lock = PTHREAD_MUTEX_INITIALIZER;
+void saio_drain_all(unsigned ms);
+int saio_drain_fd(int fd);
+
+static inline bool uring_mode(void)
+{
+	return saio_cfg.mode == SAIO_MODE_URING;
+}
+
+static inline void count(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* ---- taking a descriptor ------------------------------------------------------------ */
+
+/* Return with mine locked and f owned by mine. A descriptor whose ops sit in another
+ * thread's ring is first drained there (every op of it completes). */
+static void acquire(struct saio_fd *f, struct saio_ring *mine)
+{
+	for (;;) {
+		struct saio_ring *o = atomic_load(&f->owner);
+		if (o == NULL || o == mine) {
+			pthread_mutex_lock(&mine->lock);
+			struct saio_ring *exp = NULL;
+			if (atomic_load(&f->owner) == mine ||
+			    atomic_compare_exchange_strong(&f->owner, &exp, mine))
+				return;
+			pthread_mutex_unlock(&mine->lock);
+			continue;
+		}
+		pthread_mutex_lock(&o->lock);
+		if (atomic_load(&f->owner) == o) {
+			saio_ring_wait_fd(o, f, false);
+			if (!f->head)
+				atomic_store(&f->owner, NULL);	/* a pending error moves along */
+		}
+		pthread_mutex_unlock(&o->lock);
+	}
+}
+
+static void release(struct saio_fd *f, struct saio_ring *r)
+{
+	if (!f->head && !f->err)
+		atomic_store(&f->owner, NULL);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Lock held. An error of a deferred op, for this call: >0 errno, <0 EPIPE owing SIGPIPE. */
+static int take_error(struct saio_fd *f)
+{
+	int e = f->err;
+	if (!e)
+		return 0;
+	bool sp = f->err_sigpipe;
+	f->err = 0;
+	f->err_sigpipe = 0;
+	count(&saio_stats.errors_later, 1);
+	return sp ? -e : e;
+}
+
+static long deliver(int e)
+{
+	if (e < 0) {
+		raise(SIGPIPE);
+		e = -e;
+	}
+	errno = e;
+	return -1;
+}
+
+enum { OBSERVE, MUTATE };
+
+/*
+ * Order a pass-through call on fd after the fd's ops. OBSERVE (reads, epoll_ctl, F_GET*):
+ * queued ops are handed to the kernel, in-flight ones are not waited for. MUTATE
+ * (writes that could not be deferred, setsockopt, getsockopt, fcntl F_SET*, ioctl, dup):
+ * every op completes first; on a non-blocking socket whose ops wait for a full socket
+ * the call fails with EAGAIN instead of blocking (nb_eagain). Returns 0 or an error for
+ * deliver().
+ */
+static int order_before(int fd, int how, bool data_call, bool nb_eagain)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (!f || !atomic_load_explicit(&f->owner, memory_order_acquire))
+		return 0;
+	for (;;) {
+		struct saio_ring *o = atomic_load(&f->owner);
+		if (!o)
+			return 0;
+		pthread_mutex_lock(&o->lock);
+		if (atomic_load(&f->owner) != o) {
+			pthread_mutex_unlock(&o->lock);
+			continue;
+		}
+		int e = 0;
+		o->be->reap(o);
+		if (f->closing) {
+			e = EBADF;
+		} else {
+			if (data_call)
+				e = take_error(f);
+			if (!e && f->head) {
+				if (how == MUTATE) {
+					if (nb_eagain && f->nonblock) {
+						saio_ring_flush(o);
+						if (f->head) {
+							f->want_wake = 1;
+							e = EAGAIN;
+						}
+					} else {
+						saio_ring_wait_fd(o, f, false);
+					}
+				} else if (f->nqueued) {
+					saio_ring_flush(o);
+				}
+			}
+		}
+		release(f, o);
+		return e;
+	}
+}
+
+static ssize_t pass_ordered(int fd, int call)
+{
+	int e = order_before(fd, MUTATE, true, true);
+	if (e)
+		return deliver(e);
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (f && f->kind == SAIO_FD_SOCK)
+		count(&saio_stats.passed[call], 1);
+	return SAIO_PASS;
+}
+
+/* fd was just returned by a call that creates descriptors. */
+static void reborn(int fd)
+{
+	if (!uring_mode())
+		return;
+	struct saio_fd *f = saio_fd_get(fd);
+	if (!f)
+		return;
+	if (atomic_load(&f->owner))
+		saio_drain_fd(fd);	/* the old number's close ran; collect it */
+	saio_fd_reset(f);
+	pthread_mutex_lock(&saio_ep_lock);
+	f->nep = 0;
+	f->ep_overflow = 0;
+	pthread_mutex_unlock(&saio_ep_lock);
+}
+
+static void born_sock(int fd, int domain, int type)
+{
+	struct saio_fd *f = saio_fd_get(fd);
+	if (!f)
+		return;
+	if ((type & 0xf) == SOCK_STREAM &&
+	    (domain == AF_INET || domain == AF_INET6 || domain == AF_UNIX)) {
+		f->kind = SAIO_FD_SOCK;
+		f->tcp = domain != AF_UNIX;
+		f->nonblock = (type & SOCK_NONBLOCK) != 0;
+	} else {
+		f->kind = SAIO_FD_PASS;
+	}
+}
+
+/* ---- the byte-carrying calls ---------------------------------------------------------- */
+
+static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, int flags)
+{
+	if (!uring_mode()) {
+		count(&saio_stats.passed[call], 1);
+		return SAIO_PASS;
+	}
+	struct saio_fd *f = saio_fd_get(fd);
+	if (!f)
+		return SAIO_PASS;
+	if (f->kind == SAIO_FD_UNKNOWN)
+		saio_fd_classify(fd, f);
+	if (f->kind != SAIO_FD_SOCK)
+		return SAIO_PASS;
+	struct saio_ring *mine = saio_ring_self(false);
+	if (!mine || (flags & ~(MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE)) || iovcnt < 0 ||
+	    iovcnt > IOV_MAX)
+		return pass_ordered(fd, call);
+	size_t total = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > (size_t)INT32_MAX - total)
+			return pass_ordered(fd, call);
+		total += iov[i].iov_len;
+	}
+
+	acquire(f, mine);
+	mine->be->reap(mine);
+	if (f->closing) {
+		release(f, mine);
+		errno = EBADF;
+		return -1;
+	}
+	int e = take_error(f);
+	if (e) {
+		release(f, mine);
+		return deliver(e);
+	}
+	if (f->broken || total == 0) {
+		if (f->head)
+			saio_ring_wait_fd(mine, f, false);
+		release(f, mine);
+		count(&saio_stats.passed[call], 1);
+		return SAIO_PASS;
+	}
+	bool nb = f->nonblock || (flags & MSG_DONTWAIT);
+	uint64_t room = saio_budget_room(&saio_budget, f, total);
+	if (room < total) {
+		count(&saio_stats.budget_hits, 1);
+		if (f->head)
+			saio_ring_flush(mine);
+		if (!f->head) {
+			/* Nothing of ours ahead of it: the real call is exact. */
+			release(f, mine);
+			count(&saio_stats.fallbacks, 1);
+			count(&saio_stats.passed[call], 1);
+			return SAIO_PASS;
+		}
+		room = saio_budget_room(&saio_budget, f, total);
+		if (room < total) {
+			if (!nb) {
+				saio_ring_wait_fd(mine, f, false);
+				release(f, mine);
+				count(&saio_stats.fallbacks, 1);
+				count(&saio_stats.passed[call], 1);
+				return SAIO_PASS;
+			}
+			if (room == 0) {
+				f->want_wake = 1;
+				release(f, mine);
+				errno = EAGAIN;
+				return -1;
+			}
+			total = room;	/* a short count, as a full socket would give */
+		}
+	}
+	struct saio_op *op = saio_op_alloc(total);
+	if (!op) {
+		saio_ring_wait_fd(mine, f, false);
+		release(f, mine);
+		count(&saio_stats.fallbacks, 1);
+		return SAIO_PASS;
+	}
+	size_t off = 0;
+	for (int i = 0; i < iovcnt && off < total; i++) {
+		size_t n = iov[i].iov_len < total - off ? iov[i].iov_len : total - off;
+		memcpy(op->buf + off, iov[i].iov_base, n);
+		off += n;
+	}
+	op->kind = SAIO_OP_SEND;
+	op->fd = fd;
+	op->call = (uint8_t)call;
+	op->nosignal = (flags & MSG_NOSIGNAL) != 0;
+	op->msg_flags = flags & MSG_MORE;
+	op->len = (uint32_t)total;
+	saio_budget_take(&saio_budget, f, total);
+	saio_fifo_push(f, op);
+	mine->nqueued++;
+	saio_ring_dirty(mine, f);
+	count(&saio_stats.ops[call], 1);
+	count(&saio_stats.bytes_deferred, total);
+	if (mine->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(mine);
+	release(f, mine);
+	return (ssize_t)total;
+}
+
+EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	struct iovec v = { (void *)buf, n };
+	ssize_t r = try_send(fd, SAIO_C_WRITE, &v, 1, 0);
+	return r != SAIO_PASS ? r : REAL(write)(fd, buf, n);
+}
+
+EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t r = try_send(fd, SAIO_C_WRITEV, iov, iovcnt, 0);
+	return r != SAIO_PASS ? r : REAL(writev)(fd, iov, iovcnt);
+}
+
+EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	struct iovec v = { (void *)buf, n };
+	ssize_t r = try_send(fd, SAIO_C_SEND, &v, 1, flags);
+	return r != SAIO_PASS ? r : REAL(send)(fd, buf, n, flags);
+}
+
+EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+		      socklen_t tolen)
+{
+	ssize_t r;
+	if (to) {
+		r = uring_mode() ? pass_ordered(fd, SAIO_C_SENDTO) : SAIO_PASS;
+	} else {
+		struct iovec v = { (void *)buf, n };
+		r = try_send(fd, SAIO_C_SENDTO, &v, 1, flags);
+	}
+	return r != SAIO_PASS ? r : REAL(sendto)(fd, buf, n, flags, to, tolen);
+}
+
+EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	ssize_t r;
+	if (!m || (m->msg_name && m->msg_namelen) || m->msg_controllen || m->msg_iovlen > IOV_MAX)
+		r = uring_mode() ? pass_ordered(fd, SAIO_C_SENDMSG) : SAIO_PASS;
+	else
+		r = try_send(fd, SAIO_C_SENDMSG, m->msg_iov, (int)m->msg_iovlen, flags);
+	return r != SAIO_PASS ? r : REAL(sendmsg)(fd, m, flags);
+}
+
+/*
+ * sendfile: deferred only when the file's size is known (the application fstat'ed this
+ * descriptor) and an offset pointer is given; the op reads the range into an owned
+ * buffer and sends it. The count returned is what the real call returns with a socket
+ * that has room: min(count, size - offset).
+ */
+static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
+{
+	if (!uring_mode()) {
+		count(&saio_stats.passed[SAIO_C_SENDFILE], 1);
+		return SAIO_PASS;
+	}
+	struct saio_fd *f = saio_fd_get(out);
+	if (!f)
+		return SAIO_PASS;
+	if (f->kind == SAIO_FD_UNKNOWN)
+		saio_fd_classify(out, f);
+	if (f->kind != SAIO_FD_SOCK)
+		return SAIO_PASS;
+	struct saio_fd *src = saio_fd_peek(in);
+	struct saio_ring *mine = saio_ring_self(false);
+	if (!mine || !offset || *offset < 0 || !src || src->kind != SAIO_FD_FILE ||
+	    src->closing || src->st_size <= *offset || count_ == 0)
+		return pass_ordered(out, SAIO_C_SENDFILE);
+	uint64_t total = (uint64_t)(src->st_size - *offset);
+	if (total > count_)
+		total = count_;
+	if (total > 0x7ffff000u)
+		total = 0x7ffff000u;
+
+	acquire(f, mine);
+	mine->be->reap(mine);
+	if (f->closing) {
+		release(f, mine);
+		errno = EBADF;
+		return -1;
+	}
+	int e = take_error(f);
+	if (e) {
+		release(f, mine);
+		return deliver(e);
+	}
+	if (f->broken) {
+		if (f->head)
+			saio_ring_wait_fd(mine, f, false);
+		release(f, mine);
+		return SAIO_PASS;
+	}
+	uint64_t room = saio_budget_room(&saio_budget, f, total);
+	if (room < total) {
+		count(&saio_stats.budget_hits, 1);
+		if (f->head)
+			saio_ring_flush(mine);
+		if (!f->head) {
+			release(f, mine);
+			count(&saio_stats.fallbacks, 1);
+			count(&saio_stats.passed[SAIO_C_SENDFILE], 1);
+			return SAIO_PASS;
+		}
+		room = saio_budget_room(&saio_budget, f, total);
+		if (room < total) {
+			if (!f->nonblock) {
+				saio_ring_wait_fd(mine, f, false);
+				release(f, mine);
+				count(&saio_stats.fallbacks, 1);
+				return SAIO_PASS;
+			}
+			if (room == 0) {
+				f->want_wake = 1;
+				release(f, mine);
+				errno = EAGAIN;
+				return -1;
+			}
+			total = room;
+		}
+	}
+	struct saio_op *op = saio_op_alloc(total);
+	if (!op) {
+		saio_ring_wait_fd(mine, f, false);
+		release(f, mine);
+		return SAIO_PASS;
+	}
+	op->kind = SAIO_OP_SENDFILE;
+	op->fd = out;
+	op->arg = in;
+	op->off = *offset;
+	op->call = SAIO_C_SENDFILE;
+	op->len = (uint32_t)total;
+	atomic_fetch_add(&src->pins, 1);
+	saio_budget_take(&saio_budget, f, total);
+	saio_fifo_push(f, op);
+	mine->nqueued++;
+	saio_ring_dirty(mine, f);
+	count(&saio_stats.ops[SAIO_C_SENDFILE], 1);
+	count(&saio_stats.bytes_deferred, total);
+	if (mine->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(mine);
+	release(f, mine);
+	*offset += (off_t)total;
+	return (ssize_t)total;
+}
+
+EXPORT ssize_t sendfile(int out, int in, off_t *offset, size_t n)
+{
+	ssize_t r = try_sendfile(out, in, offset, n);
+	return r != SAIO_PASS ? r : REAL(sendfile)(out, in, offset, n);
+}
+
+EXPORT ssize_t sendfile64(int out, int in, off_t *offset, size_t n)
+{
+	ssize_t r = try_sendfile(out, in, offset, n);
+	return r != SAIO_PASS ? r : REAL(sendfile64)(out, in, offset, n);
+}
+
+/* ---- close, shutdown, socket options ---------------------------------------------- */
+
+static int close_sync(int fd, struct saio_fd *f)
+{
+	int e = order_before(fd, MUTATE, false, false);
+	if (e == EBADF) {
+		errno = EBADF;
+		return -1;
+	}
+	pthread_mutex_lock(&saio_ep_lock);
+	f->nep = 0;
+	f->ep_overflow = 0;
+	pthread_mutex_unlock(&saio_ep_lock);
+	if (f->err) {
+		count(&saio_stats.errors_dropped, 1);
+		if (f->err_sigpipe)
+			raise(SIGPIPE);
+	}
+	saio_fd_reset(f);
+	atomic_store(&f->owner, NULL);
+	return REAL(close)(fd);
+}
+
+EXPORT int close(int fd)
+{
+	if (!uring_mode()) {
+		count(&saio_stats.passed[SAIO_C_CLOSE], 1);
+		return REAL(close)(fd);
+	}
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (!f)
+		return REAL(close)(fd);
+	if (f->kind == SAIO_FD_EPOLL) {
+		pthread_mutex_lock(&saio_ep_lock);
+		saio_fd_forget_epfd(fd);
+		pthread_mutex_unlock(&saio_ep_lock);
+		saio_fd_reset(f);
+		return REAL(close)(fd);
+	}
+	if (atomic_load(&f->pins) > 0) {
+		/* A sendfile still reads from it: the close runs when the last one ends. */
+		if (f->closing) {
+			errno = EBADF;
+			return -1;
+		}
+		f->closing = 1;
+		atomic_store(&f->close_held, 1);
+		if (atomic_load(&f->pins) > 0 || !atomic_exchange(&f->close_held, 0)) {
+			count(&saio_stats.ops[SAIO_C_CLOSE], 1);
+			return 0;
+		}
+		f->closing = 0;	/* the last one ended meanwhile: close now */
+	}
+	struct saio_ring *mine = saio_ring_self(false);
+	if (f->kind != SAIO_FD_SOCK || !mine) {
+		if (f->kind == SAIO_FD_SOCK)
+			count(&saio_stats.passed[SAIO_C_CLOSE], 1);
+		return close_sync(fd, f);
+	}
+
+	acquire(f, mine);
+	if (f->closing) {
+		release(f, mine);
+		errno = EBADF;
+		return -1;
+	}
+	int e = f->err;
+	bool sp = f->err_sigpipe;
+	if (e) {
+		count(&saio_stats.errors_dropped, 1);
+		f->err = 0;
+		f->err_sigpipe = 0;
+	}
+	struct saio_epreg regs[SAIO_EP_MAX];
+	unsigned nreg;
+	bool overflow;
+	pthread_mutex_lock(&saio_ep_lock);
+	nreg = f->nep;
+	memcpy(regs, f->ep, sizeof(regs));
+	overflow = f->ep_overflow;
+	f->nep = 0;
+	f->ep_overflow = 0;
+	pthread_mutex_unlock(&saio_ep_lock);
+	struct saio_op *op = overflow ? NULL : saio_op_alloc(0);
+	if (!op) {
+		/* Registered in more epoll sets than we track: close for real, in order. */
+		saio_ring_wait_fd(mine, f, false);
+		saio_fd_reset(f);
+		atomic_store(&f->owner, NULL);
+		pthread_mutex_unlock(&mine->lock);
+		count(&saio_stats.fallbacks, 1);
+		if (sp)
+			raise(SIGPIPE);
+		return REAL(close)(fd);
+	}
+	/* epoll must never report the descriptor again: remove it from each set before
+	 * the next epoll_wait (the close itself may wait behind a full socket). */
+	for (unsigned i = 0; i < nreg; i++) {
+		if (saio_cfg.sync_epoll_del) {
+			REAL(epoll_ctl)(regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
+			continue;
+		}
+		struct saio_op *d = saio_op_alloc(0);
+		if (!d) {
+			REAL(epoll_ctl)(regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
+			continue;
+		}
+		d->kind = SAIO_OP_EPOLL_DEL;
+		d->fd = fd;
+		d->arg = regs[i].epfd;
+		d->state = SAIO_OP_QUEUED;
+		d->next = mine->standalone;
+		mine->standalone = d;
+	}
+	op->kind = SAIO_OP_CLOSE;
+	op->call = SAIO_C_CLOSE;
+	op->fd = fd;
+	f->closing = 1;
+	f->want_wake = 0;
+	saio_fifo_push(f, op);
+	mine->nqueued++;
+	saio_ring_dirty(mine, f);
+	count(&saio_stats.ops[SAIO_C_CLOSE], 1);
+	if (mine->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(mine);
+	release(f, mine);
+	if (sp)
+		raise(SIGPIPE);
+	return 0;
+}
+
+/* Queue a non-byte op (shutdown, setsockopt) on a deferrable socket. Returns SAIO_PASS
+ * when it cannot be deferred. */
+static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_call)
+{
+	struct saio_fd *f = saio_fd_get(fd);
+	if (!f)
+		return (int)SAIO_PASS;
+	if (f->kind == SAIO_FD_UNKNOWN)
+		saio_fd_classify(fd, f);
+	struct saio_ring *mine = saio_ring_self(false);
+	if (f->kind != SAIO_FD_SOCK || !mine)
+		return (int)SAIO_PASS;
+	if (kind == SAIO_OP_SETSOCKOPT &&
+	    (!f->tcp || !(mine->be->caps(mine) & SAIO_CAP_SETSOCKOPT)))
+		return (int)SAIO_PASS;
+	acquire(f, mine);
+	if (f->closing) {
+		release(f, mine);
+		errno = EBADF;
+		return -1;
+	}
+	int e = data_call ? take_error(f) : 0;
+	if (e) {
+		release(f, mine);
+		return (int)deliver(e);
+	}
+	struct saio_op *op = f->broken ? NULL : saio_op_alloc(0);
+	if (!op) {
+		if (f->head)
+			saio_ring_wait_fd(mine, f, false);
+		release(f, mine);
+		return (int)SAIO_PASS;
+	}
+	op->kind = (uint8_t)kind;
+	op->call = (uint8_t)call;
+	op->fd = fd;
+	op->arg = arg;
+	op->arg2 = arg2;
+	saio_fifo_push(f, op);
+	mine->nqueued++;
+	saio_ring_dirty(mine, f);
+	count(&saio_stats.ops[call], 1);
+	if (mine->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(mine);
+	release(f, mine);
+	return 0;
+}
+
+EXPORT int shutdown(int fd, int how)
+{
+	if (!uring_mode()) {
+		count(&saio_stats.passed[SAIO_C_SHUTDOWN], 1);
+		return REAL(shutdown)(fd, how);
+	}
+	if (how == SHUT_RD || how == SHUT_WR || how == SHUT_RDWR) {
+		int r = try_simple(fd, SAIO_C_SHUTDOWN, SAIO_OP_SHUTDOWN, how, 0, true);
+		if (r != (int)SAIO_PASS)
+			return r;
+	}
+	ssize_t r = pass_ordered(fd, SAIO_C_SHUTDOWN);
+	return r != SAIO_PASS ? (int)r : REAL(shutdown)(fd, how);
+}
+
+EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	if (!uring_mode())
+		return REAL(setsockopt)(fd, level, name, val, len);
+	if (level == IPPROTO_TCP && (name == TCP_CORK || name == TCP_NODELAY) &&
+	    len == sizeof(int) && val) {
+		int v;
+		memcpy(&v, val, sizeof(v));
+		int r = try_simple(fd, SAIO_C_SETSOCKOPT, SAIO_OP_SETSOCKOPT, v, name, false);
+		if (r != (int)SAIO_PASS)
+			return r;
+	}
+	int e = order_before(fd, MUTATE, false, false);
+	if (e)
+		return (int)deliver(e);
+	return REAL(setsockopt)(fd, level, name, val, len);
+}
+
+EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	int e = order_before(fd, MUTATE, false, false);
+	if (e)
+		return (int)deliver(e);
+	return REAL(getsockopt)(fd, level, name, val, len);
+}
+
+/* ---- reads: hand queued ops to the kernel first, do not wait ---------------------- */
+
+#define OBSERVE_DATA(fd) \
+	do { \
+		int e_ = order_before(fd, OBSERVE, true, false); \
+		if (SAIO_UNLIKELY(e_)) \
+			return deliver(e_); \
+	} while (0)
+
+EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	OBSERVE_DATA(fd);
+	return REAL(read)(fd, buf, n);
+}
+
+EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	OBSERVE_DATA(fd);
+	return REAL(readv)(fd, iov, iovcnt);
+}
+
+EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	OBSERVE_DATA(fd);
+	return REAL(recv)(fd, buf, n, flags);
+}
+
+EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+			socklen_t *fromlen)
+{
+	OBSERVE_DATA(fd);
+	return REAL(recvfrom)(fd, buf, n, flags, from, fromlen);
+}
+
+EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+	OBSERVE_DATA(fd);
+	return REAL(recvmsg)(fd, m, flags);
+}
+
+/* ---- descriptor-level calls ------------------------------------------------------- */
+
+static void made_shared(int oldfd, int newfd)
+{
+	/* Two numbers for one socket would need one FIFO: stop deferring on both. */
+	if (!uring_mode())
+		return;
+	struct saio_fd *o = saio_fd_get(oldfd), *n = saio_fd_get(newfd);
+	if (o && o->kind == SAIO_FD_SOCK)
+		o->kind = SAIO_FD_PASS;
+	if (n)
+		n->kind = SAIO_FD_PASS;
+}
+
+static int do_fcntl(saio_real_fcntl_t fn, int fd, int cmd, void *arg)
+{
+	bool dupcmd = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC;
+	int how = (cmd == F_GETFL || cmd == F_GETFD) ? OBSERVE : MUTATE;
+	int e = order_before(fd, how, false, false);
+	if (e)
+		return (int)deliver(e);
+	int ret = fn(fd, cmd, arg);
+	if (ret >= 0 && uring_mode()) {
+		if (cmd == F_SETFL) {
+			struct saio_fd *f = saio_fd_peek(fd);
+			if (f)
+				f->nonblock = ((long)arg & O_NONBLOCK) != 0;
+		} else if (dupcmd) {
+			reborn(ret);
+			made_shared(fd, ret);
+		}
+	}
+	return ret;
+}
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_fcntl(REAL(fcntl), fd, cmd, arg);
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return do_fcntl(REAL(fcntl64), fd, cmd, arg);
+}
+
+EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	va_start(ap, req);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	int how = (req == FIONREAD || req == SIOCOUTQ) ? OBSERVE : MUTATE;
+	int e = order_before(fd, how, false, false);
+	if (e)
+		return (int)deliver(e);
+	int ret = REAL(ioctl)(fd, req, arg);
+	if (ret == 0 && req == FIONBIO && arg && uring_mode()) {
+		struct saio_fd *f = saio_fd_peek(fd);
+		if (f)
+			f->nonblock = *(int *)arg != 0;
+	}
+	return ret;
+}
+
+EXPORT int dup(int fd)
+{
+	int e = order_before(fd, MUTATE, false, false);
+	if (e)
+		return (int)deliver(e);
+	int ret = REAL(dup)(fd);
+	if (ret >= 0) {
+		reborn(ret);
+		made_shared(fd, ret);
+	}
+	return ret;
+}
+
+static int dup_common(int oldfd, int newfd, int flags, bool three)
+{
+	int e = order_before(oldfd, MUTATE, false, false);
+	if (e)
+		return (int)deliver(e);
+	if (uring_mode() && oldfd != newfd)
+		saio_drain_fd(newfd);	/* newfd's ops, our close of it included, run first */
+	int ret = three ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
+	if (ret >= 0 && oldfd != newfd) {
+		reborn(ret);
+		made_shared(oldfd, ret);
+	}
+	return ret;
+}
+
+EXPORT int dup2(int oldfd, int newfd)
+{
+	return dup_common(oldfd, newfd, 0, false);
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	return dup_common(oldfd, newfd, flags, true);
+}
+
+/* ---- descriptors being born ----------------------------------------------------------- */
+
+static void born_accepted(int lfd, int fd, int flags)
+{
+	if (!uring_mode())
+		return;
+	reborn(fd);
+	struct saio_fd *l = saio_fd_get(lfd), *f = saio_fd_get(fd);
+	if (!l || !f)
+		return;
+	if (l->kind == SAIO_FD_UNKNOWN)
+		saio_fd_classify(lfd, l);
+	if (l->kind == SAIO_FD_SOCK) {
+		f->kind = SAIO_FD_SOCK;
+		f->tcp = l->tcp;
+		f->nonblock = (flags & SOCK_NONBLOCK) != 0;
+	}
+}
+
+EXPORT int accept(int lfd, struct sockaddr *a, socklen_t *al)
+{
+	int fd = REAL(accept)(lfd, a, al);
+	if (fd >= 0)
+		born_accepted(lfd, fd, 0);
+	return fd;
+}
+
+EXPORT int accept4(int lfd, struct sockaddr *a, socklen_t *al, int flags)
+{
+	int fd = REAL(accept4)(lfd, a, al, flags);
+	if (fd >= 0)
+		born_accepted(lfd, fd, flags);
+	return fd;
+}
+
+EXPORT int socket(int domain, int type, int proto)
+{
+	int fd = REAL(socket)(domain, type, proto);
+	if (fd >= 0 && uring_mode()) {
+		reborn(fd);
+		born_sock(fd, domain, type);
+	}
+	return fd;
+}
+
+EXPORT int socketpair(int domain, int type, int proto, int sv[2])
+{
+	int ret = REAL(socketpair)(domain, type, proto, sv);
+	if (ret == 0 && uring_mode()) {
+		for (int i = 0; i < 2; i++) {
+			reborn(sv[i]);
+			born_sock(sv[i], domain, type);
+		}
+	}
+	return ret;
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		return (mode_t)va_arg(ap, int);
+	return 0;
+}
+
+EXPORT int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t m = open_mode(flags, ap);
+	va_end(ap);
+	int fd = REAL(open)(path, flags, m);
+	if (fd >= 0)
+		reborn(fd);
+	return fd;
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t m = open_mode(flags, ap);
+	va_end(ap);
+	int fd = REAL(open64)(path, flags, m);
+	if (fd >= 0)
+		reborn(fd);
+	return fd;
+}
+
+EXPORT int openat(int dfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t m = open_mode(flags, ap);
+	va_end(ap);
+	int fd = REAL(openat)(dfd, path, flags, m);
+	if (fd >= 0)
+		reborn(fd);
+	return fd;
+}
+
+EXPORT int openat64(int dfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t m = open_mode(flags, ap);
+	va_end(ap);
+	int fd = REAL(openat64)(dfd, path, flags, m);
+	if (fd >= 0)
+		reborn(fd);
+	return fd;
+}
+
+static void saw_stat(int fd, mode_t mode, off_t size)
+{
+	if (!uring_mode() || !S_ISREG(mode))
+		return;
+	struct saio_fd *f = saio_fd_get(fd);
+	if (f && !f->closing && (f->kind == SAIO_FD_UNKNOWN || f->kind == SAIO_FD_PASS ||
+				 f->kind == SAIO_FD_FILE)) {
+		f->kind = SAIO_FD_FILE;
+		f->st_size = size;
+	}
+}
+
+EXPORT int fstat(int fd, struct stat *st)
+{
+	int ret = REAL(fstat)(fd, st);
+	if (ret == 0)
+		saw_stat(fd, st->st_mode, st->st_size);
+	return ret;
+}
+
+EXPORT int fstat64(int fd, struct stat64 *st)
+{
+	int ret = REAL(fstat64)(fd, st);
+	if (ret == 0)
+		saw_stat(fd, st->st_mode, st->st_size);
+	return ret;
+}
+
+/* ---- epoll: registrations, the batch boundary, EINTRs of our own ----------------------- */
+
+static void born_epoll(int fd)
+{
+	if (fd < 0 || !uring_mode())
+		return;
+	reborn(fd);
+	struct saio_fd *f = saio_fd_get(fd);
+	if (f)
+		f->kind = SAIO_FD_EPOLL;
+}
+
+EXPORT int epoll_create(int size)
+{
+	int fd = REAL(epoll_create)(size);
+	born_epoll(fd);
+	return fd;
+}
+
+EXPORT int epoll_create1(int flags)
+{
+	int fd = REAL(epoll_create1)(flags);
+	born_epoll(fd);
+	return fd;
+}
+
+EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	if (!uring_mode())
+		return REAL(epoll_ctl)(epfd, op, fd, ev);
+	int e = order_before(fd, OBSERVE, false, false);
+	if (e)
+		return (int)deliver(e);
+	int ret = REAL(epoll_ctl)(epfd, op, fd, ev);
+	if (ret != 0)
+		return ret;
+	struct saio_fd *f = saio_fd_get(fd), *ef = saio_fd_get(epfd);
+	if (!f)
+		return ret;
+	if (ef)
+		ef->kind = SAIO_FD_EPOLL;
+	pthread_mutex_lock(&saio_ep_lock);
+	unsigned i;
+	for (i = 0; i < f->nep && f->ep[i].epfd != epfd; i++)
+		;
+	if (op == EPOLL_CTL_DEL) {
+		if (i < f->nep)
+			f->ep[i] = f->ep[--f->nep];
+	} else if (i < f->nep) {
+		f->ep[i].events = ev ? ev->events : 0;
+		f->ep[i].data = ev ? ev->data.u64 : 0;
+	} else if (f->nep < SAIO_EP_MAX) {
+		f->ep[f->nep].epfd = epfd;
+		f->ep[f->nep].events = ev ? ev->events : 0;
+		f->ep[f->nep].data = ev ? ev->data.u64 : 0;
+		f->nep++;
+	} else {
+		f->ep_overflow = 1;
+	}
+	pthread_mutex_unlock(&saio_ep_lock);
+	return ret;
+}
+
+/* Lock held. Hand every queued op to the kernel; make sure the epoll removals of closed
+ * descriptors are done before the caller blocks. */
+static void batch_boundary(struct saio_ring *r)
+{
+	r->be->reap(r);
+	saio_ring_flush(r);
+	while (r->ndel_inflight) {
+		if (r->be->wait(r) < 0)
+			break;
+		r->be->reap(r);
+	}
+}
+
+/* Lock held. EPOLLOUT events owed to descriptors we answered EAGAIN for budget. */
+static int collect_wake(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev)
+{
+	int n = 0;
+	pthread_mutex_lock(&saio_ep_lock);
+	for (unsigned i = 0; i < r->nwake && n < maxev;) {
+		struct saio_fd *f = saio_fd_peek(r->wake[i]);
+		bool keep = false, hit = false;
+		for (unsigned j = 0; f && j < f->nep; j++) {
+			if (f->ep[j].epfd != epfd) {
+				keep = true;
+				continue;
+			}
+			if (f->ep[j].events & EPOLLOUT) {
+				ev[n].events = EPOLLOUT;
+				ev[n].data.u64 = f->ep[j].data;
+				n++;
+				hit = true;
+			}
+			break;
+		}
+		if (hit || !keep) {
+			r->wake[i] = r->wake[--r->nwake];
+			continue;
+		}
+		i++;
+	}
+	pthread_mutex_unlock(&saio_ep_lock);
+	if (n)
+		count(&saio_stats.epollout_injected, (uint64_t)n);
+	return n;
+}
+
+static int merge(struct epoll_event *ev, int ninj, int n)
+{
+	/* Drop kernel events that repeat an injected one (same data): fold EPOLLOUT in. */
+	int out = ninj;
+	for (int i = ninj; i < ninj + n; i++) {
+		int k;
+		for (k = 0; k < ninj && ev[k].data.u64 != ev[i].data.u64; k++)
+			;
+		if (k < ninj)
+			ev[k].events |= ev[i].events;
+		else
+			ev[out++] = ev[i];
+	}
+	return out;
+}
+
+enum { W_WAIT, W_PWAIT, W_PWAIT2 };
+
+static int real_wait(int which, int epfd, struct epoll_event *ev, int maxev, int ms,
+		     const struct timespec *ts, const sigset_t *sm)
+{
+	switch (which) {
+	case W_WAIT:
+		return REAL(epoll_wait)(epfd, ev, maxev, ms);
+	case W_PWAIT:
+		return REAL(epoll_pwait)(epfd, ev, maxev, ms, sm);
+	default:
+		return REAL(epoll_pwait2)(epfd, ev, maxev, ts, sm);
+	}
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, int ms,
+		       const struct timespec *ts, const sigset_t *sm)
+{
+	if (!uring_mode() || maxev <= 0)
+		return real_wait(which, epfd, ev, maxev, ms, ts, sm);
+	struct saio_ring *r = saio_ring_self(true);
+	if (!r)
+		return real_wait(which, epfd, ev, maxev, ms, ts, sm);
+
+	/* Timeout as an absolute deadline, for retries after an EINTR of our own. */
+	int64_t tmo_ns = which == W_PWAIT2 ? (ts ? ts->tv_sec * 1000000000LL + ts->tv_nsec : -1)
+					   : (ms < 0 ? -1 : (int64_t)ms * 1000000);
+	int64_t deadline = tmo_ns > 0 ? now_ns() + tmo_ns : 0;
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		batch_boundary(r);
+		int ninj = r->nwake ? collect_wake(r, epfd, ev, maxev) : 0;
+		pthread_mutex_unlock(&r->lock);
+
+		unsigned long gen = atomic_load(&saio_sig_gen);
+		int n;
+		if (ninj) {
+			struct timespec zero = { 0, 0 };
+			n = real_wait(which, epfd, ev + ninj, maxev - ninj, 0, &zero, sm);
+			if (n < 0 && errno == EINTR && atomic_load(&saio_sig_gen) == gen)
+				n = 0;
+			return n < 0 ? ninj : merge(ev, ninj, n);
+		}
+		n = real_wait(which, epfd, ev, maxev, ms, ts, sm);
+		if (n >= 0 || errno != EINTR || atomic_load(&saio_sig_gen) != gen)
+			return n;
+		/* EINTR without a signal handler having run: io_uring task work (a completion
+		 * of ours) interrupted the wait. Reap it and wait again for what is left. */
+		count(&saio_stats.eintr_hidden, 1);
+		if (tmo_ns > 0) {
+			int64_t left = deadline - now_ns();
+			if (left <= 0)
+				left = 0;
+			if (which == W_PWAIT2) {
+				static __thread struct timespec t;
+				t.tv_sec = left / 1000000000;
+				t.tv_nsec = left % 1000000000;
+				ts = &t;
+			} else {
+				ms = (int)((left + 999999) / 1000000);
+			}
+		}
+	}
+}
+
+EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int maxev, int ms)
+{
+	return wait_common(W_WAIT, epfd, ev, maxev, ms, NULL, NULL);
+}
+
+EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int maxev, int ms, const sigset_t *sm)
+{
+	return wait_common(W_PWAIT, epfd, ev, maxev, ms, NULL, sm);
+}
+
+EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int maxev, const struct timespec *ts,
+			const sigset_t *sm)
+{
+	return wait_common(W_PWAIT2, epfd, ev, maxev, -1, ts, sm);
+}
+
+/* Other ways to block: hand the batch to the kernel first. */
+static void flush_point(void)
+{
+	struct saio_ring *r = saio_ring_self(false);
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	batch_boundary(r);
+	pthread_mutex_unlock(&r->lock);
+}
+
+EXPORT int poll(struct pollfd *fds, nfds_t n, int ms)
+{
+	flush_point();
+	return REAL(poll)(fds, n, ms);
+}
+
+EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *sm)
+{
+	flush_point();
+	return REAL(ppoll)(fds, n, ts, sm);
+}
+
+EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
+{
+	flush_point();
+	return REAL(select)(n, r, w, x, tv);
+}
+
+EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
+		   const sigset_t *sm)
+{
+	flush_point();
+	return REAL(pselect)(n, r, w, x, ts, sm);
+}
+
+/* ---- exec: nothing of ours may be lost with the old image ---------------------------- */
+
+static void before_exec(void)
+{
+	if (!uring_mode())
+		return;
+	saio_drain_all(saio_cfg.exit_drain_ms);
+	saio_stats_write();
+}
+
+EXPORT int execve(const char *p, char *const a[], char *const e[])
+{
+	before_exec();
+	return REAL(execve)(p, a, e);
+}
+
+EXPORT int execv(const char *p, char *const a[])
+{
+	before_exec();
+	return REAL(execv)(p, a);
+}
+
+EXPORT int execvp(const char *p, char *const a[])
+{
+	before_exec();
+	return REAL(execvp)(p, a);
+}
+
+EXPORT int execvpe(const char *p, char *const a[], char *const e[])
+{
+	before_exec();
+	return REAL(execvpe)(p, a, e);
+}

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * saio_int.h - internal types shared by the library's files and its unit tests.
+ *
+ * Vocabulary:
+ *   op     one deferred call (send, sendfile, close, shutdown, setsockopt, epoll del).
+ *   fdent  what the library knows about one descriptor number: its kind, its FIFO of
+ *          ops, its byte count, a pending error, its epoll registrations.
+ *   ring   one thread's batch: the fds with queued ops and the backend state (an
+ *          io_uring). Every field of a ring and of the fdents it owns is protected by
+ *          ring->lock; the owning thread takes it uncontended.
+ */
+#ifndef SAIO_INT_H
+#define SAIO_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct saio_ring;
+struct saio_backend;
+
+/* ---- ops ------------------------------------------------------------------------- */
+
+enum saio_op_kind {
+	SAIO_OP_SEND = 1,	/* bytes copied from write/writev/send/sendto/sendmsg */
+	SAIO_OP_SENDFILE,	/* file range read into buf, then sent (two kernel ops) */
+	SAIO_OP_CLOSE,
+	SAIO_OP_SHUTDOWN,
+	SAIO_OP_SETSOCKOPT,	/* int-valued TCP_CORK / TCP_NODELAY */
+	SAIO_OP_EPOLL_DEL,	/* remove a closed fd from one epoll set (not in any FIFO) */
+};
+
+enum saio_op_state {
+	SAIO_OP_QUEUED = 1,	/* in its fd's FIFO, not yet given to the backend */
+	SAIO_OP_INFLIGHT,	/* given to the backend, completion outstanding */
+};
+
+/* Calls, for the per-call statistics. */
+enum saio_call {
+	SAIO_C_WRITE, SAIO_C_WRITEV, SAIO_C_SEND, SAIO_C_SENDTO, SAIO_C_SENDMSG,
+	SAIO_C_SENDFILE, SAIO_C_CLOSE, SAIO_C_SHUTDOWN, SAIO_C_SETSOCKOPT,
+	SAIO_C_NR
+};
+
+struct saio_op {
+	struct saio_op *next;		/* FIFO link (queue of op->qfd) */
+	int fd;				/* target descriptor */
+	int qfd;			/* descriptor whose FIFO holds the op */
+	uint8_t kind;			/* enum saio_op_kind */
+	uint8_t state;			/* enum saio_op_state */
+	uint8_t call;			/* enum saio_call */
+	uint8_t nosignal;		/* caller passed MSG_NOSIGNAL */
+	uint8_t nr_cqe;			/* kernel completions still expected */
+	int msg_flags;			/* MSG_MORE, ... given to the send */
+	int arg;			/* shutdown how / setsockopt value / epoll fd / source fd */
+	int arg2;			/* setsockopt optname */
+	int res;			/* sendfile: result of the read (0 until known) */
+	int res1;			/* result of the op's last kernel request */
+	int64_t off;			/* sendfile: file offset */
+	uint32_t len;			/* bytes to send (owned, counted in the budgets) */
+	uint32_t sent;			/* bytes already confirmed sent (short send recovery) */
+	char *buf;			/* owned bytes (SEND, SENDFILE) */
+	int optval;			/* setsockopt: storage the kernel reads */
+	char data[];			/* SEND/SENDFILE bytes live here */
+};
+
+/* ---- descriptors ------------------------------------------------------------------ */
+
+enum saio_fd_kind {
+	SAIO_FD_UNKNOWN = 0,	/* not looked at yet (or number freed and reused) */
+	SAIO_FD_PASS,		/* pipes, UDP, ttys, anything not understood: untouched */
+	SAIO_FD_SOCK,		/* connected-or-not SOCK_STREAM socket: ops may be deferred */
+	SAIO_FD_FILE,		/* regular file whose size the application fstat'ed */
+	SAIO_FD_EPOLL,		/* an epoll instance */
+};
+
+#define SAIO_EP_MAX 4		/* epoll sets a descriptor can be tracked in */
+
+struct saio_epreg {
+	int epfd;
+	uint32_t events;
+	uint64_t data;
+};
+
+struct saio_fd {
+	_Atomic(struct saio_ring *) owner; /* ring whose FIFO holds ops of this fd, or NULL */
+	uint8_t kind;			/* enum saio_fd_kind */
+	uint8_t nonblock;		/* O_NONBLOCK known set */
+	uint8_t tcp;			/* AF_INET/AF_INET6 (TCP_CORK/NODELAY may be folded) */
+	uint8_t closing;		/* the application closed it; our close has not run */
+	uint8_t dirty;			/* on owner->dirty list */
+	uint8_t want_wake;		/* we returned EAGAIN for budget: owe an EPOLLOUT */
+	uint8_t err_sigpipe;		/* pending error is an EPIPE that owes a SIGPIPE */
+	uint8_t nep;			/* entries used in ep[] */
+	uint8_t ep_overflow;		/* registered in more sets than ep[] holds */
+	_Atomic uint8_t close_held;	/* close waits for pins to reach 0 */
+	uint8_t broken;			/* a deferred op failed for good: stop deferring */
+	int err;			/* error of a deferred op, for the next call */
+	struct saio_op *head, *tail;	/* FIFO: in-flight ops first, then queued ones */
+	uint32_t nqueued;		/* ops in state QUEUED */
+	uint32_t ninflight;		/* ops in state INFLIGHT */
+	uint64_t bytes;			/* owned bytes not yet in the kernel */
+	_Atomic uint32_t pins;		/* sendfile ops reading from this file */
+	int64_t st_size;		/* FILE: size seen by the application's fstat */
+	struct saio_fd *dirty_next;	/* owner->dirty list link */
+	int fdnum;			/* our own number (for list walks) */
+	struct saio_epreg ep[SAIO_EP_MAX];
+};
+
+/* fdtab.c: a two-level table, chunks allocated on first use, never freed. */
+#define SAIO_FD_CHUNK_SHIFT 10
+#define SAIO_FD_CHUNK (1u << SAIO_FD_CHUNK_SHIFT)
+#define SAIO_FD_MAX (1u << 20)
+
+struct saio_fd *saio_fd_get(int fd);		/* NULL if fd < 0 or too large */
+struct saio_fd *saio_fd_peek(int fd);		/* NULL if never allocated */
+void saio_fd_reset(struct saio_fd *f);		/* forget everything but the ep list */
+void saio_fd_forget_epfd(int epfd);		/* epfd closed: drop registrations in it */
+int saio_fd_classify(int fd, struct saio_fd *f);/* fill kind/nonblock/tcp (syscalls) */
+void saio_fd_foreach(void (*fn)(struct saio_fd *f, void *arg), void *arg);
+
+/* ---- budgets and FIFO (queue.c: pure logic, unit tested) --------------------------- */
+
+struct saio_budget {
+	uint64_t fd_max;		/* bytes one fd may own */
+	uint64_t global_max;		/* bytes the process may own */
+	_Atomic uint64_t global_used;
+};
+
+/* Bytes the fd may add now, at most want. */
+uint64_t saio_budget_room(struct saio_budget *b, const struct saio_fd *f, uint64_t want);
+void saio_budget_take(struct saio_budget *b, struct saio_fd *f, uint64_t n);
+void saio_budget_give(struct saio_budget *b, struct saio_fd *f, uint64_t n);
+
+struct saio_op *saio_op_alloc(size_t datalen);
+void saio_op_free(struct saio_op *op);
+void saio_fifo_push(struct saio_fd *f, struct saio_op *op);	/* QUEUED at the tail */
+void saio_fifo_remove(struct saio_fd *f, struct saio_op *op);	/* unlink anywhere */
+static inline bool saio_fifo_empty(const struct saio_fd *f) { return f->head == NULL; }
+
+/* ---- rings and the engine (engine.c) ----------------------------------------------- */
+
+struct saio_stats {
+	_Atomic uint64_t ops[SAIO_C_NR];	/* deferred ops by call */
+	_Atomic uint64_t passed[SAIO_C_NR];	/* calls passed through, by call */
+	_Atomic uint64_t batches;		/* flushes that handed ops to the kernel */
+	_Atomic uint64_t batch_ops;		/* ops handed over in those flushes */
+	_Atomic uint64_t sqes;			/* kernel ops (a sendfile is two) */
+	_Atomic uint64_t enters;		/* io_uring_enter calls made (submit or wait) */
+	_Atomic uint64_t wakeups;		/* SQPOLL: submits that had to wake the thread */
+	_Atomic uint64_t fallbacks;		/* deferrable calls run synchronously */
+	_Atomic uint64_t bytes_deferred;
+	_Atomic uint64_t errors_later;		/* errors handed to a later call */
+	_Atomic uint64_t errors_dropped;	/* errors pending when the app closed the fd */
+	_Atomic uint64_t budget_hits;
+	_Atomic uint64_t bytes_dropped;		/* accepted bytes lost to a peer error */
+	_Atomic uint64_t waits;			/* times a call waited for completions */
+	_Atomic uint64_t eintr_hidden;		/* epoll EINTRs caused by our completions */
+	_Atomic uint64_t epollout_injected;
+};
+
+struct saio_ring {
+	pthread_mutex_t lock;
+	struct saio_ring *next_all;		/* global list (stats, exit drain) */
+	pid_t tid;
+	bool dead;				/* thread gone; ring kept for stats only */
+	struct saio_fd *dirty;			/* fds with QUEUED ops */
+	int *wake;				/* fds owed an EPOLLOUT (want_wake) */
+	unsigned nwake, capwake;
+	uint32_t nqueued;			/* QUEUED ops on the dirty fds */
+	uint32_t ninflight;			/* INFLIGHT ops */
+	uint32_t ndel_inflight;			/* epoll del ops not yet completed */
+	struct saio_op *standalone;		/* queued ops outside any FIFO (epoll del) */
+	const struct saio_backend *be;
+	void *be_priv;				/* backend state (struct io_uring, ...) */
+};
+
+extern struct saio_stats saio_stats;
+extern struct saio_budget saio_budget;
+
+enum saio_mode { SAIO_MODE_SYNC = 0, SAIO_MODE_URING = 1 };
+
+struct saio_config {
+	int mode;
+	bool sqpoll;
+	int sq_cpu;
+	unsigned sq_idle_ms;
+	unsigned batch_max;		/* flush when this many ops are queued */
+	unsigned ring_entries;
+	bool sync_epoll_del;		/* remove closed fds from epoll with a direct call */
+	unsigned exit_drain_ms;
+	const char *stats_path;
+};
+extern struct saio_config saio_cfg;
+
+void saio_init_once(void);
+struct saio_ring *saio_ring_self(bool create);	/* this thread's ring */
+int saio_ring_flush(struct saio_ring *r);		/* lock held */
+void saio_ring_reap(struct saio_ring *r);		/* lock held */
+int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_only); /* lock held */
+void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f);
+void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, int res);
+
+/* ---- signals (signals.c): count handler runs to tell real EINTRs from ours -------- */
+extern _Atomic unsigned long saio_sig_gen;
+
+/* ---- stats (stats.c) ---------------------------------------------------------------- */
+void saio_stats_start(void);
+void saio_stats_write(void);
+void saio_stats_after_fork(void);
+extern _Atomic int saio_stats_used;
+
+/* ---- real functions (real.c) -------------------------------------------------------- */
+#include "real.h"
+
+#define SAIO_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SAIO_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#endif
