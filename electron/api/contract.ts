@@ -82,11 +82,20 @@ export interface Outputs {
   'bundles.import': { notebook: { id: string; name: string }; revisions_added: number; runs_added: number; runs_present: number };
 }
 
-/** Events pushed from the engine to every connected UI. */
+/** Commands of the desktop app's menu, forwarded to the UI (which owns the dialogs and forms). */
+export const menuCommands = ['new', 'open', 'import', 'export', 'run'] as const;
+export type MenuCommand = (typeof menuCommands)[number];
+
+/**
+ * Events pushed from the engine to every connected UI. Output of runs started from a UI comes
+ * from a pseudo-terminal: one merged stream, reported as 'stdout', with line ends as "\n".
+ */
 export type LabEvent =
   | { type: 'progress'; job: string; event: ProgressEvent }
   | { type: 'output'; job: string; role: string; stream: 'stdout' | 'stderr'; data: string }
-  | { type: 'job'; job: JobInfo };
+  | { type: 'job'; job: JobInfo }
+  /** Desktop only: a menu item was chosen. */
+  | { type: 'menu'; command: MenuCommand };
 
 /** Errors cross the boundary as data: a code the UI can switch on and a message for people. */
 export interface ApiError {

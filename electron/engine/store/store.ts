@@ -240,6 +240,12 @@ export class Store {
       .all(runId) as ArtifactRecord[];
   }
 
+  getArtifact(id: number): ArtifactRecord | undefined {
+    return this.db.prepare('SELECT id, run_id, point_id, kind, name, sha256, size FROM artifacts WHERE id = ?').get(id) as
+      | ArtifactRecord
+      | undefined;
+  }
+
   artifactContent(id: number): Buffer | undefined {
     const row = this.db.prepare('SELECT content FROM artifacts WHERE id = ?').get(id) as
       | { content: Buffer }
