@@ -25,6 +25,9 @@ function step(label, argv, opts = {}) {
 // A clean dist/: a test or module whose source was deleted must not linger and run.
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 step('typescript', [process.execPath, path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+// The renderer (React + plotly) into dist/renderer/, after the TypeScript step (which it type-checks
+// against: it imports the API contract and the notebook schema).
+if (existsSync(path.join(root, 'renderer', 'build.mjs'))) step('renderer', [process.execPath, path.join(root, 'renderer', 'build.mjs')]);
 for (const dir of ['preload', 'native']) {
   if (existsSync(path.join(root, dir, 'Makefile'))) step(dir, ['make', '-C', dir, '--no-print-directory']);
 }

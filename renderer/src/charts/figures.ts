@@ -1,0 +1,330 @@
+// Figures for a run's results, its thread placement and comparisons. Pure functions from records
+// to plotly data + layout. Every repeat is its own marker and a median line runs through them
+// (the report's convention, electron/engine/report/chart.ts), so spread stays visible; lines are
+// drawn with simplify:false and markers are never decimated, so tail percentiles keep every point.
+import type { PlacementSample, PointRecord } from '../../../electron/engine/model';
+import type { PlotCell } from '../../../electron/engine/notebook/schema';
+import { chartSpec, plotlyFigure } from '../../../electron/engine/report/chart';
+import { median } from '../../../electron/engine/report/summary';
+import type { RunResults } from '../../../electron/engine/report/types';
+
+export interface Figure {
+  data: Record<string, unknown>[];
+  layout: Record<string, unknown>;
+  /** Shown instead of an empty chart. */
+  empty?: string;
+}
+
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 11, color: '#24292f' };
+
+type NumKey = 'connections' | 'workers' | 'requests_per_s' | 'latency_p50_us' | 'latency_p90_us' | 'latency_p99_us' | 'latency_p999_us' | 'latency_max_us';
+
+export const METRIC_LABELS: Record<NumKey, string> = {
+  connections: 'connections',
+  workers: 'server workers',
+  requests_per_s: 'requests/s',
+  latency_p50_us: 'p50 latency (µs)',
+  latency_p90_us: 'p90 latency (µs)',
+  latency_p99_us: 'p99 latency (µs)',
+  latency_p999_us: 'p99.9 latency (µs)',
+  latency_max_us: 'max latency (µs)',
+};
+
+function num(p: PointRecord, k: NumKey): number | null {
+  const v = p[k];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export function okPoints(run: RunResults | null | undefined): PointRecord[] {
+  return (run?.points ?? []).filter((p) => p.status === 'ok');
+}
+
+function layout(x: string, y: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    xaxis: { title: { text: x }, zeroline: false, automargin: true },
+    yaxis: { title: { text: y }, zeroline: false, automargin: true, rangemode: 'tozero' },
+    margin: { l: 60, r: 12, t: 8, b: 40 },
+    legend: { orientation: 'h', y: -0.22, font: { size: 10 } },
+    font: FONT,
+    hovermode: 'closest',
+    paper_bgcolor: 'rgba(0,0,0,0)',
+    plot_bgcolor: '#fff',
+    ...extra,
+  };
+}
+
+function sweepAxis(values: number[]): Record<string, unknown> {
+  const ticks = [...new Set(values)].sort((a, b) => a - b);
+  const positive = ticks.filter((v) => v > 0);
+  const log = positive.length > 1 && positive[positive.length - 1]! / positive[0]! >= 16;
+  const axis: Record<string, unknown> = { type: log ? 'log' : 'linear' };
+  if (ticks.length > 0 && ticks.length <= 12) Object.assign(axis, { tickmode: 'array', tickvals: ticks, ticktext: ticks.map(String) });
+  return axis;
+}
+
+/** Markers for every repeat plus a median line joining the per-x medians, one colour per series. */
+function seriesTraces(
+  groups: Map<string, PointRecord[]>,
+  x: NumKey,
+  y: NumKey,
+  opts: { colorOf?: (name: string, i: number) => string; symbol?: string; lineKey?: (p: PointRecord) => number } = {},
+): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  [...groups.entries()].forEach(([name, pts], i) => {
+    const usable = pts.filter((p) => num(p, x) !== null && num(p, y) !== null);
+    if (usable.length === 0) return;
+    const color = opts.colorOf ? opts.colorOf(name, i) : PALETTE[i % PALETTE.length]!;
+    out.push({
+      type: 'scatter',
+      mode: 'markers',
+      name,
+      legendgroup: name,
+      x: usable.map((p) => num(p, x)),
+      y: usable.map((p) => num(p, y)),
+      customdata: usable.map((p) => [p.repeat, p.seq, p.connections, p.workers, p.backend]),
+      marker: { color, size: 7, opacity: 0.75, symbol: opts.symbol ?? 'circle' },
+      hovertemplate: `${name}<br>${METRIC_LABELS[x]}: %{x:,}<br>${METRIC_LABELS[y]}: %{y:,.1f}<br>%{customdata[4]}, ${'%{customdata[2]}'} conn, %{customdata[3]} workers<br>repeat %{customdata[0]}, point %{customdata[1]}<extra></extra>`,
+    });
+    // Swept x: median per x. Measured x (requests/s): one point per configuration, median x and y.
+    const key = opts.lineKey ?? ((p: PointRecord) => num(p, x)!);
+    const byKey = new Map<number, PointRecord[]>();
+    for (const p of usable) byKey.set(key(p), [...(byKey.get(key(p)) ?? []), p]);
+    const keys = [...byKey.keys()].sort((a, b) => a - b);
+    out.push({
+      type: 'scatter',
+      mode: 'lines',
+      name: `${name} median`,
+      legendgroup: name,
+      showlegend: false,
+      x: keys.map((k) => median(byKey.get(k)!.map((p) => num(p, x)!))),
+      y: keys.map((k) => median(byKey.get(k)!.map((p) => num(p, y)!))),
+      line: { color, width: 1.5, simplify: false },
+      hoverinfo: 'skip',
+    });
+  });
+  return out;
+}
+
+function groupBy(points: readonly PointRecord[], key: (p: PointRecord) => string): Map<string, PointRecord[]> {
+  const m = new Map<string, PointRecord[]>();
+  for (const p of points) m.set(key(p), [...(m.get(key(p)) ?? []), p]);
+  return m;
+}
+
+function backendWorkers(points: readonly PointRecord[]): (p: PointRecord) => string {
+  const many = new Set(points.map((p) => p.workers)).size > 1;
+  return (p) => (many ? `${p.backend} · ${p.workers} workers` : p.backend);
+}
+
+/** requests/s against connections: one series per backend (and worker count when swept). */
+export function throughputFigure(run: RunResults | null | undefined): Figure {
+  const pts = okPoints(run);
+  if (pts.length === 0) return { data: [], layout: layout('connections', 'requests/s'), empty: 'no finished points yet' };
+  const data = seriesTraces(groupBy(pts, backendWorkers(pts)), 'connections', 'requests_per_s');
+  const l = layout('connections', 'requests/s');
+  Object.assign(l.xaxis as object, sweepAxis(pts.map((p) => p.connections)));
+  Object.assign(l.yaxis as object, { tickformat: ',.0f' });
+  return { data, layout: l };
+}
+
+export const PERCENTILES: { key: NumKey; label: string }[] = [
+  { key: 'latency_p50_us', label: 'p50' },
+  { key: 'latency_p90_us', label: 'p90' },
+  { key: 'latency_p99_us', label: 'p99' },
+  { key: 'latency_p999_us', label: 'p99.9' },
+];
+
+/** Latency percentiles against requests/s; every point of every percentile, log latency axis. */
+export function latencyFigure(run: RunResults | null | undefined): Figure {
+  const pts = okPoints(run);
+  const l = layout('requests/s', 'latency (µs, log)', {});
+  Object.assign(l.yaxis as object, { type: 'log', rangemode: 'normal' });
+  Object.assign(l.xaxis as object, { tickformat: ',.0f' });
+  if (pts.length === 0) return { data: [], layout: l, empty: 'no finished points yet' };
+  const backends = [...new Set(pts.map((p) => p.backend))];
+  const symbols = ['circle', 'square', 'diamond', 'triangle-up', 'x', 'cross', 'star', 'hexagon'];
+  const data: Record<string, unknown>[] = [];
+  PERCENTILES.forEach((pc, i) => {
+    backends.forEach((b, j) => {
+      const name = backends.length > 1 ? `${pc.label} · ${b}` : pc.label;
+      const groups = new Map([[name, pts.filter((p) => p.backend === b)]]);
+      data.push(
+        ...seriesTraces(groups, 'requests_per_s', pc.key, {
+          colorOf: () => PALETTE[i % PALETTE.length]!,
+          symbol: symbols[j % symbols.length]!,
+          lineKey: (p) => p.workers * 1e9 + p.connections,
+        }),
+      );
+    });
+  });
+  return { data, layout: l };
+}
+
+/** requests/s against server workers, one series per connection count. */
+export function scalingFigure(run: RunResults | null | undefined): Figure {
+  const pts = okPoints(run);
+  const l = layout('server workers', 'requests/s');
+  Object.assign(l.yaxis as object, { tickformat: ',.0f' });
+  if (pts.length === 0) return { data: [], layout: l, empty: 'no finished points yet' };
+  const many = new Set(pts.map((p) => p.backend)).size > 1;
+  const groups = groupBy(
+    [...pts].sort((a, b) => a.connections - b.connections),
+    (p) => (many ? `${p.connections} conn · ${p.backend}` : `${p.connections} conn`),
+  );
+  Object.assign(l.xaxis as object, sweepAxis(pts.map((p) => p.workers)));
+  const fig: Figure = { data: seriesTraces(groups, 'workers', 'requests_per_s'), layout: l };
+  if (new Set(pts.map((p) => p.workers)).size < 2) fig.empty = 'one worker count in this run: sweep.workers lists several to see scaling';
+  return fig;
+}
+
+/** A plot cell of the notebook, drawn exactly as the HTML report draws it. */
+export function plotCellFigure(cell: PlotCell, run: RunResults | null): Figure {
+  const spec = chartSpec(cell, run);
+  const fig = plotlyFigure(spec);
+  for (const t of fig.data) if (t.mode === 'lines') t.line = { ...(t.line as object), simplify: false };
+  const lay: Record<string, unknown> = { ...fig.layout, font: FONT, margin: { l: 60, r: 12, t: 8, b: 40 }, paper_bgcolor: 'rgba(0,0,0,0)' };
+  if (cell.y.startsWith('latency')) lay.yaxis = { ...(lay.yaxis as object), tickformat: ',.0f' };
+  const n = spec.series.reduce((a, s) => a + s.x.length, 0);
+  return { data: fig.data as unknown as Record<string, unknown>[], layout: lay, ...(n === 0 ? { empty: run ? 'no finished points in the latest run' : 'not run yet' } : {}) };
+}
+
+const ROLE_ORDER: Record<PlacementSample['role'], number> = { server: 0, 'kernel-worker': 1, driver: 2 };
+
+export interface ThreadRow {
+  tid: number;
+  pid: number;
+  comm: string;
+  role: PlacementSample['role'];
+  label: string;
+  samples: number;
+  cpus: Map<number, number>;
+}
+
+export function placementRows(samples: readonly PlacementSample[]): ThreadRow[] {
+  const rows = new Map<number, ThreadRow>();
+  for (const s of samples) {
+    let r = rows.get(s.tid);
+    if (!r) {
+      const tag = s.role === 'kernel-worker' ? '⚙ kernel' : s.role;
+      r = { tid: s.tid, pid: s.pid, comm: s.comm, role: s.role, label: `${tag} · ${s.comm} ${s.pid}/${s.tid}`, samples: 0, cpus: new Map() };
+      rows.set(s.tid, r);
+    }
+    r.samples++;
+    r.cpus.set(s.cpu, (r.cpus.get(s.cpu) ?? 0) + 1);
+  }
+  return [...rows.values()].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.pid - b.pid || a.tid - b.tid);
+}
+
+/**
+ * Where every thread ran: one row per thread (server, kernel workers, load generator), time
+ * across, one marker per sample coloured by the CPU it was last seen on. Kernel worker rows are
+ * shaded and drawn with diamonds. Points' start times are dotted verticals.
+ */
+export function placementFigure(run: RunResults | null | undefined): Figure {
+  const samples = run?.placement ?? [];
+  const rows = placementRows(samples);
+  const order = rows.map((r) => r.label);
+  const labelOf = new Map(rows.map((r) => [r.tid, r.label]));
+  const cpus = [...new Set(samples.map((s) => s.cpu))].sort((a, b) => a - b);
+  const pointOf = new Map((run?.points ?? []).map((p) => [p.id, p]));
+  const data: Record<string, unknown>[] = [];
+  cpus.forEach((cpu, i) => {
+    for (const kernel of [false, true]) {
+      const ss = samples.filter((s) => s.cpu === cpu && (s.role === 'kernel-worker') === kernel);
+      if (ss.length === 0) continue;
+      data.push({
+        type: 'scatter',
+        mode: 'markers',
+        name: kernel ? `CPU ${cpu} (kernel worker)` : `CPU ${cpu}`,
+        legendgroup: `cpu${cpu}`,
+        x: ss.map((s) => s.t_ms / 1000),
+        y: ss.map((s) => labelOf.get(s.tid)),
+        text: ss.map((s) => {
+          const p = s.point_id === null ? undefined : pointOf.get(s.point_id);
+          const at = p ? `<br>point ${p.seq}: ${p.backend}, ${p.connections} conn, repeat ${p.repeat}` : '';
+          return `${s.comm} pid ${s.pid} tid ${s.tid} (${s.role})<br>CPU ${s.cpu} (allowed ${s.allowed_cpus})<br>t = ${(s.t_ms / 1000).toFixed(2)} s${at}`;
+        }),
+        hovertemplate: '%{text}<extra></extra>',
+        marker: {
+          color: PALETTE[i % PALETTE.length],
+          symbol: kernel ? 'diamond' : 'square',
+          size: kernel ? 9 : 7,
+          line: kernel ? { color: '#000', width: 1 } : { width: 0 },
+        },
+      });
+    }
+  });
+  const shapes: Record<string, unknown>[] = [];
+  rows.forEach((r, i) => {
+    if (r.role === 'kernel-worker') {
+      shapes.push({ type: 'rect', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: i - 0.5, y1: i + 0.5, fillcolor: 'rgba(255, 196, 0, 0.18)', line: { width: 0 }, layer: 'below' });
+    }
+  });
+  if (run) {
+    const t0 = Date.parse(run.run.started_at);
+    for (const p of run.points) {
+      const t = (Date.parse(p.started_at) - t0) / 1000;
+      if (Number.isFinite(t) && t >= 0) {
+        shapes.push({ type: 'line', x0: t, x1: t, xref: 'x', yref: 'paper', y0: 0, y1: 1, line: { color: '#999', width: 1, dash: 'dot' } });
+      }
+    }
+  }
+  const l = layout('time since run start (s)', '', {
+    height: Math.max(220, rows.length * 20 + 110),
+    shapes,
+    margin: { l: 12, r: 12, t: 8, b: 40 },
+  });
+  Object.assign(l.yaxis as object, { type: 'category', categoryorder: 'array', categoryarray: [...order].reverse(), title: { text: '' }, rangemode: 'normal', tickfont: { family: 'ui-monospace, SFMono-Regular, Menlo, monospace', size: 10 } });
+  return { data, layout: l, ...(samples.length === 0 ? { empty: 'no placement samples in this run' } : {}) };
+}
+
+export interface LabelledRun {
+  label: string;
+  results: RunResults;
+}
+
+/** Several runs on one chart: metric against connections, one colour per run. */
+export function compareFigure(runs: readonly LabelledRun[], metric: NumKey): Figure {
+  const groups = new Map<string, PointRecord[]>();
+  for (const r of runs) groups.set(r.label, okPoints(r.results));
+  const all = [...groups.values()].flat();
+  const l = layout('connections', METRIC_LABELS[metric]);
+  Object.assign(l.xaxis as object, sweepAxis(all.map((p) => p.connections)));
+  Object.assign(l.yaxis as object, { tickformat: ',.0f' });
+  if (all.length === 0) return { data: [], layout: l, empty: 'pick runs with finished points' };
+  return { data: seriesTraces(groups, 'connections', metric), layout: l };
+}
+
+export interface CompareRow {
+  key: string;
+  backend: string;
+  workers: number;
+  connections: number;
+  /** Per run (same order as the input): median of the metric over repeats, and the repeat count. */
+  cells: { median: number | null; n: number; min: number | null; max: number | null; ratio: number | null }[];
+}
+
+/** One row per configuration (backend, workers, connections) across runs, ratios to the baseline. */
+export function compareTable(runs: readonly RunResults[], baselineIndex: number, metric: NumKey): CompareRow[] {
+  const keys = new Map<string, { backend: string; workers: number; connections: number }>();
+  for (const r of runs) for (const p of okPoints(r)) keys.set(`${p.backend}|${p.workers}|${p.connections}`, { backend: p.backend, workers: p.workers, connections: p.connections });
+  const sorted = [...keys.entries()].sort(
+    ([, a], [, b]) => a.backend.localeCompare(b.backend) || a.workers - b.workers || a.connections - b.connections,
+  );
+  return sorted.map(([key, cfg]) => {
+    const stats = runs.map((r) => {
+      const vs = okPoints(r)
+        .filter((p) => `${p.backend}|${p.workers}|${p.connections}` === key)
+        .map((p) => num(p, metric))
+        .filter((v): v is number => v !== null);
+      return { median: median(vs), n: vs.length, min: vs.length ? Math.min(...vs) : null, max: vs.length ? Math.max(...vs) : null };
+    });
+    const base = stats[baselineIndex]?.median ?? null;
+    return {
+      key,
+      ...cfg,
+      cells: stats.map((s) => ({ ...s, ratio: base && s.median !== null ? s.median / base : null })),
+    };
+  });
+}

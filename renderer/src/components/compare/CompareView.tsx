@@ -1,0 +1,68 @@
+// Two or more runs (from any revision) on one chart and in one table, with ratios to a baseline.
+import { useEffect, useMemo } from 'react';
+import { compareFigure, compareTable, METRIC_LABELS } from '../../charts/figures';
+import { useCompare, type CompareMetric } from '../../stores/compare';
+import { useRuns } from '../../stores/runs';
+import { shortId } from '../../format';
+import { Plot } from '../Plot';
+import { RunList } from '../runs/RunList';
+import { CompareTable } from './CompareTable';
+
+const METRICS: CompareMetric[] = ['requests_per_s', 'latency_p50_us', 'latency_p99_us', 'latency_p999_us'];
+
+export function CompareView() {
+  const selected = useCompare((s) => s.selected);
+  const baseline = useCompare((s) => s.baseline);
+  const metric = useCompare((s) => s.metric);
+  const runs = useRuns((s) => s.runs);
+  const results = useRuns((s) => s.results);
+  useEffect(() => {
+    for (const id of selected) void useRuns.getState().loadResults(id);
+  }, [selected]);
+  const loaded = selected.map((id) => results[id]).filter((r) => r !== undefined);
+  const label = (id: string) => {
+    const r = runs.find((x) => x.id === id);
+    return r ? `${shortId(id)} · ${r.cell_id} @${shortId(r.revision_id)}` : shortId(id);
+  };
+  const figure = useMemo(() => compareFigure(loaded.map((r) => ({ label: label(r.run.id), results: r })), metric), [loaded.map((r) => r.run.id + r.points.length).join(), metric]);
+  const baseIndex = Math.max(0, loaded.findIndex((r) => r.run.id === baseline));
+  const rows = useMemo(() => compareTable(loaded, baseIndex, metric), [loaded.map((r) => r.run.id + r.points.length).join(), baseIndex, metric]);
+  return (
+    <div className="compare">
+      <div className="compare-side">
+        <p className="muted">Tick two or more runs (any revision); pick the baseline below.</p>
+        <RunList compact />
+      </div>
+      <div className="compare-main" data-testid="compare">
+        <div className="compare-controls">
+          <label>
+            metric{' '}
+            <select value={metric} onChange={(e) => useCompare.getState().setMetric(e.target.value as CompareMetric)}>
+              {METRICS.map((m) => (
+                <option key={m} value={m}>
+                  {METRIC_LABELS[m]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <span className="baseline-pick">
+            baseline:{' '}
+            {selected.map((id) => (
+              <label key={id} className="check">
+                <input type="radio" name="baseline" checked={baseline === id} onChange={() => useCompare.getState().setBaseline(id)} /> {shortId(id)}
+              </label>
+            ))}
+          </span>
+        </div>
+        {selected.length < 2 ? (
+          <div className="muted">Pick at least two runs to compare ({selected.length} picked).</div>
+        ) : (
+          <>
+            <Plot figure={figure} name={`compare-${selected.map(shortId).join('-')}`} testId="chart-compare" />
+            <CompareTable rows={rows} runs={loaded.map((r) => label(r.run.id))} baselineIndex={baseIndex} metric={metric} />
+          </>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,164 @@
+// Form inputs bound to a path of the draft. Each keeps the text the user typed while it still
+// means the draft's value (so "1." or "10, " are not rewritten under the cursor).
+import { useEffect, useState } from 'react';
+import { useEditor } from '../../stores/editor';
+import { getIn } from '../../stores/draft';
+import {
+  formatNumberList,
+  parseNameListText,
+  parseNumberListText,
+  parseNumberText,
+  sameListText,
+  sameNumberText,
+} from '../../validation/fields';
+import { jsonPath, type Segment } from '../../validation/paths';
+import { Field } from './Field';
+import { useFieldMessages } from './useErrors';
+
+interface Common {
+  label: string;
+  path: readonly Segment[];
+  hint?: string;
+  wide?: boolean;
+  /** When the draft has no value here, clearing the input removes the key (optional fields). */
+  optional?: boolean;
+}
+
+function useValue(path: readonly Segment[]): unknown {
+  return useEditor((s) => getIn(s.draft, path));
+}
+
+function setField(path: readonly Segment[], value: unknown) {
+  useEditor.getState().setField(path, value);
+}
+
+function useSyncedText(value: unknown, same: (text: string, v: unknown) => boolean, format: (v: unknown) => string) {
+  const [text, setText] = useState(() => format(value));
+  useEffect(() => {
+    if (!same(text, value)) setText(format(value));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [value]);
+  return [text, setText] as const;
+}
+
+export function NumberInput({ label, path, hint, optional, unit }: Common & { unit?: string }) {
+  const p = jsonPath(path);
+  const value = useValue(path);
+  const messages = useFieldMessages(p);
+  const [text, setText] = useSyncedText(value, sameNumberText, (v) => (v === undefined ? '' : String(v)));
+  return (
+    <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})}>
+      <span className="input-unit">
+        <input
+          type="text"
+          inputMode="numeric"
+          name={p}
+          value={text}
+          aria-invalid={messages.length > 0}
+          onChange={(e) => {
+            setText(e.target.value);
+            const t = e.target.value;
+            setField(path, optional && t.trim() === '' ? undefined : parseNumberText(t));
+          }}
+        />
+        {unit && <span className="unit">{unit}</span>}
+      </span>
+    </Field>
+  );
+}
+
+export function NumberListInput({ label, path, hint, optional }: Common) {
+  const p = jsonPath(path);
+  const value = useValue(path);
+  const messages = useFieldMessages(p, { list: true, items: Array.isArray(value) ? value : [] });
+  const [text, setText] = useSyncedText(value, sameListText, formatNumberList);
+  return (
+    <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})}>
+      <input
+        type="text"
+        name={p}
+        value={text}
+        placeholder={optional ? 'not swept' : ''}
+        aria-invalid={messages.length > 0}
+        onChange={(e) => {
+          setText(e.target.value);
+          const t = e.target.value;
+          setField(path, optional && t.trim() === '' ? undefined : parseNumberListText(t));
+        }}
+      />
+    </Field>
+  );
+}
+
+export function NameListInput({ label, path, hint }: Common) {
+  const p = jsonPath(path);
+  const value = useValue(path);
+  const messages = useFieldMessages(p, { list: true, items: Array.isArray(value) ? value : [] });
+  const [text, setText] = useSyncedText(
+    value,
+    (t, v) => Array.isArray(v) && parseNameListText(t).join(',') === v.join(','),
+    (v) => (Array.isArray(v) ? v.join(', ') : ''),
+  );
+  return (
+    <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})}>
+      <input
+        type="text"
+        name={p}
+        value={text}
+        aria-invalid={messages.length > 0}
+        onChange={(e) => {
+          setText(e.target.value);
+          setField(path, parseNameListText(e.target.value));
+        }}
+      />
+    </Field>
+  );
+}
+
+export function TextInput({ label, path, hint, optional, wide, multiline }: Common & { multiline?: boolean }) {
+  const p = jsonPath(path);
+  const value = useValue(path);
+  const messages = useFieldMessages(p);
+  const text = typeof value === 'string' ? value : value === undefined ? '' : String(value);
+  const onChange = (t: string) => setField(path, optional && t === '' ? undefined : t);
+  return (
+    <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})} {...(wide ? { wide } : {})}>
+      {multiline ? (
+        <textarea name={p} value={text} rows={Math.min(8, Math.max(2, text.split('\n').length))} spellCheck={false} aria-invalid={messages.length > 0} onChange={(e) => onChange(e.target.value)} />
+      ) : (
+        <input type="text" name={p} value={text} aria-invalid={messages.length > 0} onChange={(e) => onChange(e.target.value)} />
+      )}
+    </Field>
+  );
+}
+
+export function CheckboxInput({ label, path, hint }: Common) {
+  const p = jsonPath(path);
+  const value = useValue(path);
+  const messages = useFieldMessages(p);
+  return (
+    <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})}>
+      <input type="checkbox" name={p} checked={value === true} onChange={(e) => setField(path, e.target.checked)} />
+    </Field>
+  );
+}
+
+export function SelectInput({ label, path, hint, options }: Common & { options: readonly { value: string; label?: string }[] }) {
+  const p = jsonPath(path);
+  const value = useValue(path);
+  const messages = useFieldMessages(p);
+  const v = typeof value === 'string' ? value : '';
+  const known = options.some((o) => o.value === v);
+  return (
+    <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})}>
+      <select name={p} value={v} aria-invalid={messages.length > 0} onChange={(e) => setField(path, e.target.value)}>
+        {!known && <option value={v}>{v === '' ? '—' : `${v} (unknown)`}</option>}
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label ?? o.value}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}

@@ -1,0 +1,42 @@
+// A cell as JSON text. Edits that parse replace the cell in the draft (and are validated like any
+// edit); text that does not parse stays here with its syntax error until fixed.
+import { useEffect, useState } from 'react';
+import type { Cell } from '../../../../electron/engine/notebook/schema';
+import { useEditor } from '../../stores/editor';
+
+export function CellJson({ index, cell }: { index: number; cell: Cell }) {
+  const canonical = JSON.stringify(cell, null, 2);
+  const [text, setText] = useState(canonical);
+  const [syntax, setSyntax] = useState<string | null>(null);
+  useEffect(() => {
+    let same = false;
+    try {
+      same = JSON.stringify(JSON.parse(text)) === JSON.stringify(cell);
+    } catch {
+      same = false;
+    }
+    if (!same && syntax === null) setText(canonical);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [canonical]);
+  return (
+    <div className="cell-json">
+      <textarea
+        spellCheck={false}
+        value={text}
+        rows={Math.min(40, text.split('\n').length + 1)}
+        aria-label={`JSON of cell ${cell.id}`}
+        onChange={(e) => {
+          setText(e.target.value);
+          try {
+            const parsed: unknown = JSON.parse(e.target.value);
+            setSyntax(null);
+            useEditor.getState().setField(['cells', index], parsed);
+          } catch (err) {
+            setSyntax((err as Error).message);
+          }
+        }}
+      />
+      {syntax && <div className="field-error" role="alert">JSON: {syntax}</div>}
+    </div>
+  );
+}

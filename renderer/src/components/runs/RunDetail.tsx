@@ -1,0 +1,65 @@
+// One run: what ran where, its charts, its placement and its points.
+import { useEffect } from 'react';
+import { useRuns } from '../../stores/runs';
+import { clock, formatBytes, shortId } from '../../format';
+import { PlacementView } from './PlacementView';
+import { PointsTable } from './PointsTable';
+import { ResultsCharts } from './ResultsCharts';
+
+export function RunDetail({ run }: { run: string }) {
+  const results = useRuns((s) => s.results[run]);
+  useEffect(() => {
+    void useRuns.getState().loadResults(run);
+  }, [run]);
+  if (!results) return <div className="muted">loading run {shortId(run)}…</div>;
+  const r = results.run;
+  const env = results.environment;
+  return (
+    <div className="run-detail" data-testid="run-detail" data-run={r.id}>
+      <h2>
+        Run <code>{shortId(r.id)}</code> <span className={`status status-${r.status}`}>{r.status}</span>
+      </h2>
+      <dl className="facts">
+        <dt>cell</dt>
+        <dd>{r.cell_id}</dd>
+        <dt>revision</dt>
+        <dd>
+          <code>{shortId(r.revision_id)}</code>
+        </dd>
+        <dt>started</dt>
+        <dd>{clock(r.started_at)}</dd>
+        <dt>ended</dt>
+        <dd>{r.ended_at ? clock(r.ended_at) : '—'}</dd>
+        <dt>points</dt>
+        <dd>
+          {results.points.length} / {r.points_planned}
+          {r.quick ? ' (quick)' : ''}
+        </dd>
+        {r.reason && (
+          <>
+            <dt>reason</dt>
+            <dd>{r.reason}</dd>
+          </>
+        )}
+        {env && (
+          <>
+            <dt>machine</dt>
+            <dd>
+              {env.cpu_model}, {env.cpus} CPUs, {formatBytes(env.memory_bytes)}
+            </dd>
+            <dt>kernel</dt>
+            <dd>{env.kernel}</dd>
+            <dt>tools</dt>
+            <dd>
+              {env.server} {env.server_version} · {env.driver} {env.driver_version}
+            </dd>
+          </>
+        )}
+      </dl>
+      <ResultsCharts results={results} />
+      <PlacementView results={results} />
+      <h3>Points</h3>
+      <PointsTable points={results.points} />
+    </div>
+  );
+}
