@@ -247,6 +247,7 @@ int saio_ring_flush(struct saio_ring *r)
 	const struct saio_backend *be = r->be;
 	unsigned staged = 0, total = 0;
 
+	be->reap(r);	/* completions free budget and may re-dirty fds */
 	while (r->standalone) {
 		struct saio_op *op = r->standalone;
 		if (be->prep(r, op, false) == -EBUSY) {

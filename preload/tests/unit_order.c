@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * unit_order.c - the engine and the wrappers against a fake backend: per-fd FIFO and
+ * link chains, chains never overtaking in-flight ones, short sends, errors delivered
+ * later (with SIGPIPE), budgets (short counts, EAGAIN, pass-through), held file closes,
+ * epoll removal before close, reads that hand queued ops over, fork.
+ *
+ * The test program links the library's objects, so its own write()/close()/... are the
+ * wrappers; the sockets are real (socketpairs and a loopback TCP pair).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fake_backend.h"
+#include "saio.h"
+#include "unit.h"
+
+static volatile int sigpipes;
+static void on_pipe(int s)
+{
+	(void)s;
+	sigpipes++;
+}
+
+static void pair(int sv[2], bool nonblock)
+{
+	socketpair(AF_UNIX, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0, sv);
+}
+
+static void tcp_pair(int sv[2])
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	bind(l, (struct sockaddr *)&a, sizeof(a));
+	listen(l, 1);
+	getsockname(l, (struct sockaddr *)&a, &al);
+	sv[0] = socket(AF_INET, SOCK_STREAM, 0);
+	connect(sv[0], (struct sockaddr *)&a, sizeof(a));
+	sv[1] = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+	close(l);
+	saio_drain_fd(l);
+}
+
+static void settle(void)
+{
+	/* Complete everything and let the engine see it. */
+	fake_complete_all();
+	saio_flush();
+	fake_complete_all();
+	saio_flush();
+}
+
+int main(void)
+{
+	saio_backend_default = &fake_backend;
+	signal(SIGPIPE, on_pipe);
+	/* This thread becomes an event-loop thread (it gets a ring) at its first epoll_wait. */
+	int ep = epoll_create1(0);
+	struct epoll_event dummy;
+	epoll_wait(ep, &dummy, 1, 0);
+	fake_complete_all();
+	saio_flush();
+
+	TEST("fifo: write, writev, send, close become one linked chain, in order", {
+		int sv[2];
+		pair(sv, true);
+		struct iovec v[2] = { { "bb", 2 }, { "b", 1 } };
+		CHECK(write(sv[0], "a", 1) == 1);
+		CHECK(writev(sv[0], v, 2) == 3);
+		CHECK(send(sv[0], "cccc", 4, MSG_NOSIGNAL) == 4);
+		CHECK(close(sv[0]) == 0);
+		CHECK(fake_nsub == 0);		/* nothing reached the kernel yet */
+		CHECK(close(sv[0]) == -1 && errno == EBADF);	/* closed for the application */
+		saio_flush();
+		CHECK(fake_nsub == 4);
+		CHECK(fake_sub[0].kind == SAIO_OP_SEND && fake_sub[0].len == 1 && fake_sub[0].link);
+		CHECK(fake_sub[1].kind == SAIO_OP_SEND && fake_sub[1].len == 3 && fake_sub[1].link);
+		CHECK(fake_sub[2].kind == SAIO_OP_SEND && fake_sub[2].len == 4 && fake_sub[2].link);
+		CHECK(fake_sub[3].kind == SAIO_OP_CLOSE && !fake_sub[3].link);
+		CHECK(memcmp(fake_sub[1].op->buf, "bbb", 3) == 0);
+		settle();
+		struct saio_fd *f = saio_fd_peek(sv[0]);
+		CHECK(f->head == NULL && atomic_load(&f->owner) == NULL && !f->closing);
+		CHECK(f->kind == SAIO_FD_UNKNOWN);	/* number free: forgotten */
+		REAL(close)(sv[0]);	/* the fake backend did not really close it */
+		close(sv[1]);
+		saio_drain_fd(sv[1]);
+		settle();
+	});
+
+	TEST("chains: a new chain waits while the fd has ops in flight", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(write(sv[0], "A", 1) == 1);
+		saio_flush();
+		CHECK(fake_nsub == 1);
+		CHECK(write(sv[0], "B", 1) == 1);
+		saio_flush();
+		CHECK(fake_nsub == 1);	/* B is held back */
+		fake_complete(0, 1);
+		saio_flush();		/* reaps A, then submits B */
+		CHECK(fake_nsub == 1 && fake_sub[0].op->buf[0] == 'B');
+		settle();
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("short send: the rest and the cancelled followers run again, in order", {
+		int sv[2];
+		pair(sv, true);
+		char big[100];
+		memset(big, 'x', sizeof(big));
+		CHECK(write(sv[0], big, 100) == 100);
+		CHECK(write(sv[0], "y", 1) == 1);
+		saio_flush();
+		CHECK(fake_nsub == 2);
+		fake_complete(0, 40);
+		fake_complete(0, -ECANCELED);
+		saio_flush();
+		CHECK(fake_nsub == 2);
+		CHECK(fake_sub[0].len == 60 && fake_sub[0].link);
+		CHECK(fake_sub[1].len == 1 && fake_sub[1].op->buf[0] == 'y');
+		struct saio_fd *f = saio_fd_peek(sv[0]);
+		CHECK(f->bytes == 61);	/* 40 bytes are in the kernel: no longer ours */
+		settle();
+		CHECK(f->bytes == 0 && f->head == NULL);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("errors: EPIPE of a deferred write goes to the next call, with SIGPIPE", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(write(sv[0], "a", 1) == 1);
+		CHECK(write(sv[0], "b", 1) == 1);
+		saio_flush();
+		fake_complete(0, -EPIPE);
+		fake_complete(0, -ECANCELED);
+		saio_flush();
+		int before = sigpipes;
+		errno = 0;
+		CHECK(write(sv[0], "c", 1) == -1 && errno == EPIPE);
+		CHECK(sigpipes == before + 1);
+		/* after a real error the fd is no longer deferred: this write is the real one */
+		CHECK(write(sv[0], "d", 1) == 1);
+		char buf[8];
+		CHECK(read(sv[1], buf, sizeof(buf)) == 1 && buf[0] == 'd');
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("errors: MSG_NOSIGNAL sends deliver EPIPE without SIGPIPE; reads get it too", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(send(sv[0], "a", 1, MSG_NOSIGNAL) == 1);
+		saio_flush();
+		fake_complete(0, -EPIPE);
+		saio_flush();
+		int before = sigpipes;
+		char buf[4];
+		errno = 0;
+		CHECK(read(sv[0], buf, 4) == -1 && errno == EPIPE);
+		CHECK(sigpipes == before);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("budget: short count, then EAGAIN, then an EPOLLOUT owed and injected", {
+		uint64_t old = saio_budget.fd_max;
+		saio_budget.fd_max = 100;
+		int sv[2];
+		pair(sv, true);
+		struct epoll_event ev = { .events = EPOLLOUT | EPOLLET, .data.u64 = 0xabcdef };
+		epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &ev);
+		char big[100];
+		memset(big, 'z', sizeof(big));
+		CHECK(write(sv[0], big, 60) == 60);
+		saio_flush();				/* in flight, the socket "full" */
+		CHECK(write(sv[0], big, 60) == 40);	/* short, like a filling socket */
+		errno = 0;
+		CHECK(write(sv[0], big, 60) == -1 && errno == EAGAIN);
+		fake_complete_all();
+		struct epoll_event out[4];
+		/* the first 60 completed: room again, so the EPOLLOUT owed is injected */
+		int n = epoll_wait(ep, out, 4, 0);
+		bool seen = false;
+		for (int i = 0; i < n; i++)
+			seen |= out[i].data.u64 == 0xabcdef && (out[i].events & EPOLLOUT);
+		CHECK(seen);
+		CHECK(saio_stats.epollout_injected >= 1);
+		fake_complete_all();
+		epoll_wait(ep, out, 4, 0);
+		CHECK(saio_fd_peek(sv[0])->bytes == 0);
+		saio_budget.fd_max = old;
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("budget: over budget with nothing queued passes through (exact)", {
+		uint64_t old = saio_budget.fd_max;
+		saio_budget.fd_max = 10;
+		int sv[2];
+		pair(sv, false);	/* blocking */
+		char big[50], got[64];
+		memset(big, 'q', sizeof(big));
+		unsigned sub = fake_submits;
+		CHECK(write(sv[0], big, 50) == 50);	/* the real write */
+		CHECK(fake_submits == sub && fake_nsub == 0);
+		CHECK(read(sv[1], got, sizeof(got)) == 50);
+		saio_budget.fd_max = old;
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("reads: queued ops are handed to the kernel first, in-flight ones not waited for", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(write(sv[0], "a", 1) == 1);
+		CHECK(fake_nsub == 0);
+		char b[4];
+		errno = 0;
+		CHECK(read(sv[0], b, 4) == -1 && errno == EAGAIN);	/* the real read */
+		CHECK(fake_nsub == 1);
+		settle();
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("sendfile: offset updated, read+send staged, file close held until it ends", {
+		char path[] = "/tmp/saio-unit-XXXXXX";
+		int tf = mkstemp(path);
+		char data[300];
+		for (int i = 0; i < 300; i++)
+			data[i] = (char)i;
+		CHECK(REAL(write)(tf, data, 300) == 300);
+		close(tf);
+		int file = open(path, O_RDONLY);
+		unlink(path);
+		struct stat st;
+		CHECK(fstat(file, &st) == 0 && st.st_size == 300);
+		int sv[2];
+		pair(sv, true);
+		off_t off = 100;
+		CHECK(sendfile(sv[0], file, &off, 1000) == 200);	/* clamped to the size */
+		CHECK(off == 300);
+		CHECK(sendfile(sv[0], file, &off, 10) == 0 || errno);	/* EOF: real call */
+		CHECK(close(file) == 0);
+		CHECK(close(file) == -1 && errno == EBADF);
+		saio_flush();
+		CHECK(fake_nsub == 2 && fake_sub[0].phase == 0 && fake_sub[0].link);
+		CHECK(fake_find(SAIO_OP_CLOSE, file) < 0);	/* held */
+		fake_complete(0, 200);	/* the read */
+		fake_complete(0, 200);	/* the send */
+		saio_flush();		/* reaps: the pin drops, the close is queued and sent */
+		CHECK(fake_find(SAIO_OP_CLOSE, file) >= 0);
+		settle();
+		REAL(close)(file);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("sendfile: a file that shrank fails the transfer and the next call sees it", {
+		char path[] = "/tmp/saio-unit-XXXXXX";
+		int file = mkstemp(path);
+		unlink(path);
+		CHECK(REAL(write)(file, "0123456789", 10) == 10);
+		struct stat st;
+		fstat(file, &st);
+		int sv[2];
+		pair(sv, true);
+		off_t off = 0;
+		CHECK(sendfile(sv[0], file, &off, 10) == 10);
+		saio_flush();
+		fake_complete(0, 4);		/* short read */
+		fake_complete(0, -ECANCELED);
+		saio_flush();
+		errno = 0;
+		CHECK(write(sv[0], "x", 1) == -1 && errno == EIO);
+		close(file);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("close: an fd registered in epoll is removed from it before the close", {
+		int sv[2];
+		pair(sv, true);
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = sv[0] };
+		CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &ev) == 0);
+		CHECK(write(sv[0], "a", 1) == 1);
+		CHECK(close(sv[0]) == 0);
+		saio_flush();
+		int d = fake_find(SAIO_OP_EPOLL_DEL, sv[0]), c = fake_find(SAIO_OP_CLOSE, sv[0]);
+		CHECK(d >= 0 && c > d);
+		settle();
+		REAL(epoll_ctl)(ep, EPOLL_CTL_DEL, sv[0], NULL);
+		REAL(close)(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("setsockopt: TCP_CORK/TCP_NODELAY are folded into the chain", {
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1, off = 0;
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(sv[1], "h", 1) == 1);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) == 0);
+		saio_flush();
+		CHECK(fake_nsub == 3 && fake_sub[0].kind == SAIO_OP_SETSOCKOPT &&
+		      fake_sub[0].op->arg == 1 && fake_sub[2].kind == SAIO_OP_SETSOCKOPT &&
+		      fake_sub[2].op->arg == 0 && fake_sub[1].kind == SAIO_OP_SEND);
+		settle();
+		/* other options pass through after the queue */
+		CHECK(setsockopt(sv[1], SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == 0);
+		CHECK(fake_nsub == 0);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("pass-through: files, pipes and UDP are never deferred", {
+		int p[2];
+		CHECK(pipe(p) == 0);
+		CHECK(write(p[1], "x", 1) == 1);
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		bind(u, (struct sockaddr *)&a, sizeof(a));
+		socklen_t al = sizeof(a);
+		getsockname(u, (struct sockaddr *)&a, &al);
+		connect(u, (struct sockaddr *)&a, sizeof(a));
+		CHECK(send(u, "u", 1, 0) == 1);
+		CHECK(fake_nsub == 0 && fake_nstaged == 0);
+		saio_flush();
+		CHECK(fake_nsub == 0);
+		close(p[0]);
+		close(p[1]);
+		close(u);
+		CHECK(fake_nsub == 0);
+	});
+
+	TEST("dup: waits for the queue, then both numbers pass through", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(write(sv[0], "a", 1) == 1);
+		int d = dup(sv[0]);	/* MUTATE: the fake wait completes the write */
+		CHECK(d >= 0 && saio_fd_peek(sv[0])->head == NULL);
+		CHECK(write(d, "b", 1) == 1 && fake_nsub == 0);
+		CHECK(write(sv[0], "c", 1) == 1 && fake_nsub == 0);
+		char buf[4];
+		CHECK(read(sv[1], buf, 4) == 2);	/* b, c (a went to the fake) */
+		close(d);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("fork: the child starts empty and closes what the application had closed", {
+		int sv[2], keep[2];
+		pair(sv, true);
+		pair(keep, true);
+		CHECK(write(sv[0], "a", 1) == 1);
+		CHECK(close(sv[0]) == 0);	/* deferred */
+		CHECK(write(keep[0], "k", 1) == 1);
+		pid_t pid = fork();
+		if (pid == 0) {
+			struct saio_fd *f = saio_fd_peek(keep[0]);
+			int bad = 0;
+			bad |= f->head != NULL || atomic_load(&f->owner) != NULL || f->bytes != 0;
+			bad |= atomic_load(&saio_budget.global_used) != 0;
+			bad |= fcntl(sv[0], F_GETFD) != -1;	/* closed in the child */
+			bad |= saio_ring_self(false) != NULL;
+			_exit(bad);
+		}
+		int status = 0;
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		settle();
+		REAL(close)(sv[0]);
+		close(sv[1]);
+		close(keep[0]);
+		close(keep[1]);
+		settle();
+	});
+
+	return unit_failures ? 1 : 0;
+}
