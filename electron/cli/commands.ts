@@ -17,6 +17,7 @@ export interface CommandContext {
     o?: string;
     quick?: boolean;
     tolerance?: string;
+    port?: string;
     cell?: string[];
     rev?: string;
     name?: string;

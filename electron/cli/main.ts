@@ -6,6 +6,7 @@ import { NotebookInvalidError } from '../engine/notebook/validate';
 import { defaultDbPath } from '../engine/locations';
 import { Lab } from '../engine/lab';
 import { commands, type CommandContext } from './commands';
+import { serve } from './serve';
 import { UsageError } from './usage';
 
 export const USAGE = `usage: saio-lab [--db PATH] <command> [options]
@@ -28,6 +29,9 @@ commands:
   results <run>                                       one run's points as a table
   export <notebook> -o FILE                           write a bundle: notebook, revisions, runs
   import FILE [--as NAME]                             read a bundle (verified before anything is written)
+  serve [--port N]                                    web mode: the lab's UI and API on 127.0.0.1:N
+                                                      (default any free port); prints the URL with
+                                                      its access token first; Ctrl-C stops
 
 The database is --db PATH, else $SAIO_LAB_DB, else $XDG_DATA_HOME/saio-lab/lab.db
 (~/.local/share/saio-lab/lab.db).
@@ -46,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
         o: { type: 'string', short: 'o' },
         quick: { type: 'boolean' },
         tolerance: { type: 'string' },
+        port: { type: 'string' },
         cell: { type: 'string', multiple: true },
         rev: { type: 'string' },
         name: { type: 'string' },
@@ -63,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     (parsed.values.help ? process.stdout : process.stderr).write(USAGE);
     return parsed.values.help ? 0 : 2;
   }
-  const command = commands[name];
+  const command = name === 'serve' ? serve : commands[name];
   if (!command) {
     process.stderr.write(`saio-lab: unknown command "${name}"\n\n${USAGE}`);
     return 2;
