@@ -21,9 +21,13 @@ function find(dir, out) {
   return out;
 }
 
-const files = find(path.join(root, 'dist'), [])
-  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
-  .sort();
+// The end-to-end suite (web mode in Chromium) runs from its sources, after everything else.
+const e2eDir = path.join(root, 'tests', 'e2e');
+const e2e = statSync(e2eDir, { throwIfNoEntry: false })?.isDirectory()
+  ? readdirSync(e2eDir).filter((n) => n.endsWith('.test.mjs')).sort().map((n) => path.join(e2eDir, n))
+  : [];
+const files = [...find(path.join(root, 'dist'), []).sort(), ...e2e]
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
 if (files.length === 0) {
   console.error(`test: no test files match ${filters.join(' ') || '(all)'}`);
   process.exit(1);

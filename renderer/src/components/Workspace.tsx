@@ -26,7 +26,7 @@ export function Workspace() {
     <main className="workspace">
       <Toolbar />
       {error && <div className="bad banner">{error}</div>}
-      <div className="view" data-view={view}>
+      <div className="view" data-view={view} key={view}>
         {loading ? <div className="muted">loading…</div> : view === 'notebook' ? <NotebookView /> : view === 'history' ? <HistoryView /> : view === 'runs' ? <RunsView /> : <CompareView />}
       </div>
     </main>

@@ -5,6 +5,7 @@ import type { JobInfo, LabEvent } from '../../../electron/api/contract';
 import type { ProgressEvent, RunRecord } from '../../../electron/engine/model';
 import type { RunResults } from '../../../electron/engine/report/types';
 import { call, errorText } from '../lab/client';
+import { useNotebooks } from './notebooks';
 import { useTerminal } from './terminal';
 
 interface RunsState {
@@ -162,6 +163,7 @@ export const useRuns = create<RunsState>()((set, get) => ({
     if (j.state !== 'running' && before?.state !== j.state) {
       const how = j.state === 'done' ? '\x1b[1;32m── run finished ──' : j.state === 'cancelled' ? '\x1b[1;33m── run cancelled ──' : `\x1b[1;31m── run failed: ${j.error ?? 'see the log'} ──`;
       useTerminal.getState().note(j.job, `${how}\x1b[0m`);
+      void useNotebooks.getState().refresh();
       if (j.notebook_id === get().notebookId) {
         void get().refreshRuns();
         for (const r of j.runs) void get().loadResults(r, true);

@@ -31,7 +31,7 @@ function explain(issue: z.core.$ZodIssue, root: unknown): string {
       if (issue.expected === 'int') return `expected a whole number, found ${found}`;
       return `expected ${issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'an array' : `a ${issue.expected}`}, found ${found}`;
     case 'too_small':
-      if (issue.origin === 'array') return `expected at least ${issue.minimum} item(s)`;
+      if (issue.origin === 'array') return `expected at least ${issue.minimum} item(s), found ${found === 'an array' ? (valueAt(root, issue.path) as unknown[]).length : found}`;
       if (issue.origin === 'string') return `expected at least ${issue.minimum} character(s), found ${found}`;
       return `expected a number ${issue.inclusive ? '≥' : '>'} ${issue.minimum}, found ${found}`;
     case 'too_big':

@@ -7,6 +7,7 @@ import { formatLatencyUs, formatRate } from '../../format';
 export function CompareTable({ rows, runs, baselineIndex, metric }: { rows: CompareRow[]; runs: string[]; baselineIndex: number; metric: CompareMetric }) {
   const fmt = metric === 'requests_per_s' ? formatRate : formatLatencyUs;
   return (
+    <div className="table-scroll">
     <table className="grid compact compare-table" data-testid="compare-table">
       <thead>
         <tr>
@@ -34,6 +35,7 @@ export function CompareTable({ rows, runs, baselineIndex, metric }: { rows: Comp
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
 

@@ -59,7 +59,7 @@ export function CompareView() {
         ) : (
           <>
             <Plot figure={figure} name={`compare-${selected.map(shortId).join('-')}`} testId="chart-compare" />
-            <CompareTable rows={rows} runs={loaded.map((r) => label(r.run.id))} baselineIndex={baseIndex} metric={metric} />
+            <CompareTable rows={rows} runs={loaded.map((r) => `${shortId(r.run.id)} @${shortId(r.run.revision_id)}`)} baselineIndex={baseIndex} metric={metric} />
           </>
         )}
       </div>

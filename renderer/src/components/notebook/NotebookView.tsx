@@ -38,7 +38,7 @@ export function NotebookView() {
   const cells = Array.isArray(draft.cells) ? draft.cells : [];
   return (
     <div className="notebook">
-      <div className="nb-title">
+      <div className="doc-title">
         <TextInput label="title" path={['title']} wide />
       </div>
       {docErrors.length > 0 && (

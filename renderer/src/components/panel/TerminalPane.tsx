@@ -30,15 +30,18 @@ export function TerminalPane() {
     });
     term.current = t;
     t.open(host.current!);
+    // Columns and rows from the pane's size and the width of one character in the terminal font.
+    const probe = document.createElement('span');
+    probe.textContent = 'W'.repeat(100);
+    Object.assign(probe.style, { position: 'absolute', visibility: 'hidden', whiteSpace: 'pre', fontFamily: t.options.fontFamily ?? 'monospace', fontSize: `${t.options.fontSize ?? 12}px` });
+    document.body.appendChild(probe);
     const fit = () => {
       const el = host.current;
-      if (!el) return;
-      // Fit by measuring one cell: columns and rows from the pane's size.
-      const cell = el.querySelector('.xterm-char-measure-element') as HTMLElement | null;
-      const w = cell?.getBoundingClientRect().width || 7.2;
-      const h = (cell?.getBoundingClientRect().height || 15) * 1.0;
-      const cols = Math.max(20, Math.floor((el.clientWidth - 12) / w));
-      const rows = Math.max(4, Math.floor((el.clientHeight - 4) / h));
+      if (!el || el.clientWidth === 0) return;
+      const charW = probe.getBoundingClientRect().width / 100 || 7.2;
+      const charH = Math.ceil((t.options.fontSize ?? 12) * (t.options.lineHeight ?? 1) * 1.2);
+      const cols = Math.max(20, Math.floor((el.clientWidth - 14) / charW));
+      const rows = Math.max(4, Math.floor((el.clientHeight - 4) / charH));
       if (cols !== t.cols || rows !== t.rows) t.resize(cols, rows);
     };
     const ro = new ResizeObserver(fit);
@@ -68,6 +71,7 @@ export function TerminalPane() {
     return () => {
       unsub();
       ro.disconnect();
+      probe.remove();
       t.dispose();
       term.current = null;
     };

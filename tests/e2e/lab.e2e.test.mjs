@@ -1,0 +1,349 @@
+// End to end, in Chromium (playwright-core, the system's /usr/bin/chromium): web mode started on
+// a temporary database, then what a researcher does — create a notebook from the quickstart, edit
+// an experiment (and see a validation error next to the field), run it with live output and
+// progress, see the charts, run again after an edit, compare the two runs, restore an older
+// revision, export and import a bundle — and the time from opening a notebook with 50 real runs to
+// its charts drawn. Screenshots and timings go to out/e2e-screenshots/.
+//
+// Robust on a loaded 2-core machine: every wait is on a condition with a generous timeout, and the
+// server started here is always stopped (its whole process group) whatever happens.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shots = path.join(root, 'out', 'e2e-screenshots');
+const LONG = 240_000;
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let tmp;
+let server;
+let serverLog = '';
+let url;
+let origin;
+let token;
+let browser;
+let page;
+const pageErrors = [];
+const timings = {};
+
+function cliHasServe() {
+  const src = path.join(root, 'dist', 'electron', 'cli', 'main.js');
+  return existsSync(src) && /\bserve\b/.test(readFileSync(src, 'utf8'));
+}
+
+function startServer(db) {
+  // `saio-lab serve` when the CLI has it; until then the same pieces wired by fallback-serve.cjs.
+  const argv = cliHasServe()
+    ? [path.join(root, 'bin', 'saio-lab.js'), '--db', db, 'serve', '--port', '0']
+    : [path.join(root, 'tests', 'e2e', 'fallback-serve.cjs'), '--db', db];
+  const child = spawn(process.execPath, argv, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr.on('data', (d) => (serverLog += d));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 60 s; stderr:\n${serverLog}`)), 60_000);
+    child.on('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL; stderr:\n${serverLog}`)));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        const m = /https?:\/\/\S+/.exec(out.slice(0, nl));
+        if (!m) return reject(new Error(`first line of serve is not a URL: ${out.slice(0, nl)}`));
+        resolve({ child, url: m[0] });
+      }
+    });
+  });
+}
+
+function stopServer() {
+  if (!server || server.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = (sig) => {
+      try {
+        process.kill(-server.pid, sig);
+      } catch {
+        /* gone */
+      }
+    };
+    const t = setTimeout(() => kill('SIGKILL'), 8000);
+    server.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    kill('SIGTERM');
+  });
+}
+
+process.on('exit', () => {
+  if (server && server.exitCode === null) {
+    try {
+      process.kill(-server.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+});
+
+/** The API as a script would call it (header token): for setup that is not the UI's job. */
+async function api(method, input) {
+  const res = await fetch(`${origin}/api/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-SAIO-Lab-Token': token }, body: JSON.stringify(input) });
+  const r = await res.json();
+  if (!r.ok) throw new Error(`${method}: ${r.error.message}`);
+  return r.value;
+}
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+}
+
+async function waitNotice(text) {
+  await page.locator('[data-testid^="notice-"]', { hasText: text }).first().waitFor({ timeout: LONG });
+}
+
+/** Sets a form field by its JSON path, as typing would. */
+async function fill(pathName, value) {
+  const input = page.locator(`[name="${pathName}"]`);
+  await input.click();
+  await input.fill(value);
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  tmp = mkdtempSync(path.join(tmpdir(), 'saio-e2e-'));
+  const s = await startServer(path.join(tmp, 'lab.db'));
+  server = s.child;
+  url = s.url;
+  const u = new URL(url);
+  origin = u.origin;
+  token = u.searchParams.get('token');
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 960 }, acceptDownloads: true });
+  context.setDefaultTimeout(60_000);
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/favicon/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+  });
+});
+
+after(async () => {
+  try {
+    writeFileSync(path.join(shots, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+    await browser?.close();
+  } finally {
+    await stopServer();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('the lab in a browser: notebook, validation, runs, charts, history, compare, bundles', { timeout: 900_000 }, async (t) => {
+  await t.test('opens from the URL serve printed, under its CSP', async () => {
+    await page.goto(url);
+    await page.locator('.sidebar').waitFor();
+    await page.locator('.workspace.empty').waitFor();
+  });
+
+  await t.test('creates a notebook from the shipped quickstart', async () => {
+    await page.getByRole('button', { name: '+ New notebook' }).click();
+    await page.getByLabel('Notebook name').fill('quickstart');
+    await page.locator('select[aria-label="Start from"] option[value="quickstart.json"]').waitFor({ state: 'attached' });
+    await page.getByLabel('Start from').selectOption('quickstart.json');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.locator('[data-cell-id="nginx-keepalive"]').waitFor();
+    await page.locator('.md h1', { hasText: 'Quickstart' }).waitFor();
+    await shot('notebook');
+  });
+
+  await t.test('shows a validation error next to the field as one types', async () => {
+    await fill('cells[1].sweep.connections', '10, -5');
+    const err = page.locator('[data-error-path="cells[1].sweep.connections"]');
+    await err.waitFor();
+    assert.match(await err.innerText(), /item 2 \(-5\): expected a number ≥ 1/);
+    // The error is inside the connections field's own label, next to its input.
+    assert.equal(await page.locator('label.field.invalid[data-path="cells[1].sweep.connections"] input').count(), 1);
+    await shot('validation');
+    // A multiple-of-threads rule comes from the schema's refinement, also mapped to its item.
+    await fill('cells[1].driver.threads', '3');
+    await page.locator('[data-error-path="cells[1].sweep.connections"]', { hasText: 'multiple of driver.threads' }).waitFor();
+    await fill('cells[1].driver.threads', '1');
+    // Down to 2 connection counts × 1 repeat, so the suite stays short.
+    await fill('cells[1].sweep.connections', '10, 20');
+    await fill('cells[1].repeats', '1');
+    await page.locator('[data-testid="error-count"]').waitFor({ state: 'detached' });
+    await page.keyboard.press('Control+s');
+    await waitNotice('Saved revision');
+  });
+
+  await t.test('runs the experiment with live progress and output (Ctrl+Enter), charts appear', async () => {
+    const progress = page.locator('[data-testid="progress"]');
+    await page.locator('[name="cells[1].sweep.connections"]').click();
+    await page.keyboard.press('Control+Enter');
+    await progress.locator('[data-testid="progress-point"]', { hasText: /point \d of 2/ }).waitFor({ timeout: LONG });
+    await page.locator('[data-testid="terminal"] .xterm-rows', { hasText: /\[(server|driver)/ }).waitFor({ timeout: LONG });
+    await shot('run-live');
+    await page.locator('[data-testid="progress"][data-state="done"]').waitFor({ timeout: LONG });
+    const terminal = await page.locator('[data-testid="terminal"] .xterm-rows').innerText();
+    assert.match(terminal, /run finished/);
+    const plot = page.locator('[data-testid="plot-throughput"]');
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid="plot-throughput"]');
+      return el && el.getAttribute('data-state') === 'drawn' && Number(el.getAttribute('data-points')) >= 2;
+    }, null, { timeout: LONG });
+    assert.ok((await plot.locator('.scatterlayer .trace').count()) >= 1, 'plotly drew the traces');
+    await page.locator('[data-testid="plot-tail-latency"][data-state="drawn"]').waitFor();
+    await plot.scrollIntoViewIfNeeded();
+    await shot('notebook-charts');
+  });
+
+  await t.test('shows the run: results, latency percentiles, placement of threads on CPUs', async () => {
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await page.locator('[data-testid="run-detail"]').waitFor();
+    for (const id of ['chart-throughput', 'chart-latency', 'chart-placement']) {
+      await page.locator(`[data-testid="${id}"][data-state="drawn"]`).waitFor({ timeout: LONG });
+    }
+    assert.ok(Number(await page.locator('[data-testid="chart-placement"]').getAttribute('data-points')) > 0, 'placement samples drawn');
+    await shot('run-results');
+    await page.locator('[data-testid="chart-placement"]').scrollIntoViewIfNeeded();
+    await shot('placement');
+    // Export a chart as SVG (Plotly.downloadImage).
+    const dl = page.waitForEvent('download', { timeout: LONG });
+    await page.locator('[data-testid="chart-throughput"] button', { hasText: 'SVG' }).click();
+    const svg = await dl;
+    const svgPath = path.join(tmp, 'chart.svg');
+    await svg.saveAs(svgPath);
+    assert.match(readFileSync(svgPath, 'utf8').slice(0, 400), /<svg/);
+  });
+
+  await t.test('a second run after an edit (a new revision), then both compared with ratios', async () => {
+    await page.getByRole('tab', { name: 'Notebook' }).click();
+    await fill('cells[1].server.file_size', '4096');
+    await page.getByLabel('Revision message').fill('4 KiB file');
+    await page.keyboard.press('Enter');
+    await waitNotice('4 KiB file');
+    await page.locator('[name="cells[1].sweep.connections"]').click();
+    await page.keyboard.press('Control+Enter');
+    await page.locator('[data-testid="progress"][data-state="running"]').waitFor({ timeout: LONG });
+    await page.locator('[data-testid="progress"][data-state="done"]').waitFor({ timeout: LONG });
+    await page.getByRole('tab', { name: 'Compare' }).click();
+    const boxes = page.locator('[data-testid="run-list"] input[type="checkbox"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-list"] tbody tr').length >= 2, null, { timeout: LONG });
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await page.locator('[data-testid="chart-compare"][data-state="drawn"]').waitFor({ timeout: LONG });
+    assert.ok(Number(await page.locator('[data-testid="chart-compare"]').getAttribute('data-traces')) >= 4);
+    await page.locator('[data-testid="ratio"]', { hasText: '×' }).first().waitFor();
+    assert.equal(await page.locator('[data-testid="compare-table"] tbody tr').count(), 2);
+    await shot('compare');
+  });
+
+  await t.test('history: revisions with messages, a diff, restore of the first', async () => {
+    await page.getByRole('tab', { name: 'History' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="revisions"] tbody tr').length >= 3, null, { timeout: LONG });
+    await page.locator('[data-testid="diff"]', { hasText: 'file_size' }).waitFor();
+    await shot('history');
+    const rows = page.locator('[data-testid="revisions"] tbody tr');
+    const n = await rows.count();
+    await rows.nth(n - 1).getByRole('button', { name: 'Restore' }).click();
+    await waitNotice('Restored');
+    await page.waitForFunction((k) => document.querySelectorAll('[data-testid="revisions"] tbody tr').length === k + 1, n, { timeout: LONG });
+    await page.getByRole('tab', { name: 'Notebook' }).click();
+    assert.equal(await page.locator('[name="cells[1].sweep.connections"]').inputValue(), '10, 50, 100, 200');
+    assert.equal(await page.locator('[name="cells[1].server.file_size"]').inputValue(), '1024');
+  });
+
+  await t.test('exports a bundle and imports it back', async () => {
+    const dl = page.waitForEvent('download', { timeout: LONG });
+    await page.getByRole('button', { name: 'Export' }).click();
+    const file = await dl;
+    const saved = path.join(tmp, file.suggestedFilename());
+    await file.saveAs(saved);
+    assert.ok(statSync(saved).size > 1000);
+    await waitNotice('Exported');
+    await page.locator('[data-testid="import-input"]').setInputFiles(saved);
+    await waitNotice('Imported');
+    const text = await page.locator('[data-testid="notice-info"]', { hasText: 'Imported' }).first().innerText();
+    assert.match(text, /0 new revisions, 0 new runs/, 'importing what is there adds nothing (idempotent)');
+  });
+
+  await t.test('a notebook with 50 real runs: time from opening it to its charts drawn', { timeout: 900_000 }, async () => {
+    const quick = JSON.parse(readFileSync(path.join(root, 'experiments', 'quickstart.json'), 'utf8'));
+    const exp = { ...quick.cells[1], id: 'tiny', title: 'one point', sweep: { connections: [10] }, repeats: 1, duration_s: 1, warmup_s: 0, quick: { duration_s: 1, warmup_s: 0 } };
+    const content = {
+      format: quick.format,
+      title: 'Fifty runs',
+      cells: [
+        { id: 'notes', type: 'markdown', source: 'Fifty quick runs of one point, to time opening a notebook with many runs.' },
+        exp,
+        { id: 'throughput', type: 'plot', experiment: 'tiny', x: 'connections', y: 'requests_per_s', series: 'backend' },
+        { id: 'tail', type: 'plot', experiment: 'tiny', x: 'requests_per_s', y: 'latency_p99_us', series: 'backend' },
+      ],
+    };
+    const created = await api('notebooks.create', { name: 'fifty', content });
+    const t0 = Date.now();
+    // 50 real runs, one after another (one point each, quick durations). A run can fail for real
+    // (the engine records it as failed); the notebook then shows it as such. The last run must be
+    // ok so the charts have a point to draw; if it is not, one more run is made.
+    let made = 0;
+    let failed = 0;
+    let lastOk = false;
+    while (made < 50 || !lastOk) {
+      assert.ok(made < 60, `too many failed runs (${failed})`);
+      const job = await api('runs.start', { ref: created.notebook.id, quick: true });
+      for (;;) {
+        const j = (await api('runs.jobs', {})).find((x) => x.job === job.job);
+        if (j && j.state !== 'running') {
+          lastOk = j.state === 'done';
+          if (!lastOk) {
+            failed++;
+            console.log(`run ${made + 1} ${j.state}: ${j.error}`);
+          }
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      made++;
+    }
+    timings.runs_in_notebook = made;
+    timings.runs_failed = failed;
+    timings.fifty_runs_made_s = (Date.now() - t0) / 1000;
+    assert.equal((await api('runs.list', { ref: created.notebook.id })).length, made);
+    // Fresh page: nothing cached. Then open the notebook from the sidebar and time the charts.
+    await page.goto(origin + '/');
+    const item = page.locator('[data-nb-item="fifty"]');
+    await item.waitFor();
+    const start = Date.now();
+    await item.click();
+    await page.waitForFunction(
+      () => ['plot-throughput', 'plot-tail'].every((id) => {
+        const el = document.querySelector(`[data-testid="${id}"]`);
+        return el && el.getAttribute('data-state') === 'drawn' && Number(el.getAttribute('data-points')) >= 1;
+      }),
+      null,
+      { timeout: LONG, polling: 'raf' },
+    );
+    timings.open_notebook_50_runs_to_charts_ms = Date.now() - start;
+    await shot('fifty-notebook');
+    const start2 = Date.now();
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('[data-testid="run-list"] tbody tr').length >= 50 &&
+        ['chart-throughput', 'chart-latency', 'chart-placement'].every((id) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-state') === 'drawn'),
+      null,
+      { timeout: LONG, polling: 'raf' },
+    );
+    timings.runs_view_50_runs_to_charts_ms = Date.now() - start2;
+    await shot('fifty-runs');
+    console.log(`50-run notebook: open → charts drawn in ${timings.open_notebook_50_runs_to_charts_ms} ms; runs view (50 rows + 3 charts) in ${timings.runs_view_50_runs_to_charts_ms} ms`);
+  });
+
+  await t.test('no page errors (CSP violations, exceptions) along the way', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
