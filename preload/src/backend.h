@@ -21,6 +21,8 @@
  * - wait() blocks until at least one completion is ready (or -errno).
  * - forget() is called in a fork child: drop the parent's state without touching
  *   anything the parent still uses (shared mappings).
+ * - notify_fd() is a descriptor that turns readable when completions are posted, for
+ *   backends whose completions do not interrupt the waiting thread (SQPOLL), else -1.
  * - fork hooks: the engine calls forget() from pthread_atfork's child handler.
  */
 #ifndef SAIO_BACKEND_H
@@ -45,6 +47,7 @@ struct saio_backend {
 	int (*reap)(struct saio_ring *r);
 	int (*wait)(struct saio_ring *r);
 	unsigned (*caps)(struct saio_ring *r);
+	int (*notify_fd)(struct saio_ring *r);
 };
 
 extern const struct saio_backend saio_backend_uring;

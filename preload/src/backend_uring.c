@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@
 struct uring_priv {
 	struct io_uring ring;
 	bool sqpoll;
+	int efd;		/* SQPOLL: eventfd signalled on every completion */
 };
 
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -121,6 +123,20 @@ static int uring_init(struct saio_ring *r)
 		return ret;
 	}
 	p->sqpoll = saio_cfg.sqpoll;
+	p->efd = -1;
+	if (p->sqpoll) {
+		/* Completions are posted by the SQPOLL thread and do not wake a thread
+		 * sleeping in epoll_wait: an eventfd in its epoll set does. */
+		p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (p->efd < 0 || io_uring_register_eventfd(&p->ring, p->efd) < 0) {
+			int e = p->efd < 0 ? -errno : -EINVAL;
+			if (p->efd >= 0)
+				REAL(close)(p->efd);
+			io_uring_queue_exit(&p->ring);
+			free(p);
+			return e;
+		}
+	}
 	r->be_priv = p;
 	if (__atomic_load_n(&setsockopt_ok, __ATOMIC_RELAXED) < 0)
 		probe_setsockopt(&p->ring);
@@ -139,6 +155,8 @@ static void uring_teardown(struct saio_ring *r)
 		pthread_mutex_unlock(&attach_lock);
 	}
 	io_uring_queue_exit(&p->ring);
+	if (p->efd >= 0)
+		REAL(close)(p->efd);
 	free(p);
 	r->be_priv = NULL;
 }
@@ -152,6 +170,8 @@ static void uring_forget(struct saio_ring *r)
 	if (!p)
 		return;
 	io_uring_queue_exit(&p->ring);
+	if (p->efd >= 0)
+		REAL(close)(p->efd);
 	free(p);
 	r->be_priv = NULL;
 }
@@ -283,6 +303,12 @@ static unsigned uring_caps(struct saio_ring *r)
 	return c;
 }
 
+static int uring_notify_fd(struct saio_ring *r)
+{
+	struct uring_priv *p = r->be_priv;
+	return p ? p->efd : -1;
+}
+
 const struct saio_backend saio_backend_uring = {
 	.name = "uring",
 	.init = uring_init,
@@ -294,4 +320,5 @@ const struct saio_backend saio_backend_uring = {
 	.reap = uring_reap,
 	.wait = uring_wait,
 	.caps = uring_caps,
+	.notify_fd = uring_notify_fd,
 };

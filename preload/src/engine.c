@@ -251,6 +251,8 @@ int saio_ring_flush(struct saio_ring *r)
 	while (r->standalone) {
 		struct saio_op *op = r->standalone;
 		if (be->prep(r, op, false) == -EBUSY) {
+			if (!staged)
+				break;	/* the kernel has not consumed the queue: next flush */
 			submit_now(r, &staged);
 			continue;
 		}
@@ -286,6 +288,12 @@ int saio_ring_flush(struct saio_ring *r)
 			if ((cnt == 0 || op) && staged && attempt == 0) {
 				submit_now(r, &staged);
 				continue;
+			}
+			if (cnt == 0) {
+				/* No room at all (an SQPOLL thread behind): keep it for the next
+				 * flush, which a completion will bring. */
+				saio_ring_dirty(r, f);
+				break;
 			}
 			op = f->head;
 			for (unsigned i = 0; i < cnt; i++, op = op->next) {
@@ -478,6 +486,7 @@ static void child_fd(struct saio_fd *f, void *arg)
 	f->broken = 0;
 	atomic_store(&f->pins, 0);
 	atomic_store(&f->close_held, 0);
+	f->notify_ring = NULL;
 }
 
 static void atfork_child(void)

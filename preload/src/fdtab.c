@@ -70,6 +70,7 @@ void saio_fd_reset(struct saio_fd *f)
 	atomic_store_explicit(&f->pins, 0, memory_order_relaxed);
 	f->broken = 0;
 	f->st_size = -1;
+	f->notify_ring = NULL;
 	/* f->ep is left alone: it changes only under saio_ep_lock (close, epoll_ctl,
 	 * and the number being handed out again). */
 }

@@ -195,6 +195,17 @@ static void born_sock(int fd, int domain, int type)
 
 /* ---- the byte-carrying calls ---------------------------------------------------------- */
 
+/* Ops one fd may have queued or in flight: zero-byte ops (setsockopt, shutdown) cost
+ * no budget bytes, so their number is bounded separately. */
+#define SAIO_FD_OPS_MAX 256
+
+static uint64_t fd_room(const struct saio_fd *f, uint64_t want)
+{
+	if (f->nqueued + f->ninflight >= SAIO_FD_OPS_MAX)
+		return 0;
+	return saio_budget_room(&saio_budget, f, want);
+}
+
 static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, int flags)
 {
 	if (!uring_mode()) {
@@ -239,11 +250,13 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		return SAIO_PASS;
 	}
 	bool nb = f->nonblock || (flags & MSG_DONTWAIT);
-	uint64_t room = saio_budget_room(&saio_budget, f, total);
+	uint64_t room = fd_room(f, total);
 	if (room < total) {
 		count(&saio_stats.budget_hits, 1);
 		if (f->head)
 			saio_ring_flush(mine);
+		if (f->head && !f->bytes)
+			saio_ring_wait_fd(mine, f, false);	/* no bytes of its own: brief */
 		if (!f->head) {
 			/* Nothing of ours ahead of it: the real call is exact. */
 			release(f, mine);
@@ -251,7 +264,7 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 			count(&saio_stats.passed[call], 1);
 			return SAIO_PASS;
 		}
-		room = saio_budget_room(&saio_budget, f, total);
+		room = fd_room(f, total);
 		if (room < total) {
 			if (!nb) {
 				saio_ring_wait_fd(mine, f, false);
@@ -391,18 +404,20 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		release(f, mine);
 		return SAIO_PASS;
 	}
-	uint64_t room = saio_budget_room(&saio_budget, f, total);
+	uint64_t room = fd_room(f, total);
 	if (room < total) {
 		count(&saio_stats.budget_hits, 1);
 		if (f->head)
 			saio_ring_flush(mine);
+		if (f->head && !f->bytes)
+			saio_ring_wait_fd(mine, f, false);
 		if (!f->head) {
 			release(f, mine);
 			count(&saio_stats.fallbacks, 1);
 			count(&saio_stats.passed[SAIO_C_SENDFILE], 1);
 			return SAIO_PASS;
 		}
-		room = saio_budget_room(&saio_budget, f, total);
+		room = fd_room(f, total);
 		if (room < total) {
 			if (!f->nonblock) {
 				saio_ring_wait_fd(mine, f, false);
@@ -614,8 +629,11 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 		release(f, mine);
 		return (int)deliver(e);
 	}
-	struct saio_op *op = f->broken ? NULL : saio_op_alloc(0);
+	bool full = f->nqueued + f->ninflight >= SAIO_FD_OPS_MAX;
+	struct saio_op *op = f->broken || full ? NULL : saio_op_alloc(0);
 	if (!op) {
+		if (full)
+			count(&saio_stats.budget_hits, 1);
 		if (f->head)
 			saio_ring_wait_fd(mine, f, false);
 		release(f, mine);
@@ -1114,6 +1132,39 @@ static int64_t now_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* The ring's completion notifier, in this epoll set, tagged with the ring's address. */
+static void ensure_notify(struct saio_ring *r, int epfd, int nfd)
+{
+	struct saio_fd *ef = saio_fd_get(epfd);
+	if (!ef || ef->notify_ring == r)
+		return;
+	struct epoll_event e = { .events = EPOLLIN, .data.u64 = (uint64_t)(uintptr_t)r };
+	if (REAL(epoll_ctl)(epfd, EPOLL_CTL_ADD, nfd, &e) == 0 || errno == EEXIST)
+		ef->notify_ring = r;
+}
+
+/* Remove our notifier's events; returns the count left for the application. */
+static int filter_notify(struct saio_ring *r, int nfd, struct epoll_event *ev, int n)
+{
+	int out = 0;
+	bool hit = false;
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u64 == (uint64_t)(uintptr_t)r) {
+			hit = true;
+			continue;
+		}
+		ev[out++] = ev[i];
+	}
+	if (hit) {
+		uint64_t v;
+		(void)!REAL(read)(nfd, &v, sizeof(v));
+		pthread_mutex_lock(&r->lock);
+		batch_boundary(r);
+		pthread_mutex_unlock(&r->lock);
+	}
+	return out;
+}
+
 static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, int ms,
 		       const struct timespec *ts, const sigset_t *sm)
 {
@@ -1127,11 +1178,15 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 	int64_t tmo_ns = which == W_PWAIT2 ? (ts ? ts->tv_sec * 1000000000LL + ts->tv_nsec : -1)
 					   : (ms < 0 ? -1 : (int64_t)ms * 1000000);
 	int64_t deadline = tmo_ns > 0 ? now_ns() + tmo_ns : 0;
+	int nfd = r->be->notify_fd(r);
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
 		batch_boundary(r);
 		int ninj = r->nwake ? collect_wake(r, epfd, ev, maxev) : 0;
+		bool busy = r->ninflight || r->nqueued;
 		pthread_mutex_unlock(&r->lock);
+		if (nfd >= 0 && busy)
+			ensure_notify(r, epfd, nfd);
 
 		unsigned long gen = atomic_load(&saio_sig_gen);
 		int n;
@@ -1140,14 +1195,24 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 			n = real_wait(which, epfd, ev + ninj, maxev - ninj, 0, &zero, sm);
 			if (n < 0 && errno == EINTR && atomic_load(&saio_sig_gen) == gen)
 				n = 0;
+			if (n > 0 && nfd >= 0)
+				n = filter_notify(r, nfd, ev + ninj, n);
 			return n < 0 ? ninj : merge(ev, ninj, n);
 		}
 		n = real_wait(which, epfd, ev, maxev, ms, ts, sm);
+		if (n > 0 && nfd >= 0) {
+			n = filter_notify(r, nfd, ev, n);
+			if (n == 0)
+				goto again;	/* only our completions: wait on */
+		}
 		if (n >= 0 || errno != EINTR || atomic_load(&saio_sig_gen) != gen)
 			return n;
 		/* EINTR without a signal handler having run: io_uring task work (a completion
 		 * of ours) interrupted the wait. Reap it and wait again for what is left. */
 		count(&saio_stats.eintr_hidden, 1);
+	again:
+		if (tmo_ns == 0)
+			return 0;
 		if (tmo_ns > 0) {
 			int64_t left = deadline - now_ns();
 			if (left <= 0)

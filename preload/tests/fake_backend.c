@@ -14,6 +14,7 @@ static int f_init(struct saio_ring *r) { (void)r; return 0; }
 static void f_teardown(struct saio_ring *r) { (void)r; }
 static void f_forget(struct saio_ring *r) { (void)r; fake_nsub = fake_nstaged = ncqe = 0; }
 static unsigned f_space(struct saio_ring *r) { (void)r; return 64 - fake_nstaged; }
+static int f_notify(struct saio_ring *r) { (void)r; return -1; }
 static unsigned f_caps(struct saio_ring *r) { (void)r; return SAIO_CAP_SETSOCKOPT | SAIO_CAP_EPOLL_DEL; }
 
 static void stage(struct saio_op *op, int phase, bool link)
@@ -108,4 +109,5 @@ const struct saio_backend fake_backend = {
 	.reap = f_reap,
 	.wait = f_wait,
 	.caps = f_caps,
+	.notify_fd = f_notify,
 };

@@ -141,7 +141,7 @@ def http_suite(tag, port, root, variant):
     except Exception as e:
         ok_all &= say(f"{tag}: bodies 0B 1B 1KiB 100KiB 8MiB (sha256), keep-alive", False, repr(e))
 
-    if variant != "small":
+    if variant not in ("small",):
         # pipelining
         try:
             names = [random.choice(["0", "1", "1k", "100k"]) for _ in range(40)]
@@ -522,6 +522,8 @@ def run_one(kind, variant):
                SAIO_BACKEND="sync" if variant == "sync" else "uring")
     if variant == "small":
         env.update(SMALL_BUDGET)
+    if variant == "sqpoll":
+        env.update(SAIO_SQPOLL="1", SAIO_SQ_IDLE_MS="20")
     cmd = server_cmd(kind, d, port, root)
     log = open(os.path.join(d, "server.out"), "w")
     proc = subprocess.Popen(cmd, env=env, cwd=d, stdout=log, stderr=subprocess.STDOUT,
@@ -629,7 +631,8 @@ def main():
         if kind != "epoll_server" and not have[kind]:
             say(f"{kind}: installed", False, "not found")
             continue
-        variants = ["sync", "uring"] + (["small"] if kind in ("epoll_server", "nginx", "lighttpd") else [])
+        variants = ["sync", "uring"] + (["small"] if kind in ("epoll_server", "nginx", "lighttpd") else []) \
+            + (["sqpoll"] if kind in ("epoll_server", "nginx", "lighttpd", "memcached") else [])
         for v in variants:
             run_one(kind, v)
     if not ONLY or "no_uring" in ONLY:
