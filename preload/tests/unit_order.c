@@ -85,6 +85,9 @@ int main(void)
 		CHECK(close(sv[0]) == 0);
 		CHECK(fake_nsub == 0);		/* nothing reached the kernel yet */
 		CHECK(close(sv[0]) == -1 && errno == EBADF);	/* closed for the application */
+		int other = socket(AF_UNIX, SOCK_STREAM, 0);
+		CHECK(other != sv[0]);		/* the number is not reused before our close */
+		REAL(close)(other);
 		saio_flush();
 		CHECK(fake_nsub == 4);
 		CHECK(fake_sub[0].kind == SAIO_OP_SEND && fake_sub[0].len == 1 && fake_sub[0].link);

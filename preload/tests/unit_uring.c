@@ -15,6 +15,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "saio.h"
@@ -207,6 +208,32 @@ int main(void)
 		char buf[200];
 		CHECK(REAL(read)(sv[1], buf, sizeof(buf)) == 100);
 		close(sv[0]);
+		close(sv[1]);
+	});
+
+	TEST("uring: exec waits for queued ops (the new image loses nothing)", {
+		int sv[2];
+		socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+		pid_t pid = fork();
+		if (pid == 0) {
+			int e2 = epoll_create1(0);
+			struct epoll_event x;
+			epoll_wait(e2, &x, 1, 0);	/* the child's own ring */
+			for (int i = 0; i < 50; i++)
+				write(sv[0], "0123456789", 10);
+			char *argv[] = { "true", NULL };
+			execv("/bin/true", argv);
+			_exit(9);
+		}
+		REAL(close)(sv[0]);
+		char buf[1000];
+		size_t n = 0;
+		ssize_t k;
+		while (n < sizeof(buf) && (k = REAL(read)(sv[1], buf + n, sizeof(buf) - n)) > 0)
+			n += (size_t)k;
+		int status;
+		waitpid(pid, &status, 0);
+		CHECK(n == 500 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		close(sv[1]);
 	});
 
