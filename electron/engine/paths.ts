@@ -7,6 +7,15 @@ const PACKAGE_NAME = 'saio-lab';
 
 let cachedRoot: string | undefined;
 
+/**
+ * A file of the app that another program (wrk, the dynamic loader) opens. In the packaged desktop
+ * app the repository root is inside app.asar, which only Electron's own fs can read; such files
+ * are unpacked beside it (package.json "build.asarUnpack"), in app.asar.unpacked.
+ */
+export function forChildProcess(path: string): string {
+  return path.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+}
+
 /** The nearest directory at or above this file whose package.json is named "saio-lab". */
 export function repoRoot(): string {
   if (cachedRoot === undefined) cachedRoot = findRepoRoot(__dirname);

@@ -3,14 +3,14 @@
 // nginx forks workers — and they are stored with the point.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../paths';
+import { forChildProcess, repoRoot } from '../paths';
 import type { ServerLaunch } from '../servers/types';
 import type { BackendContext, BackendModule } from './types';
 
 export const STATS_FILE = 'saio-stats.json';
 
 export function libsaioPath(): string {
-  return join(repoRoot(), 'preload', 'build', 'libsaio.so');
+  return forChildProcess(join(repoRoot(), 'preload', 'build', 'libsaio.so'));
 }
 
 function saioBackend(name: string, env: Record<string, string>): BackendModule {

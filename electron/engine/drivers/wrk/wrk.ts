@@ -3,7 +3,7 @@
 // and cross-checked against it, so a mix-up of outputs or a truncated capture is caught.
 import { join } from 'node:path';
 import type { LoadResult } from '../../model';
-import { repoRoot } from '../../paths';
+import { forChildProcess, repoRoot } from '../../paths';
 import { DriverOutputError, type Driver, type LoadSpec } from '../types';
 import { parseJsonLine, type WrkJsonSummary } from './json-line';
 import { parseWrkText, type WrkTextReport } from './text-report';
@@ -13,7 +13,7 @@ export { parseJsonLine, type WrkJsonSummary } from './json-line';
 
 /** summary.lua stays in the source tree (tsc does not copy it), found from the repo root. */
 export function summaryScriptPath(): string {
-  return join(repoRoot(), 'electron', 'engine', 'drivers', 'wrk', 'summary.lua');
+  return forChildProcess(join(repoRoot(), 'electron', 'engine', 'drivers', 'wrk', 'summary.lua'));
 }
 
 /**
