@@ -2,8 +2,9 @@
 // `npm start`: the desktop app where Electron is installed, else web mode (`saio-lab serve`),
 // saying which. Extra arguments go to `saio-lab serve` (npm start -- --port 8080).
 //
-// Electron's binary is fetched by its install script; where it could not be (no network, or
-// ELECTRON_SKIP_BINARY_DOWNLOAD=1 as scripts/setup.sh sets), require('electron') throws.
+// Electron's binary is fetched by its install script, which package.json's allowScripts leaves
+// off (it needs the network and would fail `npm ci` without it): fetch it once with
+// `node node_modules/electron/install.js`. Without the binary, require('electron') throws.
 // Native modules (better-sqlite3, node-pty) are built for Node; for the desktop app rebuild them
 // for Electron first (npx electron-builder install-app-deps), and back (npm rebuild) for the CLI
 // and the tests.
@@ -32,7 +33,7 @@ if (electron && !process.env.SAIO_LAB_WEB) {
   child = spawn(electron, [root], { stdio: 'inherit' });
 } else {
   console.error(
-    `start: ${electron ? 'SAIO_LAB_WEB is set' : 'Electron is not installed here (its binary was not downloaded)'}: starting web mode instead — open the URL below in a browser`,
+    `start: ${electron ? 'SAIO_LAB_WEB is set' : 'Electron is not installed here (`node node_modules/electron/install.js` downloads it)'}: starting web mode instead — open the URL below in a browser`,
   );
   child = spawn(process.execPath, [path.join(root, 'bin', 'saio-lab.js'), 'serve', ...process.argv.slice(2)], { stdio: 'inherit' });
 }
