@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * State shared by the files of saio.ko.
+ */
+#ifndef SAIO_INTERNAL_H
+#define SAIO_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include "include/uapi/linux/saio.h"
+
+/* Counters of one ring, written only by the ring's consumer. */
+struct saio_ring_counters {
+	u64 submitted;
+	u64 completed;
+	u64 errors;
+	u64 enters;
+	u64 cq_full;
+	u64 bad_tail;
+};
+
+struct saio_ring {
+	/* shared with user space: never trusted */
+	struct saio_ring_hdr *hdr;
+	struct saio_sqe *sqes;
+	struct saio_cqe *cqes;
+
+	/* private copies of the indexes this side owns */
+	u32 sq_head;
+	u32 cq_tail;		/* also read by SAIO_IOC_WAIT: READ_ONCE */
+	u32 index;
+	bool link_cancel;	/* a LINK chain failed: cancel until its end */
+
+	struct mutex lock;	/* one consumer at a time in SAIO_MODE_ENTER */
+	wait_queue_head_t cq_wait;	/* SAIO_IOC_WAIT sleepers */
+
+	pid_t bound_tid;	/* SAIO_IOC_BIND */
+	int bound_cpu;
+
+	struct saio_ring_counters cnt;
+	atomic64_t wakes;
+};
+
+struct saio_worker_slot {
+	bool busy;		/* a thread is in SAIO_IOC_WORKER (ctx->lock) */
+	wait_queue_head_t wq;	/* where it sleeps */
+	pid_t tid;
+	u32 state;		/* SAIO_WSTATE_* */
+	int cpu;
+	int pinned_cpu;
+	u32 nr_rings;
+	u64 ops;
+	u64 sleeps;
+	u64 wakeups;
+};
+
+struct saio_ctx {
+	struct mutex lock;	/* setup and worker slots */
+	bool ready;		/* setup done: smp_store_release/smp_load_acquire */
+	bool stopping;		/* SAIO_WAKE_STOP: sticky */
+
+	u32 mode;
+	u32 sq_entries, sq_mask;
+	u32 cq_entries, cq_mask;
+	u32 nr_rings, nr_workers;
+	u32 ring_bytes;
+	size_t mem_bytes;
+	void *mem;		/* vmalloc_user(): all rings */
+
+	struct saio_ring *rings;
+	struct saio_worker_slot *workers;
+	struct pid *owner;	/* thread group that set the context up */
+};
+
+/* saio_ops.c: run one validated entry, return its result (-errno on failure). */
+s32 saio_exec_sqe(const struct saio_sqe *sqe, bool *full);
+
+#endif /* SAIO_INTERNAL_H */

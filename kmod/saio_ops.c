@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The operations a ring entry can ask for.
+ *
+ * Each runs in the context of a thread of the served process (the thread in
+ * SAIO_IOC_ENTER or SAIO_IOC_WORKER), so descriptors resolve in that
+ * process's file table and user pointers are that process's memory. Only
+ * exported kernel interfaces are used. Every argument comes from user space
+ * and is checked here; the entry has already been copied out of the shared
+ * ring, so nothing below reads the ring again.
+ */
+
+#include <linux/errno.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/net.h>
+#include <linux/socket.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/version.h>
+#include <net/sock.h>
+#include <linux/tcp.h>
+
+#include "saio_internal.h"
+
+#ifndef ITER_SOURCE
+#define ITER_SOURCE WRITE
+#endif
+
+/* send flags a caller may pass; anything else (kernel-internal bits, zero copy) is refused */
+#define SAIO_SEND_FLAGS (MSG_OOB | MSG_DONTROUTE | MSG_DONTWAIT | MSG_EOR | \
+			 MSG_NOSIGNAL | MSG_MORE | MSG_CONFIRM)
+
+/* A user buffer as a one-segment source iterator. */
+static int saio_import_buf(u64 addr, u32 len, struct iovec *iov,
+			   struct iov_iter *iter)
+{
+	void __user *buf = u64_to_user_ptr(addr);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	/* import_single_range() gave way to import_ubuf() */
+	return import_ubuf(ITER_SOURCE, buf, len, iter);
+#else
+	return import_single_range(ITER_SOURCE, buf, len, iov, iter);
+#endif
+}
+
+/* Where a write at "the current position" reads and stores it, as write(2) does. */
+static loff_t *saio_file_ppos(struct file *f)
+{
+	return (f->f_mode & FMODE_STREAM) ? NULL : &f->f_pos;
+}
+
+static ssize_t saio_do_write(struct file *f, u64 off, struct iov_iter *iter)
+{
+	bool cur = off == SAIO_OFF_CURRENT;
+	bool locked = false;
+	loff_t pos = 0, *ppos = NULL;
+	ssize_t ret;
+
+	/* write(2)'s order of checks: not open for writing is -EBADF */
+	if (!(f->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (cur) {
+		ppos = saio_file_ppos(f);
+		/* fdget_pos() is not exported: take the same lock it takes */
+		if (ppos && (f->f_mode & FMODE_ATOMIC_POS)) {
+			if (mutex_lock_interruptible(&f->f_pos_lock))
+				return -EINTR;
+			locked = true;
+		}
+		if (ppos) {
+			pos = *ppos;
+			ppos = &pos;
+		}
+	} else {
+		if (!(f->f_mode & FMODE_PWRITE))
+			return -ESPIPE;
+		if ((s64)off < 0)
+			return -EINVAL;
+		pos = off;
+		ppos = &pos;
+	}
+
+	file_start_write(f);
+	ret = vfs_iter_write(f, iter, ppos, 0);
+	file_end_write(f);
+
+	if (cur && ppos && ret >= 0)
+		f->f_pos = pos;
+	if (locked)
+		mutex_unlock(&f->f_pos_lock);
+	return ret;
+}
+
+static ssize_t saio_op_write(struct file *f, const struct saio_sqe *s,
+			     size_t *want)
+{
+	struct iovec iov;
+	struct iov_iter iter;
+	int ret;
+
+	ret = saio_import_buf(s->addr, s->len, &iov, &iter);
+	if (ret)
+		return ret;
+	*want = iov_iter_count(&iter);
+	return saio_do_write(f, s->off, &iter);
+}
+
+static ssize_t saio_op_writev(struct file *f, const struct saio_sqe *s,
+			      size_t *want)
+{
+	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
+	struct iov_iter iter;
+	ssize_t ret;
+
+	ret = import_iovec(ITER_SOURCE, u64_to_user_ptr(s->addr), s->len,
+			   ARRAY_SIZE(iovstack), &iov, &iter);
+	if (ret < 0)
+		return ret;
+	*want = iov_iter_count(&iter);
+	ret = saio_do_write(f, s->off, &iter);
+	kfree(iov);
+	return ret;
+}
+
+static int saio_send_flags(struct file *f, u32 flags, unsigned int *out)
+{
+	if (flags & ~SAIO_SEND_FLAGS)
+		return -EINVAL;
+	*out = flags;
+	if (f->f_flags & O_NONBLOCK)
+		*out |= MSG_DONTWAIT;
+	return 0;
+}
+
+static ssize_t saio_op_send(struct file *f, const struct saio_sqe *s,
+			    size_t *want)
+{
+	struct msghdr msg = {};
+	struct socket *sock;
+	struct iovec iov;
+	int ret;
+
+	sock = sock_from_file(f);
+	if (!sock)
+		return -ENOTSOCK;
+	ret = saio_send_flags(f, s->op_flags, &msg.msg_flags);
+	if (ret)
+		return ret;
+	ret = saio_import_buf(s->addr, s->len, &iov, &msg.msg_iter);
+	if (ret)
+		return ret;
+	*want = iov_iter_count(&msg.msg_iter);
+	return sock_sendmsg(sock, &msg);
+}
+
+static ssize_t saio_op_sendmsg(struct file *f, const struct saio_sqe *s,
+			       size_t *want)
+{
+	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
+	struct sockaddr_storage addr;
+	struct user_msghdr umsg;
+	struct msghdr msg = {};
+	struct socket *sock;
+	ssize_t ret;
+
+	sock = sock_from_file(f);
+	if (!sock)
+		return -ENOTSOCK;
+	ret = saio_send_flags(f, s->op_flags, &msg.msg_flags);
+	if (ret)
+		return ret;
+	if (copy_from_user(&umsg, u64_to_user_ptr(s->addr), sizeof(umsg)))
+		return -EFAULT;
+	/* no ancillary data: descriptors passing through a worker is out of scope */
+	if (umsg.msg_control || umsg.msg_controllen)
+		return -EINVAL;
+	if (umsg.msg_iovlen > UIO_MAXIOV)
+		return -EMSGSIZE;
+	if (umsg.msg_name) {
+		if (umsg.msg_namelen < 0 ||
+		    umsg.msg_namelen > sizeof(struct sockaddr_storage))
+			return -EINVAL;
+		if (copy_from_user(&addr, umsg.msg_name, umsg.msg_namelen))
+			return -EFAULT;
+		msg.msg_name = &addr;
+		msg.msg_namelen = umsg.msg_namelen;
+	}
+	ret = import_iovec(ITER_SOURCE, umsg.msg_iov, umsg.msg_iovlen,
+			   ARRAY_SIZE(iovstack), &iov, &msg.msg_iter);
+	if (ret < 0)
+		return ret;
+	*want = iov_iter_count(&msg.msg_iter);
+	ret = sock_sendmsg(sock, &msg);
+	kfree(iov);
+	return ret;
+}
+
+/* sendfile(out, in, off or current position, len), as do_sendfile() checks it */
+static ssize_t saio_op_sendfile(struct file *out, const struct saio_sqe *s,
+				size_t *want)
+{
+	bool cur = s->off == SAIO_OFF_CURRENT;
+	size_t count = min_t(size_t, s->len, MAX_RW_COUNT);
+	loff_t pos, out_pos, max;
+	struct file *in;
+	ssize_t ret;
+
+	*want = count;
+	if (!(out->f_mode & FMODE_WRITE))
+		return -EBADF;
+	in = fget(s->fd_in);
+	if (!in)
+		return -EBADF;
+	ret = -EBADF;
+	if (!(in->f_mode & FMODE_READ))
+		goto out;
+	if (cur) {
+		pos = in->f_pos;
+	} else {
+		ret = -ESPIPE;
+		if (!(in->f_mode & FMODE_PREAD))
+			goto out;
+		pos = s->off;
+	}
+	ret = -EINVAL;
+	if (pos < 0)
+		goto out;
+	max = min(file_inode(in)->i_sb->s_maxbytes,
+		  file_inode(out)->i_sb->s_maxbytes);
+	if (pos >= max) {
+		ret = -EOVERFLOW;
+		goto out;
+	}
+	if (count > max - pos)
+		count = max - pos;
+	*want = count;
+	ret = 0;
+	if (!count)
+		goto out;
+
+	out_pos = out->f_pos;
+	file_start_write(out);
+	ret = do_splice_direct(in, &pos, out, &out_pos, count, 0);
+	file_end_write(out);
+	if (ret > 0) {
+		if (!(out->f_mode & FMODE_STREAM))
+			out->f_pos = out_pos;
+		if (cur)
+			in->f_pos = pos;
+	}
+out:
+	fput(in);
+	return ret;
+}
+
+static int saio_op_shutdown(struct file *f, const struct saio_sqe *s)
+{
+	struct socket *sock = sock_from_file(f);
+
+	if (!sock)
+		return -ENOTSOCK;
+	if (s->op_flags > SHUT_RDWR)
+		return -EINVAL;
+	return kernel_sock_shutdown(sock, s->op_flags);
+}
+
+static int saio_op_setsockopt(struct file *f, const struct saio_sqe *s)
+{
+	struct socket *sock = sock_from_file(f);
+	int optname, val = s->off != 0;
+	struct sock *sk;
+
+	if (!sock)
+		return -ENOTSOCK;
+	switch (s->op_flags) {
+	case SAIO_SOCKOPT_CORK:
+		optname = TCP_CORK;
+		break;
+	case SAIO_SOCKOPT_NODELAY:
+		optname = TCP_NODELAY;
+		break;
+	default:
+		return -EINVAL;
+	}
+	sk = sock->sk;
+	if (!sk || sk->sk_type != SOCK_STREAM ||
+	    sk->sk_protocol != IPPROTO_TCP ||
+	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6))
+		return -EOPNOTSUPP;
+	return sock->ops->setsockopt(sock, SOL_TCP, optname,
+				     KERNEL_SOCKPTR(&val), sizeof(val));
+}
+
+/* Restart codes must not reach user space through a completion. */
+static s32 saio_fix_result(ssize_t ret)
+{
+	switch (ret) {
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+	case -ERESTART_RESTARTBLOCK:
+		return -EINTR;
+	}
+	if (ret > INT_MAX)
+		return INT_MAX;
+	return ret;
+}
+
+/*
+ * Run one entry. *full tells whether it did everything asked (all bytes of
+ * a byte operation, success of any other), which is what SAIO_SQE_LINK
+ * looks at.
+ */
+s32 saio_exec_sqe(const struct saio_sqe *s, bool *full)
+{
+	size_t want = 0;
+	struct file *f;
+	ssize_t ret;
+
+	*full = false;
+	if (s->__pad0 || s->__pad1 || s->__resv[0] || s->__resv[1] ||
+	    (s->flags & ~SAIO_SQE_FLAGS_ALL))
+		return -EINVAL;
+
+	switch (s->opcode) {
+	case SAIO_OP_NOP:
+		*full = true;
+		return 0;
+	case SAIO_OP_CLOSE:
+		ret = close_fd(s->fd);
+		*full = ret == 0;
+		return saio_fix_result(ret);
+	case SAIO_OP_WRITE:
+	case SAIO_OP_WRITEV:
+	case SAIO_OP_SEND:
+	case SAIO_OP_SENDMSG:
+	case SAIO_OP_SENDFILE:
+	case SAIO_OP_SHUTDOWN:
+	case SAIO_OP_SETSOCKOPT:
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	f = fget(s->fd);
+	if (!f)
+		return -EBADF;
+
+	switch (s->opcode) {
+	case SAIO_OP_WRITE:
+		ret = saio_op_write(f, s, &want);
+		break;
+	case SAIO_OP_WRITEV:
+		ret = saio_op_writev(f, s, &want);
+		break;
+	case SAIO_OP_SEND:
+		ret = saio_op_send(f, s, &want);
+		break;
+	case SAIO_OP_SENDMSG:
+		ret = saio_op_sendmsg(f, s, &want);
+		break;
+	case SAIO_OP_SENDFILE:
+		ret = saio_op_sendfile(f, s, &want);
+		break;
+	case SAIO_OP_SHUTDOWN:
+		ret = saio_op_shutdown(f, s);
+		break;
+	default:
+		ret = saio_op_setsockopt(f, s);
+		break;
+	}
+	fput(f);
+
+	*full = ret >= 0 && (size_t)ret >= want;
+	return saio_fix_result(ret);
+}

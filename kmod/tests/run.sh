@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# kmod/tests/run.sh: build saio.ko against Debian's kernel headers, boot Debian's
+# kernel in QEMU (TCG) with the module and the static test programs in an
+# initramfs, run the tests there, and report "N passed, N failed".
+#
+# Needs (Debian 12): linux-image-amd64 linux-headers-amd64 qemu-system-x86
+# busybox-static kmod cpio build-essential (and xz-utils, gzip, coreutils).
+# Build products are cached under kmod/build/ (git-ignored).
+#
+#   bash kmod/tests/run.sh              everything
+#   bash kmod/tests/run.sh NAME...      only these saio_test cases (no shell-level cases)
+set -u
+ONLY=$(IFS=,; echo "$*")
+KMOD=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$KMOD/build
+PASSED=0
+FAILED=0
+T_START=$(date +%s.%N)
+
+pass() { echo "PASS: $1"; PASSED=$((PASSED + 1)); }
+fail() { echo "FAIL: $1${2:+: $2}"; FAILED=$((FAILED + 1)); }
+finish() {
+	echo "host: total $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $T_START}")s"
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+	exit $?
+}
+cannot_run() {
+	echo "kmod tests cannot run: $1" >&2
+	FAILED=$((FAILED + 1))
+	finish
+}
+
+# ---- prerequisites ------------------------------------------------------------------
+missing=()
+for tool in gcc make qemu-system-x86_64 cpio gzip xz timeout perl; do
+	command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+BUSYBOX=""
+for b in /bin/busybox /usr/bin/busybox; do
+	if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then BUSYBOX=$b; break; fi
+done
+[ -n "$BUSYBOX" ] || missing+=("static busybox")
+# The newest kernel version that has both an image and its headers: never uname -r.
+KVER=""
+for img in $(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V); do
+	v=${img#/boot/vmlinuz-}
+	[ -d "/usr/src/linux-headers-$v" ] && KVER=$v
+done
+[ -n "$KVER" ] || missing+=("a kernel image with matching headers")
+if [ ${#missing[@]} -gt 0 ]; then
+	cannot_run "missing: ${missing[*]}.
+Install with: apt-get install -y linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static kmod cpio build-essential xz-utils"
+fi
+KDIR=/usr/src/linux-headers-$KVER
+BZIMAGE=/boot/vmlinuz-$KVER
+echo "host: kernel $KVER, headers $KDIR"
+mkdir -p "$BUILD"
+
+# ---- module -------------------------------------------------------------------------
+# Built from a copy so the source tree stays clean.
+rm -rf "$BUILD/mod"
+mkdir -p "$BUILD/mod"
+cp -r "$KMOD/Kbuild" "$KMOD/Makefile" "$KMOD"/*.c "$KMOD"/*.h "$KMOD/include" "$BUILD/mod/"
+if make -C "$KDIR" M="$BUILD/mod" W=1 modules > "$BUILD/module-build.log" 2>&1; then
+	if grep -E 'warning:|error:' "$BUILD/module-build.log"; then
+		fail module_build "compiler warnings (see $BUILD/module-build.log)"
+	else
+		pass module_build
+	fi
+else
+	tail -30 "$BUILD/module-build.log"
+	fail module_build "make failed"
+	finish
+fi
+
+# checkpatch: from the headers if present, else from a linux-source tarball if installed.
+CHECKPATCH=""
+for c in /usr/src/linux-headers-*-common/scripts/checkpatch.pl "$BUILD/checkpatch/scripts/checkpatch.pl"; do
+	[ -f "$c" ] && { CHECKPATCH=$c; break; }
+done
+if [ -z "$CHECKPATCH" ]; then
+	src=$(ls -1 /usr/src/linux-source-*.tar.* 2>/dev/null | sort -V | tail -1)
+	if [ -n "$src" ]; then
+		top=$(basename "$src" | sed 's/\.tar\..*//')
+		mkdir -p "$BUILD/checkpatch"
+		tar -xf "$src" -C "$BUILD/checkpatch" --strip-components=1 \
+			"$top/scripts/checkpatch.pl" "$top/scripts/spelling.txt" \
+			"$top/scripts/const_structs.checkpatch" 2>/dev/null &&
+			CHECKPATCH=$BUILD/checkpatch/scripts/checkpatch.pl
+	fi
+fi
+if [ -n "$CHECKPATCH" ]; then
+	# LINUX_VERSION_CODE guards are deliberate in an out-of-tree module.
+	if (cd "$KMOD" && perl "$CHECKPATCH" --no-tree -q --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+		-f saio_main.c saio_ops.c saio_internal.h include/uapi/linux/saio.h); then
+		pass checkpatch
+	else
+		fail checkpatch
+	fi
+else
+	echo "note: checkpatch.pl not found (apt-get install linux-source-6.1 provides it); not counted"
+fi
+
+# ---- test programs --------------------------------------------------------------------
+if gcc -static -O2 -pthread -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-unused-result -I"$KMOD/include/uapi" -o "$BUILD/saio_test" \
+	"$KMOD/tests/saio_test.c" > "$BUILD/test-build.log" 2>&1 &&
+	! grep -q 'warning:' "$BUILD/test-build.log"; then
+	pass test_programs_build
+else
+	cat "$BUILD/test-build.log"
+	fail test_programs_build
+	finish
+fi
+
+# ---- kernel: the uncompressed vmlinux boots faster (PVH) ------------------------------
+KERNEL=$BUILD/vmlinux-$KVER
+if [ ! -s "$KERNEL" ]; then
+	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$BZIMAGE" | head -1 | cut -d: -f1)
+	if [ -n "$off" ] && tail -c +$((off + 1)) "$BZIMAGE" | xz -dcq > "$KERNEL.tmp" 2>/dev/null;
+	   [ -s "$KERNEL.tmp" ] && [ "$(head -c 4 "$KERNEL.tmp" | od -An -c | tr -d ' ')" = "177ELF" ]; then
+		mv "$KERNEL.tmp" "$KERNEL"
+	else
+		rm -f "$KERNEL.tmp"
+		echo "note: could not extract vmlinux; booting the compressed image"
+		KERNEL=$BZIMAGE
+	fi
+fi
+
+# ---- initramfs ----------------------------------------------------------------------------
+ROOT=$BUILD/initramfs
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp}
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+ln -s busybox "$ROOT/bin/sh"
+cp "$BUILD/mod/saio.ko" "$BUILD/saio_test" "$ROOT/"
+cp "$KMOD/tests/init.sh" "$ROOT/init"
+chmod +x "$ROOT/init"
+mknod "$ROOT/dev/console" c 5 1 2>/dev/null || true
+(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1 > "$BUILD/initramfs.cpio.gz")
+
+# ---- boot ------------------------------------------------------------------------------------
+LOG=$BUILD/guest.log
+echo "host: booting $(basename "$KERNEL") in qemu (TCG, 2 CPUs)"
+T_BOOT=$(date +%s.%N)
+timeout 600 qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 1024 \
+	-kernel "$KERNEL" -initrd "$BUILD/initramfs.cpio.gz" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 tsc=reliable oops=panic${ONLY:+ saio_only=$ONLY}" \
+	-nographic -no-reboot -net none -monitor none -serial stdio \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 < /dev/null 2>&1 |
+	sed -u 's/\r$//' | tee "$LOG" | grep -aE --line-buffered '^(PASS|FAIL|GUEST|  )'
+QEMU_RC=${PIPESTATUS[0]}
+echo "host: guest ran $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $T_BOOT}")s, qemu exit $QEMU_RC"
+
+GP=$(grep -ac '^PASS: ' "$LOG")
+GF=$(grep -ac '^FAIL: ' "$LOG")
+PASSED=$((PASSED + GP))
+FAILED=$((FAILED + GF))
+# Expected guest cases: every saio_test case plus the shell-level ones.
+if [ -n "$ONLY" ]; then
+	EXPECT=$(($# + 3))
+else
+	EXPECT=$(($("$BUILD/saio_test" list 2>/dev/null | wc -l) + 6))
+fi
+if [ $((GP + GF)) -lt "$EXPECT" ]; then
+	fail guest_completed "only $((GP + GF)) of $EXPECT guest cases reported (crash or timeout?); tail of $LOG:"
+	tail -40 "$LOG"
+fi
+if grep -aqE 'Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic' "$LOG"; then
+	fail guest_console_clean "kernel trouble on the console:"
+	grep -aE -m5 'Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic' "$LOG"
+else
+	pass guest_console_clean
+fi
+# isa-debug-exit: (0x10 << 1) | 1 = 33 is the guest's "pass".
+if [ "$QEMU_RC" = 33 ] && grep -aq '^SAIO-GUEST-VERDICT: pass' "$LOG"; then
+	pass guest_verdict
+else
+	fail guest_verdict "qemu exit $QEMU_RC (33 = pass, 35 = fail, 124 = timeout)"
+fi
+finish
