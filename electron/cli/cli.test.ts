@@ -44,7 +44,8 @@ test('replay of the quickstart exits 0 with every point verified and requests/s 
   assert.equal(run.status, 'ok');
   for (const k of ['kernel', 'cpus', 'server_version', 'git_commit']) assert.ok(k in run.environment, k);
   assert.match(run.environment.git_commit, /^[0-9a-f]{40}$/);
-  assert.equal(run.points.length, 8, '4 connection counts × 2 repeats');
+  assert.equal(run.points.length, 16, '4 connection counts × 2 repeats × 2 backends');
+  assert.deepEqual([...new Set(run.points.map((p: { backend: string }) => p.backend))], ['baseline', 'saio-uring']);
   assert.deepEqual([...new Set(run.points.map((p: { connections: number }) => p.connections))], [10, 50, 100, 200]);
   for (const p of run.points) {
     assert.equal(p.verified, true, JSON.stringify(p));
@@ -55,10 +56,28 @@ test('replay of the quickstart exits 0 with every point verified and requests/s 
   for (const k of ['pid', 'tid', 'comm', 'cpu', 'time']) assert.ok(k in run.placement[0], k);
   assert.ok(run.placement.some((s: { comm: string }) => s.comm === 'nginx'));
 
+  // Each saio-uring point carries libsaio's statistics, and they show the calls were deferred.
+  const lab = new Lab(db);
+  try {
+    const [stored] = lab.runs('quickstart');
+    const arts = lab.store.listArtifacts(stored!.id).filter((a) => a.kind === 'preload-stats');
+    const points = lab.runResults(stored!.id).points;
+    for (const p of points.filter((x) => x.backend === 'saio-uring')) {
+      const stats = arts.filter((a) => a.point_id === p.id).map((a) => JSON.parse(lab.store.artifactContent(a.id)!.toString()));
+      assert.ok(stats.length >= 2, 'one stats file per nginx process (master and worker)');
+      assert.ok(stats.every((st) => st.backend === 'uring'));
+      const deferred = stats.reduce((n, st) => n + st.ops_deferred, 0);
+      assert.ok(deferred > 0 && stats.some((st) => st.batches > 0), `point ${p.seq}: ${JSON.stringify(stats)}`);
+    }
+    assert.ok(arts.every((a) => points.find((p) => p.id === a.point_id)?.backend === 'saio-uring'), 'baseline points carry no stats');
+  } finally {
+    lab.close();
+  }
+
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split(/\r?\n/);
-  assert.equal(csv.length, 1 + 8);
+  assert.equal(csv.length, 1 + 16);
   assert.match(replayed.stdout, /replay took \d+\.\d s/);
-  assert.match(replayed.stderr, /point 8\/8/);
+  assert.match(replayed.stderr, /point 16\/16/);
 });
 
 test('report.html draws the requests/s plot in a real browser, offline', () => {
@@ -79,7 +98,7 @@ test('report.html draws the requests/s plot in a real browser, offline', () => {
   // Plotly replaces the empty div with its SVG: one marker per point and repeat.
   const firstPlot = plot.slice(0, plot.indexOf('id="plot-tail-latency"'));
   assert.match(firstPlot, /class="main-svg"/);
-  assert.equal((firstPlot.match(/<path class="point[ "]/g) ?? []).length, 8);
+  assert.equal((firstPlot.match(/<path class="point[ "]/g) ?? []).length, 16);
 });
 
 test('export → import into an empty database gives the same notebook, revisions and runs', async () => {
@@ -121,7 +140,7 @@ test('replaying a bundle compares every configuration with the run the bundle ca
   const r = await cli(['--db', db3, 'replay', join(dir, 'quickstart.saiolab'), '--out', out3, '--quick', '--tolerance', '0.9']);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const results = JSON.parse(readFileSync(join(out3, 'results.json'), 'utf8'));
-  assert.equal(results.comparisons.length, 4, 'one comparison per connection count');
+  assert.equal(results.comparisons.length, 8, 'one comparison per backend and connection count');
   assert.ok(results.comparisons.every((c: { ratio: number; previous_run: string }) => c.ratio > 0 && c.previous_run !== results.runs[0].id));
   assert.match(r.stdout, /against the previous run of each cell \(a regression: below 10% of before\)/);
   const bad = await cli(['--db', db3, 'replay', quickstart, '--out', out3, '--tolerance', '2']);

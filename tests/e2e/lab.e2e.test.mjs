@@ -172,7 +172,7 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     await fill('cells[1].driver.threads', '3');
     await page.locator('[data-error-path="cells[1].sweep.connections"]', { hasText: 'multiple of driver.threads' }).waitFor();
     await fill('cells[1].driver.threads', '1');
-    // Down to 2 connection counts × 1 repeat, so the suite stays short.
+    // Down to 2 connection counts × 1 repeat (× the 2 backends: 4 points), so the suite stays short.
     await fill('cells[1].sweep.connections', '10, 20');
     await fill('cells[1].repeats', '1');
     await page.locator('[data-testid="error-count"]').waitFor({ state: 'detached' });
@@ -184,7 +184,7 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     const progress = page.locator('[data-testid="progress"]');
     await page.locator('[name="cells[1].sweep.connections"]').click();
     await page.keyboard.press('Control+Enter');
-    await progress.locator('[data-testid="progress-point"]', { hasText: /point \d of 2/ }).waitFor({ timeout: LONG });
+    await progress.locator('[data-testid="progress-point"]', { hasText: /point \d of 4/ }).waitFor({ timeout: LONG });
     await page.locator('[data-testid="terminal"] .xterm-rows', { hasText: /\[(server|driver)/ }).waitFor({ timeout: LONG });
     await shot('run-live');
     await page.locator('[data-testid="progress"][data-state="done"]').waitFor({ timeout: LONG });
@@ -238,7 +238,8 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     await page.locator('[data-testid="chart-compare"][data-state="drawn"]').waitFor({ timeout: LONG });
     assert.ok(Number(await page.locator('[data-testid="chart-compare"]').getAttribute('data-traces')) >= 4);
     await page.locator('[data-testid="ratio"]', { hasText: '×' }).first().waitFor();
-    assert.equal(await page.locator('[data-testid="compare-table"] tbody tr').count(), 2);
+    // One row per configuration: 2 backends × 2 connection counts.
+    assert.equal(await page.locator('[data-testid="compare-table"] tbody tr').count(), 4);
     await shot('compare');
   });
 
