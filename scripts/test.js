@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// `npm test`: build, then run every compiled *.test.js with Node's test runner. Extra arguments
-// filter test files by substring (npm test -- store bundle).
+// `npm test`: build, then every suite — the compiled *.test.js files and the end-to-end suite with
+// Node's test runner, libsaio's `make -C preload check`, and the kernel module's QEMU harness —
+// and a last line `N passed, N failed` over all of them. Arguments filter: a suite name
+// (`preload`, `kmod`) or a substring of test file paths (`npm test -- store bundle`).
 'use strict';
 const { spawnSync } = require('node:child_process');
-const { readdirSync, statSync } = require('node:fs');
+const { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const filters = process.argv.slice(2);
+const SUITES = ['preload', 'kmod'];
 
 const build = spawnSync(process.execPath, [path.join(__dirname, 'build.js')], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status || 1);
@@ -21,20 +25,56 @@ function find(dir, out) {
   return out;
 }
 
-// The end-to-end suite (web mode in Chromium) runs from its sources, after everything else.
-const e2eDir = path.join(root, 'tests', 'e2e');
-const e2e = statSync(e2eDir, { throwIfNoEntry: false })?.isDirectory()
-  ? readdirSync(e2eDir).filter((n) => n.endsWith('.test.mjs')).sort().map((n) => path.join(e2eDir, n))
-  : [];
-const files = [...find(path.join(root, 'dist'), []).sort(), ...e2e]
-  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
-if (files.length === 0) {
-  console.error(`test: no test files match ${filters.join(' ') || '(all)'}`);
-  process.exit(1);
+/** Counts from the last `N passed, N failed` line a suite printed (null when it printed none). */
+function countsFrom(text) {
+  const all = [...text.matchAll(/^(?:\S+: )?(\d+) passed, (\d+) failed/gm)];
+  const last = all[all.length - 1];
+  return last ? { passed: Number(last[1]), failed: Number(last[2]) } : null;
 }
-// Tests that start servers share two CPUs: run files one at a time so loads never overlap.
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
-  cwd: root,
-  stdio: 'inherit',
-});
-process.exit(r.status === null ? 1 : r.status);
+
+const results = [];
+
+// 1. Node's test runner: unit and integration tests (compiled), then the browser end-to-end suite.
+const e2eDir = path.join(root, 'tests', 'e2e');
+const e2e = existsSync(e2eDir) ? readdirSync(e2eDir).filter((n) => n.endsWith('.test.mjs')).sort().map((n) => path.join(e2eDir, n)) : [];
+const nodeFilters = filters.filter((f) => !SUITES.includes(f));
+const files = [...find(path.join(root, 'dist'), []).sort(), ...e2e].filter(
+  (f) => (filters.length === 0 ? true : nodeFilters.some((s) => f.includes(s))),
+);
+if (files.length > 0) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'saio-test-'));
+  const tap = path.join(tmp, 'node.tap');
+  // Tests that start servers share two CPUs: one file at a time, so loads never overlap.
+  const r = spawnSync(
+    process.execPath,
+    ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+    { cwd: root, stdio: 'inherit' },
+  );
+  const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+  const num = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  results.push({ suite: 'node', ok: r.status === 0, passed: num('pass'), failed: num('fail') + num('cancelled') });
+  rmSync(tmp, { recursive: true, force: true });
+} else if (nodeFilters.length > 0) {
+  console.error(`test: no test files match ${nodeFilters.join(' ')}`);
+  results.push({ suite: 'node', ok: false, passed: 0, failed: 1 });
+}
+
+// 2. The C suites print their own `N passed, N failed`; their output is shown as it comes.
+function suite(name, argv) {
+  if (filters.length > 0 && !filters.includes(name)) return;
+  console.log(`\n=== ${name}: ${argv.join(' ')}`);
+  const r = spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28 });
+  process.stdout.write(r.stdout ?? '');
+  const counts = countsFrom(r.stdout ?? '');
+  results.push({ suite: name, ok: r.status === 0 && counts !== null, passed: counts?.passed ?? 0, failed: counts ? counts.failed : 1 });
+}
+if (existsSync(path.join(root, 'preload', 'Makefile'))) suite('preload', ['make', '-C', 'preload', '--no-print-directory', 'check']);
+if (existsSync(path.join(root, 'kmod', 'tests', 'run.sh'))) suite('kmod', ['bash', 'kmod/tests/run.sh']);
+
+console.log('\n=== summary');
+for (const s of results) console.log(`${s.suite}: ${s.ok ? 'ok' : 'FAILED'} (${s.passed} passed, ${s.failed} failed)`);
+const passed = results.reduce((n, s) => n + s.passed, 0);
+const failed = results.reduce((n, s) => n + s.failed, 0);
+const ok = results.length > 0 && results.every((s) => s.ok);
+console.log(`${passed} passed, ${ok ? failed : Math.max(failed, 1)} failed`);
+process.exit(ok ? 0 : 1);
