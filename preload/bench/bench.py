@@ -13,7 +13,9 @@ One extra run per cell and configuration is made under
 calls (and io_uring ops) per request; its throughput is not used.
 
 Environment: DURATION (s, default 2), REPEATS (default 3), CONNS ("10 100 400"),
-SIZES ("1k 100k"), MODES ("keepalive close"), OUT (JSON file for the raw results).
+SIZES ("1k 100k"), MODES ("keepalive close"), OUT (JSON file for the raw results),
+CONFIGS (JSON list of [name, env] replacing the configurations; "LIB" stands for the
+library's path; the first one is the reference for the ratio).
 """
 import json
 import os
@@ -153,6 +155,10 @@ def main():
     if "close" in MODES:
         configs.append(("saio-uring-syncdel", {"LD_PRELOAD": LIB, "SAIO_BACKEND": "uring",
                                                "SAIO_EPOLL_DEL": "sync"}))
+    if os.environ.get("CONFIGS"):
+        # e.g. CONFIGS='[["baseline",{}],["copy",{"LD_PRELOAD":"LIB","SAIO_SENDFILE_COPY_MAX":"1G"}]]'
+        configs = [(n, {k: (LIB if v == "LIB" else v) for k, v in e.items()})
+                   for n, e in json.loads(os.environ["CONFIGS"])]
     servers = {}
     results = []
     try:
@@ -165,7 +171,7 @@ def main():
         for size in SIZES:
             for mode in MODES:
                 for conns in CONNS:
-                    names = [n for n, _ in configs if mode == "close" or n != "saio-uring-syncdel"]
+                    names = [n for n, _ in configs if mode == "close" or not n.endswith("syncdel")]
                     # warm-up
                     for n in names:
                         wrk(servers[n].port, size, mode, conns, 1)
@@ -177,7 +183,7 @@ def main():
                             rps[n].append(r)
                             if e or bad:
                                 errs[n] = f"errors: {e} non2xx={bad}"
-                    base_med = statistics.median(rps["baseline"])
+                    base_med = statistics.median(rps[names[0]])
                     for n in names:
                         pr = perf_run(servers[n], size, mode, conns, DURATION)
                         med = statistics.median(rps[n])

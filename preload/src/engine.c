@@ -29,6 +29,7 @@ struct saio_config saio_cfg = {
 	.ring_entries = 256,
 	.sync_epoll_del = false,
 	.exit_drain_ms = 5000,
+	.sendfile_copy_max = 16384,
 	.stats_path = NULL,
 };
 struct saio_stats saio_stats;
@@ -84,7 +85,7 @@ static void retire(struct saio_ring *r, struct saio_fd *f, struct saio_op *op)
 		    atomic_exchange(&src->close_held, 0))
 			queue_held_close(r, src);
 	}
-	saio_op_free(op);
+	saio_op_put(&r->cache, op);
 }
 
 static void set_error(struct saio_fd *f, struct saio_op *op, int res)
@@ -378,6 +379,7 @@ static void ring_free(struct saio_ring *r)
 	}
 	pthread_mutex_unlock(&rings_lock);
 	free(r->wake);
+	saio_opcache_clear(&r->cache);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -497,6 +499,7 @@ static void atfork_child(void)
 		n = r->next_all;
 		r->be->forget(r);
 		free(r->wake);
+		saio_opcache_clear(&r->cache);
 		free(r);
 	}
 	rings_all = NULL;
@@ -557,6 +560,7 @@ static void saio_init(void)
 	const char *d = getenv("SAIO_EPOLL_DEL");
 	saio_cfg.sync_epoll_del = (d && !strcmp(d, "sync")) || saio_cfg.sqpoll;
 	saio_cfg.exit_drain_ms = (unsigned)env_ul("SAIO_EXIT_DRAIN_MS", 5000);
+	saio_cfg.sendfile_copy_max = env_ul("SAIO_SENDFILE_COPY_MAX", saio_cfg.sendfile_copy_max);
 	saio_budget.fd_max = env_ul("SAIO_FD_BUDGET", saio_budget.fd_max);
 	saio_budget.global_max = env_ul("SAIO_BUDGET", saio_budget.global_max);
 	if (saio_budget.fd_max < 1)

@@ -152,7 +152,8 @@ static int order_before(int fd, int how, bool data_call, bool nb_eagain)
 
 static ssize_t pass_ordered(int fd, int call)
 {
-	int e = order_before(fd, MUTATE, true, true);
+	/* A byte-carrying call may answer EAGAIN on a non-blocking socket; shutdown may not. */
+	int e = order_before(fd, MUTATE, true, call != SAIO_C_SHUTDOWN);
 	if (e)
 		return deliver(e);
 	struct saio_fd *f = saio_fd_peek(fd);
@@ -282,7 +283,7 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 			total = room;	/* a short count, as a full socket would give */
 		}
 	}
-	struct saio_op *op = saio_op_alloc(total);
+	struct saio_op *op = saio_op_get(&mine->cache, total);
 	if (!op) {
 		saio_ring_wait_fd(mine, f, false);
 		release(f, mine);
@@ -385,6 +386,8 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		total = count_;
 	if (total > 0x7ffff000u)
 		total = 0x7ffff000u;
+	if (total > saio_cfg.sendfile_copy_max)
+		return pass_ordered(out, SAIO_C_SENDFILE);
 
 	acquire(f, mine);
 	mine->be->reap(mine);
@@ -434,7 +437,7 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 			total = room;
 		}
 	}
-	struct saio_op *op = saio_op_alloc(total);
+	struct saio_op *op = saio_op_get(&mine->cache, total);
 	if (!op) {
 		saio_ring_wait_fd(mine, f, false);
 		release(f, mine);

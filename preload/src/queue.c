@@ -35,21 +35,64 @@ void saio_budget_give(struct saio_budget *b, struct saio_fd *f, uint64_t n)
 	atomic_fetch_sub_explicit(&b->global_used, n, memory_order_relaxed);
 }
 
+static void op_init(struct saio_op *op, uint32_t cap)
+{
+	memset(op, 0, sizeof(*op));
+	op->buf = op->data;
+	op->fd = op->qfd = -1;
+	op->arg = -1;
+	op->cap = cap;
+}
+
 struct saio_op *saio_op_alloc(size_t datalen)
 {
 	struct saio_op *op = malloc(sizeof(*op) + datalen);
 	if (!op)
 		return NULL;
-	memset(op, 0, sizeof(*op));
-	op->buf = op->data;
-	op->fd = op->qfd = -1;
-	op->arg = -1;
+	op_init(op, (uint32_t)datalen);
 	return op;
 }
 
 void saio_op_free(struct saio_op *op)
 {
 	free(op);
+}
+
+struct saio_op *saio_op_get(struct saio_opcache *c, size_t datalen)
+{
+	if (datalen < SAIO_OPCACHE_MIN)
+		return saio_op_alloc(datalen);
+	size_t cap = SAIO_OPCACHE_MIN;
+	while (cap < datalen)
+		cap <<= 1;
+	for (unsigned i = 0; i < c->n; i++) {
+		struct saio_op *op = c->op[i];
+		if (op->cap >= datalen && op->cap <= 2 * cap) {
+			c->op[i] = c->op[--c->n];
+			c->bytes -= op->cap;
+			op_init(op, op->cap);
+			return op;
+		}
+	}
+	return saio_op_alloc(cap);
+}
+
+void saio_op_put(struct saio_opcache *c, struct saio_op *op)
+{
+	if (op->cap < SAIO_OPCACHE_MIN || c->n == SAIO_OPCACHE_N ||
+	    c->bytes + op->cap > SAIO_OPCACHE_BYTES) {
+		free(op);
+		return;
+	}
+	c->op[c->n++] = op;
+	c->bytes += op->cap;
+}
+
+void saio_opcache_clear(struct saio_opcache *c)
+{
+	while (c->n)
+		free(c->op[--c->n]);
+	c->bytes = 0;
 }
 
 void saio_fifo_push(struct saio_fd *f, struct saio_op *op)

@@ -63,6 +63,7 @@ struct saio_op {
 	int64_t off;			/* sendfile: file offset */
 	uint32_t len;			/* bytes to send (owned, counted in the budgets) */
 	uint32_t sent;			/* bytes already confirmed sent (short send recovery) */
+	uint32_t cap;			/* bytes data[] can hold */
 	char *buf;			/* owned bytes (SEND, SENDFILE) */
 	int optval;			/* setsockopt: storage the kernel reads */
 	char data[];			/* SEND/SENDFILE bytes live here */
@@ -139,6 +140,20 @@ void saio_budget_give(struct saio_budget *b, struct saio_fd *f, uint64_t n);
 
 struct saio_op *saio_op_alloc(size_t datalen);
 void saio_op_free(struct saio_op *op);
+
+/* A ring's cache of large ops: a server sending 100 KiB bodies would otherwise grow and
+ * trim the heap (brk, page faults) on every response. Power-of-two capacities. */
+#define SAIO_OPCACHE_MIN 16384u
+#define SAIO_OPCACHE_N 32
+#define SAIO_OPCACHE_BYTES (16u << 20)
+struct saio_opcache {
+	struct saio_op *op[SAIO_OPCACHE_N];
+	unsigned n;
+	uint64_t bytes;
+};
+struct saio_op *saio_op_get(struct saio_opcache *c, size_t datalen);
+void saio_op_put(struct saio_opcache *c, struct saio_op *op);
+void saio_opcache_clear(struct saio_opcache *c);
 void saio_fifo_push(struct saio_fd *f, struct saio_op *op);	/* QUEUED at the tail */
 void saio_fifo_remove(struct saio_fd *f, struct saio_op *op);	/* unlink anywhere */
 static inline bool saio_fifo_empty(const struct saio_fd *f) { return f->head == NULL; }
@@ -176,6 +191,7 @@ struct saio_ring {
 	uint32_t ninflight;			/* INFLIGHT ops */
 	uint32_t ndel_inflight;			/* epoll del ops not yet completed */
 	struct saio_op *standalone;		/* queued ops outside any FIFO (epoll del) */
+	struct saio_opcache cache;
 	const struct saio_backend *be;
 	void *be_priv;				/* backend state (struct io_uring, ...) */
 };
@@ -194,6 +210,7 @@ struct saio_config {
 	unsigned ring_entries;
 	bool sync_epoll_del;		/* remove closed fds from epoll with a direct call */
 	unsigned exit_drain_ms;
+	uint64_t sendfile_copy_max;	/* larger sendfiles run as the real, zero-copy call */
 	const char *stats_path;
 };
 extern struct saio_config saio_cfg;

@@ -29,7 +29,7 @@ ONLY = sys.argv[2:]
 LIB = os.path.join(BUILD, "libsaio.so")
 TIMEOUT = 20.0
 FILES = {"0": 0, "1": 1, "1k": 1024, "100k": 100 * 1024, "8m": 8 << 20}
-SMALL_BUDGET = {"SAIO_FD_BUDGET": "64k", "SAIO_BUDGET": "512k"}
+SMALL_BUDGET = {"SAIO_FD_BUDGET": "64k", "SAIO_BUDGET": "512k", "SAIO_SENDFILE_COPY_MAX": "16M"}
 
 
 def say(name, ok, why=""):
