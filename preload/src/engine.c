@@ -524,6 +524,8 @@ static unsigned long env_ul(const char *name, unsigned long def)
 		x <<= 10;
 	else if (*end == 'm' || *end == 'M')
 		x <<= 20;
+	else if (*end == 'g' || *end == 'G')
+		x <<= 30;
 	return x;
 }
 
