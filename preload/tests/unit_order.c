@@ -235,6 +235,42 @@ int main(void)
 		settle();
 	});
 
+	TEST("budget: a blocking socket over budget waits for its queue, then the real call", {
+		uint64_t old = saio_budget.fd_max;
+		saio_budget.fd_max = 100;
+		int sv[2];
+		pair(sv, false);
+		char big[60], got[128];
+		memset(big, 'b', sizeof(big));
+		CHECK(write(sv[0], big, 60) == 60);	/* queued */
+		uint64_t waits = saio_stats.waits;
+		CHECK(write(sv[0], big, 60) == 60);	/* waits (fake completes), then real */
+		CHECK(saio_stats.waits == waits + 1);
+		CHECK(saio_fd_peek(sv[0])->head == NULL);
+		CHECK(read(sv[1], got, sizeof(got)) == 60);	/* only the real write's bytes */
+		saio_budget.fd_max = old;
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("errors: an EPIPE never handed over still raises SIGPIPE at close", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(write(sv[0], "a", 1) == 1);
+		saio_flush();
+		fake_complete(0, -EPIPE);
+		saio_flush();
+		int before = sigpipes;
+		uint64_t dropped = saio_stats.errors_dropped;
+		CHECK(close(sv[0]) == 0);
+		CHECK(sigpipes == before + 1 && saio_stats.errors_dropped == dropped + 1);
+		settle();
+		REAL(close)(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
 	TEST("reads: queued ops are handed to the kernel first, in-flight ones not waited for", {
 		int sv[2];
 		pair(sv, true);

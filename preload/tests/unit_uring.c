@@ -65,6 +65,13 @@ static void *kick(void *arg)
 	return NULL;
 }
 
+static void *plain_writer(void *arg)
+{
+	int fd = *(int *)arg;
+	/* This thread never calls epoll_wait: no ring, its write is synchronous. */
+	return (void *)(long)write(fd, "X", 1);
+}
+
 static void *thread_writer(void *arg)
 {
 	int *sv = arg;
@@ -207,6 +214,21 @@ int main(void)
 		CHECK(had_ring == (void *)1);
 		char buf[200];
 		CHECK(REAL(read)(sv[1], buf, sizeof(buf)) == 100);
+		close(sv[0]);
+		close(sv[1]);
+	});
+
+	TEST("uring: a thread without a ring writes after another ring's queued ops", {
+		int sv[2];
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+		CHECK(write(sv[0], "abc", 3) == 3);	/* queued in this thread's ring */
+		CHECK(saio_fd_peek(sv[0])->nqueued == 1);
+		pthread_t t;
+		pthread_create(&t, NULL, plain_writer, &sv[0]);
+		pthread_join(t, NULL);
+		char buf[16];
+		ssize_t n = REAL(read)(sv[1], buf, sizeof(buf));
+		CHECK(n == 4 && !memcmp(buf, "abcX", 4));
 		close(sv[0]);
 		close(sv[1]);
 	});
