@@ -490,8 +490,8 @@ server.max-fds = 4096
 EXPECT = {
     "epoll_server": ["writev", "sendfile", "close", "setsockopt", "shutdown"],
     "nginx": ["writev", "sendfile", "close"],
-    "lighttpd": ["close"],
-    "redis": ["write", "close"],
+    "lighttpd": ["writev", "close", "setsockopt"],
+    "redis": ["write", "writev", "close"],
     "memcached": ["sendmsg", "close"],
 }
 
@@ -570,6 +570,8 @@ def run_one(kind, variant):
         for s in st:
             for k, v in s["ops"].items():
                 tot[k] = tot.get(k, 0) + v
+        print(f"# {tag} deferred by call: " + " ".join(f"{k}={v}" for k, v in tot.items() if v)
+              + f"; batches={sum(s['batches'] for s in st)}", flush=True)
         expect = [c for c in EXPECT[kind] if not (variant == "small" and c == "shutdown")]
         missing = [c for c in expect if not tot.get(c)]
         good = bool(st) and all(s["backend"] == "uring" for s in st) and not missing \
