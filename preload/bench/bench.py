@@ -17,6 +17,7 @@ SIZES ("1k 100k"), MODES ("keepalive close"), OUT (JSON file for the raw results
 CONFIGS (JSON list of [name, env] replacing the configurations; "LIB" stands for the
 library's path; the first one is the reference for the ratio).
 """
+import ctypes
 import json
 import os
 import re
@@ -28,6 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent():
+    """Servers we start die with us even if we are killed (PR_SET_PDEATHSIG)."""
+    _libc.prctl(1, signal.SIGKILL)
+
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIB = os.path.join(HERE, "..", "build", "libsaio.so")
@@ -73,7 +82,7 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
         self.proc = subprocess.Popen(["taskset", "-c", "0", "nginx", "-c", conf, "-p", self.dir,
                                       "-e", self.dir + "/error.log"],
                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=die_with_parent)
         end = time.time() + 10
         while time.time() < end:
             try:
@@ -214,4 +223,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # Killed from outside: unwind, so that the finally clause stops every nginx.
+    signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
     main()

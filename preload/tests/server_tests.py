@@ -9,6 +9,7 @@ always stopped. Every check prints "ok NAME" or "not ok NAME: why".
 
 usage: server_tests.py BUILD_DIR [server ...]
 """
+import ctypes
 import glob
 import hashlib
 import json
@@ -23,6 +24,31 @@ import sys
 import tempfile
 import threading
 import time
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+STARTED = []  # process groups (sessions) we started
+
+
+def _on_term(sig, frame):
+    """Killed from outside (timeout): take every server we started with us."""
+    for pg in STARTED:
+        try:
+            os.killpg(pg, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(128 + sig)
+
+
+signal.signal(signal.SIGTERM, _on_term)
+signal.signal(signal.SIGINT, _on_term)
+
+
+def die_with_parent():
+    """Servers we start die with us even if we are killed (PR_SET_PDEATHSIG)."""
+    _libc.prctl(1, signal.SIGKILL)
+
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ONLY = sys.argv[2:]
@@ -527,7 +553,8 @@ def run_one(kind, variant):
     cmd = server_cmd(kind, d, port, root)
     log = open(os.path.join(d, "server.out"), "w")
     proc = subprocess.Popen(cmd, env=env, cwd=d, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=die_with_parent)
+    STARTED.append(proc.pid)
     ok = True
     try:
         if kind == "epoll_server":
@@ -595,7 +622,8 @@ def no_uring():
     stats = os.path.join(d, "stats.json")
     env = dict(os.environ, LD_PRELOAD=LIB, SAIO_STATS=stats, SAIO_TEST_NO_URING="1")
     proc = subprocess.Popen(server_cmd("epoll_server", d, 0, root), env=env, cwd=d,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
+    STARTED.append(proc.pid)
     good = False
     try:
         for _ in range(100):
