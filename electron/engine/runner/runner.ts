@@ -59,7 +59,11 @@ export interface RunCellOptions {
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
   onOutput?: (c: OutputChunk) => void;
-  /** Run the server and the load generator under a pseudo-terminal (UI runs); default pipes. */
+  /**
+   * Run the server under a pseudo-terminal (UI runs: its live output reads as in a shell); default
+   * pipes. The load generator always uses pipes: its output is the measurement, and node-pty may
+   * report a child's exit before the last bytes were read (seen as a truncated wrk report).
+   */
   pty?: boolean;
 }
 
@@ -201,7 +205,7 @@ class PointContext {
     });
   }
 
-  private async start(role: string, argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[] } = {}): Promise<RunningProcess> {
+  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[] } = {}): Promise<RunningProcess> {
     const p = await RunningProcess.start({
       role,
       argv,
@@ -210,7 +214,7 @@ class PointContext {
       stdoutPath: join(dir, `${name}.stdout`),
       stderrPath: join(dir, `${name}.stderr`),
       onOutput: this.o.onOutput,
-      pty: this.o.pty,
+      pty: role === 'server' && this.o.pty === true,
     });
     this.live.add(p);
     this.store.recordProcess({ run_id: this.runId, point_id: null, role, pid: p.pid, start_ticks: p.startTicks, argv: p.argv });
