@@ -13,12 +13,14 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1727,7 +1729,18 @@ struct fz {
 	unsigned char *buf;	/* FZ_BUF bytes, guard pages around */
 	unsigned char *guard;
 	unsigned long iters, sqes, ioctls, ctxs, enter_err, hist[8];
+	bool dirty;		/* a CLOSE was submitted: check the pool */
+	uint64_t t_pool, t_ctx, t_ioctl, t_round, t_enter, t_tcp, t_drain;
+	unsigned long n_tcp, n_rebuild, n_slot[FZ_NPOOL + 3];
 };
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static struct fz F;
 
@@ -1749,10 +1762,21 @@ static void fz_pair(int a, int b, int kind)
 		fcntl(p[0], F_SETFL, O_NONBLOCK);
 		fcntl(p[1], F_SETFL, O_NONBLOCK);
 	}
-	dup2(p[0], a);
-	dup2(p[1], b);
-	close(p[0]);
-	close(p[1]);
+	/* the new descriptors may already carry the numbers a and b */
+	if (p[1] == a) {
+		int t = dup(p[1]);
+
+		close(p[1]);
+		p[1] = t;
+	}
+	if (p[0] != a) {
+		dup2(p[0], a);
+		close(p[0]);
+	}
+	if (p[1] != b) {
+		dup2(p[1], b);
+		close(p[1]);
+	}
 }
 
 static int fz_open(int want, const char *path, int flags)
@@ -1771,46 +1795,72 @@ static bool fz_closed(int fd)
 	return fcntl(fd, F_GETFD) < 0;
 }
 
-/* Recreate whatever entries closed. */
+/* Recreate whatever entries closed; one poll() tells which (POLLNVAL). */
 static void fz_pool(void)
 {
+	struct pollfd pfd[FZ_NPOOL + 3];
+	bool bad[FZ_NPOOL + 3] = { false };
 	struct stat sb;
 	int i;
 
-	if (fz_closed(FZ_POOL + 0) || fz_closed(FZ_POOL + 1))
+	for (i = 0; i < FZ_NPOOL + 3; i++) {
+		pfd[i].fd = i < 3 ? i : FZ_POOL + i - 3;
+		pfd[i].events = 0;
+	}
+	if (poll(pfd, FZ_NPOOL + 3, 0) > 0)
+		for (i = 0; i < FZ_NPOOL + 3; i++)
+			bad[i] = pfd[i].revents & POLLNVAL;
+#define BAD(n) bad[(n) + 3]
+	if (BAD(0) || BAD(1))
 		fz_pair(FZ_POOL + 0, FZ_POOL + 1, 0);
-	if (fz_closed(FZ_POOL + 2) || fz_closed(FZ_POOL + 3))
+	if (BAD(2) || BAD(3))
 		fz_pair(FZ_POOL + 2, FZ_POOL + 3, 1);
-	if (fz_closed(FZ_POOL + 4) || fz_closed(FZ_POOL + 5))
+	if (BAD(4) || BAD(5)) {
+		uint64_t t = now_us();
+
 		fz_pair(FZ_POOL + 4, FZ_POOL + 5, 2);
-	if (fz_closed(FZ_POOL + 6))
+		F.t_tcp += now_us() - t;
+		F.n_tcp++;
+	}
+	for (i = 0; i < FZ_NPOOL + 3; i++) {
+		F.n_rebuild += bad[i];
+		F.n_slot[i] += bad[i];
+	}
+	if (BAD(6))
 		fz_open(FZ_POOL + 6, FZ_FILE, O_RDWR | O_CREAT);
-	if (fz_closed(FZ_POOL + 7))
+	if (BAD(7))
 		fz_open(FZ_POOL + 7, FZ_FILE, O_RDONLY | O_CREAT);
-	if (fz_closed(FZ_POOL + 8))
+	if (BAD(8))
 		fz_open(FZ_POOL + 8, FZ_FILE, O_WRONLY | O_APPEND | O_CREAT);
-	if (fz_closed(FZ_POOL + 9)) {
+	if (BAD(9)) {
 		int s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
-		dup2(s, FZ_POOL + 9);
-		close(s);
+		if (s >= 0 && s != FZ_POOL + 9) {
+			dup2(s, FZ_POOL + 9);
+			close(s);
+		}
 	}
-	if (fz_closed(FZ_POOL + 10))
+	if (BAD(10))
 		fz_open(FZ_POOL + 10, "/proc/self/stat", O_RDONLY);
-	if (fz_closed(FZ_POOL + 11))
+	if (BAD(11))
 		fz_open(FZ_POOL + 11, "/dev/zero", O_RDONLY);
-	if (fz_closed(FZ_POOL + 12))
+	if (BAD(12))
 		fz_open(FZ_POOL + 12, "/tmp/fz", O_RDONLY | O_DIRECTORY);
-	if (fz_closed(FZ_POOL + 13))
+	if (BAD(13))
 		fz_open(FZ_POOL + 13, FZ_FILE, O_RDWR | O_NONBLOCK);
+#undef BAD
 	for (i = 0; i < 3; i++)
-		if (fz_closed(i))
+		if (bad[i])
 			dup2(FZ_POOL + 1, i);	/* stdio: the pipe's write end */
+	if (F.iters & 15)
+		return;
 	/* keep the file small and the buffers drained */
 	if (fstat(FZ_POOL + 6, &sb) == 0 && sb.st_size > (1 << 20))
 		ftruncate(FZ_POOL + 6, FZ_BUF);
-	if ((F.iters & 15) == 0) {
+	{
 		static char sink[65536];
+		uint64_t t = now_us();
+
 
 		while (read(FZ_POOL + 0, sink, sizeof(sink)) > 0)
 			;
@@ -1820,6 +1870,7 @@ static void fz_pool(void)
 			;
 		while (read(FZ_POOL + 2, sink, sizeof(sink)) > 0)
 			;
+		F.t_drain += now_us() - t;
 	}
 }
 
@@ -1873,8 +1924,10 @@ static uint32_t fz_len(void)
 		return 0xffffffffu;
 	case 3:
 		return 0x7fffffffu;
-	default:
+	case 4:
 		return rnd() % 70000;
+	default:
+		return rnd() % 3000;
 	}
 }
 
@@ -1907,7 +1960,7 @@ static void fz_structs(void)
 static void fz_sqe(struct saio_sqe *s)
 {
 	s->opcode = rnd() % 5 ? rnd() % SAIO_OP_LAST : (uint8_t)rnd();
-	s->flags = rnd() % 4 ? 0 : (rnd() % 3 ? SAIO_SQE_LINK : (uint8_t)rnd());
+	s->flags = rnd() % 8 ? 0 : (rnd() % 3 ? SAIO_SQE_LINK : (uint8_t)rnd());
 	s->__pad0 = rnd() % 20 ? 0 : (uint16_t)rnd();
 	s->fd = fz_fd();
 	switch (rnd() % 6) {
@@ -1974,7 +2027,7 @@ static void *fz_worker(void *p)
 			w.flags = 0;
 			w.cpu = 0;
 		}
-		w.idle_us = rnd() % 200;
+		w.idle_us = rnd() % 40;
 		if (ioctl(FZ_CTXFD2, SAIO_IOC_WORKER, &w) < 0 && errno != EINTR)
 			usleep(200);
 	}
@@ -1988,8 +2041,16 @@ static void fz_ctx_down(void)
 
 	atomic_store(&F.stop, 1);
 	ioctl(FZ_CTXFD2, SAIO_IOC_WAKE, &w);
+	/*
+	 * A worker may sit in an entry that blocks (a descriptor number the
+	 * entry named was, by then, a blocking socket the harness had just
+	 * made): a signal gets it out, as it would a server's worker.
+	 */
 	for (i = 0; i < F.nworkers; i++)
-		pthread_join(F.wt[i], NULL);
+		while (pthread_tryjoin_np(F.wt[i], NULL)) {
+			pthread_kill(F.wt[i], SIGUSR1);
+			usleep(1000);
+		}
 	F.nworkers = 0;
 	if (F.c.mem)
 		munmap(F.c.mem, F.c.mem_bytes);
@@ -2104,6 +2165,11 @@ static void fz_round(void)
 		if (!s)
 			break;
 		fz_sqe(s);
+		/* closing the pool costs a rebuild: mostly aim elsewhere */
+		if (s->opcode == SAIO_OP_CLOSE && rnd() % 8)
+			s->fd = rnd() % 2 ? 30 + (int)(rnd() % 10) : -1;
+		if (s->opcode == SAIO_OP_CLOSE)
+			F.dirty = true;
 		F.sqes++;
 	}
 	saio_store_release(&r->hdr->sq_tail, r->sq_tail);
@@ -2128,8 +2194,11 @@ static void fz_round(void)
 		e.to_submit = rnd() % 4 ? 0 : (uint32_t)rnd() % 40;
 		if (rnd() % 50 == 0)
 			e.flags = 1;
+		uint64_t t = now_us();
+
 		if (ioctl(FZ_CTXFD, SAIO_IOC_ENTER, &e) < 0)
 			F.enter_err++;
+		F.t_enter += now_us() - t;
 		if (scribble && r->hdr->sq_head == scribble)
 			r->hdr->sq_head = saved_head;
 		/* take back whatever was not consumed */
@@ -2160,6 +2229,52 @@ static void fz_round(void)
 	saio_store_release(&r->hdr->cq_head, tail);
 	if (!enter)
 		saio_wake_if_needed(&F.c, r);
+}
+
+/* Dump where every thread is if the loop stops making progress. */
+static void *fz_watchdog(void *p)
+{
+	unsigned long last = (unsigned long)-1;
+	int still = 0;
+
+	for (;;) {
+		sleep(1);
+		if (F.iters != last) {
+			last = F.iters;
+			still = 0;
+			continue;
+		}
+		if (++still < 20)
+			continue;
+		dprintf(FZ_ERRFD, "  fuzz stuck at iteration %lu (mode %d, %d workers)\n",
+			F.iters, F.mode, F.nworkers);
+		{
+			static const char *const what[] = { "wchan", "stat", "stack" };
+			char path[300], buf[4096];
+			struct dirent *de;
+			DIR *d = opendir("/proc/self/task");
+			int i, fd;
+			ssize_t n;
+
+			while (d && (de = readdir(d))) {
+				if (de->d_name[0] == '.')
+					continue;
+				dprintf(FZ_ERRFD, "  == thread %s\n", de->d_name);
+				for (i = 0; i < 3; i++) {
+					snprintf(path, sizeof(path), "/proc/self/task/%s/%s",
+						 de->d_name, what[i]);
+					fd = open(path, O_RDONLY);
+					n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+					if (fd >= 0)
+						close(fd);
+					buf[n > 0 ? n : 0] = 0;
+					dprintf(FZ_ERRFD, "  %s: %s\n", what[i], buf);
+				}
+			}
+		}
+		_exit(9);
+	}
+	return NULL;
 }
 
 static int t_fuzz(void)
@@ -2193,19 +2308,41 @@ static int t_fuzz(void)
 	dup2(FZ_POOL + 1, 1);
 	dup2(FZ_POOL + 1, 2);
 	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	CHECK(timer_create(CLOCK_MONOTONIC, &sev, &tm) == 0, "timer_create");
 	timer_settime(tm, 0, &its, NULL);
 	TRY(fz_ctx_up());
+	{
+		pthread_t wd;
+		sigset_t set, old;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR2);
+		pthread_sigmask(SIG_BLOCK, &set, &old);
+		pthread_create(&wd, NULL, fz_watchdog, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 
 	for (F.iters = 0; F.iters < n; F.iters++) {
-		fz_pool();
+		/* worker-mode entries may still run: check every so often too */
+		uint64_t t = now_us();
+
+		if (F.dirty || (F.iters & 15) == 0)
+			fz_pool();
+		F.dirty = false;
+		F.t_pool += now_us() - t;
+		t = now_us();
 		if (fz_closed(FZ_CTXFD) || fz_closed(FZ_CTXFD2) || rnd() % 500 == 0)
 			TRY(fz_ctx_up());
+		F.t_ctx += now_us() - t;
+		t = now_us();
 		if (rnd() % 10 == 0) {
 			fz_random_ioctl();
+			F.t_ioctl += now_us() - t;
 			continue;
 		}
 		fz_round();
+		F.t_round += now_us() - t;
 		if (F.mode == SAIO_MODE_ENTER && rnd() % 64 == 0) {
 			struct saio_enter e = { .ring = 0 };
 
@@ -2219,6 +2356,16 @@ static int t_fuzz(void)
 	dprintf(FZ_ERRFD, "  fuzz: %lu iterations in %" PRIu64 " ms, %lu contexts, %lu SQEs, "
 		"%lu random ioctls, %lu failed ENTERs\n", F.iters, now_ms() - t0, F.ctxs,
 		F.sqes, F.ioctls, F.enter_err);
+	dprintf(FZ_ERRFD, "  fuzz time (ms): pool %" PRIu64 ", contexts %" PRIu64
+		", random ioctls %" PRIu64 ", rounds %" PRIu64 " (ENTER %" PRIu64 ")\n",
+		F.t_pool / 1000, F.t_ctx / 1000, F.t_ioctl / 1000, F.t_round / 1000,
+		F.t_enter / 1000);
+	dprintf(FZ_ERRFD, "  fuzz pool: %lu descriptors rebuilt, %lu TCP pairs (%" PRIu64
+		" ms), drains %" PRIu64 " ms\n", F.n_rebuild, F.n_tcp, F.t_tcp / 1000,
+		F.t_drain / 1000);
+	for (int i = 0; i < FZ_NPOOL + 3; i++)
+		dprintf(FZ_ERRFD, " %lu", F.n_slot[i]);
+	dprintf(FZ_ERRFD, "\n");
 	dprintf(FZ_ERRFD, "  fuzz results: ok %lu, EINVAL %lu, EBADF %lu, EFAULT %lu, "
 		"ECANCELED %lu, EAGAIN %lu, ENOTSOCK %lu, other %lu\n", F.hist[0], F.hist[1],
 		F.hist[2], F.hist[3], F.hist[4], F.hist[5], F.hist[6], F.hist[7]);
