@@ -1,17 +1,12 @@
 // Turns notebook text into a typed Notebook, or into errors a person can act on: each names the
 // JSON path, what was expected there and what was found. Never a stack trace.
-import type { z } from 'zod';
-import { Notebook, NOTEBOOK_FORMAT } from './schema';
+import { Notebook } from './schema';
+import { schemaErrors, type NotebookError } from './explain';
 import { backendNames } from '../backends/registry';
 import { serverKinds } from '../servers/registry';
 import { driverKinds } from '../drivers/registry';
 
-export interface NotebookError {
-  /** JSON path such as `cells[2].sweep.connections[0]`; `$` for the document itself. */
-  path: string;
-  /** What was expected there, and what was found. */
-  message: string;
-}
+export { jsonPath, type NotebookError } from './explain';
 
 export type Validated = { ok: true; notebook: Notebook } | { ok: false; errors: NotebookError[] };
 
@@ -22,65 +17,6 @@ export class NotebookInvalidError extends Error {
   ) {
     super(`${source} is not a valid notebook:\n${errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
     this.name = 'NotebookInvalidError';
-  }
-}
-
-export function jsonPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? String(seg) : `.${String(seg)}`;
-  }
-  return out === '' ? '$' : out;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const seg of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[seg];
-  }
-  return v;
-}
-
-function explain(issue: z.core.$ZodIssue, root: unknown): string {
-  const found = describe(valueAt(root, issue.path));
-  switch (issue.code) {
-    case 'invalid_type':
-      if (issue.expected === 'int') return `expected a whole number, found ${found}`;
-      return `expected ${issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'an array' : `a ${issue.expected}`}, found ${found}`;
-    case 'too_small':
-      if (issue.origin === 'array') return `expected at least ${issue.minimum} item(s), found ${found === 'an array' ? (valueAt(root, issue.path) as unknown[]).length : found}`;
-      if (issue.origin === 'string') return `expected at least ${issue.minimum} character(s), found ${found}`;
-      return `expected a number ${issue.inclusive ? '≥' : '>'} ${issue.minimum}, found ${found}`;
-    case 'too_big':
-      if (issue.origin === 'array') return `expected at most ${issue.maximum} item(s)`;
-      if (issue.origin === 'string') return `expected at most ${issue.maximum} character(s)`;
-      return `expected a number ${issue.inclusive ? '≤' : '<'} ${issue.maximum}, found ${found}`;
-    case 'invalid_value':
-      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, found ${found}`;
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    case 'invalid_union':
-      if (issue.discriminator !== undefined && 'options' in issue && issue.options) {
-        return `expected ${issue.options.map((o) => JSON.stringify(o)).join(', ')}, found ${found}`;
-      }
-      return `matches none of the allowed shapes (found ${found})`;
-    case 'invalid_format':
-      return `expected ${issue.message ?? issue.format}, found ${found}`;
-    case 'custom':
-      return `expected ${issue.message}`;
-    default:
-      return issue.message;
   }
 }
 
@@ -107,23 +43,13 @@ function checkRegistries(nb: Notebook): NotebookError[] {
 }
 
 export function validateNotebook(data: unknown): Validated {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, errors: [{ path: '$', message: `expected a notebook object, found ${describe(data)}` }] };
-  }
-  const format = (data as { format?: unknown }).format;
-  if (format !== NOTEBOOK_FORMAT) {
-    return {
-      ok: false,
-      errors: [{ path: 'format', message: `expected "${NOTEBOOK_FORMAT}", found ${describe(format)}` }],
-    };
-  }
-  const parsed = Notebook.safeParse(data);
-  if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: explain(issue, data) })) };
-  }
-  const registryErrors = checkRegistries(parsed.data);
+  const errors = schemaErrors(data);
+  if (errors.length > 0) return { ok: false, errors };
+  // schemaErrors found nothing, so this parse succeeds; it yields the typed value with defaults.
+  const notebook = Notebook.parse(data);
+  const registryErrors = checkRegistries(notebook);
   if (registryErrors.length > 0) return { ok: false, errors: registryErrors };
-  return { ok: true, notebook: parsed.data };
+  return { ok: true, notebook };
 }
 
 /** Parse and validate notebook text; JSON syntax errors are reported with line and column. */

@@ -1,19 +1,11 @@
 // Engine errors name JSON paths (`cells[1].sweep.connections[0]`); form fields know their own
 // path. These helpers decide which errors a field shows, so every error lands next to a field or,
 // failing that, at the top of its cell: none is dropped.
-import type { NotebookError } from '../../../electron/engine/notebook/validate';
+import type { NotebookError } from '../../../electron/engine/notebook/explain';
 
 export type { NotebookError };
+export { jsonPath } from '../../../electron/engine/notebook/explain';
 export type Segment = string | number;
-
-export function jsonPath(path: readonly Segment[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? seg : `.${seg}`;
-  }
-  return out === '' ? '$' : out;
-}
 
 export function parsePath(path: string): Segment[] {
   if (path === '$' || path === '') return [];

@@ -1,0 +1,82 @@
+// The notebook schema's errors in words a person can act on: each names the JSON path, what was
+// expected there and what was found. Pure (zod and the schema only), so the renderer validates
+// as one types with exactly the engine's words; validate.ts adds the registry checks.
+import type { z } from 'zod';
+import { Notebook, NOTEBOOK_FORMAT } from './schema';
+
+export interface NotebookError {
+  /** JSON path such as `cells[2].sweep.connections[0]`; `$` for the document itself. */
+  path: string;
+  /** What was expected there, and what was found. */
+  message: string;
+}
+
+export function jsonPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? String(seg) : `.${String(seg)}`;
+  }
+  return out === '' ? '$' : out;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[seg];
+  }
+  return v;
+}
+
+function explain(issue: z.core.$ZodIssue, root: unknown): string {
+  const found = describe(valueAt(root, issue.path));
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.expected === 'int') return `expected a whole number, found ${found}`;
+      return `expected ${issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'an array' : `a ${issue.expected}`}, found ${found}`;
+    case 'too_small':
+      if (issue.origin === 'array') return `expected at least ${issue.minimum} item(s), found ${found === 'an array' ? (valueAt(root, issue.path) as unknown[]).length : found}`;
+      if (issue.origin === 'string') return `expected at least ${issue.minimum} character(s), found ${found}`;
+      return `expected a number ${issue.inclusive ? '≥' : '>'} ${issue.minimum}, found ${found}`;
+    case 'too_big':
+      if (issue.origin === 'array') return `expected at most ${issue.maximum} item(s)`;
+      if (issue.origin === 'string') return `expected at most ${issue.maximum} character(s)`;
+      return `expected a number ${issue.inclusive ? '≤' : '<'} ${issue.maximum}, found ${found}`;
+    case 'invalid_value':
+      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, found ${found}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_union':
+      if (issue.discriminator !== undefined && 'options' in issue && issue.options) {
+        return `expected ${issue.options.map((o) => JSON.stringify(o)).join(', ')}, found ${found}`;
+      }
+      return `matches none of the allowed shapes (found ${found})`;
+    case 'invalid_format':
+      return `expected ${issue.message ?? issue.format}, found ${found}`;
+    case 'custom':
+      return `expected ${issue.message}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** Everything the schema alone says about `data` (empty when it is a well-formed notebook). */
+export function schemaErrors(data: unknown): NotebookError[] {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return [{ path: '$', message: `expected a notebook object, found ${describe(data)}` }];
+  }
+  const format = (data as { format?: unknown }).format;
+  if (format !== NOTEBOOK_FORMAT) return [{ path: 'format', message: `expected "${NOTEBOOK_FORMAT}", found ${describe(format)}` }];
+  const parsed = Notebook.safeParse(data);
+  return parsed.success ? [] : parsed.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: explain(issue, data) }));
+}
