@@ -3,6 +3,7 @@
 // with every repeat as its own point, so what the reader sees can be checked against the data.
 import type { PointRecord } from '../model';
 import type { PlotCell } from '../notebook/schema';
+import { METRIC_LABELS } from './labels';
 import { median } from './summary';
 import type { RunResults } from './types';
 
@@ -31,13 +32,7 @@ export interface ChartSpec {
   series: ChartSeries[];
 }
 
-export const AXIS_LABELS: Record<Axis, string> = {
-  connections: 'connections',
-  workers: 'server workers',
-  requests_per_s: 'requests/s',
-  latency_p50_us: 'p50 latency (µs)',
-  latency_p99_us: 'p99 latency (µs)',
-};
+export const AXIS_LABELS: Record<Axis, string> = METRIC_LABELS;
 
 function axisValue(p: PointRecord, axis: Axis): number | null {
   const v = p[axis];

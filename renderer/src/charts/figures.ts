@@ -7,6 +7,7 @@ import type { PlotCell } from '../../../electron/engine/notebook/schema';
 import { chartSpec, plotlyFigure } from '../../../electron/engine/report/chart';
 import { median } from '../../../electron/engine/report/summary';
 import type { RunResults } from '../../../electron/engine/report/types';
+import { METRIC_LABELS, type Metric } from '../../../electron/engine/report/labels';
 
 export interface Figure {
   data: Record<string, unknown>[];
@@ -18,18 +19,9 @@ export interface Figure {
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 11, color: '#24292f' };
 
-type NumKey = 'connections' | 'workers' | 'requests_per_s' | 'latency_p50_us' | 'latency_p90_us' | 'latency_p99_us' | 'latency_p999_us' | 'latency_max_us';
+type NumKey = Metric;
 
-export const METRIC_LABELS: Record<NumKey, string> = {
-  connections: 'connections',
-  workers: 'server workers',
-  requests_per_s: 'requests/s',
-  latency_p50_us: 'p50 latency (µs)',
-  latency_p90_us: 'p90 latency (µs)',
-  latency_p99_us: 'p99 latency (µs)',
-  latency_p999_us: 'p99.9 latency (µs)',
-  latency_max_us: 'max latency (µs)',
-};
+export { METRIC_LABELS };
 
 function num(p: PointRecord, k: NumKey): number | null {
   const v = p[k];
