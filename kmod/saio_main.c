@@ -803,3 +803,4 @@ module_exit(saio_exit);
 MODULE_DESCRIPTION("SAIO: shared-ring system call offload for event-driven servers");
 MODULE_AUTHOR("SAIO Lab");
 MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1.0");

@@ -166,9 +166,11 @@ static inline void saio_cq_advance(struct saio_client *c, struct saio_uring *r,
 	saio_store_release(&r->hdr->cq_head, r->hdr->cq_head + n);
 	/*
 	 * A worker that stopped on a full CQ sleeps until woken; the same
-	 * fence-then-flags check as after a submission (U5) covers it.
+	 * fence-then-flags check as after a submission (U5) covers it. Only
+	 * published entries it has not consumed can need that.
 	 */
-	if (c->mode == SAIO_MODE_WORKER)
+	if (c->mode == SAIO_MODE_WORKER &&
+	    r->hdr->sq_tail != saio_load_acquire(&r->hdr->sq_head))
 		saio_wake_if_needed(c, r);
 }
 

@@ -1356,19 +1356,33 @@ static int t_worker_pin(void)
 	return 0;
 }
 
-/* 100k submit/complete rounds with a worker that sleeps between them. */
-static int t_worker_wakeup(void)
+/*
+ * Submit/complete rounds with a worker that goes to sleep between them:
+ * a lost wake-up shows as a completion that never comes. The submitter runs
+ * on CPU 0; the worker is pinned to @worker_cpu (0: wake-ups are local and
+ * cheap; 1: the two race for real on two CPUs, which under TCG costs a
+ * cross-CPU kick per round).
+ */
+static int wakeup_rounds(int rounds, int worker_cpu, uint64_t *sleeps, int *wakes)
 {
 	struct saio_worker_info wi = { .index = 0 };
 	struct worker_arg wa[1];
 	struct saio_client c;
 	struct saio_uring *r;
 	pthread_t th[1];
-	int i, rounds = 100000, wakes = 0;
+	cpu_set_t set;
+	int i;
 
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	CHECK(sched_setaffinity(0, sizeof(set), &set) == 0, "setaffinity");
 	TRY(open_ctx(&c, 8, 1, 1, SAIO_MODE_WORKER));
 	r = &c.ring[0];
-	start_workers(&c, wa, th, 1, 1);
+	memset(wa, 0, sizeof(wa));
+	wa[0].c = &c;
+	wa[0].w = (struct saio_worker){ .flags = SAIO_WORKER_PIN, .cpu = worker_cpu,
+					 .idle_us = 1 };
+	pthread_create(&th[0], NULL, worker_main, &wa[0]);
 	for (i = 0; i < rounds; i++) {
 		struct saio_cqe *cqe;
 		int ret;
@@ -1376,7 +1390,7 @@ static int t_worker_wakeup(void)
 		CHECK(prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, i), "SQ full at %d", i);
 		ret = saio_submit(&c, r);
 		CHECK(ret >= 0, "submit: %s", strerror(-ret));
-		wakes += ret;
+		*wakes += ret;
 		/* vary the timing so the submitter lands in every phase of the worker's idling */
 		if ((rnd() & 7) == 0)
 			for (volatile int k = rnd() & 1023; k > 0; k--)
@@ -1390,12 +1404,26 @@ static int t_worker_wakeup(void)
 		saio_cq_advance(&c, r, 1);
 	}
 	ioctl(c.fd, SAIO_IOC_WORKER_INFO, &wi);
+	CHECK(wi.pinned_cpu == worker_cpu, "worker pinned to %d", wi.pinned_cpu);
 	TRY(stop_workers(&c, wa, th, 1));
-	fprintf(stderr, "  %d rounds, %d wake-ups needed, worker slept %" PRIu64
-		" times\n", rounds, wakes, (uint64_t)wi.sleeps);
-	CHECK(wi.sleeps > 1000 && wakes > 1000, "sleep path barely exercised: %" PRIu64
-	      " sleeps, %d wakes", (uint64_t)wi.sleeps, wakes);
+	*sleeps += wi.sleeps;
 	saio_client_close(&c);
+	return 0;
+}
+
+static int t_worker_wakeup(void)
+{
+	int local = 90000, cross = 10000, wakes = 0;
+	uint64_t sleeps = 0, t0 = now_ms(), t1;
+
+	TRY(wakeup_rounds(local, 0, &sleeps, &wakes));
+	t1 = now_ms();
+	TRY(wakeup_rounds(cross, 1, &sleeps, &wakes));
+	fprintf(stderr, "  %d rounds same CPU (%" PRIu64 " ms) + %d rounds across CPUs (%"
+		PRIu64 " ms): %d wake-ups needed, worker slept %" PRIu64 " times\n",
+		local, t1 - t0, cross, now_ms() - t1, wakes, sleeps);
+	CHECK(sleeps > 10000 && wakes > 10000, "sleep path barely exercised: %" PRIu64
+	      " sleeps, %d wakes", sleeps, wakes);
 	return 0;
 }
 
