@@ -326,20 +326,20 @@ s32 saio_exec_sqe(const struct saio_sqe *s, bool *full)
 		return -EINVAL;
 
 	switch (s->opcode) {
-	case SAIO_OP_NOP:
+	case SAIO_KOP_NOP:
 		*full = true;
 		return 0;
-	case SAIO_OP_CLOSE:
+	case SAIO_KOP_CLOSE:
 		ret = close_fd(s->fd);
 		*full = ret == 0;
 		return saio_fix_result(ret);
-	case SAIO_OP_WRITE:
-	case SAIO_OP_WRITEV:
-	case SAIO_OP_SEND:
-	case SAIO_OP_SENDMSG:
-	case SAIO_OP_SENDFILE:
-	case SAIO_OP_SHUTDOWN:
-	case SAIO_OP_SETSOCKOPT:
+	case SAIO_KOP_WRITE:
+	case SAIO_KOP_WRITEV:
+	case SAIO_KOP_SEND:
+	case SAIO_KOP_SENDMSG:
+	case SAIO_KOP_SENDFILE:
+	case SAIO_KOP_SHUTDOWN:
+	case SAIO_KOP_SETSOCKOPT:
 		break;
 	default:
 		return -EINVAL;
@@ -350,22 +350,22 @@ s32 saio_exec_sqe(const struct saio_sqe *s, bool *full)
 		return -EBADF;
 
 	switch (s->opcode) {
-	case SAIO_OP_WRITE:
+	case SAIO_KOP_WRITE:
 		ret = saio_op_write(f, s, &want);
 		break;
-	case SAIO_OP_WRITEV:
+	case SAIO_KOP_WRITEV:
 		ret = saio_op_writev(f, s, &want);
 		break;
-	case SAIO_OP_SEND:
+	case SAIO_KOP_SEND:
 		ret = saio_op_send(f, s, &want);
 		break;
-	case SAIO_OP_SENDMSG:
+	case SAIO_KOP_SENDMSG:
 		ret = saio_op_sendmsg(f, s, &want);
 		break;
-	case SAIO_OP_SENDFILE:
+	case SAIO_KOP_SENDFILE:
 		ret = saio_op_sendfile(f, s, &want);
 		break;
-	case SAIO_OP_SHUTDOWN:
+	case SAIO_KOP_SHUTDOWN:
 		ret = saio_op_shutdown(f, s);
 		break;
 	default:

@@ -84,7 +84,7 @@ if [ -z "$CHECKPATCH" ]; then
 	if [ -n "$src" ]; then
 		top=$(basename "$src" | sed 's/\.tar\..*//')
 		mkdir -p "$BUILD/checkpatch"
-		tar -xf "$src" -C "$BUILD/checkpatch" --strip-components=1 \
+		tar -xf "$src" -C "$BUILD/checkpatch" --strip-components=1 --occurrence=1 \
 			"$top/scripts/checkpatch.pl" "$top/scripts/spelling.txt" \
 			"$top/scripts/const_structs.checkpatch" 2>/dev/null &&
 			CHECKPATCH=$BUILD/checkpatch/scripts/checkpatch.pl
@@ -132,13 +132,17 @@ fi
 ROOT=$BUILD/initramfs
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp}
-cp "$BUSYBOX" "$ROOT/bin/busybox"
-ln -s busybox "$ROOT/bin/sh"
-cp "$BUILD/mod/saio.ko" "$BUILD/saio_test" "$ROOT/"
-cp "$KMOD/tests/init.sh" "$ROOT/init"
-chmod +x "$ROOT/init"
+if ! cp "$BUSYBOX" "$ROOT/bin/busybox" || ! ln -s busybox "$ROOT/bin/sh" ||
+   ! cp "$BUILD/mod/saio.ko" "$BUILD/saio_test" "$ROOT/" ||
+   ! cp "$KMOD/tests/init.sh" "$ROOT/init" || ! chmod +x "$ROOT/init"; then
+	fail initramfs "could not assemble $ROOT"
+	finish
+fi
 mknod "$ROOT/dev/console" c 5 1 2>/dev/null || true
-(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1 > "$BUILD/initramfs.cpio.gz")
+if ! (cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1 > "$BUILD/initramfs.cpio.gz"); then
+	fail initramfs "cpio failed"
+	finish
+fi
 
 # ---- boot ------------------------------------------------------------------------------------
 LOG=$BUILD/guest.log

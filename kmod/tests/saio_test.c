@@ -306,7 +306,7 @@ static int t_nop_and_stats(void)
 	TRY(open_ctx(&c, 8, 1, 0, SAIO_MODE_ENTER));
 	r = &c.ring[0];
 	for (i = 0; i < 8; i++)
-		CHECK(prep(r, SAIO_OP_NOP, -1, NULL, 0, 0, 1000 + i), "get_sqe %d", i);
+		CHECK(prep(r, SAIO_KOP_NOP, -1, NULL, 0, 0, 1000 + i), "get_sqe %d", i);
 	CHECK(saio_get_sqe(r) == NULL, "9th SQE in an 8-entry ring");
 	TRY(run_batch(&c, r, cq, 8));
 	for (i = 0; i < 8; i++)
@@ -338,19 +338,19 @@ static int t_write_pipe(void)
 	CHECK(pipe(p) == 0, "pipe");
 	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
 	fill_pattern(out, sizeof(out), 1);
-	prep(r, SAIO_OP_WRITE, p[1], out, 1000, SAIO_OFF_CURRENT, 1);
+	prep(r, SAIO_KOP_WRITE, p[1], out, 1000, SAIO_OFF_CURRENT, 1);
 	iov[0] = (struct iovec){ out + 1000, 5000 };
 	iov[1] = (struct iovec){ out + 6000, 0 };
 	iov[2] = (struct iovec){ out + 6000, 24000 };
-	prep(r, SAIO_OP_WRITEV, p[1], iov, 3, SAIO_OFF_CURRENT, 2);
-	prep(r, SAIO_OP_WRITE, p[1], out + 30000, 30000, SAIO_OFF_CURRENT, 3);
+	prep(r, SAIO_KOP_WRITEV, p[1], iov, 3, SAIO_OFF_CURRENT, 2);
+	prep(r, SAIO_KOP_WRITE, p[1], out + 30000, 30000, SAIO_OFF_CURRENT, 3);
 	TRY(run_batch(&c, r, cq, 3));
 	CHECK(cq[0].res == 1000 && cq[1].res == 29000 && cq[2].res == 30000,
 	      "results %d %d %d", cq[0].res, cq[1].res, cq[2].res);
 	CHECK(read_full(p[0], in, sizeof(in)) == sizeof(in), "short read");
 	CHECK(memcmp(in, out, sizeof(in)) == 0, "pipe bytes differ");
 	/* a pipe has no position: pwrite must fail */
-	TRY(one(&c, SAIO_OP_WRITE, p[1], out, 10, 0, 0, 0, &i));
+	TRY(one(&c, SAIO_KOP_WRITE, p[1], out, 10, 0, 0, 0, &i));
 	CHECK(i == -ESPIPE, "pwrite on pipe: %d", i);
 	close(p[0]);
 	close(p[1]);
@@ -373,12 +373,12 @@ static int t_write_file(void)
 	CHECK(fd >= 0, "open");
 	fill_pattern(out, sizeof(out), 2);
 	/* current position twice, then pwrite, then pwritev */
-	prep(r, SAIO_OP_WRITE, fd, out, 3000, SAIO_OFF_CURRENT, 1);
-	prep(r, SAIO_OP_WRITE, fd, out + 3000, 2000, SAIO_OFF_CURRENT, 2);
-	prep(r, SAIO_OP_WRITE, fd, out + 10000, 10000, 10000, 3);
+	prep(r, SAIO_KOP_WRITE, fd, out, 3000, SAIO_OFF_CURRENT, 1);
+	prep(r, SAIO_KOP_WRITE, fd, out + 3000, 2000, SAIO_OFF_CURRENT, 2);
+	prep(r, SAIO_KOP_WRITE, fd, out + 10000, 10000, 10000, 3);
 	iov[0] = (struct iovec){ out + 5000, 1000 };
 	iov[1] = (struct iovec){ out + 6000, 4000 };
-	prep(r, SAIO_OP_WRITEV, fd, iov, 2, 5000, 4);
+	prep(r, SAIO_KOP_WRITEV, fd, iov, 2, 5000, 4);
 	TRY(run_batch(&c, r, cq, 4));
 	CHECK(cq[0].res == 3000 && cq[1].res == 2000 && cq[2].res == 10000 &&
 	      cq[3].res == 5000, "results %d %d %d %d", cq[0].res, cq[1].res,
@@ -390,14 +390,14 @@ static int t_write_file(void)
 	/* O_APPEND honoured */
 	close(fd);
 	fd = open("/tmp/saio_wf", O_WRONLY | O_APPEND);
-	TRY(one(&c, SAIO_OP_WRITE, fd, out, 100, SAIO_OFF_CURRENT, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_WRITE, fd, out, 100, SAIO_OFF_CURRENT, 0, 0, &res));
 	CHECK(res == 100, "append %d", res);
 	CHECK(lseek(fd, 0, SEEK_END) == 20100, "append size");
 	/* a read-only descriptor */
 	ro = open("/tmp/saio_wf", O_RDONLY);
-	TRY(one(&c, SAIO_OP_WRITE, ro, out, 100, SAIO_OFF_CURRENT, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_WRITE, ro, out, 100, SAIO_OFF_CURRENT, 0, 0, &res));
 	CHECK(res == -EBADF, "write to O_RDONLY: %d", res);
-	TRY(one(&c, SAIO_OP_WRITE, fd, out, 100, (uint64_t)-5, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_WRITE, fd, out, 100, (uint64_t)-5, 0, 0, &res));
 	CHECK(res == -EINVAL, "negative offset: %d", res);
 	close(ro);
 	close(fd);
@@ -423,14 +423,14 @@ static int t_send_socketpair(void)
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	fill_pattern(out, sizeof(out), 3);
-	s = prep(r, SAIO_OP_SEND, sv[0], out, 10000, 0, 1);
+	s = prep(r, SAIO_KOP_SEND, sv[0], out, 10000, 0, 1);
 	s->op_flags = MSG_NOSIGNAL;
 	iov[0] = (struct iovec){ out + 10000, 15000 };
 	iov[1] = (struct iovec){ out + 25000, 5000 };
 	mh.msg_iov = iov;
 	mh.msg_iovlen = 2;
-	prep(r, SAIO_OP_SENDMSG, sv[0], &mh, 0, 0, 2);
-	prep(r, SAIO_OP_WRITE, sv[0], out + 30000, 20000, SAIO_OFF_CURRENT, 3);
+	prep(r, SAIO_KOP_SENDMSG, sv[0], &mh, 0, 0, 2);
+	prep(r, SAIO_KOP_WRITE, sv[0], out + 30000, 20000, SAIO_OFF_CURRENT, 3);
 	TRY(run_batch(&c, r, cq, 3));
 	CHECK(cq[0].res == 10000 && cq[1].res == 20000 && cq[2].res == 20000,
 	      "results %d %d %d", cq[0].res, cq[1].res, cq[2].res);
@@ -462,12 +462,12 @@ static int t_send_tcp(void)
 	fill_pattern(out, sizeof(out), 4);
 	/* blocking socket: each entry sends all of it while the reader drains */
 	for (i = 0; i < 3; i++)
-		prep(r, SAIO_OP_SEND, cl, out + i * 100000, 100000, 0, i);
+		prep(r, SAIO_KOP_SEND, cl, out + i * 100000, 100000, 0, i);
 	iov[0] = (struct iovec){ out + 300000, 60000 };
 	iov[1] = (struct iovec){ out + 360000, 40000 };
 	mh.msg_iov = iov;
 	mh.msg_iovlen = 2;
-	prep(r, SAIO_OP_SENDMSG, cl, &mh, 0, 0, 3);
+	prep(r, SAIO_KOP_SENDMSG, cl, &mh, 0, 0, 3);
 	TRY(run_batch(&c, r, cq, 4));
 	pthread_join(th, NULL);
 	for (i = 0; i < 4; i++)
@@ -506,25 +506,25 @@ static int t_sendmsg_udp(void)
 	mh.msg_iovlen = 1;
 	mh.msg_name = &a;
 	mh.msg_namelen = sizeof(a);
-	TRY(one(&c, SAIO_OP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
 	CHECK(res == sizeof(msg), "sendmsg to address: %d", res);
 	n = recv(rx, in, sizeof(in), MSG_DONTWAIT);
 	CHECK(n == sizeof(msg) && memcmp(in, msg, n) == 0, "datagram differs");
 	/* ancillary data is refused, a bad name length too */
 	mh.msg_control = in;
 	mh.msg_controllen = 16;
-	TRY(one(&c, SAIO_OP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
 	CHECK(res == -EINVAL, "msg_control: %d", res);
 	mh.msg_control = NULL;
 	mh.msg_controllen = 0;
 	mh.msg_namelen = 100000;
-	TRY(one(&c, SAIO_OP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
 	CHECK(res == -EINVAL, "msg_namelen: %d", res);
 	mh.msg_namelen = sizeof(a);
 	mh.msg_iovlen = 5000;
-	TRY(one(&c, SAIO_OP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
 	CHECK(res == -EMSGSIZE, "msg_iovlen: %d", res);
-	TRY(one(&c, SAIO_OP_SENDMSG, tx, NULL, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_SENDMSG, tx, NULL, 0, 0, 0, 0, &res));
 	CHECK(res == -EFAULT, "NULL msghdr: %d", res);
 	close(rx);
 	close(tx);
@@ -555,11 +555,11 @@ static int t_sendfile(void)
 	rd.fd = sv;
 	rd.want = 200000 + 50000 + 1000;
 	pthread_create(&th, NULL, reader_main, &rd);
-	s = prep(r, SAIO_OP_SENDFILE, cl, NULL, 200000, 1234, 1);
+	s = prep(r, SAIO_KOP_SENDFILE, cl, NULL, 200000, 1234, 1);
 	s->fd_in = fd;
-	s = prep(r, SAIO_OP_SENDFILE, cl, NULL, 50000, SAIO_OFF_CURRENT, 2);
+	s = prep(r, SAIO_KOP_SENDFILE, cl, NULL, 50000, SAIO_OFF_CURRENT, 2);
 	s->fd_in = fd;
-	s = prep(r, SAIO_OP_SENDFILE, cl, NULL, 1000, SAIO_OFF_CURRENT, 3);
+	s = prep(r, SAIO_KOP_SENDFILE, cl, NULL, 1000, SAIO_OFF_CURRENT, 3);
 	s->fd_in = fd;
 	TRY(run_batch(&c, r, cq, 3));
 	pthread_join(th, NULL);
@@ -576,7 +576,7 @@ static int t_sendfile(void)
 	/* file -> pipe */
 	CHECK(pipe(p) == 0, "pipe");
 	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-	s = prep(r, SAIO_OP_SENDFILE, p[1], NULL, 60000, 100, 4);
+	s = prep(r, SAIO_KOP_SENDFILE, p[1], NULL, 60000, 100, 4);
 	s->fd_in = fd;
 	TRY(run_batch(&c, r, cq, 1));
 	CHECK(cq[0].res == 60000, "to pipe: %d", cq[0].res);
@@ -585,21 +585,21 @@ static int t_sendfile(void)
 
 	/* file -> file, past EOF gives 0, bad descriptors and offsets */
 	out = open("/tmp/saio_sf2", O_RDWR | O_CREAT | O_TRUNC, 0600);
-	s = prep(r, SAIO_OP_SENDFILE, out, NULL, 100000, 5, 5);
+	s = prep(r, SAIO_KOP_SENDFILE, out, NULL, 100000, 5, 5);
 	s->fd_in = fd;
 	TRY(run_batch(&c, r, cq, 1));
 	CHECK(cq[0].res == 100000, "to file: %d", cq[0].res);
 	CHECK(pread(out, in, 100000, 0) == 100000 && !memcmp(in, file + 5, 100000),
 	      "file bytes differ");
-	TRY(one(&c, SAIO_OP_SENDFILE, out, NULL, 100, 400000, 0, fd, &res));
+	TRY(one(&c, SAIO_KOP_SENDFILE, out, NULL, 100, 400000, 0, fd, &res));
 	CHECK(res == 0, "past EOF: %d", res);
-	TRY(one(&c, SAIO_OP_SENDFILE, out, NULL, 100, 0, 0, 999, &res));
+	TRY(one(&c, SAIO_KOP_SENDFILE, out, NULL, 100, 0, 0, 999, &res));
 	CHECK(res == -EBADF, "bad fd_in: %d", res);
-	TRY(one(&c, SAIO_OP_SENDFILE, out, NULL, 100, (uint64_t)-7, 0, fd, &res));
+	TRY(one(&c, SAIO_KOP_SENDFILE, out, NULL, 100, (uint64_t)-7, 0, fd, &res));
 	CHECK(res == -EINVAL, "negative offset: %d", res);
-	TRY(one(&c, SAIO_OP_SENDFILE, out, NULL, 100, 0, 0, p[0], &res));
+	TRY(one(&c, SAIO_KOP_SENDFILE, out, NULL, 100, 0, 0, p[0], &res));
 	CHECK(res == -ESPIPE || res == -EINVAL, "pipe as input with offset: %d", res);
-	TRY(one(&c, SAIO_OP_SENDFILE, p[0], NULL, 100, 0, 0, fd, &res));
+	TRY(one(&c, SAIO_KOP_SENDFILE, p[0], NULL, 100, 0, 0, fd, &res));
 	CHECK(res == -EBADF, "read end as output: %d", res);
 	close(p[0]);
 	close(p[1]);
@@ -620,24 +620,24 @@ static int t_close_shutdown(void)
 	TRY(open_ctx(&c, 8, 1, 0, SAIO_MODE_ENTER));
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
 	CHECK(pipe(p) == 0, "pipe");
-	TRY(one(&c, SAIO_OP_SHUTDOWN, sv[0], NULL, 0, 0, SHUT_WR, 0, &res));
+	TRY(one(&c, SAIO_KOP_SHUTDOWN, sv[0], NULL, 0, 0, SHUT_WR, 0, &res));
 	CHECK(res == 0, "shutdown: %d", res);
 	CHECK(read(sv[1], &b, 1) == 0, "peer did not see EOF");
-	TRY(one(&c, SAIO_OP_SHUTDOWN, sv[0], NULL, 0, 0, 3, 0, &res));
+	TRY(one(&c, SAIO_KOP_SHUTDOWN, sv[0], NULL, 0, 0, 3, 0, &res));
 	CHECK(res == -EINVAL, "shutdown how=3: %d", res);
-	TRY(one(&c, SAIO_OP_SHUTDOWN, p[0], NULL, 0, 0, SHUT_RD, 0, &res));
+	TRY(one(&c, SAIO_KOP_SHUTDOWN, p[0], NULL, 0, 0, SHUT_RD, 0, &res));
 	CHECK(res == -ENOTSOCK, "shutdown on pipe: %d", res);
-	TRY(one(&c, SAIO_OP_CLOSE, sv[0], NULL, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_CLOSE, sv[0], NULL, 0, 0, 0, 0, &res));
 	CHECK(res == 0, "close: %d", res);
 	CHECK(fcntl(sv[0], F_GETFD) < 0 && errno == EBADF, "fd still open");
-	TRY(one(&c, SAIO_OP_CLOSE, sv[0], NULL, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_CLOSE, sv[0], NULL, 0, 0, 0, 0, &res));
 	CHECK(res == -EBADF, "second close: %d", res);
-	TRY(one(&c, SAIO_OP_CLOSE, -1, NULL, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_CLOSE, -1, NULL, 0, 0, 0, 0, &res));
 	CHECK(res == -EBADF, "close(-1): %d", res);
-	TRY(one(&c, SAIO_OP_CLOSE, INT_MAX, NULL, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_CLOSE, INT_MAX, NULL, 0, 0, 0, 0, &res));
 	CHECK(res == -EBADF, "close(INT_MAX): %d", res);
 	/* closing the peer of a pipe: the reader sees EOF */
-	TRY(one(&c, SAIO_OP_CLOSE, p[1], NULL, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_CLOSE, p[1], NULL, 0, 0, 0, 0, &res));
 	CHECK(res == 0 && read(p[0], &b, 1) == 0, "pipe close");
 	close(p[0]);
 	close(sv[1]);
@@ -654,20 +654,20 @@ static int t_setsockopt(void)
 
 	TRY(open_ctx(&c, 8, 1, 0, SAIO_MODE_ENTER));
 	TRY(tcp_pair(&cl, &sv));
-	TRY(one(&c, SAIO_OP_SETSOCKOPT, cl, NULL, 0, 1, SAIO_SOCKOPT_CORK, 0, &res));
+	TRY(one(&c, SAIO_KOP_SETSOCKOPT, cl, NULL, 0, 1, SAIO_SOCKOPT_CORK, 0, &res));
 	CHECK(res == 0, "cork on: %d", res);
 	getsockopt(cl, IPPROTO_TCP, TCP_CORK, &v, &l);
 	CHECK(v == 1, "TCP_CORK not set");
-	TRY(one(&c, SAIO_OP_SETSOCKOPT, cl, NULL, 0, 0, SAIO_SOCKOPT_CORK, 0, &res));
+	TRY(one(&c, SAIO_KOP_SETSOCKOPT, cl, NULL, 0, 0, SAIO_SOCKOPT_CORK, 0, &res));
 	getsockopt(cl, IPPROTO_TCP, TCP_CORK, &v, &l);
 	CHECK(res == 0 && v == 0, "TCP_CORK not cleared");
-	TRY(one(&c, SAIO_OP_SETSOCKOPT, cl, NULL, 0, 1, SAIO_SOCKOPT_NODELAY, 0, &res));
+	TRY(one(&c, SAIO_KOP_SETSOCKOPT, cl, NULL, 0, 1, SAIO_SOCKOPT_NODELAY, 0, &res));
 	getsockopt(cl, IPPROTO_TCP, TCP_NODELAY, &v, &l);
 	CHECK(res == 0 && v == 1, "TCP_NODELAY not set");
-	TRY(one(&c, SAIO_OP_SETSOCKOPT, cl, NULL, 0, 1, 77, 0, &res));
+	TRY(one(&c, SAIO_KOP_SETSOCKOPT, cl, NULL, 0, 1, 77, 0, &res));
 	CHECK(res == -EINVAL, "unknown option: %d", res);
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0, "socketpair");
-	TRY(one(&c, SAIO_OP_SETSOCKOPT, sp[0], NULL, 0, 1, SAIO_SOCKOPT_CORK, 0, &res));
+	TRY(one(&c, SAIO_KOP_SETSOCKOPT, sp[0], NULL, 0, 1, SAIO_SOCKOPT_CORK, 0, &res));
 	CHECK(res == -EOPNOTSUPP, "cork on AF_UNIX: %d", res);
 	close(sp[0]);
 	close(sp[1]);
@@ -702,33 +702,33 @@ static int t_errors_per_entry(void)
 	memset(out, 'a', sizeof(out));
 
 #define E(ex, wh) do { exp[n].expect = (ex); exp[n].what = (wh); n++; } while (0)
-	prep(r, SAIO_OP_WRITE, p[1], "0", 1, SAIO_OFF_CURRENT, n); E(1, "good 0");
+	prep(r, SAIO_KOP_WRITE, p[1], "0", 1, SAIO_OFF_CURRENT, n); E(1, "good 0");
 	prep(r, 200, p[1], out, 1, 0, n); E(-EINVAL, "unknown opcode");
-	prep(r, SAIO_OP_LAST, p[1], out, 1, 0, n); E(-EINVAL, "opcode LAST");
-	prep(r, SAIO_OP_WRITE, 12345, out, 1, SAIO_OFF_CURRENT, n); E(-EBADF, "bad fd");
-	prep(r, SAIO_OP_WRITE, -7, out, 1, SAIO_OFF_CURRENT, n); E(-EBADF, "negative fd");
-	prep(r, SAIO_OP_WRITE, p[1], NULL, 10, SAIO_OFF_CURRENT, n); E(-EFAULT, "NULL buffer");
-	prep(r, SAIO_OP_WRITE, p[1], (void *)0xffffffff81000000UL, 10,
+	prep(r, SAIO_KOP_LAST, p[1], out, 1, 0, n); E(-EINVAL, "opcode LAST");
+	prep(r, SAIO_KOP_WRITE, 12345, out, 1, SAIO_OFF_CURRENT, n); E(-EBADF, "bad fd");
+	prep(r, SAIO_KOP_WRITE, -7, out, 1, SAIO_OFF_CURRENT, n); E(-EBADF, "negative fd");
+	prep(r, SAIO_KOP_WRITE, p[1], NULL, 10, SAIO_OFF_CURRENT, n); E(-EFAULT, "NULL buffer");
+	prep(r, SAIO_KOP_WRITE, p[1], (void *)0xffffffff81000000UL, 10,
 	     SAIO_OFF_CURRENT, n); E(-EFAULT, "kernel text pointer");
-	prep(r, SAIO_OP_WRITE, p[1], (void *)0x8000000000000000UL, 10,
+	prep(r, SAIO_KOP_WRITE, p[1], (void *)0x8000000000000000UL, 10,
 	     SAIO_OFF_CURRENT, n); E(-EFAULT, "non-canonical pointer");
-	prep(r, SAIO_OP_WRITEV, p[1], &iov, 1, SAIO_OFF_CURRENT, n); E(-EFAULT, "kernel iovec base");
-	prep(r, SAIO_OP_WRITEV, p[1], out, 100000, SAIO_OFF_CURRENT, n); E(-EINVAL, "iovcnt > UIO_MAXIOV");
-	prep(r, SAIO_OP_WRITEV, p[1], NULL, 2, SAIO_OFF_CURRENT, n); E(-EFAULT, "NULL iovec array");
-	s = prep(r, SAIO_OP_WRITE, p[1], out, 1, SAIO_OFF_CURRENT, n); E(-EINVAL, "pad0 set");
+	prep(r, SAIO_KOP_WRITEV, p[1], &iov, 1, SAIO_OFF_CURRENT, n); E(-EFAULT, "kernel iovec base");
+	prep(r, SAIO_KOP_WRITEV, p[1], out, 100000, SAIO_OFF_CURRENT, n); E(-EINVAL, "iovcnt > UIO_MAXIOV");
+	prep(r, SAIO_KOP_WRITEV, p[1], NULL, 2, SAIO_OFF_CURRENT, n); E(-EFAULT, "NULL iovec array");
+	s = prep(r, SAIO_KOP_WRITE, p[1], out, 1, SAIO_OFF_CURRENT, n); E(-EINVAL, "pad0 set");
 	s->__pad0 = 1;
-	s = prep(r, SAIO_OP_WRITE, p[1], out, 1, SAIO_OFF_CURRENT, n); E(-EINVAL, "resv set");
+	s = prep(r, SAIO_KOP_WRITE, p[1], out, 1, SAIO_OFF_CURRENT, n); E(-EINVAL, "resv set");
 	s->__resv[1] = 1;
-	s = prep(r, SAIO_OP_WRITE, p[1], out, 1, SAIO_OFF_CURRENT, n); E(-EINVAL, "unknown sqe flag");
+	s = prep(r, SAIO_KOP_WRITE, p[1], out, 1, SAIO_OFF_CURRENT, n); E(-EINVAL, "unknown sqe flag");
 	s->flags = 0x80;
-	prep(r, SAIO_OP_WRITE, p[0], out, 1, SAIO_OFF_CURRENT, n); E(-EBADF, "write to read end");
-	prep(r, SAIO_OP_WRITE, ro, out, 1, SAIO_OFF_CURRENT, n); E(-EBADF, "write to O_RDONLY");
-	prep(r, SAIO_OP_SEND, p[1], out, 1, 0, n); E(-ENOTSOCK, "send on pipe");
-	s = prep(r, SAIO_OP_SEND, sp[0], out, 1, 0, n); E(-EINVAL, "send flag not allowed");
+	prep(r, SAIO_KOP_WRITE, p[0], out, 1, SAIO_OFF_CURRENT, n); E(-EBADF, "write to read end");
+	prep(r, SAIO_KOP_WRITE, ro, out, 1, SAIO_OFF_CURRENT, n); E(-EBADF, "write to O_RDONLY");
+	prep(r, SAIO_KOP_SEND, p[1], out, 1, 0, n); E(-ENOTSOCK, "send on pipe");
+	s = prep(r, SAIO_KOP_SEND, sp[0], out, 1, 0, n); E(-EINVAL, "send flag not allowed");
 	s->op_flags = 0x40000000;
-	prep(r, SAIO_OP_WRITE, p[1], "1", 1, SAIO_OFF_CURRENT, n); E(1, "good 1");
-	prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, n); E(0, "nop");
-	prep(r, SAIO_OP_WRITE, p[1], "2", 1, SAIO_OFF_CURRENT, n); E(1, "good 2");
+	prep(r, SAIO_KOP_WRITE, p[1], "1", 1, SAIO_OFF_CURRENT, n); E(1, "good 1");
+	prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, n); E(0, "nop");
+	prep(r, SAIO_KOP_WRITE, p[1], "2", 1, SAIO_OFF_CURRENT, n); E(1, "good 2");
 #undef E
 	TRY(run_batch(&c, r, cq, n));
 	for (i = 0; i < n; i++)
@@ -759,19 +759,19 @@ static int t_link(void)
 	r = &c.ring[0];
 	CHECK(pipe(p) == 0, "pipe");
 	/* chain A: good -> good -> good(end) */
-	s = prep(r, SAIO_OP_WRITE, p[1], "a", 1, SAIO_OFF_CURRENT, 0); s->flags = SAIO_SQE_LINK;
-	s = prep(r, SAIO_OP_WRITE, p[1], "b", 1, SAIO_OFF_CURRENT, 1); s->flags = SAIO_SQE_LINK;
-	prep(r, SAIO_OP_WRITE, p[1], "c", 1, SAIO_OFF_CURRENT, 2);
+	s = prep(r, SAIO_KOP_WRITE, p[1], "a", 1, SAIO_OFF_CURRENT, 0); s->flags = SAIO_SQE_LINK;
+	s = prep(r, SAIO_KOP_WRITE, p[1], "b", 1, SAIO_OFF_CURRENT, 1); s->flags = SAIO_SQE_LINK;
+	prep(r, SAIO_KOP_WRITE, p[1], "c", 1, SAIO_OFF_CURRENT, 2);
 	/* chain B: good -> bad -> cancelled -> cancelled(end) */
-	s = prep(r, SAIO_OP_WRITE, p[1], "d", 1, SAIO_OFF_CURRENT, 3); s->flags = SAIO_SQE_LINK;
-	s = prep(r, SAIO_OP_WRITE, 999, "x", 1, SAIO_OFF_CURRENT, 4); s->flags = SAIO_SQE_LINK;
-	s = prep(r, SAIO_OP_WRITE, p[1], "y", 1, SAIO_OFF_CURRENT, 5); s->flags = SAIO_SQE_LINK;
-	prep(r, SAIO_OP_WRITE, p[1], "z", 1, SAIO_OFF_CURRENT, 6);
+	s = prep(r, SAIO_KOP_WRITE, p[1], "d", 1, SAIO_OFF_CURRENT, 3); s->flags = SAIO_SQE_LINK;
+	s = prep(r, SAIO_KOP_WRITE, 999, "x", 1, SAIO_OFF_CURRENT, 4); s->flags = SAIO_SQE_LINK;
+	s = prep(r, SAIO_KOP_WRITE, p[1], "y", 1, SAIO_OFF_CURRENT, 5); s->flags = SAIO_SQE_LINK;
+	prep(r, SAIO_KOP_WRITE, p[1], "z", 1, SAIO_OFF_CURRENT, 6);
 	/* independent entry after the chain runs */
-	prep(r, SAIO_OP_WRITE, p[1], "e", 1, SAIO_OFF_CURRENT, 7);
+	prep(r, SAIO_KOP_WRITE, p[1], "e", 1, SAIO_OFF_CURRENT, 7);
 	/* chain C: a short (failing) entry cancels the rest */
-	s = prep(r, SAIO_OP_WRITE, p[1], NULL, 5, SAIO_OFF_CURRENT, 8); s->flags = SAIO_SQE_LINK;
-	prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, 9);
+	s = prep(r, SAIO_KOP_WRITE, p[1], NULL, 5, SAIO_OFF_CURRENT, 8); s->flags = SAIO_SQE_LINK;
+	prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, 9);
 	TRY(run_batch(&c, r, cq, 10));
 	{
 		int want[10] = { 1, 1, 1, 1, -EBADF, -ECANCELED, -ECANCELED, 1,
@@ -785,9 +785,9 @@ static int t_link(void)
 		}
 	}
 	/* a chain split across two ENTERs keeps its state */
-	s = prep(r, SAIO_OP_CLOSE, -1, NULL, 0, 0, 10); s->flags = SAIO_SQE_LINK;
+	s = prep(r, SAIO_KOP_CLOSE, -1, NULL, 0, 0, 10); s->flags = SAIO_SQE_LINK;
 	TRY(run_batch(&c, r, cq, 1));
-	prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, 11);
+	prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, 11);
 	TRY(run_batch(&c, r, cq + 1, 1));
 	CHECK(cq[0].res == -EBADF && cq[1].res == -ECANCELED, "split chain %d %d",
 	      cq[0].res, cq[1].res);
@@ -810,7 +810,7 @@ static int t_short_write(void)
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0, "socketpair");
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
 	fill_pattern(out, big, 6);
-	TRY(one(&c, SAIO_OP_SEND, sv[0], out, big, 0, MSG_NOSIGNAL, 0, &res));
+	TRY(one(&c, SAIO_KOP_SEND, sv[0], out, big, 0, MSG_NOSIGNAL, 0, &res));
 	CHECK(res > 0 && (size_t)res < big, "short send expected, got %d", res);
 	got = read_full(sv[1], in, res);
 	CHECK(got == (size_t)res && !memcmp(in, out, res), "prefix differs");
@@ -820,7 +820,7 @@ static int t_short_write(void)
 		int rounds = 0;
 
 		while (done < big && rounds++ < 100000) {
-			TRY(one(&c, SAIO_OP_WRITE, sv[0], out + done, big - done,
+			TRY(one(&c, SAIO_KOP_WRITE, sv[0], out + done, big - done,
 				SAIO_OFF_CURRENT, 0, 0, &res));
 			CHECK(res > 0 || res == -EAGAIN, "write: %d", res);
 			if (res > 0) {
@@ -835,12 +835,12 @@ static int t_short_write(void)
 	}
 	/* a full socket buffer: EAGAIN in the entry, not a blocked thread */
 	do {
-		TRY(one(&c, SAIO_OP_SEND, sv[0], out, 65536, 0, 0, 0, &res));
+		TRY(one(&c, SAIO_KOP_SEND, sv[0], out, 65536, 0, 0, 0, &res));
 	} while (res > 0);
 	CHECK(res == -EAGAIN, "full buffer: %d", res);
 	/* peer gone: EPIPE in the entry (MSG_NOSIGNAL: no signal) */
 	close(sv[1]);
-	TRY(one(&c, SAIO_OP_SEND, sv[0], out, 10, 0, MSG_NOSIGNAL, 0, &res));
+	TRY(one(&c, SAIO_KOP_SEND, sv[0], out, 10, 0, MSG_NOSIGNAL, 0, &res));
 	CHECK(res == -EPIPE, "send to closed peer: %d", res);
 	close(sv[0]);
 	free(out);
@@ -862,10 +862,10 @@ static int t_cq_full(void)
 	CHECK(saio_client_open(&c, 8, 8, 1, 0, SAIO_MODE_ENTER) == 0, "open");
 	r = &c.ring[0];
 	for (i = 0; i < 8; i++)
-		prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, i);
+		prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, i);
 	CHECK(saio_submit(&c, r) == 8, "first batch");
 	for (i = 8; i < 12; i++)
-		prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, i);
+		prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, i);
 	ret = saio_submit(&c, r);
 	CHECK(ret == -EBUSY, "full CQ: ENTER returned %d", ret);
 	CHECK(r->hdr->flags & SAIO_RING_CQ_FULL, "CQ_FULL flag not set");
@@ -887,7 +887,7 @@ static int t_cq_full(void)
 	CHECK(!(r->hdr->flags & SAIO_RING_CQ_FULL), "CQ_FULL flag not cleared");
 	/* a cq_head that user space moved past the tail counts as a full CQ */
 	r->hdr->cq_head += 100;
-	prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, 99);
+	prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, 99);
 	CHECK(saio_submit(&c, r) == -EBUSY, "bogus cq_head not treated as full");
 	r->hdr->cq_head -= 100;
 	CHECK(ioctl(c.fd, SAIO_IOC_ENTER, &e) == 1, "after repairing cq_head");
@@ -919,13 +919,13 @@ static int t_bad_tail(void)
 	r->hdr->sq_head = 12345;
 	CHECK(ioctl(c.fd, SAIO_IOC_ENTER, &e) == 0, "empty ring with garbage sq_head");
 	r->hdr->sq_head = 0;
-	prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, 7);
+	prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, 7);
 	r->hdr->sq_head = 12345;
 	TRY(run_batch(&c, r, cq, 1));
 	CHECK(cq[0].user_data == 7 && r->hdr->sq_head == 1, "after garbage sq_head");
 	/* to_submit bounds one call */
 	for (i = 0; i < 8; i++)
-		prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, i);
+		prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, i);
 	saio_store_release(&r->hdr->sq_tail, r->sq_tail);
 	e.to_submit = 3;
 	CHECK(ioctl(c.fd, SAIO_IOC_ENTER, &e) == 3, "to_submit 3");
@@ -1011,7 +1011,7 @@ static void *order_writer(void *p)
 			memcpy(rec, &seq, 4);
 			memcpy(rec + 4, &a->ring, 4);
 			seq++;
-			s->opcode = SAIO_OP_WRITE;
+			s->opcode = SAIO_KOP_WRITE;
 			s->fd = a->wfd;
 			s->addr = (uintptr_t)rec;
 			s->len = REC;
@@ -1193,7 +1193,7 @@ static int t_worker_basic(void)
 	/* both rings are served by the one worker */
 	for (i = 0; i < 2; i++) {
 		r = &c.ring[i];
-		prep(r, SAIO_OP_WRITE, p[1], out + i * 4096, 4096, SAIO_OFF_CURRENT, i);
+		prep(r, SAIO_KOP_WRITE, p[1], out + i * 4096, 4096, SAIO_OFF_CURRENT, i);
 		CHECK(saio_submit(&c, r) >= 0, "submit");
 		CHECK(saio_wait_cqe(&c, r, 5000000) == 0, "no completion on ring %d", i);
 		got = reap(&c, r, cq, 4);
@@ -1387,7 +1387,7 @@ static int wakeup_rounds(int rounds, int worker_cpu, uint64_t *sleeps, int *wake
 		struct saio_cqe *cqe;
 		int ret;
 
-		CHECK(prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, i), "SQ full at %d", i);
+		CHECK(prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, i), "SQ full at %d", i);
 		ret = saio_submit(&c, r);
 		CHECK(ret >= 0, "submit: %s", strerror(-ret));
 		*wakes += ret;
@@ -1532,7 +1532,7 @@ static int t_worker_leave_signal(void)
 	}
 	/* and can come back */
 	start_workers(&c, wa, th, 1, 10);
-	prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, 42);
+	prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, 42);
 	saio_submit(&c, r);
 	CHECK(saio_wait_cqe(&c, r, 5000000) == 0, "no completion after re-entry");
 	CHECK(reap(&c, r, cq, 1) == 1 && cq[0].user_data == 42, "cqe");
@@ -1567,8 +1567,8 @@ static void kill9_child(int ready_fd)
 		pthread_create(&th[i], NULL, worker_main, &wa[i]);
 	}
 	r = &c.ring[0];
-	prep(r, SAIO_OP_WRITE, p[1], big, sizeof(big), SAIO_OFF_CURRENT, 1);
-	prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, 2);	/* stays queued */
+	prep(r, SAIO_KOP_WRITE, p[1], big, sizeof(big), SAIO_OFF_CURRENT, 1);
+	prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, 2);	/* stays queued */
 	saio_submit(&c, r);
 	for (i = 0; i < 2000 && r->hdr->sq_head == 0; i++)
 		usleep(2000);
@@ -1611,7 +1611,7 @@ static int t_kill9_worker(void)
 		int res;
 
 		TRY(open_ctx(&c, 8, 1, 0, SAIO_MODE_ENTER));
-		TRY(one(&c, SAIO_OP_NOP, 0, NULL, 0, 0, 0, 0, &res));
+		TRY(one(&c, SAIO_KOP_NOP, 0, NULL, 0, 0, 0, 0, &res));
 		CHECK(res == 0, "nop after kill");
 		saio_client_close(&c);
 	}
@@ -1644,9 +1644,9 @@ static void exit_child(int kind)
 		pthread_create(&th[0], NULL, worker_main, &wa[0]);
 	}
 	/* first a write that blocks (worker: it sits in it), then queued entries */
-	prep(r, SAIO_OP_WRITE, p[1], big, 4096, SAIO_OFF_CURRENT, 0);
+	prep(r, SAIO_KOP_WRITE, p[1], big, 4096, SAIO_OFF_CURRENT, 0);
 	for (i = 1; i < 16; i++)
-		prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, i);
+		prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, i);
 	saio_store_release(&r->hdr->sq_tail, r->sq_tail);
 	if (kind == 2) {
 		saio_wake_if_needed(&c, r);
@@ -1694,8 +1694,8 @@ static int t_close_self(void)
 	r = &c.ring[0];
 	fd = c.fd;
 	/* the entry closes the descriptor the ENTER came through */
-	prep(r, SAIO_OP_CLOSE, fd, NULL, 0, 0, 1);
-	prep(r, SAIO_OP_NOP, 0, NULL, 0, 0, 2);
+	prep(r, SAIO_KOP_CLOSE, fd, NULL, 0, 0, 1);
+	prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, 2);
 	saio_store_release(&r->hdr->sq_tail, r->sq_tail);
 	ret = ioctl(fd, SAIO_IOC_ENTER, &e);
 	CHECK(ret == 2, "ENTER: %d (%s)", ret, strerror(errno));
@@ -1987,7 +1987,7 @@ static void fz_structs(void)
 
 static void fz_sqe(struct saio_sqe *s)
 {
-	s->opcode = rnd() % 5 ? rnd() % SAIO_OP_LAST : (uint8_t)rnd();
+	s->opcode = rnd() % 5 ? rnd() % SAIO_KOP_LAST : (uint8_t)rnd();
 	s->flags = rnd() % 8 ? 0 : (rnd() % 3 ? SAIO_SQE_LINK : (uint8_t)rnd());
 	s->__pad0 = rnd() % 20 ? 0 : (uint16_t)rnd();
 	s->fd = fz_fd();
@@ -2007,8 +2007,8 @@ static void fz_sqe(struct saio_sqe *s)
 	default:
 		s->off = rnd() % 100000;
 	}
-	if ((s->opcode == SAIO_OP_WRITEV || s->opcode == SAIO_OP_SENDMSG) && rnd() % 4) {
-		s->addr = s->opcode == SAIO_OP_WRITEV ?
+	if ((s->opcode == SAIO_KOP_WRITEV || s->opcode == SAIO_KOP_SENDMSG) && rnd() % 4) {
+		s->addr = s->opcode == SAIO_KOP_WRITEV ?
 			  (uintptr_t)F.buf + (rnd() % 64) * sizeof(struct iovec) :
 			  (uintptr_t)F.buf + 2048 + (rnd() % 8) * sizeof(struct msghdr);
 		s->len = rnd() % 4 ? rnd() % 70 : fz_len();
@@ -2194,9 +2194,9 @@ static void fz_round(void)
 			break;
 		fz_sqe(s);
 		/* closing the pool costs a rebuild: mostly aim elsewhere */
-		if (s->opcode == SAIO_OP_CLOSE && rnd() % 8)
+		if (s->opcode == SAIO_KOP_CLOSE && rnd() % 8)
 			s->fd = rnd() % 2 ? 30 + (int)(rnd() % 10) : -1;
-		if (s->opcode == SAIO_OP_CLOSE)
+		if (s->opcode == SAIO_KOP_CLOSE)
 			F.dirty = true;
 		F.sqes++;
 	}
@@ -2452,7 +2452,7 @@ static int quick(void)
 	int res;
 
 	TRY(open_ctx(&c, 8, 1, 0, SAIO_MODE_ENTER));
-	TRY(one(&c, SAIO_OP_NOP, 0, NULL, 0, 0, 0, 0, &res));
+	TRY(one(&c, SAIO_KOP_NOP, 0, NULL, 0, 0, 0, 0, &res));
 	CHECK(res == 0, "nop");
 	saio_client_close(&c);
 	return 0;

@@ -46,17 +46,17 @@
 
 /* ---- submission queue entry: 64 bytes ------------------------------------ */
 
-enum saio_opcode {
-	SAIO_OP_NOP = 0,	/* res = 0 */
-	SAIO_OP_WRITE,		/* write(fd, addr, len) or pwrite at off */
-	SAIO_OP_WRITEV,		/* writev(fd, (iovec *)addr, len) or pwritev */
-	SAIO_OP_SEND,		/* send(fd, addr, len, op_flags) */
-	SAIO_OP_SENDMSG,	/* sendmsg(fd, (msghdr *)addr, op_flags) */
-	SAIO_OP_SENDFILE,	/* sendfile(fd, fd_in, off, len) */
-	SAIO_OP_CLOSE,		/* close(fd) */
-	SAIO_OP_SHUTDOWN,	/* shutdown(fd, op_flags) */
-	SAIO_OP_SETSOCKOPT,	/* TCP_CORK/TCP_NODELAY: see below */
-	SAIO_OP_LAST		/* first invalid opcode */
+enum saio_kop {
+	SAIO_KOP_NOP = 0,	/* res = 0 */
+	SAIO_KOP_WRITE,		/* write(fd, addr, len) or pwrite at off */
+	SAIO_KOP_WRITEV,		/* writev(fd, (iovec *)addr, len) or pwritev */
+	SAIO_KOP_SEND,		/* send(fd, addr, len, op_flags) */
+	SAIO_KOP_SENDMSG,	/* sendmsg(fd, (msghdr *)addr, op_flags) */
+	SAIO_KOP_SENDFILE,	/* sendfile(fd, fd_in, off, len) */
+	SAIO_KOP_CLOSE,		/* close(fd) */
+	SAIO_KOP_SHUTDOWN,	/* shutdown(fd, op_flags) */
+	SAIO_KOP_SETSOCKOPT,	/* TCP_CORK/TCP_NODELAY: see below */
+	SAIO_KOP_LAST		/* first invalid opcode */
 };
 
 /* sqe->flags */
@@ -85,7 +85,7 @@ enum saio_opcode {
  * short count is not retried (the library resubmits the rest).
  */
 struct saio_sqe {
-	__u8	opcode;		/* enum saio_opcode */
+	__u8	opcode;		/* enum saio_kop */
 	__u8	flags;		/* SAIO_SQE_* */
 	__u16	__pad0;		/* must be zero */
 	__s32	fd;		/* target descriptor */
@@ -99,7 +99,7 @@ struct saio_sqe {
 	__u64	__resv[2];	/* must be zero */
 };
 
-/* op_flags of SAIO_OP_SETSOCKOPT (a TCP socket) */
+/* op_flags of SAIO_KOP_SETSOCKOPT (a TCP socket) */
 #define SAIO_SOCKOPT_CORK	1	/* TCP_CORK = off != 0 */
 #define SAIO_SOCKOPT_NODELAY	2	/* TCP_NODELAY = off != 0 */
 
