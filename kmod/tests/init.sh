@@ -9,7 +9,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t tmpfs -o size=64m tmp /tmp
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
-echo "GUEST: up $(cut -d' ' -f1 /proc/uptime)s, $(nproc) CPUs, kernel $(uname -r)"
+echo; echo "GUEST: up $(cut -d' ' -f1 /proc/uptime)s, $(nproc) CPUs, kernel $(uname -r)"
 
 FAILED=0
 pass() { echo "PASS: $1"; }

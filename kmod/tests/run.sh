@@ -26,7 +26,7 @@ finish() {
 	exit $?
 }
 cannot_run() {
-	echo "kmod tests cannot run: $1" >&2
+	echo "kmod tests cannot run: $1"
 	FAILED=$((FAILED + 1))
 	finish
 }

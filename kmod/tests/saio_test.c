@@ -1427,6 +1427,128 @@ static int t_worker_wakeup(void)
 	return 0;
 }
 
+/* A worker that finds the CQ full stops, sleeps, and resumes once the CQ is reaped. */
+static int t_worker_cq_full(void)
+{
+	struct worker_arg wa[1];
+	struct saio_client c;
+	struct saio_uring *r;
+	struct saio_cqe cq[16];
+	pthread_t th[1];
+	int i, n = 0, tries;
+
+	CHECK(saio_client_open(&c, 8, 8, 1, 1, SAIO_MODE_WORKER) == 0, "open");
+	r = &c.ring[0];
+	start_workers(&c, wa, th, 1, 10);
+	for (i = 0; i < 8; i++)
+		prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, i);
+	saio_submit(&c, r);
+	for (tries = 0; tries < 2000 && r->hdr->cq_tail != 8; tries++)
+		usleep(1000);
+	CHECK(r->hdr->cq_tail == 8, "first 8 not completed");
+	for (i = 8; i < 16; i++)
+		prep(r, SAIO_KOP_NOP, 0, NULL, 0, 0, i);
+	saio_submit(&c, r);
+	for (tries = 0; tries < 2000 && (r->hdr->flags & (SAIO_RING_CQ_FULL |
+			SAIO_RING_NEED_WAKEUP)) != (SAIO_RING_CQ_FULL | SAIO_RING_NEED_WAKEUP);
+	     tries++)
+		usleep(1000);
+	usleep(20000);
+	CHECK(r->hdr->sq_head == 8 && r->hdr->cq_tail == 8, "worker overran a full CQ");
+	CHECK((r->hdr->flags & (SAIO_RING_CQ_FULL | SAIO_RING_NEED_WAKEUP)) ==
+	      (SAIO_RING_CQ_FULL | SAIO_RING_NEED_WAKEUP), "flags %#x", r->hdr->flags);
+	/* reaping wakes it (saio_cq_advance) and it carries on with the rest */
+	while (n < 16) {
+		int got = reap(&c, r, cq + n, 16 - n);
+
+		n += got;
+		if (!got)
+			CHECK(saio_wait_cqe(&c, r, 5000000) == 0, "stuck at %d completions", n);
+	}
+	for (i = 0; i < 16; i++)
+		CHECK(cq[i].user_data == (uint64_t)i, "order at %d", i);
+	TRY(stop_workers(&c, wa, th, 1));
+	saio_client_close(&c);
+	return 0;
+}
+
+struct shared_enter {
+	struct saio_client *c;
+	pthread_mutex_t *m;
+	int wfd, n, err;
+};
+
+/* Two threads take turns filling one ring but ENTER it concurrently. */
+static void *shared_enter_main(void *p)
+{
+	struct shared_enter *a = p;
+	struct saio_uring *r = &a->c->ring[0];
+	struct saio_enter e = { .ring = 0 };
+	static const char one_byte = 'x';
+	int i;
+
+	for (i = 0; i < a->n; i++) {
+		pthread_mutex_lock(a->m);
+		struct saio_sqe *s = saio_get_sqe(r);
+
+		if (s) {
+			s->opcode = SAIO_KOP_WRITE;
+			s->fd = a->wfd;
+			s->addr = (uintptr_t)&one_byte;
+			s->len = 1;
+			s->off = SAIO_OFF_CURRENT;
+			saio_store_release(&r->hdr->sq_tail, r->sq_tail);
+		}
+		/* reap under the lock too: the CQ has one consumer at a time */
+		while (saio_peek_cqe(r)) {
+			if (saio_peek_cqe(r)->res != 1)
+				a->err = 1;
+			saio_cq_advance(a->c, r, 1);
+		}
+		pthread_mutex_unlock(a->m);
+		if (ioctl(a->c->fd, SAIO_IOC_ENTER, &e) < 0 && errno != EBUSY)
+			a->err = 1;
+	}
+	return NULL;
+}
+
+static int t_enter_shared_ring(void)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	struct shared_enter a[2];
+	struct saio_client c;
+	struct saio_ring_stats st = { .ring = 0 };
+	struct saio_enter e = { .ring = 0 };
+	pthread_t th[2];
+	char buf[65536];
+	int p[2], i, total = 0;
+	ssize_t k;
+
+	TRY(open_ctx(&c, 16, 1, 0, SAIO_MODE_ENTER));
+	CHECK(pipe2(p, O_NONBLOCK) == 0, "pipe");
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	for (i = 0; i < 2; i++) {
+		a[i] = (struct shared_enter){ .c = &c, .m = &m, .wfd = p[1], .n = 5000 };
+		pthread_create(&th[i], NULL, shared_enter_main, &a[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(!a[i].err, "thread %d saw an error", i);
+	}
+	ioctl(c.fd, SAIO_IOC_ENTER, &e);
+	while ((k = read(p[0], buf, sizeof(buf))) > 0)
+		total += k;
+	ioctl(c.fd, SAIO_IOC_STATS, &st);
+	CHECK(st.submitted == 10000 && st.completed == 10000 && st.errors == 0,
+	      "stats %" PRIu64 "/%" PRIu64 "/%" PRIu64, (uint64_t)st.submitted,
+	      (uint64_t)st.completed, (uint64_t)st.errors);
+	CHECK(total == 10000, "%d bytes arrived, not 10000", total);
+	close(p[0]);
+	close(p[1]);
+	saio_client_close(&c);
+	return 0;
+}
+
 static void noop_handler(int sig)
 {
 	(void)sig;
@@ -1447,6 +1569,9 @@ static int t_close_self(void);
 static int t_not_owner(void);
 static int t_worker_leave_signal(void);
 
+static int t_worker_cq_full(void);
+static int t_enter_shared_ring(void);
+
 static const struct test tests[] = {
 	{ "setup_validation", t_setup_validation, 30 },
 	{ "nop_and_stats", t_nop_and_stats, 30 },
@@ -1465,11 +1590,13 @@ static const struct test tests[] = {
 	{ "bad_tail", t_bad_tail, 30 },
 	{ "close_self", t_close_self, 30 },
 	{ "not_owner", t_not_owner, 30 },
+	{ "enter_shared_ring", t_enter_shared_ring, 120 },
 	{ "order_enter_load", t_order_enter, 180 },
 	{ "worker_basic", t_worker_basic, 60 },
 	{ "worker_tids", t_worker_tids, 60 },
 	{ "worker_pin_localize", t_worker_pin, 60 },
 	{ "worker_signal", t_worker_leave_signal, 60 },
+	{ "worker_cq_full", t_worker_cq_full, 60 },
 	{ "order_worker_load", t_order_worker, 180 },
 	{ "worker_wakeup_100k", t_worker_wakeup, 300 },
 	{ "worker_kill9", t_kill9_worker, 60 },
