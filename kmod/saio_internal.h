@@ -34,6 +34,8 @@ struct saio_ring {
 	u32 cq_tail;		/* also read by SAIO_IOC_WAIT: READ_ONCE */
 	u32 index;
 	bool link_cancel;	/* a LINK chain failed: cancel until its end */
+	bool cq_stalled;	/* stopped on a full CQ, not counted again */
+	bool tail_bad;		/* sq_tail implausible, not counted again */
 
 	struct mutex lock;	/* one consumer at a time in SAIO_MODE_ENTER */
 	wait_queue_head_t cq_wait;	/* SAIO_IOC_WAIT sleepers */

@@ -141,10 +141,16 @@ static int saio_ring_run(struct saio_ctx *ctx, struct saio_ring *r, u32 limit,
 	int stop = 0;
 
 	if (saio_sq_pending(ctx, r, &pending)) {
-		WRITE_ONCE(r->hdr->sq_bad_tail, READ_ONCE(r->hdr->sq_bad_tail) + 1);
-		saio_inc(&r->cnt.bad_tail);
+		/* counted once per episode, not once per poll of a worker */
+		if (!r->tail_bad) {
+			WRITE_ONCE(r->hdr->sq_bad_tail,
+				   READ_ONCE(r->hdr->sq_bad_tail) + 1);
+			saio_inc(&r->cnt.bad_tail);
+			r->tail_bad = true;
+		}
 		return -EINVAL;
 	}
+	r->tail_bad = false;
 	pending = min(pending, limit);
 
 	while (done < pending) {
@@ -155,9 +161,12 @@ static int saio_ring_run(struct saio_ctx *ctx, struct saio_ring *r, u32 limit,
 
 		if (!saio_cq_space(ctx, r)) {
 			saio_set_flag(r, SAIO_RING_CQ_FULL, true);
-			WRITE_ONCE(r->hdr->cq_overflow,
-				   READ_ONCE(r->hdr->cq_overflow) + 1);
-			saio_inc(&r->cnt.cq_full);
+			if (!r->cq_stalled) {
+				WRITE_ONCE(r->hdr->cq_overflow,
+					   READ_ONCE(r->hdr->cq_overflow) + 1);
+				saio_inc(&r->cnt.cq_full);
+				r->cq_stalled = true;
+			}
 			stop = -EBUSY;
 			break;
 		}
@@ -168,6 +177,7 @@ static int saio_ring_run(struct saio_ctx *ctx, struct saio_ring *r, u32 limit,
 
 		saio_read_sqe(&sqe, &r->sqes[r->sq_head & ctx->sq_mask]);
 		r->sq_head++;
+		r->cq_stalled = false;
 		/* K2: our reads of the slot are done before it is handed back; pairs with U2 */
 		smp_store_release(&r->hdr->sq_head, r->sq_head);
 		saio_inc(&r->cnt.submitted);
@@ -357,6 +367,9 @@ static long saio_enter(struct saio_ctx *ctx, void __user *argp)
 	if (mutex_lock_interruptible(&r->lock))
 		return -EINTR;
 	saio_inc(&r->cnt.enters);
+	/* each ENTER that stops is an event of its own */
+	r->cq_stalled = false;
+	r->tail_bad = false;
 	ret = saio_ring_run(ctx, r, limit, NULL);
 	mutex_unlock(&r->lock);
 	return ret;

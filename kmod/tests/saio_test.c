@@ -1457,6 +1457,14 @@ static int t_worker_cq_full(void)
 	CHECK(r->hdr->sq_head == 8 && r->hdr->cq_tail == 8, "worker overran a full CQ");
 	CHECK((r->hdr->flags & (SAIO_RING_CQ_FULL | SAIO_RING_NEED_WAKEUP)) ==
 	      (SAIO_RING_CQ_FULL | SAIO_RING_NEED_WAKEUP), "flags %#x", r->hdr->flags);
+	{
+		struct saio_ring_stats st = { .ring = 0 };
+
+		/* however long it polled the full CQ, that is one stop */
+		ioctl(c.fd, SAIO_IOC_STATS, &st);
+		CHECK(st.cq_full == 1 && r->hdr->cq_overflow == 1, "cq_full counted %" PRIu64
+		      " times", (uint64_t)st.cq_full);
+	}
 	/* reaping wakes it (saio_cq_advance) and it carries on with the rest */
 	while (n < 16) {
 		int got = reap(&c, r, cq + n, 16 - n);

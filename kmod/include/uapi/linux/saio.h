@@ -135,8 +135,8 @@ struct saio_ring_hdr {
 	__u32	__pad2[15];
 	__u32	cq_tail;
 	__u32	flags;
-	__u32	cq_overflow;	/* times the kernel stopped on a full CQ */
-	__u32	sq_bad_tail;	/* times sq_tail was more than sq_entries ahead */
+	__u32	cq_overflow;	/* times consumption stopped on a full CQ */
+	__u32	sq_bad_tail;	/* times sq_tail was found more than sq_entries ahead */
 	__u32	sq_entries;
 	__u32	cq_entries;
 	__u32	sq_mask;
