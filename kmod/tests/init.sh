@@ -9,6 +9,10 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t tmpfs -o size=64m tmp /tmp
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+# a task stuck in D state or a CPU stuck in the kernel ends the run (panic -> qemu exits)
+echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+echo 1 > /proc/sys/kernel/hung_task_panic 2>/dev/null
+echo 1 > /proc/sys/kernel/softlockup_panic 2>/dev/null
 echo; echo "GUEST: up $(cut -d' ' -f1 /proc/uptime)s, $(nproc) CPUs, kernel $(uname -r)"
 
 FAILED=0
@@ -55,7 +59,7 @@ if [ -z "$ONLY" ]; then
 	echo "GUEST: 50 load/unload cycles took $(awk "BEGIN{print $(now)-$T0}")s"
 fi
 
-if dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection' > /tmp/bad; then
+if dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection|blocked for more than|soft lockup' > /tmp/bad; then
 	fail dmesg_clean "$(head -5 /tmp/bad | tr '\n' '|')"
 	dmesg | tail -60
 else

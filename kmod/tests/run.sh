@@ -171,9 +171,9 @@ if [ $((GP + GF)) -lt "$EXPECT" ]; then
 	fail guest_completed "only $((GP + GF)) of $EXPECT guest cases reported (crash or timeout?); tail of $LOG:"
 	tail -40 "$LOG"
 fi
-if grep -aqE 'Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic' "$LOG"; then
+if grep -aqE 'Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic|blocked for more than|soft lockup' "$LOG"; then
 	fail guest_console_clean "kernel trouble on the console:"
-	grep -aE -m5 'Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic' "$LOG"
+	grep -aE -m5 'Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic|blocked for more than|soft lockup' "$LOG"
 else
 	pass guest_console_clean
 fi
