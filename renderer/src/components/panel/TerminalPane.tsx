@@ -1,19 +1,10 @@
-// The live terminal: what the server and the load generator print, as they print it. Each change
-// of source (role, stream) starts with a coloured tag, so interleaved output stays attributable.
+// The live terminal: what the server and the load generator print, as they print it. Every line
+// starts with its source's coloured tag (like `docker compose logs`), so interleaved output stays
+// attributable and a line's origin shows even when its first line has scrolled away.
 import { useEffect, useRef } from 'react';
 import { Terminal } from '@xterm/xterm';
 import { useTerminal, type OutputChunk } from '../../stores/terminal';
-
-const ROLE_COLOURS: Record<string, string> = { server: '36', driver: '35', lab: '90', 'kernel-worker': '33' };
-
-export function chunkText(c: OutputChunk, prev: OutputChunk | undefined): string {
-  if (c.role === 'lab') return `${prev && !prev.data.endsWith('\n') ? '\n' : ''}${c.data}`;
-  const changed = !prev || prev.role !== c.role || prev.stream !== c.stream || prev.job !== c.job;
-  if (!changed) return c.data;
-  const colour = ROLE_COLOURS[c.role] ?? '37';
-  const nl = prev && !prev.data.endsWith('\n') ? '\n' : '';
-  return `${nl}\x1b[${colour}m[${c.role}${c.stream === 'stderr' ? ' stderr' : ''}]\x1b[0m ${c.data}`;
-}
+import { chunkText } from './terminal-text';
 
 export function TerminalPane() {
   const host = useRef<HTMLDivElement>(null);
