@@ -31,6 +31,15 @@ _libc = ctypes.CDLL(None, use_errno=True)
 STARTED = []  # process groups (sessions) we started
 
 
+def in_parallel(fn, n):
+    """Run fn(0) .. fn(n - 1) on n threads at once and wait for all of them."""
+    ts = [threading.Thread(target=fn, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
 def _on_term(sig, frame):
     """Killed from outside (timeout): take every server we started with us."""
     for pg in STARTED:
@@ -213,11 +222,7 @@ def http_suite(tag, port, root, variant):
         except Exception as e:
             errors.append((i, repr(e)))
 
-    ts = [threading.Thread(target=client, args=(i,)) for i in range(200)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    in_parallel(client, 200)
     ok_all &= say(f"{tag}: 200 concurrent keep-alive connections", not errors, errors[:3])
 
     # slow readers (small receive buffer: the server's socket fills, EAGAIN, budgets)
@@ -234,11 +239,7 @@ def http_suite(tag, port, root, variant):
         except Exception as e:
             errors.append(repr(e))
 
-    ts = [threading.Thread(target=slow, args=(i,)) for i in range(4)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    in_parallel(slow, 4)
     ok_all &= say(f"{tag}: 4 slow readers of 8 MiB", not errors, errors[:3])
 
     # clients that reset mid-response, then the server still serves
@@ -329,11 +330,7 @@ def redis_suite(tag, port, variant):
         except Exception as e:
             errors.append(repr(e))
 
-    ts = [threading.Thread(target=client, args=(i,)) for i in range(100)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    in_parallel(client, 100)
     ok_all &= say(f"{tag}: 100 concurrent clients SET/GET", not errors, errors[:3])
 
     try:
@@ -422,11 +419,7 @@ def mc_suite(tag, port, variant):
         except Exception as e:
             errors.append(repr(e))
 
-    ts = [threading.Thread(target=client, args=(i,)) for i in range(100)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    in_parallel(client, 100)
     ok_all &= say(f"{tag}: 100 concurrent clients set/get (-t 4)", not errors, errors[:3])
 
     try:
