@@ -6,6 +6,7 @@
 #define SAIO_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/eventfd.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/types.h>
@@ -39,6 +40,7 @@ struct saio_ring {
 
 	struct mutex lock;	/* one consumer at a time in SAIO_MODE_ENTER */
 	wait_queue_head_t cq_wait;	/* SAIO_IOC_WAIT sleepers */
+	struct eventfd_ctx *evfd;	/* SAIO_IOC_EVENTFD: set once, put at release */
 
 	pid_t bound_tid;	/* SAIO_IOC_BIND */
 	int bound_cpu;

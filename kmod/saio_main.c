@@ -32,8 +32,14 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/version.h>
 
 #include "saio_internal.h"
+
+static uint default_idle_us = SAIO_DEFAULT_IDLE_US;
+module_param(default_idle_us, uint, 0444);
+MODULE_PARM_DESC(default_idle_us,
+		 "worker spin time (us) before sleeping when SAIO_IOC_WORKER asks for 0 (1..1000000)");
 
 static inline void saio_inc(u64 *p)
 {
@@ -126,6 +132,21 @@ static void saio_post_cqe(struct saio_ctx *ctx, struct saio_ring *r,
 		wake_up_interruptible(&r->cq_wait);
 }
 
+/* Tell a registered eventfd that completions were posted (once per batch). */
+static void saio_signal_cq(struct saio_ring *r)
+{
+	/* pairs with the cmpxchg_release() in saio_eventfd() */
+	struct eventfd_ctx *ev = smp_load_acquire(&r->evfd);
+
+	if (!ev)
+		return;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	eventfd_signal(ev);
+#else
+	eventfd_signal(ev, 1);
+#endif
+}
+
 /*
  * Consume up to @limit entries of @r, in order, one completion each.
  * Stops early on a full completion queue (the entry stays queued) and when
@@ -200,6 +221,8 @@ static int saio_ring_run(struct saio_ctx *ctx, struct saio_ring *r, u32 limit,
 	}
 	if (!stop)
 		saio_set_flag(r, SAIO_RING_CQ_FULL, false);
+	if (done)
+		saio_signal_cq(r);
 	return done ? done : stop;
 }
 
@@ -520,7 +543,7 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 	if (READ_ONCE(ctx->stopping))
 		return -ESHUTDOWN;
 
-	idle_ns = (u64)(a.idle_us ? a.idle_us : SAIO_DEFAULT_IDLE_US) *
+	idle_ns = (u64)(a.idle_us ? a.idle_us : default_idle_us) *
 		  NSEC_PER_USEC;
 	localize = a.flags & SAIO_WORKER_LOCALIZE;
 
@@ -654,6 +677,28 @@ static long saio_wait(struct saio_ctx *ctx, void __user *argp)
 	return a.timeout_us ? -ETIMEDOUT : -EAGAIN;
 }
 
+static long saio_eventfd(struct saio_ctx *ctx, void __user *argp)
+{
+	struct saio_eventfd a;
+	struct eventfd_ctx *ev;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.ring >= ctx->nr_rings)
+		return -EINVAL;
+	if (!saio_is_owner(ctx))
+		return -EPERM;
+	ev = eventfd_ctx_fdget(a.fd);	/* -EBADF, or -EINVAL if not an eventfd */
+	if (IS_ERR(ev))
+		return PTR_ERR(ev);
+	/* publishes the context to saio_signal_cq(); pairs with its load-acquire */
+	if (cmpxchg_release(&ctx->rings[a.ring].evfd, NULL, ev)) {
+		eventfd_ctx_put(ev);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 static long saio_stats(struct saio_ctx *ctx, void __user *argp)
 {
 	struct saio_ring_stats s;
@@ -741,6 +786,8 @@ static long saio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return saio_bind(ctx, argp);
 	case SAIO_IOC_WAIT:
 		return saio_wait(ctx, argp);
+	case SAIO_IOC_EVENTFD:
+		return saio_eventfd(ctx, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -761,11 +808,15 @@ static int saio_open(struct inode *inode, struct file *file)
 static int saio_release(struct inode *inode, struct file *file)
 {
 	struct saio_ctx *ctx = file->private_data;
+	u32 i;
 
 	/*
 	 * No thread can be in ENTER or WORKER (they hold a file reference) and
 	 * no mapping is left (each holds one too): nothing uses the rings.
 	 */
+	for (i = 0; ctx->rings && i < ctx->nr_rings; i++)
+		if (ctx->rings[i].evfd)
+			eventfd_ctx_put(ctx->rings[i].evfd);
 	put_pid(ctx->owner);
 	kfree(ctx->workers);
 	kfree(ctx->rings);
@@ -798,6 +849,12 @@ static int __init saio_init(void)
 	BUILD_BUG_ON(sizeof(struct saio_cqe) != 16);
 	BUILD_BUG_ON(sizeof(struct saio_ring_hdr) != 256);
 	BUILD_BUG_ON(sizeof(struct saio_setup) != 64);
+
+	if (!default_idle_us || default_idle_us > SAIO_MAX_IDLE_US) {
+		pr_err("default_idle_us=%u: must be 1..%u\n", default_idle_us,
+		       SAIO_MAX_IDLE_US);
+		return -EINVAL;
+	}
 
 	ret = misc_register(&saio_misc);
 	if (ret)

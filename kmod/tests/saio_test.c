@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -1157,6 +1158,64 @@ static int t_order_worker(void)
 
 /* ---- tests: worker mode -------------------------------------------------------------- */
 
+/* SAIO_IOC_EVENTFD: validation, and a worker's completions signal the eventfd. */
+static int t_eventfd(void)
+{
+	static unsigned char out[4096];
+	struct saio_eventfd ev = { .ring = 0 };
+	struct worker_arg wa[1];
+	struct saio_client c;
+	struct saio_uring *r;
+	struct saio_cqe cq[4];
+	struct pollfd pf;
+	pthread_t th[1];
+	uint64_t v = 0;
+	int efd, efd2, p[2], i;
+
+	TRY(open_ctx(&c, 8, 2, 1, SAIO_MODE_WORKER));
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	efd2 = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	CHECK(efd >= 0 && efd2 >= 0 && pipe(p) == 0, "eventfd/pipe");
+	ev.fd = p[0];
+	CHECK(ioctl(c.fd, SAIO_IOC_EVENTFD, &ev) < 0 && errno == EINVAL, "a pipe is not an eventfd");
+	ev.fd = 1000000;
+	CHECK(ioctl(c.fd, SAIO_IOC_EVENTFD, &ev) < 0 && errno == EBADF, "closed fd");
+	ev.fd = -1;
+	CHECK(ioctl(c.fd, SAIO_IOC_EVENTFD, &ev) < 0 && errno == EBADF, "fd -1");
+	ev = (struct saio_eventfd){ .ring = 2, .fd = efd };
+	CHECK(ioctl(c.fd, SAIO_IOC_EVENTFD, &ev) < 0 && errno == EINVAL, "ring 2 of 2");
+	ev.ring = 0;
+	CHECK(ioctl(c.fd, SAIO_IOC_EVENTFD, &ev) == 0, "register: %s", strerror(errno));
+	ev.fd = efd2;
+	CHECK(ioctl(c.fd, SAIO_IOC_EVENTFD, &ev) < 0 && errno == EBUSY, "second registration");
+	close(efd2);
+
+	start_workers(&c, wa, th, 1, 50);
+	r = &c.ring[0];
+	for (i = 0; i < 50; i++) {
+		prep(r, SAIO_KOP_WRITE, p[1], out, sizeof(out), SAIO_OFF_CURRENT, i);
+		CHECK(saio_submit(&c, r) >= 0, "submit");
+		pf = (struct pollfd){ .fd = efd, .events = POLLIN };
+		CHECK(poll(&pf, 1, 5000) == 1, "round %d: eventfd not signalled", i);
+		CHECK(read(efd, &v, sizeof(v)) == sizeof(v) && v >= 1, "eventfd count");
+		CHECK(reap(&c, r, cq, 4) == 1 && cq[0].res == (int)sizeof(out),
+		      "round %d: completion %d", i, cq[0].res);
+		CHECK(read(p[0], out, sizeof(out)) == (ssize_t)sizeof(out), "pipe read");
+	}
+	/* the other ring has no eventfd: its completions do not signal this one */
+	prep(&c.ring[1], SAIO_KOP_NOP, -1, NULL, 0, 0, 99);
+	CHECK(saio_submit(&c, &c.ring[1]) >= 0, "submit ring 1");
+	CHECK(saio_wait_cqe(&c, &c.ring[1], 5000000) == 0, "ring 1 completion");
+	CHECK(read(efd, &v, sizeof(v)) < 0 && errno == EAGAIN, "ring 1 signalled ring 0's eventfd");
+	TRY(stop_workers(&c, wa, th, 1));
+	/* the context holds its reference: closing ours first is fine */
+	close(efd);
+	close(p[0]);
+	close(p[1]);
+	saio_client_close(&c);
+	return 0;
+}
+
 static int t_worker_basic(void)
 {
 	static unsigned char out[8192], in[8192];
@@ -1601,6 +1660,7 @@ static const struct test tests[] = {
 	{ "enter_shared_ring", t_enter_shared_ring, 120 },
 	{ "order_enter_load", t_order_enter, 180 },
 	{ "worker_basic", t_worker_basic, 60 },
+	{ "worker_eventfd", t_eventfd, 60 },
 	{ "worker_tids", t_worker_tids, 60 },
 	{ "worker_pin_localize", t_worker_pin, 60 },
 	{ "worker_signal", t_worker_leave_signal, 60 },
@@ -2266,6 +2326,7 @@ static void fz_random_ioctl(void)
 	static const unsigned long cmds[] = {
 		SAIO_IOC_SETUP, SAIO_IOC_ENTER, SAIO_IOC_WORKER, SAIO_IOC_WAKE,
 		SAIO_IOC_STATS, SAIO_IOC_WORKER_INFO, SAIO_IOC_BIND, SAIO_IOC_WAIT,
+		SAIO_IOC_EVENTFD,
 	};
 	uint64_t arg[16];
 	unsigned long cmd;

@@ -215,6 +215,17 @@ struct saio_wait {
 	__u32	timeout_us;	/* 0: do not sleep */
 };
 
+/*
+ * An eventfd the kernel signals after it posted completions to the ring
+ * (once per batch of entries it ran). For WORKER mode: a thread sleeping
+ * in epoll_wait learns that completions arrived. Registered once per ring
+ * for the context's lifetime: a second registration is -EBUSY.
+ */
+struct saio_eventfd {
+	__u32	ring;
+	__s32	fd;		/* an eventfd of the caller */
+};
+
 /* A ring's counters (kept in the kernel, not in the shared memory). */
 struct saio_ring_stats {
 	__u32	ring;		/* in */
@@ -258,5 +269,6 @@ struct saio_worker_info {
 #define SAIO_IOC_WORKER_INFO	_IOWR(SAIO_IOC_MAGIC, 0x06, struct saio_worker_info)
 #define SAIO_IOC_BIND		_IOW(SAIO_IOC_MAGIC, 0x07, struct saio_bind)
 #define SAIO_IOC_WAIT		_IOW(SAIO_IOC_MAGIC, 0x08, struct saio_wait)
+#define SAIO_IOC_EVENTFD	_IOW(SAIO_IOC_MAGIC, 0x09, struct saio_eventfd)
 
 #endif /* _UAPI_LINUX_SAIO_H */
