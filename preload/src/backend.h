@@ -4,7 +4,8 @@
  * in which order; a backend only stages ops, hands them to the kernel and reports
  * completions. Backends:
  *   uring  (backend_uring.c) one io_uring per ring, one io_uring_enter per batch;
- *   kmod   (future, its own issue) a kernel module with an mmap'd ring;
+ *   kmod   (backend_kmod.c) saio.ko: a /dev/saio ring run by this process's threads
+ *          in the kernel (SAIO_IOC_ENTER per batch, or kernel workers);
  *   tests  (tests/fake_backend.c) records ops and completes them on demand.
  * "sync" is not a backend: in that mode every call passes straight through.
  *
@@ -23,6 +24,10 @@
  *   anything the parent still uses (shared mappings).
  * - notify_fd() is a descriptor that turns readable when completions are posted, for
  *   backends whose completions do not interrupt the waiting thread (SQPOLL), else -1.
+ *   notify_ack() (optional) clears it after epoll reported it; without it the engine
+ *   reads 8 bytes from it (an eventfd).
+ * - With SAIO_CAP_NATIVE_SENDFILE, SENDFILE ops carry no buffer: prep() sends
+ *   op->len - op->sent bytes of file op->arg from op->off + op->sent, one request.
  * - fork hooks: the engine calls forget() from pthread_atfork's child handler.
  */
 #ifndef SAIO_BACKEND_H
@@ -35,9 +40,11 @@
 #define SAIO_CAP_SETSOCKOPT (1u << 0)	/* can run TCP_CORK/TCP_NODELAY in a chain */
 #define SAIO_CAP_EPOLL_DEL (1u << 1)	/* can run epoll_ctl(EPOLL_CTL_DEL) */
 #define SAIO_CAP_ASYNC_ISSUE (1u << 2)	/* ops are issued by another thread (SQPOLL) */
+#define SAIO_CAP_NATIVE_SENDFILE (1u << 3) /* sendfile in the kernel: no buffer, any size */
 
 struct saio_backend {
 	const char *name;
+	const char *hint;	/* what to do when init() fails, or NULL */
 	int (*init)(struct saio_ring *r);
 	void (*teardown)(struct saio_ring *r);
 	void (*forget)(struct saio_ring *r);
@@ -48,9 +55,11 @@ struct saio_backend {
 	int (*wait)(struct saio_ring *r);
 	unsigned (*caps)(struct saio_ring *r);
 	int (*notify_fd)(struct saio_ring *r);
+	void (*notify_ack)(struct saio_ring *r);
 };
 
 extern const struct saio_backend saio_backend_uring;
+extern const struct saio_backend saio_backend_kmod;
 /* The backend new rings use; tests replace it before the first ring is made. */
 extern const struct saio_backend *saio_backend_default;
 

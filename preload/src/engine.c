@@ -21,7 +21,7 @@
 #include "backend.h"
 
 struct saio_config saio_cfg = {
-	.mode = SAIO_MODE_URING,
+	.mode = SAIO_MODE_DEFER,
 	.sqpoll = false,
 	.sq_cpu = -1,
 	.sq_idle_ms = 50,
@@ -31,6 +31,8 @@ struct saio_config saio_cfg = {
 	.exit_drain_ms = 5000,
 	.sendfile_copy_max = 16384,
 	.stats_path = NULL,
+	.kmod_workers = 1,
+	.kmod_rings = 16,
 };
 struct saio_stats saio_stats;
 struct saio_budget saio_budget = {
@@ -225,9 +227,10 @@ void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f)
 	r->dirty = f;
 }
 
-static unsigned nreq(const struct saio_op *op)
+static unsigned nreq(struct saio_ring *r, const struct saio_op *op)
 {
-	return (op->kind == SAIO_OP_SENDFILE && !op->arg2) ? 2 : 1;
+	return (op->kind == SAIO_OP_SENDFILE && !op->arg2 &&
+		!(r->be->caps(r) & SAIO_CAP_NATIVE_SENDFILE)) ? 2 : 1;
 }
 
 static void submit_now(struct saio_ring *r, unsigned *staged)
@@ -278,9 +281,9 @@ int saio_ring_flush(struct saio_ring *r)
 			unsigned space = be->space(r), need = 0, cnt = 0;
 			struct saio_op *op;
 			for (op = f->head; op; op = op->next) {
-				if (need + nreq(op) > space)
+				if (need + nreq(r, op) > space)
 					break;
-				need += nreq(op);
+				need += nreq(r, op);
 				cnt++;
 			}
 			/* A chain must reach the kernel in one submission: if the whole FIFO does
@@ -400,7 +403,7 @@ struct saio_ring *saio_ring_self(bool create)
 {
 	if (SAIO_LIKELY(tls_ring != NULL) || !create)
 		return tls_ring;
-	if (saio_cfg.mode != SAIO_MODE_URING || tls_no_ring)
+	if (saio_cfg.mode != SAIO_MODE_DEFER || tls_no_ring)
 		return NULL;
 	struct saio_ring *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -412,10 +415,11 @@ struct saio_ring *saio_ring_self(bool create)
 	if (ret < 0) {
 		tls_no_ring = true;
 		if (!atomic_exchange(&warned, 1)) {
-			char m[160];
+			char m[256];
 			int n = snprintf(m, sizeof(m),
-					 "saio: %s backend unavailable (%s): running sync\n",
-					 r->be->name, strerror(-ret));
+					 "saio: %s backend unavailable (%s)%s%s: running sync\n",
+					 r->be->name, strerror(-ret), r->be->hint ? "; " : "",
+					 r->be->hint ? r->be->hint : "");
 			if (n > 0)
 				(void)!REAL(write)(2, m, (size_t)n);
 		}
@@ -529,6 +533,71 @@ static unsigned long env_ul(const char *name, unsigned long def)
 	return x;
 }
 
+static void config_error(const char *name, const char *v, const char *want)
+{
+	char m[256];
+	int n = snprintf(m, sizeof(m), "saio: %s=%s: %s\n", name, v, want);
+	if (n > 0)
+		(void)!REAL(write)(2, m, (size_t)n);
+}
+
+/* A number lo..hi from the environment, or def (and a message if it was bad). */
+static unsigned env_range(const char *name, unsigned lo, unsigned hi, unsigned def)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return def;
+	char *end;
+	unsigned long x = strtoul(v, &end, 10);
+	if (*end || x < lo || x > hi) {
+		char want[96];
+		snprintf(want, sizeof(want), "expected a number %u..%u; using %u", lo, hi, def);
+		config_error(name, v, want);
+		return def;
+	}
+	return (unsigned)x;
+}
+
+/* SAIO_KMOD_*: how the kmod backend sets up its /dev/saio context. */
+static void kmod_config(void)
+{
+	const char *m = getenv("SAIO_KMOD_MODE");
+	if (m && *m && strcmp(m, "enter") && strcmp(m, "worker"))
+		config_error("SAIO_KMOD_MODE", m, "expected enter or worker; using enter");
+	saio_cfg.kmod_worker = m && !strcmp(m, "worker");
+	saio_cfg.kmod_workers = env_range("SAIO_KMOD_WORKERS", 1, 64, 1);
+	saio_cfg.kmod_rings = env_range("SAIO_KMOD_RINGS", 1, 64, 16);
+	if (saio_cfg.kmod_worker && saio_cfg.kmod_rings < saio_cfg.kmod_workers)
+		saio_cfg.kmod_rings = saio_cfg.kmod_workers;
+	saio_cfg.kmod_idle_us = env_range("SAIO_KMOD_IDLE_US", 0, 1000000, 0);
+	const char *c = getenv("SAIO_KMOD_CPUS");
+	if (!c || !*c)
+		return;
+	if (!strncmp(c, "local", 5)) {
+		char *end;
+		long k = c[5] ? strtol(c + 5, &end, 10) : 0;
+		if (c[5] && (*end || (c[5] != '+' && c[5] != '-') || k < -1024 || k > 1024)) {
+			config_error("SAIO_KMOD_CPUS", c, "expected local, local+K or a CPU list; not pinned");
+			return;
+		}
+		saio_cfg.kmod_localize = true;
+		saio_cfg.kmod_cpu_offset = (int)k;
+		return;
+	}
+	const char *s = c;
+	while (*s && saio_cfg.kmod_ncpus < 64) {
+		char *end;
+		unsigned long cpu = strtoul(s, &end, 10);
+		if (end == s || cpu > 4095 || (*end && *end != ',')) {
+			config_error("SAIO_KMOD_CPUS", c, "expected local, local+K or a CPU list; not pinned");
+			saio_cfg.kmod_ncpus = 0;
+			return;
+		}
+		saio_cfg.kmod_cpus[saio_cfg.kmod_ncpus++] = (int)cpu;
+		s = *end ? end + 1 : end;
+	}
+}
+
 static void atexit_drain(void)
 {
 	saio_drain_all(saio_cfg.exit_drain_ms);
@@ -548,9 +617,11 @@ static void saio_init(void)
 	const char *b = getenv("SAIO_BACKEND");
 	if (b && !strcmp(b, "sync")) {
 		saio_cfg.mode = SAIO_MODE_SYNC;
+	} else if (b && !strcmp(b, "kmod")) {
+		saio_backend_default = &saio_backend_kmod;
+		kmod_config();
 	} else if (b && *b && strcmp(b, "uring")) {
-		static const char m[] = "saio: unknown SAIO_BACKEND, using uring\n";
-		(void)!REAL(write)(2, m, sizeof(m) - 1);
+		config_error("SAIO_BACKEND", b, "expected uring, kmod or sync; using uring");
 	}
 	saio_cfg.sqpoll = env_ul("SAIO_SQPOLL", 0) != 0;
 	saio_cfg.sq_cpu = getenv("SAIO_SQ_CPU") ? (int)env_ul("SAIO_SQ_CPU", 0) : -1;
@@ -560,7 +631,9 @@ static void saio_init(void)
 		saio_cfg.batch_max = 1;
 	saio_cfg.ring_entries = (unsigned)env_ul("SAIO_RING_ENTRIES", 256);
 	const char *d = getenv("SAIO_EPOLL_DEL");
-	saio_cfg.sync_epoll_del = (d && !strcmp(d, "sync")) || saio_cfg.sqpoll;
+	/* The module has no epoll op: with kmod, closes leave epoll sets directly. */
+	saio_cfg.sync_epoll_del = (d && !strcmp(d, "sync")) || saio_cfg.sqpoll ||
+				  saio_backend_default == &saio_backend_kmod;
 	saio_cfg.exit_drain_ms = (unsigned)env_ul("SAIO_EXIT_DRAIN_MS", 5000);
 	saio_cfg.sendfile_copy_max = env_ul("SAIO_SENDFILE_COPY_MAX", saio_cfg.sendfile_copy_max);
 	saio_budget.fd_max = env_ul("SAIO_FD_BUDGET", saio_budget.fd_max);

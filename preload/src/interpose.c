@@ -31,9 +31,9 @@ pthread_mutex_t saio_ep_lock = PTHREAD_MUTEX_INITIALIZER;
 void saio_drain_all(unsigned ms);
 int saio_drain_fd(int fd);
 
-static inline bool uring_mode(void)
+static inline bool defer_mode(void)
 {
-	return saio_cfg.mode == SAIO_MODE_URING;
+	return saio_cfg.mode == SAIO_MODE_DEFER;
 }
 
 static inline void count(_Atomic uint64_t *c, uint64_t n)
@@ -165,7 +165,7 @@ static ssize_t pass_ordered(int fd, int call)
 /* fd was just returned by a call that creates descriptors. */
 static void reborn(int fd)
 {
-	if (!uring_mode())
+	if (!defer_mode())
 		return;
 	struct saio_fd *f = saio_fd_get(fd);
 	if (!f)
@@ -209,7 +209,7 @@ static uint64_t fd_room(const struct saio_fd *f, uint64_t want)
 
 static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, int flags)
 {
-	if (!uring_mode()) {
+	if (!defer_mode()) {
 		count(&saio_stats.passed[call], 1);
 		return SAIO_PASS;
 	}
@@ -339,7 +339,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 {
 	ssize_t r;
 	if (to) {
-		r = uring_mode() ? pass_ordered(fd, SAIO_C_SENDTO) : SAIO_PASS;
+		r = defer_mode() ? pass_ordered(fd, SAIO_C_SENDTO) : SAIO_PASS;
 	} else {
 		struct iovec v = { (void *)buf, n };
 		r = try_send(fd, SAIO_C_SENDTO, &v, 1, flags);
@@ -351,7 +351,7 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	ssize_t r;
 	if (!m || (m->msg_name && m->msg_namelen) || m->msg_controllen || m->msg_iovlen > IOV_MAX)
-		r = uring_mode() ? pass_ordered(fd, SAIO_C_SENDMSG) : SAIO_PASS;
+		r = defer_mode() ? pass_ordered(fd, SAIO_C_SENDMSG) : SAIO_PASS;
 	else
 		r = try_send(fd, SAIO_C_SENDMSG, m->msg_iov, (int)m->msg_iovlen, flags);
 	return r != SAIO_PASS ? r : REAL(sendmsg)(fd, m, flags);
@@ -365,7 +365,7 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
  */
 static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 {
-	if (!uring_mode()) {
+	if (!defer_mode()) {
 		count(&saio_stats.passed[SAIO_C_SENDFILE], 1);
 		return SAIO_PASS;
 	}
@@ -386,7 +386,9 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		total = count_;
 	if (total > 0x7ffff000u)
 		total = 0x7ffff000u;
-	if (total > saio_cfg.sendfile_copy_max)
+	/* A backend that sends from the file in the kernel needs no buffer at any size. */
+	bool native = mine->be->caps(mine) & SAIO_CAP_NATIVE_SENDFILE;
+	if (total > saio_cfg.sendfile_copy_max && !native)
 		return pass_ordered(out, SAIO_C_SENDFILE);
 
 	acquire(f, mine);
@@ -437,7 +439,7 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 			total = room;
 		}
 	}
-	struct saio_op *op = saio_op_get(&mine->cache, total);
+	struct saio_op *op = saio_op_get(&mine->cache, native ? 0 : total);
 	if (!op) {
 		saio_ring_wait_fd(mine, f, false);
 		release(f, mine);
@@ -500,7 +502,7 @@ static int close_sync(int fd, struct saio_fd *f)
 
 EXPORT int close(int fd)
 {
-	if (!uring_mode()) {
+	if (!defer_mode()) {
 		count(&saio_stats.passed[SAIO_C_CLOSE], 1);
 		return REAL(close)(fd);
 	}
@@ -659,7 +661,7 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 
 EXPORT int shutdown(int fd, int how)
 {
-	if (!uring_mode()) {
+	if (!defer_mode()) {
 		count(&saio_stats.passed[SAIO_C_SHUTDOWN], 1);
 		return REAL(shutdown)(fd, how);
 	}
@@ -674,7 +676,7 @@ EXPORT int shutdown(int fd, int how)
 
 EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-	if (!uring_mode())
+	if (!defer_mode())
 		return REAL(setsockopt)(fd, level, name, val, len);
 	if (level == IPPROTO_TCP && (name == TCP_CORK || name == TCP_NODELAY) &&
 	    len == sizeof(int) && val) {
@@ -743,7 +745,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 static void made_shared(int oldfd, int newfd)
 {
 	/* Two numbers for one socket would need one FIFO: stop deferring on both. */
-	if (!uring_mode())
+	if (!defer_mode())
 		return;
 	struct saio_fd *o = saio_fd_get(oldfd), *n = saio_fd_get(newfd);
 	if (o && o->kind == SAIO_FD_SOCK)
@@ -760,7 +762,7 @@ static int do_fcntl(saio_real_fcntl_t fn, int fd, int cmd, void *arg)
 	if (e)
 		return (int)deliver(e);
 	int ret = fn(fd, cmd, arg);
-	if (ret >= 0 && uring_mode()) {
+	if (ret >= 0 && defer_mode()) {
 		if (cmd == F_SETFL) {
 			struct saio_fd *f = saio_fd_peek(fd);
 			if (f)
@@ -802,7 +804,7 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	if (e)
 		return (int)deliver(e);
 	int ret = REAL(ioctl)(fd, req, arg);
-	if (ret == 0 && req == FIONBIO && arg && uring_mode()) {
+	if (ret == 0 && req == FIONBIO && arg && defer_mode()) {
 		struct saio_fd *f = saio_fd_peek(fd);
 		if (f)
 			f->nonblock = *(int *)arg != 0;
@@ -828,7 +830,7 @@ static int dup_common(int oldfd, int newfd, int flags, bool three)
 	int e = order_before(oldfd, MUTATE, false, false);
 	if (e)
 		return (int)deliver(e);
-	if (uring_mode() && oldfd != newfd)
+	if (defer_mode() && oldfd != newfd)
 		saio_drain_fd(newfd);	/* newfd's ops, our close of it included, run first */
 	int ret = three ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
 	if (ret >= 0 && oldfd != newfd) {
@@ -852,7 +854,7 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 
 static void born_accepted(int lfd, int fd, int flags)
 {
-	if (!uring_mode())
+	if (!defer_mode())
 		return;
 	reborn(fd);
 	struct saio_fd *l = saio_fd_get(lfd), *f = saio_fd_get(fd);
@@ -886,7 +888,7 @@ EXPORT int accept4(int lfd, struct sockaddr *a, socklen_t *al, int flags)
 EXPORT int socket(int domain, int type, int proto)
 {
 	int fd = REAL(socket)(domain, type, proto);
-	if (fd >= 0 && uring_mode()) {
+	if (fd >= 0 && defer_mode()) {
 		reborn(fd);
 		born_sock(fd, domain, type);
 	}
@@ -896,7 +898,7 @@ EXPORT int socket(int domain, int type, int proto)
 EXPORT int socketpair(int domain, int type, int proto, int sv[2])
 {
 	int ret = REAL(socketpair)(domain, type, proto, sv);
-	if (ret == 0 && uring_mode()) {
+	if (ret == 0 && defer_mode()) {
 		for (int i = 0; i < 2; i++) {
 			reborn(sv[i]);
 			born_sock(sv[i], domain, type);
@@ -962,7 +964,7 @@ EXPORT int openat64(int dfd, const char *path, int flags, ...)
 
 static void saw_stat(int fd, mode_t mode, off_t size)
 {
-	if (!uring_mode() || !S_ISREG(mode))
+	if (!defer_mode() || !S_ISREG(mode))
 		return;
 	struct saio_fd *f = saio_fd_get(fd);
 	if (f && !f->closing && (f->kind == SAIO_FD_UNKNOWN || f->kind == SAIO_FD_PASS ||
@@ -992,7 +994,7 @@ EXPORT int fstat64(int fd, struct stat64 *st)
 
 static void born_epoll(int fd)
 {
-	if (fd < 0 || !uring_mode())
+	if (fd < 0 || !defer_mode())
 		return;
 	reborn(fd);
 	struct saio_fd *f = saio_fd_get(fd);
@@ -1016,7 +1018,7 @@ EXPORT int epoll_create1(int flags)
 
 EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	if (!uring_mode())
+	if (!defer_mode())
 		return REAL(epoll_ctl)(epfd, op, fd, ev);
 	int e = order_before(fd, OBSERVE, false, false);
 	if (e)
@@ -1160,7 +1162,10 @@ static int filter_notify(struct saio_ring *r, int nfd, struct epoll_event *ev, i
 	}
 	if (hit) {
 		uint64_t v;
-		(void)!REAL(read)(nfd, &v, sizeof(v));
+		if (r->be->notify_ack)
+			r->be->notify_ack(r);
+		else
+			(void)!REAL(read)(nfd, &v, sizeof(v));
 		pthread_mutex_lock(&r->lock);
 		batch_boundary(r);
 		pthread_mutex_unlock(&r->lock);
@@ -1171,7 +1176,7 @@ static int filter_notify(struct saio_ring *r, int nfd, struct epoll_event *ev, i
 static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, int ms,
 		       const struct timespec *ts, const sigset_t *sm)
 {
-	if (!uring_mode() || maxev <= 0)
+	if (!defer_mode() || maxev <= 0)
 		return real_wait(which, epfd, ev, maxev, ms, ts, sm);
 	struct saio_ring *r = saio_ring_self(true);
 	if (!r)
@@ -1288,7 +1293,7 @@ EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec
 
 static void before_exec(void)
 {
-	if (!uring_mode())
+	if (!defer_mode())
 		return;
 	saio_drain_all(saio_cfg.exit_drain_ms);
 	saio_stats_write();

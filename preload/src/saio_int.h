@@ -63,6 +63,7 @@ struct saio_op {
 	int64_t off;			/* sendfile: file offset */
 	uint32_t len;			/* bytes to send (owned, counted in the budgets) */
 	uint32_t sent;			/* bytes already confirmed sent (short send recovery) */
+	uint32_t be_done;		/* bytes the backend sent but has not reported yet */
 	uint32_t cap;			/* bytes data[] can hold */
 	char *buf;			/* owned bytes (SEND, SENDFILE) */
 	int optval;			/* setsockopt: storage the kernel reads */
@@ -199,7 +200,7 @@ struct saio_ring {
 extern struct saio_stats saio_stats;
 extern struct saio_budget saio_budget;
 
-enum saio_mode { SAIO_MODE_SYNC = 0, SAIO_MODE_URING = 1 };
+enum saio_mode { SAIO_MODE_SYNC = 0, SAIO_MODE_DEFER = 1 };	/* DEFER: through a backend */
 
 struct saio_config {
 	int mode;
@@ -212,6 +213,15 @@ struct saio_config {
 	unsigned exit_drain_ms;
 	uint64_t sendfile_copy_max;	/* larger sendfiles run as the real, zero-copy call */
 	const char *stats_path;
+	/* kmod backend (SAIO_KMOD_*) */
+	bool kmod_worker;		/* MODE=worker: kernel workers drain the rings */
+	unsigned kmod_workers;		/* N kernel workers */
+	unsigned kmod_rings;		/* M rings: event-loop threads that can defer */
+	unsigned kmod_idle_us;		/* workers' spin before sleeping; 0: module default */
+	bool kmod_localize;		/* CPUS=local[+K]: next to the submitting thread */
+	int kmod_cpu_offset;		/* K */
+	int kmod_cpus[64];		/* CPUS=a,b,...: worker i on kmod_cpus[i % n] */
+	unsigned kmod_ncpus;
 };
 extern struct saio_config saio_cfg;
 

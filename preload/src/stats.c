@@ -49,7 +49,7 @@ void saio_stats_write(void)
 
 	uint64_t ops = 0, batches = ld(&saio_stats.batches), bops = ld(&saio_stats.batch_ops);
 	int n = 0;
-	const char *backend = saio_cfg.mode == SAIO_MODE_URING ? saio_backend_default->name : "sync";
+	const char *backend = saio_cfg.mode == SAIO_MODE_DEFER ? saio_backend_default->name : "sync";
 	n += snprintf(buf + n, sizeof(buf) - (size_t)n,
 		      "{\"pid\":%d,\"backend\":\"%s\",\"sqpoll\":%s,\"ops\":{", (int)pid,
 		      backend, saio_cfg.sqpoll ? "true" : "false");

@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend_kmod.c - the saio.ko backend: deferred ops go to a ring of /dev/saio
+ * (kmod/include/uapi/linux/saio.h, the one definition of the ring) and are executed by
+ * threads of this process inside the kernel, either the submitting thread itself
+ * (SAIO_KMOD_MODE=enter: one SAIO_IOC_ENTER per batch) or kernel workers the library
+ * lends to the module (SAIO_KMOD_MODE=worker: SAIO_KMOD_WORKERS threads that stay in
+ * SAIO_IOC_WORKER; a submission costs no system call while they spin).
+ *
+ * One context per process (opened at the first ring, again in a fork child), one ring
+ * of it per event-loop thread (SAIO_KMOD_RINGS of them). Op encodings:
+ *   SEND        SAIO_KOP_SEND of op->buf[sent..len), MSG_DONTWAIT | MSG_NOSIGNAL
+ *   SENDFILE    SAIO_KOP_SENDFILE from the file (do_splice_direct: no copy, no buffer)
+ *   CLOSE, SHUTDOWN, SETSOCKOPT (TCP_CORK/TCP_NODELAY): the matching SAIO_KOP_*
+ *   EPOLL_DEL   none: the module has no epoll op, so closes remove descriptors from
+ *               epoll sets with a direct epoll_ctl (the engine is told by caps()).
+ *
+ * A full socket: the module runs a send with MSG_DONTWAIT, so it completes with
+ * -EAGAIN or a short count instead of blocking a kernel thread. The op then stays in
+ * flight for the engine and is parked here: its socket goes into this ring's poller (an
+ * epoll set, EPOLLOUT | EPOLLONESHOT) and the rest is submitted again when it drains.
+ * The engine sees one completion for the whole op. The poller is the ring's notify fd,
+ * so an application sleeping in epoll_wait wakes when a parked socket drains; in worker
+ * mode it also holds the ring's eventfd (SAIO_IOC_EVENTFD), signalled by the module
+ * when completions were posted.
+ *
+ * user_data is the op pointer with bit 0 set (the engine's phase 1: one request per op).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/saio.h>
+
+#include "backend.h"
+
+#define EFD_TAG ((uint64_t)-1)	/* poller event of the eventfd (ops are never at -1) */
+#define KMOD_SEND_FLAGS (MSG_DONTROUTE | MSG_EOR | MSG_MORE | MSG_CONFIRM)
+#define PARK_ROUNDS 4		/* resubmissions of drained sockets per reap */
+
+/* The process's context: shared by its rings, rebuilt in a fork child. */
+struct kmod_ctx {
+	int fd;
+	pid_t pid;			/* process that set it up (the owner) */
+	char *mem;
+	size_t mem_bytes;
+	struct saio_setup p;
+	uint64_t used[SAIO_MAX_RINGS / 64];	/* ring indexes taken by threads */
+	int efd[SAIO_MAX_RINGS];		/* worker mode: eventfd registered per ring */
+	pthread_t workers[SAIO_MAX_WORKERS];
+	struct kmod_worker_arg { struct kmod_ctx *c; unsigned index; } warg[SAIO_MAX_WORKERS];
+	unsigned nworkers;
+};
+
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmod_ctx *kctx;
+
+struct kmod_priv {
+	struct kmod_ctx *ctx;
+	uint32_t index;
+	struct saio_ring_hdr *hdr;
+	struct saio_sqe *sqes;
+	struct saio_cqe *cqes;
+	uint32_t sq_tail;		/* local: SQEs written; published at submit */
+	uint32_t published;		/* sq_tail as last published */
+	uint32_t outstanding;		/* published SQEs whose completion is not reaped */
+	int poller;			/* epoll set: parked sockets (+ eventfd in worker mode) */
+	int efd;			/* worker mode: the ring's eventfd, else -1 */
+	struct saio_op **parked;
+	unsigned nparked, capparked;
+};
+
+static bool worker_mode(void)
+{
+	return saio_cfg.kmod_worker;
+}
+
+/* ---- context ---------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+	struct kmod_worker_arg *a = arg;
+	struct kmod_ctx *c = a->c;
+	unsigned i = a->index;
+	struct saio_worker w = { .index = i, .idle_us = saio_cfg.kmod_idle_us };
+	sigset_t all;
+
+	/* Process-directed signals are the application's: never take one here. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (saio_cfg.kmod_localize) {
+		w.flags = SAIO_WORKER_LOCALIZE;
+		w.cpu = saio_cfg.kmod_cpu_offset;
+	} else if (saio_cfg.kmod_ncpus) {
+		w.flags = SAIO_WORKER_PIN;
+		w.cpu = saio_cfg.kmod_cpus[i % saio_cfg.kmod_ncpus];
+	}
+	/* Returns when the context is torn down (or the process dies). */
+	while (ioctl(c->fd, SAIO_IOC_WORKER, &w) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static void ctx_free(struct kmod_ctx *c)
+{
+	if (c->mem)
+		munmap(c->mem, c->mem_bytes);
+	if (c->fd >= 0)
+		REAL(close)(c->fd);
+	for (unsigned i = 0; i < SAIO_MAX_RINGS; i++)
+		if (c->efd[i] >= 0)
+			REAL(close)(c->efd[i]);
+	free(c);
+}
+
+/* Fork child: the parent's context is not ours (the module refuses ENTER from it) and
+ * its workers did not come along. Drop our copies; the first ring opens a new one. */
+static void ctx_atfork_child(void)
+{
+	pthread_mutex_init(&ctx_lock, NULL);
+	if (kctx && kctx->pid != getpid()) {
+		ctx_free(kctx);
+		kctx = NULL;
+	}
+}
+
+static void ctx_register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, ctx_atfork_child);
+}
+
+static int ctx_open(struct kmod_ctx **out)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct kmod_ctx *c = calloc(1, sizeof(*c));
+	unsigned sq = 1;
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	for (unsigned i = 0; i < SAIO_MAX_RINGS; i++)
+		c->efd[i] = -1;
+	while (sq < saio_cfg.ring_entries && sq < SAIO_MAX_SQ_ENTRIES)
+		sq <<= 1;
+	c->pid = getpid();
+	c->fd = REAL(open)(SAIO_DEVICE, O_RDWR | O_CLOEXEC, 0);
+	if (c->fd < 0) {
+		err = -errno;
+		free(c);
+		return err;
+	}
+	c->p.sq_entries = sq;
+	c->p.nr_rings = saio_cfg.kmod_rings;
+	c->p.nr_workers = worker_mode() ? saio_cfg.kmod_workers : 0;
+	c->p.mode = worker_mode() ? SAIO_MODE_WORKER : SAIO_MODE_ENTER;
+	if (ioctl(c->fd, SAIO_IOC_SETUP, &c->p) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (c->p.abi_version != SAIO_ABI_VERSION) {
+		err = -EPROTO;
+		goto fail;
+	}
+	c->mem_bytes = c->p.mmap_bytes;
+	c->mem = mmap(NULL, c->mem_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+	if (c->mem == MAP_FAILED) {
+		c->mem = NULL;
+		err = -errno;
+		goto fail;
+	}
+	kctx = c;
+	pthread_once(&once, ctx_register_atfork);
+	for (unsigned i = 0; i < c->p.nr_workers; i++) {
+		c->warg[i] = (struct kmod_worker_arg){ .c = c, .index = i };
+		if (pthread_create(&c->workers[i], NULL, worker_main, &c->warg[i])) {
+			err = -EAGAIN;
+			kctx = NULL;
+			goto fail;	/* workers started so far leave with the context */
+		}
+		c->nworkers++;
+	}
+	*out = c;
+	return 0;
+fail:
+	if (c->nworkers) {
+		struct saio_wake stop = { .flags = SAIO_WAKE_STOP };
+		ioctl(c->fd, SAIO_IOC_WAKE, &stop);
+		for (unsigned i = 0; i < c->nworkers; i++)
+			pthread_join(c->workers[i], NULL);
+	}
+	ctx_free(c);
+	return err;
+}
+
+/* ---- rings ------------------------------------------------------------------------ */
+
+static int kmod_init(struct saio_ring *r)
+{
+	struct kmod_priv *p = calloc(1, sizeof(*p));
+	struct kmod_ctx *c;
+	int err, idx = -1;
+
+	if (!p)
+		return -ENOMEM;
+	p->poller = p->efd = -1;
+	pthread_mutex_lock(&ctx_lock);
+	c = kctx;
+	if (!c && (err = ctx_open(&c)) < 0)
+		goto fail;
+	for (unsigned i = 0; i < c->p.nr_rings; i++) {
+		if (!(c->used[i / 64] & (1ull << (i % 64)))) {
+			idx = (int)i;
+			break;
+		}
+	}
+	err = -EMFILE;	/* more event-loop threads than SAIO_KMOD_RINGS */
+	if (idx < 0)
+		goto fail;
+	err = -errno;
+	p->poller = REAL(epoll_create1)(EPOLL_CLOEXEC);
+	if (p->poller < 0)
+		goto fail;
+	if (worker_mode()) {
+		if (c->efd[idx] < 0) {
+			struct saio_eventfd ev = { .ring = (uint32_t)idx };
+			int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			ev.fd = efd;
+			if (efd < 0 || ioctl(c->fd, SAIO_IOC_EVENTFD, &ev) < 0) {
+				err = -errno;
+				if (efd >= 0)
+					REAL(close)(efd);
+				goto fail;
+			}
+			c->efd[idx] = efd;
+		}
+		p->efd = c->efd[idx];
+		struct epoll_event e = { .events = EPOLLIN, .data.u64 = EFD_TAG };
+		if (REAL(epoll_ctl)(p->poller, EPOLL_CTL_ADD, p->efd, &e) < 0) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	/* Names this thread as the ring's submitter: the module reports it, and a
+	 * localized worker moves next to its CPU. */
+	struct saio_bind b = { .ring = (uint32_t)idx };
+	if (ioctl(c->fd, SAIO_IOC_BIND, &b) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	c->used[idx / 64] |= 1ull << (idx % 64);
+	pthread_mutex_unlock(&ctx_lock);
+
+	char *base = c->mem + (size_t)idx * c->p.ring_bytes;
+	p->ctx = c;
+	p->index = (uint32_t)idx;
+	p->hdr = (struct saio_ring_hdr *)base;
+	p->sqes = (struct saio_sqe *)(base + c->p.sq_off);
+	p->cqes = (struct saio_cqe *)(base + c->p.cq_off);
+	/* A ring used by an earlier thread: continue from where its indexes are. */
+	p->sq_tail = p->published = __atomic_load_n(&p->hdr->sq_tail, __ATOMIC_RELAXED);
+	r->be_priv = p;
+	return 0;
+fail:
+	pthread_mutex_unlock(&ctx_lock);
+	if (p->poller >= 0)
+		REAL(close)(p->poller);
+	free(p);
+	return err;
+}
+
+static void kmod_teardown(struct saio_ring *r)
+{
+	struct kmod_priv *p = r->be_priv;
+	if (!p)
+		return;
+	pthread_mutex_lock(&ctx_lock);
+	if (kctx == p->ctx)
+		p->ctx->used[p->index / 64] &= ~(1ull << (p->index % 64));
+	pthread_mutex_unlock(&ctx_lock);
+	REAL(close)(p->poller);
+	free(p->parked);
+	free(p);
+	r->be_priv = NULL;
+}
+
+static void kmod_forget(struct saio_ring *r)
+{
+	/* Fork child: the context itself is dropped by ctx_atfork_child. */
+	struct kmod_priv *p = r->be_priv;
+	if (!p)
+		return;
+	REAL(close)(p->poller);
+	free(p->parked);
+	free(p);
+	r->be_priv = NULL;
+}
+
+static unsigned kmod_space(struct saio_ring *r)
+{
+	struct kmod_priv *p = r->be_priv;
+	const struct saio_setup *s = &p->ctx->p;
+	/* U2: slots before sq_head have been copied by the kernel */
+	uint32_t head = __atomic_load_n(&p->hdr->sq_head, __ATOMIC_ACQUIRE);
+	uint32_t sq_free = s->sq_entries - (p->sq_tail - head);
+	/* Never more requests outstanding than the CQ holds: the module then never stops
+	 * on a full completion queue. */
+	uint32_t cq_free = s->cq_entries - p->outstanding - (p->sq_tail - p->published);
+	return sq_free < cq_free ? sq_free : cq_free;
+}
+
+static void fill(struct kmod_priv *p, struct saio_op *op, bool link)
+{
+	struct saio_sqe *sqe = &p->sqes[p->sq_tail & (p->ctx->p.sq_entries - 1)];
+	uint32_t done = op->sent + op->be_done;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->fd = op->fd;
+	switch (op->kind) {
+	case SAIO_OP_SEND:
+		sqe->opcode = SAIO_KOP_SEND;
+		sqe->addr = (uint64_t)(uintptr_t)(op->buf + done);
+		sqe->len = op->len - done;
+		sqe->op_flags = (uint32_t)(op->msg_flags & KMOD_SEND_FLAGS) | MSG_DONTWAIT |
+				MSG_NOSIGNAL;
+		break;
+	case SAIO_OP_SENDFILE:
+		sqe->opcode = SAIO_KOP_SENDFILE;
+		sqe->fd_in = op->arg;
+		sqe->off = (uint64_t)op->off + done;
+		sqe->len = op->len - done;
+		break;
+	case SAIO_OP_CLOSE:
+		sqe->opcode = SAIO_KOP_CLOSE;
+		break;
+	case SAIO_OP_SHUTDOWN:
+		sqe->opcode = SAIO_KOP_SHUTDOWN;
+		sqe->op_flags = (uint32_t)op->arg;
+		break;
+	case SAIO_OP_SETSOCKOPT:
+		sqe->opcode = SAIO_KOP_SETSOCKOPT;
+		sqe->op_flags = op->arg2 == TCP_CORK ? SAIO_SOCKOPT_CORK : SAIO_SOCKOPT_NODELAY;
+		sqe->off = (uint64_t)op->arg;
+		break;
+	}
+	if (link)
+		sqe->flags = SAIO_SQE_LINK;
+	sqe->user_data = (uint64_t)(uintptr_t)op | 1;
+	p->sq_tail++;
+}
+
+static int kmod_prep(struct saio_ring *r, struct saio_op *op, bool link)
+{
+	struct kmod_priv *p = r->be_priv;
+
+	if (op->kind == SAIO_OP_EPOLL_DEL ||
+	    (op->kind == SAIO_OP_SETSOCKOPT && op->arg2 != TCP_CORK && op->arg2 != TCP_NODELAY))
+		return -EINVAL;
+	if (!kmod_space(r))
+		return -EBUSY;
+	fill(p, op, link);
+	op->nr_cqe = 1;
+	atomic_fetch_add_explicit(&saio_stats.sqes, 1, memory_order_relaxed);
+	return 0;
+}
+
+/* ENTER mode: run every published entry on this thread. */
+static int enter(struct kmod_priv *p)
+{
+	struct saio_enter e = { .ring = p->index };
+	for (;;) {
+		uint32_t head = __atomic_load_n(&p->hdr->sq_head, __ATOMIC_ACQUIRE);
+		if (head == p->published)
+			return 0;
+		atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+		if (ioctl(p->ctx->fd, SAIO_IOC_ENTER, &e) < 0 && errno != EINTR)
+			return -errno;	/* EBUSY cannot happen: see kmod_space */
+	}
+}
+
+/* Publish the staged SQEs and get them executed. */
+static int publish(struct kmod_priv *p)
+{
+	uint32_t n = p->sq_tail - p->published;
+
+	if (!n)
+		return 0;
+	p->outstanding += n;
+	p->published = p->sq_tail;
+	/* U1: the SQE contents are visible before the tail that publishes them */
+	__atomic_store_n(&p->hdr->sq_tail, p->published, __ATOMIC_RELEASE);
+	if (!worker_mode()) {
+		int ret = enter(p);
+		return ret < 0 ? ret : (int)n;
+	}
+	/* U5: the tail is visible before we read NEED_WAKEUP (pairs with the module's K5) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&p->hdr->flags, __ATOMIC_RELAXED) & SAIO_RING_NEED_WAKEUP) {
+		struct saio_wake w = { .ring = p->index };
+		atomic_fetch_add_explicit(&saio_stats.wakeups, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+		if (ioctl(p->ctx->fd, SAIO_IOC_WAKE, &w) < 0)
+			return -errno;
+	}
+	return (int)n;
+}
+
+static int kmod_submit(struct saio_ring *r)
+{
+	return publish(r->be_priv);
+}
+
+static void park(struct kmod_priv *p, struct saio_op *op)
+{
+	struct epoll_event e = { .events = EPOLLOUT | EPOLLONESHOT,
+				 .data.u64 = (uint64_t)(uintptr_t)op };
+	if (p->nparked == p->capparked) {
+		unsigned cap = p->capparked ? p->capparked * 2 : 16;
+		struct saio_op **n = realloc(p->parked, cap * sizeof(*n));
+		if (!n)
+			abort();	/* cannot lose the op; out of memory for a pointer */
+		p->parked = n;
+		p->capparked = cap;
+	}
+	p->parked[p->nparked++] = op;
+	/* The socket may still be in the set from an earlier park (one-shot, disarmed). */
+	if (REAL(epoll_ctl)(p->poller, EPOLL_CTL_MOD, op->fd, &e) < 0 &&
+	    REAL(epoll_ctl)(p->poller, EPOLL_CTL_ADD, op->fd, &e) < 0) {
+		/* Not pollable: retry at the next reap rather than lose it. */
+		e.data.u64 = 0;
+	}
+}
+
+static bool unpark(struct kmod_priv *p, struct saio_op *op)
+{
+	for (unsigned i = 0; i < p->nparked; i++) {
+		if (p->parked[i] == op) {
+			p->parked[i] = p->parked[--p->nparked];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* One completion: finish the op for the engine, or park what is left of a send. */
+static void complete(struct saio_ring *r, struct kmod_priv *p, const struct saio_cqe *cqe)
+{
+	struct saio_op *op = (struct saio_op *)(uintptr_t)(cqe->user_data & ~(uint64_t)1);
+	int res = cqe->res;
+
+	if ((op->kind == SAIO_OP_SEND || op->kind == SAIO_OP_SENDFILE) &&
+	    !(cqe->flags & SAIO_CQE_CANCELED_LINK)) {
+		uint32_t left = op->len - op->sent - op->be_done;
+		if (res > 0 && (uint32_t)res < left) {
+			op->be_done += (uint32_t)res;
+			park(p, op);
+			return;
+		}
+		if (res == -EAGAIN) {
+			park(p, op);
+			return;
+		}
+		if (res == 0 && left && op->kind == SAIO_OP_SENDFILE)
+			res = -EIO;	/* the file ended early: it shrank after fstat */
+		if (op->be_done) {
+			/* What went out before the error is reported; the error recurs
+			 * on the retry of the rest and is delivered then. */
+			res = res >= 0 ? res + (int)op->be_done : (int)op->be_done;
+			op->be_done = 0;
+		}
+	}
+	saio_engine_complete(r, op, 1, res);
+}
+
+static unsigned reap_cq(struct saio_ring *r, struct kmod_priv *p)
+{
+	uint32_t head = p->hdr->cq_head;
+	/* U3: CQEs are read after the tail that published them */
+	uint32_t tail = __atomic_load_n(&p->hdr->cq_tail, __ATOMIC_ACQUIRE);
+	uint32_t mask = p->ctx->p.cq_entries - 1;
+	unsigned n = 0;
+
+	while (head != tail) {
+		struct saio_cqe cqe = p->cqes[head & mask];
+		head++;
+		n++;
+		/* U4: the slot is read before the kernel may reuse it */
+		__atomic_store_n(&p->hdr->cq_head, head, __ATOMIC_RELEASE);
+		p->outstanding--;
+		complete(r, p, &cqe);
+	}
+	return n;
+}
+
+/* Parked sockets that drained: submit the rest of their ops. Returns how many. */
+static unsigned resubmit_ready(struct saio_ring *r, struct kmod_priv *p, int timeout_ms)
+{
+	struct epoll_event ev[64];
+	unsigned again = 0;
+	int n = REAL(epoll_wait)(p->poller, ev, 64, timeout_ms);
+
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u64 == EFD_TAG) {
+			uint64_t v;
+			(void)!REAL(read)(p->efd, &v, sizeof(v));
+			continue;
+		}
+		struct saio_op *op = (struct saio_op *)(uintptr_t)ev[i].data.u64;
+		if (!unpark(p, op))
+			continue;
+		if (!kmod_space(r)) {
+			park(p, op);	/* re-armed: reported again while writable */
+			continue;
+		}
+		fill(p, op, false);
+		atomic_fetch_add_explicit(&saio_stats.sqes, 1, memory_order_relaxed);
+		again++;
+	}
+	if (again)
+		publish(p);
+	return again;
+}
+
+static int kmod_reap(struct saio_ring *r)
+{
+	struct kmod_priv *p = r->be_priv;
+	unsigned total = reap_cq(r, p);
+
+	for (int round = 0; round < PARK_ROUNDS && p->nparked; round++) {
+		if (!resubmit_ready(r, p, 0))
+			break;
+		total += reap_cq(r, p);
+	}
+	return (int)total;
+}
+
+static bool cq_ready(struct kmod_priv *p)
+{
+	return p->hdr->cq_head != __atomic_load_n(&p->hdr->cq_tail, __ATOMIC_ACQUIRE);
+}
+
+static int kmod_wait(struct saio_ring *r)
+{
+	struct kmod_priv *p = r->be_priv;
+
+	for (;;) {
+		if (!worker_mode()) {
+			int ret = enter(p);	/* entries an EINTR left unconsumed */
+			if (ret < 0)
+				return ret;
+		} else if (p->efd >= 0) {
+			uint64_t v;
+			/* Drained before the check: a completion posted after it signals
+			 * again, so the epoll_wait below cannot miss it. */
+			(void)!REAL(read)(p->efd, &v, sizeof(v));
+		}
+		if (cq_ready(p))
+			return 0;
+		if (!p->nparked && !(worker_mode() && p->outstanding))
+			return 0;	/* nothing can complete: let the caller look again */
+		atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+		resubmit_ready(r, p, -1);
+		if (cq_ready(p))
+			return 0;
+	}
+}
+
+static unsigned kmod_caps(struct saio_ring *r)
+{
+	(void)r;
+	return SAIO_CAP_SETSOCKOPT | SAIO_CAP_NATIVE_SENDFILE |
+	       (worker_mode() ? SAIO_CAP_ASYNC_ISSUE : 0);
+}
+
+static int kmod_notify_fd(struct saio_ring *r)
+{
+	struct kmod_priv *p = r->be_priv;
+	return p ? p->poller : -1;
+}
+
+static void kmod_notify_ack(struct saio_ring *r)
+{
+	/* The poller is level-triggered: the eventfd is drained here, drained sockets are
+	 * resubmitted by the reap of the batch boundary that follows. */
+	struct kmod_priv *p = r->be_priv;
+	uint64_t v;
+	if (p && p->efd >= 0)
+		(void)!REAL(read)(p->efd, &v, sizeof(v));
+}
+
+const struct saio_backend saio_backend_kmod = {
+	.name = "kmod",
+	.hint = "is saio.ko loaded? (insmod kmod/saio.ko; see kmod/README.md)",
+	.init = kmod_init,
+	.teardown = kmod_teardown,
+	.forget = kmod_forget,
+	.prep = kmod_prep,
+	.space = kmod_space,
+	.submit = kmod_submit,
+	.reap = kmod_reap,
+	.wait = kmod_wait,
+	.caps = kmod_caps,
+	.notify_fd = kmod_notify_fd,
+	.notify_ack = kmod_notify_ack,
+};
