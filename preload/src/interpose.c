@@ -634,6 +634,15 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 		release(f, mine);
 		return (int)deliver(e);
 	}
+	/* Uncorking is the application saying "send the rest now". With nothing queued
+	 * (the body went out by a real sendfile) deferring it would hold the response's last
+	 * segment until the end of the event-loop iteration, behind every other connection
+	 * served in it: run it now, one call, as the application would. */
+	if (kind == SAIO_OP_SETSOCKOPT && arg2 == TCP_CORK && arg == 0 && !f->head) {
+		release(f, mine);
+		count(&saio_stats.passed[call], 1);
+		return (int)SAIO_PASS;
+	}
 	bool full = f->nqueued + f->ninflight >= SAIO_FD_OPS_MAX;
 	struct saio_op *op = f->broken || full ? NULL : saio_op_alloc(0);
 	if (!op) {

@@ -380,6 +380,32 @@ int main(void)
 		settle();
 	});
 
+	TEST("setsockopt: uncorking with nothing queued runs at once, not at the batch end", {
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1, off = 0, v = -1;
+		socklen_t vl = sizeof(v);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		saio_flush();
+		CHECK(fake_nsub == 1 && fake_sub[0].kind == SAIO_OP_SETSOCKOPT);
+		settle();
+		uint64_t passed = atomic_load(&saio_stats.passed[SAIO_C_SETSOCKOPT]);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) == 0);
+		CHECK(fake_nstaged == 0 && fake_nsub == 0);
+		CHECK(atomic_load(&saio_stats.passed[SAIO_C_SETSOCKOPT]) == passed + 1);
+		CHECK(getsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 0);
+		/* behind a queued write it is still deferred, in order */
+		CHECK(write(sv[1], "h", 1) == 1);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) == 0);
+		saio_flush();
+		CHECK(fake_nsub == 2 && fake_sub[0].kind == SAIO_OP_SEND &&
+		      fake_sub[1].kind == SAIO_OP_SETSOCKOPT);
+		settle();
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
 	TEST("pass-through: files, pipes and UDP are never deferred", {
 		int p[2];
 		CHECK(pipe(p) == 0);
