@@ -189,6 +189,10 @@ static int ctx_open(struct kmod_ctx **out)
 			goto fail;	/* workers started so far leave with the context */
 		}
 		c->nworkers++;
+		/* So that placement views (the lab's, top -H) show what the thread is. */
+		char name[16];
+		snprintf(name, sizeof(name), "saio-kworker%u", i);
+		pthread_setname_np(c->workers[i], name);
 	}
 	*out = c;
 	return 0;
