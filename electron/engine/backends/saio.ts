@@ -13,16 +13,27 @@ export function libsaioPath(): string {
   return forChildProcess(join(repoRoot(), 'preload', 'build', 'libsaio.so'));
 }
 
-function saioBackend(name: string, env: Record<string, string>): BackendModule {
+function libsaioMissing(): string | null {
+  const lib = libsaioPath();
+  return existsSync(lib) ? null : `${lib} is not built: run \`npm run build\` (needs liburing-dev)`;
+}
+
+export interface SaioBackendOptions {
+  /** libsaio's environment for this backend (SAIO_BACKEND and its own settings). */
+  env: (ctx: BackendContext) => Record<string, string>;
+  /** What else this backend needs beyond the library, checked after it. */
+  unavailable?: () => string | null;
+  beginRun?: BackendModule['beginRun'];
+}
+
+export function saioBackend(name: string, o: SaioBackendOptions): BackendModule {
   return {
     name,
-    unavailable() {
-      const lib = libsaioPath();
-      return existsSync(lib) ? null : `${lib} is not built: run \`npm run build\` (needs liburing-dev)`;
-    },
+    // Every reason at once: someone fixing one should not discover the next on the next run.
+    unavailable: () => [libsaioMissing(), o.unavailable?.() ?? null].filter((r): r is string => r !== null).join('; ') || null,
     wrap(launch: ServerLaunch, ctx: BackendContext): ServerLaunch {
       const preload = [libsaioPath(), launch.env.LD_PRELOAD].filter(Boolean).join(' ');
-      return { ...launch, env: { ...launch.env, ...env, LD_PRELOAD: preload, SAIO_STATS: join(ctx.pointDir, STATS_FILE) } };
+      return { ...launch, env: { ...launch.env, ...o.env(ctx), LD_PRELOAD: preload, SAIO_STATS: join(ctx.pointDir, STATS_FILE) } };
     },
     artifacts(ctx: BackendContext) {
       if (!existsSync(ctx.pointDir)) return [];
@@ -31,10 +42,11 @@ function saioBackend(name: string, env: Record<string, string>): BackendModule {
         .sort()
         .map((f) => ({ kind: 'preload-stats', name: f, path: join(ctx.pointDir, f) }));
     },
+    ...(o.beginRun ? { beginRun: o.beginRun } : {}),
   };
 }
 
 /** The library loaded, every call passed straight through: what loading it costs by itself. */
-export const saioSync = saioBackend('saio-sync', { SAIO_BACKEND: 'sync' });
+export const saioSync = saioBackend('saio-sync', { env: () => ({ SAIO_BACKEND: 'sync' }) });
 /** Batched through io_uring: one kernel entry per batch. */
-export const saioUring = saioBackend('saio-uring', { SAIO_BACKEND: 'uring' });
+export const saioUring = saioBackend('saio-uring', { env: () => ({ SAIO_BACKEND: 'uring' }) });

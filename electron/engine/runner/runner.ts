@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendModule } from '../backends/registry';
-import type { BackendModule } from '../backends/types';
+import type { BackendModule, BackendRun } from '../backends/types';
 import { driverModule } from '../drivers/registry';
 import type { Driver, LoadSpec } from '../drivers/types';
 import type { LoadResult, PointRecord, ProgressEvent, RunRecord, VerificationRecord } from '../model';
@@ -114,6 +114,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
   );
 
   const ctx = new PointContext(store, o, runId, runDir, server, driver, startedAt, plan.length);
+  let stopped: { status: 'failed' | 'cancelled'; reason: string } | null = null;
   try {
     await ctx.prepareDocRoot();
     for (const p of plan) {
@@ -121,22 +122,26 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
       await ctx.runPoint(p);
     }
   } catch (e) {
-    if (e instanceof Cancelled || o.signal?.aborted) return finish('cancelled', 'cancelled by the user; the points recorded so far are kept');
-    if (e instanceof ToolMissingError) return finish('failed', `${e.message}: install it and run again`);
-    return finish('failed', `run aborted: ${(e as Error).message}`);
+    if (e instanceof Cancelled || o.signal?.aborted) stopped = { status: 'cancelled', reason: 'cancelled by the user; the points recorded so far are kept' };
+    else if (e instanceof ToolMissingError) stopped = { status: 'failed', reason: `${e.message}: install it and run again` };
+    else stopped = { status: 'failed', reason: `run aborted: ${(e as Error).message}` };
   } finally {
     ctx.cleanup();
   }
+  // Whatever ended the run, backends undo their preparation (saio-kmod unloads its module) and
+  // what they found wrong meanwhile (kernel trouble in the log) makes the run fail.
+  const backendProblems = await ctx.endBackendRuns();
+  if (stopped) return finish(stopped.status, [stopped.reason, ...backendProblems].join('; '));
   ctx.recordSamplerCost();
   const points = store.listPoints(runId);
   const failed = points.filter((p) => p.status === 'failed');
   const skipped = points.filter((p) => p.status === 'skipped');
   const notVerified = points.filter((p) => p.status === 'ok' && !p.verified);
-  if (failed.length > 0) return finish('failed', `${failed.length} of ${plan.length} points failed; first: ${failed[0]?.reason ?? ''}`);
+  if (failed.length > 0) return finish('failed', [`${failed.length} of ${plan.length} points failed; first: ${failed[0]?.reason ?? ''}`, ...backendProblems].join('; '));
   const notes: string[] = [];
   if (skipped.length > 0) notes.push(`${skipped.length} of ${plan.length} points skipped: ${skipped[0]?.reason ?? ''}`);
   if (notVerified.length > 0) notes.push(`${notVerified.length} points returned wrong responses`);
-  if (notVerified.length > 0) return finish('failed', notes.join('; '));
+  if (notVerified.length > 0 || backendProblems.length > 0) return finish('failed', [...backendProblems, ...notes].join('; '));
   return finish('ok', notes.length > 0 ? notes.join('; ') : null);
 }
 
@@ -148,6 +153,8 @@ class PointContext {
   private readonly pointTimes: number[] = [];
   private readonly live = new Set<RunningProcess>();
   private readonly sampler: PlacementSampler;
+  /** Run-wide preparation of each backend that has one, begun at its first point. */
+  private readonly backendRuns = new Map<string, Promise<BackendRun>>();
 
   constructor(
     private readonly store: Store,
@@ -179,6 +186,38 @@ class PointContext {
   recordSamplerCost(): void {
     const cost = { interval_ms: this.sampler.intervalMs, rounds: this.sampler.roundCount, mean_round_us: this.sampler.meanCostUs() };
     this.store.insertArtifact({ run_id: this.runId, point_id: null, kind: 'sampler-stats', name: 'sampler.json' }, Buffer.from(`${JSON.stringify(cost)}\n`));
+  }
+
+  /** The backend's run-wide preparation (once per run, at its first point), or null if it has none. */
+  private backendRun(backend: BackendModule, seq: number): Promise<BackendRun> | null {
+    if (!backend.beginRun) return null;
+    let run = this.backendRuns.get(backend.name);
+    if (!run) {
+      run = backend
+        .beginRun({ runDir: this.runDir, cell: this.o.cell, signal: this.o.signal, progress: (label) => this.progress(seq, 'starting', label) })
+        .catch((e: unknown) => ({
+          unusable: { status: 'failed' as const, reason: `${backend.name} could not prepare the run: ${(e as Error).message}` },
+          end: async () => ({ artifacts: [], problem: null }),
+        }));
+      this.backendRuns.set(backend.name, run);
+    }
+    return run;
+  }
+
+  /** End every backend preparation; store what they left with the run; return what they found wrong. */
+  async endBackendRuns(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const [name, begun] of this.backendRuns) {
+      try {
+        const end = await (await begun).end();
+        for (const a of end.artifacts) this.store.insertArtifact({ run_id: this.runId, point_id: null, kind: a.kind, name: a.name }, a.content);
+        if (end.problem) problems.push(`${name}: ${end.problem}`);
+      } catch (e) {
+        problems.push(`${name}: could not end its preparation: ${(e as Error).message}`);
+      }
+    }
+    this.backendRuns.clear();
+    return problems;
   }
 
   cleanup(): void {
@@ -272,6 +311,14 @@ class PointContext {
       this.progress(p.seq, 'skipped', `${label}: skipped (${unavailable})`);
       return;
     }
+    const prepared = await this.backendRun(backend, p.seq);
+    if (this.o.signal?.aborted) throw new Cancelled();
+    if (prepared?.unusable) {
+      const { status, reason } = prepared.unusable;
+      this.store.insertPoint({ ...base, status, reason, ended_at: new Date().toISOString() });
+      this.progress(p.seq, status, `${label}: ${status} (${reason})`);
+      return;
+    }
     const dir = join(this.runDir, `p${String(p.seq).padStart(3, '0')}-${p.backend}-c${p.connections}-w${p.workers}-r${p.repeat}`);
     mkdirSync(dir, { recursive: true });
     this.progress(p.seq, 'starting', label);
@@ -293,7 +340,7 @@ class PointContext {
           keepAlive: this.o.cell.server.keep_alive,
           extraConfig: this.o.cell.server.extra_config,
         }),
-        { pointDir: dir },
+        { pointDir: dir, cell: this.o.cell },
       );
       stopSignal = launch.stopSignal;
       for (const f of launch.files) {
@@ -329,7 +376,7 @@ class PointContext {
     }
     if (this.o.signal?.aborted) throw new Cancelled();
     if (forcedStop) outcome.reason = appendReason(outcome.reason, `the server did not stop within ${STOP_GRACE_MS} ms and was killed`);
-    this.record({ ...base, ...outcome, ended_at: new Date().toISOString() }, files.concat(backend.artifacts({ pointDir: dir })));
+    this.record({ ...base, ...outcome, ended_at: new Date().toISOString() }, files.concat(backend.artifacts({ pointDir: dir, cell: this.o.cell })));
     this.pointTimes.push((Date.now() - t0) / 1000);
     this.progress(p.seq, outcome.status === 'failed' ? 'failed' : 'done', outcome.status === 'failed' ? `${label}: ${outcome.reason ?? ''}` : label);
   }
