@@ -1,6 +1,7 @@
 #!/bin/sh
-# /init of the test guest: busybox, saio.ko, saio_test. Reports each case as
-# "PASS: name" / "FAIL: name: why", then a verdict through isa-debug-exit.
+# /init of the test guest: busybox, saio.ko, saio_test, and libsaio (guest_http against
+# epoll_server, unit_uring) over the module. Reports each case as "PASS: name" /
+# "FAIL: name: why", then a verdict through isa-debug-exit.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox mount -t devtmpfs dev /dev
 exec </dev/console >/dev/console 2>&1
@@ -24,9 +25,18 @@ if insmod /saio.ko; then pass module_load; else fail module_load "insmod failed"
 if [ -c /dev/saio ]; then pass dev_node; else fail dev_node "/dev/saio missing"; fi
 
 ONLY=$(sed -n 's/.*saio_only=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')
-T0=$(now)
-/saio_test ${ONLY:-all} || FAILED=1
-echo "GUEST: saio_test took $(awk "BEGIN{print $(now)-$T0}")s"
+# libsaio runs chosen by run.sh (already narrowed by saio_only): http.MODE, unit.MODE
+PRELOAD_RUNS=$(sed -n 's/.*saio_preload=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')
+# saio_only names for saio_test: all but the preload* ones (those select libsaio runs)
+SAIO_ONLY=""
+for n in $ONLY; do
+	case $n in preload*) ;; *) SAIO_ONLY="$SAIO_ONLY $n" ;; esac
+done
+if [ -z "$ONLY" ] || [ -n "$SAIO_ONLY" ]; then
+	T0=$(now)
+	/saio_test ${SAIO_ONLY:-all} || FAILED=1
+	echo "GUEST: saio_test took $(awk "BEGIN{print $(now)-$T0}")s"
+fi
 
 if [ -z "$ONLY" ]; then
 	# Unload refused while a process holds the device, then while only a mapping does.
@@ -57,6 +67,46 @@ if [ -z "$ONLY" ]; then
 	done
 	if [ $ok = 1 ]; then pass load_unload_50; else fail load_unload_50 "see above"; fi
 	echo "GUEST: 50 load/unload cycles took $(awk "BEGIN{print $(now)-$T0}")s"
+fi
+
+# libsaio over the module: guest_http runs epoll_server under LD_PRELOAD=/libsaio.so and
+# checks every byte, the exit and the stats (backend, deferred calls); unit_uring runs
+# preload's io_uring unit tests with the mode's backend. Each prints its own cases.
+if [ -n "$PRELOAD_RUNS" ]; then
+	[ -c /dev/saio ] || insmod /saio.ko || echo "  insmod before the libsaio runs failed"
+	KMOD_RAN=0
+	for r in $PRELOAD_RUNS; do
+		m=${r#*.}
+		case $m in kmod*) KMOD_RAN=1 ;; esac
+		T0=$(now)
+		case $r in
+		http.*)
+			/guest_http -s /epoll_server -l /libsaio.so -t /tmp run "$m" || FAILED=1
+			;;
+		unit.*)
+			# "ok NAME" / "not ok NAME" -> PASS/FAIL; a crash without a "not ok" fails too
+			env $(/guest_http env "$m") /unit_uring > /tmp/unit.out 2>&1
+			rc=$?
+			sed -n -e "s|^ok \(.*\)|PASS: unit_uring/$m: \1|p" \
+				-e "s|^not ok \(.*\)|FAIL: unit_uring/$m: \1: failed|p" /tmp/unit.out
+			grep -v '^ok \|^not ok ' /tmp/unit.out | sed 's/^/  /'
+			if grep -q '^not ok ' /tmp/unit.out; then
+				FAILED=1
+			elif [ $rc -ne 0 ]; then
+				fail "unit_uring/$m" "exited with status $rc"
+			fi
+			;;
+		esac
+		echo "GUEST: libsaio $r took $(awk "BEGIN{print $(now)-$T0}")s"
+	done
+	# libsaio let go of every context: the module unloads
+	if [ $KMOD_RAN = 1 ]; then
+		if rmmod saio; then
+			pass preload_module_unload
+		else
+			fail preload_module_unload "rmmod after the libsaio runs failed"
+		fi
+	fi
 fi
 
 if dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection|blocked for more than|soft lockup' > /tmp/bad; then

@@ -7,11 +7,21 @@
 # busybox-static kmod cpio build-essential (and xz-utils, gzip, coreutils).
 # Build products are cached under kmod/build/ (git-ignored).
 #
+# The guest also runs libsaio (preload/) over the module: preload/tests/guest_http (a static
+# client) against preload/tests/epoll_server under LD_PRELOAD=libsaio.so, once per mode
+# (uring, kmod_enter, kmod_worker, kmod_worker_local), and preload's unit_uring with the
+# uring and the kmod backend; epoll_server, libsaio.so and unit_uring are dynamic, so the
+# loader and the libraries ldd lists for them go into the initramfs too.
+#
 #   bash kmod/tests/run.sh              everything
-#   bash kmod/tests/run.sh NAME...      only these saio_test cases (no shell-level cases)
+#   bash kmod/tests/run.sh NAME...      only these saio_test cases (no shell-level cases);
+#                                       NAME may also be preload (every libsaio run),
+#                                       preload_MODE (one guest_http mode), preload_unit
+#                                       (the unit_uring runs) or preload_unit_MODE
 set -u
 ONLY=$(IFS=,; echo "$*")
 KMOD=$(cd "$(dirname "$0")/.." && pwd)
+PRELOAD=$(cd "$KMOD/../preload" && pwd)
 BUILD=$KMOD/build
 PASSED=0
 FAILED=0
@@ -106,6 +116,8 @@ fi
 if gcc -static -O2 -pthread -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-unused-result -I"$KMOD/include/uapi" -o "$BUILD/saio_test" \
 	"$KMOD/tests/saio_test.c" > "$BUILD/test-build.log" 2>&1 &&
+	gcc -static -O2 -pthread -Wall -Wextra -o "$BUILD/guest_http" \
+	"$PRELOAD/tests/guest_http.c" >> "$BUILD/test-build.log" 2>&1 &&
 	! grep -q 'warning:' "$BUILD/test-build.log"; then
 	pass test_programs_build
 else
@@ -113,6 +125,50 @@ else
 	fail test_programs_build
 	finish
 fi
+
+# ---- libsaio: what the guest runs over the module ----------------------------------------
+# make is incremental: this rebuilds libsaio.so, epoll_server and unit_uring only if stale.
+# RUNS: the libsaio runs of the guest, http.MODE (guest_http) and unit.MODE (unit_uring),
+# passed on the kernel command line (saio_preload=); ONLY narrows them.
+want_run() {	# want_run http|unit MODE: is it selected by ONLY?
+	[ -z "$ONLY" ] && return 0
+	for a in $ARGS; do
+		case $a in
+		preload) return 0 ;;
+		preload_unit) [ "$1" = unit ] && return 0 ;;
+		preload_unit_*) [ "$1" = unit ] && [ "$a" = "preload_unit_$2" ] && return 0 ;;
+		preload_*) [ "$1" = http ] && [ "$a" = "preload_$2" ] && return 0 ;;
+		esac
+	done
+	return 1
+}
+ARGS="$*"
+RUNS=""
+if make -C "$PRELOAD" all build/tests/epoll_server build/tests/unit_uring \
+	> "$BUILD/preload-build.log" 2>&1; then
+	pass preload_build
+	if nm "$PRELOAD/build/libsaio.so" 2>/dev/null | grep -q ' saio_backend_kmod$'; then
+		HAVE_KMOD_BACKEND=1
+	else
+		HAVE_KMOD_BACKEND=0
+		echo "note: $PRELOAD/build/libsaio.so has no kmod backend (preload/src/backend_kmod.c"
+		echo "      not built): the kmod_* libsaio runs are SKIPPED, not counted"
+	fi
+	for m in $("$BUILD/guest_http" modes); do
+		case $m in kmod*) [ $HAVE_KMOD_BACKEND = 1 ] || continue ;; esac
+		want_run http "$m" && RUNS="$RUNS,http.$m"
+	done
+	for m in uring kmod_enter kmod_worker; do
+		case $m in kmod*) [ $HAVE_KMOD_BACKEND = 1 ] || continue ;; esac
+		want_run unit "$m" && RUNS="$RUNS,unit.$m"
+	done
+	RUNS=${RUNS#,}
+else
+	tail -30 "$BUILD/preload-build.log"
+	fail preload_build "make -C preload failed (see $BUILD/preload-build.log); no libsaio runs in the guest"
+fi
+# unit_uring cases per run: its TEST(...) lines.
+UNIT_CASES=$(grep -c '^[[:space:]]*TEST("' "$PRELOAD/tests/unit_uring.c")
 
 # ---- kernel: the uncompressed vmlinux boots faster (PVH) ------------------------------
 KERNEL=$BUILD/vmlinux-$KVER
@@ -132,11 +188,30 @@ fi
 ROOT=$BUILD/initramfs
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp}
+# saio.ko without its debug sections (symbols stay, for oopses): 0.75 MiB less to unpack.
 if ! cp "$BUSYBOX" "$ROOT/bin/busybox" || ! ln -s busybox "$ROOT/bin/sh" ||
-   ! cp "$BUILD/mod/saio.ko" "$BUILD/saio_test" "$ROOT/" ||
+   ! { strip --strip-debug -o "$ROOT/saio.ko" "$BUILD/mod/saio.ko" 2>/dev/null ||
+       cp "$BUILD/mod/saio.ko" "$ROOT/"; } ||
+   ! cp "$BUILD/saio_test" "$ROOT/" ||
    ! cp "$KMOD/tests/init.sh" "$ROOT/init" || ! chmod +x "$ROOT/init"; then
 	fail initramfs "could not assemble $ROOT"
 	finish
+fi
+# libsaio and its dynamic programs, with the loader and exactly the libraries ldd lists
+# (copied to the paths ldd names: the guest has no ld.so.cache, the default paths match).
+if [ -n "$RUNS" ]; then
+	DYN="$PRELOAD/build/libsaio.so $PRELOAD/build/tests/epoll_server $PRELOAD/build/tests/unit_uring"
+	ok=1
+	cp "$BUILD/guest_http" "$PRELOAD/build/libsaio.so" "$PRELOAD/build/tests/epoll_server" \
+		"$PRELOAD/build/tests/unit_uring" "$ROOT/" || ok=0
+	for lib in $(ldd $DYN 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(0x/ { print $1 }' | sort -u); do
+		mkdir -p "$ROOT$(dirname "$lib")" && cp -L "$lib" "$ROOT$lib" || ok=0
+	done
+	[ -e "$ROOT/lib64/ld-linux-x86-64.so.2" ] || ok=0
+	if [ $ok = 0 ]; then
+		fail initramfs "could not put libsaio and its libraries into $ROOT"
+		finish
+	fi
 fi
 mknod "$ROOT/dev/console" c 5 1 2>/dev/null || true
 if ! (cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1 > "$BUILD/initramfs.cpio.gz"); then
@@ -150,7 +225,7 @@ echo "host: booting $(basename "$KERNEL") in qemu (TCG, 2 CPUs)"
 T_BOOT=$(date +%s.%N)
 timeout 600 qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 1024 \
 	-kernel "$KERNEL" -initrd "$BUILD/initramfs.cpio.gz" \
-	-append "console=ttyS0 quiet loglevel=4 panic=-1 tsc=reliable oops=panic${ONLY:+ saio_only=$ONLY}" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 tsc=reliable oops=panic${ONLY:+ saio_only=$ONLY}${RUNS:+ saio_preload=$RUNS}" \
 	-nographic -no-reboot -net none -monitor none -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 < /dev/null 2>&1 |
 	sed -u 's/\r$//' | tee "$LOG" | grep -aE --line-buffered '^(PASS|FAIL|GUEST|  )'
@@ -161,12 +236,24 @@ GP=$(grep -ac '^PASS: ' "$LOG")
 GF=$(grep -ac '^FAIL: ' "$LOG")
 PASSED=$((PASSED + GP))
 FAILED=$((FAILED + GF))
-# Expected guest cases: every saio_test case plus the shell-level ones.
+# Expected guest cases: every saio_test case plus the shell-level ones, plus the libsaio
+# runs' cases (guest_http lists its own; unit_uring has UNIT_CASES; after kmod runs one
+# unload check), so a guest that dies part-way is caught.
 if [ -n "$ONLY" ]; then
-	EXPECT=$(($# + 3))
+	EXPECT=3
+	for a in "$@"; do
+		case $a in preload*) ;; *) EXPECT=$((EXPECT + 1)) ;; esac
+	done
 else
 	EXPECT=$(($("$BUILD/saio_test" list 2>/dev/null | wc -l) + 6))
 fi
+for r in ${RUNS//,/ }; do
+	case $r in
+	http.*) EXPECT=$((EXPECT + $("$BUILD/guest_http" list "${r#http.}" | wc -l))) ;;
+	unit.*) EXPECT=$((EXPECT + UNIT_CASES)) ;;
+	esac
+done
+case ",$RUNS" in *.kmod*) EXPECT=$((EXPECT + 1)) ;; esac
 if [ $((GP + GF)) -lt "$EXPECT" ]; then
 	fail guest_completed "only $((GP + GF)) of $EXPECT guest cases reported (crash or timeout?); tail of $LOG:"
 	tail -40 "$LOG"

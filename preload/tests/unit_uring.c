@@ -4,6 +4,10 @@
  * socket finish in order while the application sleeps in epoll_wait (and the EINTRs of
  * that task work stay hidden, while a real signal's EINTR is delivered), a peer's
  * reset reaches the next call, sendfile from a real file, threads with their own rings.
+ *
+ * With SAIO_BACKEND=kmod (and SAIO_KMOD_*) the same tests run against the kmod backend
+ * (kmod/tests/run.sh does so in its QEMU guest); the check that is about io_uring's task
+ * work (hidden EINTRs) then does not apply.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +24,7 @@
 
 #include "saio.h"
 #include "saio_int.h"
+#include "backend.h"
 #include "unit.h"
 
 #define TOTAL (4u << 20)
@@ -69,7 +74,8 @@ static void *plain_writer(void *arg)
 {
 	int fd = *(int *)arg;
 	/* This thread never calls epoll_wait: no ring, its write is synchronous. */
-	return (void *)(long)write(fd, "X", 1);
+	ssize_t n = write(fd, "X", 1);
+	return (void *)(long)(n < 0 ? -errno : n);
 }
 
 static void *thread_writer(void *arg)
@@ -95,9 +101,10 @@ int main(void)
 	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
 	epoll_wait(ep, &ev, 1, 0);
 	if (!saio_ring_self(false)) {
-		printf("not ok io_uring ring available\n");
+		printf("not ok %s ring available\n", saio_backend_default->name);
 		return 1;
 	}
+	const bool uring = !strcmp(saio_ring_self(false)->be->name, "uring");
 
 	TEST("uring: 4 MiB through a full socket, in order, while sleeping in epoll_wait", {
 		int sv[2];
@@ -133,7 +140,8 @@ int main(void)
 		pthread_join(t, NULL);
 		CHECK(reader_ok);
 		CHECK(eintr == 0);
-		CHECK(atomic_load(&saio_stats.eintr_hidden) > hidden);
+		if (uring)	/* io_uring task work interrupted the waits */
+			CHECK(atomic_load(&saio_stats.eintr_hidden) > hidden);
 		CHECK(saio_fd_peek(sv[0])->bytes == 0);
 		free(chunk);
 		close(sv[0]);
@@ -163,7 +171,11 @@ int main(void)
 		CHECK(send(sv[0], "x", 1, MSG_NOSIGNAL) == 1);	/* accepted */
 		epoll_wait(ep, &ev, 1, 0);			/* runs: EPIPE */
 		errno = 0;
-		CHECK(send(sv[0], "y", 1, MSG_NOSIGNAL) == -1 && errno == EPIPE);
+		ssize_t r = send(sv[0], "y", 1, MSG_NOSIGNAL);
+		int e = errno;
+		CHECK(r == -1 && e == EPIPE);
+		if (r != -1 || e != EPIPE)
+			fprintf(stderr, "  second send: %zd (%s)\n", r, r < 0 ? strerror(e) : "accepted");
 		CHECK(atomic_load(&saio_stats.errors_later) >= 1);
 		close(sv[0]);
 	});
@@ -224,11 +236,17 @@ int main(void)
 		CHECK(write(sv[0], "abc", 3) == 3);	/* queued in this thread's ring */
 		CHECK(saio_fd_peek(sv[0])->nqueued == 1);
 		pthread_t t;
+		void *wr;
 		pthread_create(&t, NULL, plain_writer, &sv[0]);
-		pthread_join(t, NULL);
+		pthread_join(t, &wr);
 		char buf[16];
 		ssize_t n = REAL(read)(sv[1], buf, sizeof(buf));
 		CHECK(n == 4 && !memcmp(buf, "abcX", 4));
+		if (n != 4 || memcmp(buf, "abcX", 4))
+			fprintf(stderr, "  the other thread's write: %ld%s%s; read %zd bytes: \"%.*s\"\n",
+				(long)wr, (long)wr < 0 ? " = -" : "",
+				(long)wr < 0 ? strerrorname_np((int)-(long)wr) : "", n,
+				n > 0 ? (int)n : 0, buf);
 		close(sv[0]);
 		close(sv[1]);
 	});
