@@ -43,7 +43,7 @@ function explain(issue: z.core.$ZodIssue, root: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.expected === 'int') return `expected a whole number, found ${found}`;
-      return `expected ${issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'an array' : `a ${issue.expected}`}, found ${found}`;
+      return `expected ${issue.expected === 'object' || issue.expected === 'record' ? 'an object' : issue.expected === 'array' ? 'an array' : `a ${issue.expected}`}, found ${found}`;
     case 'too_small':
       if (issue.origin === 'array') return `expected at least ${issue.minimum} item(s), found ${found === 'an array' ? (valueAt(root, issue.path) as unknown[]).length : found}`;
       if (issue.origin === 'string') return `expected at least ${issue.minimum} character(s), found ${found}`;
@@ -60,7 +60,12 @@ function explain(issue: z.core.$ZodIssue, root: unknown): string {
       if (issue.discriminator !== undefined && 'options' in issue && issue.options) {
         return `expected ${issue.options.map((o) => JSON.stringify(o)).join(', ')}, found ${found}`;
       }
+      // A union the schema describes in words (kmod.cpus: "local" or a CPU list) says so.
+      if (issue.message && issue.message !== 'Invalid input') return `expected ${issue.message}, found ${found}`;
       return `matches none of the allowed shapes (found ${found})`;
+    case 'invalid_key':
+      // A record's key (kmod.module_params): the path ends with the key itself.
+      return `expected ${issue.issues[0]?.message ?? 'a valid key'}, found the name ${describe(String(issue.path.at(-1)))}`;
     case 'invalid_format':
       return `expected ${issue.message ?? issue.format}, found ${found}`;
     case 'custom':

@@ -48,6 +48,43 @@ export const Pinning = z.strictObject({
   driver: cpuList.optional(),
 });
 
+/** Module parameter names and values as insmod takes them; nothing a shell or the kernel could misread. */
+export const MODULE_PARAM_NAME = /^[a-z_]{1,64}$/;
+export const MODULE_PARAM_VALUE = /^[0-9A-Za-z_,.-]{1,256}$/;
+
+const KMOD_CPUS = '"local", "local+K" (K up to 1024) or a list of at most 64 CPU numbers';
+
+/**
+ * The saio-kmod backend: how libsaio drives /dev/saio (SAIO_KMOD_* in its environment) and the
+ * parameters saio.ko is loaded with. Optional: a cell without it gets these defaults.
+ */
+export const KmodSettings = z.strictObject({
+  /** enter: each server thread runs its own batch in one ioctl; worker: kernel workers drain the rings. */
+  mode: z.enum(['enter', 'worker']).default('enter'),
+  /** Kernel workers per server process (worker mode only). */
+  workers: z.number().int().min(1).max(64).default(1),
+  /** Rings of each process's context, one per event-loop thread (libsaio's default: 16). */
+  rings: z.number().int().min(1).max(64).optional(),
+  /**
+   * Where kernel workers run (worker mode only): "local" next to the thread that submits to them
+   * ("local+K" / "local-K": K CPUs further), or CPU numbers (worker i on cpus[i % n]). Absent: not pinned.
+   */
+  cpus: z
+    .union([z.string().regex(/^local([+-](0|[1-9]\d{0,2}|10[01]\d|102[0-4]))?$/, KMOD_CPUS), cpuList.max(64)], { error: KMOD_CPUS })
+    .optional(),
+  /** How long a worker spins for work before it sleeps, in µs (worker mode only); absent: the module's default_idle_us. */
+  idle_us: z.number().int().min(1).max(1_000_000).optional(),
+  /** insmod parameters of saio.ko, such as {"default_idle_us": 200}. */
+  module_params: z
+    .record(
+      z.string().regex(MODULE_PARAM_NAME, 'a module parameter name (1 to 64 of a-z and "_")'),
+      z.union([z.string().regex(MODULE_PARAM_VALUE, 'a value of 1 to 256 of 0-9, A-Z, a-z, "_", ",", ".", "-"'), z.number().int().min(0)], {
+        error: 'a whole number ≥ 0 or a string of 1 to 256 of 0-9, A-Z, a-z, "_", ",", ".", "-"',
+      }),
+    )
+    .default({}),
+});
+
 // Whole seconds: wrk's -d takes an integer with a unit and nothing finer.
 const Timing = z.strictObject({
   duration_s: z.number().int().min(1).max(3600),
@@ -66,6 +103,8 @@ export const ExperimentCell = z.strictObject({
   warmup_s: Timing.shape.warmup_s,
   repeats: z.number().int().min(1).max(100),
   pinning: Pinning.default({}),
+  /** Settings of the saio-kmod backend; absent: its defaults (enter mode, module defaults). */
+  kmod: KmodSettings.optional(),
   /** Durations used by `replay --quick` (CI), instead of duration_s / warmup_s. */
   quick: Timing.optional(),
 });
@@ -126,6 +165,20 @@ export const Notebook = z
       });
     });
     nb.cells.forEach((cell, i) => {
+      const k = cell.type === 'experiment' ? cell.kmod : undefined;
+      if (k?.mode === 'worker' && k.rings !== undefined && k.workers > k.rings) {
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'workers'], message: `at most kmod.rings (${k.rings}) workers: each kernel worker serves at least one ring, found ${k.workers}` });
+      }
+    });
+    nb.cells.forEach((cell, i) => {
+      if (cell.type !== 'experiment' || cell.kmod?.mode !== 'enter') return;
+      // Enter mode has no kernel workers: settings for them would silently do nothing.
+      const k = cell.kmod;
+      if (k.workers !== 1) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'workers'], message: `1 in enter mode (kernel workers exist only with "mode": "worker"), found ${k.workers}` });
+      if (k.cpus !== undefined) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'cpus'], message: 'no cpus in enter mode (they place kernel workers, which exist only with "mode": "worker")' });
+      if (k.idle_us !== undefined) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'idle_us'], message: 'no idle_us in enter mode (it is the spin time of kernel workers, which exist only with "mode": "worker")' });
+    });
+    nb.cells.forEach((cell, i) => {
       if (cell.type !== 'plot') return;
       const target = nb.cells.find((c) => c.id === cell.experiment);
       if (!target || target.type !== 'experiment') {
@@ -145,3 +198,4 @@ export type PlotCell = z.infer<typeof PlotCell>;
 export type MarkdownCell = z.infer<typeof MarkdownCell>;
 export type ServerSettings = z.infer<typeof ServerSettings>;
 export type DriverSettings = z.infer<typeof DriverSettings>;
+export type KmodSettings = z.infer<typeof KmodSettings>;

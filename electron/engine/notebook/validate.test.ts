@@ -78,6 +78,71 @@ test('a missing required field and a wrong format are reported', () => {
   assert.deepEqual(errorsOf([1, 2]), [{ path: '$', message: 'expected a notebook object, found an array' }]);
 });
 
+test('saio-kmod settings: absent is fine (existing notebooks stay valid), present gets its defaults', () => {
+  const nb = quickstart();
+  const v = validateNotebook(nb);
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+  assert.equal(v.ok && v.notebook.cells[1]?.type === 'experiment' ? v.notebook.cells[1].kmod : 'not checked', undefined);
+
+  nb.cells[1].kmod = { mode: 'worker', workers: 4, cpus: 'local', idle_us: 50, module_params: { default_idle_us: 300, other: 'a,b' } };
+  const w = validateNotebook(nb);
+  assert.ok(w.ok, JSON.stringify(!w.ok && w.errors));
+  nb.cells[1].kmod = {};
+  const d = validateNotebook(nb);
+  assert.ok(d.ok && d.notebook.cells[1]?.type === 'experiment');
+  if (d.ok && d.notebook.cells[1]?.type === 'experiment') assert.deepEqual(d.notebook.cells[1].kmod, { mode: 'enter', workers: 1, module_params: {} });
+});
+
+test('saio-kmod settings out of range or of the wrong shape are named by path', () => {
+  const withKmod = (kmod: unknown) => {
+    const nb = quickstart();
+    nb.cells[1].kmod = kmod;
+    return errorsOf(nb);
+  };
+  assert.deepEqual(withKmod({ mode: 'worker', workers: 65 }), [{ path: 'cells[1].kmod.workers', message: 'expected a number ≤ 64, found number 65' }]);
+  assert.deepEqual(withKmod({ mode: 'worker', workers: 0 }), [{ path: 'cells[1].kmod.workers', message: 'expected a number ≥ 1, found number 0' }]);
+  assert.deepEqual(withKmod({ mode: 'turbo' }), [{ path: 'cells[1].kmod.mode', message: 'expected "enter" or "worker", found "turbo"' }]);
+  const cpusExpected = 'expected "local", "local+K" (K up to 1024) or a list of at most 64 CPU numbers';
+  assert.deepEqual(withKmod({ mode: 'worker', cpus: 'near' }), [{ path: 'cells[1].kmod.cpus', message: `${cpusExpected}, found "near"` }]);
+  assert.deepEqual(withKmod({ mode: 'worker', cpus: 'local+1025' }), [{ path: 'cells[1].kmod.cpus', message: `${cpusExpected}, found "local+1025"` }]);
+  for (const ok of ['local', 'local+1', 'local-2', 'local+1024']) assert.ok(validateNotebook({ ...quickstart(), cells: [{ ...quickstart().cells[1], kmod: { mode: 'worker', cpus: ok } }] }).ok, ok);
+  assert.deepEqual(withKmod({ mode: 'worker', workers: 4, rings: 2 }), [
+    { path: 'cells[1].kmod.workers', message: 'expected at most kmod.rings (2) workers: each kernel worker serves at least one ring, found 4' },
+  ]);
+  assert.deepEqual(withKmod({ rings: 65 }), [{ path: 'cells[1].kmod.rings', message: 'expected a number ≤ 64, found number 65' }]);
+  assert.deepEqual(withKmod({ mode: 'worker', cpus: [0, -1] }), [{ path: 'cells[1].kmod.cpus[1]', message: 'expected a number ≥ 0, found number -1' }]);
+  assert.deepEqual(withKmod({ mode: 'worker', cpus: [] }), [{ path: 'cells[1].kmod.cpus', message: 'expected at least 1 item(s), found 0' }]);
+  assert.deepEqual(withKmod({ mode: 'worker', idle_us: 2_000_000 }), [{ path: 'cells[1].kmod.idle_us', message: 'expected a number ≤ 1000000, found number 2000000' }]);
+  assert.deepEqual(withKmod({ threads: 2 }), [{ path: 'cells[1].kmod', message: 'unknown field "threads"' }]);
+});
+
+test('saio-kmod settings that would do nothing in enter mode are refused', () => {
+  const nb = quickstart();
+  nb.cells[1].kmod = { workers: 2, cpus: [0], idle_us: 10 };
+  assert.deepEqual(errorsOf(nb), [
+    { path: 'cells[1].kmod.workers', message: 'expected 1 in enter mode (kernel workers exist only with "mode": "worker"), found 2' },
+    { path: 'cells[1].kmod.cpus', message: 'expected no cpus in enter mode (they place kernel workers, which exist only with "mode": "worker")' },
+    { path: 'cells[1].kmod.idle_us', message: 'expected no idle_us in enter mode (it is the spin time of kernel workers, which exist only with "mode": "worker")' },
+  ]);
+});
+
+test('module parameters: names of a-z and "_", values a shell and insmod cannot misread', () => {
+  const params = (module_params: unknown) => {
+    const nb = quickstart();
+    nb.cells[1].kmod = { module_params };
+    return errorsOf(nb);
+  };
+  assert.deepEqual(params({ 'Idle-Us': 5 }), [{ path: 'cells[1].kmod.module_params.Idle-Us', message: 'expected a module parameter name (1 to 64 of a-z and "_"), found the name "Idle-Us"' }]);
+  assert.deepEqual(params({ default_idle_us: '5; reboot' }), [
+    { path: 'cells[1].kmod.module_params.default_idle_us', message: 'expected a value of 1 to 256 of 0-9, A-Z, a-z, "_", ",", ".", "-", found "5; reboot"' },
+  ]);
+  assert.deepEqual(params({ default_idle_us: -1 }), [{ path: 'cells[1].kmod.module_params.default_idle_us', message: 'expected a number ≥ 0, found number -1' }]);
+  assert.deepEqual(params({ default_idle_us: true }), [
+    { path: 'cells[1].kmod.module_params.default_idle_us', message: 'expected a whole number ≥ 0 or a string of 1 to 256 of 0-9, A-Z, a-z, "_", ",", ".", "-", found boolean true' },
+  ]);
+  assert.deepEqual(params([1]), [{ path: 'cells[1].kmod.module_params', message: 'expected an object, found an array' }]);
+});
+
 test('JSON syntax errors give line and column', () => {
   const v = parseNotebookText('{\n  "format": "saio-lab/notebook@1",\n  "title": oops\n}');
   assert.equal(v.ok, false);

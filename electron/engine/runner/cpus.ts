@@ -22,7 +22,7 @@ export function allowedCpus(): number[] {
   return list ? parseCpuList(list) : [];
 }
 
-/** null when every pinned CPU can be used here; otherwise what is wrong and what to do. */
+/** null when every pinned CPU (server, driver, kernel workers) can be used here; otherwise what is wrong and what to do. */
 export function pinningProblem(cell: ExperimentCell, allowed: readonly number[] = allowedCpus()): string | null {
   for (const role of ['server', 'driver'] as const) {
     const want = cell.pinning[role];
@@ -33,6 +33,15 @@ export function pinningProblem(cell: ExperimentCell, allowed: readonly number[] 
         `edit the notebook's pinning (or remove it) and run again`
       );
     }
+  }
+  // Kernel workers of saio-kmod pinned to a CPU the lab may not use would run elsewhere or fail.
+  const kcpus = cell.kmod?.cpus;
+  const missing = Array.isArray(kcpus) ? kcpus.filter((c) => !allowed.includes(c)) : [];
+  if (missing.length > 0) {
+    return (
+      `kmod.cpus names CPU ${missing.join(', ')}, but this machine lets the lab use CPUs ${allowed.join(', ')}; ` +
+      `edit the notebook's kmod.cpus (or use "local", or remove it) and run again`
+    );
   }
   return null;
 }
