@@ -1,9 +1,10 @@
-// Every backend the lab can compare. saio-sync, saio-uring and saio-kmod plug in here.
+// Every backend the lab can compare, one module each.
 import { baseline } from './baseline';
 import { saioSync, saioUring } from './saio';
+import { saioKmod } from './saio-kmod';
 import type { BackendModule } from './types';
 
-const modules: readonly BackendModule[] = [baseline, saioSync, saioUring];
+const modules: readonly BackendModule[] = [baseline, saioSync, saioUring, saioKmod];
 
 export const backendNames: readonly string[] = modules.map((m) => m.name);
 

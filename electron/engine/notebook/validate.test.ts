@@ -55,7 +55,7 @@ test('unknown fields, unknown cell types and unknown servers are rejected by pat
 
   const nb4 = quickstart();
   nb4.cells[1].backends = ['baseline', 'turbo'];
-  assert.deepEqual(errorsOf(nb4), [{ path: 'cells[1].backends[1]', message: 'expected one of "baseline", "saio-sync", "saio-uring", found "turbo"' }]);
+  assert.deepEqual(errorsOf(nb4), [{ path: 'cells[1].backends[1]', message: 'expected one of "baseline", "saio-sync", "saio-uring", "saio-kmod", found "turbo"' }]);
 });
 
 test('duplicate cell ids and plots of missing experiments are caught', () => {
@@ -80,6 +80,7 @@ test('a missing required field and a wrong format are reported', () => {
 
 test('saio-kmod settings: absent is fine (existing notebooks stay valid), present gets its defaults', () => {
   const nb = quickstart();
+  nb.cells[1].backends = ['baseline', 'saio-kmod'];
   const v = validateNotebook(nb);
   assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
   assert.equal(v.ok && v.notebook.cells[1]?.type === 'experiment' ? v.notebook.cells[1].kmod : 'not checked', undefined);

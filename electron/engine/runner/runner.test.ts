@@ -1,12 +1,15 @@
 // The runner against real nginx and real wrk on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { ProgressEvent } from '../model';
 import type { ExperimentCell, Notebook } from '../notebook/schema';
 import { validateNotebook } from '../notebook/validate';
+import { saioKmod } from '../backends/saio-kmod';
+import { cannotLoadModules, hostFacts, type HostFacts } from '../kmod/host';
+import { ModuleStep } from '../kmod/module-step';
 import { createNotebook, loadRevision } from '../notebooks';
 import { Store } from '../store/store';
 import { processesInGroup } from './procfs';
@@ -39,7 +42,7 @@ function notebookWith(cell: Partial<ExperimentCell>): Notebook {
   return v.notebook;
 }
 
-async function run(store: Store, name: string, cell: Partial<ExperimentCell>, opts: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}) {
+async function run(store: Store, name: string, cell: Partial<ExperimentCell>, opts: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void; quick?: boolean } = {}) {
   const { notebook, revision } = createNotebook(store, name, notebookWith(cell));
   const exp = loadRevision(store, revision.id).cells[0] as ExperimentCell;
   return runCell(store, { notebookId: notebook.id, revisionId: revision.id, cell: exp, quick: false, runsDir: join(dir, 'runs'), ...opts });
@@ -205,4 +208,95 @@ test('UI runs (server under a pseudo-terminal): a point is verified and the driv
   assert.match(store.artifactContent(stdout!.id)!.toString(), /SAIO-WRK-JSON/);
   assert.equal(store.openProcesses(r.id).length, 0, 'every process the run started has ended');
   store.close();
+});
+
+test('saio-kmod on a host that cannot load modules: every saio-kmod point is skipped with the exact reason, baseline runs, the run is ok', async (t) => {
+  const why = cannotLoadModules(hostFacts());
+  if (why === null) return t.skip('this host can load modules; the module step would build and load saio.ko for real');
+  const store = new Store(join(dir, 'kmod.db'));
+  const events: ProgressEvent[] = [];
+  const r = await run(
+    store,
+    'kmod',
+    { backends: ['baseline', 'saio-kmod'], sweep: { connections: [4, 8] }, kmod: { mode: 'worker', workers: 2, cpus: 'local', module_params: { default_idle_us: 100 } } },
+    { quick: true, onProgress: (e) => events.push(e) },
+  );
+  const reason = saioKmod.unavailable();
+  assert.ok(reason?.endsWith(why), `${reason} names the host's reason`);
+  assert.equal(r.status, 'ok', r.reason ?? '');
+  assert.equal(r.reason, `2 of 4 points skipped: ${reason}`);
+  const points = store.listPoints(r.id);
+  assert.deepEqual(points.map((p) => `${p.backend}:${p.connections}:${p.status}`), ['baseline:4:ok', 'saio-kmod:4:skipped', 'baseline:8:ok', 'saio-kmod:8:skipped']);
+  for (const p of points.filter((x) => x.backend === 'baseline')) {
+    assert.equal(p.verified, true, p.reason ?? '');
+    assert.ok((p.requests_per_s ?? 0) > 0);
+  }
+  for (const p of points.filter((x) => x.backend === 'saio-kmod')) {
+    assert.equal(p.reason, reason);
+    assert.equal(p.requests_per_s, null);
+    assert.equal(p.verified, false);
+  }
+  const skippedEvents = events.filter((e) => e.phase === 'skipped');
+  assert.deepEqual(skippedEvents.map((e) => e.point), [2, 4]);
+  assert.ok(skippedEvents.every((e) => e.label.endsWith(`: skipped (${reason})`)), skippedEvents[0]?.label);
+  const arts = store.listArtifacts(r.id);
+  assert.ok(arts.every((a) => a.point_id === null || points.find((p) => p.id === a.point_id)?.backend === 'baseline'), 'nothing ran for the skipped points');
+  assert.ok(!arts.some((a) => a.kind === 'dmesg' || a.kind === 'kmod-build-log'), 'no module was built or loaded');
+  assert.equal(store.openProcesses(r.id).length, 0);
+  store.close();
+});
+
+test('kernel workers pinned to a CPU this machine does not offer fail the run before anything starts', async () => {
+  const store = new Store(join(dir, 'kmod-pin.db'));
+  const r = await run(store, 'kmod-pin', { backends: ['saio-kmod'], kmod: { mode: 'worker', workers: 1, cpus: [4000], module_params: {} } });
+  assert.equal(r.status, 'failed');
+  assert.match(r.reason ?? '', /^kmod\.cpus names CPU 4000, but this machine lets the lab use CPUs/);
+  assert.equal(store.listPoints(r.id).length, 0);
+  store.close();
+});
+
+test('the module step on a module-capable host (stand-in script): a refused insmod fails the saio-kmod points, and kernel trouble fails the run with the lines quoted', async () => {
+  // The real runner and the real module step; only the host's facts and the shell script are
+  // stand-ins, since this host cannot load modules. insmod "oopses": the points fail with its
+  // words, the kernel log since the mark is kept with the run, and its trouble fails the run.
+  const able: HostFacts = { kernel: '6.1.0-56-amd64', uid: 0, moduleSupport: true, modulesDisabled: false, lockdown: 'none', headers: '/lib/modules/6.1.0-56-amd64/build' };
+  const script = join(dir, 'module-step-stand-in.sh');
+  writeFileSync(
+    script,
+    `#!/bin/sh
+echo "$*" >> '${dir}/stand-in.calls'
+case $1 in
+loaded) echo "saio is not loaded"; exit 1 ;;
+build) mkdir -p "$3" && echo ko > "$3/saio.ko" && echo "built" ;;
+mark) echo saio-lab-mark-7 ;;
+load) echo "module-step: insmod $2 failed: Killed" >&2; exit 1 ;;
+unload) exit 1 ;;
+dmesg-since) echo "[ 1.0] BUG: kernel NULL pointer dereference"; echo "[ 1.0] BUG: kernel NULL pointer dereference" >&2; exit 4 ;;
+esac
+`,
+  );
+  chmodSync(script, 0o755);
+  const saved = { unavailable: saioKmod.unavailable, beginRun: saioKmod.beginRun };
+  saioKmod.unavailable = () => null;
+  saioKmod.beginRun = (ctx) => ModuleStep.begin({ runDir: ctx.runDir, params: { default_idle_us: 9 }, facts: able, script, signal: ctx.signal, progress: ctx.progress });
+  const store = new Store(join(dir, 'kmod-step.db'));
+  try {
+    const r = await run(store, 'kmod-step', { backends: ['saio-kmod', 'baseline'], sweep: { connections: [4] }, repeats: 2 }, { quick: true });
+    const points = store.listPoints(r.id);
+    assert.deepEqual(points.map((p) => `${p.backend}:${p.status}`), ['saio-kmod:failed', 'baseline:ok', 'saio-kmod:failed', 'baseline:ok']);
+    const insmod = /^insmod saio\.ko default_idle_us=9 failed: insmod .*saio\.ko failed: Killed$/;
+    for (const p of points.filter((x) => x.backend === 'saio-kmod')) assert.match(p.reason ?? '', insmod);
+    assert.equal(r.status, 'failed');
+    assert.match(r.reason ?? '', /^2 of 4 points failed; first: insmod saio\.ko .*; saio-kmod: kernel trouble in the kernel log while saio was loaded \(dmesg\.txt has every line\): \[ 1\.0\] BUG: kernel NULL pointer dereference$/);
+    const calls = readFileSync(join(dir, 'stand-in.calls'), 'utf8').trim().split('\n').map((c) => c.split(' ')[0]);
+    assert.deepEqual(calls, ['loaded', 'build', 'mark', 'load', 'dmesg-since'], 'one module step for the whole run');
+    const runArts = store.listArtifacts(r.id).filter((a) => a.point_id === null);
+    assert.deepEqual(runArts.map((a) => a.kind).filter((k) => k !== 'sampler-stats').sort(), ['dmesg', 'kmod-build-log', 'kmod-step']);
+    const dmesg = runArts.find((a) => a.kind === 'dmesg');
+    assert.match(store.artifactContent(dmesg!.id)!.toString(), /BUG: kernel NULL pointer dereference/);
+  } finally {
+    saioKmod.unavailable = saved.unavailable;
+    saioKmod.beginRun = saved.beginRun;
+    store.close();
+  }
 });
