@@ -6,7 +6,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { saioKmod } from '../engine/backends/saio-kmod';
+import { cannotLoadModules, hostFacts } from '../engine/kmod/host';
 import { Lab } from '../engine/lab';
+import { escapeHtml } from '../engine/report/format';
 import { repoRoot } from '../engine/paths';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-cli-'));
@@ -147,6 +150,38 @@ test('replaying a bundle compares every configuration with the run the bundle ca
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--tolerance takes a fraction between 0 and 1/);
 });
+
+test('replay on a host that cannot load modules: saio-kmod points are skipped with the reason in the output and the report, and replay succeeds', async (t) => {
+  const why = cannotLoadModules(hostFacts());
+  if (why === null) return t.skip('this host can load modules: replay would build and load saio.ko for real');
+  const reason = saioKmod.unavailable() ?? '';
+  const nb = JSON.parse(readFileSync(quickstart, 'utf8'));
+  nb.title = 'kmod on this host';
+  nb.cells[1].backends = ['baseline', 'saio-kmod'];
+  nb.cells[1].sweep.connections = [10];
+  nb.cells[1].repeats = 1;
+  nb.cells[1].kmod = { mode: 'worker', workers: 2, cpus: 'local', idle_us: 50, module_params: { default_idle_us: 200 } };
+  const file = join(dir, 'kmod.json');
+  writeFileSync(file, JSON.stringify(nb));
+  const outK = join(dir, 'out-kmod');
+  const r = await cli(['--db', join(dir, 'kmod.db'), 'replay', file, '--out', outK, '--quick']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, new RegExp(`ok \\(quick\\) \\S+ — 1 of 2 points skipped: ${escapeRe(reason)}\\n`));
+  const row = r.stdout.split('\n').find((l) => /^2\s+saio-kmod\s/.test(l)) ?? '';
+  assert.match(row, new RegExp(`\\sskipped\\s+${escapeRe(reason)}$`), row);
+  assert.match(r.stderr, new RegExp(`point 2/2 saio-kmod c=10 w=1 #1: skipped \\(${escapeRe(reason)}\\) .*\\(skipped\\)\\n`));
+  const results = JSON.parse(readFileSync(join(outK, 'results.json'), 'utf8'));
+  const kp = results.runs[0].points.find((p: { backend: string }) => p.backend === 'saio-kmod');
+  assert.deepEqual([kp.status, kp.reason], ['skipped', reason]);
+  const html = readFileSync(join(outK, 'report.html'), 'utf8');
+  const tr = html.split('<tr').find((x) => x.includes('class="status-skipped"')) ?? '';
+  assert.ok(tr.includes('<code>saio-kmod</code>') && tr.includes(escapeHtml(reason)), tr);
+  assert.match(html, /worker mode; 2 kernel workers; each next to its submitter; spin 50 µs before sleeping; insmod saio\.ko default_idle_us=200/);
+});
+
+function escapeRe(x: string): string {
+  return x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 test('history, diff and restore through the CLI', async () => {
   const nb = JSON.parse(readFileSync(quickstart, 'utf8'));

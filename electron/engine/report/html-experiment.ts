@@ -15,6 +15,25 @@ import { type Column, htmlTable, keyValueTable } from './html-table';
 import { summarizePoints } from './summary';
 import type { RunResults } from './types';
 
+/** The saio-kmod settings in one line: mode, kernel workers and their placement, insmod parameters. */
+export function kmodText(cell: ExperimentCell): string {
+  const k = cell.kmod;
+  if (!k) return 'enter mode; saio.ko with its default parameters';
+  const parts = [`${k.mode} mode`];
+  if (k.rings !== undefined) parts.push(`${k.rings} ring${k.rings === 1 ? '' : 's'}`);
+  if (k.mode === 'worker') {
+    parts.push(`${k.workers} kernel worker${k.workers === 1 ? '' : 's'}`);
+    const offset = typeof k.cpus === 'string' ? k.cpus.slice('local'.length) : '';
+    parts.push(
+      k.cpus === undefined ? 'not pinned' : typeof k.cpus === 'string' ? `each next to its submitter${offset ? `, offset ${offset}` : ''}` : `worker i on CPU ${k.cpus.join(', ')} [i mod ${k.cpus.length}]`,
+    );
+    if (k.idle_us !== undefined) parts.push(`spin ${k.idle_us} µs before sleeping`);
+  }
+  const params = Object.entries(k.module_params).map(([n, v]) => `${n}=${v}`);
+  parts.push(params.length > 0 ? `insmod saio.ko ${params.join(' ')}` : 'saio.ko with its default parameters');
+  return parts.join('; ');
+}
+
 function settingsTable(cell: ExperimentCell, quick: boolean): string {
   const s = cell.server;
   const d = cell.driver;
@@ -39,6 +58,7 @@ function settingsTable(cell: ExperimentCell, quick: boolean): string {
     ['Durations', durations],
     ['Pinning', `server ${pin(cell.pinning.server)}; driver ${pin(cell.pinning.driver)}`],
   ];
+  if (cell.backends.includes('saio-kmod') || cell.kmod) rows.push(['saio-kmod', esc(kmodText(cell))]);
   if (s.extra_config.trim()) rows.push(['Extra config', `<pre><code>${esc(s.extra_config)}</code></pre>`]);
   return keyValueTable(rows);
 }
