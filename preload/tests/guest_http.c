@@ -368,6 +368,21 @@ static void errs_why(struct errs *e, int of, char *why, size_t cap)
 		k += snprintf(why + k, cap - (size_t)k, " [%s]", e->first[i]);
 }
 
+/* A gate in_parallel's threads may wait at: it opens when all that were started are there. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_arrived, gate_target;
+
+static void gate_wait(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_arrived++;
+	pthread_cond_broadcast(&gate_cv);
+	while (gate_target < 0 || gate_arrived < gate_target)
+		pthread_cond_wait(&gate_cv, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+}
+
 static int in_parallel(void *(*fn)(void *), int n, struct errs *e)
 {
 	pthread_t *t = calloc((size_t)n, sizeof(*t));
@@ -375,6 +390,10 @@ static int in_parallel(void *(*fn)(void *), int n, struct errs *e)
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, 256 << 10);
 	int started = 0;
+	pthread_mutex_lock(&gate_lock);
+	gate_arrived = 0;
+	gate_target = -1;
+	pthread_mutex_unlock(&gate_lock);
 	for (int i = 0; i < n; i++) {
 		if (pthread_create(&t[i], &a, fn, (void *)(intptr_t)i)) {
 			errs_add(e, i, "pthread_create failed");
@@ -382,6 +401,10 @@ static int in_parallel(void *(*fn)(void *), int n, struct errs *e)
 		}
 		started++;
 	}
+	pthread_mutex_lock(&gate_lock);
+	gate_target = started;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_lock);
 	for (int i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
 	pthread_attr_destroy(&a);
@@ -491,6 +514,7 @@ static void *concurrent_client(void *arg)
 	int i = (int)(intptr_t)arg;
 	char why[300];
 	int s = connect_server(0);
+	gate_wait();	/* every connection is open at once */
 	if (s < 0) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
 		errs_add(&cerr, i, why);
@@ -507,7 +531,8 @@ static void *concurrent_client(void *arg)
 	return NULL;
 }
 
-/* 200 connections at once, 4 keep-alive requests each (1 KiB, 100 KiB, 1 B, 1 KiB). */
+/* 200 connections open at once, then 4 keep-alive requests on each (1 KiB, 100 KiB, 1 B,
+ * 1 KiB). */
 static int case_concurrent(char *why, size_t cap)
 {
 	memset(&cerr, 0, sizeof(cerr));
