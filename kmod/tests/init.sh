@@ -40,11 +40,13 @@ fi
 
 if [ -z "$ONLY" ]; then
 	# Unload refused while a process holds the device, then while only a mapping does.
+	# (One output file per case: with one shared file the second wait could see the
+	# first holder's "holding" before the shell truncated it, and rmmod too early.)
 	for how in hold holdmap; do
-		/saio_test $how 30 > /tmp/hold.out &
+		/saio_test $how 30 > /tmp/$how.out &
 		HP=$!
 		i=0
-		while ! grep -q holding /tmp/hold.out 2>/dev/null && [ $i -lt 200 ]; do
+		while ! grep -q holding /tmp/$how.out 2>/dev/null && [ $i -lt 200 ]; do
 			sleep 0.05; i=$((i + 1))
 		done
 		if rmmod saio 2>/dev/null; then
