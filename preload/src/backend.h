@@ -29,6 +29,9 @@
  * - With SAIO_CAP_NATIVE_SENDFILE, SENDFILE ops carry no buffer: prep() sends
  *   op->len - op->sent bytes of file op->arg from op->off + op->sent, one request.
  * - fork hooks: the engine calls forget() from pthread_atfork's child handler.
+ * - settle() (optional, for backends whose requests another thread issues) waits until
+ *   the kernel has attempted every submitted request, so that an op still in flight
+ *   afterwards is one that waits for socket space. Without it, submit() is that point.
  */
 #ifndef SAIO_BACKEND_H
 #define SAIO_BACKEND_H
@@ -56,6 +59,7 @@ struct saio_backend {
 	unsigned (*caps)(struct saio_ring *r);
 	int (*notify_fd)(struct saio_ring *r);
 	void (*notify_ack)(struct saio_ring *r);
+	void (*settle)(struct saio_ring *r);
 };
 
 extern const struct saio_backend saio_backend_uring;

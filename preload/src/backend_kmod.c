@@ -579,6 +579,23 @@ static int kmod_wait(struct saio_ring *r)
 	}
 }
 
+static void kmod_settle(struct saio_ring *r)
+{
+	struct kmod_priv *p = r->be_priv;
+
+	if (!worker_mode())
+		return;	/* SAIO_IOC_ENTER ran them before it returned */
+	/* Workers send with MSG_DONTWAIT, so every published request completes soon: a
+	 * full socket comes back as -EAGAIN and is parked by the reap. Bounded at 5 s for a
+	 * worker that never gets a CPU. */
+	for (int i = 0; i < 50 && p->outstanding; i++) {
+		struct saio_wait w = { .ring = p->index, .timeout_us = 100000 };
+		if (!cq_ready(p))
+			ioctl(p->ctx->fd, SAIO_IOC_WAIT, &w);
+		reap_cq(r, p);
+	}
+}
+
 static unsigned kmod_caps(struct saio_ring *r)
 {
 	(void)r;
@@ -616,4 +633,5 @@ const struct saio_backend saio_backend_kmod = {
 	.caps = kmod_caps,
 	.notify_fd = kmod_notify_fd,
 	.notify_ack = kmod_notify_ack,
+	.settle = kmod_settle,
 };

@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -292,6 +294,24 @@ static int uring_wait(struct saio_ring *r)
 	return ret;
 }
 
+static void uring_settle(struct saio_ring *r)
+{
+	struct uring_priv *p = r->be_priv;
+	struct timespec t0, t;
+
+	if (!p || !p->sqpoll)
+		return;	/* io_uring_enter attempted them before it returned */
+	/* The SQPOLL thread moves the SQ head after issuing what it consumed; submit() woke
+	 * it if it slept. Bounded: a thread that does not get a CPU is not waited for. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (io_uring_sq_ready(&p->ring)) {
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > 100000000L)
+			break;
+	}
+}
+
 static unsigned uring_caps(struct saio_ring *r)
 {
 	struct uring_priv *p = r->be_priv;
@@ -321,4 +341,5 @@ const struct saio_backend saio_backend_uring = {
 	.wait = uring_wait,
 	.caps = uring_caps,
 	.notify_fd = uring_notify_fd,
+	.settle = uring_settle,
 };

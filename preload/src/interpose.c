@@ -133,6 +133,13 @@ static int order_before(int fd, int how, bool data_call, bool nb_eagain)
 				if (how == MUTATE) {
 					if (nb_eagain && f->nonblock) {
 						saio_ring_flush(o);
+						/* Ops another thread issues may simply not
+						 * have run yet: let them, then look again. */
+						for (int i = 0; i < 4 && f->head && o->be->settle; i++) {
+							o->be->settle(o);
+							o->be->reap(o);
+							saio_ring_flush(o);
+						}
 						if (f->head) {
 							f->want_wake = 1;
 							e = EAGAIN;

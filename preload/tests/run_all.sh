@@ -25,6 +25,8 @@ run() {
 for t in "$B"/tests/unit_*; do
 	run "$(basename "$t")" "$t"
 done
+# the same io_uring cases with requests issued by an SQPOLL thread
+run unit_uring_sqpoll env SAIO_SQPOLL=1 "$B/tests/unit_uring"
 run server_tests python3 "$(dirname "$0")/server_tests.py" "$B"
 rm -f "$out"
 echo "$passed passed, $failed failed"
