@@ -69,6 +69,28 @@ if [ -z "$ONLY" ]; then
 	done
 	if [ $ok = 1 ]; then pass load_unload_50; else fail load_unload_50 "see above"; fi
 	echo "GUEST: 50 load/unload cycles took $(awk "BEGIN{print $(now)-$T0}")s"
+
+	# The lab's module step (kmod/scripts/module-step.sh), under busybox: a bad parameter
+	# is refused at load, a good one is in force, a second load is refused, unload works,
+	# and the kernel log since the mark holds the refusal and no trouble.
+	S=/module-step.sh
+	why=""
+	sh $S loaded 2>/dev/null && why="$why loaded-before"
+	M=$(sh $S mark) || why="$why mark"
+	sh $S load /saio.ko default_idle_us=0 2>/tmp/ms.err && why="$why idle0-accepted"
+	[ -d /sys/module/saio ] && why="$why idle0-left-loaded"
+	sh $S load /saio.ko default_idle_us=50 2>>/tmp/ms.err || why="$why load-failed"
+	[ "$(cat /sys/module/saio/parameters/default_idle_us 2>/dev/null)" = 50 ] || why="$why param"
+	/saio_test quick || why="$why use"
+	sh $S load /saio.ko 2>/dev/null; [ $? = 3 ] || why="$why second-load-not-refused"
+	sh $S unload 2>>/tmp/ms.err || why="$why unload"
+	sh $S dmesg-since "$M" > /tmp/ms.log 2>>/tmp/ms.err || why="$why dmesg-since"
+	grep -q 'default_idle_us=0: must be' /tmp/ms.log || why="$why refusal-not-logged"
+	if [ -z "$why" ]; then
+		pass module_step_script
+	else
+		fail module_step_script "$why ($(tr '\n' '|' < /tmp/ms.err))"
+	fi
 fi
 
 # libsaio over the module: guest_http runs epoll_server under LD_PRELOAD=/libsaio.so and

@@ -193,6 +193,7 @@ if ! cp "$BUSYBOX" "$ROOT/bin/busybox" || ! ln -s busybox "$ROOT/bin/sh" ||
    ! { strip --strip-debug -o "$ROOT/saio.ko" "$BUILD/mod/saio.ko" 2>/dev/null ||
        cp "$BUILD/mod/saio.ko" "$ROOT/"; } ||
    ! cp "$BUILD/saio_test" "$ROOT/" ||
+   ! cp "$KMOD/scripts/module-step.sh" "$ROOT/module-step.sh" ||
    ! cp "$KMOD/tests/init.sh" "$ROOT/init" || ! chmod +x "$ROOT/init"; then
 	fail initramfs "could not assemble $ROOT"
 	finish
@@ -245,7 +246,7 @@ if [ -n "$ONLY" ]; then
 		case $a in preload*) ;; *) EXPECT=$((EXPECT + 1)) ;; esac
 	done
 else
-	EXPECT=$(($("$BUILD/saio_test" list 2>/dev/null | wc -l) + 6))
+	EXPECT=$(($("$BUILD/saio_test" list 2>/dev/null | wc -l) + 7))
 fi
 for r in ${RUNS//,/ }; do
 	case $r in
