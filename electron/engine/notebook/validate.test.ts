@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../paths';
@@ -19,6 +19,15 @@ test('the shipped quickstart notebook is valid and gets its defaults', () => {
   const exp = v.notebook.cells.find((c) => c.type === 'experiment');
   assert.equal(exp?.type, 'experiment');
   if (exp?.type === 'experiment') assert.deepEqual(exp.sweep.connections, [10, 50, 100, 200]);
+});
+
+test('every shipped notebook in experiments/ is valid', () => {
+  const files = readdirSync(join(repoRoot(), 'experiments')).filter((f) => f.endsWith('.json'));
+  assert.ok(files.includes('quickstart.json') && files.includes('saio-backends.json'), files.join(', '));
+  for (const f of files) {
+    const v = validateNotebook(JSON.parse(readFileSync(join(repoRoot(), 'experiments', f), 'utf8')));
+    assert.ok(v.ok, `${f}: ${JSON.stringify(!v.ok && v.errors)}`);
+  }
 });
 
 test('a wrong type is reported with its JSON path, what was expected and what was found', () => {
