@@ -283,6 +283,15 @@ fail:
 	return err;
 }
 
+static void priv_free(struct saio_ring *r)
+{
+	struct kmod_priv *p = r->be_priv;
+	REAL(close)(p->poller);
+	free(p->parked);
+	free(p);
+	r->be_priv = NULL;
+}
+
 static void kmod_teardown(struct saio_ring *r)
 {
 	struct kmod_priv *p = r->be_priv;
@@ -292,22 +301,14 @@ static void kmod_teardown(struct saio_ring *r)
 	if (kctx == p->ctx)
 		p->ctx->used[p->index / 64] &= ~(1ull << (p->index % 64));
 	pthread_mutex_unlock(&ctx_lock);
-	REAL(close)(p->poller);
-	free(p->parked);
-	free(p);
-	r->be_priv = NULL;
+	priv_free(r);
 }
 
 static void kmod_forget(struct saio_ring *r)
 {
 	/* Fork child: the context itself is dropped by ctx_atfork_child. */
-	struct kmod_priv *p = r->be_priv;
-	if (!p)
-		return;
-	REAL(close)(p->poller);
-	free(p->parked);
-	free(p);
-	r->be_priv = NULL;
+	if (r->be_priv)
+		priv_free(r);
 }
 
 static unsigned kmod_space(struct saio_ring *r)

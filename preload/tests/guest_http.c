@@ -508,6 +508,17 @@ static int case_conn_close(char *why, size_t cap)
 
 static struct errs cerr;
 
+/* Run n clients at once; their errors (at most a few quoted) become the case's why. */
+static int clients(void *(*fn)(void *), int n, char *why, size_t cap)
+{
+	memset(&cerr, 0, sizeof(cerr));
+	pthread_mutex_init(&cerr.lock, NULL);
+	if (in_parallel(fn, n, &cerr))
+		return 1;
+	errs_why(&cerr, n, why, cap);
+	return 0;
+}
+
 static void *concurrent_client(void *arg)
 {
 	static const char *const names[] = { "1k", "100k", "1", "1k" };
@@ -535,12 +546,7 @@ static void *concurrent_client(void *arg)
  * 1 KiB). */
 static int case_concurrent(char *why, size_t cap)
 {
-	memset(&cerr, 0, sizeof(cerr));
-	pthread_mutex_init(&cerr.lock, NULL);
-	if (in_parallel(concurrent_client, 200, &cerr))
-		return 1;
-	errs_why(&cerr, 200, why, cap);
-	return 0;
+	return clients(concurrent_client, 200, why, cap);
 }
 
 static void *slow_client(void *arg)
@@ -564,12 +570,7 @@ static void *slow_client(void *arg)
 /* 4 readers of 8 MiB with a 16 KiB receive buffer, reading slowly. */
 static int case_slow(char *why, size_t cap)
 {
-	memset(&cerr, 0, sizeof(cerr));
-	pthread_mutex_init(&cerr.lock, NULL);
-	if (in_parallel(slow_client, 4, &cerr))
-		return 1;
-	errs_why(&cerr, 4, why, cap);
-	return 0;
+	return clients(slow_client, 4, why, cap);
 }
 
 static volatile int resets_done;
