@@ -227,10 +227,10 @@ void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f)
 	r->dirty = f;
 }
 
-static unsigned nreq(struct saio_ring *r, const struct saio_op *op)
+/* Kernel requests an op takes: a copied sendfile is a read and a send. */
+static unsigned nreq(const struct saio_op *op, bool native_sendfile)
 {
-	return (op->kind == SAIO_OP_SENDFILE && !op->arg2 &&
-		!(r->be->caps(r) & SAIO_CAP_NATIVE_SENDFILE)) ? 2 : 1;
+	return (op->kind == SAIO_OP_SENDFILE && !op->arg2 && !native_sendfile) ? 2 : 1;
 }
 
 static void submit_now(struct saio_ring *r, unsigned *staged)
@@ -250,6 +250,7 @@ int saio_ring_flush(struct saio_ring *r)
 {
 	const struct saio_backend *be = r->be;
 	unsigned staged = 0, total = 0;
+	const bool native = be->caps(r) & SAIO_CAP_NATIVE_SENDFILE;
 
 	be->reap(r);	/* completions free budget and may re-dirty fds */
 	while (r->standalone) {
@@ -281,9 +282,10 @@ int saio_ring_flush(struct saio_ring *r)
 			unsigned space = be->space(r), need = 0, cnt = 0;
 			struct saio_op *op;
 			for (op = f->head; op; op = op->next) {
-				if (need + nreq(r, op) > space)
+				unsigned k = nreq(op, native);
+				if (need + k > space)
 					break;
-				need += nreq(r, op);
+				need += k;
 				cnt++;
 			}
 			/* A chain must reach the kernel in one submission: if the whole FIFO does
@@ -631,9 +633,7 @@ static void saio_init(void)
 		saio_cfg.batch_max = 1;
 	saio_cfg.ring_entries = (unsigned)env_ul("SAIO_RING_ENTRIES", 256);
 	const char *d = getenv("SAIO_EPOLL_DEL");
-	/* The module has no epoll op: with kmod, closes leave epoll sets directly. */
-	saio_cfg.sync_epoll_del = (d && !strcmp(d, "sync")) || saio_cfg.sqpoll ||
-				  saio_backend_default == &saio_backend_kmod;
+	saio_cfg.sync_epoll_del = (d && !strcmp(d, "sync")) || saio_cfg.sqpoll;
 	saio_cfg.exit_drain_ms = (unsigned)env_ul("SAIO_EXIT_DRAIN_MS", 5000);
 	saio_cfg.sendfile_copy_max = env_ul("SAIO_SENDFILE_COPY_MAX", saio_cfg.sendfile_copy_max);
 	saio_budget.fd_max = env_ul("SAIO_FD_BUDGET", saio_budget.fd_max);

@@ -580,9 +580,12 @@ EXPORT int close(int fd)
 		return REAL(close)(fd);
 	}
 	/* epoll must never report the descriptor again: remove it from each set before
-	 * the next epoll_wait (the close itself may wait behind a full socket). */
+	 * the next epoll_wait (the close itself may wait behind a full socket). Directly
+	 * with SAIO_EPOLL_DEL=sync, SQPOLL, or a backend without an epoll op (kmod). */
+	bool direct_del = saio_cfg.sync_epoll_del ||
+			  !(mine->be->caps(mine) & SAIO_CAP_EPOLL_DEL);
 	for (unsigned i = 0; i < nreg; i++) {
-		if (saio_cfg.sync_epoll_del) {
+		if (direct_del) {
 			REAL(epoll_ctl)(regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
 			continue;
 		}
