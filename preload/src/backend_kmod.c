@@ -52,7 +52,6 @@
 /* The process's context: shared by its rings, rebuilt in a fork child. */
 struct kmod_ctx {
 	int fd;
-	pid_t pid;			/* process that set it up (the owner) */
 	char *mem;
 	size_t mem_bytes;
 	struct saio_setup p;
@@ -84,6 +83,14 @@ struct kmod_priv {
 static bool worker_mode(void)
 {
 	return saio_cfg.kmod_worker;
+}
+
+/* Worker mode: reset the ring's eventfd (the poller is level-triggered). */
+static void drain_efd(struct kmod_priv *p)
+{
+	uint64_t v;
+	if (p->efd >= 0)
+		(void)!REAL(read)(p->efd, &v, sizeof(v));
 }
 
 /* ---- context ---------------------------------------------------------------------- */
@@ -129,7 +136,7 @@ static void ctx_free(struct kmod_ctx *c)
 static void ctx_atfork_child(void)
 {
 	pthread_mutex_init(&ctx_lock, NULL);
-	if (kctx && kctx->pid != getpid()) {
+	if (kctx) {
 		ctx_free(kctx);
 		kctx = NULL;
 	}
@@ -153,7 +160,6 @@ static int ctx_open(struct kmod_ctx **out)
 		c->efd[i] = -1;
 	while (sq < saio_cfg.ring_entries && sq < SAIO_MAX_SQ_ENTRIES)
 		sq <<= 1;
-	c->pid = getpid();
 	c->fd = REAL(open)(SAIO_DEVICE, O_RDWR | O_CLOEXEC, 0);
 	if (c->fd < 0) {
 		err = -errno;
@@ -425,7 +431,9 @@ static int kmod_submit(struct saio_ring *r)
 	return publish(r->be_priv);
 }
 
-static void park(struct kmod_priv *p, struct saio_op *op)
+/* Wait in the poller for op's socket to drain. False when it cannot be armed (no
+ * memory): the op is then not parked, since nothing would ever resubmit it. */
+static bool park(struct kmod_priv *p, struct saio_op *op)
 {
 	struct epoll_event e = { .events = EPOLLOUT | EPOLLONESHOT,
 				 .data.u64 = (uint64_t)(uintptr_t)op };
@@ -433,17 +441,16 @@ static void park(struct kmod_priv *p, struct saio_op *op)
 		unsigned cap = p->capparked ? p->capparked * 2 : 16;
 		struct saio_op **n = realloc(p->parked, cap * sizeof(*n));
 		if (!n)
-			abort();	/* cannot lose the op; out of memory for a pointer */
+			return false;
 		p->parked = n;
 		p->capparked = cap;
 	}
-	p->parked[p->nparked++] = op;
 	/* The socket may still be in the set from an earlier park (one-shot, disarmed). */
 	if (REAL(epoll_ctl)(p->poller, EPOLL_CTL_MOD, op->fd, &e) < 0 &&
-	    REAL(epoll_ctl)(p->poller, EPOLL_CTL_ADD, op->fd, &e) < 0) {
-		/* Not pollable: retry at the next reap rather than lose it. */
-		e.data.u64 = 0;
-	}
+	    REAL(epoll_ctl)(p->poller, EPOLL_CTL_ADD, op->fd, &e) < 0)
+		return false;
+	p->parked[p->nparked++] = op;
+	return true;
 }
 
 static bool unpark(struct kmod_priv *p, struct saio_op *op)
@@ -457,6 +464,15 @@ static bool unpark(struct kmod_priv *p, struct saio_op *op)
 	return false;
 }
 
+/* A send that can neither run nor be parked: report what went out (or -EAGAIN), and
+ * the engine queues the rest again at its next flush. */
+static void give_back(struct saio_ring *r, struct saio_op *op)
+{
+	int res = op->be_done ? (int)op->be_done : -EAGAIN;
+	op->be_done = 0;	/* before: the engine may free the op */
+	saio_engine_complete(r, op, 1, res);
+}
+
 /* One completion: finish the op for the engine, or park what is left of a send. */
 static void complete(struct saio_ring *r, struct kmod_priv *p, const struct saio_cqe *cqe)
 {
@@ -466,13 +482,11 @@ static void complete(struct saio_ring *r, struct kmod_priv *p, const struct saio
 	if ((op->kind == SAIO_OP_SEND || op->kind == SAIO_OP_SENDFILE) &&
 	    !(cqe->flags & SAIO_CQE_CANCELED_LINK)) {
 		uint32_t left = op->len - op->sent - op->be_done;
-		if (res > 0 && (uint32_t)res < left) {
-			op->be_done += (uint32_t)res;
-			park(p, op);
-			return;
-		}
-		if (res == -EAGAIN) {
-			park(p, op);
+		if ((res > 0 && (uint32_t)res < left) || res == -EAGAIN) {
+			if (res > 0)
+				op->be_done += (uint32_t)res;
+			if (!park(p, op))
+				give_back(r, op);
 			return;
 		}
 		if (res == 0 && left && op->kind == SAIO_OP_SENDFILE)
@@ -516,15 +530,15 @@ static unsigned resubmit_ready(struct saio_ring *r, struct kmod_priv *p, int tim
 
 	for (int i = 0; i < n; i++) {
 		if (ev[i].data.u64 == EFD_TAG) {
-			uint64_t v;
-			(void)!REAL(read)(p->efd, &v, sizeof(v));
+			drain_efd(p);
 			continue;
 		}
 		struct saio_op *op = (struct saio_op *)(uintptr_t)ev[i].data.u64;
 		if (!unpark(p, op))
 			continue;
 		if (!kmod_space(r)) {
-			park(p, op);	/* re-armed: reported again while writable */
+			if (!park(p, op))	/* re-armed: reported again while writable */
+				give_back(r, op);
 			continue;
 		}
 		fill(p, op, false);
@@ -563,11 +577,10 @@ static int kmod_wait(struct saio_ring *r)
 			int ret = enter(p);	/* entries an EINTR left unconsumed */
 			if (ret < 0)
 				return ret;
-		} else if (p->efd >= 0) {
-			uint64_t v;
+		} else {
 			/* Drained before the check: a completion posted after it signals
 			 * again, so the epoll_wait below cannot miss it. */
-			(void)!REAL(read)(p->efd, &v, sizeof(v));
+			drain_efd(p);
 		}
 		if (cq_ready(p))
 			return 0;
@@ -615,9 +628,8 @@ static void kmod_notify_ack(struct saio_ring *r)
 	/* The poller is level-triggered: the eventfd is drained here, drained sockets are
 	 * resubmitted by the reap of the batch boundary that follows. */
 	struct kmod_priv *p = r->be_priv;
-	uint64_t v;
-	if (p && p->efd >= 0)
-		(void)!REAL(read)(p->efd, &v, sizeof(v));
+	if (p)
+		drain_efd(p);
 }
 
 const struct saio_backend saio_backend_kmod = {
