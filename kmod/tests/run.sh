@@ -51,19 +51,18 @@ for b in /bin/busybox /usr/bin/busybox; do
 	if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then BUSYBOX=$b; break; fi
 done
 [ -n "$BUSYBOX" ] || missing+=("static busybox")
-# The newest kernel version that has both an image and its headers: never uname -r.
-KVER=""
-for img in $(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V); do
-	v=${img#/boot/vmlinuz-}
-	[ -d "/usr/src/linux-headers-$v" ] && KVER=$v
-done
-[ -n "$KVER" ] || missing+=("a kernel image with matching headers")
+# The Debian kernel we build against and boot (never uname -r): the one place that decides.
+if kernel=$(sh "$KMOD/scripts/debian-kernel.sh" all 2>/dev/null); then
+	KVER=$(echo "$kernel" | sed -n 's/^version=//p')
+	KDIR=$(echo "$kernel" | sed -n 's/^headers=//p')
+	BZIMAGE=$(echo "$kernel" | sed -n 's/^image=//p')
+else
+	missing+=("a kernel image with its headers ($(sh "$KMOD/scripts/debian-kernel.sh" 2>&1 | sed -n 's/^ *//; 2,3p' | tr '\n' ' '))")
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	cannot_run "missing: ${missing[*]}.
 Install with: apt-get install -y linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static kmod cpio build-essential xz-utils"
 fi
-KDIR=/usr/src/linux-headers-$KVER
-BZIMAGE=/boot/vmlinuz-$KVER
 echo "host: kernel $KVER, headers $KDIR"
 mkdir -p "$BUILD"
 
@@ -109,7 +108,7 @@ if [ -n "$CHECKPATCH" ]; then
 		fail checkpatch
 	fi
 else
-	echo "note: checkpatch.pl not found (apt-get install linux-source-6.1 provides it); not counted"
+	echo "note: checkpatch.pl not found (apt-get install linux-source provides it); not counted"
 fi
 
 # ---- test programs --------------------------------------------------------------------

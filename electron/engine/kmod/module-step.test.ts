@@ -10,13 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { repoRoot } from '../paths';
+import { debianKernel } from './debian-kernel';
 import { cannotLoadModules, hostFacts, type HostFacts } from './host';
 import { EXIT, insmodParams, ModuleStep, moduleStepScript, runStep, stepArgv } from './module-step';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-modstep-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const script = moduleStepScript();
-const HEADERS = '/usr/src/linux-headers-6.1.0-56-amd64';
+// The Debian kernel the harness also builds against; its version moves with apt, so it is asked.
+const KERNEL = debianKernel();
+const HEADERS = 'missing' in KERNEL ? '/usr/src/linux-headers-(none)' : KERNEL.headers;
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((b) => existsSync(b));
 
 function sh(shell: readonly string[], args: string[], input?: string) {
@@ -73,8 +76,8 @@ test('usage errors exit 2 and say the usage', () => {
   assert.match(bad.stderr, /bad module parameter "x=\$\(id\)": expected name=value/);
 });
 
-test('build: saio.ko for 6.1.0-56-amd64 in a fresh directory, the source tree left as it was', () => {
-  assert.ok(existsSync(join(HEADERS, 'Makefile')), `${HEADERS} is needed (apt-get install linux-headers-6.1.0-56-amd64)`);
+test('build: saio.ko for the Debian kernel (kmod/scripts/debian-kernel.sh) in a fresh directory, the source tree left as it was', () => {
+  assert.ok(!('missing' in KERNEL), 'missing' in KERNEL ? KERNEL.missing : '');
   const kmod = join(repoRoot(), 'kmod');
   const products = () => readdirSync(kmod).filter((f) => /\.(o|ko|mod|mod\.c|cmd)$|^Module\.symvers$|^modules\.order$/.test(f)).sort();
   const before = products();
@@ -83,7 +86,7 @@ test('build: saio.ko for 6.1.0-56-amd64 in a fresh directory, the source tree le
   assert.equal(r.code, 0, r.stdout.slice(-2000) + r.stderr);
   assert.match(r.stdout, new RegExp(`built ${out}/saio\\.ko\\n$`));
   const info = spawnSync('modinfo', ['-F', 'vermagic', join(out, 'saio.ko')], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH}:/sbin:/usr/sbin` } });
-  assert.match(info.stdout, /^6\.1\.0-56-amd64 SMP/, info.stderr);
+  assert.ok(info.stdout.startsWith(`${KERNEL.version} SMP`), `vermagic ${info.stdout} ${info.stderr}`);
   const parms = spawnSync('modinfo', ['-F', 'parm', join(out, 'saio.ko')], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH}:/sbin:/usr/sbin` } });
   assert.match(parms.stdout, /^default_idle_us:/m);
   assert.deepEqual(products(), before, 'no build products in kmod/');
@@ -149,7 +152,8 @@ test('on this host the step itself says exactly why it cannot load saio.ko, skip
 
 // ---- the sequence on a module-capable host, with a stand-in script --------------------------
 
-const able: HostFacts = { kernel: '6.1.0-56-amd64', uid: 0, moduleSupport: true, modulesDisabled: false, lockdown: 'none', headers: '/lib/modules/6.1.0-56-amd64/build' };
+// Made-up facts of a host that could load modules (this one cannot): the version is a stand-in.
+const able: HostFacts = { kernel: '7.3.0-1-stand-in', uid: 0, moduleSupport: true, modulesDisabled: false, lockdown: 'none', headers: '/lib/modules/7.3.0-1-stand-in/build' };
 
 /** A stand-in for module-step.sh that logs each call and answers as told per subcommand. */
 function standIn(name: string, answers: Partial<Record<'loaded' | 'build' | 'mark' | 'load' | 'unload' | 'dmesg', string>>): { script: string; calls: () => string[] } {
@@ -182,8 +186,8 @@ test('a module-capable host: build into the run, mark, insmod with the parameter
   const step = await ModuleStep.begin({ runDir, params: { default_idle_us: 300 }, facts: able, script: s.script, progress: (l) => labels.push(l) });
   assert.equal(step.unusable, null);
   const ko = join(runDir, 'kmod-build', 'saio.ko');
-  assert.deepEqual(s.calls(), ['loaded', `build /lib/modules/6.1.0-56-amd64/build ${join(runDir, 'kmod-build')}`, 'mark', `load ${ko} default_idle_us=300`]);
-  assert.deepEqual(labels, ['saio-kmod: building saio.ko for kernel 6.1.0-56-amd64 (once per run)', 'saio-kmod: insmod saio.ko default_idle_us=300']);
+  assert.deepEqual(s.calls(), ['loaded', `build /lib/modules/7.3.0-1-stand-in/build ${join(runDir, 'kmod-build')}`, 'mark', `load ${ko} default_idle_us=300`]);
+  assert.deepEqual(labels, ['saio-kmod: building saio.ko for kernel 7.3.0-1-stand-in (once per run)', 'saio-kmod: insmod saio.ko default_idle_us=300']);
   const end = await step.end();
   assert.equal(end.problem, null);
   assert.deepEqual(s.calls().slice(4), ['unload', 'dmesg-since saio-lab-mark-42']);
@@ -212,7 +216,7 @@ test('a failed build fails the points with the compiler’s last words, and the 
   const s = standIn('build', { build: 'echo "saio_main.c:12:1: error: expected ; before }"; echo "module-step: make failed (the lines above say why)" >&2; exit 1' });
   const step = await ModuleStep.begin({ runDir: join(dir, 'run-build'), params: {}, facts: able, script: s.script });
   assert.equal(step.unusable?.status, 'failed');
-  assert.match(step.unusable?.reason ?? '', /^building saio\.ko against \/lib\/modules\/6\.1\.0-56-amd64\/build failed \(kmod-build\.log has it all\): saio_main\.c:12:1: error: expected ; before \} \| make failed/);
+  assert.match(step.unusable?.reason ?? '', /^building saio\.ko against \/lib\/modules\/7\.3\.0-1-stand-in\/build failed \(kmod-build\.log has it all\): saio_main\.c:12:1: error: expected ; before \} \| make failed/);
   const end = await step.end();
   assert.deepEqual(s.calls().map((c) => c.split(' ')[0]), ['loaded', 'build']);
   assert.deepEqual(end.artifacts.map((a) => a.name), ['kmod-build.log', 'kmod-step.json']);

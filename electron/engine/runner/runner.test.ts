@@ -259,7 +259,7 @@ test('the module step on a module-capable host (stand-in script): a refused insm
   // The real runner and the real module step; only the host's facts and the shell script are
   // stand-ins, since this host cannot load modules. insmod "oopses": the points fail with its
   // words, the kernel log since the mark is kept with the run, and its trouble fails the run.
-  const able: HostFacts = { kernel: '6.1.0-56-amd64', uid: 0, moduleSupport: true, modulesDisabled: false, lockdown: 'none', headers: '/lib/modules/6.1.0-56-amd64/build' };
+  const able: HostFacts = { kernel: '7.3.0-1-stand-in', uid: 0, moduleSupport: true, modulesDisabled: false, lockdown: 'none', headers: '/lib/modules/7.3.0-1-stand-in/build' };
   const script = join(dir, 'module-step-stand-in.sh');
   writeFileSync(
     script,
