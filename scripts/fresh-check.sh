@@ -76,18 +76,24 @@ if ! debootstrap --variant=minbase --include=git,ca-certificates bookworm "$dir"
 	exit 1
 fi
 
+# A copy of one path of this machine at the same path in the root. (Not cp -a --parents: on
+# some filesystems it fails to copy the parents' ACLs and then the file.)
+copy_in() {
+	mkdir -p "$dir$(dirname "$1")"
+	cp -a "$1" "$dir$1"
+}
 # This machine's Node and npm: the nodejs package's files, then npm wherever it lives now.
 if dpkg-query -S "$node_bin" >/dev/null 2>&1; then
 	pkg=$(dpkg-query -S "$node_bin" | cut -d: -f1)
 	dpkg-query -L "$pkg" | while read -r f; do
-		if [ -f "$f" ] || [ -L "$f" ]; then cp -a --parents "$f" "$dir"; fi
+		if [ -f "$f" ] || [ -L "$f" ]; then copy_in "$f"; fi
 	done
 else
-	cp -a --parents "$node_bin" "$dir"
-	[ -d /usr/include/node ] && cp -a --parents /usr/include/node "$dir"
+	copy_in "$node_bin"
+	if [ -d /usr/include/node ]; then copy_in /usr/include/node; fi
 fi
 rm -rf "${dir:?}$npm_dir"
-cp -a --parents "$npm_dir" "$dir"
+copy_in "$npm_dir"
 for b in npm npx; do
 	if p=$(command -v $b); then ln -sfn "$(readlink "$p" || echo "$npm_dir/bin/$b-cli.js")" "$dir$p"; fi
 done
@@ -96,10 +102,10 @@ done
 cp /etc/resolv.conf "$dir/etc/resolv.conf"
 rm -f "$dir/etc/apt/sources.list"
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-	[ -f "$f" ] && cp "$f" "$dir$f"
+	if [ -f "$f" ]; then cp "$f" "$dir$f"; fi
 done
 for f in /etc/apt/apt.conf.d/*; do
-	grep -q 'Acquire::' "$f" 2>/dev/null && cp "$f" "$dir$f"
+	if grep -q 'Acquire::' "$f" 2>/dev/null; then cp "$f" "$dir$f"; fi
 done
 if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
 	mkdir -p "$dir/usr/local/share/ca-certificates"
@@ -107,7 +113,7 @@ if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
 	chroot "$dir" update-ca-certificates >>"$log" 2>&1
 fi
 for f in /usr/etc/npmrc /etc/npmrc /root/.npmrc; do
-	[ -f "$f" ] && cp --parents "$f" "$dir"
+	if [ -f "$f" ]; then copy_in "$f"; fi
 done
 say "root ready: $(du -sh --one-file-system "$dir" | cut -f1), node $(chroot "$dir" node -v), npm $(chroot "$dir" npm -v 2>/dev/null) ($(stamp))"
 
