@@ -128,6 +128,11 @@ mount -t tmpfs -o mode=755 dev "$dir/dev"
 for n in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; do
 	set -- $n; mknod -m 666 "$dir/dev/$1" c "$2" "$3"
 done
+# What a machine's own /dev also has: the kernel log (the module step marks it), and KVM and
+# TUN where the kernel offers them (QEMU probes them).
+mknod -m 644 "$dir/dev/kmsg" c 1 11
+[ -c /dev/kvm ] && mknod -m 666 "$dir/dev/kvm" c 10 232
+[ -c /dev/net/tun ] && mkdir -p "$dir/dev/net" && mknod -m 666 "$dir/dev/net/tun" c 10 200
 mkdir "$dir/dev/pts" "$dir/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666 devpts "$dir/dev/pts"
 ln -s pts/ptmx "$dir/dev/ptmx"

@@ -79,6 +79,9 @@ cmd_loaded() {
 
 make_mark() {
 	m="saio-lab-mark-$$-$(date +%s)-$(awk 'BEGIN { srand(); printf "%d", rand() * 1000000000 }')"
+	# Never create a plain file in its place (a chroot's /dev may lack the node): that would
+	# "mark" a log nobody reads and every later dmesg-since would miss the mark.
+	[ -c /dev/kmsg ] || { say "/dev/kmsg is not the kernel log device here (no character device; a chroot without /dev?)"; return 1; }
 	echo "$m" > /dev/kmsg || { say "cannot write to /dev/kmsg (root needed)"; return 1; }
 	echo "$m"
 }

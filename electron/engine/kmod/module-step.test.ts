@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -128,7 +128,10 @@ test('mark and dmesg-since on this host’s own kernel log', (t) => {
   assert.equal(mark.code, 0, mark.stderr);
   const m = mark.stdout.trim();
   assert.match(m, /^saio-lab-mark-\d+-\d+-\d+$/);
-  writeFileSync('/dev/kmsg', `saio-lab module-step test line after ${m}\n`);
+  // O_WRONLY without O_CREAT: only the kernel's log device, never a file made in its place.
+  const kmsg = openSync('/dev/kmsg', constants.O_WRONLY);
+  writeSync(kmsg, `saio-lab module-step test line after ${m}\n`);
+  closeSync(kmsg);
   const r = sh(['sh'], ['dmesg-since', m]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`saio-lab module-step test line after ${m}`));
