@@ -75,8 +75,13 @@ DATASETS = {
     'shifted_20': dict(metric='requests_per_s', reference=gen(3, 10, 45000, 0.03), candidate=gen(4, 10, 54000, 0.03)),
     # Heavy-tailed (stalled repeats), candidate 20% faster.
     'heavy_tailed': dict(metric='requests_per_s', reference=heavy(5, 10, 45000), candidate=heavy(6, 10, 54000)),
-    # Latencies on a 50 µs grid: many ties within and across; candidate 20% lower (better).
-    'ties': dict(metric='latency_p99_us', reference=rounded(gen(7, 8, 1000, 0.05, 1), 50), candidate=rounded(gen(8, 8, 800, 0.05, 1), 50)),
+    # Latencies on a 50 µs grid: many ties, within each side and across; candidate 10% lower.
+    'ties': dict(metric='latency_p99_us', reference=rounded(gen(7, 8, 1000, 0.05, 1), 50), candidate=rounded(gen(8, 8, 900, 0.05, 1), 50)),
+    # Paired, with exact ratio ties (four pairs at ×1.25, two at ×1.5) and two zero differences
+    # (×1), which the signed-rank test drops.
+    'ties_paired': dict(metric='requests_per_s', reference=[40000 + 1000 * i for i in range(10)],
+                        candidate=[(40000 + 1000 * i) * f for i, f in enumerate([1.25, 1.25, 1.5, 1, 1.25, 0.75, 1.5, 1.125, 1, 1.25])],
+                        paired=True),
     # Three repeats each, 20% apart: the exact test cannot go below p = 0.1, so `~`.
     'n3': dict(metric='requests_per_s', reference=gen(9, 3, 45000, 0.03), candidate=gen(10, 3, 54000, 0.03), paired=True),
     # Latency 20% higher (worse): `slower`.
