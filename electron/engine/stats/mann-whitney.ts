@@ -6,7 +6,7 @@
 //   conditional on the observed ties (tied values take their mid-rank, as everywhere), counted by
 //   dynamic programming over the doubled mid-ranks (integers). Without ties this is the classical
 //   exact null distribution of U; with ties it is the exact permutation test of the same
-//   statistic (Hollander & Wolfe §4.1, "exact conditional test").
+//   statistic (Hollander, Wolfe & Chicken, Nonparametric Statistical Methods, ch. 4).
 // - Larger samples: the normal approximation with the tie-corrected variance
 //   σ² = mn/12 · ((N + 1) - Σ(t³ - t) / (N(N - 1))) and a continuity correction of 1/2 — the same
 //   formula as scipy.stats.mannwhitneyu(method='asymptotic', use_continuity=True).

@@ -7,7 +7,7 @@
 // - Zero differences are dropped (Wilcoxon's convention; scipy's zero_method='wilcox').
 // - n ≤ EXACT_MAX_N: the exact distribution of W+ (sum of the positive differences' ranks),
 //   conditional on ties among |d| (mid-ranks, doubled to integers): each rank enters W+ with
-//   probability 1/2, counted by dynamic programming. Hollander & Wolfe §3.1.
+//   probability 1/2, counted by dynamic programming (Hollander, Wolfe & Chicken, ch. 3).
 // - Larger n: normal approximation, σ² = n(n+1)(2n+1)/24 - Σ(t³ - t)/48, continuity 1/2.
 import { doubledMidRanks, exactTwoSided } from './ranks';
 import { normalUpperTail } from './mann-whitney';

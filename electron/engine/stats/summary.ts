@@ -1,11 +1,12 @@
 // Per-configuration summary of repeated measurements: n, median with a distribution-free
 // confidence interval, min, max, mean and coefficient of variation.
 //
-// The interval is the order-statistics interval of the median (Hollander & Wolfe, Nonparametric
-// Statistical Methods, §3.6; the method benchstat uses): [x(k), x(n+1-k)] of the sorted sample
-// covers the population median with probability 1 - 2·P(B ≤ k-1), B ~ Binomial(n, 1/2), whatever
-// the distribution (continuous). k is the largest rank whose coverage is still ≥ the level, so the
-// achieved coverage is reported too (it is discrete: 96.9% at n = 6, 97.9% at n = 10). Below
+// The interval is the order-statistics interval of the median, the one that goes with the sign
+// test (Hollander, Wolfe & Chicken, Nonparametric Statistical Methods, ch. 3; benchstat's kind of
+// interval too): [x(k), x(n+1-k)] of the sorted sample covers the population median with
+// probability 1 - 2·P(B ≤ k-1), B ~ Binomial(n, 1/2), whatever the (continuous) distribution.
+// k is the largest rank whose coverage is still ≥ the level, so the achieved coverage is
+// reported too (it is discrete: 96.9% at n = 6, 97.9% at n = 10). Below
 // n = 6 no pair of order statistics reaches 95% (n = 5 gives at most [min, max] at 93.75%), so
 // no interval is given — a bootstrap would print one but could not honour its label.
 import { binomialDistribution, coefficientOfVariation, max, mean, medianSorted, min } from 'simple-statistics';
