@@ -77,6 +77,19 @@ test('tiny samples: n = 1 has a median but no interval and no CV', () => {
   assert.equal(summarize([]).median, null);
 });
 
+test('the stats module bundles for the browser (the renderer will import it)', async () => {
+  // esbuild (the renderer's bundler) fails on any node: import or Node built-in under platform
+  // 'browser'; the bundle is then run to see that it evaluates and computes without Node.
+  const { build } = await import('esbuild');
+  const out = await build({
+    entryPoints: [join(repoRoot(), 'electron/engine/stats/index.ts')],
+    bundle: true, platform: 'browser', format: 'iife', globalName: 'stats', write: false, logLevel: 'silent',
+  });
+  const code = out.outputFiles[0]!.text;
+  const stats = new Function(`${code}; return stats;`)() as typeof import('./index');
+  assert.equal(stats.summarize([1, 2, 3, 4, 5, 6]).ci_coverage, 1 - 2 / 64);
+});
+
 test('the stats module uses no Node API (the renderer imports it)', () => {
   const dir = join(repoRoot(), 'electron/engine/stats');
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) {
