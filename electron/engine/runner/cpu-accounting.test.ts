@@ -139,7 +139,9 @@ test('a process that exits before stop keeps its last reading; a pid added late 
   first.child.stdin.write('go\n');
   const f = parseDone(await first.line());
   const late = await startBurner(['-t', '1', '-b', '200']); // born after start: counts from zero
-  acct.add({ pid: late.pid, role: 'server' });
+  assert.equal(acct.add({ pid: late.pid, role: 'server' }), true);
+  assert.equal(acct.add({ pid: late.pid, role: 'server' }), false, 'already tracked');
+  assert.equal(acct.add({ pid: 4_194_305, role: 'server' }), false, 'no such process');
   late.child.stdin.write('go\n');
   const l = parseDone(await late.line());
   await new Promise((r) => setTimeout(r, 120)); // two samples see the final numbers

@@ -152,19 +152,22 @@ export class CpuAccounting {
     return new CpuAccounting(targets, o);
   }
 
-  /** Adds a process found after start (a respawned worker, a late child). */
-  add(target: CpuTarget): void {
-    this.track(target, false);
+  /**
+   * Adds a process found after start (a respawned worker, a late child). False when it is
+   * already gone (nothing to count) or already tracked.
+   */
+  add(target: CpuTarget): boolean {
+    return this.track(target, false);
   }
 
-  private track(target: CpuTarget, atStart: boolean): void {
+  private track(target: CpuTarget, atStart: boolean): boolean {
     if (this.result) throw new Error('CPU accounting already stopped');
     if (!Number.isInteger(target.pid) || target.pid <= 0) throw new RangeError(`not a pid: ${target.pid}`);
-    if (this.processes.has(target.pid)) return;
+    if (this.processes.has(target.pid)) return false;
     const text = read(`/proc/${target.pid}/stat`);
     if (text === null) {
       if (atStart) throw new Error(`process ${target.pid} (${target.role}) does not exist: nothing to account`);
-      return;
+      return false;
     }
     const st = parseStat(text);
     const starttime = Number(st.starttime);
@@ -175,6 +178,7 @@ export class CpuAccounting {
       base: appeared ? { utime: 0, stime: 0 } : now, last: now, appeared, gone: false,
     });
     this.readThreads(this.processes.get(target.pid)!, atStart);
+    return true;
   }
 
   /** Reads the threads of `proc`; returns the keys of those read (the others have exited). */
