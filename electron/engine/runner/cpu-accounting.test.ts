@@ -95,7 +95,10 @@ test('per-class CPU of a server with SQPOLL and io-wq threads, and of a load gen
 
     // The SQPOLL thread was seen and charged to its class.
     const sqpoll = u.threads.filter((t) => t.class === 'sqpoll');
-    assert.deepEqual(sqpoll.map((t) => t.comm), [`iou-sqp-${server.pid}`]);
+    // The kernel names it after the creator's pid in the initial pid namespace, which is not
+    // server.pid when the lab runs in a container or a fresh-check root (seen: iou-sqp-4293 for 1416).
+    assert.equal(sqpoll.length, 1, `one SQPOLL thread, saw ${sqpoll.map((t) => t.comm).join(', ')}`);
+    assert.match(sqpoll[0]?.comm ?? '', /^iou-sqp-\d+$/);
     assert.ok(u.by_class.sqpoll.total_s >= 0.03, `SQPOLL thread completed 200k NOPs but was charged ${u.by_class.sqpoll.total_s} s`);
     // io-wq workers (iou-wrk-<tid>) were seen; they may exit soon after, their rest goes to unattributed.
     assert.ok(u.by_class['io-wq'].threads >= 1, `no iou-wrk thread seen: ${u.threads.map((t) => t.comm).join(', ')}`);
