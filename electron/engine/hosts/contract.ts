@@ -19,9 +19,12 @@ export interface ContractTarget {
   reach?: (port: number) => Promise<{ host: string; port: number }>;
   /** The kernel the host runs, when the test knows it. */
   kernel?: string;
+  /** Multiplies the timeouts the tests give (an emulated guest runs commands 10-50x slower). */
+  timeScale?: number;
 }
 
-const until = async (what: string, ok: () => Promise<boolean>, ms = 10_000) => {
+let scale = 1;
+const until = async (what: string, ok: () => Promise<boolean>, ms = 10_000 * scale) => {
   const end = Date.now() + ms;
   while (!(await ok())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -37,6 +40,7 @@ export function hostContract(label: string, make: () => Promise<ContractTarget>,
     before(async () => {
       t = await make();
       h = t.host;
+      scale = t.timeScale ?? 1;
       await h.open();
     });
     after(async () => {
@@ -116,14 +120,14 @@ export function hostContract(label: string, make: () => Promise<ContractTarget>,
       const ok = await h.exec(['sh', '-c', 'echo "$1"; echo e >&2; exit 4', 'sh', 'x y'], { timeoutMs: 20_000 });
       assert.deepEqual([ok.code, ok.stdout, ok.stderr, ok.killed], [4, 'x y\n', 'e\n', null]);
       const t0 = Date.now();
-      const slow = await h.exec(['sh', '-c', 'sleep 60 & echo $$; wait'], { timeoutMs: 1500 });
-      assert.match(slow.killed ?? '', /timed out after 1.5 s/);
-      assert.ok(Date.now() - t0 < 15_000);
+      const slow = await h.exec(['sh', '-c', 'sleep 60 & echo $$; wait'], { timeoutMs: 1500 * scale });
+      assert.match(slow.killed ?? '', new RegExp(`timed out after ${1.5 * scale} s`));
+      assert.ok(Date.now() - t0 < 15_000 * scale);
       const pg = Number(slow.stdout.trim());
       assert.ok(pg > 1, slow.stdout);
       await until('the timed-out group to be gone', async () => (await h.processesInGroup(pg)).length === 0);
       const ac = new AbortController();
-      setTimeout(() => ac.abort(), 800);
+      setTimeout(() => ac.abort(), 800 * scale);
       const cancelled = await h.exec(['sh', '-c', 'sleep 60 & sleep 60 & echo $$; wait'], { timeoutMs: 60_000, signal: ac.signal });
       assert.equal(cancelled.killed, 'cancelled');
       const pg2 = Number(cancelled.stdout.trim());

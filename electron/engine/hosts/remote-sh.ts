@@ -33,8 +33,9 @@ function int(n: number, what: string): string {
  * A watcher reads the ssh channel's stdin: when it ends — the lab or its ssh client died, the
  * connection dropped — the whole group is killed at once (a dead man's switch). The pid file
  * stays while the group may run, for cleanup() after a lab that could not say goodbye.
+ * `epilogue` (fixed text of the lab's own, never notebook text) runs after the program ends.
  */
-export function spawnScript(o: { procDir: string; pidFile: string; role: string; argv: readonly string[]; env?: Record<string, string>; cwd?: string }): string {
+export function spawnScript(o: { procDir: string; pidFile: string; role: string; argv: readonly string[]; env?: Record<string, string>; cwd?: string; epilogue?: string }): string {
   const inner =
     'f=$1; r=$2; shift 2\n' +
     'command -v "$1" >/dev/null 2>&1 || { printf "SAIO-MISSING %s\\n" "$1" >&2; exit 127; }\n' +
@@ -58,6 +59,7 @@ export function spawnScript(o: { procDir: string; pidFile: string; role: string;
     'exec 3<&-\n',
     'wait $child; rc=$?\n',
     'kill $watch 2>/dev/null\n',
+    o.epilogue ? `${o.epilogue}\n` : '',
     `rm -f ${shQuote(o.pidFile)}\n`,
     'exit $rc\n',
   );

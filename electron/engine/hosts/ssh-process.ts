@@ -23,6 +23,8 @@ export interface SshProcessHost {
   killGroup(pgid: number, sig: NodeJS.Signals): Promise<void>;
   processesInGroup(pgid: number): Promise<number[]>;
   nextSeq(): number;
+  /** Why the run's connection to the host ended, or null while it is up. */
+  connectionLost(): string | null;
 }
 
 export interface SshStart {
@@ -37,6 +39,8 @@ export interface SshStart {
   onOutput?: (chunk: OutputChunk) => void;
   /** Kept in memory in full (exec) rather than the first MiB. */
   keepAll?: boolean;
+  /** sh run on the host after the program ended (GuestHost's console mark). */
+  epilogue?: string;
   /** Told the local ssh client as soon as it exists (so a timeout can end it before the start). */
   onClient?: (child: ChildProcess) => void;
 }
@@ -76,7 +80,7 @@ export class SshProcess implements HostProcess {
     if (!ROLE.test(o.role)) throw new Error(`role ${JSON.stringify(o.role)}: expected 1 to 32 of a-z, 0-9, "-"`);
     const argv = o.cpus && o.cpus.length > 0 ? ['taskset', '-c', o.cpus.map((c) => String(Math.trunc(c))).join(','), ...o.argv] : [...o.argv];
     const procDir = `${host.runDir}/procs`;
-    const script = spawnScript({ procDir, pidFile: `${procDir}/${host.nextSeq()}-${o.role}.pid`, role: o.role, argv, env: o.env, cwd: o.cwd });
+    const script = spawnScript({ procDir, pidFile: `${procDir}/${host.nextSeq()}-${o.role}.pid`, role: o.role, argv, env: o.env, cwd: o.cwd, epilogue: o.epilogue });
     const ssh = host.clientArgv(loginShellCommand(script));
     const child = spawn(ssh[0] as string, ssh.slice(1), { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: WriteStream | null = o.stdoutPath ? createWriteStream(o.stdoutPath) : null;
@@ -106,6 +110,8 @@ export class SshProcess implements HostProcess {
             let status: ExitStatus = { code, signal };
             if (code === 255 && /Connection to .* closed|client_loop|mux_client|Broken pipe|Connection reset|closed by remote host/.test(proc.stderrKept)) {
               proc.lostConnection = sshFailure(host.name, host.address, code, proc.stderrKept);
+            } else if (code === 255 && host.connectionLost()) {
+              proc.lostConnection = new HostError(host.name, 'gone', host.connectionLost() as string);
             }
             // A group killed by a signal makes the remote shell exit 128+N.
             if (code !== null && code > 128 && code < 128 + 65 && proc.signalled) status = { code: null, signal: signalName(code - 128) };

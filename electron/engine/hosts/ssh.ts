@@ -118,6 +118,10 @@ export class SshHost implements Host, SshProcessHost {
     return ++this.seq;
   }
 
+  connectionLost(): string | null {
+    return this.masterGone;
+  }
+
   open(): Promise<void> {
     this.opening ??= this.connect().catch((e) => {
       this.opening = null;
@@ -268,7 +272,8 @@ export class SshHost implements Host, SshProcessHost {
     return p;
   }
 
-  async exec(argv: readonly string[], o: ExecOptions): Promise<ExecResult> {
+  /** `extra.epilogue`: sh the lab runs there after the program (see spawnScript). */
+  async exec(argv: readonly string[], o: ExecOptions, extra: { epilogue?: string } = {}): Promise<ExecResult> {
     await this.open();
     let client: ChildProcess | null = null;
     let killed: string | null = null;
@@ -289,11 +294,13 @@ export class SshHost implements Host, SshProcessHost {
     if (o.signal?.aborted) onAbort();
     o.signal?.addEventListener('abort', onAbort);
     try {
-      proc = await SshProcess.start(this, { role: 'exec', argv, env: o.env, cwd: o.cwd, keepAll: true, onClient: (c) => (client = c) });
+      proc = await SshProcess.start(this, { role: 'exec', argv, env: o.env, cwd: o.cwd, keepAll: true, epilogue: extra.epilogue, onClient: (c) => (client = c) });
       this.live.add(proc);
       if (killed) kill(killed);
       const exit = await proc.exited;
       this.live.delete(proc);
+      // Exit 255 because the connection ended is not the program's status: say what happened.
+      if (proc.lostConnection) throw proc.lostConnection;
       // The leader is gone; anything it forked into the group goes too.
       if (killed) await proc.stop('SIGKILL', 0);
       return { ...exit, stdout: proc.stdout, stderr: proc.stderr, killed };
