@@ -123,6 +123,28 @@ test('one ControlMaster connection per host carries every call; close ends it an
   await until('the namespace to hold only its sshd', () => strangersIn(gen1Ns).length === 0);
 });
 
+test('placement sampling over ssh: every thread of a remote group, one round trip per round', async () => {
+  const { HostPlacementSampler } = await import('./placement');
+  const host = mk(gen1Ns);
+  try {
+    const p = await host.spawn({ role: 'server', argv: ['sh', '-c', 'sleep 30 & sleep 30 & wait'], stdoutPath: join(tmp, 'ps.out'), stderrPath: join(tmp, 'ps.err') });
+    await until('three members', async () => (await host.processesInGroup(p.pid)).length === 3);
+    const sampler = new HostPlacementSampler(host, Date.now(), 100);
+    sampler.add({ role: 'server', pgrp: p.pid });
+    sampler.start();
+    await new Promise((r) => setTimeout(r, 1000));
+    await sampler.stop();
+    const samples = sampler.drain();
+    assert.equal(sampler.lastError, null);
+    assert.ok(sampler.roundCount >= 2, `rounds: ${sampler.roundCount}`);
+    assert.equal(new Set(samples.map((s) => s.tid)).size, 3);
+    assert.ok(samples.every((s) => s.host === 'gen1' && s.role === 'server' && s.cpu >= 0));
+    await p.stop('SIGTERM', 2000);
+  } finally {
+    await host.close();
+  }
+});
+
 async function startLabChild(names: NetnsHost[], run: string): Promise<{ child: ReturnType<typeof spawn>; pids: Record<string, number> }> {
   const cfg = { runId: run, hosts: names.map((h) => ({ name: h.name, destination: `root@${h.address}`, configFile: SSH_CONFIG })) };
   const child = spawn(process.execPath, [join(__dirname, 'testing', 'lab-child.js'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });

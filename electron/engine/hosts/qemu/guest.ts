@@ -124,7 +124,7 @@ export class GuestHost implements Host {
     writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey}\n`);
     writeFileSync(
       join(dir, 'ssh_config'),
-      `Host *\n  User root\n  IdentityFile ${join(dir, 'client_ed25519')}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${join(dir, 'known_hosts')}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n  BatchMode yes\n`,
+      `Host *\n  User root\n  IdentityFile ${join(dir, 'client_ed25519')}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${join(dir, 'known_hosts')}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n  BatchMode yes\n  # the post-quantum hybrid key exchange costs seconds under TCG; the link is local\n  KexAlgorithms curve25519-sha256\n`,
     );
     const monitor = join(dir, 'monitor');
     const q = startQemu(
