@@ -4,7 +4,7 @@
 // so cleanup() can stop what a run left here without the store.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { allowedCpus as localAllowedCpus } from '../runner/cpus';
@@ -249,7 +249,13 @@ export class LocalHost implements Host {
     const report: CleanupReport = { host: this.name, stopped: [], left: [] };
     for (const f of await this.listDir(dir)) {
       if (!f.endsWith('.pid')) continue;
-      const [pid, start, role] = readFileSync(join(dir, f), 'utf8').trim().split(' ');
+      let text: string;
+      try {
+        text = readFileSync(join(dir, f), 'utf8');
+      } catch {
+        continue; // exited and removed between the listing and the read
+      }
+      const [pid, start, role] = text.trim().split(' ');
       const n = Number(pid);
       const leaderGone = processStat(n) === null;
       if (Number.isInteger(n) && n > 0 && (isSameProcess(n, start ?? '') || (leaderGone && processesInGroup(n).length > 0))) {
@@ -257,7 +263,7 @@ export class LocalHost implements Host {
         for (let i = 0; i < 100 && processesInGroup(n).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
         (processesInGroup(n).length > 0 ? report.left : report.stopped).push(`${n} ${role}`);
       }
-      unlinkSync(join(dir, f));
+      rmSync(join(dir, f), { force: true }); // its exit may have removed it meanwhile
     }
     return report;
   }

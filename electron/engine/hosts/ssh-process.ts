@@ -120,12 +120,12 @@ export class SshProcess implements HostProcess {
         });
       });
 
+      // Output that comes before the pid line (stdout and stderr are separate pipes) waits for it.
       const emitStdout = (b: Buffer) => {
+        if (!proc) return void earlyStdout.push(b);
         out?.write(b);
-        if (proc) {
-          if (o.keepAll || proc.stdoutKept.length < MAX_KEPT) proc.stdoutKept += b.toString('utf8');
-          o.onOutput?.({ stream: 'stdout', role: o.role, data: b.toString('utf8') });
-        } else earlyStdout.push(b);
+        if (o.keepAll || proc.stdoutKept.length < MAX_KEPT) proc.stdoutKept += b.toString('utf8');
+        o.onOutput?.({ stream: 'stdout', role: o.role, data: b.toString('utf8') });
       };
       const emitStderr = (b: Buffer) => {
         err?.write(b);

@@ -4,7 +4,8 @@
 // machine (LocalHost), on another over OpenSSH (SshHost), or in a QEMU guest (GuestHost, an
 // SshHost whose machine the lab booted). Paths given to a Host are paths on that host; the
 // stdout/stderr files of a spawned program are always local (they are the run's artifacts).
-import type { OutputChunk } from '../runner/processes';
+import type { EnvironmentSnapshot } from '../model';
+import type { StartOptions } from '../runner/processes';
 import type { TaskSample, TaskStat } from '../runner/procfs';
 
 export type HostKind = 'local' | 'ssh' | 'qemu';
@@ -14,22 +15,12 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
-export interface SpawnOptions {
-  /** What the process is to the run (server, driver, …): [a-z0-9-], 1 to 32 characters. */
-  role: string;
-  argv: readonly string[];
-  env?: Record<string, string>;
-  /** Working directory on the host. */
-  cwd?: string;
-  /** Local files that receive the output as it arrives. */
-  stdoutPath: string;
-  stderrPath: string;
-  /** Pin every thread the process creates to these CPUs of the host (taskset -c). */
-  cpus?: readonly number[];
-  onOutput?: (chunk: OutputChunk) => void;
-  /** LocalHost only: run under a pseudo-terminal. Other hosts use pipes. */
-  pty?: boolean;
-}
+/**
+ * What to start (runner/processes.ts's StartOptions): argv, env, cwd and cpus apply on the host;
+ * stdoutPath and stderrPath are local files, the run's artifacts; `pty` is for LocalHost only
+ * (other hosts use pipes); `role` is [a-z0-9-], 1 to 32 characters.
+ */
+export type SpawnOptions = StartOptions;
 
 /** A program started on a host, leader of its own process group (pid = process-group id there). */
 export interface HostProcess {
@@ -78,23 +69,14 @@ export interface ToolProbe {
   parse: (output: string) => string;
 }
 
-export interface HostEnvironment {
+/** The local snapshot's machine fields (runner/environment.ts), for any host. */
+export interface HostEnvironment extends Pick<EnvironmentSnapshot, 'captured_at' | 'kernel' | 'kernel_cmdline' | 'os' | 'cpu_model' | 'cpus' | 'memory_bytes' | 'extra'> {
   host: string;
   kind: HostKind;
   /** How the lab reaches it: "local", "ssh://root@10.213.0.2", … */
   address: string;
-  captured_at: string;
-  kernel: string;
-  kernel_cmdline: string;
-  os: string;
-  cpu_model: string;
-  /** Online CPUs. */
-  cpus: number;
-  memory_bytes: number;
   /** Tool name → version, or "missing" when the program is not there. */
   tools: Record<string, string>;
-  /** lab_cpus_allowed, loadavg_at_start, cpufreq_governor, vulnerability.* (as the local snapshot). */
-  extra: Record<string, string>;
 }
 
 /** host clock − local clock, estimated from the round trip with the smallest delay. */
