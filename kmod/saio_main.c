@@ -237,7 +237,7 @@ static long saio_setup(struct saio_ctx *ctx, void __user *argp)
 
 	if (copy_from_user(&p, argp, sizeof(p)))
 		return -EFAULT;
-	if (p.flags || p.__resv_in[0] || p.__resv_in[1])
+	if (p.flags || p.op_mask || p.__resv_in)
 		return -EINVAL;
 	if (!p.sq_entries || p.sq_entries > SAIO_MAX_SQ_ENTRIES ||
 	    !is_power_of_2(p.sq_entries))

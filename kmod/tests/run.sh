@@ -114,7 +114,7 @@ fi
 # ---- test programs --------------------------------------------------------------------
 if gcc -static -O2 -pthread -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-unused-result -I"$KMOD/include/uapi" -o "$BUILD/saio_test" \
-	"$KMOD/tests/saio_test.c" > "$BUILD/test-build.log" 2>&1 &&
+	"$KMOD"/tests/saio_*.c > "$BUILD/test-build.log" 2>&1 &&
 	gcc -static -O2 -pthread -Wall -Wextra -o "$BUILD/guest_http" \
 	"$PRELOAD/tests/guest_http.c" >> "$BUILD/test-build.log" 2>&1 &&
 	! grep -q 'warning:' "$BUILD/test-build.log"; then

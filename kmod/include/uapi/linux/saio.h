@@ -34,7 +34,7 @@
 #include <linux/ioctl.h>
 
 #define SAIO_DEVICE		"/dev/saio"
-#define SAIO_ABI_VERSION	1
+#define SAIO_ABI_VERSION	2	/* 2: SAIO_IOC_WORKER may return SAIO_WORKER_AGAIN */
 
 /* Limits (SAIO_IOC_SETUP returns -EINVAL outside them). */
 #define SAIO_MAX_SQ_ENTRIES	4096
@@ -159,6 +159,13 @@ struct saio_ring_hdr {
 #define SAIO_MODE_ENTER		0	/* threads run their own entries (SAIO_IOC_ENTER) */
 #define SAIO_MODE_WORKER	1	/* worker threads drain the rings (SAIO_IOC_WORKER) */
 
+/* saio_setup.flags */
+#define SAIO_SETUP_OP_MASK	(1U << 0)	/* only the opcodes in op_mask may run */
+#define SAIO_SETUP_FLAGS_ALL	SAIO_SETUP_OP_MASK
+
+/* A bit of saio_setup.op_mask: opcode op may run in this context. */
+#define SAIO_OP_BIT(op)		(1U << (op))
+
 struct saio_setup {
 	/* in */
 	__u32	sq_entries;	/* power of two, 1..SAIO_MAX_SQ_ENTRIES */
@@ -166,8 +173,13 @@ struct saio_setup {
 	__u32	nr_rings;	/* M: 1..SAIO_MAX_RINGS */
 	__u32	nr_workers;	/* N: MODE_WORKER 1..nr_rings; MODE_ENTER 0 */
 	__u32	mode;		/* SAIO_MODE_* */
-	__u32	flags;		/* must be zero */
-	__u32	__resv_in[2];	/* must be zero */
+	__u32	flags;		/* SAIO_SETUP_* */
+	__u32	op_mask;	/*
+				 * SAIO_SETUP_OP_MASK: SAIO_OP_BIT()s of the opcodes
+				 * allowed, fixed for the context's life (others
+				 * complete with -EACCES); without the flag: zero
+				 */
+	__u32	__resv_in;	/* must be zero */
 	/* out */
 	__u32	abi_version;	/* SAIO_ABI_VERSION */
 	__u32	sq_off;		/* offsets inside one ring */
@@ -183,6 +195,14 @@ struct saio_enter {
 	__u32	flags;		/* must be zero */
 	__u32	__resv;		/* must be zero */
 };
+
+/*
+ * SAIO_IOC_WORKER returns this (not an error) when the thread must go back to user
+ * space so that work the kernel queued for it there can run: the final release of a
+ * file a CLOSE entry dropped (the socket's FIN, the port, locks, the space of deleted
+ * files), CPU-timer expiry. Call SAIO_IOC_WORKER again.
+ */
+#define SAIO_WORKER_AGAIN	1
 
 /* saio_worker.flags */
 #define SAIO_WORKER_LOCALIZE	(1U << 0)	/* pin next to the CPU of the thread bound to its ring */
