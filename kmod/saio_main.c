@@ -30,6 +30,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/version.h>
@@ -493,6 +494,15 @@ static long saio_worker_loop(struct saio_ctx *ctx, u32 index,
 					  ctx->sq_entries, &w->ops) > 0)
 				progress = true;
 		}
+		/*
+		 * An entry queued work for this thread's return to user space:
+		 * the final fput() of a CLOSE (the socket's FIN, the port, file
+		 * locks), CPU-timer expiry. task_work_run() is not exported, and
+		 * a worker that stayed here would hold all of it indefinitely:
+		 * go out and let the caller call again.
+		 */
+		if (task_work_pending(current))
+			return SAIO_WORKER_AGAIN;
 		if (progress) {
 			WRITE_ONCE(w->state, SAIO_WSTATE_RUNNING);
 			idle_since = ktime_get_ns();

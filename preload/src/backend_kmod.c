@@ -113,9 +113,17 @@ static void *worker_main(void *arg)
 		w.flags = SAIO_WORKER_PIN;
 		w.cpu = saio_cfg.kmod_cpus[i % saio_cfg.kmod_ncpus];
 	}
-	/* Returns when the context is torn down (or the process dies). */
-	while (ioctl(c->fd, SAIO_IOC_WORKER, &w) < 0 && errno == EINTR)
-		;
+	/* Returns when the context is torn down (or the process dies). SAIO_WORKER_AGAIN:
+	 * the module came out so that the kernel could finish what entries left for this
+	 * thread's return to user space (the final close of a file: the peer's FIN, the
+	 * port); go straight back. */
+	for (;;) {
+		int ret = ioctl(c->fd, SAIO_IOC_WORKER, &w);
+
+		if (ret == SAIO_WORKER_AGAIN || (ret < 0 && errno == EINTR))
+			continue;
+		break;
+	}
 	return NULL;
 }
 
