@@ -6,6 +6,7 @@
 #define SAIO_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/mm_types.h>
 #include <linux/eventfd.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
@@ -62,6 +63,15 @@ struct saio_worker_slot {
 	u64 wakeups;
 };
 
+/* Ring memory: accounted pages, one kernel mapping (saio_mem.c). */
+struct saio_mem {
+	struct page **pages;
+	unsigned long nr_pages;
+	void *vaddr;
+};
+
+struct saio_user;
+
 struct saio_ctx {
 	struct mutex lock;	/* setup and worker slots */
 	bool ready;		/* setup done: smp_store_release/smp_load_acquire */
@@ -72,8 +82,8 @@ struct saio_ctx {
 	u32 cq_entries, cq_mask;
 	u32 nr_rings, nr_workers;
 	u32 ring_bytes;
-	size_t mem_bytes;
-	void *mem;		/* vmalloc_user(): all rings */
+	struct saio_mem mem;	/* all rings */
+	struct saio_user *user;	/* the uid it counts against (saio_limits.c) */
 
 	struct saio_ring *rings;
 	struct saio_worker_slot *workers;
@@ -82,5 +92,15 @@ struct saio_ctx {
 
 /* saio_ops.c: run one validated entry, return its result (-errno on failure). */
 s32 saio_exec_sqe(const struct saio_sqe *sqe, bool *full);
+
+/* saio_mem.c */
+int saio_mem_alloc(struct saio_mem *m, size_t bytes);
+void saio_mem_free(struct saio_mem *m);
+int saio_mem_mmap(struct saio_mem *m, struct vm_area_struct *vma);
+
+/* saio_limits.c */
+int saio_limit_bytes(size_t bytes);
+int saio_user_charge(struct saio_user **out);
+void saio_user_uncharge(struct saio_user *u);
 
 #endif /* SAIO_INTERNAL_H */

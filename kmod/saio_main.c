@@ -32,7 +32,6 @@
 #include <linux/slab.h>
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 #include <linux/version.h>
 
 #include "saio_internal.h"
@@ -267,21 +266,28 @@ static long saio_setup(struct saio_ctx *ctx, void __user *argp)
 	ring_bytes = PAGE_ALIGN(cq_off + p.cq_entries * sizeof(struct saio_cqe));
 	total = ring_bytes * p.nr_rings;
 
+	ret = saio_limit_bytes(total);
+	if (ret)
+		return ret;
+
 	mutex_lock(&ctx->lock);
 	ret = -EBUSY;
 	if (ctx->ready)
 		goto out_unlock;
-
-	ret = -ENOMEM;
-	ctx->mem = vmalloc_user(total);
-	if (!ctx->mem)
+	ret = saio_user_charge(&ctx->user);
+	if (ret)
 		goto out_unlock;
-	ctx->rings = kcalloc(p.nr_rings, sizeof(*ctx->rings), GFP_KERNEL);
+	ret = saio_mem_alloc(&ctx->mem, total);
+	if (ret)
+		goto out_uncharge;
+	ret = -ENOMEM;
+	ctx->rings = kcalloc(p.nr_rings, sizeof(*ctx->rings),
+			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!ctx->rings)
 		goto out_free_mem;
 	if (p.nr_workers) {
 		ctx->workers = kcalloc(p.nr_workers, sizeof(*ctx->workers),
-				       GFP_KERNEL);
+				       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!ctx->workers)
 			goto out_free_rings;
 	}
@@ -294,11 +300,10 @@ static long saio_setup(struct saio_ctx *ctx, void __user *argp)
 	ctx->nr_rings = p.nr_rings;
 	ctx->nr_workers = p.nr_workers;
 	ctx->ring_bytes = ring_bytes;
-	ctx->mem_bytes = total;
 
 	for (i = 0; i < p.nr_rings; i++) {
 		struct saio_ring *r = &ctx->rings[i];
-		char *base = (char *)ctx->mem + (size_t)i * ring_bytes;
+		char *base = (char *)ctx->mem.vaddr + (size_t)i * ring_bytes;
 
 		r->hdr = (struct saio_ring_hdr *)base;
 		r->sqes = (struct saio_sqe *)(base + SAIO_RING_SQ_OFF);
@@ -347,8 +352,10 @@ out_free_rings:
 	kfree(ctx->rings);
 	ctx->rings = NULL;
 out_free_mem:
-	vfree(ctx->mem);
-	ctx->mem = NULL;
+	saio_mem_free(&ctx->mem);
+out_uncharge:
+	saio_user_uncharge(ctx->user);
+	ctx->user = NULL;
 out_unlock:
 	mutex_unlock(&ctx->lock);
 	return ret;
@@ -362,8 +369,7 @@ static int saio_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	/* checks that pgoff and the length stay inside the area */
-	return remap_vmalloc_range(vma, ctx->mem, vma->vm_pgoff);
+	return saio_mem_mmap(&ctx->mem, vma);
 }
 
 /* ---- ENTER --------------------------------------------------------------------- */
@@ -807,7 +813,7 @@ static int saio_open(struct inode *inode, struct file *file)
 {
 	struct saio_ctx *ctx;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	mutex_init(&ctx->lock);
@@ -830,7 +836,8 @@ static int saio_release(struct inode *inode, struct file *file)
 	put_pid(ctx->owner);
 	kfree(ctx->workers);
 	kfree(ctx->rings);
-	vfree(ctx->mem);
+	saio_mem_free(&ctx->mem);
+	saio_user_uncharge(ctx->user);
 	kfree(ctx);
 	return 0;
 }

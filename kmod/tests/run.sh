@@ -102,7 +102,7 @@ fi
 if [ -n "$CHECKPATCH" ]; then
 	# LINUX_VERSION_CODE guards are deliberate in an out-of-tree module.
 	if (cd "$KMOD" && perl "$CHECKPATCH" --no-tree -q --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
-		-f saio_main.c saio_ops.c saio_internal.h include/uapi/linux/saio.h); then
+		-f *.c *.h include/uapi/linux/saio.h); then
 		pass checkpatch
 	else
 		fail checkpatch
