@@ -426,12 +426,33 @@ static int saio_local_cpu(struct saio_ctx *ctx, u32 index, int offset)
 	return -1;
 }
 
-static void saio_worker_pin(struct saio_worker_slot *w, int cpu)
+/*
+ * Pin the worker to @cpu, one of the CPUs its thread could run on when it came in
+ * (@allowed: its affinity then, which the kernel keeps inside its cpuset). Anything
+ * wider would skip the cpuset and LSM checks of sched_setaffinity(), which is not
+ * exported: a thread that wants another CPU widens its own affinity first.
+ */
+static void saio_worker_pin(struct saio_worker_slot *w, int cpu,
+			    const struct cpumask *allowed)
 {
-	if (cpu < 0 || cpu == w->pinned_cpu)
+	if (cpu < 0 || cpu == w->pinned_cpu || !cpumask_test_cpu(cpu, allowed))
 		return;
 	if (!set_cpus_allowed_ptr(current, cpumask_of(cpu)))
 		WRITE_ONCE(w->pinned_cpu, cpu);
+}
+
+/*
+ * Give the thread its affinity back. If the pin is no longer what it runs with (a
+ * cpuset change, or sched_setaffinity() from elsewhere, replaced it), that newer
+ * choice stands.
+ */
+static int saio_worker_unpin(struct saio_worker_slot *w,
+			     const struct cpumask *saved)
+{
+	if (w->pinned_cpu < 0 ||
+	    !cpumask_equal(current->cpus_ptr, cpumask_of(w->pinned_cpu)))
+		return 0;
+	return set_cpus_allowed_ptr(current, saved);
 }
 
 static bool saio_worker_has_work(struct saio_ctx *ctx, u32 index)
@@ -481,7 +502,8 @@ static void saio_worker_sleep(struct saio_ctx *ctx, u32 index,
 
 static long saio_worker_loop(struct saio_ctx *ctx, u32 index,
 			     struct saio_worker_slot *w, u64 idle_ns,
-			     bool localize, int offset)
+			     bool localize, int offset,
+			     const struct cpumask *allowed)
 {
 	u64 idle_since = ktime_get_ns();
 	u32 i;
@@ -523,7 +545,8 @@ static long saio_worker_loop(struct saio_ctx *ctx, u32 index,
 		saio_worker_sleep(ctx, index, w);
 		WRITE_ONCE(w->state, SAIO_WSTATE_RUNNING);
 		if (localize)
-			saio_worker_pin(w, saio_local_cpu(ctx, index, offset));
+			saio_worker_pin(w, saio_local_cpu(ctx, index, offset),
+					allowed);
 		idle_since = ktime_get_ns();
 	}
 }
@@ -536,6 +559,7 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 	bool localize;
 	u64 idle_ns;
 	long ret;
+	int err;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
@@ -548,7 +572,8 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 	if (!a.flags && a.cpu)
 		return -EINVAL;
 	if ((a.flags & SAIO_WORKER_PIN) &&
-	    (a.cpu < 0 || a.cpu >= nr_cpu_ids || !cpu_online(a.cpu)))
+	    (a.cpu < 0 || a.cpu >= nr_cpu_ids || !cpu_online(a.cpu) ||
+	     !cpumask_test_cpu(a.cpu, current->cpus_ptr)))
 		return -EINVAL;
 	if (a.idle_us > SAIO_MAX_IDLE_US)
 		return -EINVAL;
@@ -586,13 +611,16 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 			goto out_release;
 		WRITE_ONCE(w->pinned_cpu, a.cpu);
 	} else if (localize) {
-		saio_worker_pin(w, saio_local_cpu(ctx, a.index, a.cpu));
+		saio_worker_pin(w, saio_local_cpu(ctx, a.index, a.cpu), saved);
 	}
 
-	ret = saio_worker_loop(ctx, a.index, w, idle_ns, localize, a.cpu);
+	ret = saio_worker_loop(ctx, a.index, w, idle_ns, localize, a.cpu,
+			       saved);
 
-	if (w->pinned_cpu >= 0)
-		set_cpus_allowed_ptr(current, saved);
+	/* a thread left pinned must hear of it */
+	err = saio_worker_unpin(w, saved);
+	if (err && ret >= 0)
+		ret = err;
 out_release:
 	mutex_lock(&ctx->lock);
 	w->busy = false;

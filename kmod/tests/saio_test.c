@@ -1394,7 +1394,19 @@ static int wakeup_rounds(int rounds, int worker_cpu, uint64_t *sleeps, int *wake
 	wa[0].c = &c;
 	wa[0].w = (struct saio_worker){ .flags = SAIO_WORKER_PIN, .cpu = worker_cpu,
 					 .idle_us = 1 };
-	pthread_create(&th[0], NULL, worker_main, &wa[0]);
+	{
+		/* the worker may only be pinned where its thread may run: both CPUs */
+		pthread_attr_t attr;
+		cpu_set_t both;
+
+		CPU_ZERO(&both);
+		CPU_SET(0, &both);
+		CPU_SET(1, &both);
+		pthread_attr_init(&attr);
+		pthread_attr_setaffinity_np(&attr, sizeof(both), &both);
+		pthread_create(&th[0], &attr, worker_main, &wa[0]);
+		pthread_attr_destroy(&attr);
+	}
 	for (i = 0; i < rounds; i++) {
 		struct saio_cqe *cqe;
 		int ret;
