@@ -88,6 +88,8 @@ struct saio_ctx {
 	struct saio_ring *rings;
 	struct saio_worker_slot *workers;
 	struct pid *owner;	/* thread group that set the context up */
+	struct mm_struct *mm;	/* its address space then (mmgrab) */
+	const struct cred *cred;	/* its credentials then */
 };
 
 /* saio_ops.c: run one validated entry, return its result (-errno on failure). */

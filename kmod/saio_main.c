@@ -21,6 +21,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpumask.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
@@ -28,6 +29,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/task_work.h>
@@ -52,9 +54,66 @@ static inline bool saio_is_ready(struct saio_ctx *ctx)
 	return smp_load_acquire(&ctx->ready);
 }
 
+/*
+ * The owner: the thread group that called SETUP, with the address space it had then
+ * (an exec'd image has another; ctx->mm holds an mm_count, so its address is not
+ * reused while we compare against it). Only the owner maps the rings, runs entries,
+ * lends workers and wakes or stops them: whoever can write a ring runs entries with
+ * the owner's files and memory.
+ */
 static inline bool saio_is_owner(struct saio_ctx *ctx)
 {
-	return task_tgid(current) == ctx->owner;
+	return task_tgid(current) == ctx->owner && current->mm == ctx->mm;
+}
+
+static bool saio_groups_same(const struct group_info *a,
+			     const struct group_info *b)
+{
+	int i;
+
+	if (a == b)
+		return true;
+	if (a->ngroups != b->ngroups)
+		return false;
+	for (i = 0; i < a->ngroups; i++)
+		if (!gid_eq(a->gid[i], b->gid[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The calling thread still has the credentials the context was set up with: entries
+ * run with the caller's credentials, and a thread that changed its own (setresuid(2)
+ * on one thread, a dropped capability) must not run what was queued for the old ones.
+ * Compared by content: a new but equal struct cred (a thread keyring, say) is fine.
+ * An LSM label is not compared (no exported way to).
+ */
+static bool saio_creds_same(struct saio_ctx *ctx)
+{
+	const struct cred *a = current_cred(), *b = ctx->cred;
+
+	if (a == b)
+		return true;
+	return uid_eq(a->uid, b->uid) && gid_eq(a->gid, b->gid) &&
+	       uid_eq(a->euid, b->euid) && gid_eq(a->egid, b->egid) &&
+	       uid_eq(a->suid, b->suid) && gid_eq(a->sgid, b->sgid) &&
+	       uid_eq(a->fsuid, b->fsuid) && gid_eq(a->fsgid, b->fsgid) &&
+	       a->securebits == b->securebits && a->user_ns == b->user_ns &&
+	       !memcmp(&a->cap_inheritable, &b->cap_inheritable,
+		       sizeof(kernel_cap_t)) &&
+	       !memcmp(&a->cap_permitted, &b->cap_permitted,
+		       sizeof(kernel_cap_t)) &&
+	       !memcmp(&a->cap_effective, &b->cap_effective,
+		       sizeof(kernel_cap_t)) &&
+	       !memcmp(&a->cap_bset, &b->cap_bset, sizeof(kernel_cap_t)) &&
+	       !memcmp(&a->cap_ambient, &b->cap_ambient, sizeof(kernel_cap_t)) &&
+	       saio_groups_same(a->group_info, b->group_info);
+}
+
+/* May this thread run entries (ENTER, WORKER)? 0 or -EPERM. */
+static int saio_may_run(struct saio_ctx *ctx)
+{
+	return saio_is_owner(ctx) && saio_creds_same(ctx) ? 0 : -EPERM;
 }
 
 /* ---- ring mechanics --------------------------------------------------------- */
@@ -340,6 +399,9 @@ static long saio_setup(struct saio_ctx *ctx, void __user *argp)
 		goto out_free_workers;
 
 	ctx->owner = get_pid(task_tgid(current));
+	ctx->mm = current->mm;
+	mmgrab(ctx->mm);
+	ctx->cred = get_current_cred();
 	/* pairs with smp_load_acquire() in saio_is_ready(): all of the above is visible first */
 	smp_store_release(&ctx->ready, true);
 	mutex_unlock(&ctx->lock);
@@ -369,6 +431,8 @@ static int saio_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+	if (task_tgid(current) != ctx->owner || vma->vm_mm != ctx->mm)
+		return -EPERM;
 	return saio_mem_mmap(&ctx->mem, vma);
 }
 
@@ -387,7 +451,7 @@ static long saio_enter(struct saio_ctx *ctx, void __user *argp)
 		return -EINVAL;
 	if (ctx->mode != SAIO_MODE_ENTER)
 		return -EINVAL;
-	if (!saio_is_owner(ctx))
+	if (saio_may_run(ctx))
 		return -EPERM;
 	if (READ_ONCE(ctx->stopping))
 		return -ESHUTDOWN;
@@ -579,7 +643,7 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 		return -EINVAL;
 	if (ctx->mode != SAIO_MODE_WORKER || a.index >= ctx->nr_workers)
 		return -EINVAL;
-	if (!saio_is_owner(ctx))
+	if (saio_may_run(ctx))
 		return -EPERM;
 	if (READ_ONCE(ctx->stopping))
 		return -ESHUTDOWN;
@@ -651,6 +715,8 @@ static long saio_wake(struct saio_ctx *ctx, void __user *argp)
 		return -EINVAL;
 	if (!a.flags && a.ring >= ctx->nr_rings)
 		return -EINVAL;
+	if (!saio_is_owner(ctx))
+		return -EPERM;
 
 	if (a.flags & SAIO_WAKE_STOP) {
 		/* seen by workers after prepare_to_wait(), so the wake_up below finds them */
@@ -862,6 +928,10 @@ static int saio_release(struct inode *inode, struct file *file)
 		if (ctx->rings[i].evfd)
 			eventfd_ctx_put(ctx->rings[i].evfd);
 	put_pid(ctx->owner);
+	if (ctx->mm)
+		mmdrop(ctx->mm);
+	if (ctx->cred)
+		put_cred(ctx->cred);
 	kfree(ctx->workers);
 	kfree(ctx->rings);
 	saio_mem_free(&ctx->mem);

@@ -59,7 +59,9 @@ void saio_mem_free(struct saio_mem *m)
 
 /*
  * Map pages [vm_pgoff, vm_pgoff + length) of the rings. VM_DONTEXPAND: mremap() cannot
- * grow the mapping past what was inserted.
+ * grow the mapping past what was inserted. VM_DONTCOPY: a fork child does not inherit
+ * it (the owner's workers would run what the child writes into the rings; the owner
+ * can still undo it with madvise(MADV_DOFORK), its own choice).
  */
 int saio_mem_mmap(struct saio_mem *m, struct vm_area_struct *vma)
 {
@@ -68,9 +70,9 @@ int saio_mem_mmap(struct saio_mem *m, struct vm_area_struct *vma)
 	if (vma->vm_pgoff >= m->nr_pages || n > m->nr_pages - vma->vm_pgoff)
 		return -EINVAL;
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	vm_flags_set(vma, VM_DONTEXPAND);
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY);
 #else
-	vma->vm_flags |= VM_DONTEXPAND;
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTCOPY;
 #endif
 	return vm_insert_pages(vma, vma->vm_start, m->pages + vma->vm_pgoff, &n);
 }
