@@ -177,17 +177,21 @@ static ssize_t saio_op_sendmsg(struct file *f, const struct saio_sqe *s,
 	/* no ancillary data: descriptors passing through a worker is out of scope */
 	if (umsg.msg_control || umsg.msg_controllen)
 		return -EINVAL;
-	if (umsg.msg_iovlen > UIO_MAXIOV)
-		return -EMSGSIZE;
-	if (umsg.msg_name) {
-		if (umsg.msg_namelen < 0 ||
-		    umsg.msg_namelen > sizeof(struct sockaddr_storage))
+	/*
+	 * The address as sendmsg(2) takes it (__copy_msghdr, move_addr_to_kernel): no
+	 * name or a zero length is no address; a negative length is -EINVAL; a longer
+	 * one than a sockaddr_storage is cut to that size.
+	 */
+	if (umsg.msg_name && umsg.msg_namelen) {
+		if (umsg.msg_namelen < 0)
 			return -EINVAL;
-		if (copy_from_user(&addr, umsg.msg_name, umsg.msg_namelen))
+		msg.msg_namelen = min_t(int, umsg.msg_namelen, sizeof(addr));
+		if (copy_from_user(&addr, umsg.msg_name, msg.msg_namelen))
 			return -EFAULT;
 		msg.msg_name = &addr;
-		msg.msg_namelen = umsg.msg_namelen;
 	}
+	if (umsg.msg_iovlen > UIO_MAXIOV)
+		return -EMSGSIZE;
 	ret = import_iovec(ITER_SOURCE, umsg.msg_iov, umsg.msg_iovlen,
 			   ARRAY_SIZE(iovstack), &iov, &msg.msg_iter);
 	if (ret < 0)

@@ -476,9 +476,29 @@ static int t_sendmsg_udp(void)
 	CHECK(res == -EINVAL, "msg_control: %d", res);
 	mh.msg_control = NULL;
 	mh.msg_controllen = 0;
-	mh.msg_namelen = 100000;
-	TRY(one(&c, SAIO_KOP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
-	CHECK(res == -EINVAL, "msg_namelen: %d", res);
+	/* name lengths as sendmsg(2) takes them: too long is cut, negative refused, 0 none */
+	{
+		static const int lens[] = { 100000, 129, -1, 0 };
+		struct sockaddr_storage big;
+		unsigned int i;
+
+		memset(&big, 0, sizeof(big));
+		memcpy(&big, &a, sizeof(a));
+		mh.msg_name = &big;
+		for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			ssize_t want;
+
+			mh.msg_namelen = lens[i];
+			want = sendmsg(tx, &mh, MSG_DONTWAIT);
+			want = want < 0 ? -errno : want;
+			TRY(one(&c, SAIO_KOP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
+			CHECK(res == want, "msg_namelen %d: %d, sendmsg(2) %zd", lens[i],
+			      res, want);
+		}
+		while (recv(rx, in, sizeof(in), MSG_DONTWAIT) > 0)
+			;
+		mh.msg_name = &a;
+	}
 	mh.msg_namelen = sizeof(a);
 	mh.msg_iovlen = 5000;
 	TRY(one(&c, SAIO_KOP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));

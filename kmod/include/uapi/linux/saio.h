@@ -73,8 +73,8 @@ enum saio_kop {
  *   WRITE      fd, addr = buffer, len = bytes, off (or SAIO_OFF_CURRENT)
  *   WRITEV     fd, addr = struct iovec[], len = iovcnt, off
  *   SEND       fd, addr = buffer, len = bytes, op_flags = MSG_* flags
- *   SENDMSG    fd, addr = struct msghdr (msg_name and msg_control must be
- *              NULL/0: connected sockets, no ancillary data), op_flags
+ *   SENDMSG    fd, addr = struct msghdr (msg_name as sendmsg(2) takes it;
+ *              msg_control must be NULL/0: no ancillary data), op_flags
  *   SENDFILE   fd = out, fd_in = in, off = in offset (or SAIO_OFF_CURRENT),
  *              len = bytes
  *   CLOSE      fd
