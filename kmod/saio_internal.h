@@ -10,6 +10,7 @@
 #include <linux/eventfd.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
@@ -43,7 +44,7 @@ struct saio_ring {
 	wait_queue_head_t cq_wait;	/* SAIO_IOC_WAIT sleepers */
 	struct eventfd_ctx *evfd;	/* SAIO_IOC_EVENTFD: set once, put at release */
 
-	pid_t bound_tid;	/* SAIO_IOC_BIND */
+	struct pid *bound_pid;	/* SAIO_IOC_BIND's thread (ctx->pid_lock) */
 	int bound_cpu;
 
 	struct saio_ring_counters cnt;
@@ -53,7 +54,7 @@ struct saio_ring {
 struct saio_worker_slot {
 	bool busy;		/* a thread is in SAIO_IOC_WORKER (ctx->lock) */
 	wait_queue_head_t wq;	/* where it sleeps */
-	pid_t tid;
+	struct pid *pid;	/* that thread (ctx->pid_lock) */
 	u32 state;		/* SAIO_WSTATE_* */
 	int cpu;
 	int pinned_cpu;
@@ -74,6 +75,11 @@ struct saio_user;
 
 struct saio_ctx {
 	struct mutex lock;	/* setup and worker slots */
+	/*
+	 * The struct pids of workers and bound threads, turned into numbers of the
+	 * asking process's pid namespace (pid_vnr) only when STATS/WORKER_INFO ask.
+	 */
+	spinlock_t pid_lock;
 	bool ready;		/* setup done: smp_store_release/smp_load_acquire */
 	bool stopping;		/* SAIO_WAKE_STOP: sticky */
 

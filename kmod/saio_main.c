@@ -619,6 +619,7 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 {
 	struct saio_worker_slot *w;
 	struct saio_worker a;
+	struct pid *old_pid;
 	cpumask_var_t saved;
 	bool localize;
 	u64 idle_ns;
@@ -664,7 +665,9 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 		goto out_free;
 	}
 	w->busy = true;
-	WRITE_ONCE(w->tid, task_pid_vnr(current));
+	spin_lock(&ctx->pid_lock);
+	w->pid = get_pid(task_pid(current));
+	spin_unlock(&ctx->pid_lock);
 	WRITE_ONCE(w->state, SAIO_WSTATE_RUNNING);
 	WRITE_ONCE(w->pinned_cpu, -1);
 	mutex_unlock(&ctx->lock);
@@ -688,7 +691,11 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 out_release:
 	mutex_lock(&ctx->lock);
 	w->busy = false;
-	WRITE_ONCE(w->tid, 0);
+	spin_lock(&ctx->pid_lock);
+	old_pid = w->pid;
+	w->pid = NULL;
+	spin_unlock(&ctx->pid_lock);
+	put_pid(old_pid);
 	WRITE_ONCE(w->state, SAIO_WSTATE_OFF);
 	WRITE_ONCE(w->pinned_cpu, -1);
 	mutex_unlock(&ctx->lock);
@@ -737,6 +744,7 @@ static long saio_wake(struct saio_ctx *ctx, void __user *argp)
 
 static long saio_bind(struct saio_ctx *ctx, void __user *argp)
 {
+	struct pid *pid, *old;
 	struct saio_bind a;
 	struct saio_ring *r;
 
@@ -747,8 +755,13 @@ static long saio_bind(struct saio_ctx *ctx, void __user *argp)
 	if (!saio_is_owner(ctx))
 		return -EPERM;
 	r = &ctx->rings[a.ring];
-	WRITE_ONCE(r->bound_tid, task_pid_vnr(current));
+	pid = get_pid(task_pid(current));
+	spin_lock(&ctx->pid_lock);
+	old = r->bound_pid;
+	r->bound_pid = pid;
 	WRITE_ONCE(r->bound_cpu, raw_smp_processor_id());
+	spin_unlock(&ctx->pid_lock);
+	put_pid(old);
 	/* a localized worker moves next to it on its next wake-up */
 	if (ctx->nr_workers)
 		saio_wake_worker(ctx, a.ring % ctx->nr_workers);
@@ -823,8 +836,10 @@ static long saio_stats(struct saio_ctx *ctx, void __user *argp)
 	memset(&s, 0, sizeof(s));
 	s.ring = ring;
 	s.worker = ctx->nr_workers ? ring % ctx->nr_workers : ~0U;
-	s.bound_tid = READ_ONCE(r->bound_tid);
+	spin_lock(&ctx->pid_lock);
+	s.bound_tid = pid_vnr(r->bound_pid);	/* 0: none, or not visible to us */
 	s.bound_cpu = READ_ONCE(r->bound_cpu);
+	spin_unlock(&ctx->pid_lock);
 	s.submitted = READ_ONCE(r->cnt.submitted);
 	s.completed = READ_ONCE(r->cnt.completed);
 	s.errors = READ_ONCE(r->cnt.errors);
@@ -849,7 +864,9 @@ static long saio_worker_info(struct saio_ctx *ctx, void __user *argp)
 	memset(&s, 0, sizeof(s));
 	s.index = index;
 	s.state = READ_ONCE(w->state);
-	s.tid = READ_ONCE(w->tid);
+	spin_lock(&ctx->pid_lock);
+	s.tid = pid_vnr(w->pid);
+	spin_unlock(&ctx->pid_lock);
 	s.cpu = READ_ONCE(w->cpu);
 	s.pinned_cpu = READ_ONCE(w->pinned_cpu);
 	s.nr_rings = w->nr_rings;
@@ -911,6 +928,7 @@ static int saio_open(struct inode *inode, struct file *file)
 	if (!ctx)
 		return -ENOMEM;
 	mutex_init(&ctx->lock);
+	spin_lock_init(&ctx->pid_lock);
 	file->private_data = ctx;
 	return nonseekable_open(inode, file);
 }
@@ -924,9 +942,11 @@ static int saio_release(struct inode *inode, struct file *file)
 	 * No thread can be in ENTER or WORKER (they hold a file reference) and
 	 * no mapping is left (each holds one too): nothing uses the rings.
 	 */
-	for (i = 0; ctx->rings && i < ctx->nr_rings; i++)
+	for (i = 0; ctx->rings && i < ctx->nr_rings; i++) {
 		if (ctx->rings[i].evfd)
 			eventfd_ctx_put(ctx->rings[i].evfd);
+		put_pid(ctx->rings[i].bound_pid);
+	}
 	put_pid(ctx->owner);
 	if (ctx->mm)
 		mmdrop(ctx->mm);

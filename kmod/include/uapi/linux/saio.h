@@ -250,7 +250,7 @@ struct saio_eventfd {
 struct saio_ring_stats {
 	__u32	ring;		/* in */
 	__u32	worker;		/* out: index of the worker that serves it, or ~0 */
-	__s32	bound_tid;	/* thread that called SAIO_IOC_BIND, or 0 */
+	__s32	bound_tid;	/* thread that called SAIO_IOC_BIND, or 0 (as for tid below) */
 	__s32	bound_cpu;	/* its CPU at that time, or -1 */
 	__u64	submitted;	/* SQEs consumed */
 	__u64	completed;	/* CQEs posted */
@@ -270,7 +270,7 @@ struct saio_ring_stats {
 struct saio_worker_info {
 	__u32	index;		/* in */
 	__u32	state;		/* out: SAIO_WSTATE_* */
-	__s32	tid;		/* thread id (in the caller's pid namespace), 0 if off */
+	__s32	tid;		/* thread id in the caller's pid namespace; 0 if off or not visible there */
 	__s32	cpu;		/* CPU it last ran on, -1 if never */
 	__s32	pinned_cpu;	/* CPU it is pinned to, -1 if not pinned */
 	__u32	nr_rings;	/* rings it serves */
