@@ -878,12 +878,45 @@ static long saio_worker_info(struct saio_ctx *ctx, void __user *argp)
 
 /* ---- file operations ------------------------------------------------------------- */
 
+/*
+ * What a command needs the descriptor to be open for: reading for the ones that only
+ * look (STATS, WORKER_INFO, WAIT), reading and writing for the ones that change or run
+ * something (the rings are mapped read-write; mmap itself checks that). -EBADF, as
+ * write(2) on a descriptor not open for writing.
+ */
+static int saio_check_fmode(struct file *file, unsigned int cmd)
+{
+	fmode_t need;
+
+	switch (cmd) {
+	case SAIO_IOC_STATS:
+	case SAIO_IOC_WORKER_INFO:
+	case SAIO_IOC_WAIT:
+		need = FMODE_READ;
+		break;
+	case SAIO_IOC_SETUP:
+	case SAIO_IOC_ENTER:
+	case SAIO_IOC_WORKER:
+	case SAIO_IOC_WAKE:
+	case SAIO_IOC_BIND:
+	case SAIO_IOC_EVENTFD:
+		need = FMODE_READ | FMODE_WRITE;
+		break;
+	default:
+		return 0;	/* unknown: -ENOTTY or -EINVAL below */
+	}
+	return (file->f_mode & need) == need ? 0 : -EBADF;
+}
+
 static long saio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct saio_ctx *ctx = file->private_data;
 	void __user *argp = (void __user *)arg;
 	long ret;
 
+	ret = saio_check_fmode(file, cmd);
+	if (ret)
+		return ret;
 	if (cmd == SAIO_IOC_SETUP)
 		return saio_setup(ctx, argp);
 	if (!saio_is_ready(ctx))
