@@ -83,6 +83,14 @@ else
 	finish
 fi
 
+# dkms.conf builds only for kernels the module is tested on: the one built against here must match.
+excl=$(set +u; . "$KMOD/dkms.conf" 2>/dev/null; echo "${BUILD_EXCLUSIVE_KERNEL:-}")
+if [ -n "$excl" ] && echo "$KVER" | grep -qE "$excl"; then
+	pass dkms_exclusive
+else
+	fail dkms_exclusive "kernel $KVER does not match dkms.conf's BUILD_EXCLUSIVE_KERNEL '${excl}'"
+fi
+
 # checkpatch: from the headers if present, else from a linux-source tarball if installed.
 CHECKPATCH=""
 for c in /usr/src/linux-headers-*-common/scripts/checkpatch.pl "$BUILD/checkpatch/scripts/checkpatch.pl"; do
