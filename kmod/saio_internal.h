@@ -84,6 +84,7 @@ struct saio_ctx {
 	bool stopping;		/* SAIO_WAKE_STOP: sticky */
 
 	u32 mode;
+	u32 op_mask;		/* SAIO_OP_BIT()s allowed, fixed at SETUP */
 	u32 sq_entries, sq_mask;
 	u32 cq_entries, cq_mask;
 	u32 nr_rings, nr_workers;
@@ -98,8 +99,11 @@ struct saio_ctx {
 	const struct cred *cred;	/* its credentials then */
 };
 
-/* saio_ops.c: run one validated entry, return its result (-errno on failure). */
-s32 saio_exec_sqe(const struct saio_sqe *sqe, bool *full);
+/*
+ * saio_ops.c: run one entry (an opcode outside @op_mask: -EACCES), return its result
+ * (-errno on failure).
+ */
+s32 saio_exec_sqe(const struct saio_sqe *sqe, u32 op_mask, bool *full);
 
 /* saio_mem.c */
 int saio_mem_alloc(struct saio_mem *m, size_t bytes);
@@ -107,6 +111,7 @@ void saio_mem_free(struct saio_mem *m);
 int saio_mem_mmap(struct saio_mem *m, struct vm_area_struct *vma);
 
 /* saio_limits.c */
+int saio_may_open(void);
 int saio_limit_bytes(size_t bytes);
 int saio_user_charge(struct saio_user **out);
 void saio_user_uncharge(struct saio_user *u);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What one user may take: contexts per user (max_user_contexts) and ring memory per
- * context (max_context_kib). Both are module parameters an administrator may change
- * at run time (/sys/module/saio/parameters/); a change applies to later SETUPs.
+ * Who may open the device (allowed_group) and what one user may take: contexts per
+ * user (max_user_contexts) and ring memory per context (max_context_kib). All are
+ * module parameters an administrator may change at run time
+ * (/sys/module/saio/parameters/); a change applies to later opens and SETUPs.
  *
  * The ring memory itself is charged to the memory cgroup of the task that sets the
  * context up (saio_mem.c); these caps bound what a user without a tight cgroup takes.
@@ -12,6 +13,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/moduleparam.h>
@@ -20,6 +22,12 @@
 #include <linux/uidgid.h>
 
 #include "saio_internal.h"
+
+/* like io_uring's io_uring_group: a gid of the initial user namespace, or < 0 for none */
+static int allowed_group = -1;
+module_param(allowed_group, int, 0644);
+MODULE_PARM_DESC(allowed_group,
+		 "only members of this group (or CAP_SYS_ADMIN) may open /dev/saio; -1: anyone the node's mode lets in (default)");
 
 static uint max_user_contexts = 128;
 module_param(max_user_contexts, uint, 0644);
@@ -49,6 +57,20 @@ static struct saio_user *saio_user_find(kuid_t uid)
 		if (uid_eq(u->uid, uid))
 			return u;
 	return NULL;
+}
+
+/* open(): 0, or -EPERM for a caller outside allowed_group without CAP_SYS_ADMIN. */
+int saio_may_open(void)
+{
+	int gid = READ_ONCE(allowed_group);
+	kgid_t g;
+
+	if (gid < 0)
+		return 0;
+	g = make_kgid(&init_user_ns, gid);
+	if (gid_valid(g) && in_group_p(g))
+		return 0;
+	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
 }
 
 int saio_limit_bytes(size_t bytes)

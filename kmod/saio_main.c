@@ -267,7 +267,7 @@ static int saio_ring_run(struct saio_ctx *ctx, struct saio_ring *r, u32 limit,
 			cflags = SAIO_CQE_CANCELED_LINK;
 			full = false;
 		} else {
-			res = saio_exec_sqe(&sqe, &full);
+			res = saio_exec_sqe(&sqe, ctx->op_mask, &full);
 		}
 		/* a chain ends at the first entry without LINK */
 		r->link_cancel = (sqe.flags & SAIO_SQE_LINK) && !full;
@@ -296,8 +296,15 @@ static long saio_setup(struct saio_ctx *ctx, void __user *argp)
 
 	if (copy_from_user(&p, argp, sizeof(p)))
 		return -EFAULT;
-	if (p.flags || p.op_mask || p.__resv_in)
+	if ((p.flags & ~SAIO_SETUP_FLAGS_ALL) || p.__resv_in)
 		return -EINVAL;
+	if (p.flags & SAIO_SETUP_OP_MASK) {
+		/* a mask that allows nothing, or an opcode that does not exist: a mistake */
+		if (!p.op_mask || p.op_mask & ~(SAIO_OP_BIT(SAIO_KOP_LAST) - 1))
+			return -EINVAL;
+	} else if (p.op_mask) {
+		return -EINVAL;
+	}
 	if (!p.sq_entries || p.sq_entries > SAIO_MAX_SQ_ENTRIES ||
 	    !is_power_of_2(p.sq_entries))
 		return -EINVAL;
@@ -352,6 +359,8 @@ static long saio_setup(struct saio_ctx *ctx, void __user *argp)
 	}
 
 	ctx->mode = p.mode;
+	ctx->op_mask = (p.flags & SAIO_SETUP_OP_MASK) ? p.op_mask :
+		       SAIO_OP_BIT(SAIO_KOP_LAST) - 1;
 	ctx->sq_entries = p.sq_entries;
 	ctx->sq_mask = p.sq_entries - 1;
 	ctx->cq_entries = p.cq_entries;
@@ -956,7 +965,11 @@ static long saio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int saio_open(struct inode *inode, struct file *file)
 {
 	struct saio_ctx *ctx;
+	int ret;
 
+	ret = saio_may_open();
+	if (ret)
+		return ret;
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;

@@ -316,9 +316,9 @@ static s32 saio_fix_result(ssize_t ret)
 /*
  * Run one entry. *full tells whether it did everything asked (all bytes of
  * a byte operation, success of any other), which is what SAIO_SQE_LINK
- * looks at.
+ * looks at. Opcodes outside @op_mask complete with -EACCES.
  */
-s32 saio_exec_sqe(const struct saio_sqe *s, bool *full)
+s32 saio_exec_sqe(const struct saio_sqe *s, u32 op_mask, bool *full)
 {
 	size_t want = 0;
 	struct file *f;
@@ -326,8 +326,11 @@ s32 saio_exec_sqe(const struct saio_sqe *s, bool *full)
 
 	*full = false;
 	if (s->__pad0 || s->__pad1 || s->__resv[0] || s->__resv[1] ||
-	    (s->flags & ~SAIO_SQE_FLAGS_ALL))
+	    (s->flags & ~SAIO_SQE_FLAGS_ALL) || s->opcode >= SAIO_KOP_LAST)
 		return -EINVAL;
+	/* the context's op mask (SAIO_SETUP_OP_MASK), like io_uring's restrictions */
+	if (!(op_mask & SAIO_OP_BIT(s->opcode)))
+		return -EACCES;
 
 	switch (s->opcode) {
 	case SAIO_KOP_NOP:
