@@ -1759,6 +1759,7 @@ static const struct test tests[] = {
 	{ "user_context_cap", t_user_context_cap, 60, false },
 	{ "pin_outside_affinity", t_pin_outside_affinity, 60, false },
 	{ "pin_outside_cpuset", t_pin_outside_cpuset, 60, false },
+	{ "diff_ops", t_diff_ops, 120, false },
 	{ "fuzz_100k", t_fuzz, 400, false },
 };
 

@@ -7,6 +7,7 @@
  *   saio_test.c         registry, main, the original cases and the fuzz loop
  *   saio_isolation.c    who may use a context: mm, creds, fork, exec, SCM_RIGHTS, pid
  *                       namespaces, f_mode, the group parameter, the op mask
+ *   saio_diff.c         every op against the system call it stands for, case by case
  *   saio_resources.c    what a context may take: accounted ring memory, per-user and
  *                       per-context caps, CPUs outside the caller's affinity or cpuset
  */
@@ -118,6 +119,7 @@ int t_ring_memory_accounted(void);
 int t_user_context_cap(void);
 int t_pin_outside_affinity(void);
 int t_pin_outside_cpuset(void);
+int t_diff_ops(void);
 int exec_probe(int argc, char **argv);
 
 #endif /* SAIO_TEST_H */
