@@ -379,11 +379,15 @@ static int saio_op_shutdown(struct file *f, const struct saio_sqe *s)
 	return kernel_sock_shutdown(sock, s->op_flags);
 }
 
+/*
+ * setsockopt(fd, SOL_TCP, TCP_CORK or TCP_NODELAY, &value, sizeof(int)) as the system
+ * call passes it on: the socket's protocol answers (TCP sets it, UDP says -ENOPROTOOPT,
+ * AF_UNIX -EOPNOTSUPP).
+ */
 static int saio_op_setsockopt(struct file *f, const struct saio_sqe *s)
 {
 	struct socket *sock = sock_from_file(f);
 	int optname, val = s->off != 0;
-	struct sock *sk;
 
 	if (!sock)
 		return -ENOTSOCK;
@@ -397,10 +401,7 @@ static int saio_op_setsockopt(struct file *f, const struct saio_sqe *s)
 	default:
 		return -EINVAL;
 	}
-	sk = sock->sk;
-	if (!sk || sk->sk_type != SOCK_STREAM ||
-	    sk->sk_protocol != IPPROTO_TCP ||
-	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6))
+	if (!sock->ops->setsockopt)
 		return -EOPNOTSUPP;
 	return sock->ops->setsockopt(sock, SOL_TCP, optname,
 				     KERNEL_SOCKPTR(&val), sizeof(val));

@@ -99,7 +99,7 @@ struct saio_sqe {
 	__u64	__resv[2];	/* must be zero */
 };
 
-/* op_flags of SAIO_KOP_SETSOCKOPT (a TCP socket) */
+/* op_flags of SAIO_KOP_SETSOCKOPT: setsockopt(fd, SOL_TCP, ..., off != 0) */
 #define SAIO_SOCKOPT_CORK	1	/* TCP_CORK = off != 0 */
 #define SAIO_SOCKOPT_NODELAY	2	/* TCP_NODELAY = off != 0 */
 
