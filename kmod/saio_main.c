@@ -460,8 +460,6 @@ static long saio_enter(struct saio_ctx *ctx, void __user *argp)
 		return -EINVAL;
 	if (ctx->mode != SAIO_MODE_ENTER)
 		return -EINVAL;
-	if (saio_may_run(ctx))
-		return -EPERM;
 	if (READ_ONCE(ctx->stopping))
 		return -ESHUTDOWN;
 
@@ -653,8 +651,6 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 		return -EINVAL;
 	if (ctx->mode != SAIO_MODE_WORKER || a.index >= ctx->nr_workers)
 		return -EINVAL;
-	if (saio_may_run(ctx))
-		return -EPERM;
 	if (READ_ONCE(ctx->stopping))
 		return -ESHUTDOWN;
 
@@ -662,7 +658,7 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 		  NSEC_PER_USEC;
 	localize = a.flags & SAIO_WORKER_LOCALIZE;
 
-	if (!alloc_cpumask_var(&saved, GFP_KERNEL))
+	if (!alloc_cpumask_var(&saved, GFP_KERNEL | __GFP_NOWARN))
 		return -ENOMEM;
 	cpumask_copy(saved, current->cpus_ptr);
 
@@ -731,8 +727,6 @@ static long saio_wake(struct saio_ctx *ctx, void __user *argp)
 		return -EINVAL;
 	if (!a.flags && a.ring >= ctx->nr_rings)
 		return -EINVAL;
-	if (!saio_is_owner(ctx))
-		return -EPERM;
 
 	if (a.flags & SAIO_WAKE_STOP) {
 		/* seen by workers after prepare_to_wait(), so the wake_up below finds them */
@@ -761,8 +755,6 @@ static long saio_bind(struct saio_ctx *ctx, void __user *argp)
 		return -EFAULT;
 	if (a.flags || a.ring >= ctx->nr_rings)
 		return -EINVAL;
-	if (!saio_is_owner(ctx))
-		return -EPERM;
 	r = &ctx->rings[a.ring];
 	pid = get_pid(task_pid(current));
 	spin_lock(&ctx->pid_lock);
@@ -818,8 +810,6 @@ static long saio_eventfd(struct saio_ctx *ctx, void __user *argp)
 		return -EFAULT;
 	if (a.ring >= ctx->nr_rings)
 		return -EINVAL;
-	if (!saio_is_owner(ctx))
-		return -EPERM;
 	ev = eventfd_ctx_fdget(a.fd);	/* -EBADF, or -EINVAL if not an eventfd */
 	if (IS_ERR(ev))
 		return PTR_ERR(ev);
@@ -931,6 +921,21 @@ static long saio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (!saio_is_ready(ctx))
 		return (_IOC_TYPE(cmd) == SAIO_IOC_MAGIC) ? -EINVAL : -ENOTTY;
 
+	/* not the owner: -EPERM, whatever the arguments */
+	switch (cmd) {
+	case SAIO_IOC_ENTER:
+	case SAIO_IOC_WORKER:
+		if (saio_may_run(ctx))
+			return -EPERM;
+		break;
+	case SAIO_IOC_WAKE:
+	case SAIO_IOC_BIND:
+	case SAIO_IOC_EVENTFD:
+		if (!saio_is_owner(ctx))
+			return -EPERM;
+		break;
+	}
+
 	switch (cmd) {
 	case SAIO_IOC_ENTER:
 	case SAIO_IOC_WORKER:
@@ -970,7 +975,7 @@ static int saio_open(struct inode *inode, struct file *file)
 	ret = saio_may_open();
 	if (ret)
 		return ret;
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!ctx)
 		return -ENOMEM;
 	mutex_init(&ctx->lock);
