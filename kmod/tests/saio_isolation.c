@@ -72,7 +72,8 @@ int recv_fd(int sock)
  * with EPERM and was not sets a bit. ectx: an ENTER-mode context with one NOP queued;
  * wctx: a WORKER-mode context whose worker is running; victim: a pipe's write end in
  * the owner's descriptor table (a mapping we should not have gets an entry writing to it,
- * which the owner's worker would run). Returns the mask.
+ * which the owner's worker would run). Either context may be -1 (not probed). Returns
+ * the mask.
  */
 enum {
 	P_MMAP = 1, P_ENTER = 2, P_WAKE = 4, P_STOP = 8, P_WORKER = 16, P_BIND = 32,
@@ -101,11 +102,16 @@ static int probe_stranger(int ectx, int wctx, size_t map_bytes, int victim)
 	int mask = 0, i;
 	void *m;
 
-	m = mmap(NULL, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, wctx, 0);
+	m = mmap(NULL, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, wctx >= 0 ? wctx : ectx, 0);
 	if (m != MAP_FAILED || errno != EPERM)
 		mask |= P_MMAP;
-	if (!(ioctl(ectx, SAIO_IOC_ENTER, &e) < 0 && errno == EPERM))
+	if (ectx >= 0 && !(ioctl(ectx, SAIO_IOC_ENTER, &e) < 0 && errno == EPERM))
 		mask |= P_ENTER;
+	if (wctx < 0) {		/* only an ENTER context to probe */
+		if (m != MAP_FAILED)
+			munmap(m, map_bytes);
+		return mask;
+	}
 	if (!(ioctl(wctx, SAIO_IOC_WAKE, &wake) < 0 && errno == EPERM))
 		mask |= P_WAKE;
 	if (!(ioctl(wctx, SAIO_IOC_BIND, &b) < 0 && errno == EPERM))

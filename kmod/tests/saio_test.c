@@ -1760,7 +1760,11 @@ static const struct test tests[] = {
 	{ "pin_outside_affinity", t_pin_outside_affinity, 60, false },
 	{ "pin_outside_cpuset", t_pin_outside_cpuset, 60, false },
 	{ "diff_ops", t_diff_ops, 120, false },
+	{ "fuzz_procs", t_fuzz_procs, 300, false },
+	{ "max_contexts", t_max_contexts, 180, false },
 	{ "fuzz_100k", t_fuzz, 400, false },
+	/* only on the debug kernel (fault injection) */
+	{ "fault_injection", t_fault_injection, 400, true },
 };
 
 bool debug_kernel(void)

@@ -8,6 +8,8 @@
  *   saio_isolation.c    who may use a context: mm, creds, fork, exec, SCM_RIGHTS, pid
  *                       namespaces, f_mode, the group parameter, the op mask
  *   saio_diff.c         every op against the system call it stands for, case by case
+ *   saio_fuzz_procs.c   the fuzz of what crosses processes (fork, SCM_RIGHTS, exec, a
+ *                       second mapper), the largest contexts, fault injection
  *   saio_resources.c    what a context may take: accounted ring memory, per-user and
  *                       per-context caps, CPUs outside the caller's affinity or cpuset
  */
@@ -120,6 +122,9 @@ int t_user_context_cap(void);
 int t_pin_outside_affinity(void);
 int t_pin_outside_cpuset(void);
 int t_diff_ops(void);
+int t_fuzz_procs(void);
+int t_max_contexts(void);
+int t_fault_injection(void);
 int exec_probe(int argc, char **argv);
 
 #endif /* SAIO_TEST_H */
