@@ -66,6 +66,7 @@ void saio_mem_free(struct saio_mem *m)
 int saio_mem_mmap(struct saio_mem *m, struct vm_area_struct *vma)
 {
 	unsigned long n = vma_pages(vma);
+	int ret;
 
 	if (vma->vm_pgoff >= m->nr_pages || n > m->nr_pages - vma->vm_pgoff)
 		return -EINVAL;
@@ -74,5 +75,10 @@ int saio_mem_mmap(struct saio_mem *m, struct vm_area_struct *vma)
 #else
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTCOPY;
 #endif
-	return vm_insert_pages(vma, vma->vm_start, m->pages + vma->vm_pgoff, &n);
+	ret = vm_insert_pages(vma, vma->vm_start, m->pages + vma->vm_pgoff, &n);
+	/*
+	 * The range is inside the vma (checked above), so -EFAULT can only be a page
+	 * table that could not be allocated (walk_to_pmd): that is mmap(2)'s -ENOMEM.
+	 */
+	return ret == -EFAULT ? -ENOMEM : ret;
 }
