@@ -116,7 +116,7 @@ int kmsg_trouble(int fd, char *why, size_t len)
 {
 	static const char *const bad[] = {
 		"Call Trace", "WARNING:", "BUG:", "allocation failure", "vmalloc error",
-		"oom-kill", "invoked oom-killer", "Out of memory", "kmemleak", "KASAN",
+		"oom-kill", "invoked oom-killer", "Out of memory", "suspected memory leak", "KASAN",
 		"KFENCE", "possible circular locking", "inconsistent lock",
 	};
 	char rec[2048];
