@@ -1767,6 +1767,15 @@ static const struct test tests[] = {
 	{ "fault_injection", t_fault_injection, 400, true },
 };
 
+/* Time limits are this many times longer on the debug kernel (init.sh sets it). */
+static unsigned int timeout_scale(void)
+{
+	const char *e = getenv("SAIO_TIMEOUT_SCALE");
+	unsigned int k = e ? (unsigned int)atoi(e) : 1;
+
+	return k ? k : 1;
+}
+
 bool debug_kernel(void)
 {
 	const char *e = getenv("SAIO_DEBUG_KERNEL");
@@ -2720,7 +2729,7 @@ static int run_test(const struct test *t)
 		close(p[0]);
 		dup2(p[1], MSGFD);
 		close(p[1]);
-		alarm(t->timeout_s);
+		alarm(t->timeout_s * timeout_scale());
 		ret = t->fn();
 		if (ret)
 			write(MSGFD, fail_msg, strlen(fail_msg));
