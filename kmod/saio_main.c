@@ -1017,7 +1017,10 @@ static const struct file_operations saio_fops = {
 	.release	= saio_release,
 	.unlocked_ioctl	= saio_ioctl,
 	.mmap		= saio_mmap,
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+	/* gone in 6.12: a NULL llseek with nonseekable_open() says -ESPIPE */
 	.llseek		= no_llseek,
+#endif
 };
 
 static struct miscdevice saio_misc = {

@@ -18,6 +18,7 @@
 #include <linux/net.h>
 #include <linux/sched/xacct.h>
 #include <linux/socket.h>
+#include <linux/splice.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/version.h>
