@@ -453,21 +453,20 @@ int t_pidns_tids(void)
 /* Setting up and running need a descriptor open for reading and writing. */
 int t_fmode(void)
 {
+	static const int modes[] = { O_RDONLY, O_WRONLY };
 	struct saio_setup p = { .sq_entries = 8, .nr_rings = 1 };
+	unsigned int i;
 	int fd;
 
-	fd = open(SAIO_DEVICE, O_RDONLY);
-	CHECK(fd >= 0, "open O_RDONLY: %s", strerror(errno));
-	errno = 0;
-	CHECK(ioctl(fd, SAIO_IOC_SETUP, &p) < 0 && errno == EBADF,
-	      "SETUP on a read-only descriptor: %s", errno ? strerror(errno) : "accepted");
-	close(fd);
-	fd = open(SAIO_DEVICE, O_WRONLY);
-	CHECK(fd >= 0, "open O_WRONLY: %s", strerror(errno));
-	errno = 0;
-	CHECK(ioctl(fd, SAIO_IOC_SETUP, &p) < 0 && errno == EBADF,
-	      "SETUP on a write-only descriptor: %s", errno ? strerror(errno) : "accepted");
-	close(fd);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		fd = open(SAIO_DEVICE, modes[i]);
+		CHECK(fd >= 0, "open %s: %s", i ? "O_WRONLY" : "O_RDONLY", strerror(errno));
+		errno = 0;
+		CHECK(ioctl(fd, SAIO_IOC_SETUP, &p) < 0 && errno == EBADF,
+		      "SETUP on a %s descriptor: %s", i ? "write-only" : "read-only",
+		      errno ? strerror(errno) : "accepted");
+		close(fd);
+	}
 	return 0;
 }
 
