@@ -60,7 +60,7 @@ test('unknown fields, unknown cell types and unknown servers are rejected by pat
 
   const nb3 = quickstart();
   nb3.cells[1].server.kind = 'apache';
-  assert.deepEqual(errorsOf(nb3), [{ path: 'cells[1].server.kind', message: 'expected one of "nginx", "lighttpd", found "apache"' }]);
+  assert.deepEqual(errorsOf(nb3), [{ path: 'cells[1].server.kind', message: 'expected one of "nginx", "lighttpd", "redis", "memcached", found "apache"' }]);
 
   const nb4 = quickstart();
   nb4.cells[1].backends = ['baseline', 'turbo'];
@@ -82,7 +82,7 @@ test('a missing required field and a wrong format are reported', () => {
   delete nb.cells[1].duration_s;
   assert.deepEqual(errorsOf(nb), [{ path: 'cells[1].duration_s', message: 'expected a number, found nothing' }]);
   assert.deepEqual(errorsOf({ ...quickstart(), format: 'other@9' }), [
-    { path: 'format', message: 'expected "saio-lab/notebook@1", found "other@9"' },
+    { path: 'format', message: 'expected "saio-lab/notebook@2" (or the older "saio-lab/notebook@1"), found "other@9"' },
   ]);
   assert.deepEqual(errorsOf([1, 2]), [{ path: '$', message: 'expected a notebook object, found an array' }]);
 });

@@ -1,13 +1,14 @@
 // Numbered migrations, applied in order; PRAGMA user_version records the last one applied.
 import type { Database } from 'better-sqlite3';
 import * as m0001 from './0001-initial';
+import * as m0002 from './0002-load-result';
 
 export interface Migration {
   version: number;
   up(db: Database): void;
 }
 
-export const migrations: readonly Migration[] = [m0001];
+export const migrations: readonly Migration[] = [m0001, m0002];
 
 export function migrate(db: Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
