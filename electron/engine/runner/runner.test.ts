@@ -20,13 +20,14 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function notebookWith(cell: Partial<ExperimentCell>): Notebook {
   const v = validateNotebook({
-    format: 'saio-lab/notebook@1',
+    format: 'saio-lab/notebook@2',
     title: 'runner test',
     cells: [
       {
         id: 'exp',
         type: 'experiment',
-        server: { kind: 'nginx', file_size: 4096 },
+        server: { kind: 'nginx' },
+        protocol: { kind: 'http', file_size: 4096 },
         backends: ['baseline'],
         driver: { kind: 'wrk' },
         sweep: { connections: [4, 16] },
@@ -52,7 +53,7 @@ test('planPoints alternates backends innermost and repeats outermost', () => {
   const cell = notebookWith({ sweep: { connections: [1, 2] }, repeats: 2 }).cells[0] as ExperimentCell;
   const plan = planPoints({ ...cell, backends: ['a', 'b'] });
   assert.deepEqual(
-    plan.map((p) => `${p.repeat}:${p.connections}:${p.backend}`),
+    plan.map((p) => `${p.repeat}:${p.configuration.connections}:${p.backend}`),
     ['1:1:a', '1:1:b', '1:2:a', '1:2:b', '2:1:a', '2:1:b', '2:2:a', '2:2:b'],
   );
   assert.deepEqual(plan.map((p) => p.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
@@ -69,8 +70,11 @@ test('a sweep against real nginx: verified points, placement, artifacts, environ
     assert.equal(p.status, 'ok');
     assert.equal(p.verified, true, p.reason ?? '');
     assert.ok((p.requests_per_s ?? 0) > 0);
-    assert.ok((p.verification?.bodies_checked ?? 0) > 0);
-    assert.equal(p.verification?.sha256_fetched, p.verification?.sha256_expected);
+    assert.ok((p.verification?.responses_checked ?? 0) > 0);
+    assert.equal(p.verification?.after?.found, p.verification?.after?.expected);
+    assert.equal(p.verification?.after?.ok, true);
+    assert.equal(p.config, `w=1 c=${p.connections} closed`);
+    assert.equal(p.kind, 'measure');
     assert.ok((p.latency_p99_us ?? 0) >= (p.latency_p50_us ?? 0));
   }
   const placement = store.listPlacement(r.id);
@@ -107,7 +111,7 @@ test('a sweep against real nginx: verified points, placement, artifacts, environ
 
 test('a server that cannot start fails its points with the server’s own words, and the run says so', async () => {
   const store = new Store(join(dir, 'bad.db'));
-  const r = await run(store, 'bad', { server: { kind: 'nginx', file_size: 10, workers: 1, keep_alive: true, extra_config: 'no_such_directive on;' }, sweep: { connections: [2] } });
+  const r = await run(store, 'bad', { server: { kind: 'nginx', workers: 1, extra_config: 'no_such_directive on;' }, protocol: { kind: 'http', file_size: 10, keep_alive: true }, sweep: { connections: [2] } });
   assert.equal(r.status, 'failed');
   const [p] = store.listPoints(r.id);
   assert.equal(p?.status, 'failed');
@@ -170,13 +174,14 @@ test('cancel stops the server and the load generator and records the run as canc
 test('lighttpd is one more server module: Connection: close, 100 KiB bodies, verified', async () => {
   const store = new Store(join(dir, 'lighttpd.db'));
   const r = await run(store, 'lighttpd', {
-    server: { kind: 'lighttpd', file_size: 100 * 1024, workers: 1, keep_alive: false, extra_config: '' },
+    server: { kind: 'lighttpd', workers: 1, extra_config: '' },
+    protocol: { kind: 'http', file_size: 100 * 1024, keep_alive: false },
     sweep: { connections: [8] },
   });
   assert.equal(r.status, 'ok', r.reason ?? '');
   const [p] = store.listPoints(r.id);
   assert.equal(p?.verified, true, p?.reason ?? '');
-  assert.ok((p?.verification?.bodies_checked ?? 0) > 0);
+  assert.ok((p?.verification?.responses_checked ?? 0) > 0);
   assert.match(store.getEnvironment(r.id)?.server_version ?? '', /^lighttpd\/1\.4/);
   assert.ok(store.listPlacement(r.id).some((s) => s.role === 'server' && s.comm === 'lighttpd'));
   store.close();
