@@ -3,6 +3,9 @@
 import { resolve } from 'node:path';
 import type { Lab } from '../engine/lab';
 import { formatChanges } from '../engine/notebook/diff';
+import { driverText, sweepText } from '../engine/report/describe';
+import { formatBytes } from '../engine/report/format';
+import { protocolText } from '../engine/protocols/catalog';
 import { writeReplayOutputs } from '../engine/report/write';
 import type { PointRecord, RunRecord } from '../engine/model';
 import { progressPrinter } from './progress';
@@ -59,21 +62,31 @@ function cancellation(ctx: CommandContext): { signal: AbortSignal; dispose: () =
   };
 }
 
+function rateText(p: PointRecord): string {
+  if (p.kind === 'probe') return 'probe';
+  if (p.rate_per_s === null) return p.rate_of_capacity === null ? 'closed' : `${p.rate_of_capacity}cap`;
+  return p.rate_of_capacity === null ? num(p.rate_per_s) : `${num(p.rate_per_s)} (${p.rate_of_capacity}cap)`;
+}
+
 function pointsTable(points: PointRecord[]): string {
+  const open = points.some((p) => p.rate_per_s !== null || p.rate_of_capacity !== null || p.kind === 'probe');
   return table(
-    ['#', 'backend', 'conns', 'workers', 'rep', 'req/s', 'p50 µs', 'p99 µs', 'errors', 'verified', 'note'],
+    ['#', 'backend', 'conns', 'workers', ...(open ? ['rate', 'offered/s'] : []), 'rep', 'req/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'errors', 'checked', 'verified', 'note'],
     points.map((p) => [
       String(p.seq),
       p.backend,
       String(p.connections),
       String(p.workers),
-      String(p.repeat),
+      ...(open ? [rateText(p), num(p.offered_per_s)] : []),
+      p.kind === 'probe' ? '-' : String(p.repeat),
       num(p.requests_per_s),
       num(p.latency_p50_us),
       num(p.latency_p99_us),
+      num(p.latency_p999_us),
       p.errors === null ? '-' : String(p.errors),
+      p.verification === null ? '-' : num(p.verification.responses_checked),
       p.status === 'ok' ? (p.verified ? 'yes' : 'NO') : p.status,
-      p.reason ?? '',
+      [p.reason ?? '', ...p.warnings.map((w) => `WARNING: ${w}`)].filter(Boolean).join('; '),
     ]),
   );
 }
@@ -113,8 +126,8 @@ const replay: Command = async (ctx) => {
       ctx.out.write(
         `\nagainst the previous run of each cell (a regression: below ${Math.round((1 - results.tolerance) * 100)}% of before)\n` +
           `${table(
-            ['cell', 'backend', 'conns', 'workers', 'before req/s', 'now req/s', 'ratio', ''],
-            results.comparisons.map((c) => [c.cell_id, c.backend, String(c.connections), String(c.workers), num(c.previous_rps), num(c.rps), c.ratio.toFixed(3), c.regressed ? 'REGRESSION' : '']),
+            ['cell', 'backend', 'configuration', 'before req/s', 'now req/s', 'ratio', ''],
+            results.comparisons.map((c) => [c.cell_id, c.backend, c.config, num(c.previous_rps), num(c.rps), c.ratio.toFixed(3), c.regressed ? 'REGRESSION' : '']),
           )}\n`,
       );
       if (results.comparisons.some((c) => c.regressed)) code = 1;
@@ -167,11 +180,11 @@ const show: Command = async (ctx) => {
   ctx.out.write(`${content.title}  (${notebook.name}, revision ${short(revision.id)} — ${revision.message})\n\n`);
   for (const c of content.cells) {
     if (c.type === 'markdown') ctx.out.write(`[${c.id}] markdown: ${c.source.split('\n')[0] ?? ''}\n`);
-    else if (c.type === 'plot') ctx.out.write(`[${c.id}] plot: ${c.y} against ${c.x} of ${c.experiment}, one trace per ${c.series}\n`);
+    else if (c.type === 'plot') ctx.out.write(`[${c.id}] plot: ${[c.y].flat().join(' and ')} against ${c.x} of ${c.experiment}, one trace per ${c.series}\n`);
     else
       ctx.out.write(
-        `[${c.id}] experiment: ${c.server.kind} ${c.server.file_size} B ${c.server.keep_alive ? 'keep-alive' : 'close'}, ` +
-          `backends ${c.backends.join('/')}, connections ${c.sweep.connections.join('/')}, ${c.repeats} repeats, ${c.duration_s}s each\n`,
+        `[${c.id}] experiment: ${c.server.kind} (${protocolText(c.protocol, formatBytes)}), backends ${c.backends.join('/')}, ` +
+          `driver ${driverText(c)}; ${sweepText(c)}; ${c.repeats} repeats, ${c.duration_s}s each\n`,
       );
   }
   const runs = ctx.lab.runs(notebook.id);

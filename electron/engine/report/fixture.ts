@@ -1,5 +1,6 @@
 // Test helper: a realistic replay of one experiment (two backends, three connection counts, two
 // repeats, one failed point) with its notebook, environment and placement samples.
+import { configKey } from '../common/axes';
 import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } from '../model';
 import type { Notebook } from '../notebook/schema';
 import { RESULTS_FORMAT, type ReplayResults } from './types';
@@ -23,7 +24,7 @@ const START = Date.parse('2025-03-01T10:00:00.000Z');
 
 function notebook(o: FixtureOptions): Notebook {
   return {
-    format: 'saio-lab/notebook@1',
+    format: 'saio-lab/notebook@2',
     title: o.title ?? 'nginx static file: baseline vs saio-uring',
     cells: [
       {
@@ -38,7 +39,8 @@ function notebook(o: FixtureOptions): Notebook {
         id: 'sweep',
         type: 'experiment',
         title: 'Connections sweep',
-        server: { kind: 'nginx', workers: 1, file_size: 4096, keep_alive: true, extra_config: '' },
+        server: { kind: 'nginx', workers: 1, extra_config: '' },
+        protocol: { kind: 'http', file_size: 4096, keep_alive: true },
         backends: [...BACKENDS],
         driver: { kind: 'wrk', threads: 2, timeout_s: 5, verify: 'warmup' },
         sweep: { connections: [...CONNECTIONS] },
@@ -58,7 +60,23 @@ function notebook(o: FixtureOptions): Notebook {
 function point(seq: number, backend: string, connections: number, repeat: number, failReason: string): PointRecord {
   const started = new Date(START + seq * 12_000).toISOString();
   const ended = new Date(START + seq * 12_000 + 11_000).toISOString();
-  const base = { id: 100 + seq, run_id: RUN_ID, seq, backend, server: 'nginx', connections, workers: 1, repeat, started_at: started };
+  const base = {
+    id: 100 + seq,
+    run_id: RUN_ID,
+    seq,
+    kind: 'measure' as const,
+    backend,
+    server: 'nginx',
+    config: configKey({ workers: 1, connections, rate: null }),
+    connections,
+    workers: 1,
+    rate_per_s: null,
+    rate_of_capacity: null,
+    repeat,
+    offered_per_s: null,
+    warnings: [],
+    started_at: started,
+  };
   if (backend === 'saio-uring' && connections === 1000 && repeat === 2) {
     return {
       ...base,
@@ -93,12 +111,12 @@ function point(seq: number, backend: string, connections: number, repeat: number
     errors: 0,
     verified: true,
     verification: {
-      sha256_expected: 'ab'.repeat(32),
-      sha256_fetched: 'ab'.repeat(32),
-      bodies_checked: rps * 2,
-      bodies_mismatched: 0,
-      non_2xx: 0,
+      protocol: 'http',
+      responses_checked: rps * 2,
+      responses_mismatched: 0,
+      bad_responses: 0,
       socket_errors: 0,
+      after: { check: 'sha256 of the body fetched after the load', expected: 'ab'.repeat(32), found: 'ab'.repeat(32), ok: true },
     },
     load: null,
     ended_at: ended,

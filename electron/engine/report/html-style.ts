@@ -30,6 +30,10 @@ tr.status-failed td, tr.status-skipped td { background: #fdf1f1; }
 .ok { color: var(--ok); font-weight: 700; }
 .bad { color: var(--bad); font-weight: 700; }
 .reason { color: var(--bad); }
+.warn { color: #9a6700; }
+tr.warned td { background: #fff8e1; }
+tr.probe td { color: var(--muted); }
+.plot-warned { color: #9a6700; }
 .run-status.status-ok strong { color: var(--ok); }
 .run-status.status-failed strong, .run-status.status-interrupted strong, .run-status.status-cancelled strong { color: var(--bad); }
 .saio-plot { width: 100%; height: 420px; }

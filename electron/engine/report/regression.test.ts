@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { configKey } from '../common/axes';
 import type { PointRecord, RunRecord } from '../model';
 import { compareRuns, previousRun } from './regression';
 
@@ -8,8 +9,9 @@ const run = (id: string, started_at: string, over: Partial<RunRecord> = {}): Run
   ended_at: started_at, owner_pid: 1, owner_start: '1', points_planned: 2, run_dir: '/x', ...over,
 });
 const point = (seq: number, connections: number, rps: number, status: PointRecord['status'] = 'ok'): PointRecord => ({
-  id: seq, run_id: 'x', seq, backend: 'baseline', server: 'nginx', connections, workers: 1, repeat: seq, status, reason: null,
-  requests_per_s: rps, latency_p50_us: 1, latency_p90_us: 1, latency_p99_us: 1, latency_p999_us: 1, latency_max_us: 1,
+  id: seq, run_id: 'x', seq, kind: 'measure', backend: 'baseline', server: 'nginx', config: configKey({ workers: 1, connections, rate: null }),
+  connections, workers: 1, rate_per_s: null, rate_of_capacity: null, repeat: seq, status, reason: null,
+  requests_per_s: rps, offered_per_s: null, warnings: [], latency_p50_us: 1, latency_p90_us: 1, latency_p99_us: 1, latency_p999_us: 1, latency_max_us: 1,
   errors: 0, verified: true, verification: null, load: null, started_at: '', ended_at: '',
 });
 

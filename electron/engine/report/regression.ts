@@ -8,6 +8,8 @@ import { summarizePoints } from './summary';
 export interface Comparison {
   cell_id: string;
   backend: string;
+  /** The configuration key (common/axes.ts). */
+  config: string;
   workers: number;
   connections: number;
   previous_run: string;
@@ -25,12 +27,13 @@ export function compareRuns(
   const before = summarizePoints(previous.points);
   const out: Comparison[] = [];
   for (const row of summarizePoints(current.points)) {
-    const old = before.find((b) => b.backend === row.backend && b.workers === row.workers && b.connections === row.connections);
+    const old = before.find((b) => b.backend === row.backend && b.config === row.config);
     if (!old?.requests_per_s_median || row.requests_per_s_median === null) continue;
     const ratio = row.requests_per_s_median / old.requests_per_s_median;
     out.push({
       cell_id: current.run.cell_id,
       backend: row.backend,
+      config: row.config,
       workers: row.workers,
       connections: row.connections,
       previous_run: previous.run.id,

@@ -30,8 +30,9 @@ test('header row then one row per point, every row the same width', () => {
   assert.ok(text.endsWith('\r\n'));
   const rows = parseCsv(text);
   assert.deepEqual(rows[0], [
-    'run_id', 'cell_id', 'seq', 'backend', 'server', 'connections', 'workers', 'repeat', 'status', 'requests_per_s',
-    'latency_p50_us', 'latency_p90_us', 'latency_p99_us', 'latency_p999_us', 'latency_max_us', 'errors', 'verified', 'reason',
+    'run_id', 'cell_id', 'seq', 'kind', 'backend', 'server', 'config', 'connections', 'workers', 'rate_per_s', 'rate_of_capacity',
+    'repeat', 'status', 'requests_per_s', 'offered_per_s', 'latency_p50_us', 'latency_p90_us', 'latency_p99_us', 'latency_p999_us',
+    'latency_max_us', 'errors', 'verified', 'warnings', 'reason',
   ]);
   assert.equal(rows.length, 1 + 12);
   for (const r of rows) assert.equal(r.length, CSV_COLUMNS.length);
@@ -40,12 +41,14 @@ test('header row then one row per point, every row the same width', () => {
 test('a reason with a comma and quotes is quoted and reads back intact; null is empty', () => {
   const text = resultsCsv(fixture());
   assert.ok(text.includes('"wrk exited with code 1: ""socket: too many open files"", giving up"'));
-  const failed = parseCsv(text).find((r) => r[8] === 'failed')!;
+  const failed = parseCsv(text).find((r) => r[CSV_COLUMNS.indexOf('status')] === 'failed')!;
   const col = (name: string) => failed[CSV_COLUMNS.indexOf(name)];
   assert.equal(col('reason'), FIXTURE_FAIL_REASON);
   assert.equal(col('requests_per_s'), '');
   assert.equal(col('verified'), 'false');
   assert.equal(col('cell_id'), 'sweep');
+  assert.equal(col('config'), 'w=1 c=1000 closed', 'the configuration key');
+  assert.equal(col('kind'), 'measure');
 });
 
 test('csvField quotes exactly the fields that need it', () => {

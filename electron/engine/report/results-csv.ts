@@ -1,4 +1,5 @@
-// results.csv: one row per point (every repeat), for spreadsheets and quick scripts.
+// results.csv: one row per point (every repeat, and capacity probes as kind "probe"), for
+// spreadsheets and quick scripts. `config` is the configuration key (common/axes.ts).
 import type { PointRecord, RunRecord } from '../model';
 import type { ReplayResults } from './types';
 
@@ -8,13 +9,18 @@ const COLUMNS = [
   'run_id',
   'cell_id',
   'seq',
+  'kind',
   'backend',
   'server',
+  'config',
   'connections',
   'workers',
+  'rate_per_s',
+  'rate_of_capacity',
   'repeat',
   'status',
   'requests_per_s',
+  'offered_per_s',
   'latency_p50_us',
   'latency_p90_us',
   'latency_p99_us',
@@ -22,6 +28,7 @@ const COLUMNS = [
   'latency_max_us',
   'errors',
   'verified',
+  'warnings',
   'reason',
 ] as const;
 
@@ -34,9 +41,9 @@ export function csvField(value: CsvValue): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** Every column but the first two is a field of the point under the same name. */
+/** Every column but the first two is a field of the point under the same name (warnings joined by "; "). */
 function row(run: RunRecord, p: PointRecord): CsvValue[] {
-  return COLUMNS.map((c) => (c === 'run_id' ? run.id : c === 'cell_id' ? run.cell_id : p[c]));
+  return COLUMNS.map((c) => (c === 'run_id' ? run.id : c === 'cell_id' ? run.cell_id : c === 'warnings' ? p.warnings.join('; ') : p[c]));
 }
 
 /** The text of results.csv: header row, then one row per point; CRLF line ends as RFC 4180 has them. */

@@ -3,7 +3,8 @@ import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } fro
 import type { Notebook } from '../notebook/schema';
 import type { Comparison } from './regression';
 
-export const RESULTS_FORMAT = 'saio-lab/results@1';
+// 2: points of any driver and protocol (kind, config, rates, warnings; LoadResult of issue 11).
+export const RESULTS_FORMAT = 'saio-lab/results@2';
 
 export interface RunResults {
   run: RunRecord;

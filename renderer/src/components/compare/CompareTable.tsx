@@ -12,8 +12,7 @@ export function CompareTable({ rows, runs, baselineIndex, metric }: { rows: Comp
       <thead>
         <tr>
           <th>backend</th>
-          <th>workers</th>
-          <th>conn</th>
+          <th>configuration</th>
           {runs.map((r, i) => (
             <th key={i} className="num" colSpan={2}>
               {r}
@@ -26,10 +25,11 @@ export function CompareTable({ rows, runs, baselineIndex, metric }: { rows: Comp
         {rows.map((row) => (
           <tr key={row.key}>
             <td>{row.backend}</td>
-            <td>{row.workers}</td>
-            <td>{row.connections}</td>
+            <td>
+              <code>{row.config}</code>
+            </td>
             {row.cells.map((c, i) => (
-              <FragmentCells key={i} median={fmt(c.median)} range={c.n > 1 ? `${fmt(c.min)}–${fmt(c.max)}` : ''} n={c.n} ratio={i === baselineIndex ? null : c.ratio} />
+              <FragmentCells key={i} median={fmt(c.median)} range={c.n > 1 ? `${fmt(c.min)}–${fmt(c.max)}` : ''} n={c.n} warned={c.warned} ratio={i === baselineIndex ? null : c.ratio} />
             ))}
           </tr>
         ))}
@@ -39,13 +39,18 @@ export function CompareTable({ rows, runs, baselineIndex, metric }: { rows: Comp
   );
 }
 
-function FragmentCells({ median, range, n, ratio }: { median: string; range: string; n: number; ratio: number | null }) {
+function FragmentCells({ median, range, n, warned, ratio }: { median: string; range: string; n: number; warned: number; ratio: number | null }) {
   const cls = ratio === null ? '' : ratio >= 1.02 ? 'up' : ratio <= 0.98 ? 'down' : '';
   return (
     <>
       <td className="num" title={range ? `range ${range}, n=${n}` : `n=${n}`}>
         {median}
         {n > 1 && <span className="muted"> n={n}</span>}
+        {warned > 0 && (
+          <span className="plot-warned" title={`${warned} of these points carry warnings from the load generator`}>
+            {' '}⚠
+          </span>
+        )}
       </td>
       <td className={`num ratio ${cls}`} data-testid="ratio">
         {ratio === null ? '' : `×${ratio.toFixed(3)}`}

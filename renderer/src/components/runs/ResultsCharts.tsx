@@ -1,18 +1,27 @@
-// The three standard views of a run: throughput, latency percentiles, scaling with workers.
+// The standard views of a run: throughput against connections, latency percentiles, tail latency
+// against achieved rate (open loop), scaling with workers.
 import { useMemo } from 'react';
 import type { RunResults } from '../../../../electron/engine/report/types';
-import { latencyFigure, scalingFigure, throughputFigure } from '../../charts/figures';
+import { latencyFigure, scalingFigure, tailLatencyFigure, throughputFigure } from '../../charts/figures';
 import { Plot } from '../Plot';
 
 export function ResultsCharts({ results }: { results: RunResults }) {
   const id = results.run.id.slice(0, 8);
   const tp = useMemo(() => throughputFigure(results), [results]);
   const lat = useMemo(() => latencyFigure(results), [results]);
+  const tail = useMemo(() => tailLatencyFigure(results), [results]);
   const sc = useMemo(() => scalingFigure(results), [results]);
+  const open = results.points.some((p) => p.rate_per_s !== null);
   return (
     <div className="charts">
+      {open && (
+        <figure>
+          <figcaption>Tail latency against achieved requests/s, at fixed offered rates · p99 solid, p99.9 dashed, one colour per backend</figcaption>
+          <Plot figure={tail} name={`tail-latency-${id}`} testId="chart-tail-latency" />
+        </figure>
+      )}
       <figure>
-        <figcaption>Requests/s against connections · every repeat a marker, line through medians</figcaption>
+        <figcaption>Requests/s against connections (closed loop) · every repeat a marker, line through medians</figcaption>
         <Plot figure={tp} name={`throughput-${id}`} testId="chart-throughput" />
       </figure>
       <figure>
