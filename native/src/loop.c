@@ -476,14 +476,19 @@ static void dispatch(struct thread *t, uint64_t now, bool *done)
 
 	while (t->tok_head != t->tok_tail && s->next <= now && s->next < p->window_end) {
 		struct conn *c = t->tok[t->tok_head++ & t->tok_mask];
+		bool measured = s->next >= p->window_start;
 
-		conn_queue(t, c, s->next, s->next >= p->window_start);
+		t->st.scheduled += measured;
+		conn_queue(t, c, s->next, measured);
 		sched_advance(s);
 	}
 	if (now >= p->window_end) {
-		for (; s->next < p->window_end; sched_advance(s))
-			if (s->next >= p->window_start)
+		for (; s->next < p->window_end; sched_advance(s)) {
+			if (s->next >= p->window_start) {
+				t->st.scheduled++;
 				t->st.unsent++;
+			}
+		}
 		*done = true;
 	}
 }

@@ -227,6 +227,8 @@ int main(int argc, char **argv)
 	wi.open_loop = o.open_loop;
 	wi.offered_per_s = o.rate;
 	wi.achieved_per_s = report_achieved(&rep);
+	wi.scheduled = total.scheduled;
+	wi.completed = total.requests;
 	wi.lag_p99_ns = hist_value_at(&total.lag, 9900);
 	wi.cpu_fraction = cpu_frac;
 	wi.nthreads = o.threads;

@@ -122,8 +122,11 @@ static int parse_count(struct ctx *x, const char *flag, const char *s, uint64_t 
 		mul = 1000, end++;
 	else if (*end == 'M')
 		mul = 1000000, end++;
-	if (errno || *end || v > hi / mul)
+	if (*end)
 		return fail(x, "%s: expected a whole number, got '%s'", flag, s);
+	if (errno || v > hi / mul)
+		return fail(x, "%s: must be between %llu and %llu, got '%s'", flag, (unsigned long long)lo,
+			    (unsigned long long)hi, s);
 	v *= mul;
 	if (v < lo || v > hi)
 		return fail(x, "%s: must be between %llu and %llu, got %llu", flag, (unsigned long long)lo,
@@ -214,8 +217,10 @@ static int parse_cpus(struct ctx *x, struct options *o, const char *s)
 				return fail(x, "--cpus: expected a list like 0,2-3, got '%s'", s);
 			b = strtol(p, &end, 10);
 		}
-		if (b < a || a < 0 || b >= CPU_SETSIZE)
+		if (b < a || a < 0)
 			return fail(x, "--cpus: bad range in '%s'", s);
+		if (b >= CPU_SETSIZE)
+			return fail(x, "--cpus: CPU %ld is not available to this process", b);
 		for (long c = a; c <= b; c++) {
 			if (!CPU_ISSET(c, &allowed))
 				return fail(x, "--cpus: CPU %ld is not available to this process (see taskset -p %d / nproc)",

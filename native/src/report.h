@@ -25,6 +25,7 @@ struct warning {
 struct warn_in {
 	bool open_loop;
 	double offered_per_s, achieved_per_s;
+	uint64_t scheduled, completed;	/* open loop: arrivals of the window, and those answered */
 	uint64_t lag_p99_ns;
 	const double *cpu_fraction;	/* per thread: CPU time / wall time of the window */
 	uint32_t nthreads;

@@ -27,6 +27,7 @@ void stats_merge(struct stats *dst, const struct stats *src)
 		dst->mismatch[i] += src->mismatch[i];
 	for (int i = 0; i < E_COUNT; i++)
 		dst->errors[i] += src->errors[i];
+	dst->scheduled += src->scheduled;
 	dst->unsent += src->unsent;
 	dst->reconnects += src->reconnects;
 	dst->bytes_sent += src->bytes_sent;

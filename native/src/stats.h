@@ -43,6 +43,7 @@ struct stats {
 	uint64_t verified;
 	uint64_t mismatch[V_COUNT];
 	uint64_t errors[E_COUNT];
+	uint64_t scheduled;	/* open loop: arrivals of the window (sent or not) */
 	uint64_t unsent;
 	uint64_t reconnects;
 	uint64_t bytes_sent, bytes_recv;
