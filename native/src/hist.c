@@ -32,15 +32,7 @@ uint64_t hist_lowest(uint32_t index)
 
 uint64_t hist_highest(uint32_t index)
 {
-	uint32_t k, shift;
-	uint64_t m;
-
-	if (index < HIST_SUB_COUNT)
-		return index;
-	k = index - HIST_SUB_COUNT;
-	shift = k / HIST_HALF + 1;
-	m = HIST_HALF + k % HIST_HALF;
-	return ((m + 1) << shift) - 1;
+	return hist_lowest(index + 1) - 1; /* buckets are contiguous (the formula holds past the end) */
 }
 
 void hist_merge(struct hist *dst, const struct hist *src)

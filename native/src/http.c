@@ -54,10 +54,13 @@ static int capture(struct thread *t, const char *d, size_t n)
 	return 0;
 }
 
-static void body_bytes(struct thread *t, struct conn *c, const char *d, size_t n)
+/* Body bytes at @d (@avail at hand, h->remain due): compared with the expected body at the same
+ * offset (or captured by the reference request). Returns how many it used. */
+static size_t body_bytes(struct thread *t, struct conn *c, const char *d, size_t avail)
 {
 	struct http_state *h = &c->ps.http;
 	const struct plan *p = t->plan;
+	size_t n = proto_take(h->remain, avail);
 
 	if (t->phase == PHASE_PROBE) {
 		if (capture(t, d, n))
@@ -69,6 +72,8 @@ static void body_bytes(struct thread *t, struct conn *c, const char *d, size_t n
 			h->verdict = V_BODY;
 	}
 	h->off += n;
+	h->remain -= n;
+	return n;
 }
 
 static void finish(struct thread *t, struct conn *c, uint64_t now)
@@ -205,37 +210,27 @@ static size_t http_parse(struct thread *t, struct conn *c, char *buf, size_t n, 
 				finish(t, c, now);
 			break;
 		}
-		case H_BODY: {
-			size_t k = n - i < h->remain ? n - i : (size_t)h->remain;
-
-			body_bytes(t, c, buf + i, k);
-			i += k;
-			h->remain -= k;
+		case H_BODY:
+			i += body_bytes(t, c, buf + i, n - i);
 			if (!h->remain)
 				finish(t, c, now);
 			break;
-		}
 		case H_UNTIL_CLOSE:
-			body_bytes(t, c, buf + i, n - i);
-			i = n;
+			h->remain = n - i;
+			i += body_bytes(t, c, buf + i, n - i);
 			break;
 		case H_CHUNK_SIZE:
 		case H_TRAILER: {
-			char *eol = memchr(buf + i, '\n', n - i);
+			size_t len = proto_line(buf, i, n, &c->broken);
+			const char *eol = buf + i + len - 1;
 			uint64_t size = 0;
 			size_t d = 0;
 
-			if (!eol)
+			if (!len)
 				return i;
-			if (eol == buf + i || eol[-1] != '\r') {
-				c->broken = 1;
-				return i;
-			}
 			if (h->st == H_TRAILER) {
-				int empty = eol == buf + i + 1;
-
-				i = (size_t)(eol + 1 - buf);
-				if (empty)
+				i += len;
+				if (len == 2)
 					finish(t, c, now);
 				break;
 			}
@@ -252,31 +247,25 @@ static size_t http_parse(struct thread *t, struct conn *c, char *buf, size_t n, 
 				c->broken = 1;
 				return i;
 			}
-			i = (size_t)(eol + 1 - buf);
+			i += len;
 			h->remain = size;
 			h->st = size ? H_CHUNK_DATA : H_TRAILER;
 			break;
 		}
-		case H_CHUNK_DATA: {
-			size_t k = n - i < h->remain ? n - i : (size_t)h->remain;
-
-			body_bytes(t, c, buf + i, k);
-			i += k;
-			h->remain -= k;
+		case H_CHUNK_DATA:
+			i += body_bytes(t, c, buf + i, n - i);
 			if (!h->remain)
 				h->st = H_CHUNK_CRLF;
 			break;
-		}
-		case H_CHUNK_CRLF:
-			if (n - i < 2)
+		case H_CHUNK_CRLF: {
+			size_t k = proto_crlf(buf, i, n, &c->broken);
+
+			if (!k)
 				return i;
-			if (buf[i] != '\r' || buf[i + 1] != '\n') {
-				c->broken = 1;
-				return i;
-			}
-			i += 2;
+			i += k;
 			h->st = H_CHUNK_SIZE;
 			break;
+		}
 		}
 		if (c->broken || c->close_after)
 			return n; /* the rest of the stream is not trusted / not ours */

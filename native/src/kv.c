@@ -167,3 +167,14 @@ int kv_emit(const struct plan *p, const struct req *r, struct iovec *iov)
 	}
 	return n;
 }
+
+size_t kv_value_bytes(const struct kv *kv, struct kv_state *s, const struct req *r, const char *d, size_t avail)
+{
+	size_t n = proto_take(s->remain, avail);
+
+	if (s->verdict == V_OK)
+		s->verdict = (uint8_t)kv_check(kv, r->key, r->version, s->off, d, n);
+	s->off += n;
+	s->remain -= n;
+	return n;
+}

@@ -72,6 +72,10 @@ struct iovec;
 void kv_prepare(struct thread *t, struct conn *c, struct req *r);
 int kv_emit(const struct plan *p, const struct req *r, struct iovec *iov);
 void redis_kv_framing(struct kv *kv);
+struct kv_state;
+/* Value bytes at @d (@avail at hand, s->remain due) for request @r: checked unless the reply is
+ * already known wrong. Returns how many it used. */
+size_t kv_value_bytes(const struct kv *kv, struct kv_state *s, const struct req *r, const char *d, size_t avail);
 void memcached_kv_framing(struct kv *kv);
 
 #endif

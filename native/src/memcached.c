@@ -77,16 +77,11 @@ static size_t mc_parse(struct thread *t, struct conn *c, char *buf, size_t n, ui
 		r = conn_head(c);
 		switch (s->st) {
 		case M_LINE: {
-			char *line = buf + i, *eol = memchr(line, '\n', n - i);
-			size_t len;
+			const char *line = buf + i;
+			size_t len = proto_line(buf, i, n, &c->broken);
 
-			if (!eol)
+			if (!len)
 				return i;
-			len = (size_t)(eol + 1 - line);
-			if (len < 3 || eol[-1] != '\r') {
-				c->broken = 1;
-				return i;
-			}
 			if (r->op == OP_GET && len == 5 && !memcmp(line, "END", 3)) {
 				enum verdict v = s->has_value ? (enum verdict)s->verdict : r->version ? V_MISSING : V_OK;
 
@@ -119,28 +114,20 @@ static size_t mc_parse(struct thread *t, struct conn *c, char *buf, size_t n, ui
 			}
 			break;
 		}
-		case M_DATA: {
-			size_t k = n - i < s->remain ? n - i : (size_t)s->remain;
-
-			if (s->verdict == V_OK)
-				s->verdict = (uint8_t)kv_check(kv, r->key, r->version, s->off, buf + i, k);
-			s->off += k;
-			s->remain -= k;
-			i += k;
+		case M_DATA:
+			i += kv_value_bytes(kv, s, r, buf + i, n - i);
 			if (!s->remain)
 				s->st = M_DATA_CRLF;
 			break;
-		}
-		case M_DATA_CRLF:
-			if (n - i < 2)
+		case M_DATA_CRLF: {
+			size_t k = proto_crlf(buf, i, n, &c->broken);
+
+			if (!k)
 				return i;
-			if (buf[i] != '\r' || buf[i + 1] != '\n') {
-				c->broken = 1;
-				return i;
-			}
-			i += 2;
+			i += k;
 			s->st = M_LINE; /* END follows */
 			break;
+		}
 		}
 	}
 	return i;

@@ -6,6 +6,7 @@
 #define SAIO_LOAD_PROTO_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 
 struct thread;
@@ -35,5 +36,38 @@ struct proto {
 };
 
 extern const struct proto proto_http, proto_redis, proto_memcached;
+
+/* The CRLF-terminated line at @buf[@i..@n): its length with the CRLF, or 0 when it is not all
+ * there yet. A line ending in a bare LF sets *@broken and returns 0. */
+static inline size_t proto_line(const char *buf, size_t i, size_t n, uint8_t *broken)
+{
+	const char *eol = memchr(buf + i, '\n', n - i);
+
+	if (!eol)
+		return 0;
+	if (eol == buf + i || eol[-1] != '\r') {
+		*broken = 1;
+		return 0;
+	}
+	return (size_t)(eol + 1 - (buf + i));
+}
+
+/* The CRLF that ends a counted block: 2 when there, 0 when not yet (or not a CRLF: *@broken). */
+static inline size_t proto_crlf(const char *buf, size_t i, size_t n, uint8_t *broken)
+{
+	if (n - i < 2)
+		return 0;
+	if (buf[i] != '\r' || buf[i + 1] != '\n') {
+		*broken = 1;
+		return 0;
+	}
+	return 2;
+}
+
+/* How much of a counted block (@remain bytes still due) the @avail bytes at hand hold. */
+static inline size_t proto_take(uint64_t remain, size_t avail)
+{
+	return avail < remain ? avail : (size_t)remain;
+}
 
 #endif

@@ -53,17 +53,12 @@ static size_t redis_parse(struct thread *t, struct conn *c, char *buf, size_t n,
 		r = conn_head(c);
 		switch (s->st) {
 		case R_LINE: {
-			char *line = buf + i, *eol = memchr(line, '\n', n - i);
-			size_t len;
+			const char *line = buf + i;
+			size_t len = proto_line(buf, i, n, &c->broken);
 			int64_t v;
 
-			if (!eol)
+			if (!len)
 				return i;
-			len = (size_t)(eol + 1 - line);
-			if (len < 3 || eol[-1] != '\r') {
-				c->broken = 1;
-				return i;
-			}
 			i += len;
 			switch (line[0]) {
 			case '+':
@@ -98,29 +93,21 @@ static size_t redis_parse(struct thread *t, struct conn *c, char *buf, size_t n,
 			}
 			break;
 		}
-		case R_BULK: {
-			size_t k = n - i < s->remain ? n - i : (size_t)s->remain;
-
-			if (s->verdict == V_OK)
-				s->verdict = (uint8_t)kv_check(kv, r->key, r->version, s->off, buf + i, k);
-			s->off += k;
-			s->remain -= k;
-			i += k;
+		case R_BULK:
+			i += kv_value_bytes(kv, s, r, buf + i, n - i);
 			if (!s->remain)
 				s->st = R_BULK_CRLF;
 			break;
-		}
-		case R_BULK_CRLF:
-			if (n - i < 2)
+		case R_BULK_CRLF: {
+			size_t k = proto_crlf(buf, i, n, &c->broken);
+
+			if (!k)
 				return i;
-			if (buf[i] != '\r' || buf[i + 1] != '\n') {
-				c->broken = 1;
-				return i;
-			}
-			i += 2;
+			i += k;
 			s->st = R_LINE;
 			conn_complete(t, c, now, (enum verdict)s->verdict);
 			break;
+		}
 		}
 	}
 	return i;
