@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "http.h"
@@ -53,17 +56,40 @@ static int run_failed(const char *msg)
 	return EXIT_RUN_FAILED;
 }
 
+/* The first of the host's addresses that accepts a connection ("localhost" may list ::1 first
+ * while the server listens on 127.0.0.1 only). */
 static int resolve(struct plan *p, const struct options *o, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
-	int rc = getaddrinfo(o->host, o->port, &hints, &res);
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res, *ai;
+	struct timeval tv = { .tv_sec = (time_t)o->timeout_s, .tv_usec = (suseconds_t)((o->timeout_s - (double)(time_t)o->timeout_s) * 1e6) };
+	int rc = getaddrinfo(o->host, o->port, &hints, &res), last = 0;
 
 	if (rc) {
 		snprintf(err, errlen, "cannot resolve %s: %s", o->host, gai_strerror(rc));
 		return -1;
 	}
-	memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
-	p->addrlen = res->ai_addrlen;
+	for (ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0) {
+			last = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+		last = rc ? errno : 0;
+		close(fd);
+		if (!rc)
+			break;
+	}
+	if (!ai) {
+		snprintf(err, errlen, "cannot connect to %s:%s: %s", o->host, o->port,
+			 last == EINPROGRESS || last == EAGAIN ? "timed out (--timeout)" : strerror(last));
+		freeaddrinfo(res);
+		return -1;
+	}
+	memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
+	p->addrlen = ai->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
 }
