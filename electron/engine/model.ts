@@ -35,14 +35,18 @@ export interface LoadResult {
   requests_per_s: number;
   /** Open loop: the rate the schedule offered; null in closed loop. */
   offered_per_s: number | null;
+  /** Bytes received in the measured phase. */
   bytes: number;
   /** Errors by kind (connect, read, write, timeout, status, …), as the driver counts them. */
   errors: Record<string, number>;
-  /** Responses whose content was checked (body, value); null when this invocation checked none. */
+  /** Responses checked (body, value) and found right; null when this invocation checked none. */
   verified: number | null;
-  /** Checked responses whose content was wrong. */
+  /** Responses checked and found wrong (so verified + mismatched were checked). */
   mismatched: number;
-  latency_us: Percentiles;
+  /** The wrong ones by kind, as the driver tells them apart (status, body, stale, missing, …). */
+  mismatches: Record<string, number>;
+  /** null when no request completed in the measured window (nothing to take percentiles of). */
+  latency_us: Percentiles | null;
   /** Open loop: the uncorrected service time; null when the driver does not separate it. */
   service_us: Percentiles | null;
   /** Open loop: how late sends went out against their schedule. */

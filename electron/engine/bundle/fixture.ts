@@ -44,6 +44,7 @@ const load = (rps: number): LoadResult => ({
   errors: { connect: 0, read: 1, write: 0, timeout: 0, status: 0 },
   verified: 100,
   mismatched: 0,
+  mismatches: { body: 0, stale: 0 },
   latency_us: { max: 9000, p50: 90, p90: 150, p99: 800, p999: 4000, p9999: 8000 },
   service_us: { max: 8000, p50: 80, p90: 140, p99: 700, p999: 3000, p9999: 7000 },
   schedule_lag_us: { max: 300, p50: 1, p90: 2, p99: 30, p999: 100, p9999: 200 },

@@ -1,9 +1,10 @@
 // What the notebook format knows about a load driver without running it. Pure.
-import type { ProtocolKind } from '../protocols/catalog';
+import type { ProtocolKind, ProtocolSettings } from '../protocols/catalog';
 
 /** The parts of an experiment cell a driver's rules read. */
 export interface DriverCellView {
   driver: { threads: number };
+  protocol: ProtocolSettings;
   sweep: { connections: readonly number[] };
   duration_s: number;
   warmup_s: number;

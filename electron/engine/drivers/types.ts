@@ -39,6 +39,12 @@ export interface Driver {
   unavailable(): string | null;
   /** The invocations of one point, in order. */
   invocations(spec: LoadSpec): Invocation[];
+  /**
+   * The settings of a closed-loop capacity probe for a sweep of rates given as fractions of
+   * capacity: the probe must allow as many requests in flight per connection as the open loop
+   * will, or the capacity it measures is not the one the fractions are of. Absent: the same.
+   */
+  probeSettings?(settings: DriverSettings): DriverSettings;
   /** Parse one invocation's whole stdout; throws DriverOutputError when it cannot. */
   parse(stdout: string): LoadResult;
 }

@@ -75,7 +75,7 @@ test('a version-1 bundle imports: revision text and hash kept, points in todayâ€
     assert.equal(p.load?.driver, 'wrk');
     assert.equal(p.load?.loop, 'closed');
     assert.equal(p.load?.requests_per_s, p.requests_per_s);
-    assert.equal(p.load?.latency_us.p99, p.latency_p99_us);
+    assert.equal(p.load?.latency_us?.p99, p.latency_p99_us);
     assert.equal(p.load?.histogram, null);
     assert.equal(p.verification?.protocol, 'http');
     assert.ok((p.verification?.responses_checked ?? 0) > 0);

@@ -38,10 +38,12 @@ export function loadFromV1(l: LoadResultV1): LoadResult {
     offered_per_s: null,
     bytes: l.bytes,
     errors: { ...l.errors },
-    // summary.lua counted bodies only when given the file; its bad_status is wrk's non-2xx
-    // count over the same responses, already in errors.status.
-    verified: l.verify ? l.verify.checked : null,
+    // summary.lua counted bodies only when given the file (checked: all it compared, mismatched
+    // among them); its bad_status is wrk's non-2xx count over the same responses, already in
+    // errors.status.
+    verified: l.verify ? l.verify.checked - l.verify.mismatched : null,
     mismatched: l.verify?.mismatched ?? 0,
+    mismatches: l.verify?.mismatched ? { body: l.verify.mismatched } : {},
     latency_us: { ...l.latency_us },
     service_us: null,
     schedule_lag_us: null,

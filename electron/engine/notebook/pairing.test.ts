@@ -47,7 +47,7 @@ test('each server with its protocol and saio-load is valid, with defaults filled
   assert.ok(v.ok && v.notebook.cells[0]?.type === 'experiment');
   const cell = v.ok && v.notebook.cells[0]?.type === 'experiment' ? v.notebook.cells[0] : null;
   assert.deepEqual(cell?.protocol, { kind: 'redis', workload: 'get', get_fraction: 0.9, keys: 10_000, key_size: 16, value_size: 64 });
-  assert.deepEqual(cell?.driver, { kind: 'saio-load', threads: 1, arrivals: 'poisson', depth: 8, pipeline: 1 });
+  assert.deepEqual(cell?.driver, { kind: 'saio-load', threads: 1, arrivals: 'poisson', depth: 4, pipeline: 1, timeout_s: 2 });
 });
 
 test('a protocol the server does not speak is refused at protocol.kind', () => {
@@ -69,6 +69,13 @@ test('protocol and driver settings are checked by their own schemas', () => {
   assert.deepEqual(errorsOf({ driver: { kind: 'wrk', depth: 2 } }), [{ path: 'cells[0].driver', message: 'unknown field "depth"' }]);
   assert.deepEqual(errorsOf({ driver: { kind: 'ab' } }), [{ path: 'cells[0].driver.kind', message: 'expected "wrk", "saio-load", found "ab"' }]);
   assert.deepEqual(errorsOf({ driver: { kind: 'saio-load', arrivals: 'bursty' } }), [{ path: 'cells[0].driver.arrivals', message: 'expected "poisson" or "uniform", found "bursty"' }]);
+});
+
+test('saio-load gives each connection keys of its own: fewer keys than connections is refused', () => {
+  assert.deepEqual(errorsOf({ ...redis, protocol: { kind: 'redis', keys: 20 }, sweep: { connections: [10, 50] } }), [
+    { path: 'cells[0].protocol.keys', message: 'expected at least as many keys as connections (50: saio-load gives each connection keys of its own), found 20' },
+  ]);
+  assert.deepEqual(errorsOf({ ...redis, protocol: { kind: 'redis', value_size: 8 } }), [{ path: 'cells[0].protocol.value_size', message: 'expected a number ≥ 16, found number 8' }]);
 });
 
 test('wrk’s rules belong to wrk: whole seconds and connections divisible by threads, only when wrk runs', () => {

@@ -25,7 +25,8 @@ function kvSettings<K extends 'redis' | 'memcached'>(kind: K, maxKeySize: number
     /** Distinct keys; every GET reads a key the load generator SET before, and checks its value. */
     keys: z.number().int().min(1).max(10_000_000).default(10_000),
     key_size: z.number().int().min(8).max(maxKeySize).default(16),
-    value_size: z.number().int().min(1).max(1 << 20).default(64),
+    // At least 16: a value begins with its key's index and version, so a stale one is told apart.
+    value_size: z.number().int().min(16).max(1 << 20).default(64),
   });
 }
 

@@ -398,7 +398,7 @@ class PointContext {
       duration_s: phases.duration_s,
       warmup_s: phases.warmup_s,
       rate_per_s: base.rate_per_s,
-      settings: this.o.cell.driver,
+      settings: p.kind === 'probe' && this.driver.probeSettings ? this.driver.probeSettings(this.o.cell.driver) : this.o.cell.driver,
     };
     const label = pointLabel(p);
     const results: LoadResult[] = [];
@@ -425,11 +425,11 @@ class PointContext {
       reason: v.why.length > 0 ? v.why.join('; ') : null,
       requests_per_s: measured.requests_per_s,
       offered_per_s: measured.offered_per_s,
-      latency_p50_us: measured.latency_us.p50,
-      latency_p90_us: measured.latency_us.p90,
-      latency_p99_us: measured.latency_us.p99,
-      latency_p999_us: measured.latency_us.p999,
-      latency_max_us: measured.latency_us.max,
+      latency_p50_us: measured.latency_us?.p50 ?? null,
+      latency_p90_us: measured.latency_us?.p90 ?? null,
+      latency_p99_us: measured.latency_us?.p99 ?? null,
+      latency_p999_us: measured.latency_us?.p999 ?? null,
+      latency_max_us: measured.latency_us?.max ?? null,
       errors: v.errors,
       verified: v.verified,
       verification: v.verification,

@@ -47,7 +47,7 @@ export function newCell(draft: Draft, type: Cell['type']): Cell {
         server: { kind: 'nginx', workers: 1, extra_config: '' },
         protocol: { kind: 'http', file_size: 1024, keep_alive: true },
         backends: ['baseline'],
-        driver: { kind: 'saio-load', threads: 1, arrivals: 'poisson', depth: 8, pipeline: 1 },
+        driver: { kind: 'saio-load', threads: 1, arrivals: 'poisson', depth: 4, pipeline: 1, timeout_s: 2 },
         sweep: { connections: [10, 50, 100] },
         duration_s: 5,
         warmup_s: 1,

@@ -47,6 +47,7 @@ export function saioLoadArgv(spec: LoadSpec): string[] {
     '-c', String(spec.connections),
     '-d', secondsArg(spec.duration_s),
     '--warmup', secondsArg(spec.warmup_s),
+    '--timeout', secondsArg(s.timeout_s),
     ...loop,
     ...workloadArgs(spec),
     '--json',
@@ -79,6 +80,11 @@ export const saioLoadDriver: Driver = {
   },
   invocations(spec: LoadSpec): Invocation[] {
     return [{ name: 'driver', purpose: 'measure', argv: saioLoadArgv(spec) }];
+  },
+  // Open loop keeps up to `depth` requests in flight per connection: the probe pipelines as many.
+  probeSettings(settings) {
+    const s = settingsOf(settings, 'saio-load');
+    return { ...s, pipeline: Math.max(s.pipeline, s.depth) };
   },
   parse: parseSaioLoadJson,
 };

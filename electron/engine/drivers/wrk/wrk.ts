@@ -124,9 +124,11 @@ function toLoadResult(json: WrkJsonSummary): LoadResult {
     offered_per_s: null,
     bytes: json.bytes,
     errors: { ...json.errors },
-    // summary.lua's bad_status counts the non-2xx responses wrk already counts in errors.status.
-    verified: json.verify ? json.verify.checked : null,
+    // summary.lua's `checked` counts every body it compared, `mismatched` the wrong ones among
+    // them; its bad_status counts the non-2xx responses wrk already counts in errors.status.
+    verified: json.verify ? json.verify.checked - json.verify.mismatched : null,
     mismatched: json.verify?.mismatched ?? 0,
+    mismatches: json.verify?.mismatched ? { body: json.verify.mismatched } : {},
     latency_us: { p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p999, p9999: l.p9999, max: l.max, min: l.min, mean: l.mean, stdev: l.stdev, p75: l.p75 },
     service_us: null,
     schedule_lag_us: null,

@@ -194,6 +194,7 @@ function DriverFields({ index, cell }: { index: number; cell: ExperimentCell }) 
       <NumberInput label="pipeline" path={at('pipeline')} hint="closed loop: requests sent back to back per connection" />
       <SelectInput label="arrivals" path={at('arrivals')} options={[{ value: 'poisson', label: 'Poisson' }, { value: 'uniform' }]} hint="open loop: how send times are drawn" />
       <NumberInput label="depth" path={at('depth')} hint="open loop: requests in flight per connection" />
+      <NumberInput label="timeout" path={at('timeout_s')} unit="s" hint="requests unanswered this long after the measured phase count as timeouts" />
     </>
   );
 }
