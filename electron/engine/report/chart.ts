@@ -160,7 +160,7 @@ export interface PlotlyFigure {
 /**
  * Plotly data and layout for a spec: per series, one marker trace holding every repeat and one
  * line through the medians, sharing a colour (per series value) and a legend entry; each y metric
- * has its own marker and dash. Points with warnings are outlined in red and say why on hover.
+ * has its own marker and dash. Points with warnings are outlined in black and say why on hover.
  * This function runs in the page (html.ts inlines its source), so it must use nothing from
  * outside its own body.
  */
@@ -185,7 +185,7 @@ export function plotlyFigure(spec: ChartSpec): PlotlyFigure {
       x: s.x,
       y: s.y,
       customdata: s.repeat.map((r, k) => [r, s.seq[k], s.warnings[k] ? `<br>⚠ ${s.warnings[k]}` : '']),
-      marker: { color, size: 8, opacity: 0.75, symbol: symbols[s.metric % symbols.length], line: { color: '#d62728', width: warnedLine } },
+      marker: { color, size: 8, opacity: 0.75, symbol: symbols[s.metric % symbols.length], line: { color: '#111111', width: warnedLine } },
       hovertemplate: `${group}<br>${spec.x.label}: %{x:,}<br>${spec.y.label}: %{y:${yFormat}}<br>repeat %{customdata[0]}, point %{customdata[1]}%{customdata[2]}<extra></extra>`,
     });
     data.push({

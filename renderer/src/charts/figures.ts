@@ -2,7 +2,7 @@
 // to plotly data + layout. Every repeat is its own marker and a median line runs through them
 // (the report's convention, electron/engine/report/chart.ts), so spread stays visible; lines are
 // drawn with simplify:false and markers are never decimated, so tail percentiles keep every point.
-// Points the load generator warned about are outlined in red and say why on hover.
+// Points the load generator warned about are outlined in black and say why on hover.
 import { compareConfigurations, configurationOf } from '../../../electron/engine/common/axes';
 import { METRICS, type Metric } from '../../../electron/engine/common/metrics';
 import { okMeasured } from '../../../electron/engine/common/points';
@@ -24,7 +24,7 @@ export interface Figure {
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 11, color: '#24292f' };
-const WARN = '#d62728';
+const WARN = '#111111';
 
 export const METRIC_LABELS: Record<Metric, string> = Object.fromEntries(Object.entries(METRICS).map(([k, m]) => [k, m.label])) as Record<Metric, string>;
 

@@ -57,7 +57,7 @@ export function Plot({ figure, name, testId, height = 320 }: { figure: Figure; n
       <div className="plot-tools">
         {figure.empty && <span className="muted plot-empty">{figure.empty}</span>}
         {!figure.empty && (figure.warned ?? 0) > 0 && (
-          <span className="plot-warned" data-testid="chart-warned" title="outlined in red; hover a point for the load generator's words">
+          <span className="plot-warned" data-testid="chart-warned" title="outlined in black; hover a point for the load generator's words">
             ⚠ {figure.warned} point{figure.warned === 1 ? '' : 's'} with warnings
           </span>
         )}
