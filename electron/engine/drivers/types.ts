@@ -28,6 +28,11 @@ export interface Invocation {
   purpose: 'warmup' | 'measure';
   /** argv[0] is the program (resolved through PATH, or an absolute path). */
   argv: string[];
+  /**
+   * false: its stdout is a document for the lab (saio-load's JSON, histograms included), kept as
+   * an artifact but not streamed to a live terminal, which gets a one-line summary instead.
+   */
+  liveStdout?: boolean;
 }
 
 export interface Driver {

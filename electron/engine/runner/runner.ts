@@ -8,7 +8,7 @@ import { configKey, type Configuration } from '../common/axes';
 import { backendModule } from '../backends/registry';
 import type { BackendModule, BackendRun } from '../backends/types';
 import { driverModule } from '../drivers/registry';
-import type { Driver, LoadSpec } from '../drivers/types';
+import type { Driver, Invocation, LoadSpec } from '../drivers/types';
 import type { LoadResult, PointRecord, ProgressEvent, RunRecord } from '../model';
 import type { ExperimentCell } from '../notebook/schema';
 import { protocolModule } from '../protocols/registry';
@@ -229,7 +229,8 @@ class PointContext {
     });
   }
 
-  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[] } = {}): Promise<RunningProcess> {
+  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean } = {}): Promise<RunningProcess> {
+    const live = this.o.onOutput;
     const p = await RunningProcess.start({
       role,
       argv,
@@ -237,7 +238,7 @@ class PointContext {
       cpus: extra.cpus,
       stdoutPath: join(dir, `${name}.stdout`),
       stderrPath: join(dir, `${name}.stderr`),
-      onOutput: this.o.onOutput,
+      onOutput: live && (extra.liveStdout === false ? (c) => c.stream === 'stdout' || live(c) : live),
       pty: role === 'server' && this.o.pty === true,
     });
     this.live.add(p);
@@ -250,8 +251,9 @@ class PointContext {
   }
 
   /** One driver invocation, sampled while it runs. */
-  private async load(argv: readonly string[], dir: string, name: string): Promise<LoadResult> {
-    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver });
+  private async load(inv: Invocation, dir: string): Promise<LoadResult> {
+    const { argv, name } = inv;
+    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout });
     this.sampler.add({ role: 'driver', pgrp: proc.pid });
     const exit = await proc.exited;
     this.sampler.remove(proc.pid);
@@ -260,7 +262,9 @@ class PointContext {
       const err = readText(join(dir, `${name}.stderr`));
       throw new Error(`${this.driver.kind} exited with ${exit.code ?? exit.signal}: ${err.trim().slice(-300)}`);
     }
-    return this.driver.parse(proc.stdout);
+    const result = this.driver.parse(proc.stdout);
+    if (inv.liveStdout === false) this.o.onOutput?.({ role: 'driver', stream: 'stdout', data: `${loadSummary(result)}\n` });
+    return result;
   }
 
   /** The rate a point offers: as swept, or its fraction of the capacity the probes measured. */
@@ -407,7 +411,7 @@ class PointContext {
       const what = inv.purpose === 'warmup' ? `warm-up ${phases.warmup_s}s` : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
       this.progress(p.seq, inv.purpose, `${label}: ${what}`);
       try {
-        const r = await this.load(inv.argv, dir, inv.name);
+        const r = await this.load(inv, dir);
         results.push(r);
         if (inv.purpose === 'measure') measured = r;
       } finally {
@@ -453,6 +457,16 @@ class PointContext {
       this.store.insertPlacement(this.runId, samples.map((s) => ({ ...s, point_id: id })));
     });
   }
+}
+
+/** One line about a load result, for a live terminal that was not shown the driver's document. */
+export function loadSummary(r: LoadResult): string {
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  const ms = (v: number | undefined) => (v === undefined ? '—' : `${(v / 1000).toFixed(2)} ms`);
+  const rate = r.offered_per_s === null ? `${n(r.requests_per_s)} requests/s (closed loop)` : `${n(r.requests_per_s)} of ${n(r.offered_per_s)} offered requests/s`;
+  const checked = r.verified === null ? 'responses not checked' : `${n(r.verified)} responses right, ${n(r.mismatched)} wrong`;
+  const warn = r.warnings.length > 0 ? `; WARNING: ${r.warnings.join('; WARNING: ')}` : '';
+  return `${r.driver}: ${rate}, p50 ${ms(r.latency_us?.p50)}, p99 ${ms(r.latency_us?.p99)}, p99.9 ${ms(r.latency_us?.p999)}; ${checked}${warn}`;
 }
 
 function appendReason(reason: string | null | undefined, more: string): string {

@@ -11,6 +11,7 @@ import type { ExperimentCell } from '../notebook/schema';
 import { validateNotebook } from '../notebook/validate';
 import { createNotebook, loadRevision } from '../notebooks';
 import { Store } from '../store/store';
+import type { OutputChunk } from './processes';
 import { runCell } from './runner';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-runner-load-'));
@@ -22,7 +23,7 @@ before(() => {
 });
 
 let n = 0;
-async function runIt(cell: Record<string, unknown>) {
+async function runIt(cell: Record<string, unknown>, onOutput?: (c: OutputChunk) => void) {
   const store = new Store(join(dir, `${++n}.db`));
   const v = validateNotebook({
     format: 'saio-lab/notebook@2',
@@ -32,18 +33,23 @@ async function runIt(cell: Record<string, unknown>) {
   assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
   const { notebook, revision } = createNotebook(store, `nb${n}`, v.notebook);
   const exp = loadRevision(store, revision.id).cells[0] as ExperimentCell;
-  const r = await runCell(store, { notebookId: notebook.id, revisionId: revision.id, cell: exp, quick: false, runsDir: join(dir, 'runs') });
+  const r = await runCell(store, { notebookId: notebook.id, revisionId: revision.id, cell: exp, quick: false, runsDir: join(dir, 'runs'), ...(onOutput ? { onOutput } : {}) });
   return { store, run: r, points: store.listPoints(r.id) };
 }
 
 test('nginx, closed loop then open loop at fractions of capacity: probes first, rates resolved from them, every point verified', async () => {
+  const live: OutputChunk[] = [];
   const { store, run, points } = await runIt({
     server: { kind: 'nginx' },
     protocol: { kind: 'http', file_size: 2048 },
     backends: ['baseline', 'saio-uring'],
     sweep: { connections: [8], rate: { of_capacity: [0.2, 0.5], probe_s: 1 } },
-  });
+  }, (c) => live.push(c));
   assert.notEqual(run.status, 'failed', run.reason ?? '');
+  // A live terminal gets a line per invocation, not saio-load's document (histograms: ~100 KiB each).
+  const driverText = live.filter((c) => c.role === 'driver').map((c) => c.data).join('');
+  assert.doesNotMatch(driverText, /"histogram"/);
+  assert.equal(driverText.match(/^saio-load: [\d,]+ (of [\d,]+ offered )?requests\/s.*responses right, 0 wrong/gm)?.length, 6, driverText.slice(0, 500));
   assert.deepEqual(points.map((p) => `${p.kind}:${p.backend}:${p.config}`), [
     'probe:baseline:w=1 c=8 closed',
     'probe:saio-uring:w=1 c=8 closed',

@@ -79,7 +79,7 @@ export const saioLoadDriver: Driver = {
     return existsSync(path) ? null : `${path} is not built: run \`npm run build\` (it builds native/ with make)`;
   },
   invocations(spec: LoadSpec): Invocation[] {
-    return [{ name: 'driver', purpose: 'measure', argv: saioLoadArgv(spec) }];
+    return [{ name: 'driver', purpose: 'measure', argv: saioLoadArgv(spec), liveStdout: false }];
   },
   // Open loop keeps up to `depth` requests in flight per connection: the probe pipelines as many.
   probeSettings(settings) {

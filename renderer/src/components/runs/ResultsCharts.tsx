@@ -11,7 +11,9 @@ export function ResultsCharts({ results }: { results: RunResults }) {
   const lat = useMemo(() => latencyFigure(results), [results]);
   const tail = useMemo(() => tailLatencyFigure(results), [results]);
   const sc = useMemo(() => scalingFigure(results), [results]);
-  const open = results.points.some((p) => p.rate_per_s !== null);
+  // Open-loop points belong on the tail-latency figure; the closed-loop figures only when the run has closed-loop points.
+  const open = results.points.some((p) => p.kind === 'measure' && p.rate_per_s !== null);
+  const closed = !open || results.points.some((p) => p.kind === 'measure' && p.rate_per_s === null);
   return (
     <div className="charts">
       {open && (
@@ -20,18 +22,22 @@ export function ResultsCharts({ results }: { results: RunResults }) {
           <Plot figure={tail} name={`tail-latency-${id}`} testId="chart-tail-latency" />
         </figure>
       )}
-      <figure>
-        <figcaption>Requests/s against connections (closed loop) · every repeat a marker, line through medians</figcaption>
-        <Plot figure={tp} name={`throughput-${id}`} testId="chart-throughput" />
-      </figure>
+      {closed && (
+        <figure>
+          <figcaption>Requests/s against connections (closed loop) · every repeat a marker, line through medians</figcaption>
+          <Plot figure={tp} name={`throughput-${id}`} testId="chart-throughput" />
+        </figure>
+      )}
       <figure>
         <figcaption>Latency percentiles against requests/s · all points, log scale</figcaption>
         <Plot figure={lat} name={`latency-${id}`} testId="chart-latency" />
       </figure>
-      <figure>
-        <figcaption>Scaling: requests/s against server workers</figcaption>
-        <Plot figure={sc} name={`scaling-${id}`} testId="chart-scaling" />
-      </figure>
+      {closed && (
+        <figure>
+          <figcaption>Scaling: requests/s against server workers</figcaption>
+          <Plot figure={sc} name={`scaling-${id}`} testId="chart-scaling" />
+        </figure>
+      )}
     </div>
   );
 }
