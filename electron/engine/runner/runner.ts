@@ -121,7 +121,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
   if (failed.length > 0) return finish('failed', [`${failed.length} of ${plan.length} points failed; first: ${failed[0]?.reason ?? ''}`, ...backendProblems].join('; '));
   const notes: string[] = [];
   if (skipped.length > 0) notes.push(`${skipped.length} of ${plan.length} points skipped: ${skipped[0]?.reason ?? ''}`);
-  if (notVerified.length > 0) notes.push(`${notVerified.length} points returned wrong responses`);
+  if (notVerified.length > 0) notes.push(`${notVerified.length} points not verified; first: ${notVerified[0]?.reason ?? ''}`);
   // Not a failure: the numbers are real, but a reader must know which ones to doubt.
   if (warned.length > 0) notes.push(`${warned.length} points carry warnings; first: ${warned[0]?.warnings[0] ?? ''}`);
   if (notVerified.length > 0 || backendProblems.length > 0) return finish('failed', [...backendProblems, ...notes].join('; '));
@@ -425,7 +425,9 @@ class PointContext {
     const after = await this.protocol.checkAfter(endpoint, dataset, 10_000);
     const v = verdict(this.protocol.kind, results, measured, after);
     return {
-      status: 'ok',
+      // Nothing completed in the measured window (far beyond capacity): no numbers to record, a
+      // failed measurement rather than a server that answered wrongly.
+      status: measured.requests === 0 ? 'failed' : 'ok',
       reason: v.why.length > 0 ? v.why.join('; ') : null,
       requests_per_s: measured.requests_per_s,
       offered_per_s: measured.offered_per_s,

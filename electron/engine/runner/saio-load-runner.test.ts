@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { saioKmod } from '../backends/saio-kmod';
 import { saioLoadDriver } from '../drivers/saio-load/saio-load';
 import type { ExperimentCell } from '../notebook/schema';
 import { validateNotebook } from '../notebook/validate';
@@ -111,6 +112,8 @@ test('offered twice the capacity: the generator’s warning marks the point, the
     server: { kind: 'redis' },
     protocol: { kind: 'redis', keys: 100 },
     sweep: { connections: [8], rate: { of_capacity: [2], probe_s: 1 } },
+    // No warm-up: its backlog at twice the capacity could outlast a 1 s window (see the next test).
+    warmup_s: 0,
   });
   const [probe, over] = points;
   assert.equal(probe?.kind, 'probe');
@@ -120,6 +123,25 @@ test('offered twice the capacity: the generator’s warning marks the point, the
   assert.equal(over?.verified, true, over?.reason ?? '');
   assert.equal(run.status, 'ok');
   assert.match(run.reason ?? '', /points carry warnings; first: /);
+});
+
+test('so far beyond capacity that no request of the window completes: the point fails saying so, not as wrong responses', async () => {
+  const { run, points } = await runIt({
+    server: { kind: 'redis' },
+    protocol: { kind: 'redis', keys: 100 },
+    sweep: { connections: [8], rate: [2_000_000] },
+    duration_s: 0.5,
+    warmup_s: 1,
+  });
+  const [p] = points;
+  assert.equal(p?.status, 'failed');
+  assert.equal(p?.load?.requests, 0);
+  assert.equal(p?.requests_per_s, 0);
+  assert.equal(p?.latency_p99_us, null);
+  assert.match(p?.reason ?? '', /^no request completed in the measured window \(offered 2000000\/s: the load was not achieved\)$/);
+  assert.ok(p?.warnings.some((w) => /^achieved 0\.0% of the offered load/.test(w)), JSON.stringify(p?.warnings));
+  assert.equal(run.status, 'failed');
+  assert.match(run.reason ?? '', /^1 of 1 points failed; first: no request completed in the measured window/);
 });
 
 test('no capacity measured (every probe failed): the rate points fail with that reason, not with a made-up rate', async () => {
@@ -133,4 +155,21 @@ test('no capacity measured (every probe failed): the rate points fail with that 
   assert.match(points[0]?.reason ?? '', /exited before it answered.*no-such-directive/i);
   assert.match(points[1]?.reason ?? '', /^no capacity measured for w=1 c=8: no capacity probe gave a verified rate \(first: the server exited/);
   assert.equal(points[1]?.rate_per_s, null);
+});
+
+test('redis and memcached under saio-kmod: on a host that cannot load modules its points are skipped with the reason, the others run', async (t) => {
+  const why = saioKmod.unavailable();
+  if (why === null) return t.skip('this host can load modules: the saio-kmod points would run for real');
+  for (const kind of ['redis', 'memcached'] as const) {
+    const { run, points } = await runIt({
+      server: { kind },
+      protocol: { kind, keys: 100 },
+      backends: ['baseline', 'saio-kmod'],
+      sweep: { connections: [4] },
+    });
+    assert.equal(run.status, 'ok', run.reason ?? '');
+    assert.deepEqual(points.map((p) => `${p.backend}:${p.status}`), ['baseline:ok', 'saio-kmod:skipped']);
+    assert.equal(points[1]?.reason, why);
+    assert.equal(points[0]?.verified, true);
+  }
 });
