@@ -1,6 +1,7 @@
 // results.json: the machine-readable record of a replay. Field names match the stored records
 // (model.ts) so a reader can go from one to the other; placement time is in seconds.
 import type { PlacementSample, PointRecord } from '../model';
+import { jsonText } from '../common/json-text';
 import { summarizePoints } from './summary';
 import type { ReplayResults, RunResults } from './types';
 
@@ -90,7 +91,7 @@ export function resultsJson(results: ReplayResults) {
 
 export type ResultsJson = ReturnType<typeof resultsJson>;
 
-/** The text of results.json: indented for people who read it, newline-terminated. */
+/** The text of results.json: indented for people who read it (flat arrays such as a histogram's buckets on one line), newline-terminated. */
 export function resultsJsonText(results: ReplayResults): string {
-  return `${JSON.stringify(resultsJson(results), null, 2)}\n`;
+  return jsonText(resultsJson(results));
 }
