@@ -151,6 +151,19 @@ test('replaying a bundle compares every configuration with the run the bundle ca
   assert.match(bad.stderr, /--tolerance takes a fraction between 0 and 1/);
 });
 
+test('a bundle written before issue 11 (version 1, wrk points) replays: its revision runs again and every configuration compares with the old run by its key', async () => {
+  const db4 = join(dir, 'replay-legacy.db');
+  const out4 = join(dir, 'out-legacy');
+  const r = await cli(['--db', db4, 'replay', join(repoRoot(), 'tests', 'fixtures', 'legacy-v1', 'legacy-v1.saiolab'), '--out', out4, '--quick', '--tolerance', '0.99']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const results = JSON.parse(readFileSync(join(out4, 'results.json'), 'utf8'));
+  assert.equal(results.format, 'saio-lab/results@2');
+  assert.equal(results.notebook.content.format, 'saio-lab/notebook@2', 'the format-1 notebook, read as format 2');
+  const keys = results.comparisons.map((c: { backend: string; config: string }) => `${c.backend} ${c.config}`).sort();
+  assert.deepEqual(keys, ['baseline w=1 c=10 closed', 'baseline w=1 c=20 closed', 'baseline w=2 c=10 closed', 'baseline w=2 c=20 closed', 'saio-sync w=1 c=10 closed', 'saio-sync w=1 c=20 closed', 'saio-sync w=2 c=10 closed', 'saio-sync w=2 c=20 closed']);
+  assert.ok(results.runs[0].points.every((p: { verified: boolean; load: { driver: string } }) => p.verified && p.load.driver === 'wrk'));
+});
+
 test('replay on a host that cannot load modules: saio-kmod points are skipped with the reason in the output and the report, and replay succeeds', async (t) => {
   const why = cannotLoadModules(hostFacts());
   if (why === null) return t.skip('this host can load modules: replay would build and load saio.ko for real');
