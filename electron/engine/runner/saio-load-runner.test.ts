@@ -107,20 +107,22 @@ for (const kind of ['redis', 'memcached'] as const) {
   });
 }
 
-test('offered twice the capacity: the generator’s warning marks the point, the run says so, and the point is still verified', async () => {
+test('offered far more than the server can take: the generator’s warning marks the point, the run says so, and the point is still verified', async () => {
+  // An absolute rate no server here reaches (a fraction of a probed capacity is not a sure
+  // overload on a machine whose speed changes under other work), and no warm-up, so that the
+  // window's first requests complete (see the next test for when none does).
   const { run, points } = await runIt({
     server: { kind: 'redis' },
     protocol: { kind: 'redis', keys: 100 },
-    sweep: { connections: [8], rate: { of_capacity: [2], probe_s: 1 } },
-    // No warm-up: its backlog at twice the capacity could outlast a 1 s window (see the next test).
+    sweep: { connections: [8], rate: [2_000_000] },
     warmup_s: 0,
   });
-  const [probe, over] = points;
-  assert.equal(probe?.kind, 'probe');
-  assert.equal(over?.rate_of_capacity, 2);
-  assert.ok((over?.requests_per_s ?? Infinity) < 0.9 * (over?.rate_per_s ?? 0), `achieved ${over?.requests_per_s} of ${over?.rate_per_s}`);
+  const [over] = points;
+  assert.equal(over?.rate_per_s, 2_000_000);
+  assert.ok((over?.requests_per_s ?? Infinity) < 0.5 * 2_000_000, `achieved ${over?.requests_per_s}`);
   assert.ok(over?.warnings.some((w) => /^achieved \d+\.\d% of the offered load/.test(w)), JSON.stringify(over?.warnings));
   assert.equal(over?.verified, true, over?.reason ?? '');
+  assert.ok((over?.verification?.responses_checked ?? 0) > 0);
   assert.equal(run.status, 'ok');
   assert.match(run.reason ?? '', /points carry warnings; first: /);
 });
