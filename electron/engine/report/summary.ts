@@ -58,8 +58,8 @@ export function summarizePoints(points: readonly PointRecord[]): SummaryRow[] {
     const first = group[0]!;
     const ok = group.filter((p) => p.status === 'ok');
     const rates = measured(ok.map((p) => p.requests_per_s));
-    // A rate swept as a fraction of capacity may resolve to a different absolute rate in each
-    // repeat's run; within one run it is one value.
+    // The rate asked of a configuration: one value within a run (a fraction of capacity resolves
+    // once per run); the median guards a summary over points of several runs.
     const asked = measured(group.map((p) => p.rate_per_s));
     return {
       backend: first.backend,
