@@ -4,7 +4,7 @@ import { isMeasured } from '../common/points';
 import type { PointRecord } from '../model';
 import type { ExperimentCell } from '../notebook/schema';
 import { protocolText } from '../protocols/catalog';
-import { driverText, kmodText, sweepText } from './describe';
+import { driverText, kmodText, repeatsText, sweepText } from './describe';
 import {
   escapeHtml as esc,
   formatBytes,
@@ -24,7 +24,7 @@ function settingsTable(cell: ExperimentCell, quick: boolean): string {
   const s = cell.server;
   const full = `${formatSeconds(cell.duration_s)} measured after ${formatSeconds(cell.warmup_s)} warm-up`;
   const q = cell.quick;
-  const quickText = q ? `${formatSeconds(q.duration_s)} measured after ${formatSeconds(q.warmup_s)} warm-up${q.repeats !== undefined ? `, ${q.repeats} repeat${q.repeats === 1 ? '' : 's'}` : ''}` : null;
+  const quickText = q ? `${formatSeconds(q.duration_s)} measured after ${formatSeconds(q.warmup_s)} warm-up${q.repeats !== undefined ? `, ${repeatsText(q.repeats)}` : ''}` : null;
   // Say which durations this replay used: --quick swaps them when the cell has quick ones.
   const durations =
     quick && quickText
@@ -37,7 +37,7 @@ function settingsTable(cell: ExperimentCell, quick: boolean): string {
     ['Backends', cell.backends.map((b) => `<code>${esc(b)}</code>`).join(', ')],
     ['Driver', esc(driverText(cell))],
     ['Sweep', esc(sweepText(cell))],
-    ['Repeats', esc(String(cell.repeats))],
+    ['Repeats', esc(repeatsText(cell.repeats))],
     ['Durations', durations],
     ['Pinning', `server ${pin(cell.pinning.server)}; driver ${pin(cell.pinning.driver)}`],
   ];
