@@ -178,8 +178,9 @@ function comparisonText(cmp: readonly ConfigComparison[], summaries: readonly Co
     rows.map((s) => [s.backend, s.config, s.metric, String(s.n), num(s.median), s.ci_low === null ? 'n < 6: none' : `${num(s.ci_low)} – ${num(s.ci_high)}`, s.cv === null ? '-' : `${(s.cv * 100).toFixed(1)}%`, s.repeats?.message ?? '']),
   )}\n`;
   if (cmp.length === 0) return summaryTable;
-  const order = (m: string) => ['requests_per_s', 'requests_per_cpu_s', 'latency_p99_us', 'latency_p50_us', 'latency_p999_us'].indexOf(m);
-  const sorted = [...cmp].sort((a, b) => order(a.metric) - order(b.metric));
+  // The terminal shows the headline metrics; results.json, comparisons.csv and the report have all.
+  const order = (m: string) => ['requests_per_s', 'requests_per_cpu_s', 'latency_p99_us'].indexOf(m);
+  const sorted = cmp.filter((c) => order(c.metric) >= 0).sort((a, b) => order(a.metric) - order(b.metric));
   return `${table(
     ['configuration', 'backend', 'vs', 'metric', 'ratio', '95% CI', 'p', 'verdict'],
     sorted.map((c) => [c.config, c.backend, c.reference, c.metric, `×${c.ratio.toFixed(3)}`, `×${c.ci_low.toFixed(3)} – ×${c.ci_high.toFixed(3)}`, c.p_value.toPrecision(2), `${c.verdict}${c.aa ? ' (A/A)' : ''}${c.noise ? ` — ${c.noise}` : ''}`]),

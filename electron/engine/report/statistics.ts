@@ -155,7 +155,10 @@ export function runStatistics(cellId: string, runId: string, points: readonly Po
       let repeatOutcome: ConfigSummary['repeats'] = null;
       if (metric === HEADLINE_METRIC && policy?.target_ci !== null && policy !== null) {
         const d = repeatDecision(policy, values);
-        repeatOutcome = { reason: d.reason, message: d.message };
+        // The runner stops a series when its round count reaches max, whatever its failed repeats left it with.
+        if (d.action === 'continue' && repeats.length >= policy.max) repeatOutcome = { reason: 'max-reached', message: `stopped at the maximum of ${policy.max} rounds: ${d.message}` };
+        else if (d.action === 'continue') repeatOutcome = { reason: d.reason, message: `the run ended before the policy stopped: ${d.message}` };
+        else repeatOutcome = { reason: d.reason, message: d.message };
       }
       const pct = PERCENTILE_OF[metric];
       summaries.push({

@@ -37,7 +37,7 @@ test('a new database gets every migration, WAL, and refuses a newer schema', () 
   const raw = new Database(path);
   raw.pragma('user_version = 99');
   raw.close();
-  assert.throws(() => new Store(path), /newer saio-lab \(schema 99, this one knows up to 2\)/);
+  assert.throws(() => new Store(path), /newer saio-lab \(schema 99, this one knows up to 3\)/);
 });
 
 test('revisions: create, save, no-op save, history, diff, restore — all immutable', () => {
