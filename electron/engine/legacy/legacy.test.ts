@@ -116,7 +116,7 @@ test('a schema-1 database migrates to schema 2 and holds exactly what the versio
   assert.equal(rows.length, 8, 'two backends × four configurations');
   const old = { run: run!, points: fromDb.map((p, i) => ({ ...p, id: i })) };
   const g = gateCell(old, old, { threshold: 0.1 }).result;
-  assert.equal(g.cases.length, 16, 'requests/s and p99 of two backends × four configurations (no CPU measured then)');
+  assert.equal(g.cases.length, 16, 'requests/s and p50 of two backends × four configurations (no CPU measured then)');
   assert.ok(g.passed && g.cases.every((x) => x.status === 'pass' && x.comparison?.ratio === 1));
   migrated.close();
 });
