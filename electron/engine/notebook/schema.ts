@@ -240,8 +240,13 @@ export const Notebook = z
       const policies: [(string | number)[], RepeatsSetting | undefined][] = [[['repeats'], cell.repeats], [['quick', 'repeats'], cell.quick?.repeats]];
       for (const [path, r] of policies) {
         if (r === undefined || typeof r === 'number') continue;
-        for (const message of repeatPolicyErrors(r)) {
-          const field = /^repeats\.(min|max|target_ci)/.exec(message)?.[1];
+        for (const sentence of repeatPolicyErrors(r)) {
+          // The policy's sentences ("repeats.max must be …") read after this format's "expected".
+          const field = /^repeats\.(min|max|target_ci)/.exec(sentence)?.[1];
+          const never = /^repeats\.max = (\d+) can never reach target_ci: the median's 95% interval needs ≥ (\d+) repeats/.exec(sentence);
+          const message = never
+            ? `at least ${never[2]} with a target_ci (the median's 95% interval needs ≥ ${never[2]} repeats), found ${never[1]}`
+            : sentence.replace(/^repeats\.(min|max|target_ci) (must be|is) /, '');
           ctx.addIssue({ code: 'custom', path: ['cells', i, ...path, ...(field ? [field] : [])], message });
         }
       }
