@@ -3,6 +3,11 @@
 // limited to 1,000 requests/s (limit_req, a clearly slower setting: unlimited it serves several
 // thousand here) fails, and the JUnit file names the configuration. 5 repeats each: with fewer,
 // the U test cannot reach α = 0.01 and the gate could never fail. About a minute in all.
+//
+// The threshold is 50%, not the default 10%: two runs a minute apart on this shared 2-CPU machine
+// differed by 27% in requests/s and 33% in requests per CPU second with nothing changed (the full
+// suite's other work in between; the gate called that a significant regression, rightly). The
+// limited nginx is ~90% slower, far beyond either.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +47,7 @@ function gateRun(name: string, extra: string): Promise<{ code: number; stdout: s
   const junit = join(dir, `${name}.xml`);
   const summary = join(dir, `${name}.md`);
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, '--db', db, 'replay', file, '--out', join(dir, name), '--gate', '--threshold', '10%', '--junit', junit, '--summary', summary], { timeout: 120_000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, '--db', db, 'replay', file, '--out', join(dir, name), '--gate', '--threshold', '50%', '--junit', junit, '--summary', summary], { timeout: 120_000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number }).code ?? 1) : 0;
       const read = (f: string) => { try { return readFileSync(f, 'utf8'); } catch { return `(no file; stderr: ${stderr})`; } };
       resolve({ code, stdout, junit: read(junit), summary: read(summary) });
@@ -60,7 +65,7 @@ test('gate: no previous run → pass, saying so; identical configuration → pas
 
   const same = await gateRun('same', '');
   assert.equal(same.code, 0, same.stdout + same.summary);
-  assert.match(same.stdout, /gate passed: no significant regression beyond 10\.0% in 3 compared/);
+  assert.match(same.stdout, /gate passed: no significant regression beyond 50\.0% in 3 compared/);
   for (const metric of ['requests_per_s', 'requests_per_cpu_s', 'latency_p50_us']) {
     assert.ok(same.junit.includes(`<testcase classname="${CASE}" name="${metric}"`), `${metric} in ${same.junit}`);
   }
@@ -69,7 +74,7 @@ test('gate: no previous run → pass, saying so; identical configuration → pas
 
   const slow = await gateRun('slow', 'limit_req_zone $binary_remote_addr zone=gate:1m rate=1000r/s; limit_req zone=gate burst=100;');
   assert.equal(slow.code, 1, slow.stdout);
-  assert.match(slow.stdout, /gate failed: \d regressions? \(significant at α = 0\.01 and worse by more than 10\.0%\)/);
+  assert.match(slow.stdout, /gate failed: \d regressions? \(significant at α = 0\.01 and worse by more than 50\.0%\)/);
   const failure = new RegExp(`<testcase classname="${CASE}" name="requests_per_s" time="0">\\n\\s*<failure type="regression" message="${CASE} requests_per_s: regression: down \\d+\\.\\d%`);
   assert.match(slow.junit, failure);
   assert.match(slow.summary, /## saio-lab gate: gate: FAILED/);
