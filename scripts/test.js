@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: build, then every suite — the compiled *.test.js files and the end-to-end suite with
-// Node's test runner, libsaio's `make -C preload check`, and the kernel module's QEMU harness —
+// Node's test runner, libsaio's `make -C preload check`, saio-load's `make -C native check`, and
+// the kernel module's QEMU harness —
 // and a last line `N passed, N failed` over all of them. Arguments filter: a suite name
-// (`preload`, `kmod`) or a substring of test file paths (`npm test -- store bundle`).
+// (`preload`, `native`, `kmod`) or a substring of test file paths (`npm test -- store bundle`).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } = require('node:fs');
@@ -11,7 +12,7 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const filters = process.argv.slice(2);
-const SUITES = ['preload', 'kmod'];
+const SUITES = ['preload', 'native', 'kmod'];
 
 const build = spawnSync(process.execPath, [path.join(__dirname, 'build.js')], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status || 1);
@@ -69,6 +70,8 @@ function suite(name, argv) {
   results.push({ suite: name, ok: r.status === 0 && counts !== null, passed: counts?.passed ?? 0, failed: counts ? counts.failed : 1 });
 }
 if (existsSync(path.join(root, 'preload', 'Makefile'))) suite('preload', ['make', '-C', 'preload', '--no-print-directory', 'check']);
+// saio-load: C unit tests, then the generator against real nginx/redis/memcached and wrong servers.
+if (existsSync(path.join(root, 'native', 'Makefile'))) suite('native', ['make', '-C', 'native', '--no-print-directory', 'check']);
 if (existsSync(path.join(root, 'kmod', 'tests', 'run.sh'))) suite('kmod', ['bash', 'kmod/tests/run.sh']);
 
 console.log('\n=== summary');

@@ -3,68 +3,153 @@
 export type RunStatus = 'running' | 'ok' | 'failed' | 'interrupted' | 'cancelled';
 export type PointStatus = 'ok' | 'failed' | 'skipped';
 
-/** What one load-generator invocation measured, independent of which driver produced it. */
-export interface LoadResult {
-  requests: number;
-  duration_s: number;
-  requests_per_s: number;
-  bytes: number;
-  errors: { connect: number; read: number; write: number; timeout: number; status: number };
-  latency_us: {
-    min: number;
-    mean: number;
-    stdev: number;
-    max: number;
-    p50: number;
-    p75: number;
-    p90: number;
-    p99: number;
-    p999: number;
-    p9999: number;
-  };
-  /** Present when the driver compared response bodies with the file served. */
-  verify?: { checked: number; mismatched: number; bad_status: number };
+/** Latency percentiles in microseconds. wrk also reports min, mean, stdev and p75; kept when known. */
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+  min?: number;
+  mean?: number;
+  stdev?: number;
+  p75?: number;
 }
+
+/** JSON as a load generator wrote it (kept verbatim, e.g. its latency histogram). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * What one load-generator invocation measured, whichever driver produced it. Closed loop: the
+ * generator sends when a response arrives, so latency is service time. Open loop: requests are
+ * due on a schedule; `latency_us` counts from the due time (coordinated omission corrected) and
+ * `service_us` from the real send.
+ */
+export interface LoadResult {
+  driver: string;
+  loop: 'closed' | 'open';
+  duration_s: number;
+  requests: number;
+  /** Achieved: completed requests per second. */
+  requests_per_s: number;
+  /** Open loop: the rate the schedule offered; null in closed loop. */
+  offered_per_s: number | null;
+  /** Bytes received in the measured phase. */
+  bytes: number;
+  /** Errors by kind (connect, read, write, timeout, status, …), as the driver counts them. */
+  errors: Record<string, number>;
+  /** Responses checked (body, value) and found right; null when this invocation checked none. */
+  verified: number | null;
+  /** Responses checked and found wrong (so verified + mismatched were checked). */
+  mismatched: number;
+  /** The wrong ones by kind, as the driver tells them apart (status, body, stale, missing, …). */
+  mismatches: Record<string, number>;
+  /** null when no request completed in the measured window (nothing to take percentiles of). */
+  latency_us: Percentiles | null;
+  /** Open loop: the uncorrected service time; null when the driver does not separate it. */
+  service_us: Percentiles | null;
+  /** Open loop: how late sends went out against their schedule. */
+  schedule_lag_us: Percentiles | null;
+  /** The generator's own CPU seconds (user + system): in total and per thread when known. */
+  cpu_s: { total: number; threads: number[] } | null;
+  /** The latency histogram exactly as the generator wrote it, so repeats can be merged exactly. */
+  histogram: JsonValue | null;
+  /** The generator's own doubts about this measurement ("generator was the bottleneck", …). */
+  warnings: string[];
+}
+
+export type PointKind = 'measure' | 'probe';
 
 /** One sweep point and repeat, as stored and as written to results.json. */
 export interface PointRecord {
   id: number;
   run_id: string;
   seq: number;
+  /** measure: a point of the sweep; probe: a closed-loop capacity probe a rate sweep needs. */
+  kind: PointKind;
   backend: string;
   server: string;
+  /** The configuration key (common/axes.ts configKey): the same for every repeat and backend. */
+  config: string;
   connections: number;
   workers: number;
+  /** Open loop: the rate the generator was asked to offer; null in closed loop. */
+  rate_per_s: number | null;
+  /** When the sweep named the rate as a fraction of measured capacity, that fraction. */
+  rate_of_capacity: number | null;
   repeat: number;
   status: PointStatus;
   /** Why the point failed or was skipped; null when ok. */
   reason: string | null;
   requests_per_s: number | null;
+  /** Open loop: the rate the generator's schedule offered (measured); null in closed loop. */
+  offered_per_s: number | null;
   latency_p50_us: number | null;
   latency_p90_us: number | null;
   latency_p99_us: number | null;
   latency_p999_us: number | null;
   latency_max_us: number | null;
-  /** Socket errors plus non-2xx responses plus body mismatches. */
+  /** Socket errors plus wrong responses (bad status, error replies, content mismatches). */
   errors: number | null;
   verified: boolean;
   /** How `verified` was established: checks that ran and what each found. */
   verification: VerificationRecord | null;
   /** The measured phase's full driver result. */
   load: LoadResult | null;
+  /** Why this point's numbers may not mean what they seem (from the generator and the lab). */
+  warnings: string[];
+  /** CPU seconds of the server's and the load generator's threads over the measured phase; null when not measured. */
+  cpu: PointCpu | null;
+  /** Requests of the measured phase per CPU second of the server side (cpu.server_s); null without it. */
+  requests_per_cpu_s: number | null;
   started_at: string;
   ended_at: string | null;
 }
 
+/** CPU time of one class of threads over a measured phase (runner/cpu-accounting.ts). */
+export interface CpuClassUsage {
+  user_s: number;
+  system_s: number;
+  total_s: number;
+  threads: number;
+}
+
+/**
+ * What the measured phase cost in CPU, from /proc/<pid>/task/<tid>/stat at its start and end:
+ * the server's own threads, libsaio's kernel workers (saio-kworkerN), io_uring SQPOLL and io-wq
+ * threads, and the load generator. Resolution: 10 ms per thread (USER_HZ).
+ */
+export interface PointCpu {
+  /** Wall time the accounting covered (the measured phase, from its start to the generator's exit). */
+  wall_s: number;
+  /** Everything the server side cost: its classes plus time of its threads that exited meanwhile. */
+  server_s: number;
+  loadgen_s: number;
+  by_class: Record<'server' | 'saio-kworker' | 'sqpoll' | 'io-wq' | 'loadgen', CpuClassUsage>;
+  unattributed_s: { server: number; loadgen: number };
+  /** Per thread: the busiest first, at most 64. */
+  threads: { pid: number; tid: number; comm: string; class: string; user_s: number; system_s: number; total_s: number }[];
+}
+
+/** The protocol's own check through the server after the load (a fetched body's sha256, a SET then GET). */
+export interface AfterCheck {
+  check: string;
+  expected: string;
+  /** What came back; null when nothing did. */
+  found: string | null;
+  ok: boolean;
+}
+
 export interface VerificationRecord {
-  sha256_expected: string;
-  /** sha256 of a body fetched through the server after the measured phase. */
-  sha256_fetched: string | null;
-  /** Bodies compared byte for byte with the served file while under load. */
-  bodies_checked: number;
-  bodies_mismatched: number;
-  non_2xx: number;
+  protocol: string;
+  /** Responses whose content the load generator compared with what it expected. */
+  responses_checked: number;
+  responses_mismatched: number;
+  /** Responses that were errors of the protocol: non-2xx (HTTP), error replies (redis, memcached). */
+  bad_responses: number;
   socket_errors: number;
+  after: AfterCheck | null;
 }
 
 export interface PlacementSample {

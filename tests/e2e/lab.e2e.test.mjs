@@ -2,8 +2,10 @@
 // a temporary database, then what a researcher does — create a notebook from the quickstart, edit
 // an experiment (and see a validation error next to the field), run it with live output and
 // progress, see the charts, run again after an edit, compare the two runs, restore an older
-// revision, export and import a bundle — and the time from opening a notebook with 50 real runs to
-// its charts drawn. Screenshots and timings go to out/e2e-screenshots/.
+// revision, export and import a bundle; pick the server, protocol settings, driver and an open-loop
+// load at fractions of capacity in the form, run it with saio-load and see the tail-latency chart
+// and the generator's warnings — and the time from opening a notebook with 50 real runs to its
+// charts drawn. Screenshots and timings go to out/e2e-screenshots/.
 //
 // Robust on a loaded 2-core machine: every wait is on a condition with a generous timeout, and the
 // server started here is always stopped (its whole process group) whatever happens.
@@ -208,6 +210,15 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
       await page.locator(`[data-testid="${id}"][data-state="drawn"]`).waitFor({ timeout: LONG });
     }
     assert.ok(Number(await page.locator('[data-testid="chart-placement"]').getAttribute('data-points')) > 0, 'placement samples drawn');
+    // Issue 12: saio-uring against baseline with its 95% CI and a verdict (`~` with two repeats),
+    // each configuration's median with its interval, and the CPU each point cost.
+    const comparisons = page.locator('[data-testid="run-comparisons"]');
+    await comparisons.waitFor({ timeout: LONG });
+    assert.match(await comparisons.innerText(), /saio-uring\s+baseline\s+req\/s\s+×\d\.\d{3}\s+×\d\.\d{3} – ×\d\.\d{3}/);
+    const verdicts = await comparisons.locator('[data-testid="verdict"]').allInnerTexts();
+    assert.ok(verdicts.length >= 2 && verdicts.every((v) => ['~', 'faster', 'slower', 'lower', 'higher'].includes(v)), verdicts.join());
+    assert.match(await page.locator('[data-testid="run-summaries"]').innerText(), /req\/CPU-s/);
+    assert.match(await page.locator('[data-testid="points"] thead').innerText(), /req\/CPU-s/);
     await shot('run-results');
     await page.locator('[data-testid="chart-placement"]').scrollIntoViewIfNeeded();
     await shot('placement');
@@ -222,7 +233,7 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
 
   await t.test('a second run after an edit (a new revision), then both compared with ratios', async () => {
     await page.getByRole('tab', { name: 'Notebook' }).click();
-    await fill('cells[1].server.file_size', '4096');
+    await fill('cells[1].protocol.file_size', '4096');
     await page.getByLabel('Revision message').fill('4 KiB file');
     await page.keyboard.press('Enter');
     await waitNotice('4 KiB file');
@@ -240,6 +251,19 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     await page.locator('[data-testid="ratio"]', { hasText: '×' }).first().waitFor();
     // One row per configuration: 2 backends × 2 connection counts.
     assert.equal(await page.locator('[data-testid="compare-table"] tbody tr').count(), 4);
+    // Against the baseline run: a verdict per configuration (independent runs, two repeats each: ~).
+    const compareVerdicts = (await page.locator('[data-testid="compare-verdict"]').allInnerTexts()).filter((v) => v !== '');
+    assert.equal(compareVerdicts.length, 4, compareVerdicts.join());
+    assert.ok(compareVerdicts.every((v) => ['~', 'faster', 'slower'].includes(v)), compareVerdicts.join());
+    // The repeat policy in the form: a fixed count, or rounds until the median's CI is narrow.
+    await page.getByRole('tab', { name: 'Notebook' }).click();
+    await page.locator('select[name="cells[1].repeats.kind"]').selectOption('policy');
+    for (const f of ['min', 'max', 'target_ci']) await page.locator(`[name="cells[1].repeats.${f}"]`).waitFor();
+    await fill('cells[1].repeats.max', '4');
+    await page.locator('[data-path="cells[1].repeats.max"]', { hasText: /needs ≥ 6 repeats/ }).waitFor({ timeout: LONG });
+    await page.locator('select[name="cells[1].repeats.kind"]').selectOption('fixed');
+    await fill('cells[1].repeats', '2');
+    await page.getByRole('tab', { name: 'Compare' }).click();
     await shot('compare');
   });
 
@@ -255,7 +279,7 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     await page.waitForFunction((k) => document.querySelectorAll('[data-testid="revisions"] tbody tr').length === k + 1, n, { timeout: LONG });
     await page.getByRole('tab', { name: 'Notebook' }).click();
     assert.equal(await page.locator('[name="cells[1].sweep.connections"]').inputValue(), '10, 50, 100, 200');
-    assert.equal(await page.locator('[name="cells[1].server.file_size"]').inputValue(), '1024');
+    assert.equal(await page.locator('[name="cells[1].protocol.file_size"]').inputValue(), '1024');
   });
 
   await t.test('exports a bundle and imports it back', async () => {
@@ -270,6 +294,81 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     await waitNotice('Imported');
     const text = await page.locator('[data-testid="notice-info"]', { hasText: 'Imported' }).first().innerText();
     assert.match(text, /0 new revisions, 0 new runs/, 'importing what is there adds nothing (idempotent)');
+  });
+
+  await t.test('server, protocol, driver and rate sweep in the form; a saio-load rate sweep draws tail latency against achieved rate, warnings marked', { timeout: 600_000 }, async () => {
+    await page.getByRole('button', { name: '+ New notebook' }).click();
+    await page.getByLabel('Notebook name').fill('kv');
+    await page.locator('select[aria-label="Start from"] option[value="kv-stores.json"]').waitFor({ state: 'attached' });
+    await page.getByLabel('Start from').selectOption('kv-stores.json');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const cell = page.locator('[data-cell-id="redis-rate"]');
+    await cell.waitFor();
+    // The protocol's own fields: redis takes a workload, keys and sizes; no file.
+    await cell.locator('fieldset[data-protocol="redis"]').waitFor();
+    assert.equal(await page.locator('select[name="cells[2].protocol.workload"]').inputValue(), 'mixed');
+    assert.equal(await page.locator('[name="cells[2].protocol.file_size"]').count(), 0);
+    // Another server brings its protocol's settings; back again.
+    await page.locator('select[name="cells[1].server.kind"]').selectOption('memcached');
+    await page.locator('[data-cell-id="redis-mix"] fieldset[data-protocol="memcached"]').waitFor();
+    await page.locator('select[name="cells[1].server.kind"]').selectOption('redis');
+    await page.locator('[data-cell-id="redis-mix"] fieldset[data-protocol="redis"]').waitFor();
+    // A driver that does not speak redis is refused next to the driver field; saio-load's own fields come back with it.
+    assert.equal(await page.locator('[name="cells[2].driver.depth"]').count(), 1);
+    await page.locator('select[name="cells[2].driver.kind"]').selectOption('wrk');
+    const pairing = page.locator('[data-error-path="cells[2].driver.kind"]');
+    await pairing.waitFor();
+    assert.match(await pairing.innerText(), /expected a driver that speaks redis \(as redis does\), found "wrk"/);
+    assert.equal(await page.locator('[name="cells[2].driver.depth"]').count(), 0);
+    await page.locator('[data-error-path="cells[2].sweep.rate"]', { hasText: 'no rate sweep with driver "wrk"' }).waitFor();
+    await shot('form-pairing-error');
+    await page.locator('select[name="cells[2].driver.kind"]').selectOption('saio-load');
+    await pairing.waitFor({ state: 'detached' });
+    // The load: fractions of capacity (one out of range), then fixed rates.
+    assert.equal(await page.locator('select[name="cells[2].sweep.rate:mode"]').inputValue(), 'capacity');
+    await fill('cells[2].sweep.rate.of_capacity', '0.5, 3');
+    const rateErr = page.locator('[data-error-path="cells[2].sweep.rate.of_capacity"]');
+    await rateErr.waitFor();
+    assert.match(await rateErr.innerText(), /item 2 \(3\): expected a number ≤ 2/);
+    await fill('cells[2].sweep.rate.of_capacity', '0.5, 2');
+    await rateErr.waitFor({ state: 'detached' });
+    // Fixed rates instead: a modest one, and one no server here reaches (a fraction of a probed
+    // capacity is no sure overload on a machine whose speed changes under other work) — so the
+    // generator must warn. No quick warm-up, so that the window's first requests complete.
+    await page.locator('select[name="cells[2].sweep.rate:mode"]').selectOption('rates');
+    await fill('cells[2].sweep.rate', '5000, 2000000');
+    await fill('cells[2].quick.warmup_s', '0');
+    await page.locator('[data-testid="error-count"]').waitFor({ state: 'detached' });
+    await shot('form-rate-sweep');
+    await page.keyboard.press('Control+s');
+    await waitNotice('Saved revision');
+    await cell.getByRole('button', { name: '▶ Run' }).click();
+    await page.locator('[data-testid="progress"][data-state="running"]').waitFor({ timeout: LONG });
+    const ended = page.locator('[data-testid="progress"]:not([data-state="running"])');
+    await ended.waitFor({ timeout: LONG });
+    assert.equal(await ended.getAttribute('data-state'), 'done', await ended.innerText());
+    // The plot cell: p99 and p99.9 against achieved requests/s, 2 backends × 2 rates × 2 percentiles.
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid="plot-redis-rate-plot"]');
+      return el && el.getAttribute('data-state') === 'drawn' && Number(el.getAttribute('data-points')) === 8;
+    }, null, { timeout: LONG });
+    assert.ok(Number(await page.locator('[data-testid="plot-redis-rate-plot"]').getAttribute('data-warned')) >= 1, '2,000,000/s: the generator warned');
+    await page.locator('[data-testid="plot-redis-rate-plot"] [data-testid="chart-warned"]').waitFor();
+    await page.locator('[data-testid="plot-redis-rate-plot"]').scrollIntoViewIfNeeded();
+    await shot('rate-sweep-plot');
+    // The run: the tail-latency figure, and the warning on its point.
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await page.locator('[data-testid="chart-tail-latency"][data-state="drawn"]').waitFor({ timeout: LONG });
+    assert.equal(Number(await page.locator('[data-testid="chart-tail-latency"]').getAttribute('data-points')), 8);
+    assert.ok((await page.locator('[data-testid="chart-tail-latency"] .scatterlayer .trace').count()) >= 4);
+    // 2,000,000 requests/s cannot be served: the generator says how much was, on that point.
+    const warning = page.locator('[data-testid="points"] [data-testid="point-warning"]', { hasText: 'of the offered load' }).first();
+    await warning.waitFor();
+    assert.match(await warning.innerText(), /⚠ .*achieved \d+(\.\d)?% of the offered load/);
+    assert.equal(await page.locator('[data-testid="points"] tbody tr').count(), 4, '2 rates × 2 backends (fixed rates: no capacity probe)');
+    await page.locator('[data-testid="chart-tail-latency"]').scrollIntoViewIfNeeded();
+    await shot('rate-sweep-run');
+    await page.getByRole('tab', { name: 'Notebook' }).click();
   });
 
   await t.test('a notebook with 50 real runs: time from opening it to its charts drawn', { timeout: 900_000 }, async () => {

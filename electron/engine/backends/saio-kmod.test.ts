@@ -14,7 +14,8 @@ const cell = (kmod?: unknown): ExperimentCell =>
   ({
     id: 'c',
     type: 'experiment',
-    server: { kind: 'nginx', workers: 1, file_size: 1, keep_alive: true, extra_config: '' },
+    server: { kind: 'nginx', workers: 1, extra_config: '' },
+    protocol: { kind: 'http', file_size: 1, keep_alive: true },
     backends: ['saio-kmod'],
     driver: { kind: 'wrk', threads: 1, timeout_s: 5, verify: 'warmup' },
     sweep: { connections: [1] },
@@ -49,7 +50,7 @@ test('libsaio’s environment: enter mode by default; worker mode with workers, 
 });
 
 test('the server is launched under libsaio with those settings and its statistics in the point’s directory', () => {
-  const launch = { argv: ['nginx'], env: { LD_PRELOAD: '/other.so', KEEP: '1' }, files: [], url: 'http://127.0.0.1:1/f', stopSignal: 'SIGQUIT' as const };
+  const launch = { argv: ['nginx'], env: { LD_PRELOAD: '/other.so', KEEP: '1' }, files: [], logFile: null, stopSignal: 'SIGQUIT' as const };
   const wrapped = saioKmod.wrap(launch, { pointDir: '/runs/p001', cell: cell({ mode: 'worker', workers: 2, cpus: 'local' }) });
   assert.deepEqual(wrapped.env, {
     LD_PRELOAD: `${libsaioPath()} /other.so`,

@@ -116,7 +116,7 @@ test('the manifest: missing, not first, another format, a newer version', () => 
   const ms = members();
   refused(bundle([...ms.slice(1), ms[0] as Member]), /manifest\.json is not the first entry/);
   refused(bundle(editJson(members(), 'manifest.json', (m) => (m.format = 'something/else'))), /is not a saio-lab bundle \(manifest\.json format is "something\/else"/);
-  refused(bundle(editJson(members(), 'manifest.json', (m) => (m.version = 2))), /bundle format version 2 is newer than this saio-lab understands \(1\)/);
+  refused(bundle(editJson(members(), 'manifest.json', (m) => (m.version = 3))), /bundle format version 3 is newer than this saio-lab understands \(2\)/);
   refused(bundle(editJson(members(), 'manifest.json', (m) => (m.producer = 7))), /manifest\.json is not valid: producer: /);
 });
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { jsonText } from '../common/json-text';
 import type { NotebookRecord, RevisionRecord, RunRecord } from '../model';
 import { sha256, type Store } from '../store/store';
 import { artifactPath, BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, MANIFEST_PATH, NOTEBOOK_PATH, producer, runPath } from './format';
@@ -20,7 +21,7 @@ export interface ExportReport {
   skipped_running: string[];
 }
 
-const json = (value: unknown): Buffer => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
+const json = (value: unknown): Buffer => Buffer.from(jsonText(value), 'utf8');
 
 /** Parents before children, otherwise oldest first (created_at can go backwards with the clock). */
 function parentsFirst(newestFirst: readonly RevisionRecord[], notebook: NotebookRecord): RevisionRecord[] {

@@ -1,22 +1,25 @@
 // Test-only: a store holding one notebook with three revisions, two finished runs and one still
 // running, everything inserted through the Store's own methods; and a way to compare what two
 // stores hold for a notebook, field by field, with database-local point ids replaced by seq.
+import { configKey } from '../common/axes';
 import type { EnvironmentSnapshot, LoadResult, NotebookRecord, PlacementSample, RevisionRecord } from '../model';
 import { createNotebook, saveRevision } from '../notebooks';
 import type { Notebook } from '../notebook/schema';
 import { validateNotebook } from '../notebook/validate';
 import type { NewPoint, Store } from '../store/store';
+import { fixtureCpu } from '../report/fixture';
 
 export function notebookDoc(extraConfig = ''): Notebook {
   const v = validateNotebook({
-    format: 'saio-lab/notebook@1',
+    format: 'saio-lab/notebook@2',
     title: 'Static files under load',
     cells: [
       { id: 'intro', type: 'markdown', source: '# Static files\nHow does nginx scale?\n' },
       {
         id: 'exp',
         type: 'experiment',
-        server: { kind: 'nginx', file_size: 1024, extra_config: extraConfig },
+        server: { kind: 'nginx', extra_config: extraConfig },
+        protocol: { kind: 'http', file_size: 1024 },
         backends: ['baseline'],
         driver: { kind: 'wrk' },
         sweep: { connections: [10, 50] },
@@ -32,13 +35,24 @@ export function notebookDoc(extraConfig = ''): Notebook {
 }
 
 const load = (rps: number): LoadResult => ({
+  driver: 'saio-load',
+  loop: 'open',
   requests: rps * 2,
   duration_s: 2.000123,
   requests_per_s: rps,
+  offered_per_s: rps * 1.01,
   bytes: rps * 2048,
   errors: { connect: 0, read: 1, write: 0, timeout: 0, status: 0 },
-  latency_us: { min: 10, mean: 100.5, stdev: 3.25, max: 9000, p50: 90, p75: 120, p90: 150, p99: 800, p999: 4000, p9999: 8000 },
-  verify: { checked: 100, mismatched: 0, bad_status: 0 },
+  verified: 100,
+  mismatched: 0,
+  mismatches: { body: 0, stale: 0 },
+  latency_us: { max: 9000, p50: 90, p90: 150, p99: 800, p999: 4000, p9999: 8000 },
+  service_us: { max: 8000, p50: 80, p90: 140, p99: 700, p999: 3000, p9999: 7000 },
+  schedule_lag_us: { max: 300, p50: 1, p90: 2, p99: 30, p999: 100, p9999: 200 },
+  cpu_s: { total: 1.25, threads: [1.25] },
+  // An exact histogram as a generator writes it: whatever JSON, kept verbatim.
+  histogram: { unit: 'us', significant_digits: 3, buckets: [[85, 10], [90, 50], [800, 39], [9000, 1]] },
+  warnings: ['achieved 99% of offered'],
 });
 
 const environment: EnvironmentSnapshot = {
@@ -64,14 +78,19 @@ export function point(runId: string, seq: number, status: NewPoint['status']): N
   return {
     run_id: runId,
     seq,
+    kind: seq === 0 ? 'probe' : 'measure',
     backend: 'baseline',
     server: 'nginx',
+    config: configKey({ workers: 1, connections: seq % 2 === 0 ? 10 : 50, rate: seq === 0 ? null : { of_capacity: 0.5 } }),
     connections: seq % 2 === 0 ? 10 : 50,
     workers: 1,
+    rate_per_s: seq === 0 ? null : 5000,
+    rate_of_capacity: seq === 0 ? null : 0.5,
     repeat: Math.floor(seq / 2),
     status,
     reason: ok ? null : `point ${seq} ${status}`,
     requests_per_s: ok ? 10000.25 + seq : null,
+    offered_per_s: ok ? 10100.5 : null,
     latency_p50_us: ok ? 90.5 : null,
     latency_p90_us: ok ? 150 : null,
     latency_p99_us: ok ? 800.125 : null,
@@ -80,9 +99,12 @@ export function point(runId: string, seq: number, status: NewPoint['status']): N
     errors: ok ? 1 : null,
     verified: ok,
     verification: ok
-      ? { sha256_expected: 'a'.repeat(64), sha256_fetched: 'a'.repeat(64), bodies_checked: 100, bodies_mismatched: 0, non_2xx: 0, socket_errors: 1 }
+      ? { protocol: 'http', responses_checked: 100, responses_mismatched: 0, bad_responses: 0, socket_errors: 1, after: { check: 'sha256 of the body fetched after the load', expected: 'a'.repeat(64), found: 'a'.repeat(64), ok: true } }
       : null,
     load: ok ? load(10000 + seq) : null,
+    warnings: ok && seq % 2 === 1 ? ['generator was the bottleneck', 'achieved 82% of offered'] : [],
+    cpu: ok ? fixtureCpu(0.75, 2) : null,
+    requests_per_cpu_s: ok ? (10000 + seq) * 2 / 0.75 : null,
     started_at: `2025-01-02T03:0${seq}:00.000Z`,
     ended_at: ok ? `2025-01-02T03:0${seq}:02.000Z` : null,
   };

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../paths';
 
 export const BUNDLE_FORMAT = 'saio-lab/bundle';
-export const BUNDLE_VERSION = 1;
+export const BUNDLE_VERSION = 2;
 export const BUNDLE_EXTENSION = '.saiolab';
 
 export const MANIFEST_PATH = 'manifest.json';

@@ -34,7 +34,7 @@ test('export writes manifest first, then every file it lists; running runs are l
   ]);
   const manifest = JSON.parse(member(members, 'manifest.json').data.toString());
   assert.equal(manifest.format, 'saio-lab/bundle');
-  assert.equal(manifest.version, 1);
+  assert.equal(manifest.version, 2);
   assert.match(manifest.producer, /^saio-lab \d+\.\d+\.\d+/);
   assert.deepEqual(manifest.notebook, { id: notebook.id, name: 'static-files' });
   assert.equal(manifest.files.length, members.length - 1);

@@ -2,7 +2,7 @@
 // new field means a new format version) and checked against the engine's record types below,
 // so the bundle and the store cannot drift apart silently.
 import { z } from 'zod';
-import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } from '../model';
+import type { EnvironmentSnapshot, JsonValue, PlacementSample, PointRecord, RunRecord } from '../model';
 import { jsonPath } from '../notebook/validate';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, PATH_ID } from './format';
 
@@ -12,9 +12,10 @@ const timestamp = z.string().min(1).max(64);
 const int = z.number().int();
 const count = int.min(0);
 
+/** Version 1 bundles (before issue 11) are still read: their runs are parsed by schemas-v1.ts. */
 export const Manifest = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
-  version: z.literal(BUNDLE_VERSION),
+  version: z.union([z.literal(1), z.literal(BUNDLE_VERSION)]),
   created_at: timestamp,
   producer: z.string().max(200),
   notebook: z.strictObject({ id: pathId, name: z.string() }),
@@ -40,7 +41,7 @@ export const NotebookDoc = z.strictObject({
 });
 export type NotebookDoc = z.infer<typeof NotebookDoc>;
 
-const Run = z.strictObject({
+export const Run = z.strictObject({
   id: pathId,
   notebook_id: pathId,
   revision_id: sha256Hex,
@@ -56,7 +57,7 @@ const Run = z.strictObject({
   run_dir: z.string(),
 });
 
-const Environment = z.strictObject({
+export const Environment = z.strictObject({
   captured_at: timestamp,
   kernel: z.string(),
   kernel_cmdline: z.string(),
@@ -75,36 +76,74 @@ const Environment = z.strictObject({
 });
 
 const Verification = z.strictObject({
-  sha256_expected: z.string(),
-  sha256_fetched: z.string().nullable(),
-  bodies_checked: count,
-  bodies_mismatched: count,
-  non_2xx: count,
+  protocol: z.string(),
+  responses_checked: count,
+  responses_mismatched: count,
+  bad_responses: count,
   socket_errors: count,
+  after: z.strictObject({ check: z.string(), expected: z.string(), found: z.string().nullable(), ok: z.boolean() }).nullable(),
 });
 
 const n = z.number();
+const Percentiles = z.strictObject({
+  p50: n,
+  p90: n,
+  p99: n,
+  p999: n,
+  p9999: n,
+  max: n,
+  min: n.optional(),
+  mean: n.optional(),
+  stdev: n.optional(),
+  p75: n.optional(),
+});
+const Json: z.ZodType<JsonValue> = z.json();
 const Load = z.strictObject({
-  requests: n,
+  driver: z.string(),
+  loop: z.enum(['closed', 'open']),
   duration_s: n,
+  requests: n,
   requests_per_s: n,
+  offered_per_s: n.nullable(),
   bytes: n,
-  errors: z.strictObject({ connect: n, read: n, write: n, timeout: n, status: n }),
-  latency_us: z.strictObject({ min: n, mean: n, stdev: n, max: n, p50: n, p75: n, p90: n, p99: n, p999: n, p9999: n }),
-  verify: z.strictObject({ checked: n, mismatched: n, bad_status: n }).optional(),
+  errors: z.record(z.string(), n),
+  verified: n.nullable(),
+  mismatched: n,
+  mismatches: z.record(z.string(), n),
+  latency_us: Percentiles.nullable(),
+  service_us: Percentiles.nullable(),
+  schedule_lag_us: Percentiles.nullable(),
+  cpu_s: z.strictObject({ total: n, threads: z.array(n) }).nullable(),
+  histogram: Json.nullable(),
+  warnings: z.array(z.string()),
+});
+
+const CpuClass = z.strictObject({ user_s: n, system_s: n, total_s: n, threads: int });
+const Cpu = z.strictObject({
+  wall_s: n,
+  server_s: n,
+  loadgen_s: n,
+  by_class: z.strictObject({ server: CpuClass, 'saio-kworker': CpuClass, sqpoll: CpuClass, 'io-wq': CpuClass, loadgen: CpuClass }),
+  unattributed_s: z.strictObject({ server: n, loadgen: n }),
+  threads: z.array(z.strictObject({ pid: int, tid: int, comm: z.string(), class: z.string(), user_s: n, system_s: n, total_s: n })),
 });
 
 /** A point without its database-local id and run id: `seq` identifies it within the run. */
 const Point = z.strictObject({
   seq: count,
+  kind: z.enum(['measure', 'probe']),
   backend: z.string(),
   server: z.string(),
+  config: z.string(),
   connections: int,
   workers: int,
+  rate_per_s: n.nullable(),
+  rate_of_capacity: n.nullable(),
   repeat: int,
   status: z.enum(['ok', 'failed', 'skipped']),
   reason: z.string().nullable(),
   requests_per_s: n.nullable(),
+  offered_per_s: n.nullable(),
   latency_p50_us: n.nullable(),
   latency_p90_us: n.nullable(),
   latency_p99_us: n.nullable(),
@@ -114,11 +153,15 @@ const Point = z.strictObject({
   verified: z.boolean(),
   verification: Verification.nullable(),
   load: Load.nullable(),
+  warnings: z.array(z.string()),
+  // Issue 12: absent in bundles written before CPU was measured.
+  cpu: Cpu.nullable().default(null),
+  requests_per_cpu_s: n.nullable().default(null),
   started_at: timestamp,
   ended_at: timestamp.nullable(),
 });
 
-const Placement = z.strictObject({
+export const Placement = z.strictObject({
   point_seq: count.nullable(),
   t_ms: int,
   role: z.enum(['server', 'driver', 'kernel-worker']),
@@ -134,7 +177,7 @@ const Placement = z.strictObject({
 });
 
 /** Artifact number i of this list is the file artifacts/<run-id>/<i>. */
-const Artifact = z.strictObject({ point_seq: count.nullable(), kind: z.string(), name: z.string(), size: count, sha256: sha256Hex });
+export const Artifact = z.strictObject({ point_seq: count.nullable(), kind: z.string(), name: z.string(), size: count, sha256: sha256Hex });
 
 export const RunDoc = z.strictObject({
   run: Run,

@@ -9,7 +9,9 @@ import type { Notebook } from '../notebook/schema';
 import { parseNotebookText } from '../notebook/validate';
 import { revisionId, sha256 } from '../store/store';
 import { artifactPath, BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, classifyPath, MANIFEST_PATH, NOTEBOOK_PATH, type BundlePath } from './format';
+import { pointFromV1 } from '../legacy/v1';
 import { Manifest, NotebookDoc, parseBundleJson, RunDoc } from './schemas';
+import { RunDocV1 } from './schemas-v1';
 import { readTar, TarError } from './tar';
 
 export interface VerifiedRun {
@@ -68,8 +70,8 @@ function readManifest(file: string, entries: readonly Entry[]): Manifest {
   if (typeof head.version === 'number' && Number.isInteger(head.version) && head.version > BUNDLE_VERSION) {
     throw new BundleError(`${file}: bundle format version ${head.version} is newer than this saio-lab understands (${BUNDLE_VERSION}); upgrade saio-lab to import it`);
   }
-  if (head.version !== BUNDLE_VERSION) {
-    throw new BundleError(`${file}: unknown bundle format version ${JSON.stringify(head.version)} (this saio-lab reads version ${BUNDLE_VERSION})`);
+  if (head.version !== BUNDLE_VERSION && head.version !== 1) {
+    throw new BundleError(`${file}: unknown bundle format version ${JSON.stringify(head.version)} (this saio-lab reads versions 1 to ${BUNDLE_VERSION})`);
   }
   return parseBundleJson(file, MANIFEST_PATH, first.data, Manifest);
 }
@@ -145,6 +147,13 @@ function checkRun(file: string, entry: Entry, doc: RunDoc, notebookId: string, r
   return { doc, artifacts };
 }
 
+/** A run document in today's shape; a version-1 one is read as written, then its points upgraded. */
+function readRunDoc(file: string, e: Entry, version: Manifest['version']): RunDoc {
+  if (version !== 1) return parseBundleJson(file, e.path, e.data, RunDoc);
+  const old = parseBundleJson(file, e.path, e.data, RunDocV1);
+  return { ...old, points: old.points.map(pointFromV1) };
+}
+
 /** Read and check a whole bundle. Throws BundleError naming the first problem found. */
 export function readBundle(file: string): VerifiedBundle {
   const entries = readArchive(file);
@@ -168,7 +177,7 @@ export function readBundle(file: string): VerifiedBundle {
   const artifactCounts = new Map<string, number>();
   for (const e of entries) {
     if (e.at.kind !== 'run') continue;
-    const run = checkRun(file, e, parseBundleJson(file, e.path, e.data, RunDoc), id, revisions, byPath);
+    const run = checkRun(file, e, readRunDoc(file, e, manifest.version), id, revisions, byPath);
     runs.push(run);
     artifactCounts.set(run.doc.run.id, run.artifacts.length);
   }

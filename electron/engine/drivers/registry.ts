@@ -1,8 +1,9 @@
-// Every load driver the lab can use.
+// Every load driver's runtime module, by kind (what a notebook may say about each: catalog.ts).
+import { saioLoadDriver } from './saio-load/saio-load';
 import type { Driver } from './types';
 import { wrkDriver } from './wrk/wrk';
 
-const drivers: readonly Driver[] = [wrkDriver];
+const drivers: readonly Driver[] = [saioLoadDriver, wrkDriver];
 
 export const driverKinds: readonly string[] = drivers.map((d) => d.kind);
 

@@ -3,6 +3,8 @@
 // as one types with exactly the engine's words; validate.ts adds the registry checks.
 import type { z } from 'zod';
 import { Notebook, NOTEBOOK_FORMAT } from './schema';
+import { NOTEBOOK_FORMAT_V1, NotebookV1 } from './schema-v1';
+import { upgradeNotebookV1 } from './upgrade';
 
 export interface NotebookError {
   /** JSON path such as `cells[2].sweep.connections[0]`; `$` for the document itself. */
@@ -75,13 +77,55 @@ function explain(issue: z.core.$ZodIssue, root: unknown): string {
   }
 }
 
-/** Everything the schema alone says about `data` (empty when it is a well-formed notebook). */
-export function schemaErrors(data: unknown): NotebookError[] {
+/**
+ * A union that failed reports each of its branches' issues. When the value has the shape of
+ * exactly one branch (the others fail on its type: an object where a list was expected), that
+ * branch's issues say what is wrong, at their own paths (`sweep.rate.of_capacity[1]`), rather
+ * than "matches none of the allowed shapes". A union that words its own message keeps it.
+ */
+function flatten(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.discriminator !== undefined || (issue.message && issue.message !== 'Invalid input')) return [issue];
+  const atRoot = (branch: z.core.$ZodIssue[], code: string) => branch.some((i) => i.code === code && i.path.length === 0);
+  let shaped = issue.errors.filter((branch) => !atRoot(branch, 'invalid_type'));
+  // A list where one name was expected fails an enum at its root too: prefer the branch that got inside.
+  if (shaped.length > 1) shaped = shaped.filter((branch) => !atRoot(branch, 'invalid_value'));
+  if (shaped.length !== 1) return [issue];
+  return shaped[0]!.flatMap((i) => flatten({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue));
+}
+
+function explained(issues: readonly z.core.$ZodIssue[], data: unknown): NotebookError[] {
+  return issues.flatMap(flatten).map((issue) => ({ path: jsonPath(issue.path), message: explain(issue, data) }));
+}
+
+function issuesOf(schema: z.ZodType, data: unknown): NotebookError[] {
+  const parsed = schema.safeParse(data);
+  return parsed.success ? [] : explained(parsed.error.issues, data);
+}
+
+/**
+ * The notebook in today's format (format-1 documents upgraded), or the errors the schema finds.
+ * Errors in a format-1 document name its own paths.
+ */
+export function checkNotebook(data: unknown): { ok: true; notebook: Notebook } | { ok: false; errors: NotebookError[] } {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return [{ path: '$', message: `expected a notebook object, found ${describe(data)}` }];
+    return { ok: false, errors: [{ path: '$', message: `expected a notebook object, found ${describe(data)}` }] };
   }
   const format = (data as { format?: unknown }).format;
-  if (format !== NOTEBOOK_FORMAT) return [{ path: 'format', message: `expected "${NOTEBOOK_FORMAT}", found ${describe(format)}` }];
-  const parsed = Notebook.safeParse(data);
-  return parsed.success ? [] : parsed.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: explain(issue, data) }));
+  let current: unknown = data;
+  if (format === NOTEBOOK_FORMAT_V1) {
+    const errors = issuesOf(NotebookV1, data);
+    if (errors.length > 0) return { ok: false, errors };
+    current = upgradeNotebookV1(NotebookV1.parse(data));
+  } else if (format !== NOTEBOOK_FORMAT) {
+    return { ok: false, errors: [{ path: 'format', message: `expected "${NOTEBOOK_FORMAT}" (or the older "${NOTEBOOK_FORMAT_V1}"), found ${describe(format)}` }] };
+  }
+  const parsed = Notebook.safeParse(current);
+  if (parsed.success) return { ok: true, notebook: parsed.data };
+  return { ok: false, errors: explained(parsed.error.issues, current) };
+}
+
+/** Everything the schema alone says about `data` (empty when it is a well-formed notebook). */
+export function schemaErrors(data: unknown): NotebookError[] {
+  const r = checkNotebook(data);
+  return r.ok ? [] : r.errors;
 }

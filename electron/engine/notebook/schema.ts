@@ -1,8 +1,16 @@
 // The notebook format: one JSON document, ordered cells. This file is the single definition of
 // that format; the TypeScript types below are inferred from it so the two cannot drift apart.
+// Format 2 (issue 11): a cell's server speaks a protocol whose settings are in `protocol`; the
+// driver's settings are its own (drivers/*/settings.ts, with the driver's rules); the sweep has
+// named axes (connections, workers, rate). Format 1 is still read (schema-v1.ts, upgrade.ts).
 import { z } from 'zod';
+import { METRIC_NAMES, type Metric } from '../common/metrics';
+import { DriverSettings as DriverSettingsSchema, driverInfo } from '../drivers/catalog';
+import { ProtocolSettings as ProtocolSettingsSchema } from '../protocols/catalog';
+import { serverInfo, serverKinds } from '../servers/catalog';
+import { repeatPolicyErrors } from '../stats/repeats';
 
-export const NOTEBOOK_FORMAT = 'saio-lab/notebook@1';
+export const NOTEBOOK_FORMAT = 'saio-lab/notebook@2';
 
 const cellId = z
   .string()
@@ -10,37 +18,42 @@ const cellId = z
 
 const cpuList = z.array(z.number().int().min(0).max(4095)).min(1).max(4096);
 
-// Servers, backends and drivers are registries (one module each); the format names them by
-// string and `validate.ts` checks each name against its registry, so adding one touches no schema.
+// Backends are a registry (one module each); the format names them by string and `validate.ts`
+// checks each name against it. Servers and drivers are checked here against their catalogs.
 const registryName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a registered name');
 
 export const ServerSettings = z.strictObject({
   kind: registryName,
-  /** Worker processes (nginx worker_processes); swept by `sweep.workers` when given there. */
+  /**
+   * What the server runs its work on (servers/catalog.ts says what for each: nginx
+   * worker_processes, redis io-threads, memcached -t); swept by `sweep.workers` when given there.
+   */
   workers: z.number().int().min(1).max(256).default(1),
-  /** Size in bytes of the one file every request fetches. */
-  file_size: z.number().int().min(0).max(1 << 30),
-  keep_alive: z.boolean().default(true),
-  /** Appended verbatim inside the server's http block (nginx) or its equivalent. */
+  /**
+   * Appended verbatim to the server's configuration: inside nginx's http block, to lighttpd's or
+   * redis's config file; for memcached, extra command-line arguments (whitespace-separated).
+   */
   extra_config: z.string().max(64 * 1024).default(''),
 });
 
-export const DriverSettings = z.strictObject({
-  kind: registryName,
-  threads: z.number().int().min(1).max(256).default(1),
-  /** Per-request timeout; a slower response counts as an error. */
-  timeout_s: z.number().int().min(1).max(600).default(5),
-  /**
-   * Which responses have their body compared with the file served. `warmup` checks every
-   * response of the warm-up phase (same connections, same load) and leaves the measured phase
-   * untouched; `all` also checks every measured response, at a cost in throughput.
-   */
-  verify: z.enum(['warmup', 'all']).default('warmup'),
+export const DriverSettings = DriverSettingsSchema;
+export const ProtocolSettings = ProtocolSettingsSchema;
+
+/** Fractions of a capacity measured by a short closed-loop probe at the start of the run. */
+export const RateOfCapacity = z.strictObject({
+  of_capacity: z.array(z.number().gt(0).max(2)).min(1).max(64),
+  /** Length of each capacity probe (closed loop, same connections and workers); default 2 s. */
+  probe_s: z.number().gt(0).max(600).optional(),
 });
 
 export const Sweep = z.strictObject({
   connections: z.array(z.number().int().min(1).max(100_000)).min(1).max(64),
   workers: z.array(z.number().int().min(1).max(256)).min(1).max(64).optional(),
+  /**
+   * Open loop at these rates (requests/s, all connections together), or at fractions of the
+   * capacity measured first. Absent: closed loop.
+   */
+  rate: z.union([z.array(z.number().gt(0).max(100_000_000)).min(1).max(64), RateOfCapacity]).optional(),
 });
 
 export const Pinning = z.strictObject({
@@ -85,28 +98,51 @@ export const KmodSettings = z.strictObject({
     .default({}),
 });
 
-// Whole seconds: wrk's -d takes an integer with a unit and nothing finer.
+// Seconds, fractions allowed: a driver that needs whole seconds (wrk) says so in its rules.
 const Timing = z.strictObject({
-  duration_s: z.number().int().min(1).max(3600),
-  warmup_s: z.number().int().min(0).max(600),
+  duration_s: z.number().gt(0).max(3600),
+  warmup_s: z.number().min(0).max(600),
 });
+
+/**
+ * Repeats until the answer is clear (issue 12, stats/repeats.ts): every configuration gets `min`
+ * repeats, then more rounds (backends still alternated) while the 95% interval of its median is
+ * wider than ±target_ci, up to `max`. target_ci null or absent: a fixed count of `max`.
+ */
+export const RepeatPolicy = z.strictObject({
+  min: z.number().int().min(1).max(100),
+  max: z.number().int().min(1).max(100),
+  target_ci: z.number().gt(0).lt(1).nullable().default(null),
+});
+/** A fixed count, or a policy. */
+const Repeats = z.union([z.number().int().min(1).max(100), RepeatPolicy]);
+
+/** What `replay --quick` (CI) uses instead of duration_s, warmup_s and (when given) repeats. */
+const Quick = Timing.extend({ repeats: Repeats.optional() });
 
 export const ExperimentCell = z.strictObject({
   id: cellId,
   type: z.literal('experiment'),
   title: z.string().max(200).optional(),
   server: ServerSettings,
+  /** Settings of the protocol the server speaks (its kind must be that protocol). */
+  protocol: ProtocolSettings,
   backends: z.array(registryName).min(1).max(8),
   driver: DriverSettings,
   sweep: Sweep,
   duration_s: Timing.shape.duration_s,
   warmup_s: Timing.shape.warmup_s,
-  repeats: z.number().int().min(1).max(100),
+  repeats: Repeats,
+  /**
+   * The backend every other backend is compared with (ratio, CI, verdict); default "baseline"
+   * when the cell runs it, else the first backend.
+   */
+  reference: registryName.optional(),
   pinning: Pinning.default({}),
   /** Settings of the saio-kmod backend; absent: its defaults (enter mode, module defaults). */
   kmod: KmodSettings.optional(),
-  /** Durations used by `replay --quick` (CI), instead of duration_s / warmup_s. */
-  quick: Timing.optional(),
+  /** Durations (and repeats) used by `replay --quick` (CI). */
+  quick: Quick.optional(),
 });
 
 export const MarkdownCell = z.strictObject({
@@ -115,7 +151,9 @@ export const MarkdownCell = z.strictObject({
   source: z.string().max(1 << 20),
 });
 
-export const plotAxes = ['connections', 'workers', 'requests_per_s', 'latency_p50_us', 'latency_p99_us'] as const;
+/** What a plot's x may be: a swept axis or a measured metric. */
+export const plotX = ['connections', 'workers', 'rate', ...METRIC_NAMES] as const;
+const metricName = z.enum(METRIC_NAMES as [Metric, ...Metric[]]);
 
 export const PlotCell = z.strictObject({
   id: cellId,
@@ -123,11 +161,37 @@ export const PlotCell = z.strictObject({
   title: z.string().max(200).optional(),
   /** The id of the experiment cell whose latest run is plotted. */
   experiment: cellId,
-  x: z.enum(plotAxes),
-  y: z.enum(plotAxes),
+  x: z.enum(plotX),
+  /** One metric, or several on one chart (p99 and p99.9 against achieved requests/s). */
+  y: z.union([metricName, z.array(metricName).min(1).max(4)]),
   /** One trace per value of this field. */
-  series: z.enum(['backend', 'workers', 'connections']).default('backend'),
+  series: z.enum(['backend', 'workers', 'connections', 'rate']).default('backend'),
 });
+
+const oneOf = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
+
+/**
+ * Server, protocol and driver must agree: the server speaks one protocol, `protocol` must be its
+ * settings, the driver must speak it (and offer open loop for a rate sweep), and the driver's own
+ * rules hold. Paths are relative to the cell.
+ */
+function pairingIssues(cell: z.infer<typeof ExperimentCell>): { path: (string | number)[]; message: string }[] {
+  const server = serverInfo(cell.server.kind);
+  if (!server) return [{ path: ['server', 'kind'], message: `one of ${oneOf(serverKinds)}, found "${cell.server.kind}"` }];
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  if (cell.protocol.kind !== server.protocol) {
+    issues.push({ path: ['protocol', 'kind'], message: `"${server.protocol}" (the protocol ${server.kind} speaks), found "${cell.protocol.kind}"` });
+  }
+  const driver = driverInfo(cell.driver.kind);
+  if (driver && !driver.protocols.includes(server.protocol)) {
+    issues.push({ path: ['driver', 'kind'], message: `a driver that speaks ${server.protocol} (as ${server.kind} does), found "${driver.kind}", which speaks ${driver.protocols.join(', ')} only` });
+  }
+  if (driver && !driver.openLoop && cell.sweep.rate !== undefined) {
+    issues.push({ path: ['sweep', 'rate'], message: `no rate sweep with driver "${driver.kind}" (it is closed loop only; "saio-load" offers load at a fixed rate)` });
+  }
+  if (driver) issues.push(...driver.rules(cell));
+  return issues;
+}
 
 export const Cell = z.discriminatedUnion('type', [MarkdownCell, ExperimentCell, PlotCell]);
 
@@ -152,17 +216,7 @@ export const Notebook = z
     });
     nb.cells.forEach((cell, i) => {
       if (cell.type !== 'experiment') return;
-      // wrk gives each thread floor(connections / threads) connections: a count that does not
-      // divide would silently run fewer connections than the notebook says.
-      cell.sweep.connections.forEach((c, j) => {
-        if (c % cell.driver.threads !== 0) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['cells', i, 'sweep', 'connections', j],
-            message: `a multiple of driver.threads (${cell.driver.threads}), found ${c}`,
-          });
-        }
-      });
+      for (const issue of pairingIssues(cell)) ctx.addIssue({ code: 'custom', path: ['cells', i, ...issue.path], message: issue.message });
     });
     nb.cells.forEach((cell, i) => {
       const k = cell.type === 'experiment' ? cell.kmod : undefined;
@@ -177,6 +231,25 @@ export const Notebook = z
       if (k.workers !== 1) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'workers'], message: `1 in enter mode (kernel workers exist only with "mode": "worker"), found ${k.workers}` });
       if (k.cpus !== undefined) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'cpus'], message: 'no cpus in enter mode (they place kernel workers, which exist only with "mode": "worker")' });
       if (k.idle_us !== undefined) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'idle_us'], message: 'no idle_us in enter mode (it is the spin time of kernel workers, which exist only with "mode": "worker")' });
+    });
+    nb.cells.forEach((cell, i) => {
+      if (cell.type !== 'experiment') return;
+      if (cell.reference !== undefined && !cell.backends.includes(cell.reference)) {
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'reference'], message: `one of the cell's backends (${oneOf(cell.backends)}), found "${cell.reference}"` });
+      }
+      const policies: [(string | number)[], RepeatsSetting | undefined][] = [[['repeats'], cell.repeats], [['quick', 'repeats'], cell.quick?.repeats]];
+      for (const [path, r] of policies) {
+        if (r === undefined || typeof r === 'number') continue;
+        for (const sentence of repeatPolicyErrors(r)) {
+          // The policy's sentences ("repeats.max must be …") read after this format's "expected".
+          const field = /^repeats\.(min|max|target_ci)/.exec(sentence)?.[1];
+          const never = /^repeats\.max = (\d+) can never reach target_ci: the median's 95% interval needs ≥ (\d+) repeats/.exec(sentence);
+          const message = never
+            ? `at least ${never[2]} with a target_ci (the median's 95% interval needs ≥ ${never[2]} repeats), found ${never[1]}`
+            : sentence.replace(/^repeats\.(min|max|target_ci) (must be|is) /, '');
+          ctx.addIssue({ code: 'custom', path: ['cells', i, ...path, ...(field ? [field] : [])], message });
+        }
+      }
     });
     nb.cells.forEach((cell, i) => {
       if (cell.type !== 'plot') return;
@@ -198,4 +271,7 @@ export type PlotCell = z.infer<typeof PlotCell>;
 export type MarkdownCell = z.infer<typeof MarkdownCell>;
 export type ServerSettings = z.infer<typeof ServerSettings>;
 export type DriverSettings = z.infer<typeof DriverSettings>;
+export type ProtocolSettings = z.infer<typeof ProtocolSettings>;
+export type SweepSettings = z.infer<typeof Sweep>;
 export type KmodSettings = z.infer<typeof KmodSettings>;
+export type RepeatsSetting = z.infer<typeof Repeats>;

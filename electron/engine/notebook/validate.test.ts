@@ -60,7 +60,7 @@ test('unknown fields, unknown cell types and unknown servers are rejected by pat
 
   const nb3 = quickstart();
   nb3.cells[1].server.kind = 'apache';
-  assert.deepEqual(errorsOf(nb3), [{ path: 'cells[1].server.kind', message: 'expected one of "nginx", "lighttpd", found "apache"' }]);
+  assert.deepEqual(errorsOf(nb3), [{ path: 'cells[1].server.kind', message: 'expected one of "nginx", "lighttpd", "redis", "memcached", found "apache"' }]);
 
   const nb4 = quickstart();
   nb4.cells[1].backends = ['baseline', 'turbo'];
@@ -82,7 +82,7 @@ test('a missing required field and a wrong format are reported', () => {
   delete nb.cells[1].duration_s;
   assert.deepEqual(errorsOf(nb), [{ path: 'cells[1].duration_s', message: 'expected a number, found nothing' }]);
   assert.deepEqual(errorsOf({ ...quickstart(), format: 'other@9' }), [
-    { path: 'format', message: 'expected "saio-lab/notebook@1", found "other@9"' },
+    { path: 'format', message: 'expected "saio-lab/notebook@2" (or the older "saio-lab/notebook@1"), found "other@9"' },
   ]);
   assert.deepEqual(errorsOf([1, 2]), [{ path: '$', message: 'expected a notebook object, found an array' }]);
 });
@@ -174,4 +174,27 @@ test('the syntax error offset points at the offending character', () => {
     const col = at + 1;
     if (!v.ok) assert.match(v.errors[0]?.message ?? '', new RegExp(`at line 1, column ${col} `), text);
   }
+});
+
+test('repeats: a count or a policy {min, max, target_ci}; a policy that cannot work and a reference that is not run are named by path', () => {
+  const nb = quickstart();
+  nb.cells[1].repeats = { min: 3, max: 20, target_ci: 0.03 };
+  nb.cells[1].reference = 'saio-uring';
+  const v = validateNotebook(nb);
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+  const cell = v.notebook.cells[1];
+  assert.ok(cell?.type === 'experiment' && typeof cell.repeats === 'object' && cell.repeats.target_ci === 0.03);
+
+  nb.cells[1].repeats = { min: 5, max: 4, target_ci: 0.03 };
+  nb.cells[1].reference = 'saio-kmod';
+  assert.deepEqual(errorsOf(nb), [
+    { path: 'cells[1].reference', message: 'expected one of the cell\'s backends ("baseline", "saio-uring"), found "saio-kmod"' },
+    { path: 'cells[1].repeats.max', message: 'expected a whole number ≥ repeats.min (got 4)' },
+    { path: 'cells[1].repeats.max', message: 'expected at least 6 with a target_ci (the median\'s 95% interval needs ≥ 6 repeats), found 4' },
+  ]);
+  delete nb.cells[1].reference;
+  nb.cells[1].repeats = { min: 3, max: 10, target_ci: 3 };
+  assert.deepEqual(errorsOf(nb)[0]?.path, 'cells[1].repeats.target_ci');
+  nb.cells[1].repeats = { min: 3, max: 10, target: 0.03 };
+  assert.match(JSON.stringify(errorsOf(nb)), /cells\[1\]\.repeats/);
 });

@@ -1,10 +1,8 @@
 // Turns notebook text into a typed Notebook, or into errors a person can act on: each names the
 // JSON path, what was expected there and what was found. Never a stack trace.
-import { Notebook } from './schema';
-import { schemaErrors, type NotebookError } from './explain';
+import type { Notebook } from './schema';
+import { checkNotebook, type NotebookError } from './explain';
 import { backendNames } from '../backends/registry';
-import { serverKinds } from '../servers/registry';
-import { driverKinds } from '../drivers/registry';
 
 export { jsonPath, type NotebookError } from './explain';
 
@@ -25,12 +23,6 @@ function checkRegistries(nb: Notebook): NotebookError[] {
   const oneOf = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
   nb.cells.forEach((cell, i) => {
     if (cell.type !== 'experiment') return;
-    if (!serverKinds.includes(cell.server.kind)) {
-      errors.push({ path: `cells[${i}].server.kind`, message: `expected one of ${oneOf(serverKinds)}, found "${cell.server.kind}"` });
-    }
-    if (!driverKinds.includes(cell.driver.kind)) {
-      errors.push({ path: `cells[${i}].driver.kind`, message: `expected one of ${oneOf(driverKinds)}, found "${cell.driver.kind}"` });
-    }
     cell.backends.forEach((b, j) => {
       if (!backendNames.includes(b)) {
         errors.push({ path: `cells[${i}].backends[${j}]`, message: `expected one of ${oneOf(backendNames)}, found "${b}"` });
@@ -42,11 +34,11 @@ function checkRegistries(nb: Notebook): NotebookError[] {
   return errors;
 }
 
+/** Notebook data in either format: the notebook in today's format, or every problem by path. */
 export function validateNotebook(data: unknown): Validated {
-  const errors = schemaErrors(data);
-  if (errors.length > 0) return { ok: false, errors };
-  // schemaErrors found nothing, so this parse succeeds; it yields the typed value with defaults.
-  const notebook = Notebook.parse(data);
+  const checked = checkNotebook(data);
+  if (!checked.ok) return checked;
+  const notebook = checked.notebook;
   const registryErrors = checkRegistries(notebook);
   if (registryErrors.length > 0) return { ok: false, errors: registryErrors };
   return { ok: true, notebook };

@@ -1,8 +1,10 @@
 // Test helper: a realistic replay of one experiment (two backends, three connection counts, two
 // repeats, one failed point) with its notebook, environment and placement samples.
-import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } from '../model';
+import { configKey } from '../common/axes';
+import type { EnvironmentSnapshot, PlacementSample, PointCpu, PointRecord, RunRecord } from '../model';
 import type { Notebook } from '../notebook/schema';
-import { RESULTS_FORMAT, type ReplayResults } from './types';
+import { runStatistics } from './statistics';
+import { RESULTS_FORMAT, type ReplayResults, type RunResults } from './types';
 
 export const FIXTURE_FAIL_REASON = 'wrk exited with code 1: "socket: too many open files", giving up';
 
@@ -23,7 +25,7 @@ const START = Date.parse('2025-03-01T10:00:00.000Z');
 
 function notebook(o: FixtureOptions): Notebook {
   return {
-    format: 'saio-lab/notebook@1',
+    format: 'saio-lab/notebook@2',
     title: o.title ?? 'nginx static file: baseline vs saio-uring',
     cells: [
       {
@@ -38,7 +40,8 @@ function notebook(o: FixtureOptions): Notebook {
         id: 'sweep',
         type: 'experiment',
         title: 'Connections sweep',
-        server: { kind: 'nginx', workers: 1, file_size: 4096, keep_alive: true, extra_config: '' },
+        server: { kind: 'nginx', workers: 1, extra_config: '' },
+        protocol: { kind: 'http', file_size: 4096, keep_alive: true },
         backends: [...BACKENDS],
         driver: { kind: 'wrk', threads: 2, timeout_s: 5, verify: 'warmup' },
         sweep: { connections: [...CONNECTIONS] },
@@ -54,11 +57,51 @@ function notebook(o: FixtureOptions): Notebook {
   };
 }
 
+/** Summaries, comparisons and noise of the runs, as Lab.replay computes them. */
+export function withStatistics(runs: readonly RunResults[], nb: Notebook): Pick<ReplayResults, 'summaries' | 'comparisons' | 'noise'> {
+  const stats = runs.map((r) => {
+    const cell = nb.cells.find((c) => c.id === r.run.cell_id);
+    return runStatistics(r.run.cell_id, r.run.id, r.points, cell?.type === 'experiment' ? cell : undefined, r.run.quick);
+  });
+  return { summaries: stats.flatMap((s) => s.summaries), comparisons: stats.flatMap((s) => s.comparisons), noise: stats.map((s) => s.noise) };
+}
+
+/** CPU of a measured phase: server_s seconds of the server's one worker thread over wall_s. */
+export function fixtureCpu(server_s: number, wall_s: number): PointCpu {
+  const none = { user_s: 0, system_s: 0, total_s: 0, threads: 0 };
+  return {
+    wall_s,
+    server_s,
+    loadgen_s: 0.5,
+    by_class: { server: { user_s: server_s / 2, system_s: server_s / 2, total_s: server_s, threads: 1 }, 'saio-kworker': none, sqpoll: none, 'io-wq': none, loadgen: { user_s: 0.25, system_s: 0.25, total_s: 0.5, threads: 1 } },
+    unattributed_s: { server: 0, loadgen: 0 },
+    threads: [{ pid: 10, tid: 11, comm: 'nginx', class: 'server', user_s: server_s / 2, system_s: server_s / 2, total_s: server_s }],
+  };
+}
+
 // Deterministic numbers with a little spread between repeats, like real measurements.
 function point(seq: number, backend: string, connections: number, repeat: number, failReason: string): PointRecord {
   const started = new Date(START + seq * 12_000).toISOString();
   const ended = new Date(START + seq * 12_000 + 11_000).toISOString();
-  const base = { id: 100 + seq, run_id: RUN_ID, seq, backend, server: 'nginx', connections, workers: 1, repeat, started_at: started };
+  const base = {
+    id: 100 + seq,
+    run_id: RUN_ID,
+    seq,
+    kind: 'measure' as const,
+    backend,
+    server: 'nginx',
+    config: configKey({ workers: 1, connections, rate: null }),
+    connections,
+    workers: 1,
+    rate_per_s: null,
+    rate_of_capacity: null,
+    repeat,
+    offered_per_s: null,
+    warnings: [],
+    cpu: null,
+    requests_per_cpu_s: null,
+    started_at: started,
+  };
   if (backend === 'saio-uring' && connections === 1000 && repeat === 2) {
     return {
       ...base,
@@ -91,14 +134,17 @@ function point(seq: number, backend: string, connections: number, repeat: number
     latency_p999_us: p50 * 9,
     latency_max_us: p50 * 30,
     errors: 0,
+    // saio-uring's extra throughput costs it more CPU here than it saves: per CPU second it is slower.
+    cpu: fixtureCpu(backend === 'baseline' ? 1.1 : 1.6, 10),
+    requests_per_cpu_s: Math.round((rps * 10) / (backend === 'baseline' ? 1.1 : 1.6)),
     verified: true,
     verification: {
-      sha256_expected: 'ab'.repeat(32),
-      sha256_fetched: 'ab'.repeat(32),
-      bodies_checked: rps * 2,
-      bodies_mismatched: 0,
-      non_2xx: 0,
+      protocol: 'http',
+      responses_checked: rps * 2,
+      responses_mismatched: 0,
+      bad_responses: 0,
       socket_errors: 0,
+      after: { check: 'sha256 of the body fetched after the load', expected: 'ab'.repeat(32), found: 'ab'.repeat(32), ok: true },
     },
     load: null,
     ended_at: ended,
@@ -180,7 +226,45 @@ export function fixture(options: FixtureOptions = {}): ReplayResults {
     runs: [{ run, environment: FIXTURE_ENVIRONMENT, placement: placement(), points }],
     elapsed_s: 151.5,
     quick: false,
-    comparisons: [],
-    tolerance: 0.3,
+    ...withStatistics([{ run, environment: FIXTURE_ENVIRONMENT, placement: [], points }], notebook(options)),
+    gates: [],
   };
+}
+
+/**
+ * An open-loop replay: two backends probed for capacity (10,000 and 12,000 requests/s), then
+ * offered 0.5 and 0.9 of 12,000 in two repeats; saio-uring falls short at 0.9 and the generator
+ * says so on those points.
+ */
+export function rateFixture(): ReplayResults {
+  const base = fixture();
+  const nb = structuredClone(base.notebook.content);
+  const exp = nb.cells[1];
+  if (exp?.type !== 'experiment') throw new Error('fixture: cells[1] is the experiment');
+  exp.driver = { kind: 'saio-load', threads: 1, arrivals: 'poisson', depth: 4, pipeline: 1, timeout_s: 2 };
+  exp.sweep = { connections: [50], rate: { of_capacity: [0.5, 0.9] } };
+  nb.cells.push({ id: 'tail', type: 'plot', title: 'Tail', experiment: 'sweep', x: 'requests_per_s', y: ['latency_p99_us', 'latency_p999_us'], series: 'backend' });
+  const points: PointRecord[] = [];
+  const add = (backend: string, kind: 'probe' | 'measure', fraction: number | null, repeat: number, rps: number, p99: number, warnings: string[]) => {
+    const seq = points.length + 1;
+    const rate = fraction === null ? null : Math.round(fraction * 12_000);
+    points.push({
+      id: 500 + seq, run_id: RUN_ID, seq, kind, backend, server: 'nginx',
+      config: configKey({ workers: 1, connections: 50, rate: fraction === null ? null : { of_capacity: fraction } }),
+      connections: 50, workers: 1, rate_per_s: rate, rate_of_capacity: fraction, repeat, status: 'ok', reason: null,
+      requests_per_s: rps, offered_per_s: rate, latency_p50_us: p99 / 5, latency_p90_us: p99 / 2, latency_p99_us: p99, latency_p999_us: p99 * 3, latency_max_us: p99 * 4,
+      errors: 0, verified: true, verification: null, load: null, warnings, cpu: null, requests_per_cpu_s: null, started_at: new Date(START + seq * 3000).toISOString(), ended_at: new Date(START + seq * 3000 + 2500).toISOString(),
+    });
+  };
+  add('baseline', 'probe', null, 1, 10_000, 900, []);
+  add('saio-uring', 'probe', null, 1, 12_000, 700, []);
+  for (const repeat of [1, 2]) {
+    add('baseline', 'measure', 0.5, repeat, 6000 - repeat, 300 + repeat, []);
+    add('saio-uring', 'measure', 0.5, repeat, 6000 + repeat, 200 + repeat, []);
+    add('baseline', 'measure', 0.9, repeat, 9900 + repeat, 40_000 + repeat, ['achieved 91.7% of the offered load (9,900 of 10,800/s)']);
+    add('saio-uring', 'measure', 0.9, repeat, 10_790 - repeat, 900 + repeat, []);
+  }
+  const run = { ...base.runs[0]!.run, status: 'ok' as const, reason: '2 points carry warnings; first: achieved 91.7% of the offered load (9,900 of 10,800/s)', points_planned: points.length };
+  const runs = [{ ...base.runs[0]!, run, points }];
+  return { ...base, notebook: { ...base.notebook, content: nb }, runs, ...withStatistics(runs, nb) };
 }

@@ -1,7 +1,10 @@
 // The section of the report for one experiment cell: what it was set to, how its run ended,
 // every point (each repeat its own row) and the per-configuration summary.
+import { isMeasured } from '../common/points';
 import type { PointRecord } from '../model';
 import type { ExperimentCell } from '../notebook/schema';
+import { protocolText } from '../protocols/catalog';
+import { driverText, kmodText, repeatsText, sweepText } from './describe';
 import {
   escapeHtml as esc,
   formatBytes,
@@ -13,34 +16,17 @@ import {
 } from './format';
 import { type Column, htmlTable, keyValueTable } from './html-table';
 import { summarizePoints } from './summary';
-import type { RunResults } from './types';
 
-/** The saio-kmod settings in one line: mode, kernel workers and their placement, insmod parameters. */
-export function kmodText(cell: ExperimentCell): string {
-  const k = cell.kmod;
-  if (!k) return 'enter mode; saio.ko with its default parameters';
-  const parts = [`${k.mode} mode`];
-  if (k.rings !== undefined) parts.push(`${k.rings} ring${k.rings === 1 ? '' : 's'}`);
-  if (k.mode === 'worker') {
-    parts.push(`${k.workers} kernel worker${k.workers === 1 ? '' : 's'}`);
-    const offset = typeof k.cpus === 'string' ? k.cpus.slice('local'.length) : '';
-    parts.push(
-      k.cpus === undefined ? 'not pinned' : typeof k.cpus === 'string' ? `each next to its submitter${offset ? `, offset ${offset}` : ''}` : `worker i on CPU ${k.cpus.join(', ')} [i mod ${k.cpus.length}]`,
-    );
-    if (k.idle_us !== undefined) parts.push(`spin ${k.idle_us} µs before sleeping`);
-  }
-  const params = Object.entries(k.module_params).map(([n, v]) => `${n}=${v}`);
-  parts.push(params.length > 0 ? `insmod saio.ko ${params.join(' ')}` : 'saio.ko with its default parameters');
-  return parts.join('; ');
-}
+export { kmodText } from './describe';
+import type { RunResults } from './types';
+import type { ConfigSummary } from './statistics';
+import { statisticsTable } from './html-statistics';
 
 function settingsTable(cell: ExperimentCell, quick: boolean): string {
   const s = cell.server;
-  const d = cell.driver;
-  const workers = cell.sweep.workers ? `swept: ${cell.sweep.workers.join(', ')}` : `${s.workers}`;
   const full = `${formatSeconds(cell.duration_s)} measured after ${formatSeconds(cell.warmup_s)} warm-up`;
   const q = cell.quick;
-  const quickText = q ? `${formatSeconds(q.duration_s)} measured after ${formatSeconds(q.warmup_s)} warm-up` : null;
+  const quickText = q ? `${formatSeconds(q.duration_s)} measured after ${formatSeconds(q.warmup_s)} warm-up${q.repeats !== undefined ? `, ${repeatsText(q.repeats)}` : ''}` : null;
   // Say which durations this replay used: --quick swaps them when the cell has quick ones.
   const durations =
     quick && quickText
@@ -48,13 +34,12 @@ function settingsTable(cell: ExperimentCell, quick: boolean): string {
       : esc(full) + (quickText ? ` <span class="muted">(quick: ${esc(quickText)})</span>` : '');
   const pin = (cpus: number[] | undefined) => (cpus ? `CPUs ${esc(formatCpuList(cpus))}` : 'not pinned');
   const rows: [string, string][] = [
-    ['Server', `${esc(s.kind)}, workers ${esc(workers)}`],
-    ['File size', esc(formatBytes(s.file_size))],
-    ['Keep-alive', s.keep_alive ? 'yes' : 'no'],
+    ['Server', `${esc(s.kind)}, workers ${esc(cell.sweep.workers ? `swept: ${cell.sweep.workers.join(', ')}` : String(s.workers))}`],
+    ['Protocol', esc(protocolText(cell.protocol, formatBytes))],
     ['Backends', cell.backends.map((b) => `<code>${esc(b)}</code>`).join(', ')],
-    ['Driver', esc(`${d.kind}, ${d.threads} thread${d.threads === 1 ? '' : 's'}, timeout ${formatSeconds(d.timeout_s)}, verify ${d.verify}`)],
-    ['Sweep', esc(`connections ${cell.sweep.connections.join(', ')}; workers ${workers}`)],
-    ['Repeats', esc(String(cell.repeats))],
+    ['Driver', esc(driverText(cell))],
+    ['Sweep', esc(sweepText(cell))],
+    ['Repeats', esc(repeatsText(cell.repeats))],
     ['Durations', durations],
     ['Pinning', `server ${pin(cell.pinning.server)}; driver ${pin(cell.pinning.driver)}`],
   ];
@@ -69,11 +54,10 @@ export function verificationNote(p: PointRecord): string {
   const v = p.verification;
   if (!v) return 'not verified';
   const found: string[] = [];
-  if (v.sha256_fetched === null) found.push('no body fetched after the run');
-  else if (v.sha256_fetched !== v.sha256_expected) found.push('fetched body differs from the file (sha256)');
-  if (v.bodies_checked === 0) found.push('no bodies checked');
-  if (v.bodies_mismatched) found.push(`${v.bodies_mismatched} of ${v.bodies_checked} bodies differ`);
-  if (v.non_2xx) found.push(`${v.non_2xx} non-2xx responses`);
+  if (v.after && !v.after.ok) found.push(`${v.after.check}: found ${v.after.found ?? 'no answer'}`);
+  if (v.responses_checked === 0) found.push('no responses checked');
+  if (v.responses_mismatched) found.push(`${v.responses_mismatched} of ${v.responses_checked} responses wrong`);
+  if (v.bad_responses) found.push(`${v.bad_responses} ${v.protocol === 'http' ? 'non-2xx responses' : 'error replies'}`);
   if (v.socket_errors) found.push(`${v.socket_errors} socket errors`);
   return found.length ? found.join('; ') : 'not verified';
 }
@@ -81,23 +65,37 @@ export function verificationNote(p: PointRecord): string {
 function verifiedCell(p: PointRecord): string {
   if (p.verified) {
     const v = p.verification;
-    const title = v ? `${formatCount(v.bodies_checked)} bodies checked; sha256 of fetched body matches` : 'verified';
-    return `<span class="ok" title="${esc(title)}">✓</span>`;
+    const title = v ? `${formatCount(v.responses_checked)} responses checked${v.after ? `; ${v.after.check}: as expected` : ''}` : 'verified';
+    return `<span class="ok" title="${esc(title)}">✓ ${esc(v ? formatCount(v.responses_checked) : '')}</span>`;
   }
   return `<span class="bad">✗</span> <span class="reason">${esc(verificationNote(p))}</span>`;
 }
 
+function warningsCell(p: PointRecord): string {
+  return p.warnings.length === 0 ? '' : `<span class="warn" title="${esc(p.warnings.join('\n'))}">⚠ ${esc(p.warnings.join('; '))}</span>`;
+}
+
+function rateCell(p: PointRecord): string {
+  if (p.kind === 'probe') return 'capacity probe';
+  if (p.rate_per_s === null) return p.rate_of_capacity === null ? 'closed' : `${p.rate_of_capacity}× cap`;
+  return p.rate_of_capacity === null ? formatRate(p.rate_per_s) : `${formatRate(p.rate_per_s)} (${p.rate_of_capacity}× cap)`;
+}
+
 function pointsTable(points: readonly PointRecord[]): string {
-  // A workers column only when workers vary; otherwise the settings above already say it, and
-  // the table keeps room for failure reasons.
+  // Workers and rate columns only when they vary (or when a rate was swept); otherwise the
+  // settings above already say them, and the table keeps room for failure reasons.
   const showWorkers = new Set(points.map((p) => p.workers)).size > 1;
+  const showRate = points.some((p) => p.rate_per_s !== null || p.rate_of_capacity !== null || p.kind === 'probe');
+  const showWarnings = points.some((p) => p.warnings.length > 0);
   const all: [Column, (p: PointRecord) => string][] = [
     [{ label: '#', num: true }, (p) => esc(String(p.seq))],
     [{ label: 'backend' }, (p) => `<code>${esc(p.backend)}</code>`],
     [{ label: 'workers', num: true }, (p) => esc(String(p.workers))],
     [{ label: 'connections', num: true }, (p) => esc(formatCount(p.connections))],
-    [{ label: 'repeat', num: true }, (p) => esc(String(p.repeat))],
+    [{ label: 'rate asked', num: true }, (p) => esc(rateCell(p))],
+    [{ label: 'repeat', num: true }, (p) => esc(p.kind === 'probe' ? '' : String(p.repeat))],
     [{ label: 'status' }, (p) => esc(p.status)],
+    [{ label: 'offered/s', num: true }, (p) => esc(formatRate(p.offered_per_s))],
     [{ label: 'requests/s', num: true }, (p) => esc(formatRate(p.requests_per_s))],
     [{ label: 'p50', num: true }, (p) => esc(formatLatencyUs(p.latency_p50_us))],
     [{ label: 'p90', num: true }, (p) => esc(formatLatencyUs(p.latency_p90_us))],
@@ -105,35 +103,43 @@ function pointsTable(points: readonly PointRecord[]): string {
     [{ label: 'p99.9', num: true }, (p) => esc(formatLatencyUs(p.latency_p999_us))],
     [{ label: 'max', num: true }, (p) => esc(formatLatencyUs(p.latency_max_us))],
     [{ label: 'errors', num: true }, (p) => esc(formatCount(p.errors))],
-    [{ label: 'verified', wide: true }, verifiedCell],
+    [{ label: 'server CPU s', num: true }, (p) => esc(p.cpu ? p.cpu.server_s.toFixed(2) : '—')],
+    [{ label: 'req/CPU-s', num: true }, (p) => esc(formatRate(p.requests_per_cpu_s))],
+    [{ label: 'verified (responses checked)', wide: true }, verifiedCell],
+    [{ label: 'warnings', wide: true }, warningsCell],
   ];
-  const columns = showWorkers ? all : all.filter(([c]) => c.label !== 'workers');
-  const rows = points.map((p) => ({ className: `status-${p.status}`, cells: columns.map(([, cell]) => cell(p)) }));
-  return htmlTable(columns.map(([c]) => c), rows, 'Points (one row per point and repeat)');
+  const hidden = new Set([...(showWorkers ? [] : ['workers']), ...(showRate ? [] : ['rate asked', 'offered/s']), ...(showWarnings ? [] : ['warnings'])]);
+  const columns = all.filter(([c]) => !hidden.has(c.label));
+  const rows = points.map((p) => ({ className: `status-${p.status}${p.warnings.length > 0 ? ' warned' : ''}${p.kind === 'probe' ? ' probe' : ''}`, cells: columns.map(([, cell]) => cell(p)) }));
+  return htmlTable(columns.map(([c]) => c), rows, 'Points (one row per point and repeat; capacity probes first when a rate is a fraction of capacity)');
 }
 
 function summaryTable(points: readonly PointRecord[]): string {
   const cols = [
     { label: 'backend' },
-    { label: 'workers', num: true },
-    { label: 'connections', num: true },
+    { label: 'configuration' },
     { label: 'n', num: true },
     { label: 'not ok', num: true },
     { label: 'requests/s median', num: true },
     { label: 'min', num: true },
     { label: 'max', num: true },
+    { label: 'offered/s median', num: true },
     { label: 'p99 median', num: true },
+    { label: 'p99.9 median', num: true },
+    { label: 'warned', num: true },
   ];
   const rows = summarizePoints(points).map((r) => [
     `<code>${esc(r.backend)}</code>`,
-    esc(String(r.workers)),
-    esc(formatCount(r.connections)),
+    `<code>${esc(r.config)}</code>${r.rate_of_capacity !== null && r.rate_per_s !== null ? ` <span class="muted">(${esc(formatRate(r.rate_per_s))}/s)</span>` : ''}`,
     esc(String(r.n)),
     esc(String(r.not_ok)),
     esc(formatRate(r.requests_per_s_median)),
     esc(formatRate(r.requests_per_s_min)),
     esc(formatRate(r.requests_per_s_max)),
+    esc(formatRate(r.offered_per_s_median)),
     esc(formatLatencyUs(r.latency_p99_us_median)),
+    esc(formatLatencyUs(r.latency_p999_us_median)),
+    esc(r.warned ? `⚠ ${r.warned}` : '0'),
   ]);
   return htmlTable(cols, rows, 'Summary per configuration (ok points only; n = repeats measured)');
 }
@@ -149,10 +155,10 @@ function runStatus(r: RunResults): string {
   );
 }
 
-export function experimentSection(cell: ExperimentCell, run: RunResults | null, quick: boolean): string {
+export function experimentSection(cell: ExperimentCell, run: RunResults | null, quick: boolean, summaries: readonly ConfigSummary[] = []): string {
   const title = cell.title ? esc(cell.title) : `Experiment <code>${esc(cell.id)}</code>`;
   const body = run
-    ? `${runStatus(run)}\n${pointsTable(run.points)}\n${summaryTable(run.points)}`
+    ? `${runStatus(run)}\n${statisticsTable(summaries.filter((s) => s.run_id === run.run.id))}\n${pointsTable(run.points)}\n${summaryTable(run.points.filter(isMeasured))}`
     : '<p class="run-status muted">Not run in this replay.</p>';
   return (
     `<section class="cell experiment" id="cell-${esc(cell.id)}">\n<h2>${title}</h2>\n` +

@@ -30,9 +30,16 @@ tr.status-failed td, tr.status-skipped td { background: #fdf1f1; }
 .ok { color: var(--ok); font-weight: 700; }
 .bad { color: var(--bad); font-weight: 700; }
 .reason { color: var(--bad); }
+.warn { color: #9a6700; }
+tr.warned td { background: #fff8e1; }
+tr.probe td { color: var(--muted); }
+.plot-warned { color: #9a6700; }
 .run-status.status-ok strong { color: var(--ok); }
 .run-status.status-failed strong, .run-status.status-interrupted strong, .run-status.status-cancelled strong { color: var(--bad); }
 .saio-plot { width: 100%; height: 420px; }
+.verdict-faster { color: var(--ok); font-weight: 700; }
+.verdict-slower { color: var(--bad); font-weight: 700; }
+.noisy { color: var(--bad); font-weight: 700; }
 .cell { margin-bottom: 1.5em; }
 @media print {
   body { font-size: 11pt; }

@@ -5,6 +5,7 @@ import type { PlotCell } from '../notebook/schema';
 import { chartSpec, plotlyFigure } from './chart';
 import { escapeHtml as esc, formatSeconds, jsonForScript } from './format';
 import { experimentSection } from './html-experiment';
+import { comparisonSection, gateSection } from './html-statistics';
 import { environmentSection, placementSection } from './html-run-details';
 import { REPORT_CSS } from './html-style';
 import { renderMarkdown } from './markdown';
@@ -25,9 +26,11 @@ function plotSection(cell: PlotCell, results: ReplayResults): string {
   const run = latestRunOf(results, cell.experiment);
   const spec = chartSpec(cell, run);
   const title = cell.title ? esc(cell.title) : `${esc(spec.y.label)} by ${esc(spec.x.label)}`;
+  const joins = spec.x.field === 'connections' || spec.x.field === 'workers' || spec.x.field === 'rate' ? `the per-${esc(spec.x.label)} medians` : 'the medians of each configuration, in sweep order';
+  const warned = spec.warned > 0 ? ` <span class="plot-warned">⚠ ${spec.warned} point${spec.warned === 1 ? '' : 's'} (outlined in black) carry warnings from the load generator; hover for why.</span>` : '';
   const note = run
     ? `Run <code>${esc(run.run.id)}</code> of <a href="#cell-${esc(cell.experiment)}"><code>${esc(cell.experiment)}</code></a>; ` +
-      `one marker per point and repeat, the line joins the per-${esc(spec.x.label)} medians.`
+      `one marker per point and repeat, the line joins ${joins}.${warned}`
     : `<code>${esc(cell.experiment)}</code> has no run in this replay.`;
   return (
     `<section class="cell plot" id="cell-${esc(cell.id)}">\n<h2>${title}</h2>\n<p class="muted">${note}</p>\n` +
@@ -65,7 +68,7 @@ export function reportHtml(results: ReplayResults, options: ReportHtmlOptions = 
       case 'markdown':
         return `<section class="cell markdown" id="cell-${esc(cell.id)}">\n${renderMarkdown(cell.source)}\n</section>`;
       case 'experiment':
-        return experimentSection(cell, latestRunOf(results, cell.id), results.quick);
+        return experimentSection(cell, latestRunOf(results, cell.id), results.quick, results.summaries);
       case 'plot':
         return plotSection(cell, results);
     }
@@ -90,6 +93,9 @@ export function reportHtml(results: ReplayResults, options: ReportHtmlOptions = 
     '<main>',
     `<h1>${esc(nb.content.title)}</h1>`,
     `<p class="meta">${meta}</p>`,
+    // The answer first: is a backend faster here, by how much, and how sure.
+    comparisonSection(results),
+    gateSection(results),
     cells.join('\n'),
     environmentSection(results.runs),
     placementSection(results.runs),

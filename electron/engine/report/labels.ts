@@ -1,13 +1,16 @@
-// How the report and the UI name the numbers of a point on an axis or in a table header.
-export const METRIC_LABELS = {
-  connections: 'connections',
-  workers: 'server workers',
-  requests_per_s: 'requests/s',
-  latency_p50_us: 'p50 latency (µs)',
-  latency_p90_us: 'p90 latency (µs)',
-  latency_p99_us: 'p99 latency (µs)',
-  latency_p999_us: 'p99.9 latency (µs)',
-  latency_max_us: 'max latency (µs)',
-} as const;
+// How the report and the UI name what a chart axis or a table column shows: the sweep axes
+// (common/axes.ts) and the point's metrics (common/metrics.ts), from their one definition each.
+import { AXIS_LABELS, SWEEP_AXES, type SweepAxis } from '../common/axes';
+import { METRICS, type Metric } from '../common/metrics';
 
-export type Metric = keyof typeof METRIC_LABELS;
+export type PlotField = SweepAxis | Metric;
+
+export function isSweepAxis(f: string): f is SweepAxis {
+  return (SWEEP_AXES as readonly string[]).includes(f);
+}
+
+export function fieldLabel(f: PlotField): string {
+  return isSweepAxis(f) ? AXIS_LABELS[f] : METRICS[f].label;
+}
+
+export type { Metric };

@@ -1,6 +1,7 @@
 // results.json: the machine-readable record of a replay. Field names match the stored records
 // (model.ts) so a reader can go from one to the other; placement time is in seconds.
 import type { PlacementSample, PointRecord } from '../model';
+import { jsonText } from '../common/json-text';
 import { summarizePoints } from './summary';
 import type { ReplayResults, RunResults } from './types';
 
@@ -26,14 +27,19 @@ function pointJson(p: PointRecord) {
   return {
     id: p.id,
     seq: p.seq,
+    kind: p.kind,
     backend: p.backend,
     server: p.server,
+    config: p.config,
     connections: p.connections,
     workers: p.workers,
+    rate_per_s: p.rate_per_s,
+    rate_of_capacity: p.rate_of_capacity,
     repeat: p.repeat,
     status: p.status,
     reason: p.reason,
     requests_per_s: p.requests_per_s,
+    offered_per_s: p.offered_per_s,
     latency_p50_us: p.latency_p50_us,
     latency_p90_us: p.latency_p90_us,
     latency_p99_us: p.latency_p99_us,
@@ -43,6 +49,9 @@ function pointJson(p: PointRecord) {
     verified: p.verified,
     verification: p.verification,
     load: p.load,
+    warnings: p.warnings,
+    requests_per_cpu_s: p.requests_per_cpu_s,
+    cpu: p.cpu,
     started_at: p.started_at,
     ended_at: p.ended_at,
   };
@@ -74,8 +83,12 @@ export function resultsJson(results: ReplayResults) {
     generated_at: results.generated_at,
     elapsed_s: results.elapsed_s,
     quick: results.quick,
-    tolerance: results.tolerance,
+    // Per configuration and metric: n, median, 95% CI of the median (order statistics), CV, the
+    // repeats themselves; then every backend against the cell's reference backend.
+    summaries: results.summaries,
     comparisons: results.comparisons,
+    noise: results.noise,
+    gates: results.gates,
     // The notebook as run, so the file alone says what was measured and how.
     notebook: { id: nb.id, name: nb.name, revision_id: nb.revision_id, title: nb.content.title, content: nb.content },
     runs: results.runs.map(runJson),
@@ -84,7 +97,7 @@ export function resultsJson(results: ReplayResults) {
 
 export type ResultsJson = ReturnType<typeof resultsJson>;
 
-/** The text of results.json: indented for people who read it, newline-terminated. */
+/** The text of results.json: indented for people who read it (flat arrays such as a histogram's buckets on one line), newline-terminated. */
 export function resultsJsonText(results: ReplayResults): string {
-  return `${JSON.stringify(resultsJson(results), null, 2)}\n`;
+  return jsonText(resultsJson(results));
 }

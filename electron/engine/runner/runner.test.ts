@@ -20,13 +20,14 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function notebookWith(cell: Partial<ExperimentCell>): Notebook {
   const v = validateNotebook({
-    format: 'saio-lab/notebook@1',
+    format: 'saio-lab/notebook@2',
     title: 'runner test',
     cells: [
       {
         id: 'exp',
         type: 'experiment',
-        server: { kind: 'nginx', file_size: 4096 },
+        server: { kind: 'nginx' },
+        protocol: { kind: 'http', file_size: 4096 },
         backends: ['baseline'],
         driver: { kind: 'wrk' },
         sweep: { connections: [4, 16] },
@@ -52,7 +53,7 @@ test('planPoints alternates backends innermost and repeats outermost', () => {
   const cell = notebookWith({ sweep: { connections: [1, 2] }, repeats: 2 }).cells[0] as ExperimentCell;
   const plan = planPoints({ ...cell, backends: ['a', 'b'] });
   assert.deepEqual(
-    plan.map((p) => `${p.repeat}:${p.connections}:${p.backend}`),
+    plan.map((p) => `${p.repeat}:${p.configuration.connections}:${p.backend}`),
     ['1:1:a', '1:1:b', '1:2:a', '1:2:b', '2:1:a', '2:1:b', '2:2:a', '2:2:b'],
   );
   assert.deepEqual(plan.map((p) => p.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
@@ -69,8 +70,11 @@ test('a sweep against real nginx: verified points, placement, artifacts, environ
     assert.equal(p.status, 'ok');
     assert.equal(p.verified, true, p.reason ?? '');
     assert.ok((p.requests_per_s ?? 0) > 0);
-    assert.ok((p.verification?.bodies_checked ?? 0) > 0);
-    assert.equal(p.verification?.sha256_fetched, p.verification?.sha256_expected);
+    assert.ok((p.verification?.responses_checked ?? 0) > 0);
+    assert.equal(p.verification?.after?.found, p.verification?.after?.expected);
+    assert.equal(p.verification?.after?.ok, true);
+    assert.equal(p.config, `w=1 c=${p.connections} closed`);
+    assert.equal(p.kind, 'measure');
     assert.ok((p.latency_p99_us ?? 0) >= (p.latency_p50_us ?? 0));
   }
   const placement = store.listPlacement(r.id);
@@ -107,7 +111,7 @@ test('a sweep against real nginx: verified points, placement, artifacts, environ
 
 test('a server that cannot start fails its points with the server’s own words, and the run says so', async () => {
   const store = new Store(join(dir, 'bad.db'));
-  const r = await run(store, 'bad', { server: { kind: 'nginx', file_size: 10, workers: 1, keep_alive: true, extra_config: 'no_such_directive on;' }, sweep: { connections: [2] } });
+  const r = await run(store, 'bad', { server: { kind: 'nginx', workers: 1, extra_config: 'no_such_directive on;' }, protocol: { kind: 'http', file_size: 10, keep_alive: true }, sweep: { connections: [2] } });
   assert.equal(r.status, 'failed');
   const [p] = store.listPoints(r.id);
   assert.equal(p?.status, 'failed');
@@ -170,13 +174,14 @@ test('cancel stops the server and the load generator and records the run as canc
 test('lighttpd is one more server module: Connection: close, 100 KiB bodies, verified', async () => {
   const store = new Store(join(dir, 'lighttpd.db'));
   const r = await run(store, 'lighttpd', {
-    server: { kind: 'lighttpd', file_size: 100 * 1024, workers: 1, keep_alive: false, extra_config: '' },
+    server: { kind: 'lighttpd', workers: 1, extra_config: '' },
+    protocol: { kind: 'http', file_size: 100 * 1024, keep_alive: false },
     sweep: { connections: [8] },
   });
   assert.equal(r.status, 'ok', r.reason ?? '');
   const [p] = store.listPoints(r.id);
   assert.equal(p?.verified, true, p?.reason ?? '');
-  assert.ok((p?.verification?.bodies_checked ?? 0) > 0);
+  assert.ok((p?.verification?.responses_checked ?? 0) > 0);
   assert.match(store.getEnvironment(r.id)?.server_version ?? '', /^lighttpd\/1\.4/);
   assert.ok(store.listPlacement(r.id).some((s) => s.role === 'server' && s.comm === 'lighttpd'));
   store.close();
@@ -297,6 +302,34 @@ esac
   } finally {
     saioKmod.unavailable = saved.unavailable;
     saioKmod.beginRun = saved.beginRun;
+    store.close();
+  }
+});
+
+test('repeats until clear: rounds of both backends (alternated) until each median\'s 95% CI is within target_ci, or max; repeats.json says which; every point carries its CPU', async () => {
+  const store = new Store(join(dir, 'repeats.db'));
+  try {
+    const cell = { backends: ['baseline', 'saio-sync'], driver: { kind: 'saio-load' as const, threads: 1, arrivals: 'poisson' as const, depth: 1, pipeline: 1, timeout_s: 5 }, sweep: { connections: [10] }, duration_s: 0.5, warmup_s: 0 };
+    // ±1000%: any 6 repeats are precise enough, so the run stops at the first round that has an interval.
+    const loose = await run(store, 'loose', { ...cell, repeats: { min: 2, max: 8, target_ci: 0.999 } });
+    assert.equal(loose.status, 'ok', loose.reason ?? '');
+    const points = store.listPoints(loose.id);
+    assert.deepEqual(points.map((p) => `${p.repeat}${p.backend === 'baseline' ? 'b' : 's'}`), ['1b', '1s', '2b', '2s', '3b', '3s', '4b', '4s', '5b', '5s', '6b', '6s']);
+    for (const p of points) {
+      assert.ok(p.cpu && p.cpu.server_s > 0 && p.cpu.loadgen_s > 0 && p.requests_per_cpu_s! > 0, JSON.stringify(p.cpu));
+      assert.ok(p.cpu.by_class.server.threads >= 2, 'nginx master and worker');
+    }
+    const art = store.listArtifacts(loose.id).find((a) => a.kind === 'repeat-policy')!;
+    const doc = JSON.parse(store.artifactContent(art.id)!.toString());
+    assert.equal(doc.rounds, 6);
+    assert.ok(doc.decisions.every((d: { reason: string }) => d.reason === 'target-reached'), JSON.stringify(doc.decisions));
+    // ±0.01%: never reached on this machine; stops at max and says so.
+    const tight = await run(store, 'tight', { ...cell, backends: ['baseline'], repeats: { min: 6, max: 7, target_ci: 0.0001 } });
+    assert.equal(store.listPoints(tight.id).length, 7);
+    const tdoc = JSON.parse(store.artifactContent(store.listArtifacts(tight.id).find((a) => a.kind === 'repeat-policy')!.id)!.toString());
+    assert.equal(tdoc.decisions[0].reason, 'max-reached');
+    assert.match(tdoc.decisions[0].message, /stopped at the maximum of 7 repeats: 95% CI of the median still ±/);
+  } finally {
     store.close();
   }
 });

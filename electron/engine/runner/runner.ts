@@ -1,54 +1,33 @@
 // Runs one experiment cell: every sweep point and repeat, each on a fresh server, and records
 // everything as it goes (a point is committed the moment it ends, so a killed lab loses at most
 // the point in flight).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { configKey, type Configuration } from '../common/axes';
 import { backendModule } from '../backends/registry';
 import type { BackendModule, BackendRun } from '../backends/types';
 import { driverModule } from '../drivers/registry';
-import type { Driver, LoadSpec } from '../drivers/types';
-import type { LoadResult, PointRecord, ProgressEvent, RunRecord, VerificationRecord } from '../model';
+import type { Driver, Invocation, LoadSpec } from '../drivers/types';
+import type { LoadResult, PointCpu, PointRecord, ProgressEvent, RunRecord } from '../model';
 import type { ExperimentCell } from '../notebook/schema';
+import { protocolModule } from '../protocols/registry';
+import type { Dataset, Endpoint, ProtocolModule } from '../protocols/types';
 import { serverModule } from '../servers/registry';
 import type { ServerModule } from '../servers/types';
-import { sha256, type NewPoint, type Store } from '../store/store';
+import type { NewPoint, Store } from '../store/store';
 import { captureEnvironment, toolVersion } from './environment';
-import { fetchSha256, freePort, waitUntilServing } from './net';
+import { freePort } from './net';
+import { capacities, capacityKey, phaseDurations, planPoints, planRound, pointLabel, probeDurations, repeatPolicyOf, repeatsOf, resolveRate, type PlannedPoint } from './plan';
+import { roundDecision } from '../stats/repeats';
 import { RunningProcess, ToolMissingError, type OutputChunk } from './processes';
 import { pinningProblem } from './cpus';
-import { startTicks } from './procfs';
+import { processesInGroup, startTicks } from './procfs';
+import { CpuAccounting, type CpuUsage } from './cpu-accounting';
 import { PlacementSampler } from './sampler';
+import { verdict } from './verification';
 
-export interface PlannedPoint {
-  seq: number;
-  backend: string;
-  connections: number;
-  workers: number;
-  repeat: number;
-}
-
-/**
- * Sweep order: repeats outermost, backends innermost, so that every backend is measured next to
- * the others at each setting and slow drift of the machine hits all of them alike.
- */
-export function planPoints(cell: ExperimentCell): PlannedPoint[] {
-  const workers = cell.sweep.workers ?? [cell.server.workers];
-  const out: PlannedPoint[] = [];
-  for (let repeat = 1; repeat <= cell.repeats; repeat++) {
-    for (const w of workers) {
-      for (const c of cell.sweep.connections) {
-        for (const backend of cell.backends) out.push({ seq: out.length + 1, backend, connections: c, workers: w, repeat });
-      }
-    }
-  }
-  return out;
-}
-
-export function phaseDurations(cell: ExperimentCell, quick: boolean): { duration_s: number; warmup_s: number } {
-  if (!quick) return { duration_s: cell.duration_s, warmup_s: cell.warmup_s };
-  return cell.quick ?? { duration_s: 1, warmup_s: Math.min(cell.warmup_s, 1) };
-}
+export { phaseDurations, planPoints, type PlannedPoint } from './plan';
 
 export interface RunCellOptions {
   notebookId: string;
@@ -75,7 +54,8 @@ const READY_TIMEOUT_MS = 10_000;
 export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecord> {
   const server = serverModule(o.cell.server.kind);
   const driver = driverModule(o.cell.driver.kind);
-  const plan = planPoints(o.cell);
+  const protocol = protocolModule(o.cell.protocol.kind);
+  const plan = planPoints(o.cell, o.quick);
   const runId = randomUUID();
   const runDir = join(o.runsDir, runId);
   mkdirSync(runDir, { recursive: true });
@@ -99,28 +79,31 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
 
   const pinning = pinningProblem(o.cell);
   if (pinning) return finish('failed', pinning);
+  const driverMissing = driver.unavailable();
+  if (driverMissing) return finish('failed', `the load driver ${driver.kind} cannot run: ${driverMissing}`);
 
   let serverVersion: string;
   let driverVersion: string;
   try {
     serverVersion = await toolVersion(server.versionArgv, server.parseVersion);
-    driverVersion = await toolVersion(driver.versionArgv, driver.parseVersion);
+    driverVersion = await toolVersion(driver.versionArgv(), driver.parseVersion);
   } catch (e) {
-    return finish('failed', `${(e as Error).message}: install it (Debian/Ubuntu: apt-get install ${server.kind} ${driver.kind}) and run again`);
+    return finish('failed', `${(e as Error).message}: install it (Debian/Ubuntu: apt-get install ${server.apt}${driver.kind === 'wrk' ? ' wrk' : ''}) and run again`);
   }
   store.putEnvironment(
     runId,
     await captureEnvironment({ server: server.kind, serverVersion, driver: driver.kind, driverVersion }),
   );
 
-  const ctx = new PointContext(store, o, runId, runDir, server, driver, startedAt, plan.length);
+  const ctx = new PointContext(store, o, runId, runDir, server, driver, protocol, startedAt, plan.length);
   let stopped: { status: 'failed' | 'cancelled'; reason: string } | null = null;
   try {
-    await ctx.prepareDocRoot();
+    ctx.prepareDataset();
     for (const p of plan) {
       if (o.signal?.aborted) throw new Cancelled();
       await ctx.runPoint(p);
     }
+    await ctx.repeatUntilClear(plan.length);
   } catch (e) {
     if (e instanceof Cancelled || o.signal?.aborted) stopped = { status: 'cancelled', reason: 'cancelled by the user; the points recorded so far are kept' };
     else if (e instanceof ToolMissingError) stopped = { status: 'failed', reason: `${e.message}: install it and run again` };
@@ -137,24 +120,33 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
   const failed = points.filter((p) => p.status === 'failed');
   const skipped = points.filter((p) => p.status === 'skipped');
   const notVerified = points.filter((p) => p.status === 'ok' && !p.verified);
+  const warned = points.filter((p) => p.status === 'ok' && p.warnings.length > 0);
   if (failed.length > 0) return finish('failed', [`${failed.length} of ${plan.length} points failed; first: ${failed[0]?.reason ?? ''}`, ...backendProblems].join('; '));
   const notes: string[] = [];
   if (skipped.length > 0) notes.push(`${skipped.length} of ${plan.length} points skipped: ${skipped[0]?.reason ?? ''}`);
-  if (notVerified.length > 0) notes.push(`${notVerified.length} points returned wrong responses`);
+  if (notVerified.length > 0) notes.push(`${notVerified.length} points not verified; first: ${notVerified[0]?.reason ?? ''}`);
+  // Not a failure: the numbers are real, but a reader must know which ones to doubt.
+  if (warned.length > 0) notes.push(`${warned.length} points carry warnings; first: ${warned[0]?.warnings[0] ?? ''}`);
   if (notVerified.length > 0 || backendProblems.length > 0) return finish('failed', [...backendProblems, ...notes].join('; '));
   return finish('ok', notes.length > 0 ? notes.join('; ') : null);
 }
 
+interface ArtifactFile {
+  kind: string;
+  name: string;
+  path: string;
+}
+
 /** Everything one run needs while it walks its points. */
 class PointContext {
-  private readonly docRoot: string;
-  private readonly fileName: string;
-  private expectedSha = '';
+  private dataset: Dataset | null = null;
   private readonly pointTimes: number[] = [];
   private readonly live = new Set<RunningProcess>();
   private readonly sampler: PlacementSampler;
   /** Run-wide preparation of each backend that has one, begun at its first point. */
   private readonly backendRuns = new Map<string, Promise<BackendRun>>();
+  /** What each capacity probe found, to resolve rates given as fractions of capacity. */
+  private readonly probes: { configuration: Configuration; requests_per_s: number | null; usable: boolean; reason: string | null }[] = [];
 
   constructor(
     private readonly store: Store,
@@ -163,23 +155,67 @@ class PointContext {
     private readonly runDir: string,
     private readonly server: ServerModule,
     private readonly driver: Driver,
+    private readonly protocol: ProtocolModule,
     private readonly startedAt: number,
-    private readonly total: number,
+    private total: number,
   ) {
-    this.docRoot = join(runDir, 'docroot');
-    this.fileName = `file-${o.cell.server.file_size}.bin`;
     this.sampler = new PlacementSampler(startedAt);
     o.signal?.addEventListener('abort', () => {
       for (const p of this.live) p.signal('SIGKILL');
     });
   }
 
-  /** The served file: random bytes, so that a misplaced or duplicated chunk cannot look right. */
-  async prepareDocRoot(): Promise<void> {
-    mkdirSync(this.docRoot, { recursive: true });
-    const body = randomBytes(this.o.cell.server.file_size);
-    writeFileSync(join(this.docRoot, this.fileName), body);
-    this.expectedSha = sha256(body);
+  /** What the server serves, the same for every point of the run (HTTP: a file of random bytes). */
+  prepareDataset(): void {
+    this.dataset = this.protocol.prepare(join(this.runDir, 'dataset'), this.o.cell.protocol);
+  }
+
+  /**
+   * Repeats until the answer is clear: while the cell's policy has a target_ci and any
+   * (backend, configuration) has a median interval of requests/s wider than it, run one more
+   * round of every configuration (backends still alternated), up to policy.max. What was decided
+   * for each series is kept with the run (repeats.json) and said in the progress.
+   */
+  async repeatUntilClear(planned: number): Promise<void> {
+    const policy = repeatPolicyOf(this.o.cell, this.o.quick);
+    if (policy.target_ci === null) return;
+    let round = repeatsOf(this.o.cell, this.o.quick);
+    let seq = planned;
+    for (;;) {
+      const decision = roundDecision(policy, this.series());
+      const last = decision.action === 'stop' || round >= policy.max;
+      if (last) {
+        this.store.insertArtifact(
+          { run_id: this.runId, point_id: null, kind: 'repeat-policy', name: 'repeats.json' },
+          Buffer.from(`${JSON.stringify({ policy, rounds: round, decisions: decision.decisions }, null, 2)}\n`),
+        );
+        this.progress(seq, 'done', `repeats: ${decision.decisions.map((d) => `${d.label}: ${d.message}`).join('; ')}`);
+        return;
+      }
+      if (this.o.signal?.aborted) throw new Cancelled();
+      round++;
+      const more = planRound(this.o.cell, round, seq + 1);
+      this.total += more.length;
+      this.progress(seq, 'starting', `round ${round} of at most ${policy.max}: ${decision.pending.length} series still above ±${(policy.target_ci * 100).toFixed(1)}% (first: ${decision.pending[0] ?? ''})`);
+      for (const p of more) {
+        if (this.o.signal?.aborted) throw new Cancelled();
+        await this.runPoint(p);
+      }
+      seq += more.length;
+    }
+  }
+
+  /** requests/s of the ok measured points so far, per backend and configuration. */
+  private series(): { label: string; samples: number[] }[] {
+    const out = new Map<string, number[]>();
+    for (const p of this.store.listPoints(this.runId)) {
+      if (p.kind !== 'measure') continue;
+      const label = `${p.backend} ${p.config}`;
+      const samples = out.get(label) ?? [];
+      if (p.status === 'ok' && p.requests_per_s !== null) samples.push(p.requests_per_s);
+      out.set(label, samples);
+    }
+    return [...out].map(([label, samples]) => ({ label, samples }));
   }
 
   /** What watching cost: kept with the run so a reader can judge that it did not matter. */
@@ -223,7 +259,7 @@ class PointContext {
   cleanup(): void {
     this.sampler.stop();
     for (const p of this.live) p.signal('SIGKILL');
-    rmSync(this.docRoot, { recursive: true, force: true });
+    rmSync(join(this.runDir, 'dataset'), { recursive: true, force: true });
   }
 
   private progress(point: number, phase: ProgressEvent['phase'], label: string): void {
@@ -244,7 +280,8 @@ class PointContext {
     });
   }
 
-  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[] } = {}): Promise<RunningProcess> {
+  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean } = {}): Promise<RunningProcess> {
+    const live = this.o.onOutput;
     const p = await RunningProcess.start({
       role,
       argv,
@@ -252,7 +289,7 @@ class PointContext {
       cpus: extra.cpus,
       stdoutPath: join(dir, `${name}.stdout`),
       stderrPath: join(dir, `${name}.stderr`),
-      onOutput: this.o.onOutput,
+      onOutput: live && (extra.liveStdout === false ? (c) => c.stream === 'stdout' || live(c) : live),
       pty: role === 'server' && this.o.pty === true,
     });
     this.live.add(p);
@@ -264,34 +301,81 @@ class PointContext {
     return p;
   }
 
-  /** One driver invocation, sampled while it runs. */
-  private async load(spec: LoadSpec, dir: string, name: string): Promise<{ result: LoadResult; stdout: string }> {
-    const proc = await this.start('driver', this.driver.argv(spec), dir, name, { cpus: this.o.cell.pinning.driver });
+  /**
+   * One driver invocation, sampled while it runs. With `cpu`, the CPU time of the server's
+   * processes and the generator's is counted from `cpu.afterS` into the invocation (its own
+   * warm-up, when the driver warms up in the same process) until the generator exits.
+   */
+  private async load(inv: Invocation, dir: string, cpu?: { serverPgrp: number; afterS: number; usage: PointCpu | null; problem: string | null }): Promise<LoadResult> {
+    const { argv, name } = inv;
+    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout });
     this.sampler.add({ role: 'driver', pgrp: proc.pid });
+    let accounting: CpuAccounting | null = null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    if (cpu) {
+      const begin = () => {
+        const targets = [
+          ...processesInGroup(cpu.serverPgrp).map((pid) => ({ pid, role: 'server' as const })),
+          ...processesInGroup(proc.pid).map((pid) => ({ pid, role: 'loadgen' as const })),
+        ];
+        try {
+          accounting = CpuAccounting.start(targets);
+        } catch (e) {
+          cpu.problem = `CPU not measured: ${(e as Error).message}`;
+        }
+      };
+      if (cpu.afterS > 0) timer = setTimeout(begin, cpu.afterS * 1000);
+      else begin();
+    }
     const exit = await proc.exited;
+    if (timer) clearTimeout(timer);
+    if (accounting) cpu!.usage = pointCpu((accounting as CpuAccounting).stop());
+    else if (cpu && !cpu.problem) cpu.problem = 'CPU not measured: the load generator ended before its measured phase began';
     this.sampler.remove(proc.pid);
     if (this.o.signal?.aborted) throw new Cancelled();
     if (exit.code !== 0) {
       const err = readText(join(dir, `${name}.stderr`));
       throw new Error(`${this.driver.kind} exited with ${exit.code ?? exit.signal}: ${err.trim().slice(-300)}`);
     }
-    return { result: this.driver.parse(proc.stdout), stdout: proc.stdout };
+    const result = this.driver.parse(proc.stdout);
+    if (inv.liveStdout === false) this.o.onOutput?.({ role: 'driver', stream: 'stdout', data: `${loadSummary(result)}\n` });
+    return result;
+  }
+
+  /** The rate a point offers: as swept, or its fraction of the capacity the probes measured. */
+  private resolveRate(c: Configuration): { rate_per_s: number | null; rate_of_capacity: number | null } | { problem: string } {
+    if (c.rate === null) return { rate_per_s: null, rate_of_capacity: null };
+    if ('per_s' in c.rate) return { rate_per_s: c.rate.per_s, rate_of_capacity: null };
+    const capacity = capacities(this.probes).get(capacityKey(c));
+    if (capacity === undefined) {
+      const mine = this.probes.filter((p) => capacityKey(p.configuration) === capacityKey(c));
+      const first = mine.find((p) => p.reason)?.reason;
+      return { problem: `no capacity measured for w=${c.workers} c=${c.connections}: no capacity probe gave a verified rate${first ? ` (first: ${first})` : ''}` };
+    }
+    return { rate_per_s: resolveRate(c.rate.of_capacity, capacity), rate_of_capacity: c.rate.of_capacity };
   }
 
   async runPoint(p: PlannedPoint): Promise<void> {
     const t0 = Date.now();
-    const label = `${p.backend} c=${p.connections} w=${p.workers} #${p.repeat}`;
+    const label = pointLabel(p);
+    const c = p.configuration;
+    const rate = this.resolveRate(c);
     const base: NewPoint = {
       run_id: this.runId,
       seq: p.seq,
+      kind: p.kind,
       backend: p.backend,
       server: this.server.kind,
-      connections: p.connections,
-      workers: p.workers,
+      config: configKey(c),
+      connections: c.connections,
+      workers: c.workers,
+      rate_per_s: 'problem' in rate ? null : rate.rate_per_s,
+      rate_of_capacity: 'problem' in rate ? (c.rate && 'of_capacity' in c.rate ? c.rate.of_capacity : null) : rate.rate_of_capacity,
       repeat: p.repeat,
       status: 'ok',
       reason: null,
       requests_per_s: null,
+      offered_per_s: null,
       latency_p50_us: null,
       latency_p90_us: null,
       latency_p99_us: null,
@@ -301,61 +385,61 @@ class PointContext {
       verified: false,
       verification: null,
       load: null,
+      warnings: [],
+      cpu: null,
+      requests_per_cpu_s: null,
       started_at: new Date(t0).toISOString(),
       ended_at: null,
     };
+    const end = (status: 'skipped' | 'failed', reason: string) => {
+      this.insert({ ...base, status, reason, ended_at: new Date().toISOString() });
+      this.progress(p.seq, status, `${label}: ${status} (${reason})`);
+    };
     const backend = backendModule(p.backend);
     const unavailable = backend.unavailable();
-    if (unavailable) {
-      this.store.insertPoint({ ...base, status: 'skipped', reason: unavailable, ended_at: new Date().toISOString() });
-      this.progress(p.seq, 'skipped', `${label}: skipped (${unavailable})`);
-      return;
-    }
+    if (unavailable) return end('skipped', unavailable);
     const prepared = await this.backendRun(backend, p.seq);
     if (this.o.signal?.aborted) throw new Cancelled();
-    if (prepared?.unusable) {
-      const { status, reason } = prepared.unusable;
-      this.store.insertPoint({ ...base, status, reason, ended_at: new Date().toISOString() });
-      this.progress(p.seq, status, `${label}: ${status} (${reason})`);
-      return;
-    }
-    const dir = join(this.runDir, `p${String(p.seq).padStart(3, '0')}-${p.backend}-c${p.connections}-w${p.workers}-r${p.repeat}`);
+    if (prepared?.unusable) return end(prepared.unusable.status, prepared.unusable.reason);
+    if ('problem' in rate) return end('failed', rate.problem);
+
+    const rateTag = base.rate_per_s === null ? '' : `-R${base.rate_per_s}`;
+    const dir = join(this.runDir, `p${String(p.seq).padStart(3, '0')}-${p.backend}-c${c.connections}-w${c.workers}${rateTag}-${p.kind === 'probe' ? 'probe' : `r${p.repeat}`}`);
     mkdirSync(dir, { recursive: true });
     this.progress(p.seq, 'starting', label);
 
     let serverProc: RunningProcess | undefined;
+    let launchLog: string | null = null;
     let stopSignal: NodeJS.Signals = 'SIGTERM';
-    const files: { kind: string; name: string; path: string }[] = [];
+    const files: ArtifactFile[] = [];
     let outcome: Partial<NewPoint> = {};
     let forcedStop = false;
     try {
       const port = await freePort();
+      const dataset = this.dataset as Dataset;
       const launch = backend.wrap(
-        this.server.launch({
-          runDir: dir,
-          docRoot: this.docRoot,
-          fileName: this.fileName,
-          port,
-          workers: p.workers,
-          keepAlive: this.o.cell.server.keep_alive,
-          extraConfig: this.o.cell.server.extra_config,
-        }),
+        this.server.launch({ runDir: dir, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset }),
         { pointDir: dir, cell: this.o.cell },
       );
       stopSignal = launch.stopSignal;
+      launchLog = launch.logFile;
       for (const f of launch.files) {
         writeFileSync(f.path, f.content);
         files.push({ kind: 'server-config', name: f.path.slice(dir.length + 1), path: f.path });
       }
+      // The command line is the configuration of a server without a config file (memcached).
+      writeFileSync(join(dir, 'server.argv'), `${JSON.stringify(launch.argv)}\n`);
+      files.push({ kind: 'server-config', name: 'server.argv', path: join(dir, 'server.argv') });
       files.push({ kind: 'server-stdout', name: 'server.stdout', path: join(dir, 'server.stdout') });
       files.push({ kind: 'server-stderr', name: 'server.stderr', path: join(dir, 'server.stderr') });
-      files.push({ kind: 'server-log', name: 'error.log', path: join(dir, 'error.log') });
+      if (launch.logFile) files.push({ kind: 'server-log', name: basename(launch.logFile), path: launch.logFile });
       serverProc = await this.start('server', launch.argv, dir, 'server', { env: launch.env, cpus: this.o.cell.pinning.server });
       const proc = serverProc;
-      await waitUntilServing(launch.url, READY_TIMEOUT_MS, () => proc.running);
+      const endpoint = this.protocol.endpoint(port, dataset);
+      await this.protocol.waitReady(endpoint, dataset, READY_TIMEOUT_MS, () => proc.running);
       this.sampler.add({ role: 'server', pgrp: proc.pid });
       this.sampler.start();
-      outcome = await this.measure(p, launch.url, dir, files);
+      outcome = await this.measure(p, base, endpoint, dataset, dir, files, proc.pid);
     } catch (e) {
       if (e instanceof Cancelled || this.o.signal?.aborted) throw new Cancelled();
       if (e instanceof ToolMissingError) throw e;
@@ -363,7 +447,7 @@ class PointContext {
       if (serverProc && !serverProc.running) {
         // The server died: its own words say why (a bad directive, a port in use, …).
         await serverProc.exited;
-        const said = lastLines(`${readText(join(dir, 'server.stderr'))}\n${readText(join(dir, 'error.log'))}`, 3);
+        const said = lastLines(`${readText(join(dir, 'server.stderr'))}\n${readText(join(dir, 'server.stdout'))}\n${launchLog ? readText(launchLog) : ''}`, 3);
         if (said) outcome.reason = `${outcome.reason}; it said: ${said}`;
       }
     } finally {
@@ -376,82 +460,78 @@ class PointContext {
     }
     if (this.o.signal?.aborted) throw new Cancelled();
     if (forcedStop) outcome.reason = appendReason(outcome.reason, `the server did not stop within ${STOP_GRACE_MS} ms and was killed`);
-    this.record({ ...base, ...outcome, ended_at: new Date().toISOString() }, files.concat(backend.artifacts({ pointDir: dir, cell: this.o.cell })));
+    const point: NewPoint = { ...base, ...outcome, ended_at: new Date().toISOString() };
+    this.record(point, files.concat(backend.artifacts({ pointDir: dir, cell: this.o.cell })));
+    if (p.kind === 'probe') {
+      this.probes.push({ configuration: c, requests_per_s: point.requests_per_s, usable: point.status === 'ok' && point.verified, reason: point.reason });
+    }
     this.pointTimes.push((Date.now() - t0) / 1000);
-    this.progress(p.seq, outcome.status === 'failed' ? 'failed' : 'done', outcome.status === 'failed' ? `${label}: ${outcome.reason ?? ''}` : label);
+    this.progress(p.seq, point.status === 'failed' ? 'failed' : 'done', point.status === 'failed' ? `${label}: ${point.reason ?? ''}` : label);
   }
 
-  private async measure(p: PlannedPoint, url: string, dir: string, files: { kind: string; name: string; path: string }[]): Promise<Partial<NewPoint>> {
-    const { duration_s, warmup_s } = phaseDurations(this.o.cell, this.o.quick);
-    const bodyFile = join(this.docRoot, this.fileName);
+  private async measure(p: PlannedPoint, base: NewPoint, endpoint: Endpoint, dataset: Dataset, dir: string, files: ArtifactFile[], serverPgrp: number): Promise<Partial<NewPoint>> {
+    const phases = p.kind === 'probe' ? probeDurations(this.o.cell, this.o.quick) : phaseDurations(this.o.cell, this.o.quick);
     const spec: LoadSpec = {
-      url,
-      connections: p.connections,
-      threads: this.o.cell.driver.threads,
-      duration_s,
-      timeout_s: this.o.cell.driver.timeout_s,
-      keep_alive: this.o.cell.server.keep_alive,
+      endpoint,
+      protocol: this.o.cell.protocol,
+      dataset,
+      connections: base.connections,
+      duration_s: phases.duration_s,
+      warmup_s: phases.warmup_s,
+      rate_per_s: base.rate_per_s,
+      settings: p.kind === 'probe' && this.driver.probeSettings ? this.driver.probeSettings(this.o.cell.driver) : this.o.cell.driver,
     };
-    // Every body is compared with the file while under load: in the warm-up (same connections,
-    // same load, leaving the measured phase untouched) or, with verify "all", in the measurement
-    // too. With no warm-up the measured phase must carry the check.
-    const verifyMeasured = this.o.cell.driver.verify === 'all' || warmup_s === 0;
-    let warm: LoadResult | null = null;
-    if (warmup_s > 0) {
-      this.progress(p.seq, 'warmup', `${p.backend} c=${p.connections}: warm-up ${warmup_s}s`);
-      warm = (await this.load({ ...spec, duration_s: warmup_s, verify_body_file: bodyFile }, dir, 'driver-warmup')).result;
-      files.push({ kind: 'driver-stdout', name: 'driver-warmup.stdout', path: join(dir, 'driver-warmup.stdout') });
+    const label = pointLabel(p);
+    const results: LoadResult[] = [];
+    let measured: LoadResult | null = null;
+    const invocations = this.driver.invocations(spec);
+    // A driver that warms up in its measuring process (saio-load --warmup) gets its CPU counted
+    // after the warm-up; one with a separate warm-up invocation (wrk) from the start.
+    const cpu = { serverPgrp, afterS: invocations.some((i) => i.purpose === 'warmup') ? 0 : phases.warmup_s, usage: null as PointCpu | null, problem: null as string | null };
+    for (const inv of invocations) {
+      const what = inv.purpose === 'warmup' ? `warm-up ${phases.warmup_s}s` : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
+      this.progress(p.seq, inv.purpose, `${label}: ${what}`);
+      try {
+        const r = await this.load(inv, dir, inv.purpose === 'measure' ? cpu : undefined);
+        results.push(r);
+        if (inv.purpose === 'measure') measured = r;
+      } finally {
+        files.push({ kind: 'driver-stdout', name: `${inv.name}.stdout`, path: join(dir, `${inv.name}.stdout`) });
+        files.push({ kind: 'driver-stderr', name: `${inv.name}.stderr`, path: join(dir, `${inv.name}.stderr`) });
+      }
     }
-    this.progress(p.seq, 'measure', `${p.backend} c=${p.connections} w=${p.workers} #${p.repeat}: ${duration_s}s`);
-    const measured = (await this.load(verifyMeasured ? { ...spec, verify_body_file: bodyFile } : spec, dir, 'driver')).result;
-    files.push({ kind: 'driver-stdout', name: 'driver.stdout', path: join(dir, 'driver.stdout') });
-    files.push({ kind: 'driver-stderr', name: 'driver.stderr', path: join(dir, 'driver.stderr') });
+    if (!measured) throw new Error(`${this.driver.kind} planned no measured phase`);
 
-    this.progress(p.seq, 'verify', `${p.backend} c=${p.connections}: checking the body's sha256`);
-    let fetched: string | null = null;
-    try {
-      const f = await fetchSha256(url, 10_000);
-      fetched = f.status === 200 ? f.sha256 : `HTTP ${f.status}`;
-    } catch (e) {
-      fetched = null;
-      void e;
-    }
-    const checks = [warm, verifyMeasured ? measured : null].filter((r): r is LoadResult => r !== null);
-    const checked = checks.reduce((n, r) => n + (r.verify?.checked ?? 0), 0);
-    const mismatched = checks.reduce((n, r) => n + (r.verify?.mismatched ?? 0), 0);
-    const non2xx = (warm?.errors.status ?? 0) + measured.errors.status;
-    const socketErrors = measured.errors.connect + measured.errors.read + measured.errors.write + measured.errors.timeout;
-    const verification: VerificationRecord = {
-      sha256_expected: this.expectedSha,
-      sha256_fetched: fetched,
-      bodies_checked: checked,
-      bodies_mismatched: mismatched,
-      non_2xx: non2xx,
-      socket_errors: socketErrors,
-    };
-    const verified = fetched === this.expectedSha && checked > 0 && mismatched === 0 && non2xx === 0;
-    const why: string[] = [];
-    if (fetched !== this.expectedSha) why.push(`the body fetched after the load had sha256 ${fetched ?? '(no answer)'}, expected ${this.expectedSha}`);
-    if (checked === 0) why.push('no response body was checked under load');
-    if (mismatched > 0) why.push(`${mismatched} of ${checked} bodies differed from the served file`);
-    if (non2xx > 0) why.push(`${non2xx} responses were not 2xx`);
+    this.progress(p.seq, 'verify', `${label}: ${this.protocol.kind} check through the server`);
+    const after = await this.protocol.checkAfter(endpoint, dataset, 10_000);
+    const v = verdict(this.protocol.kind, results, measured, after);
     return {
-      status: 'ok',
-      reason: why.length > 0 ? why.join('; ') : null,
+      // Nothing completed in the measured window (far beyond capacity): no numbers to record, a
+      // failed measurement rather than a server that answered wrongly.
+      status: measured.requests === 0 ? 'failed' : 'ok',
+      reason: v.why.length > 0 ? v.why.join('; ') : null,
       requests_per_s: measured.requests_per_s,
-      latency_p50_us: measured.latency_us.p50,
-      latency_p90_us: measured.latency_us.p90,
-      latency_p99_us: measured.latency_us.p99,
-      latency_p999_us: measured.latency_us.p999,
-      latency_max_us: measured.latency_us.max,
-      errors: socketErrors + non2xx + mismatched,
-      verified,
-      verification,
+      offered_per_s: measured.offered_per_s,
+      latency_p50_us: measured.latency_us?.p50 ?? null,
+      latency_p90_us: measured.latency_us?.p90 ?? null,
+      latency_p99_us: measured.latency_us?.p99 ?? null,
+      latency_p999_us: measured.latency_us?.p999 ?? null,
+      latency_max_us: measured.latency_us?.max ?? null,
+      errors: v.errors,
+      verified: v.verified,
+      verification: v.verification,
       load: measured,
+      warnings: [...measured.warnings, ...(cpu.problem ? [cpu.problem] : [])],
+      cpu: cpu.usage,
+      requests_per_cpu_s: cpu.usage && cpu.usage.server_s > 0 && measured.requests > 0 ? measured.requests / cpu.usage.server_s : null,
     };
   }
 
-  private record(point: NewPoint, files: { kind: string; name: string; path: string }[]): void {
+  private insert(point: NewPoint): void {
+    this.store.insertPoint(point);
+  }
+
+  private record(point: NewPoint, files: ArtifactFile[]): void {
     const samples = this.sampler.drain();
     this.store.transaction(() => {
       const id = this.store.insertPoint(point);
@@ -462,6 +542,25 @@ class PointContext {
       this.store.insertPlacement(this.runId, samples.map((s) => ({ ...s, point_id: id })));
     });
   }
+}
+
+/** What the point keeps of a CPU account: totals by class, and the busiest threads (at most 64). */
+export function pointCpu(u: CpuUsage): PointCpu {
+  const threads = [...u.threads]
+    .sort((a, b) => b.total_s - a.total_s || a.tid - b.tid)
+    .slice(0, 64)
+    .map(({ pid, tid, comm, class: cls, user_s, system_s, total_s }) => ({ pid, tid, comm, class: cls, user_s, system_s, total_s }));
+  return { wall_s: u.wall_s, server_s: u.server_s, loadgen_s: u.loadgen_s, by_class: u.by_class, unattributed_s: u.unattributed_s, threads };
+}
+
+/** One line about a load result, for a live terminal that was not shown the driver's document. */
+export function loadSummary(r: LoadResult): string {
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  const ms = (v: number | undefined) => (v === undefined ? '—' : `${(v / 1000).toFixed(2)} ms`);
+  const rate = r.offered_per_s === null ? `${n(r.requests_per_s)} requests/s (closed loop)` : `${n(r.requests_per_s)} of ${n(r.offered_per_s)} offered requests/s`;
+  const checked = r.verified === null ? 'responses not checked' : `${n(r.verified)} responses right, ${n(r.mismatched)} wrong`;
+  const warn = r.warnings.length > 0 ? `; WARNING: ${r.warnings.join('; WARNING: ')}` : '';
+  return `${r.driver}: ${rate}, p50 ${ms(r.latency_us?.p50)}, p99 ${ms(r.latency_us?.p99)}, p99.9 ${ms(r.latency_us?.p999)}; ${checked}${warn}`;
 }
 
 function appendReason(reason: string | null | undefined, more: string): string {

@@ -1,27 +1,28 @@
 // lighttpd in the foreground (-D), one config per point inside the point's run directory.
 // lighttpd 1.4 has one process; `workers` > 1 uses server.max-worker (pre-forked workers).
 import { join } from 'node:path';
-import type { ServerInstanceSpec, ServerLaunch, ServerModule } from './types';
+import { SERVERS } from './catalog';
+import { docRootOf, infoOf, keepAliveOf, type ServerInstanceSpec, type ServerLaunch, type ServerModule } from './types';
 
 function config(spec: ServerInstanceSpec): string {
   const p = (name: string) => JSON.stringify(join(spec.runDir, name));
   return `# written by saio-lab for one sweep point
 server.bind = "127.0.0.1"
 server.port = ${spec.port}
-server.document-root = ${JSON.stringify(spec.docRoot)}
+server.document-root = ${JSON.stringify(docRootOf(spec))}
 server.pid-file = ${p('lighttpd.pid')}
 server.errorlog = ${p('error.log')}
 server.max-fds = 16384
 server.max-connections = 8192
 server.network-backend = "sendfile"
-${spec.workers > 1 ? `server.max-worker = ${spec.workers}\n` : ''}server.max-keep-alive-requests = ${spec.keepAlive ? 100000000 : 0}
+${spec.workers > 1 ? `server.max-worker = ${spec.workers}\n` : ''}server.max-keep-alive-requests = ${keepAliveOf(spec) ? 100000000 : 0}
 server.max-keep-alive-idle = 65
 mimetype.assign = ( "" => "application/octet-stream" )
 ${spec.extraConfig ? `\n# extra_config from the notebook\n${spec.extraConfig}\n` : ''}`;
 }
 
 export const lighttpd: ServerModule = {
-  kind: 'lighttpd',
+  ...infoOf(SERVERS, 'lighttpd'),
   versionArgv: ['lighttpd', '-v'],
   parseVersion(output) {
     const m = /lighttpd\/(\S+)/.exec(output);
@@ -34,7 +35,7 @@ export const lighttpd: ServerModule = {
       argv: ['lighttpd', '-D', '-f', conf],
       env: {},
       files: [{ path: conf, content: config(spec) }],
-      url: `http://127.0.0.1:${spec.port}/${spec.fileName}`,
+      logFile: join(spec.runDir, 'error.log'),
       // SIGINT: lighttpd's graceful shutdown (finish requests in flight, then exit).
       stopSignal: 'SIGINT',
     };

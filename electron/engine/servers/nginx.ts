@@ -1,7 +1,8 @@
 // nginx in the foreground with its master process, one config per point, all paths inside the
 // point's run directory so that nothing touches /etc/nginx or /var.
 import { join } from 'node:path';
-import type { ServerInstanceSpec, ServerLaunch, ServerModule } from './types';
+import { SERVERS } from './catalog';
+import { docRootOf, infoOf, keepAliveOf, type ServerInstanceSpec, type ServerLaunch, type ServerModule } from './types';
 
 function config(spec: ServerInstanceSpec): string {
   const p = (name: string) => join(spec.runDir, name);
@@ -24,7 +25,7 @@ http {
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000000;
-    keepalive_timeout ${spec.keepAlive ? '65s' : '0'};
+    keepalive_timeout ${keepAliveOf(spec) ? '65s' : '0'};
     client_body_temp_path ${p('tmp-client')};
     proxy_temp_path ${p('tmp-proxy')};
     fastcgi_temp_path ${p('tmp-fastcgi')};
@@ -36,14 +37,14 @@ ${spec.extraConfig ? `\n    # extra_config from the notebook\n${spec.extraConfig
         # reuseport: with several workers, each gets its own accept queue; without it one worker
         # tends to take every connection.
         listen 127.0.0.1:${spec.port} reuseport;
-        root ${spec.docRoot};
+        root ${docRootOf(spec)};
     }
 }
 `;
 }
 
 export const nginx: ServerModule = {
-  kind: 'nginx',
+  ...infoOf(SERVERS, 'nginx'),
   versionArgv: ['nginx', '-v'],
   parseVersion(output) {
     const m = /nginx version: (\S+)/.exec(output);
@@ -56,7 +57,7 @@ export const nginx: ServerModule = {
       argv: ['nginx', '-p', spec.runDir, '-c', conf, '-e', join(spec.runDir, 'error.log')],
       env: {},
       files: [{ path: conf, content: config(spec) }],
-      url: `http://127.0.0.1:${spec.port}/${spec.fileName}`,
+      logFile: join(spec.runDir, 'error.log'),
       // SIGQUIT: graceful shutdown — workers finish their connections, then exit.
       stopSignal: 'SIGQUIT',
     };

@@ -1,9 +1,11 @@
-// Every server the lab can run. Adding one (lighttpd, redis, memcached) is one module here.
+// Every server the lab can run, one module each; what each is (protocol, workers) is in catalog.ts.
 import { lighttpd } from './lighttpd';
+import { memcached } from './memcached';
 import { nginx } from './nginx';
+import { redis } from './redis';
 import type { ServerModule } from './types';
 
-const modules: readonly ServerModule[] = [nginx, lighttpd];
+const modules: readonly ServerModule[] = [nginx, lighttpd, redis, memcached];
 
 export const serverKinds: readonly string[] = modules.map((m) => m.kind);
 

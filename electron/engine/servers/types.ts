@@ -1,16 +1,20 @@
 // A server module knows how to configure and start one server program; the runner does the rest
-// (run directory, port, process lifetime, readiness, sampling, stop).
+// (run directory, port, process lifetime, sampling, stop) and the protocol module the server
+// speaks knows its dataset, endpoint, readiness and checks.
+import type { ProtocolSettings } from '../protocols/catalog';
+import type { Dataset } from '../protocols/types';
+import type { ServerInfo } from './catalog';
 
 export interface ServerInstanceSpec {
   /** Writable directory of this point: the module writes config, pid and temp paths under it. */
   runDir: string;
-  /** Directory holding the one file requests fetch. */
-  docRoot: string;
-  fileName: string;
   port: number;
   workers: number;
-  keepAlive: boolean;
   extraConfig: string;
+  /** The cell's protocol settings (the protocol this server speaks). */
+  protocol: ProtocolSettings;
+  /** What the protocol prepared for the server to serve (HTTP: the docroot). */
+  dataset: Dataset;
 }
 
 export interface ServerLaunch {
@@ -19,16 +23,32 @@ export interface ServerLaunch {
   env: Record<string, string>;
   /** Files to write before start, paths absolute (inside runDir). */
   files: { path: string; content: string }[];
-  /** URL of the served file. */
-  url: string;
+  /** Where the server writes its own log, when it has one (kept as the point's server-log). */
+  logFile: string | null;
   /** Signal that asks the server to finish and exit. */
   stopSignal: NodeJS.Signals;
 }
 
-export interface ServerModule {
-  kind: string;
+export interface ServerModule extends ServerInfo {
   /** argv that prints the server's version on stdout or stderr. */
   versionArgv: string[];
   parseVersion(output: string): string;
   launch(spec: ServerInstanceSpec): ServerLaunch;
+}
+
+/** The catalog entry of `kind` (the protocol a module speaks is the catalog's, never its own). */
+export function infoOf<K extends string>(catalog: readonly ServerInfo[], kind: K): ServerInfo {
+  const info = catalog.find((s) => s.kind === kind);
+  if (!info) throw new Error(`server "${kind}" is not in servers/catalog.ts`);
+  return info;
+}
+
+/** The docroot an HTTP server serves (prepared by the http protocol). */
+export function docRootOf(spec: ServerInstanceSpec): string {
+  if (spec.dataset.docRoot === null) throw new Error('an HTTP server needs the http dataset (a docroot)');
+  return spec.dataset.docRoot;
+}
+
+export function keepAliveOf(spec: ServerInstanceSpec): boolean {
+  return spec.protocol.kind === 'http' ? spec.protocol.keep_alive : true;
 }

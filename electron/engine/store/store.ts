@@ -29,10 +29,12 @@ export function revisionId(r: Omit<RevisionRecord, 'id'>): string {
 export type NewPoint = Omit<PointRecord, 'id'>;
 export type NewRun = Omit<RunRecord, 'status' | 'reason' | 'ended_at'>;
 
-interface PointRow extends Omit<PointRecord, 'verified' | 'verification' | 'load'> {
+interface PointRow extends Omit<PointRecord, 'verified' | 'verification' | 'load' | 'warnings' | 'cpu'> {
+  cpu: string | null;
   verified: number;
   verification: string | null;
   load: string | null;
+  warnings: string;
 }
 interface RunRow extends Omit<RunRecord, 'quick'> {
   quick: number;
@@ -43,6 +45,8 @@ const toPoint = (r: PointRow): PointRecord => ({
   verified: r.verified === 1,
   verification: r.verification === null ? null : JSON.parse(r.verification),
   load: r.load === null ? null : JSON.parse(r.load),
+  warnings: JSON.parse(r.warnings) as string[],
+  cpu: r.cpu === null ? null : JSON.parse(r.cpu),
 });
 const toRun = (r: RunRow): RunRecord => ({ ...r, quick: r.quick === 1 });
 
@@ -204,18 +208,22 @@ export class Store {
   insertPoint(p: NewPoint): number {
     const info = this.db
       .prepare(
-        `INSERT INTO points (run_id, seq, backend, server, connections, workers, repeat, status, reason,
-           requests_per_s, latency_p50_us, latency_p90_us, latency_p99_us, latency_p999_us, latency_max_us,
-           errors, verified, verification, load, started_at, ended_at)
-         VALUES (@run_id, @seq, @backend, @server, @connections, @workers, @repeat, @status, @reason,
-           @requests_per_s, @latency_p50_us, @latency_p90_us, @latency_p99_us, @latency_p999_us,
-           @latency_max_us, @errors, @verified, @verification, @load, @started_at, @ended_at)`,
+        `INSERT INTO points (run_id, seq, kind, backend, server, config, connections, workers, rate_per_s,
+           rate_of_capacity, repeat, status, reason, requests_per_s, offered_per_s, latency_p50_us,
+           latency_p90_us, latency_p99_us, latency_p999_us, latency_max_us, errors, verified, verification,
+           load, warnings, cpu, requests_per_cpu_s, started_at, ended_at)
+         VALUES (@run_id, @seq, @kind, @backend, @server, @config, @connections, @workers, @rate_per_s,
+           @rate_of_capacity, @repeat, @status, @reason, @requests_per_s, @offered_per_s, @latency_p50_us,
+           @latency_p90_us, @latency_p99_us, @latency_p999_us, @latency_max_us, @errors, @verified,
+           @verification, @load, @warnings, @cpu, @requests_per_cpu_s, @started_at, @ended_at)`,
       )
       .run({
         ...p,
         verified: p.verified ? 1 : 0,
         verification: p.verification === null ? null : JSON.stringify(p.verification),
         load: p.load === null ? null : JSON.stringify(p.load),
+        warnings: JSON.stringify(p.warnings),
+        cpu: p.cpu === null ? null : JSON.stringify(p.cpu),
       });
     return Number(info.lastInsertRowid);
   }

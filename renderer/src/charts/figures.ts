@@ -2,34 +2,56 @@
 // to plotly data + layout. Every repeat is its own marker and a median line runs through them
 // (the report's convention, electron/engine/report/chart.ts), so spread stays visible; lines are
 // drawn with simplify:false and markers are never decimated, so tail percentiles keep every point.
+// Points the load generator warned about are outlined in black and say why on hover.
+import { compareConfigurations, configurationOf } from '../../../electron/engine/common/axes';
+import { METRICS, type Metric } from '../../../electron/engine/common/metrics';
+import { okMeasured } from '../../../electron/engine/common/points';
 import type { PlacementSample, PointRecord } from '../../../electron/engine/model';
 import type { PlotCell } from '../../../electron/engine/notebook/schema';
-import { chartSpec, plotlyFigure } from '../../../electron/engine/report/chart';
+import { chartSpec, fieldValue, plotlyFigure } from '../../../electron/engine/report/chart';
+import { fieldLabel, isSweepAxis, type PlotField } from '../../../electron/engine/report/labels';
 import { median } from '../../../electron/engine/report/summary';
 import type { RunResults } from '../../../electron/engine/report/types';
-import { METRIC_LABELS, type Metric } from '../../../electron/engine/report/labels';
+import { compare, type Comparison, type Verdict } from '../../../electron/engine/stats/compare';
+import { metricDirection } from '../../../electron/engine/stats/metrics';
+import { summarize } from '../../../electron/engine/stats/summary';
+
+function metricKnown(m: string): boolean {
+  try {
+    metricDirection(m);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Two runs' repeats of one configuration (independent runs: unpaired); null when they cannot be compared. */
+function safeCompare(reference: number[], candidate: number[], metric: string, seed: string): Comparison | null {
+  try {
+    return compare(reference, candidate, { metric, paired: false, seed });
+  } catch {
+    return null;
+  }
+}
 
 export interface Figure {
   data: Record<string, unknown>[];
   layout: Record<string, unknown>;
   /** Shown instead of an empty chart. */
   empty?: string;
+  /** Shown under the chart: how many drawn points carry generator warnings. */
+  warned?: number;
 }
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 11, color: '#24292f' };
+const WARN = '#111111';
 
-type NumKey = Metric;
+export const METRIC_LABELS: Record<Metric, string> = Object.fromEntries(Object.entries(METRICS).map(([k, m]) => [k, m.label])) as Record<Metric, string>;
 
-export { METRIC_LABELS };
-
-function num(p: PointRecord, k: NumKey): number | null {
-  const v = p[k];
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
+/** Points of the sweep that ended ok (capacity probes and failed points are not drawn). */
 export function okPoints(run: RunResults | null | undefined): PointRecord[] {
-  return (run?.points ?? []).filter((p) => p.status === 'ok');
+  return okMeasured(run?.points ?? []);
 }
 
 function layout(x: string, y: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -55,16 +77,25 @@ function sweepAxis(values: number[]): Record<string, unknown> {
   return axis;
 }
 
-/** Markers for every repeat plus a median line joining the per-x medians, one colour per series. */
+function rateText(p: PointRecord): string {
+  if (p.rate_per_s === null) return 'closed loop';
+  return `${p.rate_per_s.toLocaleString('en-US')}/s asked${p.rate_of_capacity !== null ? ` (${p.rate_of_capacity}× capacity)` : ''}`;
+}
+
+/**
+ * Markers for every repeat plus a median line, one colour per series. On a swept x the line
+ * joins the per-x medians; on a measured x (requests/s) it joins one point per configuration
+ * (its configuration key), in sweep order.
+ */
 function seriesTraces(
   groups: Map<string, PointRecord[]>,
-  x: NumKey,
-  y: NumKey,
-  opts: { colorOf?: (name: string, i: number) => string; symbol?: string; lineKey?: (p: PointRecord) => number } = {},
+  x: PlotField,
+  y: Metric,
+  opts: { colorOf?: (name: string, i: number) => string; symbol?: string; dash?: string } = {},
 ): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   [...groups.entries()].forEach(([name, pts], i) => {
-    const usable = pts.filter((p) => num(p, x) !== null && num(p, y) !== null);
+    const usable = pts.filter((p) => fieldValue(p, x) !== null && fieldValue(p, y) !== null);
     if (usable.length === 0) return;
     const color = opts.colorOf ? opts.colorOf(name, i) : PALETTE[i % PALETTE.length]!;
     out.push({
@@ -72,26 +103,29 @@ function seriesTraces(
       mode: 'markers',
       name,
       legendgroup: name,
-      x: usable.map((p) => num(p, x)),
-      y: usable.map((p) => num(p, y)),
-      customdata: usable.map((p) => [p.repeat, p.seq, p.connections, p.workers, p.backend]),
-      marker: { color, size: 7, opacity: 0.75, symbol: opts.symbol ?? 'circle' },
-      hovertemplate: `${name}<br>${METRIC_LABELS[x]}: %{x:,}<br>${METRIC_LABELS[y]}: %{y:,.1f}<br>%{customdata[4]}, ${'%{customdata[2]}'} conn, %{customdata[3]} workers<br>repeat %{customdata[0]}, point %{customdata[1]}<extra></extra>`,
+      x: usable.map((p) => fieldValue(p, x)),
+      y: usable.map((p) => fieldValue(p, y)),
+      customdata: usable.map((p) => [p.repeat, p.seq, p.connections, p.workers, p.backend, rateText(p), p.warnings.length ? `<br>⚠ ${p.warnings.join('; ')}` : '']),
+      marker: { color, size: 7, opacity: 0.75, symbol: opts.symbol ?? 'circle', line: { color: WARN, width: usable.map((p) => (p.warnings.length ? 2 : 0)) } },
+      hovertemplate: `${name}<br>${fieldLabel(x)}: %{x:,}<br>${fieldLabel(y)}: %{y:,.1f}<br>%{customdata[4]}, %{customdata[2]} conn, %{customdata[3]} workers, %{customdata[5]}<br>repeat %{customdata[0]}, point %{customdata[1]}%{customdata[6]}<extra></extra>`,
     });
-    // Swept x: median per x. Measured x (requests/s): one point per configuration, median x and y.
-    const key = opts.lineKey ?? ((p: PointRecord) => num(p, x)!);
-    const byKey = new Map<number, PointRecord[]>();
-    for (const p of usable) byKey.set(key(p), [...(byKey.get(key(p)) ?? []), p]);
-    const keys = [...byKey.keys()].sort((a, b) => a - b);
+    const byKey = new Map<string, PointRecord[]>();
+    for (const p of usable) {
+      const key = isSweepAxis(x) ? String(fieldValue(p, x)) : p.config;
+      byKey.set(key, [...(byKey.get(key) ?? []), p]);
+    }
+    const ordered = [...byKey.values()].sort((a, b) =>
+      isSweepAxis(x) ? fieldValue(a[0]!, x)! - fieldValue(b[0]!, x)! : compareConfigurations(configurationOf(a[0]!), configurationOf(b[0]!)),
+    );
     out.push({
       type: 'scatter',
       mode: 'lines',
       name: `${name} median`,
       legendgroup: name,
       showlegend: false,
-      x: keys.map((k) => median(byKey.get(k)!.map((p) => num(p, x)!))),
-      y: keys.map((k) => median(byKey.get(k)!.map((p) => num(p, y)!))),
-      line: { color, width: 1.5, simplify: false },
+      x: ordered.map((g) => median(g.map((p) => fieldValue(p, x)!))),
+      y: ordered.map((g) => median(g.map((p) => fieldValue(p, y)!))),
+      line: { color, width: 1.5, simplify: false, dash: opts.dash ?? 'solid' },
       hoverinfo: 'skip',
     });
   });
@@ -109,63 +143,84 @@ function backendWorkers(points: readonly PointRecord[]): (p: PointRecord) => str
   return (p) => (many ? `${p.backend} · ${p.workers} workers` : p.backend);
 }
 
+const warnedCount = (pts: readonly PointRecord[]) => pts.filter((p) => p.warnings.length > 0).length;
+
+/** Closed-loop points only: with a rate swept, requests/s is set by the rate, not by connections. */
+const closedLoop = (pts: readonly PointRecord[]) => pts.filter((p) => p.rate_per_s === null);
+
 /** requests/s against connections: one series per backend (and worker count when swept). */
 export function throughputFigure(run: RunResults | null | undefined): Figure {
-  const pts = okPoints(run);
-  if (pts.length === 0) return { data: [], layout: layout('connections', 'requests/s'), empty: 'no finished points yet' };
+  const pts = closedLoop(okPoints(run));
+  if (pts.length === 0) return { data: [], layout: layout('connections', 'requests/s'), empty: okPoints(run).length ? 'no closed-loop points in this run (see tail latency against achieved rate)' : 'no finished points yet' };
   const data = seriesTraces(groupBy(pts, backendWorkers(pts)), 'connections', 'requests_per_s');
   const l = layout('connections', 'requests/s');
   Object.assign(l.xaxis as object, sweepAxis(pts.map((p) => p.connections)));
   Object.assign(l.yaxis as object, { tickformat: ',.0f' });
-  return { data, layout: l };
+  return { data, layout: l, warned: warnedCount(pts) };
 }
 
-export const PERCENTILES: { key: NumKey; label: string }[] = [
+export const PERCENTILES: { key: Metric; label: string }[] = [
   { key: 'latency_p50_us', label: 'p50' },
   { key: 'latency_p90_us', label: 'p90' },
   { key: 'latency_p99_us', label: 'p99' },
   { key: 'latency_p999_us', label: 'p99.9' },
 ];
 
+const SYMBOLS = ['circle', 'square', 'diamond', 'triangle-up', 'x', 'cross', 'star', 'hexagon'];
+
 /** Latency percentiles against requests/s; every point of every percentile, log latency axis. */
 export function latencyFigure(run: RunResults | null | undefined): Figure {
   const pts = okPoints(run);
-  const l = layout('requests/s', 'latency (µs, log)', {});
+  const l = layout('requests/s (achieved)', 'latency (µs, log)', {});
   Object.assign(l.yaxis as object, { type: 'log', rangemode: 'normal' });
   Object.assign(l.xaxis as object, { tickformat: ',.0f' });
   if (pts.length === 0) return { data: [], layout: l, empty: 'no finished points yet' };
   const backends = [...new Set(pts.map((p) => p.backend))];
-  const symbols = ['circle', 'square', 'diamond', 'triangle-up', 'x', 'cross', 'star', 'hexagon'];
   const data: Record<string, unknown>[] = [];
   PERCENTILES.forEach((pc, i) => {
     backends.forEach((b, j) => {
       const name = backends.length > 1 ? `${pc.label} · ${b}` : pc.label;
       const groups = new Map([[name, pts.filter((p) => p.backend === b)]]);
-      data.push(
-        ...seriesTraces(groups, 'requests_per_s', pc.key, {
-          colorOf: () => PALETTE[i % PALETTE.length]!,
-          symbol: symbols[j % symbols.length]!,
-          lineKey: (p) => p.workers * 1e9 + p.connections,
-        }),
-      );
+      data.push(...seriesTraces(groups, 'requests_per_s', pc.key, { colorOf: () => PALETTE[i % PALETTE.length]!, symbol: SYMBOLS[j % SYMBOLS.length]! }));
     });
   });
-  return { data, layout: l };
+  return { data, layout: l, warned: warnedCount(pts) };
+}
+
+/**
+ * The seed's third figure: tail latency (p99 solid, p99.9 dashed) against achieved requests/s,
+ * one colour per backend, for points offered at a fixed rate (open loop). Latency counts from
+ * when each request was due, so a stall shows instead of hiding behind a slower sender.
+ */
+export function tailLatencyFigure(run: RunResults | null | undefined): Figure {
+  const pts = okPoints(run).filter((p) => p.rate_per_s !== null);
+  const l = layout('requests/s (achieved)', 'latency from the intended send time (µs, log)');
+  Object.assign(l.yaxis as object, { type: 'log', rangemode: 'normal' });
+  Object.assign(l.xaxis as object, { tickformat: ',.0f' });
+  if (pts.length === 0) return { data: [], layout: l, empty: 'no open-loop points in this run: sweep.rate offers load at fixed rates' };
+  const byBackend = groupBy(pts, backendWorkers(pts));
+  const data: Record<string, unknown>[] = [];
+  (['latency_p99_us', 'latency_p999_us'] as const).forEach((metric, k) => {
+    const named = new Map([...byBackend.entries()].map(([b, ps]) => [`${b} · ${k === 0 ? 'p99' : 'p99.9'}`, ps]));
+    // Same colour for a backend's two percentiles: the i-th entry of `named` is the i-th backend.
+    data.push(...seriesTraces(named, 'requests_per_s', metric, { colorOf: (_, i) => PALETTE[i % PALETTE.length]!, symbol: k === 0 ? 'circle' : 'diamond', dash: k === 0 ? 'solid' : 'dash' }));
+  });
+  return { data, layout: l, warned: warnedCount(pts) };
 }
 
 /** requests/s against server workers, one series per connection count. */
 export function scalingFigure(run: RunResults | null | undefined): Figure {
-  const pts = okPoints(run);
+  const pts = closedLoop(okPoints(run));
   const l = layout('server workers', 'requests/s');
   Object.assign(l.yaxis as object, { tickformat: ',.0f' });
-  if (pts.length === 0) return { data: [], layout: l, empty: 'no finished points yet' };
+  if (pts.length === 0) return { data: [], layout: l, empty: 'no finished closed-loop points yet' };
   const many = new Set(pts.map((p) => p.backend)).size > 1;
   const groups = groupBy(
     [...pts].sort((a, b) => a.connections - b.connections),
     (p) => (many ? `${p.connections} conn · ${p.backend}` : `${p.connections} conn`),
   );
   Object.assign(l.xaxis as object, sweepAxis(pts.map((p) => p.workers)));
-  const fig: Figure = { data: seriesTraces(groups, 'workers', 'requests_per_s'), layout: l };
+  const fig: Figure = { data: seriesTraces(groups, 'workers', 'requests_per_s'), layout: l, warned: warnedCount(pts) };
   if (new Set(pts.map((p) => p.workers)).size < 2) fig.empty = 'one worker count in this run: sweep.workers lists several to see scaling';
   return fig;
 }
@@ -176,9 +231,8 @@ export function plotCellFigure(cell: PlotCell, run: RunResults | null): Figure {
   const fig = plotlyFigure(spec);
   for (const t of fig.data) if (t.mode === 'lines') t.line = { ...(t.line as object), simplify: false };
   const lay: Record<string, unknown> = { ...fig.layout, font: FONT, margin: { l: 60, r: 12, t: 8, b: 40 }, paper_bgcolor: 'rgba(0,0,0,0)' };
-  if (cell.y.startsWith('latency')) lay.yaxis = { ...(lay.yaxis as object), tickformat: ',.0f' };
   const n = spec.series.reduce((a, s) => a + s.x.length, 0);
-  return { data: fig.data as unknown as Record<string, unknown>[], layout: lay, ...(n === 0 ? { empty: run ? 'no finished points in the latest run' : 'not run yet' } : {}) };
+  return { data: fig.data as unknown as Record<string, unknown>[], layout: lay, warned: spec.warned, ...(n === 0 ? { empty: run ? 'no finished points in the latest run' : 'not run yet' } : {}) };
 }
 
 const ROLE_ORDER: Record<PlacementSample['role'], number> = { server: 0, 'kernel-worker': 1, driver: 2 };
@@ -276,47 +330,72 @@ export interface LabelledRun {
   results: RunResults;
 }
 
-/** Several runs on one chart: metric against connections, one colour per run. */
-export function compareFigure(runs: readonly LabelledRun[], metric: NumKey): Figure {
+/** Several runs on one chart: metric against connections (closed loop) or against achieved requests/s (open loop), one colour per run. */
+export function compareFigure(runs: readonly LabelledRun[], metric: Metric): Figure {
   const groups = new Map<string, PointRecord[]>();
   for (const r of runs) groups.set(r.label, okPoints(r.results));
   const all = [...groups.values()].flat();
-  const l = layout('connections', METRIC_LABELS[metric]);
-  Object.assign(l.xaxis as object, sweepAxis(all.map((p) => p.connections)));
+  const open = all.length > 0 && all.every((p) => p.rate_per_s !== null);
+  const x: PlotField = open ? 'requests_per_s' : 'connections';
+  const l = layout(fieldLabel(x), METRIC_LABELS[metric]);
+  if (!open) Object.assign(l.xaxis as object, sweepAxis(all.map((p) => p.connections)));
   Object.assign(l.yaxis as object, { tickformat: ',.0f' });
   if (all.length === 0) return { data: [], layout: l, empty: 'pick runs with finished points' };
-  return { data: seriesTraces(groups, 'connections', metric), layout: l };
+  return { data: seriesTraces(groups, x, metric), layout: l, warned: warnedCount(all) };
 }
 
 export interface CompareRow {
+  /** The backend and configuration key. */
   key: string;
   backend: string;
+  config: string;
   workers: number;
   connections: number;
-  /** Per run (same order as the input): median of the metric over repeats, and the repeat count. */
-  cells: { median: number | null; n: number; min: number | null; max: number | null; ratio: number | null }[];
+  /**
+   * Per run (same order as the input): median of the metric over repeats with its 95% CI (order
+   * statistics; null below 6 repeats), the repeat count, and against the baseline run the ratio of
+   * medians with its bootstrap CI, the Mann-Whitney p (runs are independent: unpaired) and the verdict.
+   */
+  cells: {
+    median: number | null;
+    ci_low: number | null;
+    ci_high: number | null;
+    n: number;
+    min: number | null;
+    max: number | null;
+    ratio: number | null;
+    ratio_ci: [number, number] | null;
+    p_value: number | null;
+    verdict: Verdict | null;
+    reason: string | null;
+    warned: number;
+  }[];
 }
 
-/** One row per configuration (backend, workers, connections) across runs, ratios to the baseline. */
-export function compareTable(runs: readonly RunResults[], baselineIndex: number, metric: NumKey): CompareRow[] {
-  const keys = new Map<string, { backend: string; workers: number; connections: number }>();
-  for (const r of runs) for (const p of okPoints(r)) keys.set(`${p.backend}|${p.workers}|${p.connections}`, { backend: p.backend, workers: p.workers, connections: p.connections });
-  const sorted = [...keys.entries()].sort(
-    ([, a], [, b]) => a.backend.localeCompare(b.backend) || a.workers - b.workers || a.connections - b.connections,
-  );
-  return sorted.map(([key, cfg]) => {
+/** One row per configuration (backend and configuration key) across runs, ratios to the baseline. */
+export function compareTable(runs: readonly RunResults[], baselineIndex: number, metric: Metric): CompareRow[] {
+  const keys = new Map<string, PointRecord>();
+  for (const r of runs) for (const p of okPoints(r)) keys.set(`${p.backend}|${p.config}`, p);
+  const sorted = [...keys.entries()].sort(([, a], [, b]) => a.backend.localeCompare(b.backend) || compareConfigurations(configurationOf(a), configurationOf(b)));
+  return sorted.map(([key, first]) => {
     const stats = runs.map((r) => {
-      const vs = okPoints(r)
-        .filter((p) => `${p.backend}|${p.workers}|${p.connections}` === key)
-        .map((p) => num(p, metric))
-        .filter((v): v is number => v !== null);
-      return { median: median(vs), n: vs.length, min: vs.length ? Math.min(...vs) : null, max: vs.length ? Math.max(...vs) : null };
+      const pts = okPoints(r).filter((p) => `${p.backend}|${p.config}` === key);
+      const vs = pts.map((p) => fieldValue(p, metric)).filter((v): v is number => v !== null);
+      const sum = vs.length ? summarize(vs) : null;
+      return { values: vs, median: median(vs), ci_low: sum?.ci_low ?? null, ci_high: sum?.ci_high ?? null, n: vs.length, min: vs.length ? Math.min(...vs) : null, max: vs.length ? Math.max(...vs) : null, warned: warnedCount(pts) };
     });
-    const base = stats[baselineIndex]?.median ?? null;
+    const baseStats = stats[baselineIndex];
+    const base = baseStats?.median ?? null;
     return {
       key,
-      ...cfg,
-      cells: stats.map((s) => ({ ...s, ratio: base && s.median !== null ? s.median / base : null })),
+      backend: first.backend,
+      config: first.config,
+      workers: first.workers,
+      connections: first.connections,
+      cells: stats.map(({ values, ...s }, i) => {
+        const c = i !== baselineIndex && base && baseStats && values.length > 0 && metricKnown(metric) ? safeCompare(baseStats.values, values, metric, key) : null;
+        return { ...s, ratio: base && s.median !== null ? s.median / base : null, ratio_ci: c ? [c.ci_low, c.ci_high] as [number, number] : null, p_value: c?.p_value ?? null, verdict: c?.verdict ?? null, reason: c?.reason ?? null };
+      }),
     };
   });
 }

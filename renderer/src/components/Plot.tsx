@@ -53,9 +53,14 @@ export function Plot({ figure, name, testId, height = 320 }: { figure: Figure; n
     if (div) void loadPlotly().then((P) => P.downloadImage(div, { format, filename: name, width: div.clientWidth || 900, height: h, scale: format === 'png' ? 2 : 1 }));
   };
   return (
-    <div className="plot" data-testid={testId} data-state={state} data-traces={figure.data.length} data-points={figure.data.reduce((n, t) => n + (t.mode === 'markers' ? ((t.x as unknown[])?.length ?? 0) : 0), 0)}>
+    <div className="plot" data-testid={testId} data-state={state} data-warned={figure.warned ?? 0} data-traces={figure.data.length} data-points={figure.data.reduce((n, t) => n + (t.mode === 'markers' ? ((t.x as unknown[])?.length ?? 0) : 0), 0)}>
       <div className="plot-tools">
         {figure.empty && <span className="muted plot-empty">{figure.empty}</span>}
+        {!figure.empty && (figure.warned ?? 0) > 0 && (
+          <span className="plot-warned" data-testid="chart-warned" title="outlined in black; hover a point for the load generator's words">
+            ⚠ {figure.warned} point{figure.warned === 1 ? '' : 's'} with warnings
+          </span>
+        )}
         <span className="spacer" />
         <button className="small" title="Save as PNG" onClick={() => save('png')}>
           PNG

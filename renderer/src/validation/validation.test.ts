@@ -67,6 +67,19 @@ test('local validation finds what the engine finds, at the same paths, with the 
     (nb) => (nb.cells[1].sweep.connections = []),
     (nb) => (nb.title = ''),
     (nb) => (nb.cells[1].driver.verify = 'some'),
+    // Format 2: pairings, per-driver settings and rules, the rate axis.
+    (nb) => (nb.cells[1].server.kind = 'redis'),
+    (nb) => (nb.cells[1].protocol = { kind: 'memcached' }),
+    (nb) => (nb.cells[1].sweep.rate = [1000, 5000]),
+    (nb) => (nb.cells[1].driver = { kind: 'saio-load', verify: 'all' }),
+    (nb) => {
+      nb.cells[1].driver = { kind: 'saio-load' };
+      nb.cells[1].sweep.rate = { of_capacity: [0.5, 3] };
+    },
+    (nb) => {
+      nb.cells[1].driver = { kind: 'saio-load', threads: 20 };
+      nb.cells[1].duration_s = 0.5;
+    },
   ];
   for (const breakIt of broken) {
     const nb = structuredClone(quickstart()) as any;

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { LoadResult } from '../../model';
+import { loadFromV1, type LoadResultV1 } from '../../legacy/v1';
 import { repoRoot } from '../../paths';
-import { DriverOutputError, type LoadSpec } from '../types';
+import { DriverOutputError } from '../types';
 import { startTestNginx, type TestNginx } from './test-nginx';
-import { parseWrkText, summaryScriptPath, wholeSeconds, wrkDriver, type WrkTextReport } from './wrk';
+import { parseWrkText, summaryScriptPath, wholeSeconds, wrkArgv, wrkDriver, type WrkPhase, type WrkTextReport } from './wrk';
 
 const FIXTURE_DIR = join(repoRoot(), 'electron', 'engine', 'drivers', 'wrk', 'fixtures');
 const fixture = (name: string): string => readFileSync(join(FIXTURE_DIR, name), 'utf8');
@@ -32,10 +32,14 @@ const stats = (mean: number, stdev: number, max: number, within_stdev_pct: numbe
 interface Fixture {
   file: string;
   text: WrkTextReport;
-  /** parse()'s result; absent for runs without summary.lua, which parse() must refuse. */
-  result?: LoadResult;
-  /** The load spec whose argv reproduces the capture command (runs with summary.lua only). */
-  spec?: LoadSpec;
+  /**
+   * parse()'s result, as read off the file when results had wrk's own shape (format 1); parse()
+   * must return exactly its conversion to today's LoadResult. Absent for runs without
+   * summary.lua, which parse() must refuse.
+   */
+  result?: LoadResultV1;
+  /** The phase whose argv reproduces the capture command (runs with summary.lua only). */
+  spec?: WrkPhase;
 }
 
 const FIXTURES: Fixture[] = [
@@ -458,7 +462,7 @@ describe('wrk fixtures', () => {
       if (f.result) {
         const expected = f.result;
         test('parse returns the JSON line as a LoadResult', () => {
-          assert.deepEqual(wrkDriver.parse(fixture(f.file)), expected);
+          assert.deepEqual(wrkDriver.parse(fixture(f.file)), loadFromV1(expected));
         });
       } else {
         test('parse refuses a run made without summary.lua', () => {
@@ -482,7 +486,7 @@ describe('wrk fixtures', () => {
             f.text.url,
             ...(spec.verify_body_file ? ['--', spec.verify_body_file] : []),
           ];
-          assert.deepEqual(wrkDriver.argv(spec), expected);
+          assert.deepEqual(wrkArgv(spec), expected);
         });
       }
     });
@@ -566,7 +570,7 @@ describe('wrk version', () => {
     const out = 'wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer\nUsage: wrk <options> <url>\n';
     assert.equal(wrkDriver.parseVersion(out), 'debian/4.1.0-3+b2');
     assert.equal(wrkDriver.parseVersion('wrk 4.2.0 [epoll] Copyright (C) 2012 Will Glozer\n'), '4.2.0');
-    assert.deepEqual(wrkDriver.versionArgv, ['wrk', '-v']);
+    assert.deepEqual(wrkDriver.versionArgv(), ['wrk', '-v']);
   });
 
   test('refuses output without a version line', () => {
@@ -575,34 +579,34 @@ describe('wrk version', () => {
 });
 
 describe('wrk argv', () => {
-  const base: LoadSpec = { url: url('f'), connections: 4, threads: 2, duration_s: 1, timeout_s: 5, keep_alive: true };
+  const base: WrkPhase = { url: url('f'), connections: 4, threads: 2, duration_s: 1, timeout_s: 5, keep_alive: true };
   const valueAfter = (argv: string[], flag: string): string | undefined => argv[argv.indexOf(flag) + 1];
 
   test('summary.lua is an absolute path to the script in the source tree', () => {
-    const script = valueAfter(wrkDriver.argv(base), '-s') ?? '';
+    const script = valueAfter(wrkArgv(base), '-s') ?? '';
     assert.ok(isAbsolute(script));
     assert.ok(script.endsWith(join('electron', 'engine', 'drivers', 'wrk', 'summary.lua')));
     assert.ok(existsSync(script));
   });
 
   test('threads are clamped to connections', () => {
-    const argv = wrkDriver.argv({ ...base, connections: 3, threads: 8 });
+    const argv = wrkArgv({ ...base, connections: 3, threads: 8 });
     assert.equal(valueAfter(argv, '-t'), '3');
     assert.equal(valueAfter(argv, '-c'), '3');
   });
 
   test('durations and timeouts go out as whole seconds, rounded up', () => {
-    const argv = wrkDriver.argv({ ...base, duration_s: 0.2, timeout_s: 1.5 });
+    const argv = wrkArgv({ ...base, duration_s: 0.2, timeout_s: 1.5 });
     assert.equal(valueAfter(argv, '-d'), '1s');
     assert.equal(valueAfter(argv, '--timeout'), '2s');
-    assert.equal(valueAfter(wrkDriver.argv({ ...base, duration_s: 30 }), '-d'), '30s');
+    assert.equal(valueAfter(wrkArgv({ ...base, duration_s: 30 }), '-d'), '30s');
     assert.deepEqual([0.1, 1, 1.0000000001, 1.2, 2.5, 60].map(wholeSeconds), [1, 1, 1, 2, 3, 60]);
   });
 
   test('nonsense counts are refused', () => {
-    assert.throws(() => wrkDriver.argv({ ...base, connections: 0 }), /connections must be a positive integer/);
-    assert.throws(() => wrkDriver.argv({ ...base, threads: 1.5 }), /threads must be a positive integer/);
-    assert.throws(() => wrkDriver.argv({ ...base, duration_s: Number.NaN }), /duration_s must be a positive number/);
+    assert.throws(() => wrkArgv({ ...base, connections: 0 }), /connections must be a positive integer/);
+    assert.throws(() => wrkArgv({ ...base, threads: 1.5 }), /threads must be a positive integer/);
+    assert.throws(() => wrkArgv({ ...base, duration_s: Number.NaN }), /duration_s must be a positive number/);
   });
 });
 
@@ -622,8 +626,8 @@ describe('wrk itself (live)', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  const runWrk = async (spec: LoadSpec): Promise<string> => {
-    const [program, ...args] = wrkDriver.argv(spec);
+  const runWrk = async (spec: WrkPhase): Promise<string> => {
+    const [program, ...args] = wrkArgv(spec);
     const { stdout } = await execFileAsync(program ?? 'wrk', args, { timeout: (spec.duration_s + 15) * 1000 });
     return stdout;
   };
@@ -632,7 +636,7 @@ describe('wrk itself (live)', () => {
     assert.ok(nginx);
     const expectedFile = join(scratch, 'expected.bin');
     await writeFile(expectedFile, body);
-    const spec: LoadSpec = {
+    const spec: WrkPhase = {
       url: nginx.url('file-1k.bin'),
       connections: 4,
       threads: 2,
@@ -644,11 +648,9 @@ describe('wrk itself (live)', () => {
     const result = wrkDriver.parse(await runWrk(spec));
     assert.ok(result.requests > 0, 'some requests completed');
     assert.ok(result.duration_s >= 1 && result.duration_s < 3, `duration ${result.duration_s}`);
-    assert.ok(result.verify, 'verify counters present');
-    assert.ok(result.verify.checked > 0);
-    assert.equal(result.verify.checked, result.requests);
-    assert.equal(result.verify.mismatched, 0);
-    assert.equal(result.verify.bad_status, 0);
+    assert.ok(result.verified !== null && result.verified > 0, 'verify counters present');
+    assert.equal(result.verified, result.requests);
+    assert.equal(result.mismatched, 0);
     assert.deepEqual(result.errors, NO_ERRORS);
   });
 
@@ -666,9 +668,10 @@ describe('wrk itself (live)', () => {
 
   test('without an expected file, summary.lua reports no verify counters', async () => {
     assert.ok(nginx);
-    const spec: LoadSpec = { url: nginx.url('file-1k.bin'), connections: 2, threads: 1, duration_s: 1, timeout_s: 5, keep_alive: false };
+    const spec: WrkPhase = { url: nginx.url('file-1k.bin'), connections: 2, threads: 1, duration_s: 1, timeout_s: 5, keep_alive: false };
     const result = wrkDriver.parse(await runWrk(spec));
     assert.ok(result.requests > 0);
-    assert.equal(result.verify, undefined);
+    assert.equal(result.verified, null);
+    assert.equal(result.mismatched, 0);
   });
 });

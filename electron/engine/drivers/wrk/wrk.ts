@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { LoadResult } from '../../model';
 import { forChildProcess, repoRoot } from '../../paths';
-import { DriverOutputError, type Driver, type LoadSpec } from '../types';
+import { DriverOutputError, settingsOf, type Driver, type Invocation, type LoadSpec } from '../types';
 import { parseJsonLine, type WrkJsonSummary } from './json-line';
 import { parseWrkText, type WrkTextReport } from './text-report';
 
@@ -33,7 +33,18 @@ function checkPositive(name: string, value: number, integer: boolean): void {
   }
 }
 
-function wrkArgv(spec: LoadSpec): string[] {
+/** One wrk phase: `verifyBodyFile` set makes summary.lua compare every response body with it. */
+export interface WrkPhase {
+  url: string;
+  connections: number;
+  threads: number;
+  duration_s: number;
+  timeout_s: number;
+  keep_alive: boolean;
+  verify_body_file?: string;
+}
+
+export function wrkArgv(spec: WrkPhase): string[] {
   checkPositive('connections', spec.connections, true);
   checkPositive('threads', spec.threads, true);
   checkPositive('duration_s', spec.duration_s, false);
@@ -54,6 +65,25 @@ function wrkArgv(spec: LoadSpec): string[] {
     // After "--", wrk hands the remaining arguments to the script's init(args).
     ...(spec.verify_body_file === undefined ? [] : ['--', spec.verify_body_file]),
   ];
+}
+
+/**
+ * Checking bodies costs wrk ~13% (a Lua hook per response), so by default every response of the
+ * warm-up phase (same connections, same load) is checked and the measured phase is left alone;
+ * verify "all" (or no warm-up) checks the measured phase too.
+ */
+function wrkInvocations(spec: LoadSpec): Invocation[] {
+  const settings = settingsOf(spec.settings, 'wrk');
+  if (spec.protocol.kind !== 'http') throw new Error(`wrk speaks http only, not ${spec.protocol.kind}`);
+  if (spec.rate_per_s !== null) throw new Error('wrk is closed loop only: it cannot offer a fixed rate');
+  const body = spec.dataset.bodyFile;
+  if (body === null) throw new Error('wrk: no file to check bodies against');
+  const phase: WrkPhase = { url: spec.endpoint.url, connections: spec.connections, threads: settings.threads, duration_s: spec.duration_s, timeout_s: settings.timeout_s, keep_alive: spec.protocol.keep_alive };
+  const out: Invocation[] = [];
+  if (spec.warmup_s > 0) out.push({ name: 'driver-warmup', purpose: 'warmup', argv: wrkArgv({ ...phase, duration_s: spec.warmup_s, verify_body_file: body }) });
+  const verifyMeasured = settings.verify === 'all' || spec.warmup_s === 0;
+  out.push({ name: 'driver', purpose: 'measure', argv: wrkArgv(verifyMeasured ? { ...phase, verify_body_file: body } : phase) });
+  return out;
 }
 
 /** "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer" → "debian/4.1.0-3+b2". */
@@ -86,24 +116,25 @@ function toLoadResult(json: WrkJsonSummary): LoadResult {
   const duration_s = json.duration_us / 1e6;
   const l = json.latency;
   return {
+    driver: 'wrk',
+    loop: 'closed',
     requests: json.requests,
     duration_s,
     requests_per_s: duration_s > 0 ? json.requests / duration_s : 0,
+    offered_per_s: null,
     bytes: json.bytes,
     errors: { ...json.errors },
-    latency_us: {
-      min: l.min,
-      mean: l.mean,
-      stdev: l.stdev,
-      max: l.max,
-      p50: l.p50,
-      p75: l.p75,
-      p90: l.p90,
-      p99: l.p99,
-      p999: l.p999,
-      p9999: l.p9999,
-    },
-    ...(json.verify ? { verify: { ...json.verify } } : {}),
+    // summary.lua's `checked` counts every body it compared, `mismatched` the wrong ones among
+    // them; its bad_status counts the non-2xx responses wrk already counts in errors.status.
+    verified: json.verify ? json.verify.checked - json.verify.mismatched : null,
+    mismatched: json.verify?.mismatched ?? 0,
+    mismatches: json.verify?.mismatched ? { body: json.verify.mismatched } : {},
+    latency_us: { p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p999, p9999: l.p9999, max: l.max, min: l.min, mean: l.mean, stdev: l.stdev, p75: l.p75 },
+    service_us: null,
+    schedule_lag_us: null,
+    cpu_s: null,
+    histogram: null,
+    warnings: [],
   };
 }
 
@@ -118,8 +149,9 @@ function parseWrkRun(stdout: string): LoadResult {
 
 export const wrkDriver: Driver = {
   kind: 'wrk',
-  versionArgv: ['wrk', '-v'],
+  versionArgv: () => ['wrk', '-v'],
   parseVersion: parseWrkVersion,
-  argv: wrkArgv,
+  unavailable: () => null,
+  invocations: wrkInvocations,
   parse: parseWrkRun,
 };

@@ -162,3 +162,29 @@ export function SelectInput({ label, path, hint, options }: Common & { options: 
     </Field>
   );
 }
+
+/**
+ * Several choices of a fixed list, stored as one name when one is picked (the common case reads
+ * as before: `"y": "latency_p99_us"`) and as a list when several are.
+ */
+export function MultiSelectInput({ label, path, hint, options }: Common & { options: readonly { value: string; label?: string }[] }) {
+  const p = jsonPath(path);
+  const value = useValue(path);
+  const messages = useFieldMessages(p, { list: true, items: Array.isArray(value) ? value : [] });
+  const picked = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
+  const toggle = (v: string, on: boolean) => {
+    const next = options.map((o) => o.value).filter((o) => (o === v ? on : picked.includes(o)));
+    setField(path, next.length === 1 ? next[0] : next);
+  };
+  return (
+    <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})} wide>
+      <span className="checks" role="group" aria-label={label}>
+        {options.map((o) => (
+          <label key={o.value} className="check">
+            <input type="checkbox" name={`${p}:${o.value}`} checked={picked.includes(o.value)} onChange={(e) => toggle(o.value, e.target.checked)} /> {o.label ?? o.value}
+          </label>
+        ))}
+      </span>
+    </Field>
+  );
+}

@@ -1,15 +1,18 @@
 // A plot cell: which experiment and axes, and the chart of that experiment's latest run.
 import { useEffect, useMemo } from 'react';
-import { plotAxes, type Notebook, type PlotCell as PlotCellT } from '../../../../electron/engine/notebook/schema';
+import { METRIC_NAMES, METRICS } from '../../../../electron/engine/common/metrics';
+import { plotX, type Notebook, type PlotCell as PlotCellT } from '../../../../electron/engine/notebook/schema';
+import { fieldLabel } from '../../../../electron/engine/report/labels';
 import { plotCellFigure } from '../../charts/figures';
 import { latestRun, useRuns } from '../../stores/runs';
-import { SelectInput, TextInput } from '../fields/inputs';
+import { MultiSelectInput, SelectInput, TextInput } from '../fields/inputs';
 import { Plot } from '../Plot';
 import { CellErrors } from './CellErrors';
 import { CellFrame } from './CellFrame';
 
-const AXES = plotAxes.map((a) => ({ value: a }));
-const SERIES = ['backend', 'workers', 'connections'].map((v) => ({ value: v }));
+const X = plotX.map((a) => ({ value: a, label: `${a} — ${fieldLabel(a)}` }));
+const Y = METRIC_NAMES.map((m) => ({ value: m, label: METRICS[m].label }));
+const SERIES = ['backend', 'workers', 'connections', 'rate'].map((v) => ({ value: v }));
 
 export function PlotCell({ index, cell, count, notebook }: { index: number; cell: PlotCellT; count: number; notebook: Notebook }) {
   const run = useRuns((s) => latestRun(s.runs, cell.experiment));
@@ -25,9 +28,9 @@ export function PlotCell({ index, cell, count, notebook }: { index: number; cell
       <div className="form plot-form">
         <TextInput label="title" path={at('title')} optional wide />
         <SelectInput label="experiment" path={at('experiment')} options={experiments} />
-        <SelectInput label="x" path={at('x')} options={AXES} />
-        <SelectInput label="y" path={at('y')} options={AXES} />
+        <SelectInput label="x" path={at('x')} options={X} />
         <SelectInput label="series" path={at('series')} options={SERIES} />
+        <MultiSelectInput label="y" path={at('y')} options={Y} hint="one metric, or several on one chart (p99 and p99.9)" />
       </div>
       <CellErrors index={index} claimed={['id', 'title', 'experiment', 'x', 'y', 'series']} />
       <Plot figure={figure} name={`${cell.id}${run ? `-${run.id.slice(0, 8)}` : ''}`} testId={`plot-${cell.id}`} height={300} />

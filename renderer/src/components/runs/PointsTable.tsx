@@ -1,6 +1,13 @@
-// Every point of a run, every repeat, with its verification and errors.
+// Every point of a run, every repeat (and the capacity probes a rate sweep ran first), with its
+// verification, errors and the load generator's warnings.
 import type { PointRecord } from '../../../../electron/engine/model';
-import { formatLatencyUs, formatRate } from '../../format';
+import { formatCount, formatLatencyUs, formatRate } from '../../format';
+
+function rate(p: PointRecord): string {
+  if (p.kind === 'probe') return 'capacity probe';
+  if (p.rate_per_s === null) return p.rate_of_capacity === null ? 'closed' : `${p.rate_of_capacity}× cap`;
+  return `${formatRate(p.rate_per_s)}${p.rate_of_capacity !== null ? ` (${p.rate_of_capacity}× cap)` : ''}`;
+}
 
 export function PointsTable({ points }: { points: PointRecord[] }) {
   return (
@@ -11,8 +18,10 @@ export function PointsTable({ points }: { points: PointRecord[] }) {
           <th>backend</th>
           <th>workers</th>
           <th>conn</th>
+          <th>rate asked</th>
           <th>repeat</th>
           <th>status</th>
+          <th className="num">offered/s</th>
           <th className="num">req/s</th>
           <th className="num">p50</th>
           <th className="num">p90</th>
@@ -20,20 +29,25 @@ export function PointsTable({ points }: { points: PointRecord[] }) {
           <th className="num">p99.9</th>
           <th className="num">max</th>
           <th className="num">errors</th>
+          <th className="num" title="server CPU seconds over the measured phase: its threads, libsaio's kernel workers, SQPOLL and io-wq">server CPU</th>
+          <th className="num" title="requests per server CPU second">req/CPU-s</th>
           <th>verified</th>
+          <th>warnings</th>
         </tr>
       </thead>
       <tbody>
         {points.map((p) => (
-          <tr key={p.id} className={p.status !== 'ok' ? 'bad-row' : ''} title={p.reason ?? ''}>
+          <tr key={p.id} className={`${p.status !== 'ok' ? 'bad-row' : ''}${p.warnings.length ? ' warn-row' : ''}${p.kind === 'probe' ? ' probe-row' : ''}`} title={p.reason ?? ''} data-seq={p.seq}>
             <td>{p.seq}</td>
             <td>{p.backend}</td>
             <td>{p.workers}</td>
             <td>{p.connections}</td>
-            <td>{p.repeat}</td>
+            <td>{rate(p)}</td>
+            <td>{p.kind === 'probe' ? '' : p.repeat}</td>
             <td>
               <span className={`status status-${p.status}`}>{p.status}</span>
             </td>
+            <td className="num">{formatRate(p.offered_per_s)}</td>
             <td className="num">{formatRate(p.requests_per_s)}</td>
             <td className="num">{formatLatencyUs(p.latency_p50_us)}</td>
             <td className="num">{formatLatencyUs(p.latency_p90_us)}</td>
@@ -41,7 +55,16 @@ export function PointsTable({ points }: { points: PointRecord[] }) {
             <td className="num">{formatLatencyUs(p.latency_p999_us)}</td>
             <td className="num">{formatLatencyUs(p.latency_max_us)}</td>
             <td className="num">{p.errors ?? '—'}</td>
-            <td>{p.verified ? '✓' : '✗'}</td>
+            <td className="num" title={p.cpu ? p.cpu.threads.slice(0, 8).map((t) => `${t.comm} (${t.class}): ${t.total_s.toFixed(2)} s`).join('\n') : 'not measured'}>
+              {p.cpu ? `${p.cpu.server_s.toFixed(2)} s` : '—'}
+            </td>
+            <td className="num">{formatRate(p.requests_per_cpu_s)}</td>
+            <td title={p.verification ? `${formatCount(p.verification.responses_checked)} responses checked${p.verification.after ? `; ${p.verification.after.check}: ${p.verification.after.ok ? 'as expected' : `found ${p.verification.after.found ?? 'no answer'}`}` : ''}` : ''}>
+              {p.verified ? '✓' : '✗'} {p.verification ? formatCount(p.verification.responses_checked) : ''}
+            </td>
+            <td className="warnings" data-testid={p.warnings.length ? 'point-warning' : undefined}>
+              {p.warnings.length > 0 && <span title={p.warnings.join('\n')}>⚠ {p.warnings.join('; ')}</span>}
+            </td>
           </tr>
         ))}
       </tbody>

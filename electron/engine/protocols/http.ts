@@ -1,0 +1,75 @@
+// HTTP/1.1: the server serves one file of random bytes (so a misplaced or duplicated chunk cannot
+// look right); ready when a GET of it answers 200; after the load, a body fetched on a fresh
+// connection must have the file's sha256.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { HTTP_AFTER_CHECK } from '../legacy/v1';
+import type { AfterCheck } from '../model';
+import type { ProtocolSettings } from './catalog';
+import { pollUntilReady, type Dataset, type Endpoint, type ProtocolModule } from './types';
+
+export interface Fetched {
+  status: number;
+  sha256: string;
+  bytes: number;
+}
+
+/** One GET on a fresh connection; rejects on a socket error or after timeoutMs. */
+export function fetchSha256(url: string, timeoutMs: number): Promise<Fetched> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      res.on('data', (b: Buffer) => {
+        hash.update(b);
+        bytes += b.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, sha256: hash.digest('hex'), bytes }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function need(d: Dataset): { docRoot: string; fileName: string; bodyFile: string; sha256: string } {
+  if (d.docRoot === null || d.fileName === null || d.bodyFile === null || d.sha256 === null) throw new Error('http: the dataset was not prepared');
+  return { docRoot: d.docRoot, fileName: d.fileName, bodyFile: d.bodyFile, sha256: d.sha256 };
+}
+
+export const http: ProtocolModule = {
+  kind: 'http',
+  prepare(dir: string, settings: ProtocolSettings): Dataset {
+    if (settings.kind !== 'http') throw new Error(`http: cannot prepare a ${settings.kind} dataset`);
+    const docRoot = join(dir, 'docroot');
+    mkdirSync(docRoot, { recursive: true });
+    const fileName = `file-${settings.file_size}.bin`;
+    const body = randomBytes(settings.file_size);
+    const bodyFile = join(docRoot, fileName);
+    writeFileSync(bodyFile, body);
+    return { docRoot, fileName, bodyFile, sha256: createHash('sha256').update(body).digest('hex') };
+  },
+  endpoint(port: number, dataset: Dataset): Endpoint {
+    return { url: `http://127.0.0.1:${port}/${need(dataset).fileName}`, host: '127.0.0.1', port };
+  },
+  waitReady(endpoint, _dataset, timeoutMs, alive) {
+    return pollUntilReady(endpoint.url, timeoutMs, alive, async () => {
+      const r = await fetchSha256(endpoint.url, 1000);
+      if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+    });
+  },
+  async checkAfter(endpoint, dataset, timeoutMs): Promise<AfterCheck> {
+    const expected = need(dataset).sha256;
+    let found: string | null;
+    try {
+      const f = await fetchSha256(endpoint.url, timeoutMs);
+      found = f.status === 200 ? f.sha256 : `HTTP ${f.status}`;
+    } catch {
+      found = null;
+    }
+    return { check: HTTP_AFTER_CHECK, expected, found, ok: found === expected };
+  },
+};

@@ -1,0 +1,61 @@
+// Whether a point's numbers can be trusted to be about correct responses: the load generator's
+// own checks (every response it compared, in whichever invocation compared them), the protocol's
+// errors it counted, and the protocol's check through the server after the load. Pure.
+import type { AfterCheck, LoadResult, VerificationRecord } from '../model';
+
+/**
+ * Error kinds that are wrong answers, not socket trouble: a non-2xx status (wrk), an error reply
+ * (saio-load's `server`), a reply that broke the protocol (saio-load's `parse`).
+ */
+export const BAD_RESPONSE_KINDS = ['status', 'server', 'parse'] as const;
+
+export function badResponses(r: LoadResult): number {
+  return BAD_RESPONSE_KINDS.reduce((n, k) => n + (r.errors[k] ?? 0), 0);
+}
+
+export function socketErrors(r: LoadResult): number {
+  return Object.entries(r.errors).reduce((n, [k, v]) => n + ((BAD_RESPONSE_KINDS as readonly string[]).includes(k) ? 0 : v), 0);
+}
+
+export interface Verdict {
+  verified: boolean;
+  verification: VerificationRecord;
+  /** What failed, for the point's reason (empty when verified). */
+  why: string[];
+  /** Socket errors of the measured phase plus every wrong response. */
+  errors: number;
+}
+
+/**
+ * `checked`: the results of every invocation of the point (warm-up ones included: they ran on
+ * the same server under the same load); `measured`: the one whose numbers the point reports.
+ */
+export function verdict(protocol: string, checked: readonly LoadResult[], measured: LoadResult, after: AfterCheck): Verdict {
+  const mismatched = checked.reduce((n, r) => n + r.mismatched, 0);
+  const responses = checked.reduce((n, r) => n + (r.verified ?? 0), 0) + mismatched;
+  const bad = checked.reduce((n, r) => n + badResponses(r), 0);
+  const socket = socketErrors(measured);
+  const why: string[] = [];
+  if (!after.ok) why.push(`${after.check}: expected ${after.expected}, found ${after.found ?? '(no answer)'}`);
+  if (responses === 0) {
+    why.push(
+      measured.requests === 0
+        ? `no request completed in the measured window${measured.offered_per_s !== null ? ` (offered ${Math.round(measured.offered_per_s)}/s: the load was not achieved)` : ''}`
+        : 'no response was checked under load',
+    );
+  }
+  if (mismatched > 0) {
+    const kinds = Object.entries(checked.reduce<Record<string, number>>((acc, r) => {
+      for (const [k, v] of Object.entries(r.mismatches)) acc[k] = (acc[k] ?? 0) + v;
+      return acc;
+    }, {})).filter(([, v]) => v > 0);
+    why.push(`${mismatched} of ${responses} checked responses were wrong${kinds.length ? ` (${kinds.map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`);
+  }
+  if (bad > 0) why.push(`${bad} responses were protocol errors (${protocol === 'http' ? 'not 2xx' : 'error replies'})`);
+  return {
+    verified: why.length === 0,
+    verification: { protocol, responses_checked: responses, responses_mismatched: mismatched, bad_responses: bad, socket_errors: socket, after },
+    why,
+    errors: socket + bad + mismatched,
+  };
+}
