@@ -71,6 +71,7 @@ void saio_fd_reset(struct saio_fd *f)
 	f->broken = 0;
 	f->st_size = -1;
 	f->notify_ring = NULL;
+	f->twin1 = 0;
 	/* f->ep is left alone: it changes only under saio_ep_lock (close, epoll_ctl,
 	 * and the number being handed out again). */
 }

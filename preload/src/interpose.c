@@ -43,33 +43,30 @@ static inline void count(_Atomic uint64_t *c, uint64_t n)
 
 /* ---- taking a descriptor ------------------------------------------------------------ */
 
-/* Return with mine locked and f owned by mine. A descriptor whose ops sit in another
- * thread's ring is first drained there (every op of it completes). */
-static void acquire(struct saio_fd *f, struct saio_ring *mine)
+/*
+ * Lock and return the ring whose FIFO takes f's next op: the ring that holds f's ops
+ * already, whichever thread's it is, or mine. A call never waits for another ring's ops
+ * to complete (their peer may not read for a long time); it queues behind them, and
+ * release() hands the other ring's queue to the kernel, since its thread may be asleep.
+ */
+static struct saio_ring *acquire(struct saio_fd *f, struct saio_ring *mine)
 {
 	for (;;) {
 		struct saio_ring *o = atomic_load(&f->owner);
-		if (o == NULL || o == mine) {
-			pthread_mutex_lock(&mine->lock);
-			struct saio_ring *exp = NULL;
-			if (atomic_load(&f->owner) == mine ||
-			    atomic_compare_exchange_strong(&f->owner, &exp, mine))
-				return;
-			pthread_mutex_unlock(&mine->lock);
-			continue;
-		}
-		pthread_mutex_lock(&o->lock);
-		if (atomic_load(&f->owner) == o) {
-			saio_ring_wait_fd(o, f, false);
-			if (!f->head)
-				atomic_store(&f->owner, NULL);	/* a pending error moves along */
-		}
-		pthread_mutex_unlock(&o->lock);
+		struct saio_ring *r = o ? o : mine;
+		pthread_mutex_lock(&r->lock);
+		struct saio_ring *exp = NULL;
+		if (atomic_load(&f->owner) == r ||
+		    (!o && atomic_compare_exchange_strong(&f->owner, &exp, r)))
+			return r;
+		pthread_mutex_unlock(&r->lock);
 	}
 }
 
 static void release(struct saio_fd *f, struct saio_ring *r)
 {
+	if (r != saio_ring_self(false) && r->nqueued)
+		saio_ring_flush(r);
 	if (!f->head && !f->err)
 		atomic_store(&f->owner, NULL);
 	pthread_mutex_unlock(&r->lock);
@@ -98,19 +95,38 @@ static long deliver(int e)
 	return -1;
 }
 
-enum { OBSERVE, MUTATE };
+enum { OBSERVE, BYTES, DRAIN };
+enum { ERR_NONE, ERR_WRITE, ERR_READ };
+
+/* A pending error the call may return: any for a write; a read never returns EPIPE (the
+ * write side's error) nor the EIO of a sendfile whose file shrank. */
+static bool error_for(const struct saio_fd *f, int errs)
+{
+	if (errs == ERR_WRITE)
+		return f->err != 0;
+	return errs == ERR_READ && f->err && f->err != EPIPE && f->err != EIO;
+}
 
 /*
- * Order a pass-through call on fd after the fd's ops. OBSERVE (reads, epoll_ctl, F_GET*):
- * queued ops are handed to the kernel, in-flight ones are not waited for. MUTATE
- * (writes that could not be deferred, setsockopt, getsockopt, fcntl F_SET*, ioctl, dup):
- * every op completes first; on a non-blocking socket whose ops wait for a full socket
- * the call fails with EAGAIN instead of blocking (nb_eagain). Returns 0 or an error for
- * deliver().
+ * Order a pass-through call on fd after the fd's ops, without waiting for a peer. The
+ * fd's queued ops are handed to the kernel first; ops already in flight are, for ordering,
+ * bytes in the socket's send buffer, which the real call does not wait for either
+ * (setsockopt, getsockopt, fcntl, ioctl, dup, reads, epoll_ctl). BYTES: the call carries
+ * bytes that must follow ours in the stream (a write that cannot be deferred): on a
+ * non-blocking socket whose ops are still in flight it fails with EAGAIN (the socket is
+ * full: our bytes wait for space) and an EPOLLOUT is owed; a blocking one waits for them,
+ * as the real call waits for space. errs: which pending error of a deferred op this call
+ * returns. Returns 0 or an error for deliver().
  */
-static int order_before(int fd, int how, bool data_call, bool nb_eagain)
+static int order_before(int fd, int how, int errs)
 {
 	struct saio_fd *f = saio_fd_peek(fd);
+	if (f && !atomic_load_explicit(&f->owner, memory_order_acquire) && f->twin1) {
+		/* a dup of a number whose ops are still ours: they come first */
+		struct saio_fd *t = saio_fd_peek(f->twin1 - 1);
+		if (t && t->twin1 == fd + 1)
+			f = t;
+	}
 	if (!f || !atomic_load_explicit(&f->owner, memory_order_acquire))
 		return 0;
 	for (;;) {
@@ -127,26 +143,24 @@ static int order_before(int fd, int how, bool data_call, bool nb_eagain)
 		if (f->closing) {
 			e = EBADF;
 		} else {
-			if (data_call)
+			if (error_for(f, errs))
 				e = take_error(f);
 			if (!e && f->head) {
-				if (how == MUTATE) {
-					if (nb_eagain && f->nonblock) {
+				if (how == BYTES && f->nonblock) {
+					saio_ring_flush(o);
+					/* Ops another thread issues may simply not have run
+					 * yet: let them, then look again. */
+					for (int i = 0; i < 4 && f->head && o->be->settle; i++) {
+						o->be->settle(o);
+						o->be->reap(o);
 						saio_ring_flush(o);
-						/* Ops another thread issues may simply not
-						 * have run yet: let them, then look again. */
-						for (int i = 0; i < 4 && f->head && o->be->settle; i++) {
-							o->be->settle(o);
-							o->be->reap(o);
-							saio_ring_flush(o);
-						}
-						if (f->head) {
-							f->want_wake = 1;
-							e = EAGAIN;
-						}
-					} else {
-						saio_ring_wait_fd(o, f, false);
 					}
+					if (f->head) {
+						f->want_wake = 1;
+						e = EAGAIN;
+					}
+				} else if (how == BYTES || how == DRAIN) {
+					saio_ring_wait_fd(o, f, false);
 				} else if (f->nqueued) {
 					saio_ring_flush(o);
 				}
@@ -157,10 +171,16 @@ static int order_before(int fd, int how, bool data_call, bool nb_eagain)
 	}
 }
 
+/* A descriptor that is not deferred but still has ops of ours to follow (after dup). */
+static bool ops_behind(const struct saio_fd *f)
+{
+	return atomic_load(&f->owner) || f->twin1;
+}
+
 static ssize_t pass_ordered(int fd, int call)
 {
 	/* A byte-carrying call may answer EAGAIN on a non-blocking socket; shutdown may not. */
-	int e = order_before(fd, MUTATE, true, call != SAIO_C_SHUTDOWN);
+	int e = order_before(fd, call == SAIO_C_SHUTDOWN ? OBSERVE : BYTES, ERR_WRITE);
 	if (e)
 		return deliver(e);
 	struct saio_fd *f = saio_fd_peek(fd);
@@ -226,7 +246,7 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 	if (f->kind == SAIO_FD_UNKNOWN)
 		saio_fd_classify(fd, f);
 	if (f->kind != SAIO_FD_SOCK)
-		return SAIO_PASS;
+		return ops_behind(f) ? pass_ordered(fd, call) : SAIO_PASS;
 	struct saio_ring *mine = saio_ring_self(false);
 	if (!mine || (flags & ~(MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE)) || iovcnt < 0 ||
 	    iovcnt > IOV_MAX)
@@ -238,36 +258,40 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		total += iov[i].iov_len;
 	}
 
-	acquire(f, mine);
-	mine->be->reap(mine);
+	if (total == 0) {
+		/* Nothing to order: the real call answers at once (0, or the socket's error). */
+		int e = order_before(fd, OBSERVE, ERR_WRITE);
+		count(&saio_stats.passed[call], 1);
+		return e ? deliver(e) : SAIO_PASS;
+	}
+	struct saio_ring *r = acquire(f, mine);
+	r->be->reap(r);
 	if (f->closing) {
-		release(f, mine);
+		release(f, r);
 		errno = EBADF;
 		return -1;
 	}
 	int e = take_error(f);
 	if (e) {
-		release(f, mine);
+		release(f, r);
 		return deliver(e);
 	}
-	if (f->broken || total == 0) {
-		if (f->head)
-			saio_ring_wait_fd(mine, f, false);
-		release(f, mine);
-		count(&saio_stats.passed[call], 1);
-		return SAIO_PASS;
-	}
 	bool nb = f->nonblock || (flags & MSG_DONTWAIT);
+	if (f->broken) {
+		/* An op failed: later calls are the real ones, after what is left of ours. */
+		release(f, r);
+		return pass_ordered(fd, call);
+	}
 	uint64_t room = fd_room(f, total);
 	if (room < total) {
 		count(&saio_stats.budget_hits, 1);
 		if (f->head)
-			saio_ring_flush(mine);
+			saio_ring_flush(r);
 		if (f->head && !f->bytes)
-			saio_ring_wait_fd(mine, f, false);	/* no bytes of its own: brief */
+			saio_ring_wait_fd(r, f, false);	/* no bytes of its own: brief */
 		if (!f->head) {
 			/* Nothing of ours ahead of it: the real call is exact. */
-			release(f, mine);
+			release(f, r);
 			count(&saio_stats.fallbacks, 1);
 			count(&saio_stats.passed[call], 1);
 			return SAIO_PASS;
@@ -275,25 +299,25 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		room = fd_room(f, total);
 		if (room < total) {
 			if (!nb) {
-				saio_ring_wait_fd(mine, f, false);
-				release(f, mine);
+				saio_ring_wait_fd(r, f, false);
+				release(f, r);
 				count(&saio_stats.fallbacks, 1);
 				count(&saio_stats.passed[call], 1);
 				return SAIO_PASS;
 			}
 			if (room == 0) {
 				f->want_wake = 1;
-				release(f, mine);
+				release(f, r);
 				errno = EAGAIN;
 				return -1;
 			}
 			total = room;	/* a short count, as a full socket would give */
 		}
 	}
-	struct saio_op *op = saio_op_get(&mine->cache, total);
+	struct saio_op *op = saio_op_get(&r->cache, total);
 	if (!op) {
-		saio_ring_wait_fd(mine, f, false);
-		release(f, mine);
+		saio_ring_wait_fd(r, f, false);
+		release(f, r);
 		count(&saio_stats.fallbacks, 1);
 		return SAIO_PASS;
 	}
@@ -311,13 +335,13 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 	op->len = (uint32_t)total;
 	saio_budget_take(&saio_budget, f, total);
 	saio_fifo_push(f, op);
-	mine->nqueued++;
-	saio_ring_dirty(mine, f);
+	r->nqueued++;
+	saio_ring_dirty(r, f);
 	count(&saio_stats.ops[call], 1);
 	count(&saio_stats.bytes_deferred, total);
-	if (mine->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(mine);
-	release(f, mine);
+	if (r->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(r);
+	release(f, r);
 	return (ssize_t)total;
 }
 
@@ -382,7 +406,7 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 	if (f->kind == SAIO_FD_UNKNOWN)
 		saio_fd_classify(out, f);
 	if (f->kind != SAIO_FD_SOCK)
-		return SAIO_PASS;
+		return ops_behind(f) ? pass_ordered(out, SAIO_C_SENDFILE) : SAIO_PASS;
 	struct saio_fd *src = saio_fd_peek(in);
 	struct saio_ring *mine = saio_ring_self(false);
 	if (!mine || !offset || *offset < 0 || !src || src->kind != SAIO_FD_FILE ||
@@ -398,33 +422,31 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 	if (total > saio_cfg.sendfile_copy_max && !native)
 		return pass_ordered(out, SAIO_C_SENDFILE);
 
-	acquire(f, mine);
-	mine->be->reap(mine);
+	struct saio_ring *r = acquire(f, mine);
+	r->be->reap(r);
 	if (f->closing) {
-		release(f, mine);
+		release(f, r);
 		errno = EBADF;
 		return -1;
 	}
 	int e = take_error(f);
 	if (e) {
-		release(f, mine);
+		release(f, r);
 		return deliver(e);
 	}
 	if (f->broken) {
-		if (f->head)
-			saio_ring_wait_fd(mine, f, false);
-		release(f, mine);
-		return SAIO_PASS;
+		release(f, r);
+		return pass_ordered(out, SAIO_C_SENDFILE);
 	}
 	uint64_t room = fd_room(f, total);
 	if (room < total) {
 		count(&saio_stats.budget_hits, 1);
 		if (f->head)
-			saio_ring_flush(mine);
+			saio_ring_flush(r);
 		if (f->head && !f->bytes)
-			saio_ring_wait_fd(mine, f, false);
+			saio_ring_wait_fd(r, f, false);
 		if (!f->head) {
-			release(f, mine);
+			release(f, r);
 			count(&saio_stats.fallbacks, 1);
 			count(&saio_stats.passed[SAIO_C_SENDFILE], 1);
 			return SAIO_PASS;
@@ -432,24 +454,24 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		room = fd_room(f, total);
 		if (room < total) {
 			if (!f->nonblock) {
-				saio_ring_wait_fd(mine, f, false);
-				release(f, mine);
+				saio_ring_wait_fd(r, f, false);
+				release(f, r);
 				count(&saio_stats.fallbacks, 1);
 				return SAIO_PASS;
 			}
 			if (room == 0) {
 				f->want_wake = 1;
-				release(f, mine);
+				release(f, r);
 				errno = EAGAIN;
 				return -1;
 			}
 			total = room;
 		}
 	}
-	struct saio_op *op = saio_op_get(&mine->cache, native ? 0 : total);
+	struct saio_op *op = saio_op_get(&r->cache, native ? 0 : total);
 	if (!op) {
-		saio_ring_wait_fd(mine, f, false);
-		release(f, mine);
+		saio_ring_wait_fd(r, f, false);
+		release(f, r);
 		return SAIO_PASS;
 	}
 	op->kind = SAIO_OP_SENDFILE;
@@ -461,13 +483,13 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 	atomic_fetch_add(&src->pins, 1);
 	saio_budget_take(&saio_budget, f, total);
 	saio_fifo_push(f, op);
-	mine->nqueued++;
-	saio_ring_dirty(mine, f);
+	r->nqueued++;
+	saio_ring_dirty(r, f);
 	count(&saio_stats.ops[SAIO_C_SENDFILE], 1);
 	count(&saio_stats.bytes_deferred, total);
-	if (mine->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(mine);
-	release(f, mine);
+	if (r->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(r);
+	release(f, r);
 	*offset += (off_t)total;
 	return (ssize_t)total;
 }
@@ -488,7 +510,8 @@ EXPORT ssize_t sendfile64(int out, int in, off_t *offset, size_t n)
 
 static int close_sync(int fd, struct saio_fd *f)
 {
-	int e = order_before(fd, MUTATE, false, false);
+	/* Only ops of this number matter: a dup's ops stay with the socket's other number. */
+	int e = atomic_load(&f->owner) ? order_before(fd, DRAIN, ERR_NONE) : 0;
 	if (e == EBADF) {
 		errno = EBADF;
 		return -1;
@@ -544,9 +567,9 @@ EXPORT int close(int fd)
 		return close_sync(fd, f);
 	}
 
-	acquire(f, mine);
+	struct saio_ring *r = acquire(f, mine);
 	if (f->closing) {
-		release(f, mine);
+		release(f, r);
 		errno = EBADF;
 		return -1;
 	}
@@ -570,10 +593,10 @@ EXPORT int close(int fd)
 	struct saio_op *op = overflow ? NULL : saio_op_alloc(0);
 	if (!op) {
 		/* Registered in more epoll sets than we track: close for real, in order. */
-		saio_ring_wait_fd(mine, f, false);
+		saio_ring_wait_fd(r, f, false);
 		saio_fd_reset(f);
 		atomic_store(&f->owner, NULL);
-		pthread_mutex_unlock(&mine->lock);
+		pthread_mutex_unlock(&r->lock);
 		count(&saio_stats.fallbacks, 1);
 		if (sp)
 			raise(SIGPIPE);
@@ -583,7 +606,7 @@ EXPORT int close(int fd)
 	 * the next epoll_wait (the close itself may wait behind a full socket). Directly
 	 * with SAIO_EPOLL_DEL=sync, SQPOLL, or a backend without an epoll op (kmod). */
 	bool direct_del = saio_cfg.sync_epoll_del ||
-			  !(mine->be->caps(mine) & SAIO_CAP_EPOLL_DEL);
+			  !(r->be->caps(r) & SAIO_CAP_EPOLL_DEL);
 	for (unsigned i = 0; i < nreg; i++) {
 		if (direct_del) {
 			REAL(epoll_ctl)(regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -598,8 +621,8 @@ EXPORT int close(int fd)
 		d->fd = fd;
 		d->arg = regs[i].epfd;
 		d->state = SAIO_OP_QUEUED;
-		d->next = mine->standalone;
-		mine->standalone = d;
+		d->next = r->standalone;
+		r->standalone = d;
 	}
 	op->kind = SAIO_OP_CLOSE;
 	op->call = SAIO_C_CLOSE;
@@ -607,12 +630,12 @@ EXPORT int close(int fd)
 	f->closing = 1;
 	f->want_wake = 0;
 	saio_fifo_push(f, op);
-	mine->nqueued++;
-	saio_ring_dirty(mine, f);
+	r->nqueued++;
+	saio_ring_dirty(r, f);
 	count(&saio_stats.ops[SAIO_C_CLOSE], 1);
-	if (mine->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(mine);
-	release(f, mine);
+	if (r->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(r);
+	release(f, r);
 	if (sp)
 		raise(SIGPIPE);
 	return 0;
@@ -633,15 +656,15 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 	if (kind == SAIO_OP_SETSOCKOPT &&
 	    (!f->tcp || !(mine->be->caps(mine) & SAIO_CAP_SETSOCKOPT)))
 		return (int)SAIO_PASS;
-	acquire(f, mine);
+	struct saio_ring *r = acquire(f, mine);
 	if (f->closing) {
-		release(f, mine);
+		release(f, r);
 		errno = EBADF;
 		return -1;
 	}
 	int e = data_call ? take_error(f) : 0;
 	if (e) {
-		release(f, mine);
+		release(f, r);
 		return (int)deliver(e);
 	}
 	/* Uncorking is the application saying "send the rest now". With nothing queued
@@ -649,18 +672,20 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 	 * segment until the end of the event-loop iteration, behind every other connection
 	 * served in it: run it now, one call, as the application would. */
 	if (kind == SAIO_OP_SETSOCKOPT && arg2 == TCP_CORK && arg == 0 && !f->head) {
-		release(f, mine);
+		release(f, r);
 		count(&saio_stats.passed[call], 1);
 		return (int)SAIO_PASS;
 	}
 	bool full = f->nqueued + f->ninflight >= SAIO_FD_OPS_MAX;
 	struct saio_op *op = f->broken || full ? NULL : saio_op_alloc(0);
 	if (!op) {
+		/* The real call, after our queued ops (not after those in flight: the real
+		 * one would not wait for the send buffer either). */
 		if (full)
 			count(&saio_stats.budget_hits, 1);
-		if (f->head)
-			saio_ring_wait_fd(mine, f, false);
-		release(f, mine);
+		if (f->nqueued)
+			saio_ring_flush(r);
+		release(f, r);
 		return (int)SAIO_PASS;
 	}
 	op->kind = (uint8_t)kind;
@@ -669,12 +694,12 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 	op->arg = arg;
 	op->arg2 = arg2;
 	saio_fifo_push(f, op);
-	mine->nqueued++;
-	saio_ring_dirty(mine, f);
+	r->nqueued++;
+	saio_ring_dirty(r, f);
 	count(&saio_stats.ops[call], 1);
-	if (mine->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(mine);
-	release(f, mine);
+	if (r->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(r);
+	release(f, r);
 	return 0;
 }
 
@@ -705,17 +730,46 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 		if (r != (int)SAIO_PASS)
 			return r;
 	}
-	int e = order_before(fd, MUTATE, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	return REAL(setsockopt)(fd, level, name, val, len);
 }
 
+/* SO_ERROR: a deferred op's error is the socket's pending error, taken by this call as
+ * the kernel's own is. */
+static int take_so_error(int fd)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (!f || !atomic_load(&f->owner))
+		return 0;
+	for (;;) {
+		struct saio_ring *o = atomic_load(&f->owner);
+		if (!o)
+			return 0;
+		pthread_mutex_lock(&o->lock);
+		if (atomic_load(&f->owner) != o) {
+			pthread_mutex_unlock(&o->lock);
+			continue;
+		}
+		o->be->reap(o);
+		int e = take_error(f);
+		release(f, o);
+		return e < 0 ? -e : e;
+	}
+}
+
 EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	int e = order_before(fd, MUTATE, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
+	if (level == SOL_SOCKET && name == SO_ERROR && val && len && *len >= sizeof(int) &&
+	    defer_mode() && (e = take_so_error(fd)) != 0) {
+		memcpy(val, &e, sizeof(int));
+		*len = sizeof(int);
+		return 0;
+	}
 	return REAL(getsockopt)(fd, level, name, val, len);
 }
 
@@ -723,7 +777,7 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 
 #define OBSERVE_DATA(fd) \
 	do { \
-		int e_ = order_before(fd, OBSERVE, true, false); \
+		int e_ = order_before(fd, OBSERVE, ERR_READ); \
 		if (SAIO_UNLIKELY(e_)) \
 			return deliver(e_); \
 	} while (0)
@@ -763,7 +817,8 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 
 static void made_shared(int oldfd, int newfd)
 {
-	/* Two numbers for one socket would need one FIFO: stop deferring on both. */
+	/* Two numbers for one socket would need one FIFO: stop deferring on both. Ops of
+	 * the old number still ours come before any call on either (twins). */
 	if (!defer_mode())
 		return;
 	struct saio_fd *o = saio_fd_get(oldfd), *n = saio_fd_get(newfd);
@@ -771,13 +826,16 @@ static void made_shared(int oldfd, int newfd)
 		o->kind = SAIO_FD_PASS;
 	if (n)
 		n->kind = SAIO_FD_PASS;
+	if (o && n && atomic_load(&o->owner)) {
+		o->twin1 = newfd + 1;
+		n->twin1 = oldfd + 1;
+	}
 }
 
 static int do_fcntl(saio_real_fcntl_t fn, int fd, int cmd, void *arg)
 {
 	bool dupcmd = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC;
-	int how = (cmd == F_GETFL || cmd == F_GETFD) ? OBSERVE : MUTATE;
-	int e = order_before(fd, how, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	int ret = fn(fd, cmd, arg);
@@ -818,11 +876,16 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	int how = (req == FIONREAD || req == SIOCOUTQ) ? OBSERVE : MUTATE;
-	int e = order_before(fd, how, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	int ret = REAL(ioctl)(fd, req, arg);
+	if (ret == 0 && req == SIOCOUTQ && arg && defer_mode()) {
+		/* bytes not yet sent include those the library still owns */
+		struct saio_fd *f = saio_fd_peek(fd);
+		if (f && atomic_load(&f->owner))
+			*(int *)arg += (int)f->bytes;
+	}
 	if (ret == 0 && req == FIONBIO && arg && defer_mode()) {
 		struct saio_fd *f = saio_fd_peek(fd);
 		if (f)
@@ -833,7 +896,7 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 
 EXPORT int dup(int fd)
 {
-	int e = order_before(fd, MUTATE, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	int ret = REAL(dup)(fd);
@@ -846,7 +909,7 @@ EXPORT int dup(int fd)
 
 static int dup_common(int oldfd, int newfd, int flags, bool three)
 {
-	int e = order_before(oldfd, MUTATE, false, false);
+	int e = order_before(oldfd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	if (defer_mode() && oldfd != newfd)
@@ -1039,7 +1102,7 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	if (!defer_mode())
 		return REAL(epoll_ctl)(epfd, op, fd, ev);
-	int e = order_before(fd, OBSERVE, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	int ret = REAL(epoll_ctl)(epfd, op, fd, ev);

@@ -110,6 +110,7 @@ struct saio_fd {
 	int64_t st_size;		/* FILE: size seen by the application's fstat */
 	struct saio_fd *dirty_next;	/* owner->dirty list link */
 	int fdnum;			/* our own number (for list walks) */
+	int twin1;			/* dup partner + 1 whose ops come first (0: none) */
 	struct saio_ring *notify_ring;	/* EPOLL: ring whose notify fd is in this set */
 	struct saio_epreg ep[SAIO_EP_MAX];
 };
