@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include "backend.h"
@@ -88,6 +89,12 @@ static void retire(struct saio_ring *r, struct saio_fd *f, struct saio_op *op)
 			queue_held_close(r, src);
 	}
 	saio_op_put(&r->cache, op);
+}
+
+static void count_dropped_error(struct saio_fd *f)
+{
+	(void)f;
+	atomic_fetch_add(&saio_stats.errors_dropped, 1);
 }
 
 static void set_error(struct saio_fd *f, struct saio_op *op, int res)
@@ -345,6 +352,65 @@ int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_onl
 		if (ret < 0)
 			return ret;
 		r->be->reap(r);
+	}
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Lock held. Wait until every op of f completed or the deadline (CLOCK_MONOTONIC ns)
+ * passed; true when f has no ops left. Polls the completion queue rather than blocking in
+ * the backend, so it cannot outlast the deadline (a 1 ms sleep lets task work run). */
+bool saio_ring_wait_fd_until(struct saio_ring *r, struct saio_fd *f, int64_t deadline)
+{
+	for (;;) {
+		saio_ring_flush(r);
+		if (!f->head)
+			return true;
+		if (mono_ns() >= deadline)
+			return false;
+		struct timespec d = { 0, 1000000 };
+		nanosleep(&d, NULL);
+	}
+}
+
+/* Lock held. Take f's queued ops (not those in flight) out of the queue, their bytes lost
+ * (counted): what a reset discards. */
+void saio_fd_drop_queued(struct saio_ring *r, struct saio_fd *f)
+{
+	struct saio_op *op = f->head, *next;
+	for (; op; op = next) {
+		next = op->next;
+		if (op->state != SAIO_OP_QUEUED)
+			continue;
+		atomic_fetch_add(&saio_stats.bytes_dropped, op->len - op->sent);
+		r->nqueued--;
+		retire(r, f, op);
+	}
+}
+
+/*
+ * Lock held. Abort f's stream like a reset (SO_LINGER {1, 0}): queued ops are dropped,
+ * and ops in flight, which may wait for a peer that does not read, are made to fail by
+ * shutting the write side (the FIN is queued behind the unsent bytes; the close that
+ * follows resets). Bounded. f keeps its number; the caller closes it.
+ */
+void saio_fd_abort(struct saio_ring *r, struct saio_fd *f)
+{
+	r->be->reap(r);
+	saio_fd_drop_queued(r, f);
+	if (f->ninflight) {
+		REAL(shutdown)(f->fdnum, SHUT_WR);
+		saio_ring_wait_fd_until(r, f, mono_ns() + 1000000000LL);
+	}
+	if (f->err) {
+		count_dropped_error(f);
+		f->err = 0;
+		f->err_sigpipe = 0;
 	}
 }
 

@@ -69,6 +69,9 @@ void saio_fd_reset(struct saio_fd *f)
 	atomic_store_explicit(&f->close_held, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->pins, 0, memory_order_relaxed);
 	f->broken = 0;
+	f->conn = 0;
+	f->linger_on = 0;
+	f->linger_s = 0;
 	f->st_size = -1;
 	f->notify_ring = NULL;
 	f->twin1 = 0;
@@ -125,6 +128,11 @@ int saio_fd_classify(int fd, struct saio_fd *f)
 	int fl = REAL(fcntl)(fd, F_GETFL);
 	if (fl < 0)
 		return 0;
+	/* Deferred only when connected: a listening or unconnected socket's calls are
+	 * answered by the kernel at once (errors, and a close that frees the address). */
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	f->conn = REAL(getpeername)(fd, (struct sockaddr *)&peer, &pl) == 0;
 	f->nonblock = (fl & O_NONBLOCK) != 0;
 	f->tcp = dom != AF_UNIX;
 	f->kind = SAIO_FD_SOCK;

@@ -206,7 +206,7 @@ static void reborn(int fd)
 	pthread_mutex_unlock(&saio_ep_lock);
 }
 
-static void born_sock(int fd, int domain, int type)
+static void born_sock(int fd, int domain, int type, bool conn)
 {
 	struct saio_fd *f = saio_fd_get(fd);
 	if (!f)
@@ -216,9 +216,30 @@ static void born_sock(int fd, int domain, int type)
 		f->kind = SAIO_FD_SOCK;
 		f->tcp = domain != AF_UNIX;
 		f->nonblock = (type & SOCK_NONBLOCK) != 0;
+		f->conn = conn;
 	} else {
 		f->kind = SAIO_FD_PASS;
 	}
+}
+
+/*
+ * Deferrable now: a connected stream socket. A socket not known to be connected (made by
+ * socket(), listening, or connecting without an answer yet) passes through: its calls fail
+ * or take effect at once in the kernel, and so must they under the library. The first
+ * real write that succeeds on it shows it is connected.
+ */
+static bool deferrable(const struct saio_fd *f)
+{
+	return f->kind == SAIO_FD_SOCK && f->conn;
+}
+
+static void passed_ok(int fd, long ret)
+{
+	if (ret <= 0 || !defer_mode())
+		return;
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (f && f->kind == SAIO_FD_SOCK && !f->conn)
+		f->conn = 1;
 }
 
 /* ---- the byte-carrying calls ---------------------------------------------------------- */
@@ -245,7 +266,7 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		return SAIO_PASS;
 	if (f->kind == SAIO_FD_UNKNOWN)
 		saio_fd_classify(fd, f);
-	if (f->kind != SAIO_FD_SOCK)
+	if (!deferrable(f))
 		return ops_behind(f) ? pass_ordered(fd, call) : SAIO_PASS;
 	struct saio_ring *mine = saio_ring_self(false);
 	if (!mine || (flags & ~(MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE)) || iovcnt < 0 ||
@@ -349,20 +370,32 @@ EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct iovec v = { (void *)buf, n };
 	ssize_t r = try_send(fd, SAIO_C_WRITE, &v, 1, 0);
-	return r != SAIO_PASS ? r : REAL(write)(fd, buf, n);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(write)(fd, buf, n);
+	passed_ok(fd, r);
+	return r;
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	ssize_t r = try_send(fd, SAIO_C_WRITEV, iov, iovcnt, 0);
-	return r != SAIO_PASS ? r : REAL(writev)(fd, iov, iovcnt);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(writev)(fd, iov, iovcnt);
+	passed_ok(fd, r);
+	return r;
 }
 
 EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	struct iovec v = { (void *)buf, n };
 	ssize_t r = try_send(fd, SAIO_C_SEND, &v, 1, flags);
-	return r != SAIO_PASS ? r : REAL(send)(fd, buf, n, flags);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(send)(fd, buf, n, flags);
+	passed_ok(fd, r);
+	return r;
 }
 
 EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
@@ -375,7 +408,11 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 		struct iovec v = { (void *)buf, n };
 		r = try_send(fd, SAIO_C_SENDTO, &v, 1, flags);
 	}
-	return r != SAIO_PASS ? r : REAL(sendto)(fd, buf, n, flags, to, tolen);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(sendto)(fd, buf, n, flags, to, tolen);
+	passed_ok(fd, r);
+	return r;
 }
 
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
@@ -385,7 +422,11 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 		r = defer_mode() ? pass_ordered(fd, SAIO_C_SENDMSG) : SAIO_PASS;
 	else
 		r = try_send(fd, SAIO_C_SENDMSG, m->msg_iov, (int)m->msg_iovlen, flags);
-	return r != SAIO_PASS ? r : REAL(sendmsg)(fd, m, flags);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(sendmsg)(fd, m, flags);
+	passed_ok(fd, r);
+	return r;
 }
 
 /*
@@ -405,7 +446,7 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		return SAIO_PASS;
 	if (f->kind == SAIO_FD_UNKNOWN)
 		saio_fd_classify(out, f);
-	if (f->kind != SAIO_FD_SOCK)
+	if (!deferrable(f))
 		return ops_behind(f) ? pass_ordered(out, SAIO_C_SENDFILE) : SAIO_PASS;
 	struct saio_fd *src = saio_fd_peek(in);
 	struct saio_ring *mine = saio_ring_self(false);
@@ -497,13 +538,21 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 EXPORT ssize_t sendfile(int out, int in, off_t *offset, size_t n)
 {
 	ssize_t r = try_sendfile(out, in, offset, n);
-	return r != SAIO_PASS ? r : REAL(sendfile)(out, in, offset, n);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(sendfile)(out, in, offset, n);
+	passed_ok(out, r);
+	return r;
 }
 
 EXPORT ssize_t sendfile64(int out, int in, off_t *offset, size_t n)
 {
 	ssize_t r = try_sendfile(out, in, offset, n);
-	return r != SAIO_PASS ? r : REAL(sendfile64)(out, in, offset, n);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(sendfile64)(out, in, offset, n);
+	passed_ok(out, r);
+	return r;
 }
 
 /* ---- close, shutdown, socket options ---------------------------------------------- */
@@ -528,6 +577,48 @@ static int close_sync(int fd, struct saio_fd *f)
 	saio_fd_reset(f);
 	atomic_store(&f->owner, NULL);
 	return REAL(close)(fd);
+}
+
+static int64_t now_ns(void);
+
+/*
+ * SO_LINGER set: the close takes effect before it returns, as the kernel's does. l_linger
+ * 0: a reset now, our bytes dropped with the kernel's. Else: wait at most l_linger seconds
+ * for ours to leave (the real close waits that long for the kernel's), then the real close
+ * with the time that is left. False (lock still held) when the time ran out with ours still
+ * waiting for the peer: the close is then queued behind them like any other.
+ */
+static bool close_linger(int fd, struct saio_fd *f, struct saio_ring *r, int *ret)
+{
+	int64_t deadline = now_ns() + (int64_t)f->linger_s * 1000000000;
+	uint32_t left_s = 0;
+	if (f->linger_s == 0)
+		saio_fd_abort(r, f);
+	else if (f->head && !saio_ring_wait_fd_until(r, f, deadline))
+		return false;
+	if (f->err) {
+		count(&saio_stats.errors_dropped, 1);
+		f->err = 0;
+	}
+	if (f->linger_s) {
+		int64_t left = deadline - now_ns();
+		left_s = left > 0 ? (uint32_t)((left + 999999999) / 1000000000) : 1;
+	}
+	bool changed = left_s && left_s != f->linger_s;
+	saio_fd_reset(f);
+	atomic_store(&f->owner, NULL);
+	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_lock(&saio_ep_lock);
+	f->nep = 0;
+	f->ep_overflow = 0;
+	pthread_mutex_unlock(&saio_ep_lock);
+	if (changed) {
+		struct linger l = { 1, (int)left_s };
+		REAL(setsockopt)(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	count(&saio_stats.passed[SAIO_C_CLOSE], 1);
+	*ret = REAL(close)(fd);
+	return true;
 }
 
 EXPORT int close(int fd)
@@ -561,7 +652,9 @@ EXPORT int close(int fd)
 		f->closing = 0;	/* the last one ended meanwhile: close now */
 	}
 	struct saio_ring *mine = saio_ring_self(false);
-	if (f->kind != SAIO_FD_SOCK || !mine) {
+	if (!deferrable(f) || !mine) {
+		/* Not a connected stream (a listener: its address must be free when close
+		 * returns), or a thread without a ring: the real close, now. */
 		if (f->kind == SAIO_FD_SOCK)
 			count(&saio_stats.passed[SAIO_C_CLOSE], 1);
 		return close_sync(fd, f);
@@ -573,6 +666,9 @@ EXPORT int close(int fd)
 		errno = EBADF;
 		return -1;
 	}
+	int lret;
+	if (f->linger_on && close_linger(fd, f, r, &lret))
+		return lret;
 	int e = f->err;
 	bool sp = f->err_sigpipe;
 	if (e) {
@@ -651,7 +747,7 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 	if (f->kind == SAIO_FD_UNKNOWN)
 		saio_fd_classify(fd, f);
 	struct saio_ring *mine = saio_ring_self(false);
-	if (f->kind != SAIO_FD_SOCK || !mine)
+	if (!deferrable(f) || !mine)
 		return (int)SAIO_PASS;
 	if (kind == SAIO_OP_SETSOCKOPT &&
 	    (!f->tcp || !(mine->be->caps(mine) & SAIO_CAP_SETSOCKOPT)))
@@ -733,7 +829,19 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
-	return REAL(setsockopt)(fd, level, name, val, len);
+	int ret = REAL(setsockopt)(fd, level, name, val, len);
+	if (ret == 0 && level == SOL_SOCKET && name == SO_LINGER && val &&
+	    len >= (socklen_t)sizeof(struct linger)) {
+		/* close() must then take effect as the kernel's does (reset, or wait) */
+		struct saio_fd *f = saio_fd_get(fd);
+		struct linger l;
+		memcpy(&l, val, sizeof(l));
+		if (f) {
+			f->linger_on = l.l_onoff != 0;
+			f->linger_s = l.l_linger > 0 ? (uint32_t)l.l_linger : 0;
+		}
+	}
+	return ret;
 }
 
 /* SO_ERROR: a deferred op's error is the socket's pending error, taken by this call as
@@ -948,6 +1056,7 @@ static void born_accepted(int lfd, int fd, int flags)
 		f->kind = SAIO_FD_SOCK;
 		f->tcp = l->tcp;
 		f->nonblock = (flags & SOCK_NONBLOCK) != 0;
+		f->conn = 1;
 	}
 }
 
@@ -967,12 +1076,23 @@ EXPORT int accept4(int lfd, struct sockaddr *a, socklen_t *al, int flags)
 	return fd;
 }
 
+EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al)
+{
+	int ret = REAL(connect)(fd, a, al);
+	if (ret == 0 && defer_mode()) {
+		struct saio_fd *f = saio_fd_peek(fd);
+		if (f && f->kind == SAIO_FD_SOCK)
+			f->conn = 1;
+	}
+	return ret;
+}
+
 EXPORT int socket(int domain, int type, int proto)
 {
 	int fd = REAL(socket)(domain, type, proto);
 	if (fd >= 0 && defer_mode()) {
 		reborn(fd);
-		born_sock(fd, domain, type);
+		born_sock(fd, domain, type, false);
 	}
 	return fd;
 }
@@ -983,7 +1103,7 @@ EXPORT int socketpair(int domain, int type, int proto, int sv[2])
 	if (ret == 0 && defer_mode()) {
 		for (int i = 0; i < 2; i++) {
 			reborn(sv[i]);
-			born_sock(sv[i], domain, type);
+			born_sock(sv[i], domain, type, true);
 		}
 	}
 	return ret;

@@ -49,6 +49,8 @@
 	X(int, accept4, (int, struct sockaddr *, socklen_t *, int)) \
 	X(int, socket, (int, int, int)) \
 	X(int, socketpair, (int, int, int, int *)) \
+	X(int, connect, (int, const struct sockaddr *, socklen_t)) \
+	X(int, getpeername, (int, struct sockaddr *, socklen_t *)) \
 	X(int, open, (const char *, int, ...)) \
 	X(int, open64, (const char *, int, ...)) \
 	X(int, openat, (int, const char *, int, ...)) \

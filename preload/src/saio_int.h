@@ -101,6 +101,9 @@ struct saio_fd {
 	uint8_t ep_overflow;		/* registered in more sets than ep[] holds */
 	_Atomic uint8_t close_held;	/* close waits for pins to reach 0 */
 	uint8_t broken;			/* a deferred op failed for good: stop deferring */
+	uint8_t conn;			/* a connected stream (accepted, socketpair, connected) */
+	uint8_t linger_on;		/* SO_LINGER set with l_onoff */
+	uint32_t linger_s;		/* its l_linger */
 	int err;			/* error of a deferred op, for the next call */
 	struct saio_op *head, *tail;	/* FIFO: in-flight ops first, then queued ones */
 	uint32_t nqueued;		/* ops in state QUEUED */
@@ -231,6 +234,9 @@ struct saio_ring *saio_ring_self(bool create);	/* this thread's ring */
 int saio_ring_flush(struct saio_ring *r);		/* lock held */
 void saio_ring_reap(struct saio_ring *r);		/* lock held */
 int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_only); /* lock held */
+bool saio_ring_wait_fd_until(struct saio_ring *r, struct saio_fd *f, int64_t deadline_ns);
+void saio_fd_drop_queued(struct saio_ring *r, struct saio_fd *f);	/* lock held */
+void saio_fd_abort(struct saio_ring *r, struct saio_fd *f);		/* lock held */
 void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f);
 void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, int res);
 
