@@ -124,12 +124,18 @@ static int uring_init(struct saio_ring *r)
 		free(p);
 		return ret;
 	}
+	if (!saio_cfg.sqpoll) {
+		/* (an SQPOLL ring's number is attach_fd for the others: it stays) */
+		p->ring.ring_fd = p->ring.enter_ring_fd = saio_own_fd(p->ring.ring_fd);
+	} else {
+		saio_fd_set_own(p->ring.ring_fd, true);
+	}
 	p->sqpoll = saio_cfg.sqpoll;
 	p->efd = -1;
 	if (p->sqpoll) {
 		/* Completions are posted by the SQPOLL thread and do not wake a thread
 		 * sleeping in epoll_wait: an eventfd in its epoll set does. */
-		p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		p->efd = saio_own_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 		if (p->efd < 0 || io_uring_register_eventfd(&p->ring, p->efd) < 0) {
 			int e = p->efd < 0 ? -errno : -EINVAL;
 			if (p->efd >= 0)
@@ -156,9 +162,12 @@ static void uring_teardown(struct saio_ring *r)
 			attach_fd = -1;
 		pthread_mutex_unlock(&attach_lock);
 	}
+	saio_fd_set_own(p->ring.ring_fd, false);
 	io_uring_queue_exit(&p->ring);
-	if (p->efd >= 0)
+	if (p->efd >= 0) {
+		saio_fd_set_own(p->efd, false);
 		REAL(close)(p->efd);
+	}
 	free(p);
 	r->be_priv = NULL;
 }
@@ -270,7 +279,7 @@ static int uring_reap(struct saio_ring *r)
 		uint64_t ud = cqe->user_data;
 		n++;
 		if (!ud)
-			continue;	/* probe */
+			continue;	/* probe, cancel */
 		saio_engine_complete(r, (struct saio_op *)(uintptr_t)(ud & ~(uint64_t)1),
 				     (int)(ud & 1), cqe->res);
 	}
@@ -312,6 +321,41 @@ static void uring_settle(struct saio_ring *r)
 	}
 }
 
+/* Cancel f's requests the kernel issued: the ops linked behind them fail with them
+ * (-ECANCELED), a send reports what it got out. Then wait (bounded) until all of f's ops
+ * are back. */
+static void uring_recall(struct saio_ring *r, struct saio_fd *f)
+{
+	struct uring_priv *p = r->be_priv;
+	struct io_uring_cqe *cqe;
+	int64_t end = saio_now_ns() + 1000000000LL, next = 0;
+
+	r->be->reap(r);
+	while (p && f->ninflight && saio_now_ns() < end) {
+		if (saio_now_ns() >= next) {
+			/* Every request the kernel issued on this socket (keyed by its file,
+			 * which the number still names): which one of the chain is active is
+			 * the kernel's business. Again every 100 ms: with SQPOLL a request
+			 * may be issued after a cancel that found nothing. */
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+			if (!sqe) {
+				io_uring_submit(&p->ring);
+				sqe = io_uring_get_sqe(&p->ring);
+			}
+			if (sqe) {
+				io_uring_prep_cancel_fd(sqe, f->fdnum, IORING_ASYNC_CANCEL_ALL);
+				io_uring_sqe_set_data64(sqe, 0);	/* not an op's completion */
+				atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+				io_uring_submit(&p->ring);
+			}
+			next = saio_now_ns() + 100000000LL;
+		}
+		struct __kernel_timespec ts = { 0, 10000000 };
+		io_uring_wait_cqe_timeout(&p->ring, &cqe, &ts);
+		r->be->reap(r);
+	}
+}
+
 static unsigned uring_caps(struct saio_ring *r)
 {
 	struct uring_priv *p = r->be_priv;
@@ -342,4 +386,5 @@ const struct saio_backend saio_backend_uring = {
 	.caps = uring_caps,
 	.notify_fd = uring_notify_fd,
 	.settle = uring_settle,
+	.recall = uring_recall,
 };

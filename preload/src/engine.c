@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -30,6 +32,7 @@ struct saio_config saio_cfg = {
 	.ring_entries = 256,
 	.sync_epoll_del = false,
 	.exit_drain_ms = 5000,
+	.drain_max = 1024,
 	.sendfile_copy_max = 16384,
 	.stats_path = NULL,
 	.kmod_workers = 1,
@@ -76,12 +79,19 @@ static void wake_add(struct saio_ring *r, struct saio_fd *f)
 
 static void queue_held_close(struct saio_ring *r, struct saio_fd *file);
 
+static void give(struct saio_fd *f, uint64_t n)
+{
+	saio_budget_give(&saio_budget, f, n);
+	if (f->custody)
+		atomic_fetch_sub(&saio_stats.draining_bytes, n);
+}
+
 /* The op left the kernel for good: return its bytes, drop its pin. */
 static void retire(struct saio_ring *r, struct saio_fd *f, struct saio_op *op)
 {
 	saio_fifo_remove(f, op);
 	if (op->len > op->sent)
-		saio_budget_give(&saio_budget, f, op->len - op->sent);
+		give(f, op->len - op->sent);
 	if (op->kind == SAIO_OP_SENDFILE) {
 		struct saio_fd *src = saio_fd_peek(op->arg);
 		if (src && atomic_fetch_sub(&src->pins, 1) == 1 &&
@@ -114,6 +124,8 @@ static void requeue(struct saio_ring *r, struct saio_fd *f, struct saio_op *op)
 	r->nqueued++;
 }
 
+static void custody_end(struct saio_ring *r, struct saio_fd *f, bool aborted);
+
 static void finish(struct saio_ring *r, struct saio_op *op)
 {
 	struct saio_fd *f = saio_fd_peek(op->qfd);
@@ -134,7 +146,7 @@ static void finish(struct saio_ring *r, struct saio_op *op)
 	case SAIO_OP_SENDFILE:
 		if (res > 0) {
 			op->sent += (uint32_t)res;
-			saio_budget_give(&saio_budget, f, (uint64_t)res);
+			give(f, (uint64_t)res);
 		}
 		if (res >= 0 && op->sent == op->len) {
 			retire(r, f, op);
@@ -153,6 +165,8 @@ static void finish(struct saio_ring *r, struct saio_op *op)
 			break;
 		}
 		retire(r, f, op);
+		if (f->custody)
+			custody_end(r, f, false);
 		/* The number is free in the kernel now; it may be handed out again. */
 		if (!f->head)
 			saio_fd_reset(f);
@@ -309,6 +323,8 @@ int saio_ring_flush(struct saio_ring *r)
 				break;
 			}
 			op = f->head;
+			if (f->closing && !f->custody)
+				saio_closing_add(r, f);
 			for (unsigned i = 0; i < cnt; i++, op = op->next) {
 				be->prep(r, op, i + 1 < cnt);
 				op->state = SAIO_OP_INFLIGHT;
@@ -355,12 +371,13 @@ int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_onl
 	}
 }
 
-static int64_t mono_ns(void)
+int64_t saio_now_ns(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
+#define mono_ns saio_now_ns
 
 /* Lock held. Wait until every op of f completed or the deadline (CLOCK_MONOTONIC ns)
  * passed; true when f has no ops left. Polls the completion queue rather than blocking in
@@ -394,24 +411,288 @@ void saio_fd_drop_queued(struct saio_ring *r, struct saio_fd *f)
 }
 
 /*
- * Lock held. Abort f's stream like a reset (SO_LINGER {1, 0}): queued ops are dropped,
- * and ops in flight, which may wait for a peer that does not read, are made to fail by
- * shutting the write side (the FIN is queued behind the unsent bytes; the close that
- * follows resets). Bounded. f keeps its number; the caller closes it.
+ * Lock held. Abort f's stream like a reset (SO_LINGER {1, 0}): ops in flight, which may
+ * wait for a peer that does not read, are recalled (or, without recall, made to fail by
+ * shutting the write side: the FIN waits behind the unsent bytes, the close that follows
+ * resets), and every op is dropped. Bounded. f keeps its number; the caller closes it.
  */
 void saio_fd_abort(struct saio_ring *r, struct saio_fd *f)
 {
 	r->be->reap(r);
+	if (f->ninflight && r->be->recall)
+		r->be->recall(r, f);
 	saio_fd_drop_queued(r, f);
 	if (f->ninflight) {
+		f->broken = 1;	/* nothing of it is submitted again */
 		REAL(shutdown)(f->fdnum, SHUT_WR);
 		saio_ring_wait_fd_until(r, f, mono_ns() + 1000000000LL);
+		saio_fd_drop_queued(r, f);
 	}
 	if (f->err) {
 		count_dropped_error(f);
 		f->err = 0;
 		f->err_sigpipe = 0;
 	}
+}
+
+/* ---- custody: sockets the application closed while ops of ours still wait -------------- */
+
+static void int_add(int **a, unsigned *n, unsigned *cap, int v)
+{
+	for (unsigned i = 0; i < *n; i++)
+		if ((*a)[i] == v)
+			return;
+	if (*n == *cap) {
+		unsigned c = *cap ? *cap * 2 : 16;
+		int *x = realloc(*a, c * sizeof(int));
+		if (!x)
+			return;
+		*a = x;
+		*cap = c;
+	}
+	(*a)[(*n)++] = v;
+}
+
+static void int_del(int *a, unsigned *n, int v)
+{
+	for (unsigned i = 0; i < *n; i++)
+		if (a[i] == v) {
+			a[i] = a[--*n];
+			return;
+		}
+}
+
+void saio_fd_set_own(int fd, bool own)
+{
+	struct saio_fd *f = own ? saio_fd_get(fd) : saio_fd_peek(fd);
+	if (f)
+		f->own = own;
+}
+
+static int custody_base(void);
+
+/*
+ * A descriptor of the library's own (ring, notifier, device): moved to a high number, so
+ * that the application's numbers stay the ones it would get without the library, and
+ * marked as ours (close_range and friends leave it alone; saio_fd_own names it). Returns
+ * the number to use (fd itself if it cannot move).
+ */
+int saio_own_fd(int fd)
+{
+	int base = custody_base();
+	if (fd >= 0 && base > fd) {
+		int n = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base);
+		if (n >= 0) {
+			REAL(close)(fd);
+			fd = n;
+		}
+	}
+	if (fd >= 0)
+		saio_fd_set_own(fd, true);
+	return fd;
+}
+
+__attribute__((visibility("default"))) int saio_fd_own(int fd)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	return f && f->own;
+}
+
+/* The lowest number a custody descriptor may take: high, away from the application's
+ * dense low numbers, and below the descriptor limit. -1 if the limit is too low. */
+static int custody_base(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20))
+		return 1 << 19;
+	if (rl.rlim_cur < 64)
+		return -1;
+	return (int)(rl.rlim_cur - rl.rlim_cur / 4);
+}
+
+static void custody_end(struct saio_ring *r, struct saio_fd *f, bool aborted)
+{
+	int_del(r->cust, &r->ncust, f->fdnum);
+	atomic_fetch_sub(&saio_stats.draining_fds, 1);
+	atomic_fetch_sub(&saio_stats.draining_bytes, f->bytes);
+	atomic_fetch_add(aborted ? &saio_stats.drain_aborted : &saio_stats.drained, 1);
+	f->custody = 0;
+	f->own = 0;
+}
+
+/* Lock held. Reset a custody socket: its time (or the count bound) is up. */
+static void custody_abort(struct saio_ring *r, struct saio_fd *g)
+{
+	struct linger l = { 1, 0 };
+	REAL(setsockopt)(g->fdnum, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	saio_fd_abort(r, g);
+	custody_end(r, g, true);
+	int fd = g->fdnum;
+	saio_fd_reset(g);
+	atomic_store(&g->owner, NULL);
+	REAL(close)(fd);
+}
+
+/*
+ * Lock held, f owned by r, f's number about to be closed (by the application's close, or
+ * a call that closes it on its own: close_range, dup2, fclose) while ops of ours for its
+ * socket remain. A real close would orphan the socket and let the kernel send its buffer;
+ * ours is the same, one level up: the socket moves to a descriptor of the library (a high
+ * number, close-on-exec), the ops follow it, a close of it ends them, and the caller can
+ * close the application's number at once. Like an orphan it is bounded: after
+ * SAIO_DRAIN_MS (the kernel's own orphan time) or past SAIO_DRAIN_MAX such sockets it is
+ * reset. Returns the new number, or -1 (nothing moved) when the backend cannot recall its
+ * requests or no descriptor is left.
+ */
+int saio_detach(struct saio_ring *r, struct saio_fd *f)
+{
+	int fd = f->fdnum;
+	if (!r->be->recall || !f->head)
+		return -1;
+	if (r->ncust >= saio_cfg.drain_max ||
+	    atomic_load(&saio_stats.draining_fds) >= saio_cfg.drain_max) {
+		if (!r->ncust)
+			return -1;
+		struct saio_fd *old = saio_fd_peek(r->cust[0]);
+		for (unsigned i = 1; i < r->ncust; i++) {
+			struct saio_fd *c = saio_fd_peek(r->cust[i]);
+			if (c && (!old || c->deadline < old->deadline))
+				old = c;
+		}
+		if (!old)
+			return -1;
+		custody_abort(r, old);
+	}
+	r->be->recall(r, f);
+	r->be->reap(r);
+	if (f->ninflight)
+		return -1;
+	int base = custody_base();
+	int nfd = base < 0 ? -1 : REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base);
+	if (nfd < 0)
+		return -1;
+	struct saio_fd *g = saio_fd_get(nfd);
+	struct saio_op *cl = NULL;
+	if (!f->tail || f->tail->kind != SAIO_OP_CLOSE)
+		cl = saio_op_alloc(0);
+	if (!g || (!cl && (!f->tail || f->tail->kind != SAIO_OP_CLOSE))) {
+		saio_op_free(cl);
+		REAL(close)(nfd);
+		return -1;
+	}
+	if (f->linger_on) {
+		/* its time ran out in close(): the rest goes out as an orphan's would */
+		struct linger l = { 0, 0 };
+		REAL(setsockopt)(nfd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	saio_fd_reset(g);
+	g->nep = 0;
+	g->kind = SAIO_FD_SOCK;
+	g->tcp = f->tcp;
+	g->nonblock = 1;
+	g->conn = 1;
+	g->own = 1;
+	g->custody = 1;
+	g->closing = 1;
+	g->broken = f->broken;
+	g->deadline = saio_now_ns() + (int64_t)saio_cfg.drain_ms * 1000000;
+	g->head = f->head;
+	g->tail = f->tail;
+	g->nqueued = f->nqueued;
+	g->ninflight = 0;
+	g->bytes = f->bytes;
+	for (struct saio_op *op = g->head; op; op = op->next) {
+		op->fd = nfd;
+		op->qfd = nfd;
+	}
+	f->head = f->tail = NULL;
+	f->nqueued = 0;
+	f->bytes = 0;
+	if (cl) {
+		cl->kind = SAIO_OP_CLOSE;
+		cl->call = SAIO_C_CLOSE;
+		cl->fd = nfd;
+		saio_fifo_push(g, cl);
+		r->nqueued++;
+	}
+	atomic_store(&g->owner, r);
+	saio_ring_dirty(r, g);
+	int_add(&r->cust, &r->ncust, &r->capcust, nfd);
+	atomic_fetch_add(&saio_stats.draining_fds, 1);
+	atomic_fetch_add(&saio_stats.draining_bytes, g->bytes);
+	if (f->err)
+		count_dropped_error(f);
+	saio_fd_reset(f);
+	atomic_store(&f->owner, NULL);
+	/* the rest goes back to the kernel now, as one chain that ends with our close: it
+	 * needs nothing more from this thread, which may block in something else next */
+	saio_ring_flush(r);
+	return nfd;
+}
+
+/* Lock held. The close of f went to the kernel: if its chain is still in flight at the
+ * next batch boundary, it waits for a peer (saio_custody_check). */
+void saio_closing_add(struct saio_ring *r, struct saio_fd *f)
+{
+	int_add(&r->closing, &r->nclosing, &r->capclosing, f->fdnum);
+}
+
+/*
+ * Lock held, at a batch boundary. Closes submitted at an earlier boundary whose chains
+ * are still in flight wait for a peer that does not read: move them to custody and close
+ * the application's number now. Custody sockets past their time are reset.
+ */
+void saio_custody_check(struct saio_ring *r)
+{
+	if (r->nclosing) {
+		if (r->be->settle && (r->be->caps(r) & SAIO_CAP_ASYNC_ISSUE)) {
+			r->be->settle(r);
+			r->be->reap(r);
+		}
+		for (unsigned i = 0; i < r->nclosing;) {
+			struct saio_fd *f = saio_fd_peek(r->closing[i]);
+			if (!f || !f->closing || f->custody || atomic_load(&f->owner) != r ||
+			    !f->head) {
+				r->closing[i] = r->closing[--r->nclosing];
+				continue;
+			}
+			if (!f->ninflight) {
+				i++;	/* not submitted yet: look again next time */
+				continue;
+			}
+			r->closing[i] = r->closing[--r->nclosing];
+			int fd = f->fdnum;
+			if (saio_detach(r, f) >= 0)
+				REAL(close)(fd);
+		}
+	}
+	if (r->ncust) {
+		int64_t now = saio_now_ns();
+		for (unsigned i = 0; i < r->ncust;) {
+			struct saio_fd *g = saio_fd_peek(r->cust[i]);
+			if (g && g->custody && g->deadline <= now) {
+				custody_abort(r, g);	/* removes it from r->cust */
+				continue;
+			}
+			i++;
+		}
+	}
+}
+
+/* Lock held. Nanoseconds until saio_custody_check has something to do (a custody
+ * deadline, or a second for a close that may be stuck), or -1. */
+int64_t saio_custody_next(struct saio_ring *r)
+{
+	int64_t next = r->nclosing ? 1000000000LL : -1, now = saio_now_ns();
+	for (unsigned i = 0; i < r->ncust; i++) {
+		struct saio_fd *g = saio_fd_peek(r->cust[i]);
+		if (!g)
+			continue;
+		int64_t d = g->deadline > now ? g->deadline - now : 0;
+		if (next < 0 || d < next)
+			next = d;
+	}
+	return next;
 }
 
 /* Lock held. Wait until every op of the ring completed, at most ms milliseconds. */
@@ -450,6 +731,8 @@ static void ring_free(struct saio_ring *r)
 	}
 	pthread_mutex_unlock(&rings_lock);
 	free(r->wake);
+	free(r->cust);
+	free(r->closing);
 	saio_opcache_clear(&r->cache);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
@@ -540,11 +823,16 @@ static void atfork_parent(void)
 static void child_fd(struct saio_fd *f, void *arg)
 {
 	(void)arg;
-	/* The application closed it; our close had not run: the child must not keep it. */
+	/* The application closed it; our close had not run: the child must not keep it
+	 * (nor a custody socket, whose number the application never saw). */
 	if (f->closing)
 		REAL(close)(f->fdnum);
 	if (f->closing || atomic_load(&f->close_held)) {
 		saio_fd_reset(f);
+	}
+	if (f->custody) {
+		f->custody = 0;
+		f->own = 0;
 	}
 	/* Drop the parent's work; keep what describes kernel objects the child shares
 	 * (kind, O_NONBLOCK, epoll registrations). */
@@ -571,6 +859,8 @@ static void atfork_child(void)
 		n = r->next_all;
 		r->be->forget(r);
 		free(r->wake);
+		free(r->cust);
+		free(r->closing);
 		saio_opcache_clear(&r->cache);
 		free(r);
 	}
@@ -666,6 +956,25 @@ static void kmod_config(void)
 	}
 }
 
+/* How long the kernel keeps an orphaned socket whose peer keeps its window shut: its zero
+ * window probes (tcp_orphan_retries, 0 meaning 8) back off from the 200 ms minimum RTO. */
+static unsigned orphan_ms(void)
+{
+	unsigned n = 0, ms = 0;
+	int fd = REAL(open)("/proc/sys/net/ipv4/tcp_orphan_retries", O_RDONLY | O_CLOEXEC, 0);
+	if (fd >= 0) {
+		char b[16] = "";
+		if (REAL(read)(fd, b, sizeof(b) - 1) > 0)
+			n = (unsigned)strtoul(b, NULL, 10);
+		REAL(close)(fd);
+	}
+	if (n == 0)
+		n = 8;
+	for (unsigned i = 0; i < n && i < 16; i++)
+		ms += (200u << i) < 120000 ? 200u << i : 120000;
+	return ms;
+}
+
 static void atexit_drain(void)
 {
 	saio_drain_all(saio_cfg.exit_drain_ms);
@@ -701,6 +1010,8 @@ static void saio_init(void)
 	const char *d = getenv("SAIO_EPOLL_DEL");
 	saio_cfg.sync_epoll_del = (d && !strcmp(d, "sync")) || saio_cfg.sqpoll;
 	saio_cfg.exit_drain_ms = (unsigned)env_ul("SAIO_EXIT_DRAIN_MS", 5000);
+	saio_cfg.drain_ms = (unsigned)env_ul("SAIO_DRAIN_MS", orphan_ms());
+	saio_cfg.drain_max = env_range("SAIO_DRAIN_MAX", 1, 1u << 20, 1024);
 	saio_cfg.sendfile_copy_max = env_ul("SAIO_SENDFILE_COPY_MAX", saio_cfg.sendfile_copy_max);
 	saio_budget.fd_max = env_ul("SAIO_FD_BUDGET", saio_budget.fd_max);
 	saio_budget.global_max = env_ul("SAIO_BUDGET", saio_budget.global_max);

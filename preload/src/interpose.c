@@ -686,6 +686,19 @@ EXPORT int close(int fd)
 	f->nep = 0;
 	f->ep_overflow = 0;
 	pthread_mutex_unlock(&saio_ep_lock);
+	r->be->reap(r);
+	if (f->ninflight && !overflow && saio_detach(r, f) >= 0) {
+		/* Ours already wait for the peer: the socket went to custody (an orphan of
+		 * the library), the number is free now as after a real close. It must leave
+		 * the epoll sets first: the socket itself stays open. */
+		pthread_mutex_unlock(&r->lock);
+		for (unsigned i = 0; i < nreg; i++)
+			REAL(epoll_ctl)(regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
+		count(&saio_stats.ops[SAIO_C_CLOSE], 1);
+		if (sp)
+			raise(SIGPIPE);
+		return REAL(close)(fd);
+	}
 	struct saio_op *op = overflow ? NULL : saio_op_alloc(0);
 	if (!op) {
 		/* Registered in more epoll sets than we track: close for real, in order. */
@@ -1260,6 +1273,8 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 static void batch_boundary(struct saio_ring *r)
 {
 	r->be->reap(r);
+	if (r->nclosing || r->ncust)
+		saio_custody_check(r);
 	saio_ring_flush(r);
 	while (r->ndel_inflight) {
 		if (r->be->wait(r) < 0)
@@ -1394,6 +1409,11 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 		batch_boundary(r);
 		int ninj = r->nwake ? collect_wake(r, epfd, ev, maxev) : 0;
 		bool busy = r->ninflight || r->nqueued;
+		/* Closed sockets still draining have a deadline, and closes may be stuck:
+		 * do not sleep past the time they need to be looked at. */
+		int64_t next = (r->ncust || r->nclosing) ? saio_custody_next(r) : -1;
+		int64_t left_ns = tmo_ns < 0 ? -1 : tmo_ns > 0 ? deadline - now_ns() : 0;
+		bool capped = next >= 0 && (left_ns < 0 || left_ns > next);
 		pthread_mutex_unlock(&r->lock);
 		if (nfd >= 0 && busy)
 			ensure_notify(r, epfd, nfd);
@@ -1409,12 +1429,21 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 				n = filter_notify(r, nfd, ev + ninj, n);
 			return n < 0 ? ninj : merge(ev, ninj, n);
 		}
-		n = real_wait(which, epfd, ev, maxev, ms, ts, sm);
+		if (capped) {
+			static __thread struct timespec cap;
+			cap.tv_sec = next / 1000000000;
+			cap.tv_nsec = next % 1000000000;
+			n = real_wait(which, epfd, ev, maxev, (int)((next + 999999) / 1000000), &cap, sm);
+		} else {
+			n = real_wait(which, epfd, ev, maxev, ms, ts, sm);
+		}
 		if (n > 0 && nfd >= 0) {
 			n = filter_notify(r, nfd, ev, n);
 			if (n == 0)
 				goto again;	/* only our completions: wait on */
 		}
+		if (n == 0 && capped && (tmo_ns < 0 || deadline - now_ns() > 0))
+			goto again;	/* our cap, not the application's timeout */
 		if (n >= 0 || errno != EINTR || atomic_load(&saio_sig_gen) != gen)
 			return n;
 		/* EINTR without a signal handler having run: io_uring task work (a completion

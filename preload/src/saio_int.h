@@ -102,6 +102,9 @@ struct saio_fd {
 	_Atomic uint8_t close_held;	/* close waits for pins to reach 0 */
 	uint8_t broken;			/* a deferred op failed for good: stop deferring */
 	uint8_t conn;			/* a connected stream (accepted, socketpair, connected) */
+	uint8_t own;			/* the library's own descriptor (ring, notifier, custody) */
+	uint8_t custody;		/* a socket the application closed, drained here */
+	int64_t deadline;		/* custody: when it is aborted (CLOCK_MONOTONIC ns) */
 	uint8_t linger_on;		/* SO_LINGER set with l_onoff */
 	uint32_t linger_s;		/* its l_linger */
 	int err;			/* error of a deferred op, for the next call */
@@ -182,6 +185,10 @@ struct saio_stats {
 	_Atomic uint64_t waits;			/* times a call waited for completions */
 	_Atomic uint64_t eintr_hidden;		/* epoll EINTRs caused by our completions */
 	_Atomic uint64_t epollout_injected;
+	_Atomic uint64_t draining_fds;		/* custody fds now */
+	_Atomic uint64_t draining_bytes;	/* bytes they still own */
+	_Atomic uint64_t drained;		/* custody fds whose bytes all left */
+	_Atomic uint64_t drain_aborted;		/* custody fds reset (time or count bound) */
 };
 
 struct saio_ring {
@@ -196,6 +203,10 @@ struct saio_ring {
 	uint32_t ninflight;			/* INFLIGHT ops */
 	uint32_t ndel_inflight;			/* epoll del ops not yet completed */
 	struct saio_op *standalone;		/* queued ops outside any FIFO (epoll del) */
+	int *cust;				/* custody fds of this ring (see saio_detach) */
+	unsigned ncust, capcust;
+	int *closing;				/* fds whose close was submitted: stuck? */
+	unsigned nclosing, capclosing;
 	struct saio_opcache cache;
 	const struct saio_backend *be;
 	void *be_priv;				/* backend state (struct io_uring, ...) */
@@ -215,6 +226,8 @@ struct saio_config {
 	unsigned ring_entries;
 	bool sync_epoll_del;		/* remove closed fds from epoll with a direct call */
 	unsigned exit_drain_ms;
+	unsigned drain_ms;		/* a closed socket's bytes wait at most this long */
+	unsigned drain_max;		/* closed sockets drained at once, at most */
 	uint64_t sendfile_copy_max;	/* larger sendfiles run as the real, zero-copy call */
 	const char *stats_path;
 	/* kmod backend (SAIO_KMOD_*) */
@@ -237,6 +250,13 @@ int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_onl
 bool saio_ring_wait_fd_until(struct saio_ring *r, struct saio_fd *f, int64_t deadline_ns);
 void saio_fd_drop_queued(struct saio_ring *r, struct saio_fd *f);	/* lock held */
 void saio_fd_abort(struct saio_ring *r, struct saio_fd *f);		/* lock held */
+int saio_detach(struct saio_ring *r, struct saio_fd *f);		/* lock held */
+void saio_closing_add(struct saio_ring *r, struct saio_fd *f);	/* lock held */
+void saio_custody_check(struct saio_ring *r);				/* lock held */
+int64_t saio_custody_next(struct saio_ring *r);				/* lock held */
+void saio_fd_set_own(int fd, bool own);
+int saio_own_fd(int fd);	/* move a library descriptor high and mark it ours */
+int64_t saio_now_ns(void);
 void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f);
 void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, int res);
 
