@@ -48,6 +48,7 @@
 #define SAIO_CAP_EPOLL_DEL (1u << 1)	/* can run epoll_ctl(EPOLL_CTL_DEL) */
 #define SAIO_CAP_ASYNC_ISSUE (1u << 2)	/* ops are issued by another thread (SQPOLL) */
 #define SAIO_CAP_NATIVE_SENDFILE (1u << 3) /* sendfile in the kernel: no buffer, any size */
+#define SAIO_CAP_NO_LINK (1u << 4)	/* links may break: one op of an fd in flight at a time */
 
 struct saio_backend {
 	const char *name;

@@ -362,8 +362,11 @@ static unsigned uring_caps(struct saio_ring *r)
 	unsigned c = SAIO_CAP_EPOLL_DEL;
 	if (__atomic_load_n(&setsockopt_ok, __ATOMIC_RELAXED) == 1)
 		c |= SAIO_CAP_SETSOCKOPT;
+	/* An SQPOLL thread shared by several rings (ATTACH_WQ) submits at most 8 entries
+	 * per round, and a link chain ends with the round: longer chains would split and
+	 * run side by side. So with SQPOLL an fd has one op in flight at a time. */
 	if (p && p->sqpoll)
-		c |= SAIO_CAP_ASYNC_ISSUE;
+		c |= SAIO_CAP_ASYNC_ISSUE | SAIO_CAP_NO_LINK;
 	return c;
 }
 

@@ -272,6 +272,7 @@ int saio_ring_flush(struct saio_ring *r)
 	const struct saio_backend *be = r->be;
 	unsigned staged = 0, total = 0;
 	const bool native = be->caps(r) & SAIO_CAP_NATIVE_SENDFILE;
+	const bool nolink = be->caps(r) & SAIO_CAP_NO_LINK;
 
 	be->reap(r);	/* completions free budget and may re-dirty fds */
 	while (r->standalone) {
@@ -304,11 +305,13 @@ int saio_ring_flush(struct saio_ring *r)
 			struct saio_op *op;
 			for (op = f->head; op; op = op->next) {
 				unsigned k = nreq(op, native);
-				if (need + k > space)
+				if (need + k > space || (nolink && cnt))
 					break;
 				need += k;
 				cnt++;
 			}
+			if (nolink && cnt && op)
+				op = NULL;	/* one op at a time is all there is: no room to make */
 			/* A chain must reach the kernel in one submission: if the whole FIFO does
 			 * not fit, make room first; the part that never fits waits for this
 			 * chain to complete. */
