@@ -337,17 +337,25 @@ static void uring_recall(struct saio_ring *r, struct saio_fd *f)
 			 * which the number still names): which one of the chain is active is
 			 * the kernel's business. Again every 100 ms: with SQPOLL a request
 			 * may be issued after a cancel that found nothing. */
-			struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
-			if (!sqe) {
+			if (io_uring_sq_space_left(&p->ring) < 3)
 				io_uring_submit(&p->ring);
-				sqe = io_uring_get_sqe(&p->ring);
-			}
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
 			if (sqe) {
 				io_uring_prep_cancel_fd(sqe, f->fdnum, IORING_ASYNC_CANCEL_ALL);
 				io_uring_sqe_set_data64(sqe, 0);	/* not an op's completion */
-				atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
-				io_uring_submit(&p->ring);
 			}
+			/* and by the first op in flight, in case the number names another
+			 * file by now (closed behind our back and handed out again) */
+			struct saio_op *op = f->head;
+			for (int ph = 0; op && op->state == SAIO_OP_INFLIGHT && ph < 2; ph++) {
+				sqe = io_uring_get_sqe(&p->ring);
+				if (!sqe)
+					break;
+				io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op | (uint64_t)ph, 0);
+				io_uring_sqe_set_data64(sqe, 0);
+			}
+			atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+			io_uring_submit(&p->ring);
 			next = saio_now_ns() + 100000000LL;
 		}
 		struct __kernel_timespec ts = { 0, 10000000 };

@@ -398,6 +398,31 @@ bool saio_ring_wait_fd_until(struct saio_ring *r, struct saio_fd *f, int64_t dea
 	}
 }
 
+/*
+ * Lock held. f's number was closed by something we did not see (a raw system call) and is
+ * being handed out again: ops still ours belong to the old socket, never to the new one.
+ * What is in flight is recalled (it refers to the old socket's file) and everything is
+ * dropped (counted in bytes_dropped and fd_reused); f is left empty.
+ */
+void saio_fd_forget_ops(struct saio_ring *r, struct saio_fd *f)
+{
+	r->be->reap(r);
+	if (f->head && r->be->settle && (r->be->caps(r) & SAIO_CAP_ASYNC_ISSUE)) {
+		r->be->settle(r);	/* our own close may have run, its completion not yet */
+		r->be->reap(r);
+	}
+	if (!f->head)
+		return;
+	atomic_fetch_add(&saio_stats.fd_reused, 1);
+	f->broken = 1;	/* nothing of it is submitted again */
+	if (f->ninflight && r->be->recall)
+		r->be->recall(r, f);
+	saio_fd_drop_queued(r, f);
+	if (f->ninflight)
+		saio_ring_wait_fd_until(r, f, saio_now_ns() + 1000000000LL);
+	saio_fd_drop_queued(r, f);
+}
+
 /* Lock held. Take f's queued ops (not those in flight) out of the queue, their bytes lost
  * (counted): what a reset discards. */
 void saio_fd_drop_queued(struct saio_ring *r, struct saio_fd *f)

@@ -12,8 +12,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -190,6 +192,26 @@ static ssize_t pass_ordered(int fd, int call)
 }
 
 /* fd was just returned by a call that creates descriptors. */
+/* Lock and return f's owner ring, or NULL if it has none. */
+static struct saio_ring *lock_owner(struct saio_fd *f)
+{
+	for (;;) {
+		struct saio_ring *o = atomic_load(&f->owner);
+		if (!o)
+			return NULL;
+		pthread_mutex_lock(&o->lock);
+		if (atomic_load(&f->owner) == o)
+			return o;
+		pthread_mutex_unlock(&o->lock);
+	}
+}
+
+/*
+ * fd was just returned by a call that creates descriptors. Whatever we knew of the number
+ * is about an earlier descriptor: our own close of it ran (its completion is collected
+ * now), or it was closed behind our back, and then ops still ours are the old socket's:
+ * they never go to the new descriptor.
+ */
 static void reborn(int fd)
 {
 	if (!defer_mode())
@@ -197,13 +219,62 @@ static void reborn(int fd)
 	struct saio_fd *f = saio_fd_get(fd);
 	if (!f)
 		return;
-	if (atomic_load(&f->owner))
-		saio_drain_fd(fd);	/* the old number's close ran; collect it */
+	struct saio_ring *o = lock_owner(f);
+	if (o) {
+		saio_fd_forget_ops(o, f);
+		saio_fd_reset(f);
+		atomic_store(&f->owner, NULL);
+		pthread_mutex_unlock(&o->lock);
+	}
+	bool was_epoll = f->kind == SAIO_FD_EPOLL;
 	saio_fd_reset(f);
 	pthread_mutex_lock(&saio_ep_lock);
+	if (was_epoll)
+		saio_fd_forget_epfd(fd);	/* registrations in the old set are gone */
 	f->nep = 0;
 	f->ep_overflow = 0;
 	pthread_mutex_unlock(&saio_ep_lock);
+}
+
+/*
+ * fd is about to be closed by a call other than close() (close_range, dup2/dup3 onto it,
+ * fclose): like close(), ops of ours for its socket must not be lost nor go to whatever
+ * takes the number next. They go to custody (the socket stays open under a number of ours)
+ * after the number leaves the epoll sets; if that cannot be, they are dropped (counted).
+ * Our knowledge of the number is forgotten.
+ */
+static void number_closing(int fd)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (!f || f->own)
+		return;
+	struct saio_epreg regs[SAIO_EP_MAX];
+	unsigned nreg;
+	pthread_mutex_lock(&saio_ep_lock);
+	if (f->kind == SAIO_FD_EPOLL)
+		saio_fd_forget_epfd(fd);
+	nreg = f->nep;
+	memcpy(regs, f->ep, sizeof(regs));
+	f->nep = 0;
+	f->ep_overflow = 0;
+	pthread_mutex_unlock(&saio_ep_lock);
+	struct saio_ring *o = lock_owner(f);
+	if (o) {
+		o->be->reap(o);
+		if (f->head && saio_detach(o, f) >= 0) {
+			for (unsigned i = 0; i < nreg; i++)
+				REAL(epoll_ctl)(regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
+		} else if (f->head) {
+			saio_fd_abort(o, f);
+		}
+		if (f->err)
+			count(&saio_stats.errors_dropped, 1);
+		saio_fd_reset(f);
+		atomic_store(&f->owner, NULL);
+		pthread_mutex_unlock(&o->lock);
+	}
+	if (atomic_load(&f->pins) == 0)
+		saio_fd_reset(f);
 }
 
 static void born_sock(int fd, int domain, int type, bool conn)
@@ -928,10 +999,15 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr 
 	return REAL(recvfrom)(fd, buf, n, flags, from, fromlen);
 }
 
+static void born_rights(const struct msghdr *m);
+
 EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 {
 	OBSERVE_DATA(fd);
-	return REAL(recvmsg)(fd, m, flags);
+	ssize_t r = REAL(recvmsg)(fd, m, flags);
+	if (r >= 0 && m && m->msg_controllen && defer_mode())
+		born_rights(m);
+	return r;
 }
 
 /* ---- descriptor-level calls ------------------------------------------------------- */
@@ -1034,7 +1110,7 @@ static int dup_common(int oldfd, int newfd, int flags, bool three)
 	if (e)
 		return (int)deliver(e);
 	if (defer_mode() && oldfd != newfd)
-		saio_drain_fd(newfd);	/* newfd's ops, our close of it included, run first */
+		number_closing(newfd);	/* closed by the call: our ops for it move or go */
 	int ret = three ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
 	if (ret >= 0 && oldfd != newfd) {
 		reborn(ret);
@@ -1051,6 +1127,253 @@ EXPORT int dup2(int oldfd, int newfd)
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	return dup_common(oldfd, newfd, flags, true);
+}
+
+/* ---- descriptors closed by other calls -------------------------------------------------- */
+
+/* Worth closing one by one through close(): a number we know something about. */
+static bool known(const struct saio_fd *f)
+{
+	return f->kind != SAIO_FD_UNKNOWN || f->nep || f->closing || atomic_load(&f->owner) ||
+	       atomic_load(&f->pins);
+}
+
+/*
+ * close_range: the numbers we know go through close() (deferred closes, custody, epoll
+ * registrations, as for any close), the library's own are left out (they are not the
+ * application's; a real close_range would take the library's rings away), the rest is
+ * closed by the real call in ranges between them.
+ */
+EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	if (!defer_mode() || (flags & CLOSE_RANGE_CLOEXEC) || first > last)
+		return REAL(close_range)(first, last, flags);
+	if (flags & CLOSE_RANGE_UNSHARE) {
+		if (unshare(CLONE_FILES))
+			return -1;
+		flags &= ~CLOSE_RANGE_UNSHARE;
+	}
+	unsigned start = first;
+	unsigned top = last < SAIO_FD_MAX - 1 ? last : SAIO_FD_MAX - 1;
+	for (unsigned n = first; n <= top && n >= first; n++) {
+		struct saio_fd *f = saio_fd_peek((int)n);
+		if (!f) {
+			n |= SAIO_FD_CHUNK - 1;	/* a chunk never allocated: nothing known */
+			continue;
+		}
+		if (!f->own && !known(f))
+			continue;
+		if (start < n && REAL(close_range)(start, n - 1, flags))
+			return -1;
+		if (!f->own)
+			close((int)n);
+		start = n + 1;
+		if (n == UINT_MAX)
+			return 0;
+	}
+	if (start <= last && start >= first)
+		return REAL(close_range)(start, last, flags);
+	return 0;
+}
+
+EXPORT void closefrom(int lowfd)
+{
+	if (!defer_mode() || lowfd < 0) {
+		REAL(closefrom)(lowfd);
+		return;
+	}
+	if (close_range((unsigned)lowfd, ~0u, 0))
+		REAL(closefrom)(lowfd);	/* (its own fallback) */
+}
+
+/* stdio on a socket writes through glibc's own write, which we do not see: from fdopen on,
+ * the descriptor passes through (after what is queued); fclose closes it with glibc's own
+ * close, so our state of it goes first. */
+EXPORT FILE *fdopen(int fd, const char *mode)
+{
+	FILE *fp = REAL(fdopen)(fd, mode);
+	struct saio_fd *f;
+	if (fp && defer_mode() && (f = saio_fd_peek(fd)) && f->kind == SAIO_FD_SOCK) {
+		(void)order_before(fd, OBSERVE, ERR_NONE);
+		f->kind = SAIO_FD_PASS;
+	}
+	return fp;
+}
+
+EXPORT int fclose(FILE *fp)
+{
+	if (fp && defer_mode()) {
+		int fd = fileno(fp);
+		if (fd >= 0)
+			number_closing(fd);
+	}
+	return REAL(fclose)(fp);
+}
+
+/* ---- descriptors being born ----------------------------------------------------------- */
+
+static int born(int fd)
+{
+	if (fd >= 0)
+		reborn(fd);
+	return fd;
+}
+
+EXPORT int pipe(int p[2])
+{
+	int r = REAL(pipe)(p);
+	if (r == 0) {
+		reborn(p[0]);
+		reborn(p[1]);
+	}
+	return r;
+}
+
+EXPORT int pipe2(int p[2], int flags)
+{
+	int r = REAL(pipe2)(p, flags);
+	if (r == 0) {
+		reborn(p[0]);
+		reborn(p[1]);
+	}
+	return r;
+}
+
+EXPORT int eventfd(unsigned v, int flags)
+{
+	return born(REAL(eventfd)(v, flags));
+}
+
+EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	int r = REAL(signalfd)(fd, mask, flags);
+	return fd == -1 ? born(r) : r;	/* (an existing one is only changed) */
+}
+
+EXPORT int timerfd_create(int clock, int flags)
+{
+	return born(REAL(timerfd_create)(clock, flags));
+}
+
+EXPORT int memfd_create(const char *name, unsigned flags)
+{
+	return born(REAL(memfd_create)(name, flags));
+}
+
+EXPORT int inotify_init(void)
+{
+	return born(REAL(inotify_init)());
+}
+
+EXPORT int inotify_init1(int flags)
+{
+	return born(REAL(inotify_init1)(flags));
+}
+
+EXPORT int creat(const char *path, mode_t m)
+{
+	return born(REAL(creat)(path, m));
+}
+
+EXPORT int creat64(const char *path, mode_t m)
+{
+	return born(REAL(creat64)(path, m));
+}
+
+EXPORT int pidfd_open(pid_t pid, unsigned flags)
+{
+	return born(REAL(pidfd_open)(pid, flags));
+}
+
+/* Descriptors received with SCM_RIGHTS are born too. */
+static void born_rights(const struct msghdr *m)
+{
+	if (!m || !m->msg_control || m->msg_controllen < sizeof(struct cmsghdr))
+		return;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR((struct msghdr *)m); h;
+	     h = CMSG_NXTHDR((struct msghdr *)m, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			reborn(fd);
+		}
+	}
+}
+
+EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *t)
+{
+	int r = REAL(recvmmsg)(fd, v, n, flags, t);
+	for (int i = 0; defer_mode() && i < r; i++)
+		born_rights(&v[i].msg_hdr);
+	return r;
+}
+
+/* ---- raw system calls: the ones that make, close or write descriptors take our path ---- */
+
+static bool makes_fd(long nr)
+{
+	switch (nr) {
+	case SYS_open: case SYS_openat: case SYS_creat: case SYS_socket: case SYS_accept:
+	case SYS_accept4: case SYS_eventfd: case SYS_eventfd2: case SYS_signalfd:
+	case SYS_signalfd4: case SYS_timerfd_create: case SYS_memfd_create: case SYS_epoll_create:
+	case SYS_epoll_create1: case SYS_inotify_init: case SYS_inotify_init1:
+	case SYS_fanotify_init: case SYS_pidfd_open: case SYS_pidfd_getfd: case SYS_userfaultfd:
+	case SYS_perf_event_open: case SYS_io_uring_setup: case SYS_openat2: case SYS_open_tree:
+	case SYS_fsopen: case SYS_fsmount: case SYS_fspick: case SYS_dup:
+		return true;
+	default:
+		return false;
+	}
+}
+
+EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	va_start(ap, nr);
+	long a[6];
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (!defer_mode())
+		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	switch (nr) {
+	case SYS_close:
+		return close((int)a[0]);
+	case SYS_close_range:
+		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+	case SYS_dup2:
+		return dup2((int)a[0], (int)a[1]);
+	case SYS_dup3:
+		return dup3((int)a[0], (int)a[1], (int)a[2]);
+	case SYS_write:
+		return write((int)a[0], (const void *)a[1], (size_t)a[2]);
+	case SYS_writev:
+		return writev((int)a[0], (const struct iovec *)a[1], (int)a[2]);
+	case SYS_sendto:
+		return sendto((int)a[0], (const void *)a[1], (size_t)a[2], (int)a[3],
+			      (const struct sockaddr *)a[4], (socklen_t)a[5]);
+	case SYS_sendmsg:
+		return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
+	case SYS_sendfile:
+		return sendfile((int)a[0], (int)a[1], (off_t *)a[2], (size_t)a[3]);
+	case SYS_shutdown:
+		return shutdown((int)a[0], (int)a[1]);
+	case SYS_pipe:
+		return pipe((int *)a[0]);
+	case SYS_pipe2:
+		return pipe2((int *)a[0], (int)a[1]);
+	case SYS_socketpair:
+		return socketpair((int)a[0], (int)a[1], (int)a[2], (int *)a[3]);
+	case SYS_recvmsg:
+		return recvmsg((int)a[0], (struct msghdr *)a[1], (int)a[2]);
+	}
+	long r = REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (r >= 0 && makes_fd(nr))
+		reborn((int)r);
+	return r;
 }
 
 /* ---- descriptors being born ----------------------------------------------------------- */

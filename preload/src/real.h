@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <poll.h>
+#include <stdio.h>
 #include <sys/select.h>
 
 #define SAIO_REAL_LIST(X) \
@@ -66,6 +67,23 @@
 	X(int, execvp, (const char *, char *const[])) \
 	X(int, execvpe, (const char *, char *const[], char *const[])) \
 	X(int, sigaction, (int, const struct sigaction *, struct sigaction *)) \
+	X(int, close_range, (unsigned, unsigned, int)) \
+	X(void, closefrom, (int)) \
+	X(int, fclose, (FILE *)) \
+	X(FILE *, fdopen, (int, const char *)) \
+	X(long, syscall, (long, ...)) \
+	X(int, pipe, (int *)) \
+	X(int, pipe2, (int *, int)) \
+	X(int, eventfd, (unsigned, int)) \
+	X(int, signalfd, (int, const sigset_t *, int)) \
+	X(int, timerfd_create, (int, int)) \
+	X(int, memfd_create, (const char *, unsigned)) \
+	X(int, inotify_init, (void)) \
+	X(int, inotify_init1, (int)) \
+	X(int, creat, (const char *, mode_t)) \
+	X(int, creat64, (const char *, mode_t)) \
+	X(int, pidfd_open, (pid_t, unsigned)) \
+	X(int, recvmmsg, (int, struct mmsghdr *, unsigned, int, struct timespec *)) \
 	X(sighandler_t, signal, (int, sighandler_t))
 
 #define SAIO_REAL_DECL(ret, name, args) \

@@ -189,6 +189,7 @@ struct saio_stats {
 	_Atomic uint64_t draining_bytes;	/* bytes they still own */
 	_Atomic uint64_t drained;		/* custody fds whose bytes all left */
 	_Atomic uint64_t drain_aborted;		/* custody fds reset (time or count bound) */
+	_Atomic uint64_t fd_reused;		/* numbers closed behind our back, ops dropped */
 };
 
 struct saio_ring {
@@ -250,6 +251,7 @@ int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_onl
 bool saio_ring_wait_fd_until(struct saio_ring *r, struct saio_fd *f, int64_t deadline_ns);
 void saio_fd_drop_queued(struct saio_ring *r, struct saio_fd *f);	/* lock held */
 void saio_fd_abort(struct saio_ring *r, struct saio_fd *f);		/* lock held */
+void saio_fd_forget_ops(struct saio_ring *r, struct saio_fd *f);	/* lock held */
 int saio_detach(struct saio_ring *r, struct saio_fd *f);		/* lock held */
 void saio_closing_add(struct saio_ring *r, struct saio_fd *f);	/* lock held */
 void saio_custody_check(struct saio_ring *r);				/* lock held */

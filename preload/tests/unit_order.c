@@ -474,6 +474,45 @@ int main(void)
 		settle();
 	});
 
+	TEST("reuse: a number closed behind our back and made again never gets the old ops", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(write(sv[0], "old", 3) == 3);	/* queued */
+		saio_flush();
+		CHECK(write(sv[0], "older", 5) == 5);	/* queued behind the one in flight */
+		uint64_t reused = atomic_load(&saio_stats.fd_reused);
+		REAL(close)(sv[0]);			/* a close we do not see */
+		int p[2];
+		CHECK(pipe2(p, O_NONBLOCK) == 0 && (p[0] == sv[0] || p[1] == sv[0]));
+		CHECK(atomic_load(&saio_stats.fd_reused) == reused + 1);
+		CHECK(saio_fd_peek(sv[0])->head == NULL && fake_nsub == 0);
+		int w = p[0] == sv[0] ? p[1] : p[0];
+		CHECK(write(p[1], "new", 3) == 3);	/* a pipe: straight through */
+		char b[8];
+		CHECK(read(p[0], b, sizeof(b)) == 3 && !memcmp(b, "new", 3));
+		(void)w;
+		close(p[0]);
+		close(p[1]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("close_range: known numbers go through close(), the library's own stay open", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(write(sv[0], "x", 1) == 1);	/* queued: close() defers behind it */
+		int mine = open("/dev/null", O_RDONLY);
+		saio_fd_set_own(mine, true);
+		int lo = sv[0] < sv[1] ? sv[0] : sv[1], hi = sv[0] < sv[1] ? sv[1] : sv[0];
+		CHECK(close_range((unsigned)lo, (unsigned)(mine > hi ? mine : hi), 0) == 0);
+		CHECK(fcntl(mine, F_GETFD) >= 0);	/* ours: untouched */
+		CHECK(saio_fd_peek(sv[0])->closing);	/* a deferred close, queued */
+		settle();
+		CHECK(fcntl(sv[0], F_GETFD) == -1 && fcntl(sv[1], F_GETFD) == -1);
+		saio_fd_set_own(mine, false);
+		close(mine);
+	});
+
 	TEST("fork: the child starts empty and closes what the application had closed", {
 		int sv[2], keep[2];
 		pair(sv, true);
