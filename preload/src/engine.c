@@ -1010,6 +1010,7 @@ static void atexit_drain(void)
 }
 
 static void saio_init(void);
+_Atomic int saio_ready;
 
 void saio_init_once(void)
 {
@@ -1019,6 +1020,9 @@ void saio_init_once(void)
 
 static void saio_init(void)
 {
+	/* Every real function now, not on first use: a signal handler must never end up
+	 * in dlsym (it allocates), nor may a malloc that initializes itself with syscall(). */
+	saio_real_resolve_all();
 	const char *b = getenv("SAIO_BACKEND");
 	if (b && !strcmp(b, "sync")) {
 		saio_cfg.mode = SAIO_MODE_SYNC;
@@ -1051,6 +1055,7 @@ static void saio_init(void)
 	pthread_key_create(&ring_key, thread_exit);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	atexit(atexit_drain);
+	atomic_store_explicit(&saio_ready, 1, memory_order_release);
 }
 
 __attribute__((constructor)) static void saio_ctor(void)

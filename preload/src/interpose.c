@@ -216,7 +216,7 @@ static void reborn(int fd)
 {
 	if (!defer_mode())
 		return;
-	struct saio_fd *f = saio_fd_get(fd);
+	struct saio_fd *f = saio_fd_peek(fd);	/* never allocated: nothing known */
 	if (!f)
 		return;
 	struct saio_ring *o = lock_owner(f);
@@ -1329,6 +1329,30 @@ static bool makes_fd(long nr)
 	}
 }
 
+/* The system call itself, without glibc's syscall() (which is us) and without anything
+ * that could allocate: malloc implementations call syscall() while they initialize
+ * (jemalloc opens /proc/sys/vm/overcommit_memory so), before our own set-up is done. */
+static long raw_syscall(long n, const long a[6])
+{
+#if defined(__x86_64__)
+	long ret;
+	register long r10 __asm__("r10") = a[3];
+	register long r8 __asm__("r8") = a[4];
+	register long r9 __asm__("r9") = a[5];
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a[0]), "S"(a[1]), "d"(a[2]), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+#else
+	return REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+#endif
+}
+
 EXPORT long syscall(long nr, ...)
 {
 	va_list ap;
@@ -1337,8 +1361,8 @@ EXPORT long syscall(long nr, ...)
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	if (!defer_mode())
-		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (!defer_mode() || !atomic_load_explicit(&saio_ready, memory_order_acquire))
+		return raw_syscall(nr, a);
 	switch (nr) {
 	case SYS_close:
 		return close((int)a[0]);
@@ -1370,7 +1394,7 @@ EXPORT long syscall(long nr, ...)
 	case SYS_recvmsg:
 		return recvmsg((int)a[0], (struct msghdr *)a[1], (int)a[2]);
 	}
-	long r = REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	long r = raw_syscall(nr, a);
 	if (r >= 0 && makes_fd(nr))
 		reborn((int)r);
 	return r;

@@ -93,6 +93,8 @@
 SAIO_REAL_LIST(SAIO_REAL_DECL)
 #undef SAIO_REAL_DECL
 
+void saio_real_resolve_all(void);
+
 #define REAL(name) \
 	(__builtin_expect(saio_real_##name != NULL, 1) ? saio_real_##name : saio_resolve_##name())
 

@@ -244,6 +244,7 @@ struct saio_config {
 extern struct saio_config saio_cfg;
 
 void saio_init_once(void);
+extern _Atomic int saio_ready;	/* the constructor has run: every REAL() is resolved */
 struct saio_ring *saio_ring_self(bool create);	/* this thread's ring */
 int saio_ring_flush(struct saio_ring *r);		/* lock held */
 void saio_ring_reap(struct saio_ring *r);		/* lock held */
