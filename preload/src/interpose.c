@@ -883,17 +883,60 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 	return 0;
 }
 
+/*
+ * shutdown: what it does to the read side (a thread blocked in recv or accept wakes up:
+ * the shutdown-then-join idiom) and anything done with nothing of ours queued are the real
+ * call, at once. Only the write side's FIN behind bytes still ours is queued after them, and
+ * handed to the kernel at once (the thread may block next, in pthread_join).
+ */
 EXPORT int shutdown(int fd, int how)
 {
 	if (!defer_mode()) {
 		count(&saio_stats.passed[SAIO_C_SHUTDOWN], 1);
 		return REAL(shutdown)(fd, how);
 	}
-	if (how == SHUT_RD || how == SHUT_WR || how == SHUT_RDWR) {
-		int r = try_simple(fd, SAIO_C_SHUTDOWN, SAIO_OP_SHUTDOWN, how, 0, true);
-		if (r != (int)SAIO_PASS)
-			return r;
+	struct saio_fd *f = saio_fd_peek(fd);
+	struct saio_ring *mine = saio_ring_self(false);
+	if ((how == SHUT_WR || how == SHUT_RDWR) && f && mine && deferrable(f) &&
+	    atomic_load(&f->owner)) {
+		struct saio_ring *r = acquire(f, mine);
+		r->be->reap(r);
+		if (f->closing) {
+			release(f, r);
+			errno = EBADF;
+			return -1;
+		}
+		int e = take_error(f);
+		if (e) {
+			release(f, r);
+			return (int)deliver(e);
+		}
+		struct saio_op *op = f->head && !f->broken ? saio_op_alloc(0) : NULL;
+		if (op) {
+			if (how == SHUT_RDWR && REAL(shutdown)(fd, SHUT_RD) < 0) {
+				int err = errno;
+				saio_op_free(op);
+				release(f, r);
+				errno = err;
+				return -1;
+			}
+			op->kind = SAIO_OP_SHUTDOWN;
+			op->call = SAIO_C_SHUTDOWN;
+			op->fd = fd;
+			op->arg = SHUT_WR;
+			saio_fifo_push(f, op);
+			r->nqueued++;
+			saio_ring_dirty(r, f);
+			count(&saio_stats.ops[SAIO_C_SHUTDOWN], 1);
+			saio_ring_flush(r);
+			release(f, r);
+			return 0;
+		}
+		if (f->nqueued)
+			saio_ring_flush(r);
+		release(f, r);
 	}
+	/* nothing of ours ahead of it (or it cannot be queued): the real call */
 	ssize_t r = pass_ordered(fd, SAIO_C_SHUTDOWN);
 	return r != SAIO_PASS ? (int)r : REAL(shutdown)(fd, how);
 }
