@@ -836,16 +836,34 @@ void saio_drain_all(unsigned ms)
 
 extern pthread_mutex_t saio_ep_lock;
 
+/*
+ * Lock order, everywhere: rings_lock, then ring locks, then saio_ep_lock (innermost). fork
+ * takes them all in that order (a cycle with exit's drain, which holds rings_lock and takes
+ * ring locks, and close, which holds a ring lock and takes ep_lock, deadlocked before), and
+ * hands every queued op to the kernel first: a child writing to an inherited socket, or
+ * reading what the parent wrote before fork (write, fork, waitpid), must find the parent's
+ * bytes in the kernel. Bytes in flight for a full socket are as bytes the real parent would
+ * still be holding: the child's writes may come first, as they would without the library.
+ */
 static void atfork_prepare(void)
 {
-	pthread_mutex_lock(&saio_ep_lock);
 	pthread_mutex_lock(&rings_lock);
+	for (struct saio_ring *r = rings_all; r; r = r->next_all) {
+		pthread_mutex_lock(&r->lock);
+		r->be->reap(r);
+		saio_ring_flush(r);
+		if (r->be->settle && (r->be->caps(r) & SAIO_CAP_ASYNC_ISSUE))
+			r->be->settle(r);
+	}
+	pthread_mutex_lock(&saio_ep_lock);
 }
 
 static void atfork_parent(void)
 {
-	pthread_mutex_unlock(&rings_lock);
 	pthread_mutex_unlock(&saio_ep_lock);
+	for (struct saio_ring *r = rings_all; r; r = r->next_all)
+		pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&rings_lock);
 }
 
 static void child_fd(struct saio_fd *f, void *arg)
