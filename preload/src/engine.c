@@ -748,7 +748,32 @@ static void ring_drain(struct saio_ring *r, unsigned ms)
 
 /* ---- rings ------------------------------------------------------------------------ */
 
-static void ring_free(struct saio_ring *r)
+/*
+ * Rings outlive their threads. A descriptor names its ring (owner) without a reference
+ * count, so ring memory is never freed: a ring whose thread has exited and whose ops are
+ * all done goes to a pool and is used again by the next new event-loop thread (a stale
+ * pointer to it finds f->owner changed, after taking its lock, and looks again). A ring
+ * whose thread exits while ops of it still wait for peers is a zombie: its backend stays,
+ * and other event-loop threads serve it at their batch boundaries until it is empty.
+ */
+static struct saio_ring *ring_pool;		/* under rings_lock, linked by next_all */
+static _Atomic int zombies;
+
+static bool ring_empty(const struct saio_ring *r)
+{
+	return !r->nqueued && !r->ninflight && !r->ncust && !r->standalone;
+}
+
+static void clear_owner(struct saio_fd *f, void *arg)
+{
+	/* only a pending error is left on such an fd: it stays, the fd without an owner */
+	struct saio_ring *r = arg;
+	if (atomic_load(&f->owner) == r)
+		atomic_store(&f->owner, NULL);
+}
+
+/* r is empty and has no thread: out of the list, backend gone, memory to the pool. */
+static void ring_retire(struct saio_ring *r)
 {
 	pthread_mutex_lock(&rings_lock);
 	for (struct saio_ring **pp = &rings_all; *pp; pp = &(*pp)->next_all) {
@@ -758,24 +783,71 @@ static void ring_free(struct saio_ring *r)
 		}
 	}
 	pthread_mutex_unlock(&rings_lock);
-	free(r->wake);
-	free(r->cust);
-	free(r->closing);
+	pthread_mutex_lock(&r->lock);
+	saio_fd_foreach(clear_owner, r);
+	r->be->teardown(r);
+	r->dead = true;
+	r->nwake = 0;
+	r->ncust = r->nclosing = 0;
 	saio_opcache_clear(&r->cache);
-	pthread_mutex_destroy(&r->lock);
-	free(r);
+	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_lock(&rings_lock);
+	r->next_all = ring_pool;
+	ring_pool = r;
+	pthread_mutex_unlock(&rings_lock);
 }
 
 static void thread_exit(void *arg)
 {
 	struct saio_ring *r = arg;
-	/* io_uring cancels a task's requests when the task exits: finish them first. */
+	/* io_uring cancels a task's requests when the task exits: finish them first
+	 * (bounded: a peer may not read). */
 	pthread_mutex_lock(&r->lock);
 	ring_drain(r, saio_cfg.exit_drain_ms);
-	r->be->teardown(r);
+	r->tid = 0;
+	bool empty = ring_empty(r);
+	if (!empty)
+		r->zombie = true;
 	pthread_mutex_unlock(&r->lock);
 	tls_ring = NULL;
-	ring_free(r);
+	if (empty)
+		ring_retire(r);
+	else
+		atomic_fetch_add(&zombies, 1);
+}
+
+/* Serve the rings of threads that have exited: reap, resubmit, look at their custody
+ * sockets; retire those that are empty. Called by event-loop threads before they wait. */
+void saio_serve_zombies(void)
+{
+	if (!atomic_load_explicit(&zombies, memory_order_relaxed))
+		return;
+	struct saio_ring *done[8];
+	int nd = 0;
+	pthread_mutex_lock(&rings_lock);
+	for (struct saio_ring *r = rings_all; r && nd < 8; r = r->next_all) {
+		if (!r->zombie || pthread_mutex_trylock(&r->lock))
+			continue;
+		r->be->reap(r);
+		if (r->nclosing || r->ncust)
+			saio_custody_check(r);
+		saio_ring_flush(r);
+		if (ring_empty(r)) {
+			r->zombie = false;
+			done[nd++] = r;
+		}
+		pthread_mutex_unlock(&r->lock);
+	}
+	pthread_mutex_unlock(&rings_lock);
+	for (int i = 0; i < nd; i++) {
+		atomic_fetch_sub(&zombies, 1);
+		ring_retire(done[i]);
+	}
+}
+
+bool saio_zombies(void)
+{
+	return atomic_load_explicit(&zombies, memory_order_relaxed) != 0;
 }
 
 struct saio_ring *saio_ring_self(bool create)
@@ -784,10 +856,30 @@ struct saio_ring *saio_ring_self(bool create)
 		return tls_ring;
 	if (saio_cfg.mode != SAIO_MODE_DEFER || tls_no_ring)
 		return NULL;
-	struct saio_ring *r = calloc(1, sizeof(*r));
-	if (!r)
-		return NULL;
-	pthread_mutex_init(&r->lock, NULL);
+	struct saio_ring *r = NULL;
+	pthread_mutex_lock(&rings_lock);
+	if (ring_pool) {
+		r = ring_pool;
+		ring_pool = r->next_all;
+	}
+	pthread_mutex_unlock(&rings_lock);
+	if (r) {
+		/* from the pool: its lock, lists and op cache are kept, all else starts anew */
+		pthread_mutex_lock(&r->lock);
+		r->next_all = NULL;
+		r->dead = false;
+		r->zombie = false;
+		r->dirty = NULL;
+		r->nqueued = r->ninflight = r->ndel_inflight = 0;
+		r->standalone = NULL;
+		r->be_priv = NULL;
+		pthread_mutex_unlock(&r->lock);
+	} else {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return NULL;
+		pthread_mutex_init(&r->lock, NULL);
+	}
 	r->be = saio_backend_default;
 	r->tid = (pid_t)syscall(SYS_gettid);
 	int ret = getenv("SAIO_TEST_NO_URING") ? -ENOSYS : r->be->init(r);
@@ -804,8 +896,11 @@ struct saio_ring *saio_ring_self(bool create)
 		}
 		if (!atomic_load(&uring_ok))
 			saio_cfg.mode = SAIO_MODE_SYNC;
-		pthread_mutex_destroy(&r->lock);
-		free(r);
+		pthread_mutex_lock(&rings_lock);
+		r->dead = true;
+		r->next_all = ring_pool;
+		ring_pool = r;
+		pthread_mutex_unlock(&rings_lock);
 		return NULL;
 	}
 	atomic_store(&uring_ok, 1);
@@ -901,6 +996,9 @@ static void atfork_child(void)
 {
 	pthread_mutex_init(&rings_lock, NULL);
 	pthread_mutex_init(&saio_ep_lock, NULL);
+	for (struct saio_ring *r = ring_pool; r; r = r->next_all)
+		pthread_mutex_init(&r->lock, NULL);	/* (a parent thread may have held one) */
+	atomic_store(&zombies, 0);
 	for (struct saio_ring *r = rings_all, *n; r; r = n) {
 		n = r->next_all;
 		r->be->forget(r);

@@ -1795,6 +1795,7 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 	int64_t deadline = tmo_ns > 0 ? now_ns() + tmo_ns : 0;
 	int nfd = r->be->notify_fd(r);
 	for (;;) {
+		saio_serve_zombies();
 		pthread_mutex_lock(&r->lock);
 		batch_boundary(r);
 		int ninj = r->nwake ? collect_wake(r, epfd, ev, maxev) : 0;
@@ -1802,6 +1803,8 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 		/* Closed sockets still draining have a deadline, and closes may be stuck:
 		 * do not sleep past the time they need to be looked at. */
 		int64_t next = (r->ncust || r->nclosing) ? saio_custody_next(r) : -1;
+		if (saio_zombies() && (next < 0 || next > 100000000LL))
+			next = 100000000LL;	/* rings of exited threads wait for us */
 		int64_t left_ns = tmo_ns < 0 ? -1 : tmo_ns > 0 ? deadline - now_ns() : 0;
 		bool capped = next >= 0 && (left_ns < 0 || left_ns > next);
 		pthread_mutex_unlock(&r->lock);

@@ -195,8 +195,9 @@ struct saio_stats {
 struct saio_ring {
 	pthread_mutex_t lock;
 	struct saio_ring *next_all;		/* global list (stats, exit drain) */
-	pid_t tid;
-	bool dead;				/* thread gone; ring kept for stats only */
+	pid_t tid;				/* its thread (0: exited) */
+	bool dead;				/* in the pool: no backend, no ops */
+	bool zombie;				/* thread exited, ops still wait: served by others */
 	struct saio_fd *dirty;			/* fds with QUEUED ops */
 	int *wake;				/* fds owed an EPOLLOUT (want_wake) */
 	unsigned nwake, capwake;
@@ -261,6 +262,8 @@ void saio_fd_set_own(int fd, bool own);
 int saio_own_fd(int fd);	/* move a library descriptor high and mark it ours */
 int64_t saio_now_ns(void);
 void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f);
+void saio_serve_zombies(void);
+bool saio_zombies(void);
 void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, int res);
 
 /* ---- signals (signals.c): count handler runs to tell real EINTRs from ours -------- */
