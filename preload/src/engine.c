@@ -177,8 +177,11 @@ static void finish(struct saio_ring *r, struct saio_op *op)
 			requeue(r, f, op);
 			break;
 		}
+		/* The real call would have returned its error at once, and servers ignore it
+		 * (nginx's TCP_NOPUSH, a shutdown of a reset connection): it is counted, and
+		 * the stream goes on. A real fault of the socket shows at the next send. */
 		if (res < 0 && !transient(res))
-			set_error(f, op, res);
+			atomic_fetch_add(&saio_stats.op_errors_ignored, 1);
 		retire(r, f, op);
 		break;
 	}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include "saio_int.h"
@@ -125,6 +126,12 @@ int saio_fd_classify(int fd, struct saio_fd *f)
 		return 0;
 	if (dom != AF_INET && dom != AF_INET6 && dom != AF_UNIX)
 		return 0;
+	int proto = 0;
+	len = sizeof(int);
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
+		return 0;
+	if (dom != AF_UNIX && proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
+		return 0;	/* SCTP one-to-one and the like: messages, not a byte stream */
 	int fl = REAL(fcntl)(fd, F_GETFL);
 	if (fl < 0)
 		return 0;

@@ -277,13 +277,16 @@ static void number_closing(int fd)
 		saio_fd_reset(f);
 }
 
-static void born_sock(int fd, int domain, int type, bool conn)
+static void born_sock(int fd, int domain, int type, int proto, bool conn)
 {
 	struct saio_fd *f = saio_fd_get(fd);
 	if (!f)
 		return;
-	if ((type & 0xf) == SOCK_STREAM &&
-	    (domain == AF_INET || domain == AF_INET6 || domain == AF_UNIX)) {
+	/* TCP (or MPTCP, which takes TCP's options) and unix streams; not SCTP's one-to-one
+	 * stream sockets: their sends are messages, TCP_CORK/NODELAY are not theirs. */
+	bool inet_tcp = (domain == AF_INET || domain == AF_INET6) &&
+			(proto == 0 || proto == IPPROTO_TCP || proto == IPPROTO_MPTCP);
+	if ((type & 0xf) == SOCK_STREAM && (inet_tcp || (domain == AF_UNIX && proto == 0))) {
 		f->kind = SAIO_FD_SOCK;
 		f->tcp = domain != AF_UNIX;
 		f->nonblock = (type & SOCK_NONBLOCK) != 0;
@@ -1495,7 +1498,7 @@ EXPORT int socket(int domain, int type, int proto)
 	int fd = REAL(socket)(domain, type, proto);
 	if (fd >= 0 && defer_mode()) {
 		reborn(fd);
-		born_sock(fd, domain, type, false);
+		born_sock(fd, domain, type, proto, false);
 	}
 	return fd;
 }
@@ -1506,7 +1509,7 @@ EXPORT int socketpair(int domain, int type, int proto, int sv[2])
 	if (ret == 0 && defer_mode()) {
 		for (int i = 0; i < 2; i++) {
 			reborn(sv[i]);
-			born_sock(sv[i], domain, type, true);
+			born_sock(sv[i], domain, type, proto, true);
 		}
 	}
 	return ret;

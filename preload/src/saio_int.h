@@ -190,6 +190,7 @@ struct saio_stats {
 	_Atomic uint64_t drained;		/* custody fds whose bytes all left */
 	_Atomic uint64_t drain_aborted;		/* custody fds reset (time or count bound) */
 	_Atomic uint64_t fd_reused;		/* numbers closed behind our back, ops dropped */
+	_Atomic uint64_t op_errors_ignored;	/* failed setsockopt/shutdown ops (stream goes on) */
 };
 
 struct saio_ring {

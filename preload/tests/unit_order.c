@@ -414,6 +414,28 @@ int main(void)
 		settle();
 	});
 
+	TEST("setsockopt: a failed TCP_CORK or shutdown op does not break the stream", {
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1;
+		uint64_t ignored = atomic_load(&saio_stats.op_errors_ignored);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(sv[1], "a", 1) == 1);
+		saio_flush();
+		CHECK(fake_nsub == 2 && fake_sub[0].kind == SAIO_OP_SETSOCKOPT);
+		fake_complete(0, -EOPNOTSUPP);	/* as on a socket that is not TCP */
+		fake_complete_all();
+		saio_flush();
+		CHECK(write(sv[1], "b", 1) == 1);	/* still deferred: nothing broke */
+		saio_flush();
+		CHECK(fake_nsub == 1 && fake_sub[0].kind == SAIO_OP_SEND);
+		CHECK(atomic_load(&saio_stats.op_errors_ignored) == ignored + 1);
+		settle();
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
 	TEST("setsockopt: uncorking with nothing queued runs at once, not at the batch end", {
 		int sv[2];
 		tcp_pair(sv);
