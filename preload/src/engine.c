@@ -60,9 +60,18 @@ static bool transient(int res)
 	return res == -ECANCELED || res == -EINTR || res == -EAGAIN;
 }
 
+static void int_del(int *a, unsigned *n, int v);
+static void int_add(int **a, unsigned *n, unsigned *cap, int v);
+
+void saio_owed_add(struct saio_ring *r, struct saio_fd *f)
+{
+	int_add(&r->owed, &r->nowed, &r->capowed, f->fdnum);
+}
+
 static void wake_add(struct saio_ring *r, struct saio_fd *f)
 {
 	f->want_wake = 0;
+	int_del(r->owed, &r->nowed, f->fdnum);
 	for (unsigned i = 0; i < r->nwake; i++)
 		if (r->wake[i] == f->fdnum)
 			return;
@@ -791,6 +800,7 @@ static void ring_retire(struct saio_ring *r)
 	r->be->teardown(r);
 	r->dead = true;
 	r->nwake = 0;
+	r->nowed = 0;
 	r->ncust = r->nclosing = 0;
 	saio_opcache_clear(&r->cache);
 	pthread_mutex_unlock(&r->lock);
@@ -979,8 +989,14 @@ static void child_fd(struct saio_fd *f, void *arg)
 		f->own = 0;
 	}
 	/* Drop the parent's work; keep what describes kernel objects the child shares
-	 * (kind, O_NONBLOCK, epoll registrations). */
+	 * (kind, O_NONBLOCK). Not the epoll registrations: they are the parent's, and a
+	 * close in the child must not take them away (the kernel keeps them while the
+	 * parent holds the socket). */
 	atomic_store(&f->owner, NULL);
+	f->nep = 0;
+	f->ep_overflow = 0;
+	f->waiter = NULL;
+	f->shared = 0;
 	f->head = f->tail = NULL;	/* the parent's ops leak in the child: bounded */
 	f->nqueued = f->ninflight = 0;
 	f->bytes = 0;
@@ -1006,6 +1022,7 @@ static void atfork_child(void)
 		n = r->next_all;
 		r->be->forget(r);
 		free(r->wake);
+		free(r->owed);
 		free(r->cust);
 		free(r->closing);
 		saio_opcache_clear(&r->cache);

@@ -75,6 +75,8 @@ void saio_fd_reset(struct saio_fd *f)
 	f->linger_s = 0;
 	f->st_size = -1;
 	f->notify_ring = NULL;
+	f->waiter = NULL;
+	f->shared = 0;
 	f->twin1 = 0;
 	/* f->ep is left alone: it changes only under saio_ep_lock (close, epoll_ctl,
 	 * and the number being handed out again). */

@@ -65,6 +65,14 @@ static struct saio_ring *acquire(struct saio_fd *f, struct saio_ring *mine)
 	}
 }
 
+/* Lock held. We answered EAGAIN for f where the kernel would have had room: an EPOLLOUT
+ * is owed when its queue drains (engine: wake_add). */
+static void owe_wake(struct saio_ring *r, struct saio_fd *f)
+{
+	f->want_wake = 1;
+	saio_owed_add(r, f);
+}
+
 static void release(struct saio_fd *f, struct saio_ring *r)
 {
 	if (r != saio_ring_self(false) && r->nqueued)
@@ -158,7 +166,7 @@ static int order_before(int fd, int how, int errs)
 						saio_ring_flush(o);
 					}
 					if (f->head) {
-						f->want_wake = 1;
+						owe_wake(o, f);
 						e = EAGAIN;
 					}
 				} else if (how == BYTES || how == DRAIN) {
@@ -401,7 +409,7 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 				return SAIO_PASS;
 			}
 			if (room == 0) {
-				f->want_wake = 1;
+				owe_wake(r, f);
 				release(f, r);
 				errno = EAGAIN;
 				return -1;
@@ -575,7 +583,7 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 				return SAIO_PASS;
 			}
 			if (room == 0) {
-				f->want_wake = 1;
+				owe_wake(r, f);
 				release(f, r);
 				errno = EAGAIN;
 				return -1;
@@ -791,7 +799,10 @@ EXPORT int close(int fd)
 	bool direct_del = saio_cfg.sync_epoll_del ||
 			  !(r->be->caps(r) & SAIO_CAP_EPOLL_DEL);
 	for (unsigned i = 0; i < nreg; i++) {
-		if (direct_del) {
+		/* Queued, the removal runs at this ring's next batch boundary: right only if
+		 * no other thread waits on the set meanwhile. */
+		struct saio_fd *ef = saio_fd_peek(regs[i].epfd);
+		if (direct_del || !ef || ef->shared || ef->waiter != r) {
 			REAL(epoll_ctl)(regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
 			continue;
 		}
@@ -1649,10 +1660,12 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	} else if (i < f->nep) {
 		f->ep[i].events = ev ? ev->events : 0;
 		f->ep[i].data = ev ? ev->data.u64 : 0;
+		f->ep[i].armed = 1;
 	} else if (f->nep < SAIO_EP_MAX) {
 		f->ep[f->nep].epfd = epfd;
 		f->ep[f->nep].events = ev ? ev->events : 0;
 		f->ep[f->nep].data = ev ? ev->data.u64 : 0;
+		f->ep[f->nep].armed = 1;
 		f->nep++;
 	} else {
 		f->ep_overflow = 1;
@@ -1677,52 +1690,86 @@ static void batch_boundary(struct saio_ring *r)
 }
 
 /* Lock held. EPOLLOUT events owed to descriptors we answered EAGAIN for budget. */
-static int collect_wake(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev)
+/*
+ * Lock held. The kernel reported ev[0..n) from epfd: an EPOLLONESHOT registration of a
+ * descriptor we may owe an EPOLLOUT to is disarmed by that report (until the application
+ * arms it again with EPOLL_CTL_MOD), so nothing may be injected into it.
+ */
+static void note_delivered(struct saio_ring *r, int epfd, const struct epoll_event *ev, int n)
 {
-	int n = 0;
+	if (n <= 0 || (!r->nwake && !r->nowed))
+		return;
 	pthread_mutex_lock(&saio_ep_lock);
-	for (unsigned i = 0; i < r->nwake && n < maxev;) {
-		struct saio_fd *f = saio_fd_peek(r->wake[i]);
-		bool keep = false, hit = false;
+	for (unsigned w = 0; w < r->nwake + r->nowed; w++) {
+		int fd = w < r->nwake ? r->wake[w] : r->owed[w - r->nwake];
+		struct saio_fd *f = saio_fd_peek(fd);
 		for (unsigned j = 0; f && j < f->nep; j++) {
-			if (f->ep[j].epfd != epfd) {
+			struct saio_epreg *g = &f->ep[j];
+			if (g->epfd != epfd || !(g->events & EPOLLONESHOT) || !g->armed)
+				continue;
+			for (int i = 0; i < n; i++)
+				if (ev[i].data.u64 == g->data)
+					g->armed = 0;
+		}
+	}
+	pthread_mutex_unlock(&saio_ep_lock);
+}
+
+/*
+ * Lock held. EPOLLOUT events owed to descriptors we answered EAGAIN for budget, added to
+ * the n events the kernel reported (folded into an event with the same data, else
+ * appended while there is room). Into an EPOLLONESHOT registration only while it is armed,
+ * and then it is disarmed in the kernel too, as the kernel's own report would have done.
+ * Returns the new count.
+ */
+static int collect_wake(struct saio_ring *r, int epfd, struct epoll_event *ev, int n, int maxev)
+{
+	int added = 0;
+	pthread_mutex_lock(&saio_ep_lock);
+	for (unsigned i = 0; i < r->nwake;) {
+		struct saio_fd *f = saio_fd_peek(r->wake[i]);
+		bool keep = false, done = false;
+		for (unsigned j = 0; f && j < f->nep; j++) {
+			struct saio_epreg *g = &f->ep[j];
+			if (g->epfd != epfd) {
 				keep = true;
 				continue;
 			}
-			if (f->ep[j].events & EPOLLOUT) {
-				ev[n].events = EPOLLOUT;
-				ev[n].data.u64 = f->ep[j].data;
+			done = true;
+			if (!(g->events & EPOLLOUT) || ((g->events & EPOLLONESHOT) && !g->armed))
+				break;
+			int k;
+			for (k = 0; k < n && ev[k].data.u64 != g->data; k++)
+				;
+			if (k == n) {
+				if (n == maxev) {
+					done = false;	/* no room: next time */
+					break;
+				}
+				ev[n].events = 0;
+				ev[n].data.u64 = g->data;
 				n++;
-				hit = true;
+			}
+			ev[k].events |= EPOLLOUT;
+			added++;
+			if (g->events & EPOLLONESHOT) {
+				struct epoll_event off = { .events = g->events & (EPOLLONESHOT | EPOLLET),
+							   .data.u64 = g->data };
+				REAL(epoll_ctl)(epfd, EPOLL_CTL_MOD, f->fdnum, &off);
+				g->armed = 0;
 			}
 			break;
 		}
-		if (hit || !keep) {
+		if (done || !keep) {
 			r->wake[i] = r->wake[--r->nwake];
 			continue;
 		}
 		i++;
 	}
 	pthread_mutex_unlock(&saio_ep_lock);
-	if (n)
-		count(&saio_stats.epollout_injected, (uint64_t)n);
+	if (added)
+		count(&saio_stats.epollout_injected, (uint64_t)added);
 	return n;
-}
-
-static int merge(struct epoll_event *ev, int ninj, int n)
-{
-	/* Drop kernel events that repeat an injected one (same data): fold EPOLLOUT in. */
-	int out = ninj;
-	for (int i = ninj; i < ninj + n; i++) {
-		int k;
-		for (k = 0; k < ninj && ev[k].data.u64 != ev[i].data.u64; k++)
-			;
-		if (k < ninj)
-			ev[k].events |= ev[i].events;
-		else
-			ev[out++] = ev[i];
-	}
-	return out;
 }
 
 enum { W_WAIT, W_PWAIT, W_PWAIT2 };
@@ -1797,11 +1844,18 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 					   : (ms < 0 ? -1 : (int64_t)ms * 1000000);
 	int64_t deadline = tmo_ns > 0 ? now_ns() + tmo_ns : 0;
 	int nfd = r->be->notify_fd(r);
+	struct saio_fd *ef = saio_fd_get(epfd);
+	if (ef && ef->waiter != r) {
+		/* a set two event-loop threads wait on: closes leave it at once (close) */
+		if (ef->waiter)
+			ef->shared = 1;
+		ef->waiter = r;
+	}
 	for (;;) {
 		saio_serve_zombies();
 		pthread_mutex_lock(&r->lock);
 		batch_boundary(r);
-		int ninj = r->nwake ? collect_wake(r, epfd, ev, maxev) : 0;
+		bool owed = r->nwake != 0;
 		bool busy = r->ninflight || r->nqueued;
 		/* Closed sockets still draining have a deadline, and closes may be stuck:
 		 * do not sleep past the time they need to be looked at. */
@@ -1816,14 +1870,23 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 
 		unsigned long gen = atomic_load(&saio_sig_gen);
 		int n;
-		if (ninj) {
+		if (owed) {
+			/* What the kernel has now, then the EPOLLOUTs we owe (a failing wait,
+			 * say EBADF or EINVAL, is the application's answer: owed ones stay). */
 			struct timespec zero = { 0, 0 };
-			n = real_wait(which, epfd, ev + ninj, maxev - ninj, 0, &zero, sm);
+			n = real_wait(which, epfd, ev, maxev, 0, &zero, sm);
 			if (n < 0 && errno == EINTR && atomic_load(&saio_sig_gen) == gen)
 				n = 0;
+			if (n < 0)
+				return n;
 			if (n > 0 && nfd >= 0)
-				n = filter_notify(r, nfd, ev + ninj, n);
-			return n < 0 ? ninj : merge(ev, ninj, n);
+				n = filter_notify(r, nfd, ev, n);
+			pthread_mutex_lock(&r->lock);
+			note_delivered(r, epfd, ev, n);
+			n = collect_wake(r, epfd, ev, n, maxev);
+			pthread_mutex_unlock(&r->lock);
+			if (n > 0)
+				return n;
 		}
 		if (capped) {
 			static __thread struct timespec cap;
@@ -1840,6 +1903,11 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 		}
 		if (n == 0 && capped && (tmo_ns < 0 || deadline - now_ns() > 0))
 			goto again;	/* our cap, not the application's timeout */
+		if (n > 0 && (r->nwake || r->nowed)) {
+			pthread_mutex_lock(&r->lock);
+			note_delivered(r, epfd, ev, n);
+			pthread_mutex_unlock(&r->lock);
+		}
 		if (n >= 0 || errno != EINTR || atomic_load(&saio_sig_gen) != gen)
 			return n;
 		/* EINTR without a signal handler having run: io_uring task work (a completion

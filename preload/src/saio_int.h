@@ -85,6 +85,7 @@ enum saio_fd_kind {
 struct saio_epreg {
 	int epfd;
 	uint32_t events;
+	uint8_t armed;		/* EPOLLONESHOT: not yet reported since the last ADD/MOD */
 	uint64_t data;
 };
 
@@ -118,6 +119,8 @@ struct saio_fd {
 	int fdnum;			/* our own number (for list walks) */
 	int twin1;			/* dup partner + 1 whose ops come first (0: none) */
 	struct saio_ring *notify_ring;	/* EPOLL: ring whose notify fd is in this set */
+	struct saio_ring *waiter;	/* EPOLL: the last ring that waited on this set */
+	uint8_t shared;			/* EPOLL: rings of two threads waited on it */
 	struct saio_epreg ep[SAIO_EP_MAX];
 };
 
@@ -200,8 +203,10 @@ struct saio_ring {
 	bool dead;				/* in the pool: no backend, no ops */
 	bool zombie;				/* thread exited, ops still wait: served by others */
 	struct saio_fd *dirty;			/* fds with QUEUED ops */
-	int *wake;				/* fds owed an EPOLLOUT (want_wake) */
+	int *wake;				/* fds owed an EPOLLOUT now (queue drained) */
 	unsigned nwake, capwake;
+	int *owed;				/* fds with want_wake, queue not drained yet */
+	unsigned nowed, capowed;
 	uint32_t nqueued;			/* QUEUED ops on the dirty fds */
 	uint32_t ninflight;			/* INFLIGHT ops */
 	uint32_t ndel_inflight;			/* epoll del ops not yet completed */
@@ -264,6 +269,7 @@ int saio_own_fd(int fd);	/* move a library descriptor high and mark it ours */
 int64_t saio_now_ns(void);
 void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f);
 void saio_serve_zombies(void);
+void saio_owed_add(struct saio_ring *r, struct saio_fd *f);	/* lock held */
 bool saio_zombies(void);
 void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, int res);
 

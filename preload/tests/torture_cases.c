@@ -1127,7 +1127,7 @@ static void app_sctp_cork(void)
 
 static void app_epoll_oneshot(void)
 {
-	loop_thread();
+	int ep0 = loop_thread();
 	int ep = epoll_new();
 	int c = connect_peer(0);
 	uint64_t off = 0;
@@ -1146,6 +1146,7 @@ static void app_epoll_oneshot(void)
 	set_nb(c, false);
 	write_trailer(c, off);
 	xclose(c);
+	tick(ep0);
 	fdtable();
 }
 
