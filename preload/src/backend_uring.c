@@ -40,6 +40,8 @@ struct uring_priv {
 	struct io_uring ring;
 	bool sqpoll;
 	int efd;		/* SQPOLL: eventfd signalled on every completion */
+	unsigned cq_entries;	/* the completion queue's size */
+	unsigned inflight;	/* requests staged or submitted whose completion is not reaped */
 };
 
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -100,7 +102,11 @@ static int uring_init(struct saio_ring *r)
 	if (!p)
 		return -ENOMEM;
 	memset(&par, 0, sizeof(par));
-	par.flags = IORING_SETUP_SUBMIT_ALL;
+	/* A completion queue far larger than the submission queue: requests that wait for
+	 * a peer stay outstanding, and their number is capped at the CQ's size (space()), so
+	 * the CQ never overflows. */
+	par.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
+	par.cq_entries = saio_cfg.ring_entries * 16 < 65536 ? saio_cfg.ring_entries * 16 : 65536;
 	if (saio_cfg.sqpoll) {
 		par.flags |= IORING_SETUP_SQPOLL;
 		par.sq_thread_idle = saio_cfg.sq_idle_ms;
@@ -124,6 +130,7 @@ static int uring_init(struct saio_ring *r)
 		free(p);
 		return ret;
 	}
+	p->cq_entries = *p->ring.cq.kring_entries;
 	if (!saio_cfg.sqpoll) {
 		/* (an SQPOLL ring's number is attach_fd for the others: it stays) */
 		p->ring.ring_fd = p->ring.enter_ring_fd = saio_own_fd(p->ring.ring_fd);
@@ -190,7 +197,9 @@ static void uring_forget(struct saio_ring *r)
 static unsigned uring_space(struct saio_ring *r)
 {
 	struct uring_priv *p = r->be_priv;
-	return io_uring_sq_space_left(&p->ring);
+	unsigned sq = io_uring_sq_space_left(&p->ring);
+	unsigned cq = p->cq_entries > p->inflight ? p->cq_entries - p->inflight : 0;
+	return sq < cq ? sq : cq;
 }
 
 static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
@@ -242,6 +251,7 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 		sqe->flags |= IOSQE_IO_LINK;
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op | 1);
 	op->nr_cqe = (uint8_t)need;
+	p->inflight += need;
 	atomic_fetch_add_explicit(&saio_stats.sqes, need, memory_order_relaxed);
 	return 0;
 }
@@ -275,6 +285,10 @@ static int uring_reap(struct saio_ring *r)
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
 
+	/* Completions the kernel could not post (a full CQ: not with the cap above, but
+	 * the kernel keeps them) are flushed into the CQ by an enter that asks for them. */
+	if (IO_URING_READ_ONCE(*p->ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW)
+		io_uring_get_events(&p->ring);
 	io_uring_for_each_cqe(&p->ring, head, cqe) {
 		uint64_t ud = cqe->user_data;
 		n++;
@@ -283,8 +297,10 @@ static int uring_reap(struct saio_ring *r)
 		saio_engine_complete(r, (struct saio_op *)(uintptr_t)(ud & ~(uint64_t)1),
 				     (int)(ud & 1), cqe->res);
 	}
-	if (n)
+	if (n) {
 		io_uring_cq_advance(&p->ring, n);
+		p->inflight = p->inflight > n ? p->inflight - n : 0;
+	}
 	return (int)n;
 }
 
@@ -343,6 +359,7 @@ static void uring_recall(struct saio_ring *r, struct saio_fd *f)
 			if (sqe) {
 				io_uring_prep_cancel_fd(sqe, f->fdnum, IORING_ASYNC_CANCEL_ALL);
 				io_uring_sqe_set_data64(sqe, 0);	/* not an op's completion */
+				p->inflight++;
 			}
 			/* and by the first op in flight, in case the number names another
 			 * file by now (closed behind our back and handed out again) */
@@ -353,6 +370,7 @@ static void uring_recall(struct saio_ring *r, struct saio_fd *f)
 					break;
 				io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op | (uint64_t)ph, 0);
 				io_uring_sqe_set_data64(sqe, 0);
+				p->inflight++;
 			}
 			atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
 			io_uring_submit(&p->ring);
