@@ -373,8 +373,8 @@ int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_onl
 			return 0;
 		if (!f->head)
 			return 0;
-		if (!f->ninflight)
-			continue;
+		if (!f->ninflight && !r->ninflight)
+			return -EAGAIN;	/* nothing can complete to make room: do not spin */
 		if (!counted) {
 			atomic_fetch_add(&saio_stats.waits, 1);
 			counted = true;
@@ -1174,7 +1174,12 @@ static void saio_init(void)
 	saio_cfg.batch_max = (unsigned)env_ul("SAIO_BATCH", 64);
 	if (saio_cfg.batch_max < 1)
 		saio_cfg.batch_max = 1;
+	/* at least 4: a copied sendfile takes two requests, and must fit */
 	saio_cfg.ring_entries = (unsigned)env_ul("SAIO_RING_ENTRIES", 256);
+	if (saio_cfg.ring_entries < 4)
+		saio_cfg.ring_entries = 4;
+	if (saio_cfg.ring_entries > 4096)
+		saio_cfg.ring_entries = 4096;
 	const char *d = getenv("SAIO_EPOLL_DEL");
 	saio_cfg.sync_epoll_del = (d && !strcmp(d, "sync")) || saio_cfg.sqpoll;
 	saio_cfg.exit_drain_ms = (unsigned)env_ul("SAIO_EXIT_DRAIN_MS", 5000);
