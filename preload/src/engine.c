@@ -1139,8 +1139,29 @@ static unsigned orphan_ms(void)
 	return ms;
 }
 
+/* exit() called in a signal handler: the interrupted code may hold any of our locks.
+ * Drain what can be taken without waiting for a lock; the rest is lost with the process,
+ * as bytes a real process had not written yet. */
+static void drain_all_trylock(unsigned ms)
+{
+	if (pthread_mutex_trylock(&rings_lock))
+		return;
+	for (struct saio_ring *r = rings_all; r; r = r->next_all) {
+		if (pthread_mutex_trylock(&r->lock))
+			continue;
+		ring_drain(r, ms);
+		pthread_mutex_unlock(&r->lock);
+	}
+	pthread_mutex_unlock(&rings_lock);
+}
+
 static void atexit_drain(void)
 {
+	if (saio_in_handler) {
+		drain_all_trylock(saio_cfg.exit_drain_ms);
+		saio_stats_write();
+		return;
+	}
 	saio_drain_all(saio_cfg.exit_drain_ms);
 	saio_stats_write();
 }

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -33,9 +34,25 @@ pthread_mutex_t saio_ep_lock = PTHREAD_MUTEX_INITIALIZER;
 void saio_drain_all(unsigned ms);
 int saio_drain_fd(int fd);
 
+/*
+ * Deferring, and not inside a signal handler. A handler may run while its thread holds a
+ * ring's lock or is inside malloc: there every call is the real one, with no lock taken
+ * and nothing allocated (redis logs from its SIGTERM handler with open/write/close;
+ * libevent's handler sends a byte to a socketpair). Their bytes go straight to the kernel,
+ * ahead of any the library still holds for the same descriptor.
+ */
 static inline bool defer_mode(void)
 {
-	return saio_cfg.mode == SAIO_MODE_DEFER;
+	return saio_cfg.mode == SAIO_MODE_DEFER && !saio_in_handler;
+}
+
+/* A close in a signal handler: forget the number's kind without a lock (a descriptor with
+ * ops of ours is left alone: if the number is made again, reborn() drops them). */
+static void handler_closed(int fd)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (f && saio_in_handler && !atomic_load(&f->owner))
+		f->kind = SAIO_FD_UNKNOWN;
 }
 
 static inline void count(_Atomic uint64_t *c, uint64_t n)
@@ -130,6 +147,8 @@ static bool error_for(const struct saio_fd *f, int errs)
  */
 static int order_before(int fd, int how, int errs)
 {
+	if (SAIO_UNLIKELY(saio_in_handler))
+		return 0;
 	struct saio_fd *f = saio_fd_peek(fd);
 	if (f && !atomic_load_explicit(&f->owner, memory_order_acquire) && f->twin1) {
 		/* a dup of a number whose ops are still ours: they come first */
@@ -707,6 +726,7 @@ EXPORT int close(int fd)
 {
 	if (!defer_mode()) {
 		count(&saio_stats.passed[SAIO_C_CLOSE], 1);
+		handler_closed(fd);
 		return REAL(close)(fd);
 	}
 	struct saio_fd *f = saio_fd_peek(fd);
@@ -1952,7 +1972,7 @@ EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int maxev, const struc
 static void flush_point(void)
 {
 	struct saio_ring *r = saio_ring_self(false);
-	if (!r)
+	if (!r || !defer_mode())
 		return;
 	pthread_mutex_lock(&r->lock);
 	batch_boundary(r);
@@ -1992,6 +2012,21 @@ static void before_exec(void)
 		return;
 	saio_drain_all(saio_cfg.exit_drain_ms);
 	saio_stats_write();
+}
+
+/* Leaving a signal handler by a long jump leaves it for good: calls are deferred again. */
+EXPORT __attribute__((noreturn)) void siglongjmp(sigjmp_buf env, int val)
+{
+	saio_in_handler = 0;
+	REAL(siglongjmp)(env, val);
+	__builtin_unreachable();
+}
+
+EXPORT __attribute__((noreturn)) void longjmp(jmp_buf env, int val)
+{
+	saio_in_handler = 0;
+	REAL(longjmp)(env, val);
+	__builtin_unreachable();
 }
 
 EXPORT int execve(const char *p, char *const a[], char *const e[])

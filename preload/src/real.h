@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <sys/select.h>
 
@@ -72,6 +73,8 @@
 	X(int, fclose, (FILE *)) \
 	X(FILE *, fdopen, (int, const char *)) \
 	X(long, syscall, (long, ...)) \
+	X(void, siglongjmp, (sigjmp_buf, int)) \
+	X(void, longjmp, (jmp_buf, int)) \
 	X(int, pipe, (int *)) \
 	X(int, pipe2, (int *, int)) \
 	X(int, eventfd, (unsigned, int)) \

@@ -275,6 +275,9 @@ void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, in
 
 /* ---- signals (signals.c): count handler runs to tell real EINTRs from ours -------- */
 extern _Atomic unsigned long saio_sig_gen;
+/* >0 while this thread runs a signal handler the application installed (initial-exec:
+ * no allocation on first use, in a handler) */
+extern __thread int saio_in_handler __attribute__((tls_model("initial-exec")));
 
 /* ---- stats (stats.c) ---------------------------------------------------------------- */
 void saio_stats_start(void);

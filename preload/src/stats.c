@@ -98,7 +98,12 @@ void saio_stats_write(void)
 		      (unsigned long long)ld(&saio_stats.op_errors_ignored));
 	if (n <= 0 || (size_t)n >= sizeof(buf))
 		return;
-	pthread_mutex_lock(&write_lock);
+	if (saio_in_handler) {
+		if (pthread_mutex_trylock(&write_lock))
+			return;	/* (exit in a handler that interrupted a stats write) */
+	} else {
+		pthread_mutex_lock(&write_lock);
+	}
 	int fd = REAL(open)(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		ssize_t w = REAL(write)(fd, buf, (size_t)n);

@@ -55,6 +55,15 @@ static void tcp_pair(int sv[2])
 	saio_drain_fd(l);
 }
 
+static int hsock;
+static volatile long hret;
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	hret = write(hsock, "h", 1);
+}
+
 static void settle(void)
 {
 	/* Complete everything and let the engine see it. */
@@ -542,6 +551,28 @@ int main(void)
 		REAL(close)(sv[1]);
 		saio_fd_set_own(mine, false);
 		close(mine);
+	});
+
+	TEST("signals: in a handler every call is the real one (no lock, no allocation)", {
+		int sv[2];
+		pair(sv, true);
+		hsock = sv[0];
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_usr2;
+		sigaction(SIGUSR2, &sa, NULL);
+		unsigned sub = fake_nsub + fake_nstaged;
+		raise(SIGUSR2);
+		CHECK(hret == 1 && fake_nsub + fake_nstaged == sub);	/* not deferred */
+		char b[4];
+		CHECK(REAL(read)(sv[1], b, sizeof(b)) == 1 && b[0] == 'h');
+		CHECK(write(sv[0], "n", 1) == 1 && fake_nstaged + fake_nsub == sub + 0);
+		saio_flush();
+		CHECK(fake_nsub == sub + 1);	/* out of the handler, deferred again */
+		signal(SIGUSR2, SIG_DFL);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
 	});
 
 	TEST("fork: the child starts empty and closes what the application had closed", {
