@@ -340,16 +340,32 @@ int saio_ring_flush(struct saio_ring *r)
 			op = f->head;
 			if (f->closing && !f->custody)
 				saio_closing_add(r, f);
-			for (unsigned i = 0; i < cnt; i++, op = op->next) {
-				be->prep(r, op, i + 1 < cnt);
+			unsigned i;
+			int pr = 0;
+			for (i = 0; i < cnt; i++, op = op->next) {
+				pr = be->prep(r, op, i + 1 < cnt);
+				if (pr < 0)
+					break;	/* the chain ends before it */
 				op->state = SAIO_OP_INFLIGHT;
 				f->nqueued--;
 				f->ninflight++;
 				r->nqueued--;
 				r->ninflight++;
 			}
-			staged += cnt;
-			total += cnt;
+			staged += i;
+			total += i;
+			if (pr < 0 && pr != -EBUSY) {
+				/* An op this backend cannot run: it completes with that error
+				 * now, as the real call would have failed (a send's error is
+				 * delivered later like any other). -EBUSY: it stays queued. */
+				op->state = SAIO_OP_INFLIGHT;
+				op->nr_cqe = 1;
+				f->nqueued--;
+				f->ninflight++;
+				r->nqueued--;
+				r->ninflight++;
+				saio_engine_complete(r, op, 1, pr);
+			}
 			break;
 		}
 	}
