@@ -95,18 +95,25 @@ static void give(struct saio_fd *f, uint64_t n)
 		atomic_fetch_sub(&saio_stats.draining_bytes, n);
 }
 
+/* A sendfile op no longer needs its file (its bytes are in its buffer, or it is done): a
+ * close of the file held for it runs when no op needs the file any more. */
+static void unpin(struct saio_ring *r, struct saio_op *op)
+{
+	if (!op->pinned)
+		return;
+	op->pinned = 0;
+	struct saio_fd *src = saio_fd_peek(op->arg);
+	if (src && atomic_fetch_sub(&src->pins, 1) == 1 && atomic_exchange(&src->close_held, 0))
+		queue_held_close(r, src);
+}
+
 /* The op left the kernel for good: return its bytes, drop its pin. */
 static void retire(struct saio_ring *r, struct saio_fd *f, struct saio_op *op)
 {
 	saio_fifo_remove(f, op);
 	if (op->len > op->sent)
 		give(f, op->len - op->sent);
-	if (op->kind == SAIO_OP_SENDFILE) {
-		struct saio_fd *src = saio_fd_peek(op->arg);
-		if (src && atomic_fetch_sub(&src->pins, 1) == 1 &&
-		    atomic_exchange(&src->close_held, 0))
-			queue_held_close(r, src);
-	}
+	unpin(r, op);
 	saio_op_put(&r->cache, op);
 }
 
@@ -216,9 +223,10 @@ void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, in
 		return;
 	}
 	if (phase == 0) {
-		if (res == (int)op->len)
-			op->arg2 = 1;	/* the file's bytes are in buf now */
-		else
+		if (res == (int)op->len) {
+			op->arg2 = 1;	/* the file's bytes are in buf now: */
+			unpin(r, op);	/* the file may close (a held close runs) */
+		} else
 			op->res = res < 0 ? res : -EIO;
 	} else {
 		op->res1 = res;

@@ -610,19 +610,38 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 			total = room;
 		}
 	}
-	struct saio_op *op = saio_op_get(&r->cache, native ? 0 : total);
+	/* A socket with ops in flight waits for its peer: a read queued behind them would
+	 * keep the file open (nginx closes it right after sendfile) for as long as the peer
+	 * does not read, one descriptor per response. Read it now instead (one pread: this
+	 * is the slow path) and queue plain bytes. */
+	bool read_now = f->ninflight > 0;
+	struct saio_op *op = saio_op_get(&r->cache, native && !read_now ? 0 : total);
 	if (!op) {
 		saio_ring_wait_fd(r, f, false);
 		release(f, r);
 		return SAIO_PASS;
 	}
-	op->kind = SAIO_OP_SENDFILE;
 	op->fd = out;
-	op->arg = in;
-	op->off = *offset;
 	op->call = SAIO_C_SENDFILE;
+	if (read_now) {
+		ssize_t k = pread(in, op->buf, total, *offset);
+		if (k <= 0) {
+			int e = errno;
+			saio_op_put(&r->cache, op);
+			release(f, r);
+			errno = e;
+			return k;	/* EOF (the file shrank): 0, as the real call; or its error */
+		}
+		total = (uint64_t)k;
+		op->kind = SAIO_OP_SEND;
+	} else {
+		op->kind = SAIO_OP_SENDFILE;
+		op->arg = in;
+		op->off = *offset;
+		op->pinned = 1;
+		atomic_fetch_add(&src->pins, 1);
+	}
 	op->len = (uint32_t)total;
-	atomic_fetch_add(&src->pins, 1);
 	saio_budget_take(&saio_budget, f, total);
 	saio_fifo_push(f, op);
 	r->nqueued++;

@@ -55,6 +55,7 @@ struct saio_op {
 	uint8_t call;			/* enum saio_call */
 	uint8_t nosignal;		/* caller passed MSG_NOSIGNAL */
 	uint8_t nr_cqe;			/* kernel completions still expected */
+	uint8_t pinned;			/* SENDFILE: holds a pin on its file (src->pins) */
 	int msg_flags;			/* MSG_MORE, ... given to the send */
 	int arg;			/* shutdown how / setsockopt value / epoll fd / source fd */
 	int arg2;			/* setsockopt optname */
