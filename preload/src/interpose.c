@@ -1993,6 +1993,7 @@ static void flush_point(void)
 	struct saio_ring *r = saio_ring_self(false);
 	if (!r || !defer_mode())
 		return;
+	saio_serve_zombies();
 	pthread_mutex_lock(&r->lock);
 	batch_boundary(r);
 	pthread_mutex_unlock(&r->lock);
