@@ -251,6 +251,7 @@ static void *peer_main(void *arg)
 	const struct scenario *sc = (const struct scenario *)(void *)p->log;
 	p->log = NULL;
 	sc->peer(p);
+	psend(p, "peer-done");	/* the app lists its descriptors after this */
 	return NULL;
 }
 
@@ -358,6 +359,8 @@ static int run_scenario(const struct scenario *sc, const struct mode *m, struct 
 
 	pthread_t pt;
 	bool have_peer = sc->peer != NULL;
+	if (!have_peer)
+		psend(&p, "peer-done");
 	if (have_peer) {
 		p.log = (char *)(void *)sc;	/* handed to peer_main, which clears it */
 		if (pthread_create(&pt, NULL, peer_main, &p)) {

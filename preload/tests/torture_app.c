@@ -174,14 +174,43 @@ static const char *kind_of(int fd)
  * through saio_fd_own() when it exports it; an io_uring or /dev/saio descriptor is always
  * the library's (no scenario makes one).
  */
+/*
+ * Before the table: until the peer has seen everything (the driver says "peer-done"; 30 s
+ * at most), and then until no stray descriptor is left (1 s at most): a close queued in the
+ * library, or run by a kernel worker, may take a moment. The waits are poll() calls, batch
+ * boundaries of the library under test (a plain sleep without it), so the library keeps
+ * sending meanwhile, as a server's event loop would.
+ */
+static void settle_before_table(void)
+{
+	const char *sl = getenv("TORTURE_SLOW");
+	double slow = sl && atof(sl) >= 1 ? atof(sl) : 1;
+	double end = app_now() + 30 * slow;
+	while (app_now() < end && !ctl_wait("peer-done", 0.01))
+		poll(NULL, 0, 50);
+}
+
+static int table(bool print);
+
 void fdtable(void)
+{
+	settle_before_table();
+	for (int i = 0; i < 20 && table(false); i++)
+		poll(NULL, 0, 50);
+	table(true);
+}
+
+/* The table; returns how many stray descriptors it has. */
+static int table(bool print)
 {
 	int (*own)(int) = (int (*)(int))dlsym(RTLD_DEFAULT, "saio_fd_own");
 	DIR *d = opendir("/proc/self/fd");
 	if (!d) {
-		say("fds: cannot list");
-		return;
+		if (print)
+			say("fds: cannot list");
+		return 0;
 	}
+	int nstray = 0;
 	int dfd = dirfd(d);
 	unsigned order[256];
 	const char *kinds[256];
@@ -196,6 +225,8 @@ void fdtable(void)
 		if (fd == dfd || fd <= CTL_OUT)
 			continue;
 		const char *k = kind_of(fd);
+		if (!strcmp(k, "?"))
+			continue;	/* closed while we looked */
 		if (fd < MAXFD && seq[fd]) {
 			if (n < 256) {
 				order[n] = seq[fd];
@@ -206,6 +237,7 @@ void fdtable(void)
 		}
 		if ((own && own(fd)) || !strcmp(k, "io_uring") || !strcmp(k, "saio"))
 			continue;
+		nstray++;
 		sl += (size_t)snprintf(stray + sl, sizeof(stray) - sl, " %s", k);
 		if (sl >= sizeof(stray))
 			sl = sizeof(stray) - 1;
@@ -226,9 +258,12 @@ void fdtable(void)
 	for (int i = 0; i < n && ll < sizeof(line) - 16; i++)
 		ll += (size_t)snprintf(line + ll, sizeof(line) - ll, " %s", kinds[i]);
 	line[ll] = 0;
-	say("fds:%s", n ? line : " none");
-	if (sl)
-		say("stray fds:%s", stray);
+	if (print) {
+		say("fds:%s", n ? line : " none");
+		if (sl)
+			say("stray fds:%s", stray);
+	}
+	return nstray;
 }
 
 /* ---- results --------------------------------------------------------------------------- */
