@@ -112,10 +112,10 @@ if [ -n "$PRELOAD_RUNS" ]; then
 			if [ -f /mods/order ] && [ ! -d /sys/module/sctp ]; then
 				for k in $(cat /mods/order); do insmod /mods/$k.ko 2>/dev/null; done
 			fi
-			TORTURE_SLOW=3 /torture run -g -l /libsaio.so -m "$m" > /tmp/torture.out 2>&1
-			rc=$?
-			sed -E '/^(PASS|FAIL|SKIP): /!s/^/  /' /tmp/torture.out
-			[ $rc -eq 0 ] || FAILED=1
+			# (through a pipe: results show as they come, even if the guest times out)
+			( TORTURE_SLOW=3 /torture run -g -l /libsaio.so -m "$m" 2>&1
+			  echo $? > /tmp/torture.rc ) | sed -E '/^(PASS|FAIL|SKIP): /!s/^/  /'
+			[ "$(cat /tmp/torture.rc)" = 0 ] || FAILED=1
 			;;
 		unit.*)
 			# "ok NAME" / "not ok NAME" -> PASS/FAIL; a crash without a "not ok" fails too

@@ -175,8 +175,8 @@ static const char *kind_of(int fd)
  * the library's (no scenario makes one).
  */
 /*
- * Before the table: until the peer has seen everything (the driver says "peer-done"; 30 s
- * at most), and then until no stray descriptor is left (1 s at most): a close queued in the
+ * Before the table: until the peer has seen everything (the driver says "peer-done"; 10 s
+ * at most, x TORTURE_SLOW), and then until no stray descriptor is left (1 s at most): a close queued in the
  * library, or run by a kernel worker, may take a moment. The waits are poll() calls, batch
  * boundaries of the library under test (a plain sleep without it), so the library keeps
  * sending meanwhile, as a server's event loop would.
@@ -185,7 +185,7 @@ static void settle_before_table(void)
 {
 	const char *sl = getenv("TORTURE_SLOW");
 	double slow = sl && atof(sl) >= 1 ? atof(sl) : 1;
-	double end = app_now() + 30 * slow;
+	double end = app_now() + 10 * slow;
 	while (app_now() < end && !ctl_wait("peer-done", 0.01))
 		poll(NULL, 0, 50);
 }
