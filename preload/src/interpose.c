@@ -1235,10 +1235,11 @@ static bool known(const struct saio_fd *f)
 }
 
 /*
- * close_range: the numbers we know go through close() (deferred closes, custody, epoll
- * registrations, as for any close), the library's own are left out (they are not the
- * application's; a real close_range would take the library's rings away), the rest is
- * closed by the real call in ranges between them.
+ * close_range: every number is closed by the real call when it returns, as without the
+ * library: a number we know gives its ops (queued or in flight) to custody first, or
+ * forgets what we knew of it (number_closing). Left out of the real call: the library's own
+ * descriptors (a real close_range would take the library's rings away) and numbers the
+ * application closed already whose close of ours is still queued (they are ours now).
  */
 EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
@@ -1259,10 +1260,12 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 		}
 		if (!f->own && !known(f))
 			continue;
+		if (!f->own && !f->closing) {
+			number_closing((int)n);	/* then closed with the rest */
+			continue;
+		}
 		if (start < n && REAL(close_range)(start, n - 1, flags))
 			return -1;
-		if (!f->own)
-			close((int)n);
 		start = n + 1;
 		if (n == UINT_MAX)
 			return 0;
