@@ -21,6 +21,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpumask.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
@@ -28,10 +29,11 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 #include <linux/version.h>
 
 #include "saio_internal.h"
@@ -52,9 +54,66 @@ static inline bool saio_is_ready(struct saio_ctx *ctx)
 	return smp_load_acquire(&ctx->ready);
 }
 
+/*
+ * The owner: the thread group that called SETUP, with the address space it had then
+ * (an exec'd image has another; ctx->mm holds an mm_count, so its address is not
+ * reused while we compare against it). Only the owner maps the rings, runs entries,
+ * lends workers and wakes or stops them: whoever can write a ring runs entries with
+ * the owner's files and memory.
+ */
 static inline bool saio_is_owner(struct saio_ctx *ctx)
 {
-	return task_tgid(current) == ctx->owner;
+	return task_tgid(current) == ctx->owner && current->mm == ctx->mm;
+}
+
+static bool saio_groups_same(const struct group_info *a,
+			     const struct group_info *b)
+{
+	int i;
+
+	if (a == b)
+		return true;
+	if (a->ngroups != b->ngroups)
+		return false;
+	for (i = 0; i < a->ngroups; i++)
+		if (!gid_eq(a->gid[i], b->gid[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The calling thread still has the credentials the context was set up with: entries
+ * run with the caller's credentials, and a thread that changed its own (setresuid(2)
+ * on one thread, a dropped capability) must not run what was queued for the old ones.
+ * Compared by content: a new but equal struct cred (a thread keyring, say) is fine.
+ * An LSM label is not compared (no exported way to).
+ */
+static bool saio_creds_same(struct saio_ctx *ctx)
+{
+	const struct cred *a = current_cred(), *b = ctx->cred;
+
+	if (a == b)
+		return true;
+	return uid_eq(a->uid, b->uid) && gid_eq(a->gid, b->gid) &&
+	       uid_eq(a->euid, b->euid) && gid_eq(a->egid, b->egid) &&
+	       uid_eq(a->suid, b->suid) && gid_eq(a->sgid, b->sgid) &&
+	       uid_eq(a->fsuid, b->fsuid) && gid_eq(a->fsgid, b->fsgid) &&
+	       a->securebits == b->securebits && a->user_ns == b->user_ns &&
+	       !memcmp(&a->cap_inheritable, &b->cap_inheritable,
+		       sizeof(kernel_cap_t)) &&
+	       !memcmp(&a->cap_permitted, &b->cap_permitted,
+		       sizeof(kernel_cap_t)) &&
+	       !memcmp(&a->cap_effective, &b->cap_effective,
+		       sizeof(kernel_cap_t)) &&
+	       !memcmp(&a->cap_bset, &b->cap_bset, sizeof(kernel_cap_t)) &&
+	       !memcmp(&a->cap_ambient, &b->cap_ambient, sizeof(kernel_cap_t)) &&
+	       saio_groups_same(a->group_info, b->group_info);
+}
+
+/* May this thread run entries (ENTER, WORKER)? 0 or -EPERM. */
+static int saio_may_run(struct saio_ctx *ctx)
+{
+	return saio_is_owner(ctx) && saio_creds_same(ctx) ? 0 : -EPERM;
 }
 
 /* ---- ring mechanics --------------------------------------------------------- */
@@ -208,7 +267,7 @@ static int saio_ring_run(struct saio_ctx *ctx, struct saio_ring *r, u32 limit,
 			cflags = SAIO_CQE_CANCELED_LINK;
 			full = false;
 		} else {
-			res = saio_exec_sqe(&sqe, &full);
+			res = saio_exec_sqe(&sqe, ctx->op_mask, &full);
 		}
 		/* a chain ends at the first entry without LINK */
 		r->link_cancel = (sqe.flags & SAIO_SQE_LINK) && !full;
@@ -237,8 +296,15 @@ static long saio_setup(struct saio_ctx *ctx, void __user *argp)
 
 	if (copy_from_user(&p, argp, sizeof(p)))
 		return -EFAULT;
-	if (p.flags || p.__resv_in[0] || p.__resv_in[1])
+	if ((p.flags & ~SAIO_SETUP_FLAGS_ALL) || p.__resv_in)
 		return -EINVAL;
+	if (p.flags & SAIO_SETUP_OP_MASK) {
+		/* a mask that allows nothing, or an opcode that does not exist: a mistake */
+		if (!p.op_mask || p.op_mask & ~(SAIO_OP_BIT(SAIO_KOP_LAST) - 1))
+			return -EINVAL;
+	} else if (p.op_mask) {
+		return -EINVAL;
+	}
 	if (!p.sq_entries || p.sq_entries > SAIO_MAX_SQ_ENTRIES ||
 	    !is_power_of_2(p.sq_entries))
 		return -EINVAL;
@@ -266,26 +332,35 @@ static long saio_setup(struct saio_ctx *ctx, void __user *argp)
 	ring_bytes = PAGE_ALIGN(cq_off + p.cq_entries * sizeof(struct saio_cqe));
 	total = ring_bytes * p.nr_rings;
 
+	ret = saio_limit_bytes(total);
+	if (ret)
+		return ret;
+
 	mutex_lock(&ctx->lock);
 	ret = -EBUSY;
 	if (ctx->ready)
 		goto out_unlock;
-
-	ret = -ENOMEM;
-	ctx->mem = vmalloc_user(total);
-	if (!ctx->mem)
+	ret = saio_user_charge(&ctx->user);
+	if (ret)
 		goto out_unlock;
-	ctx->rings = kcalloc(p.nr_rings, sizeof(*ctx->rings), GFP_KERNEL);
+	ret = saio_mem_alloc(&ctx->mem, total);
+	if (ret)
+		goto out_uncharge;
+	ret = -ENOMEM;
+	ctx->rings = kcalloc(p.nr_rings, sizeof(*ctx->rings),
+			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!ctx->rings)
 		goto out_free_mem;
 	if (p.nr_workers) {
 		ctx->workers = kcalloc(p.nr_workers, sizeof(*ctx->workers),
-				       GFP_KERNEL);
+				       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!ctx->workers)
 			goto out_free_rings;
 	}
 
 	ctx->mode = p.mode;
+	ctx->op_mask = (p.flags & SAIO_SETUP_OP_MASK) ? p.op_mask :
+		       SAIO_OP_BIT(SAIO_KOP_LAST) - 1;
 	ctx->sq_entries = p.sq_entries;
 	ctx->sq_mask = p.sq_entries - 1;
 	ctx->cq_entries = p.cq_entries;
@@ -293,11 +368,10 @@ static long saio_setup(struct saio_ctx *ctx, void __user *argp)
 	ctx->nr_rings = p.nr_rings;
 	ctx->nr_workers = p.nr_workers;
 	ctx->ring_bytes = ring_bytes;
-	ctx->mem_bytes = total;
 
 	for (i = 0; i < p.nr_rings; i++) {
 		struct saio_ring *r = &ctx->rings[i];
-		char *base = (char *)ctx->mem + (size_t)i * ring_bytes;
+		char *base = (char *)ctx->mem.vaddr + (size_t)i * ring_bytes;
 
 		r->hdr = (struct saio_ring_hdr *)base;
 		r->sqes = (struct saio_sqe *)(base + SAIO_RING_SQ_OFF);
@@ -334,6 +408,9 @@ static long saio_setup(struct saio_ctx *ctx, void __user *argp)
 		goto out_free_workers;
 
 	ctx->owner = get_pid(task_tgid(current));
+	ctx->mm = current->mm;
+	mmgrab(ctx->mm);
+	ctx->cred = get_current_cred();
 	/* pairs with smp_load_acquire() in saio_is_ready(): all of the above is visible first */
 	smp_store_release(&ctx->ready, true);
 	mutex_unlock(&ctx->lock);
@@ -346,8 +423,10 @@ out_free_rings:
 	kfree(ctx->rings);
 	ctx->rings = NULL;
 out_free_mem:
-	vfree(ctx->mem);
-	ctx->mem = NULL;
+	saio_mem_free(&ctx->mem);
+out_uncharge:
+	saio_user_uncharge(ctx->user);
+	ctx->user = NULL;
 out_unlock:
 	mutex_unlock(&ctx->lock);
 	return ret;
@@ -361,8 +440,9 @@ static int saio_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	/* checks that pgoff and the length stay inside the area */
-	return remap_vmalloc_range(vma, ctx->mem, vma->vm_pgoff);
+	if (task_tgid(current) != ctx->owner || vma->vm_mm != ctx->mm)
+		return -EPERM;
+	return saio_mem_mmap(&ctx->mem, vma);
 }
 
 /* ---- ENTER --------------------------------------------------------------------- */
@@ -380,8 +460,6 @@ static long saio_enter(struct saio_ctx *ctx, void __user *argp)
 		return -EINVAL;
 	if (ctx->mode != SAIO_MODE_ENTER)
 		return -EINVAL;
-	if (!saio_is_owner(ctx))
-		return -EPERM;
 	if (READ_ONCE(ctx->stopping))
 		return -ESHUTDOWN;
 
@@ -419,12 +497,33 @@ static int saio_local_cpu(struct saio_ctx *ctx, u32 index, int offset)
 	return -1;
 }
 
-static void saio_worker_pin(struct saio_worker_slot *w, int cpu)
+/*
+ * Pin the worker to @cpu, one of the CPUs its thread could run on when it came in
+ * (@allowed: its affinity then, which the kernel keeps inside its cpuset). Anything
+ * wider would skip the cpuset and LSM checks of sched_setaffinity(), which is not
+ * exported: a thread that wants another CPU widens its own affinity first.
+ */
+static void saio_worker_pin(struct saio_worker_slot *w, int cpu,
+			    const struct cpumask *allowed)
 {
-	if (cpu < 0 || cpu == w->pinned_cpu)
+	if (cpu < 0 || cpu == w->pinned_cpu || !cpumask_test_cpu(cpu, allowed))
 		return;
 	if (!set_cpus_allowed_ptr(current, cpumask_of(cpu)))
 		WRITE_ONCE(w->pinned_cpu, cpu);
+}
+
+/*
+ * Give the thread its affinity back. If the pin is no longer what it runs with (a
+ * cpuset change, or sched_setaffinity() from elsewhere, replaced it), that newer
+ * choice stands.
+ */
+static int saio_worker_unpin(struct saio_worker_slot *w,
+			     const struct cpumask *saved)
+{
+	if (w->pinned_cpu < 0 ||
+	    !cpumask_equal(current->cpus_ptr, cpumask_of(w->pinned_cpu)))
+		return 0;
+	return set_cpus_allowed_ptr(current, saved);
 }
 
 static bool saio_worker_has_work(struct saio_ctx *ctx, u32 index)
@@ -474,7 +573,8 @@ static void saio_worker_sleep(struct saio_ctx *ctx, u32 index,
 
 static long saio_worker_loop(struct saio_ctx *ctx, u32 index,
 			     struct saio_worker_slot *w, u64 idle_ns,
-			     bool localize, int offset)
+			     bool localize, int offset,
+			     const struct cpumask *allowed)
 {
 	u64 idle_since = ktime_get_ns();
 	u32 i;
@@ -493,6 +593,15 @@ static long saio_worker_loop(struct saio_ctx *ctx, u32 index,
 					  ctx->sq_entries, &w->ops) > 0)
 				progress = true;
 		}
+		/*
+		 * An entry queued work for this thread's return to user space:
+		 * the final fput() of a CLOSE (the socket's FIN, the port, file
+		 * locks), CPU-timer expiry. task_work_run() is not exported, and
+		 * a worker that stayed here would hold all of it indefinitely:
+		 * go out and let the caller call again.
+		 */
+		if (task_work_pending(current))
+			return SAIO_WORKER_AGAIN;
 		if (progress) {
 			WRITE_ONCE(w->state, SAIO_WSTATE_RUNNING);
 			idle_since = ktime_get_ns();
@@ -507,7 +616,8 @@ static long saio_worker_loop(struct saio_ctx *ctx, u32 index,
 		saio_worker_sleep(ctx, index, w);
 		WRITE_ONCE(w->state, SAIO_WSTATE_RUNNING);
 		if (localize)
-			saio_worker_pin(w, saio_local_cpu(ctx, index, offset));
+			saio_worker_pin(w, saio_local_cpu(ctx, index, offset),
+					allowed);
 		idle_since = ktime_get_ns();
 	}
 }
@@ -516,10 +626,12 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 {
 	struct saio_worker_slot *w;
 	struct saio_worker a;
+	struct pid *old_pid;
 	cpumask_var_t saved;
 	bool localize;
 	u64 idle_ns;
 	long ret;
+	int err;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
@@ -532,14 +644,13 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 	if (!a.flags && a.cpu)
 		return -EINVAL;
 	if ((a.flags & SAIO_WORKER_PIN) &&
-	    (a.cpu < 0 || a.cpu >= nr_cpu_ids || !cpu_online(a.cpu)))
+	    (a.cpu < 0 || a.cpu >= nr_cpu_ids || !cpu_online(a.cpu) ||
+	     !cpumask_test_cpu(a.cpu, current->cpus_ptr)))
 		return -EINVAL;
 	if (a.idle_us > SAIO_MAX_IDLE_US)
 		return -EINVAL;
 	if (ctx->mode != SAIO_MODE_WORKER || a.index >= ctx->nr_workers)
 		return -EINVAL;
-	if (!saio_is_owner(ctx))
-		return -EPERM;
 	if (READ_ONCE(ctx->stopping))
 		return -ESHUTDOWN;
 
@@ -547,7 +658,7 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 		  NSEC_PER_USEC;
 	localize = a.flags & SAIO_WORKER_LOCALIZE;
 
-	if (!alloc_cpumask_var(&saved, GFP_KERNEL))
+	if (!alloc_cpumask_var(&saved, GFP_KERNEL | __GFP_NOWARN))
 		return -ENOMEM;
 	cpumask_copy(saved, current->cpus_ptr);
 
@@ -559,7 +670,9 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 		goto out_free;
 	}
 	w->busy = true;
-	WRITE_ONCE(w->tid, task_pid_vnr(current));
+	spin_lock(&ctx->pid_lock);
+	w->pid = get_pid(task_pid(current));
+	spin_unlock(&ctx->pid_lock);
 	WRITE_ONCE(w->state, SAIO_WSTATE_RUNNING);
 	WRITE_ONCE(w->pinned_cpu, -1);
 	mutex_unlock(&ctx->lock);
@@ -570,17 +683,24 @@ static long saio_worker(struct saio_ctx *ctx, void __user *argp)
 			goto out_release;
 		WRITE_ONCE(w->pinned_cpu, a.cpu);
 	} else if (localize) {
-		saio_worker_pin(w, saio_local_cpu(ctx, a.index, a.cpu));
+		saio_worker_pin(w, saio_local_cpu(ctx, a.index, a.cpu), saved);
 	}
 
-	ret = saio_worker_loop(ctx, a.index, w, idle_ns, localize, a.cpu);
+	ret = saio_worker_loop(ctx, a.index, w, idle_ns, localize, a.cpu,
+			       saved);
 
-	if (w->pinned_cpu >= 0)
-		set_cpus_allowed_ptr(current, saved);
+	/* a thread left pinned must hear of it */
+	err = saio_worker_unpin(w, saved);
+	if (err && ret >= 0)
+		ret = err;
 out_release:
 	mutex_lock(&ctx->lock);
 	w->busy = false;
-	WRITE_ONCE(w->tid, 0);
+	spin_lock(&ctx->pid_lock);
+	old_pid = w->pid;
+	w->pid = NULL;
+	spin_unlock(&ctx->pid_lock);
+	put_pid(old_pid);
 	WRITE_ONCE(w->state, SAIO_WSTATE_OFF);
 	WRITE_ONCE(w->pinned_cpu, -1);
 	mutex_unlock(&ctx->lock);
@@ -627,6 +747,7 @@ static long saio_wake(struct saio_ctx *ctx, void __user *argp)
 
 static long saio_bind(struct saio_ctx *ctx, void __user *argp)
 {
+	struct pid *pid, *old;
 	struct saio_bind a;
 	struct saio_ring *r;
 
@@ -634,11 +755,14 @@ static long saio_bind(struct saio_ctx *ctx, void __user *argp)
 		return -EFAULT;
 	if (a.flags || a.ring >= ctx->nr_rings)
 		return -EINVAL;
-	if (!saio_is_owner(ctx))
-		return -EPERM;
 	r = &ctx->rings[a.ring];
-	WRITE_ONCE(r->bound_tid, task_pid_vnr(current));
+	pid = get_pid(task_pid(current));
+	spin_lock(&ctx->pid_lock);
+	old = r->bound_pid;
+	r->bound_pid = pid;
 	WRITE_ONCE(r->bound_cpu, raw_smp_processor_id());
+	spin_unlock(&ctx->pid_lock);
+	put_pid(old);
 	/* a localized worker moves next to it on its next wake-up */
 	if (ctx->nr_workers)
 		saio_wake_worker(ctx, a.ring % ctx->nr_workers);
@@ -686,8 +810,6 @@ static long saio_eventfd(struct saio_ctx *ctx, void __user *argp)
 		return -EFAULT;
 	if (a.ring >= ctx->nr_rings)
 		return -EINVAL;
-	if (!saio_is_owner(ctx))
-		return -EPERM;
 	ev = eventfd_ctx_fdget(a.fd);	/* -EBADF, or -EINVAL if not an eventfd */
 	if (IS_ERR(ev))
 		return PTR_ERR(ev);
@@ -713,8 +835,10 @@ static long saio_stats(struct saio_ctx *ctx, void __user *argp)
 	memset(&s, 0, sizeof(s));
 	s.ring = ring;
 	s.worker = ctx->nr_workers ? ring % ctx->nr_workers : ~0U;
-	s.bound_tid = READ_ONCE(r->bound_tid);
+	spin_lock(&ctx->pid_lock);
+	s.bound_tid = pid_vnr(r->bound_pid);	/* 0: none, or not visible to us */
 	s.bound_cpu = READ_ONCE(r->bound_cpu);
+	spin_unlock(&ctx->pid_lock);
 	s.submitted = READ_ONCE(r->cnt.submitted);
 	s.completed = READ_ONCE(r->cnt.completed);
 	s.errors = READ_ONCE(r->cnt.errors);
@@ -739,7 +863,9 @@ static long saio_worker_info(struct saio_ctx *ctx, void __user *argp)
 	memset(&s, 0, sizeof(s));
 	s.index = index;
 	s.state = READ_ONCE(w->state);
-	s.tid = READ_ONCE(w->tid);
+	spin_lock(&ctx->pid_lock);
+	s.tid = pid_vnr(w->pid);
+	spin_unlock(&ctx->pid_lock);
 	s.cpu = READ_ONCE(w->cpu);
 	s.pinned_cpu = READ_ONCE(w->pinned_cpu);
 	s.nr_rings = w->nr_rings;
@@ -751,16 +877,64 @@ static long saio_worker_info(struct saio_ctx *ctx, void __user *argp)
 
 /* ---- file operations ------------------------------------------------------------- */
 
+/*
+ * What a command needs the descriptor to be open for: reading for the ones that only
+ * look (STATS, WORKER_INFO, WAIT), reading and writing for the ones that change or run
+ * something (the rings are mapped read-write; mmap itself checks that). -EBADF, as
+ * write(2) on a descriptor not open for writing.
+ */
+static int saio_check_fmode(struct file *file, unsigned int cmd)
+{
+	fmode_t need;
+
+	switch (cmd) {
+	case SAIO_IOC_STATS:
+	case SAIO_IOC_WORKER_INFO:
+	case SAIO_IOC_WAIT:
+		need = FMODE_READ;
+		break;
+	case SAIO_IOC_SETUP:
+	case SAIO_IOC_ENTER:
+	case SAIO_IOC_WORKER:
+	case SAIO_IOC_WAKE:
+	case SAIO_IOC_BIND:
+	case SAIO_IOC_EVENTFD:
+		need = FMODE_READ | FMODE_WRITE;
+		break;
+	default:
+		return 0;	/* unknown: -ENOTTY or -EINVAL below */
+	}
+	return (file->f_mode & need) == need ? 0 : -EBADF;
+}
+
 static long saio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct saio_ctx *ctx = file->private_data;
 	void __user *argp = (void __user *)arg;
 	long ret;
 
+	ret = saio_check_fmode(file, cmd);
+	if (ret)
+		return ret;
 	if (cmd == SAIO_IOC_SETUP)
 		return saio_setup(ctx, argp);
 	if (!saio_is_ready(ctx))
 		return (_IOC_TYPE(cmd) == SAIO_IOC_MAGIC) ? -EINVAL : -ENOTTY;
+
+	/* not the owner: -EPERM, whatever the arguments */
+	switch (cmd) {
+	case SAIO_IOC_ENTER:
+	case SAIO_IOC_WORKER:
+		if (saio_may_run(ctx))
+			return -EPERM;
+		break;
+	case SAIO_IOC_WAKE:
+	case SAIO_IOC_BIND:
+	case SAIO_IOC_EVENTFD:
+		if (!saio_is_owner(ctx))
+			return -EPERM;
+		break;
+	}
 
 	switch (cmd) {
 	case SAIO_IOC_ENTER:
@@ -796,11 +970,16 @@ static long saio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int saio_open(struct inode *inode, struct file *file)
 {
 	struct saio_ctx *ctx;
+	int ret;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ret = saio_may_open();
+	if (ret)
+		return ret;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!ctx)
 		return -ENOMEM;
 	mutex_init(&ctx->lock);
+	spin_lock_init(&ctx->pid_lock);
 	file->private_data = ctx;
 	return nonseekable_open(inode, file);
 }
@@ -814,13 +993,20 @@ static int saio_release(struct inode *inode, struct file *file)
 	 * No thread can be in ENTER or WORKER (they hold a file reference) and
 	 * no mapping is left (each holds one too): nothing uses the rings.
 	 */
-	for (i = 0; ctx->rings && i < ctx->nr_rings; i++)
+	for (i = 0; ctx->rings && i < ctx->nr_rings; i++) {
 		if (ctx->rings[i].evfd)
 			eventfd_ctx_put(ctx->rings[i].evfd);
+		put_pid(ctx->rings[i].bound_pid);
+	}
 	put_pid(ctx->owner);
+	if (ctx->mm)
+		mmdrop(ctx->mm);
+	if (ctx->cred)
+		put_cred(ctx->cred);
 	kfree(ctx->workers);
 	kfree(ctx->rings);
-	vfree(ctx->mem);
+	saio_mem_free(&ctx->mem);
+	saio_user_uncharge(ctx->user);
 	kfree(ctx);
 	return 0;
 }
@@ -831,7 +1017,10 @@ static const struct file_operations saio_fops = {
 	.release	= saio_release,
 	.unlocked_ioctl	= saio_ioctl,
 	.mmap		= saio_mmap,
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+	/* gone in 6.12: a NULL llseek with nonseekable_open() says -ESPIPE */
 	.llseek		= no_llseek,
+#endif
 };
 
 static struct miscdevice saio_misc = {

@@ -54,6 +54,9 @@ mapfile -t commands < <(awk '/^## Quick start/{q=1} q&&/^```sh/{b=1;next} b&&/^`
 [ -n "$dir" ] || dir=$(mktemp -d /var/tmp/saio-fresh.XXXXXX)
 mkdir -p "$dir"
 [ -z "$(ls -A "$dir")" ] || { say "$dir is not empty: give a fresh directory"; exit 2; }
+# mktemp -d makes it 0700, and it becomes the root's "/": a daemon that drops to nobody (nginx's
+# workers) could then open nothing at all. A real machine's / is 0755.
+chmod 755 "$dir"
 log=$dir.log
 cleanup() {
 	if [ "$keep" -eq 0 ]; then rm -rf --one-file-system "$dir"; else say "root kept in $dir"; fi

@@ -14,6 +14,17 @@ ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 echo 1 > /proc/sys/kernel/hung_task_panic 2>/dev/null
 echo 1 > /proc/sys/kernel/softlockup_panic 2>/dev/null
+# The debug kernel (run-debug.sh): debug-only cases, longer time limits, kmemleak.
+DEBUG=0
+SCALE=$(sed -n 's/.*saio_scale=\([0-9]*\).*/\1/p' /proc/cmdline)
+if grep -q 'saio_debug=1' /proc/cmdline; then
+	DEBUG=1
+	export SAIO_DEBUG_KERNEL=1 SAIO_TIMEOUT_SCALE=${SCALE:-1}
+	echo $((60 * ${SCALE:-1})) > /proc/sys/kernel/hung_task_timeout_secs
+	mount -t debugfs none /sys/kernel/debug
+	# what boot left behind is not ours to judge: from here on, every leak counts
+	echo clear > /sys/kernel/debug/kmemleak 2>/dev/null
+fi
 echo; echo "GUEST: up $(cut -d' ' -f1 /proc/uptime)s, $(nproc) CPUs, kernel $(uname -r)"
 
 FAILED=0
@@ -143,7 +154,29 @@ if [ -n "$PRELOAD_RUNS" ]; then
 	fi
 fi
 
-if dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection|blocked for more than|soft lockup' > /tmp/bad; then
+if [ $DEBUG = 1 ]; then
+	# kmemleak reports an object once it has been unreferenced for a while and seen so
+	# by two scans: wait out its minimum age, scan twice.
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan > /sys/kernel/debug/kmemleak
+	if ! cat /sys/kernel/debug/kmemleak > /tmp/kmemleak 2>/dev/null; then
+		fail kmemleak_clean "cannot read /sys/kernel/debug/kmemleak (kmemleak off or disabled)"
+	elif [ -s /tmp/kmemleak ]; then
+		fail kmemleak_clean "$(grep -c '^unreferenced object' /tmp/kmemleak) leaks"
+		head -80 /tmp/kmemleak
+	else
+		pass kmemleak_clean
+	fi
+fi
+
+# The kernel log, except the fault-injection windows (saio_test judges those itself: there
+# generic allocations fail and warn on purpose).
+if dmesg | awk '/saio-test: fault injection begins/ { skip = 1 }
+		!skip { print }
+		/saio-test: fault injection ends/ { skip = 0 }' |
+	grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection|blocked for more than|soft lockup|KASAN|KFENCE|kmemleak: .*(suspected|disabled|kmemleak_object|Out of memory)|possible circular|inconsistent lock' > /tmp/bad; then
 	fail dmesg_clean "$(head -5 /tmp/bad | tr '\n' '|')"
 	dmesg | tail -60
 else

@@ -22,6 +22,12 @@
 #                                       preload_MODE (one guest_http mode), preload_unit
 #                                       (the unit_uring runs) or preload_unit_MODE,
 #                                       preload_torture or preload_torture_MODE
+#
+# Another kernel (kmod/tests/run-debug.sh passes its debug kernel's): SAIO_GUEST_KDIR (a
+# built kernel tree to build saio.ko against), SAIO_GUEST_IMAGE (its image, booted as is)
+# and SAIO_GUEST_DEBUG=1 (the guest also runs the debug-only cases,
+# scans kmemleak at the end, and every time limit is SAIO_GUEST_SCALE times longer).
+# Products then go to kmod/build/<kernel release>/.
 set -u
 ONLY=$(IFS=,; echo "$*")
 KMOD=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,8 +61,18 @@ for b in /bin/busybox /usr/bin/busybox; do
 	if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then BUSYBOX=$b; break; fi
 done
 [ -n "$BUSYBOX" ] || missing+=("static busybox")
+DEBUG=${SAIO_GUEST_DEBUG:-0}
+SCALE=${SAIO_GUEST_SCALE:-1}
+GUEST_IMAGE=""
+if [ -n "${SAIO_GUEST_KDIR:-}" ]; then
+	KDIR=$SAIO_GUEST_KDIR
+	GUEST_IMAGE=${SAIO_GUEST_IMAGE:-}
+	KVER=$(cat "$KDIR/include/config/kernel.release" 2>/dev/null)
+	[ -n "$KVER" ] && [ -s "$GUEST_IMAGE" ] ||
+		missing+=("a built kernel in SAIO_GUEST_KDIR ($KDIR) and its vmlinux in SAIO_GUEST_IMAGE")
+	BUILD=$KMOD/build/$KVER
 # The Debian kernel we build against and boot (never uname -r): the one place that decides.
-if kernel=$(sh "$KMOD/scripts/debian-kernel.sh" all 2>/dev/null); then
+elif kernel=$(sh "$KMOD/scripts/debian-kernel.sh" all 2>/dev/null); then
 	KVER=$(echo "$kernel" | sed -n 's/^version=//p')
 	KDIR=$(echo "$kernel" | sed -n 's/^headers=//p')
 	BZIMAGE=$(echo "$kernel" | sed -n 's/^image=//p')
@@ -87,6 +103,14 @@ else
 	finish
 fi
 
+# dkms.conf builds only for kernels the module is tested on: the one built against here must match.
+excl=$(set +u; . "$KMOD/dkms.conf" 2>/dev/null; echo "${BUILD_EXCLUSIVE_KERNEL:-}")
+if [ -n "$excl" ] && echo "$KVER" | grep -qE "$excl"; then
+	pass dkms_exclusive
+else
+	fail dkms_exclusive "kernel $KVER does not match dkms.conf's BUILD_EXCLUSIVE_KERNEL '${excl}'"
+fi
+
 # checkpatch: from the headers if present, else from a linux-source tarball if installed.
 CHECKPATCH=""
 for c in /usr/src/linux-headers-*-common/scripts/checkpatch.pl "$BUILD/checkpatch/scripts/checkpatch.pl"; do
@@ -106,7 +130,7 @@ fi
 if [ -n "$CHECKPATCH" ]; then
 	# LINUX_VERSION_CODE guards are deliberate in an out-of-tree module.
 	if (cd "$KMOD" && perl "$CHECKPATCH" --no-tree -q --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
-		-f saio_main.c saio_ops.c saio_internal.h include/uapi/linux/saio.h); then
+		-f *.c *.h include/uapi/linux/saio.h); then
 		pass checkpatch
 	else
 		fail checkpatch
@@ -118,7 +142,7 @@ fi
 # ---- test programs --------------------------------------------------------------------
 if gcc -static -O2 -pthread -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-unused-result -I"$KMOD/include/uapi" -o "$BUILD/saio_test" \
-	"$KMOD/tests/saio_test.c" > "$BUILD/test-build.log" 2>&1 &&
+	"$KMOD"/tests/saio_*.c > "$BUILD/test-build.log" 2>&1 &&
 	gcc -static -O2 -pthread -Wall -Wextra -o "$BUILD/guest_http" \
 	"$PRELOAD/tests/guest_http.c" >> "$BUILD/test-build.log" 2>&1 &&
 	! grep -q 'warning:' "$BUILD/test-build.log"; then
@@ -183,6 +207,7 @@ TORTURE_CASES=$("$PRELOAD/build/tests/torture" list 2>/dev/null | wc -l)
 
 # ---- kernel: the uncompressed vmlinux boots faster (PVH) ------------------------------
 KERNEL=$BUILD/vmlinux-$KVER
+[ -n "$GUEST_IMAGE" ] && KERNEL=$GUEST_IMAGE
 if [ ! -s "$KERNEL" ]; then
 	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$BZIMAGE" | head -1 | cut -d: -f1)
 	if [ -n "$off" ] && tail -c +$((off + 1)) "$BZIMAGE" | xz -dcq > "$KERNEL.tmp" 2>/dev/null;
@@ -259,11 +284,17 @@ fi
 LOG=$BUILD/guest.log
 echo "host: booting $(basename "$KERNEL") in qemu (TCG, 2 CPUs)"
 T_BOOT=$(date +%s.%N)
+# The debug kernel: KASAN's shadow, kmemleak's pool and the checkers' slowness.
+MEM=1024
+[ "$DEBUG" = 1 ] && MEM=2048
+DEBUG_ARGS=""
+[ "$DEBUG" = 1 ] && DEBUG_ARGS=" saio_debug=1 saio_scale=$SCALE"
+# The torture suite runs each scenario three times (without the library, kmod_enter, kmod_worker).
 GUEST_LIMIT=600
 case ",$RUNS" in *,torture.*) GUEST_LIMIT=$((GUEST_LIMIT + 900)) ;; esac
-timeout $GUEST_LIMIT qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 1024 \
+timeout $((GUEST_LIMIT * SCALE)) qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m $MEM \
 	-kernel "$KERNEL" -initrd "$BUILD/initramfs.cpio.gz" \
-	-append "console=ttyS0 quiet loglevel=4 panic=-1 tsc=reliable oops=panic${ONLY:+ saio_only=$ONLY}${RUNS:+ saio_preload=$RUNS}" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 tsc=reliable oops=panic${DEBUG_ARGS}${ONLY:+ saio_only=$ONLY}${RUNS:+ saio_preload=$RUNS}" \
 	-nographic -no-reboot -net none -monitor none -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 < /dev/null 2>&1 |
 	sed -u 's/\r$//' | tee "$LOG" | grep -aE --line-buffered '^(PASS|FAIL|SKIP|GUEST|  )'
@@ -284,7 +315,8 @@ if [ -n "$ONLY" ]; then
 		case $a in preload*) ;; *) EXPECT=$((EXPECT + 1)) ;; esac
 	done
 else
-	EXPECT=$(($("$BUILD/saio_test" list 2>/dev/null | wc -l) + 7))
+	EXPECT=$(($(SAIO_DEBUG_KERNEL=$DEBUG "$BUILD/saio_test" list 2>/dev/null | wc -l) + 7))
+	[ "$DEBUG" = 1 ] && EXPECT=$((EXPECT + 1))	# kmemleak_clean
 fi
 for r in ${RUNS//,/ }; do
 	case $r in
@@ -298,9 +330,11 @@ if [ $((GP + GF + GS)) -lt "$EXPECT" ]; then
 	fail guest_completed "only $((GP + GF + GS)) of $EXPECT guest cases reported (crash or timeout?); tail of $LOG:"
 	tail -40 "$LOG"
 fi
-if grep -aqE 'Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic|blocked for more than|soft lockup' "$LOG"; then
+TROUBLE='Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic|blocked for more than|soft lockup|KASAN|KFENCE|kmemleak: .*(suspected|disabled|kmemleak_object|Out of memory)|possible circular locking|inconsistent lock state'
+# (the guest's own FAIL lines may quote the kernel: they are judged as cases already)
+if grep -av '^FAIL: ' "$LOG" | grep -aqE "$TROUBLE"; then
 	fail guest_console_clean "kernel trouble on the console:"
-	grep -aE -m5 'Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic|blocked for more than|soft lockup' "$LOG"
+	grep -av '^FAIL: ' "$LOG" | grep -aE -m5 "$TROUBLE"
 else
 	pass guest_console_clean
 fi

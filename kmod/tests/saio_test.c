@@ -10,55 +10,13 @@
  *   saio_test quick          open, set up, map, one NOP, close (load/unload loop)
  *   saio_test hold SECONDS   keep the device open (unload refusal)
  *   saio_test holdmap SECS   keep only a mapping of it (unload refusal)
+ *   saio_test exec-probe E W V  (internal) the owner after exec probing its contexts
  */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/time.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include "saio_test.h"
 
-#include "saio_client.h"
+char fail_msg[512];
 
-static char fail_msg[512];
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		snprintf(fail_msg, sizeof(fail_msg), __VA_ARGS__);	\
-		fprintf(stderr, "  %s:%d: check failed: %s\n",		\
-			__FILE__, __LINE__, #cond);			\
-		return -1;						\
-	}								\
-} while (0)
-
-#define TRY(expr) do { if ((expr) < 0) return -1; } while (0)
-
-static uint64_t now_ms(void)
+uint64_t now_ms(void)
 {
 	struct timespec ts;
 
@@ -66,9 +24,9 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint64_t rng_state = 88172645463325252ULL;
+uint64_t rng_state = 88172645463325252ULL;
 
-static uint64_t rnd(void)
+uint64_t rnd(void)
 {
 	rng_state ^= rng_state << 13;
 	rng_state ^= rng_state >> 7;
@@ -76,7 +34,7 @@ static uint64_t rnd(void)
 	return rng_state;
 }
 
-static void fill_pattern(unsigned char *b, size_t n, unsigned int seed)
+void fill_pattern(unsigned char *b, size_t n, unsigned int seed)
 {
 	size_t i;
 
@@ -84,7 +42,7 @@ static void fill_pattern(unsigned char *b, size_t n, unsigned int seed)
 		b[i] = (unsigned char)((i * 131 + seed * 7 + (i >> 9)) & 0xff);
 }
 
-static ssize_t read_full(int fd, void *buf, size_t n)
+ssize_t read_full(int fd, void *buf, size_t n)
 {
 	size_t got = 0;
 
@@ -106,7 +64,7 @@ static ssize_t read_full(int fd, void *buf, size_t n)
 
 /* ---- helpers around a context ----------------------------------------------- */
 
-static int open_ctx(struct saio_client *c, uint32_t sq, uint32_t nr_rings,
+int open_ctx(struct saio_client *c, uint32_t sq, uint32_t nr_rings,
 		    uint32_t nr_workers, uint32_t mode)
 {
 	int ret = saio_client_open(c, sq, 0, nr_rings, nr_workers, mode);
@@ -116,7 +74,7 @@ static int open_ctx(struct saio_client *c, uint32_t sq, uint32_t nr_rings,
 }
 
 /* Reap up to max completions into out[]; returns the count. */
-static int reap(struct saio_client *c, struct saio_uring *r, struct saio_cqe *out,
+int reap(struct saio_client *c, struct saio_uring *r, struct saio_cqe *out,
 		int max)
 {
 	struct saio_cqe *cqe;
@@ -130,7 +88,7 @@ static int reap(struct saio_client *c, struct saio_uring *r, struct saio_cqe *ou
 }
 
 /* Submit the prepared entries of an ENTER-mode ring and reap exactly n. */
-static int run_batch(struct saio_client *c, struct saio_uring *r,
+int run_batch(struct saio_client *c, struct saio_uring *r,
 		     struct saio_cqe *out, int n)
 {
 	int got, ret;
@@ -143,7 +101,7 @@ static int run_batch(struct saio_client *c, struct saio_uring *r,
 	return 0;
 }
 
-static struct saio_sqe *prep(struct saio_uring *r, uint8_t op, int fd,
+struct saio_sqe *prep(struct saio_uring *r, uint8_t op, int fd,
 			     const void *addr, uint32_t len, uint64_t off,
 			     uint64_t ud)
 {
@@ -161,7 +119,7 @@ static struct saio_sqe *prep(struct saio_uring *r, uint8_t op, int fd,
 }
 
 /* One entry, ENTER mode: its result. */
-static int one(struct saio_client *c, uint8_t op, int fd, const void *addr,
+int one(struct saio_client *c, uint8_t op, int fd, const void *addr,
 	       uint32_t len, uint64_t off, uint32_t op_flags, int fd_in, int *res)
 {
 	struct saio_uring *r = &c->ring[0];
@@ -177,7 +135,7 @@ static int one(struct saio_client *c, uint8_t op, int fd, const void *addr,
 	return 0;
 }
 
-static int tcp_pair(int *client, int *server)
+int tcp_pair(int *client, int *server)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t al = sizeof(a);
@@ -252,12 +210,12 @@ static int t_setup_validation(void)
 	memset(&p, 0, sizeof(p));
 	p.sq_entries = 8;
 	p.nr_rings = 1;
-	p.__resv_in[1] = 1;
+	p.__resv_in = 1;
 	CHECK(ioctl(fd, SAIO_IOC_SETUP, &p) < 0 && errno == EINVAL, "reserved field");
 	CHECK(ioctl(fd, SAIO_IOC_SETUP, NULL) < 0 && errno == EFAULT, "NULL arg");
 	CHECK(ioctl(fd, SAIO_IOC_SETUP, (void *)0xffffffff81000000UL) < 0 &&
 	      errno == EFAULT, "kernel arg");
-	p.__resv_in[1] = 0;
+	p.__resv_in = 0;
 	CHECK(ioctl(fd, SAIO_IOC_SETUP, &p) == 0, "good setup: %s", strerror(errno));
 	CHECK(p.abi_version == SAIO_ABI_VERSION, "abi %u", p.abi_version);
 	CHECK(p.cq_entries == 16, "default cq %u", p.cq_entries);
@@ -518,9 +476,29 @@ static int t_sendmsg_udp(void)
 	CHECK(res == -EINVAL, "msg_control: %d", res);
 	mh.msg_control = NULL;
 	mh.msg_controllen = 0;
-	mh.msg_namelen = 100000;
-	TRY(one(&c, SAIO_KOP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
-	CHECK(res == -EINVAL, "msg_namelen: %d", res);
+	/* name lengths as sendmsg(2) takes them: too long is cut, negative refused, 0 none */
+	{
+		static const int lens[] = { 100000, 129, -1, 0 };
+		struct sockaddr_storage big;
+		unsigned int i;
+
+		memset(&big, 0, sizeof(big));
+		memcpy(&big, &a, sizeof(a));
+		mh.msg_name = &big;
+		for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			ssize_t want;
+
+			mh.msg_namelen = lens[i];
+			want = sendmsg(tx, &mh, MSG_DONTWAIT);
+			want = want < 0 ? -errno : want;
+			TRY(one(&c, SAIO_KOP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
+			CHECK(res == want, "msg_namelen %d: %d, sendmsg(2) %zd", lens[i],
+			      res, want);
+		}
+		while (recv(rx, in, sizeof(in), MSG_DONTWAIT) > 0)
+			;
+		mh.msg_name = &a;
+	}
 	mh.msg_namelen = sizeof(a);
 	mh.msg_iovlen = 5000;
 	TRY(one(&c, SAIO_KOP_SENDMSG, tx, &mh, 0, 0, 0, 0, &res));
@@ -1057,24 +1035,19 @@ static void *order_writer(void *p)
 	return NULL;
 }
 
-struct worker_arg {
-	struct saio_client *c;
-	struct saio_worker w;
-	int ret, err;
-};
-
-static void *worker_main(void *p)
+void *worker_main(void *p)
 {
 	struct worker_arg *a = p;
 
+	/* a signal, or SAIO_WORKER_AGAIN (deferred work ran on the way out): call again */
 	do {
 		a->ret = ioctl(a->c->fd, SAIO_IOC_WORKER, &a->w);
 		a->err = errno;
-	} while (a->ret < 0 && a->err == EINTR);
+	} while ((a->ret < 0 && a->err == EINTR) || a->ret == SAIO_WORKER_AGAIN);
 	return NULL;
 }
 
-static int start_workers(struct saio_client *c, struct worker_arg *wa,
+int start_workers(struct saio_client *c, struct worker_arg *wa,
 			 pthread_t *th, int n, uint32_t idle_us)
 {
 	int i;
@@ -1089,7 +1062,7 @@ static int start_workers(struct saio_client *c, struct worker_arg *wa,
 	return 0;
 }
 
-static int stop_workers(struct saio_client *c, struct worker_arg *wa,
+int stop_workers(struct saio_client *c, struct worker_arg *wa,
 			pthread_t *th, int n)
 {
 	struct saio_wake w = { .flags = SAIO_WAKE_STOP };
@@ -1441,7 +1414,19 @@ static int wakeup_rounds(int rounds, int worker_cpu, uint64_t *sleeps, int *wake
 	wa[0].c = &c;
 	wa[0].w = (struct saio_worker){ .flags = SAIO_WORKER_PIN, .cpu = worker_cpu,
 					 .idle_us = 1 };
-	pthread_create(&th[0], NULL, worker_main, &wa[0]);
+	{
+		/* the worker may only be pinned where its thread may run: both CPUs */
+		pthread_attr_t attr;
+		cpu_set_t both;
+
+		CPU_ZERO(&both);
+		CPU_SET(0, &both);
+		CPU_SET(1, &both);
+		pthread_attr_init(&attr);
+		pthread_attr_setaffinity_np(&attr, sizeof(both), &both);
+		pthread_create(&th[0], &attr, worker_main, &wa[0]);
+		pthread_attr_destroy(&attr);
+	}
 	for (i = 0; i < rounds; i++) {
 		struct saio_cqe *cqe;
 		int ret;
@@ -1539,6 +1524,96 @@ static int t_worker_cq_full(void)
 	return 0;
 }
 
+/*
+ * A worker's CLOSE of the last reference defers the file's release to the thread's
+ * return to user space (task_work): the module must go back there (SAIO_WORKER_AGAIN)
+ * instead of sitting on it. Seen from outside: the peer of a socket closed without
+ * shutdown gets its FIN at once, as after close(2).
+ */
+static int close_via_worker(struct saio_client *c, int fd, uint64_t ud)
+{
+	struct saio_uring *r = &c->ring[0];
+	struct saio_cqe cq[1];
+
+	CHECK(prep(r, SAIO_KOP_CLOSE, fd, NULL, 0, 0, ud), "SQ full");
+	CHECK(saio_submit(c, r) >= 0, "submit");
+	CHECK(saio_wait_cqe(c, r, 5000000) == 0, "no completion for the CLOSE");
+	CHECK(reap(c, r, cq, 1) == 1 && cq[0].user_data == ud && cq[0].res == 0,
+	      "CLOSE: %d", cq[0].res);
+	return 0;
+}
+
+int t_worker_close_eof(void)
+{
+	struct worker_arg wa[1];
+	struct saio_client c;
+	pthread_t th[1];
+	int i;
+
+	TRY(open_ctx(&c, 8, 1, 1, SAIO_MODE_WORKER));
+	/* the worker spins for a second after each entry: it stays in the kernel */
+	start_workers(&c, wa, th, 1, SAIO_MAX_IDLE_US);
+	for (i = 0; i < 5; i++) {
+		struct pollfd pf;
+		uint64_t t0;
+		char b;
+		int cl, sv, n;
+
+		TRY(tcp_pair(&cl, &sv));
+		TRY(close_via_worker(&c, sv, i));
+		t0 = now_ms();
+		pf = (struct pollfd){ .fd = cl, .events = POLLIN };
+		n = poll(&pf, 1, 100);
+		CHECK(n == 1, "connection %d: no EOF within 100 ms of the CLOSE completing"
+		      " (the server side was not released)", i);
+		CHECK(read(cl, &b, 1) == 0, "connection %d: readable but not EOF", i);
+		fprintf(stderr, "  connection %d: EOF %" PRIu64 " ms after the completion\n",
+			i, now_ms() - t0);
+		close(cl);
+	}
+	TRY(stop_workers(&c, wa, th, 1));
+	saio_client_close(&c);
+	return 0;
+}
+
+/* A listening socket closed by a worker frees its port: it can be bound again. */
+int t_worker_close_listener(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	struct worker_arg wa[1];
+	struct saio_client c;
+	pthread_t th[1];
+	uint64_t t0;
+	int l, l2, ok = 0;
+
+	TRY(open_ctx(&c, 8, 1, 1, SAIO_MODE_WORKER));
+	start_workers(&c, wa, th, 1, SAIO_MAX_IDLE_US);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(l >= 0 && bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 4) == 0,
+	      "listen: %s", strerror(errno));
+	CHECK(getsockname(l, (struct sockaddr *)&a, &al) == 0, "getsockname");
+	TRY(close_via_worker(&c, l, 1));
+	/* no SO_REUSEADDR: bind fails while the old listener lives */
+	l2 = socket(AF_INET, SOCK_STREAM, 0);
+	t0 = now_ms();
+	while (now_ms() - t0 <= 100) {
+		if (bind(l2, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			ok = 1;
+			break;
+		}
+		CHECK(errno == EADDRINUSE, "bind: %s", strerror(errno));
+		usleep(2000);
+	}
+	CHECK(ok, "port %u still bound 100 ms after the listener's CLOSE completed",
+	      ntohs(a.sin_port));
+	close(l2);
+	TRY(stop_workers(&c, wa, th, 1));
+	saio_client_close(&c);
+	return 0;
+}
+
 struct shared_enter {
 	struct saio_client *c;
 	pthread_mutex_t *m;
@@ -1616,7 +1691,7 @@ static int t_enter_shared_ring(void)
 	return 0;
 }
 
-static void noop_handler(int sig)
+void noop_handler(int sig)
 {
 	(void)sig;
 }
@@ -1627,6 +1702,7 @@ struct test {
 	const char *name;
 	int (*fn)(void);
 	int timeout_s;
+	bool debug_only;	/* needs the debug kernel (SAIO_DEBUG_KERNEL=1) */
 };
 
 static int t_fuzz(void);
@@ -1640,41 +1716,76 @@ static int t_worker_cq_full(void);
 static int t_enter_shared_ring(void);
 
 static const struct test tests[] = {
-	{ "setup_validation", t_setup_validation, 30 },
-	{ "nop_and_stats", t_nop_and_stats, 30 },
-	{ "write_pipe", t_write_pipe, 30 },
-	{ "write_file", t_write_file, 30 },
-	{ "send_socketpair", t_send_socketpair, 30 },
-	{ "send_tcp", t_send_tcp, 60 },
-	{ "sendmsg_udp", t_sendmsg_udp, 30 },
-	{ "sendfile", t_sendfile, 60 },
-	{ "close_shutdown", t_close_shutdown, 30 },
-	{ "setsockopt", t_setsockopt, 30 },
-	{ "errors_per_entry", t_errors_per_entry, 30 },
-	{ "link_chains", t_link, 30 },
-	{ "short_write", t_short_write, 120 },
-	{ "cq_full", t_cq_full, 30 },
-	{ "bad_tail", t_bad_tail, 30 },
-	{ "close_self", t_close_self, 30 },
-	{ "not_owner", t_not_owner, 30 },
-	{ "enter_shared_ring", t_enter_shared_ring, 120 },
-	{ "order_enter_load", t_order_enter, 180 },
-	{ "worker_basic", t_worker_basic, 60 },
-	{ "worker_eventfd", t_eventfd, 60 },
-	{ "worker_tids", t_worker_tids, 60 },
-	{ "worker_pin_localize", t_worker_pin, 60 },
-	{ "worker_signal", t_worker_leave_signal, 60 },
-	{ "worker_cq_full", t_worker_cq_full, 60 },
-	{ "order_worker_load", t_order_worker, 180 },
-	{ "worker_wakeup_100k", t_worker_wakeup, 300 },
-	{ "worker_kill9", t_kill9_worker, 60 },
-	{ "exit_with_queued", t_exit_queued, 60 },
-	{ "fuzz_100k", t_fuzz, 400 },
+	{ "setup_validation", t_setup_validation, 30, false },
+	{ "nop_and_stats", t_nop_and_stats, 30, false },
+	{ "write_pipe", t_write_pipe, 30, false },
+	{ "write_file", t_write_file, 30, false },
+	{ "send_socketpair", t_send_socketpair, 30, false },
+	{ "send_tcp", t_send_tcp, 60, false },
+	{ "sendmsg_udp", t_sendmsg_udp, 30, false },
+	{ "sendfile", t_sendfile, 60, false },
+	{ "close_shutdown", t_close_shutdown, 30, false },
+	{ "setsockopt", t_setsockopt, 30, false },
+	{ "errors_per_entry", t_errors_per_entry, 30, false },
+	{ "link_chains", t_link, 30, false },
+	{ "short_write", t_short_write, 120, false },
+	{ "cq_full", t_cq_full, 30, false },
+	{ "bad_tail", t_bad_tail, 30, false },
+	{ "close_self", t_close_self, 30, false },
+	{ "not_owner", t_not_owner, 30, false },
+	{ "enter_shared_ring", t_enter_shared_ring, 120, false },
+	{ "order_enter_load", t_order_enter, 180, false },
+	{ "worker_basic", t_worker_basic, 60, false },
+	{ "worker_eventfd", t_eventfd, 60, false },
+	{ "worker_tids", t_worker_tids, 60, false },
+	{ "worker_pin_localize", t_worker_pin, 60, false },
+	{ "worker_signal", t_worker_leave_signal, 60, false },
+	{ "worker_cq_full", t_worker_cq_full, 60, false },
+	{ "order_worker_load", t_order_worker, 180, false },
+	{ "worker_wakeup_100k", t_worker_wakeup, 300, false },
+	{ "worker_close_eof", t_worker_close_eof, 60, false },
+	{ "worker_close_listener", t_worker_close_listener, 60, false },
+	{ "worker_kill9", t_kill9_worker, 60, false },
+	{ "exit_with_queued", t_exit_queued, 60, false },
+	{ "owner_scm_rights", t_owner_scm_rights, 60, false },
+	{ "owner_fork_mapping", t_owner_fork_mapping, 60, false },
+	{ "owner_exec", t_owner_exec, 60, false },
+	{ "owner_creds", t_owner_creds, 60, false },
+	{ "pidns_tids", t_pidns_tids, 60, false },
+	{ "fmode", t_fmode, 30, false },
+	{ "group_param", t_group_param, 30, false },
+	{ "op_mask", t_op_mask, 30, false },
+	{ "ring_memory_accounted", t_ring_memory_accounted, 60, false },
+	{ "user_context_cap", t_user_context_cap, 60, false },
+	{ "pin_outside_affinity", t_pin_outside_affinity, 60, false },
+	{ "pin_outside_cpuset", t_pin_outside_cpuset, 60, false },
+	{ "diff_ops", t_diff_ops, 120, false },
+	{ "fuzz_procs", t_fuzz_procs, 300, false },
+	{ "max_contexts", t_max_contexts, 180, false },
+	{ "fuzz_100k", t_fuzz, 400, false },
+	/* only on the debug kernel (fault injection) */
+	{ "fault_injection", t_fault_injection, 400, true },
 };
+
+/* Time limits are this many times longer on the debug kernel (init.sh sets it). */
+static unsigned int timeout_scale(void)
+{
+	const char *e = getenv("SAIO_TIMEOUT_SCALE");
+	unsigned int k = e ? (unsigned int)atoi(e) : 1;
+
+	return k ? k : 1;
+}
+
+bool debug_kernel(void)
+{
+	const char *e = getenv("SAIO_DEBUG_KERNEL");
+
+	return e && !strcmp(e, "1");
+}
 
 /* ---- tests: worker leaving, process death, ownership -------------------------------- */
 
-static int wait_worker_up(struct saio_client *c, uint32_t index, int *tid)
+int wait_worker_up(struct saio_client *c, uint32_t index, int *tid)
 {
 	struct saio_worker_info wi = { .index = index };
 	int i;
@@ -1957,7 +2068,7 @@ struct fz {
 	unsigned long n_tcp, n_rebuild, n_slot[FZ_NPOOL + 3];
 };
 
-static uint64_t now_us(void)
+uint64_t now_us(void)
 {
 	struct timespec ts;
 
@@ -2618,7 +2729,7 @@ static int run_test(const struct test *t)
 		close(p[0]);
 		dup2(p[1], MSGFD);
 		close(p[1]);
-		alarm(t->timeout_s);
+		alarm(t->timeout_s * timeout_scale());
 		ret = t->fn();
 		if (ret)
 			write(MSGFD, fail_msg, strlen(fail_msg));
@@ -2662,14 +2773,17 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s all|list|quick|hold S|holdmap S|NAME...\n", argv[0]);
+		fprintf(stderr, "usage: %s all|list|quick|hold S|holdmap S|exec-probe E W V|NAME...\n", argv[0]);
 		return 2;
 	}
 	if (!strcmp(argv[1], "list")) {
 		for (i = 0; i < nt; i++)
-			printf("%s\n", tests[i].name);
+			if (!tests[i].debug_only || debug_kernel())
+				printf("%s\n", tests[i].name);
 		return 0;
 	}
+	if (!strcmp(argv[1], "exec-probe"))
+		return exec_probe(argc, argv);
 	if (!strcmp(argv[1], "quick")) {
 		if (quick()) {
 			fprintf(stderr, "quick: %s\n", fail_msg);
@@ -2692,7 +2806,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < nt; i++) {
-		bool want = !strcmp(argv[1], "all");
+		bool want = !strcmp(argv[1], "all") &&
+			    (!tests[i].debug_only || debug_kernel());
 
 		for (a = 1; a < argc && !want; a++)
 			want = !strcmp(argv[a], tests[i].name);

@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,9 +114,31 @@ static void *worker_main(void *arg)
 		w.flags = SAIO_WORKER_PIN;
 		w.cpu = saio_cfg.kmod_cpus[i % saio_cfg.kmod_ncpus];
 	}
-	/* Returns when the context is torn down (or the process dies). */
-	while (ioctl(c->fd, SAIO_IOC_WORKER, &w) < 0 && errno == EINTR)
-		;
+	/* The module pins a worker only onto CPUs its thread may already use: take every CPU
+	 * our cpuset allows (the kernel intersects), so that a CPU list or local+K reaches
+	 * past the pinning of the application thread we were created from. */
+	if (w.flags) {
+		cpu_set_t all;
+		memset(&all, 0xff, sizeof(all));
+		(void)sched_setaffinity(0, sizeof(all), &all);
+	}
+	/* Returns when the context is torn down (or the process dies). SAIO_WORKER_AGAIN:
+	 * the module came out so that the kernel could finish what entries left for this
+	 * thread's return to user space (the final close of a file: the peer's FIN, the
+	 * port); go straight back. */
+	for (;;) {
+		int ret = ioctl(c->fd, SAIO_IOC_WORKER, &w);
+
+		if (ret == SAIO_WORKER_AGAIN || (ret < 0 && errno == EINTR))
+			continue;
+		if (ret < 0 && errno == EINVAL && (w.flags & SAIO_WORKER_PIN)) {
+			/* a listed CPU outside our cpuset: serve unpinned rather than not at all */
+			w.flags = 0;
+			w.cpu = 0;
+			continue;
+		}
+		break;
+	}
 	return NULL;
 }
 

@@ -170,7 +170,7 @@ def http_suite(tag, port, root, variant):
             s.sendall(http_request(name))
             st, body = http_response(rd)
             if not check_body(name, st, body):
-                bad.append(name)
+                bad.append((name, st, len(body)))
         s.close()
         ok_all &= say(f"{tag}: bodies 0B 1B 1KiB 100KiB 8MiB (sha256), keep-alive", not bad, bad)
     except Exception as e:
@@ -605,6 +605,14 @@ def run_one(kind, variant):
     if ok:
         shutil.rmtree(d, ignore_errors=True)
     else:
+        # Say why here too: CI and fresh roots are gone by the time anyone could inspect d.
+        for name in ("error.log", "server.out", "redis.log"):
+            try:
+                tail = open(os.path.join(d, name), errors="replace").read().splitlines()[-8:]
+            except OSError:
+                continue
+            for line in tail:
+                print(f"# {tag} {name}: {line}", flush=True)
         print(f"# kept {d} for inspection", flush=True)
     return ok
 

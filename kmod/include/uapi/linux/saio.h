@@ -34,7 +34,7 @@
 #include <linux/ioctl.h>
 
 #define SAIO_DEVICE		"/dev/saio"
-#define SAIO_ABI_VERSION	1
+#define SAIO_ABI_VERSION	2	/* 2: SAIO_IOC_WORKER may return SAIO_WORKER_AGAIN */
 
 /* Limits (SAIO_IOC_SETUP returns -EINVAL outside them). */
 #define SAIO_MAX_SQ_ENTRIES	4096
@@ -73,8 +73,8 @@ enum saio_kop {
  *   WRITE      fd, addr = buffer, len = bytes, off (or SAIO_OFF_CURRENT)
  *   WRITEV     fd, addr = struct iovec[], len = iovcnt, off
  *   SEND       fd, addr = buffer, len = bytes, op_flags = MSG_* flags
- *   SENDMSG    fd, addr = struct msghdr (msg_name and msg_control must be
- *              NULL/0: connected sockets, no ancillary data), op_flags
+ *   SENDMSG    fd, addr = struct msghdr (msg_name as sendmsg(2) takes it;
+ *              msg_control must be NULL/0: no ancillary data), op_flags
  *   SENDFILE   fd = out, fd_in = in, off = in offset (or SAIO_OFF_CURRENT),
  *              len = bytes
  *   CLOSE      fd
@@ -99,7 +99,7 @@ struct saio_sqe {
 	__u64	__resv[2];	/* must be zero */
 };
 
-/* op_flags of SAIO_KOP_SETSOCKOPT (a TCP socket) */
+/* op_flags of SAIO_KOP_SETSOCKOPT: setsockopt(fd, SOL_TCP, ..., off != 0) */
 #define SAIO_SOCKOPT_CORK	1	/* TCP_CORK = off != 0 */
 #define SAIO_SOCKOPT_NODELAY	2	/* TCP_NODELAY = off != 0 */
 
@@ -159,6 +159,13 @@ struct saio_ring_hdr {
 #define SAIO_MODE_ENTER		0	/* threads run their own entries (SAIO_IOC_ENTER) */
 #define SAIO_MODE_WORKER	1	/* worker threads drain the rings (SAIO_IOC_WORKER) */
 
+/* saio_setup.flags */
+#define SAIO_SETUP_OP_MASK	(1U << 0)	/* only the opcodes in op_mask may run */
+#define SAIO_SETUP_FLAGS_ALL	SAIO_SETUP_OP_MASK
+
+/* A bit of saio_setup.op_mask: opcode op may run in this context. */
+#define SAIO_OP_BIT(op)		(1U << (op))
+
 struct saio_setup {
 	/* in */
 	__u32	sq_entries;	/* power of two, 1..SAIO_MAX_SQ_ENTRIES */
@@ -166,8 +173,13 @@ struct saio_setup {
 	__u32	nr_rings;	/* M: 1..SAIO_MAX_RINGS */
 	__u32	nr_workers;	/* N: MODE_WORKER 1..nr_rings; MODE_ENTER 0 */
 	__u32	mode;		/* SAIO_MODE_* */
-	__u32	flags;		/* must be zero */
-	__u32	__resv_in[2];	/* must be zero */
+	__u32	flags;		/* SAIO_SETUP_* */
+	__u32	op_mask;	/*
+				 * SAIO_SETUP_OP_MASK: SAIO_OP_BIT()s of the opcodes
+				 * allowed, fixed for the context's life (others
+				 * complete with -EACCES); without the flag: zero
+				 */
+	__u32	__resv_in;	/* must be zero */
 	/* out */
 	__u32	abi_version;	/* SAIO_ABI_VERSION */
 	__u32	sq_off;		/* offsets inside one ring */
@@ -183,6 +195,14 @@ struct saio_enter {
 	__u32	flags;		/* must be zero */
 	__u32	__resv;		/* must be zero */
 };
+
+/*
+ * SAIO_IOC_WORKER returns this (not an error) when the thread must go back to user
+ * space so that work the kernel queued for it there can run: the final release of a
+ * file a CLOSE entry dropped (the socket's FIN, the port, locks, the space of deleted
+ * files), CPU-timer expiry. Call SAIO_IOC_WORKER again.
+ */
+#define SAIO_WORKER_AGAIN	1
 
 /* saio_worker.flags */
 #define SAIO_WORKER_LOCALIZE	(1U << 0)	/* pin next to the CPU of the thread bound to its ring */
@@ -230,7 +250,7 @@ struct saio_eventfd {
 struct saio_ring_stats {
 	__u32	ring;		/* in */
 	__u32	worker;		/* out: index of the worker that serves it, or ~0 */
-	__s32	bound_tid;	/* thread that called SAIO_IOC_BIND, or 0 */
+	__s32	bound_tid;	/* thread that called SAIO_IOC_BIND, or 0 (as for tid below) */
 	__s32	bound_cpu;	/* its CPU at that time, or -1 */
 	__u64	submitted;	/* SQEs consumed */
 	__u64	completed;	/* CQEs posted */
@@ -250,7 +270,7 @@ struct saio_ring_stats {
 struct saio_worker_info {
 	__u32	index;		/* in */
 	__u32	state;		/* out: SAIO_WSTATE_* */
-	__s32	tid;		/* thread id (in the caller's pid namespace), 0 if off */
+	__s32	tid;		/* thread id in the caller's pid namespace; 0 if off or not visible there */
 	__s32	cpu;		/* CPU it last ran on, -1 if never */
 	__s32	pinned_cpu;	/* CPU it is pinned to, -1 if not pinned */
 	__u32	nr_rings;	/* rings it serves */
