@@ -49,7 +49,6 @@
 #define SAIO_CAP_ASYNC_ISSUE (1u << 2)	/* ops are issued by another thread (SQPOLL) */
 #define SAIO_CAP_NATIVE_SENDFILE (1u << 3) /* sendfile in the kernel: no buffer, any size */
 #define SAIO_CAP_NO_LINK (1u << 4)	/* links may break: one op of an fd in flight at a time */
-#define SAIO_CAP_CLOSE_HERE (1u << 5)	/* closes run on the application's thread */
 
 struct saio_backend {
 	const char *name;

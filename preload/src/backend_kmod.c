@@ -671,12 +671,8 @@ static void kmod_recall(struct saio_ring *r, struct saio_fd *f)
 static unsigned kmod_caps(struct saio_ring *r)
 {
 	(void)r;
-	/* A close run by a kernel worker drops its file with task work that runs only when
-	 * the worker returns to user space, which it does not while it serves: the socket
-	 * would never be released (no FIN, the port held). Until the module runs its
-	 * workers' task work, closes run on the application's thread, in FIFO order. */
 	return SAIO_CAP_SETSOCKOPT | SAIO_CAP_NATIVE_SENDFILE |
-	       (worker_mode() ? SAIO_CAP_ASYNC_ISSUE | SAIO_CAP_CLOSE_HERE : 0);
+	       (worker_mode() ? SAIO_CAP_ASYNC_ISSUE : 0);
 }
 
 static int kmod_notify_fd(struct saio_ring *r)

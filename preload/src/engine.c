@@ -293,7 +293,6 @@ int saio_ring_flush(struct saio_ring *r)
 	unsigned staged = 0, total = 0;
 	const bool native = be->caps(r) & SAIO_CAP_NATIVE_SENDFILE;
 	const bool nolink = be->caps(r) & SAIO_CAP_NO_LINK;
-	const bool close_here = be->caps(r) & SAIO_CAP_CLOSE_HERE;
 
 	be->reap(r);	/* completions free budget and may re-dirty fds */
 	while (r->standalone) {
@@ -321,33 +320,18 @@ int saio_ring_flush(struct saio_ring *r)
 		f->dirty_next = NULL;
 		if (f->ninflight || !f->nqueued)
 			continue;	/* completion of the in-flight chain re-dirties it */
-		if (close_here && f->head->kind == SAIO_OP_CLOSE) {
-			/* Everything before it is done: the close runs here, on this thread. */
-			struct saio_op *op = f->head;
-			op->state = SAIO_OP_INFLIGHT;
-			op->nr_cqe = 1;
-			f->nqueued--;
-			f->ninflight++;
-			r->nqueued--;
-			r->ninflight++;
-			int ret = REAL(close)(op->fd);
-			saio_engine_complete(r, op, 1, ret < 0 ? -errno : 0);
-			total++;
-			continue;
-		}
 		for (int attempt = 0; attempt < 2; attempt++) {
 			unsigned space = be->space(r), need = 0, cnt = 0;
 			struct saio_op *op;
 			for (op = f->head; op; op = op->next) {
 				unsigned k = nreq(op, native);
-				if (need + k > space || (nolink && cnt) ||
-				    (close_here && op->kind == SAIO_OP_CLOSE))
+				if (need + k > space || (nolink && cnt))
 					break;
 				need += k;
 				cnt++;
 			}
-			if ((nolink && cnt && op) || (op && op->kind == SAIO_OP_CLOSE && close_here))
-				op = NULL;	/* the chain ends there anyway: no room to make */
+			if (nolink && cnt && op)
+				op = NULL;	/* one op at a time is all there is: no room to make */
 			/* A chain must reach the kernel in one submission: if the whole FIFO does
 			 * not fit, make room first; the part that never fits waits for this
 			 * chain to complete. */
