@@ -34,25 +34,6 @@ test('axes nest workers, connections, rate inside repeats; backends alternate in
   assert.equal(planPoints(c).at(-1)?.configuration.workers, 2);
 });
 
-test('even rounds run the backends in reverse, so drift over a run favours neither of a pair', () => {
-  const c = { ...cell({ sweep: { connections: [10] }, repeats: 4 }), backends: ['x', 'y', 'z'] };
-  assert.deepEqual(keyed(planPoints(c)), [
-    '1 measure r1 x w=1 c=10 closed',
-    '2 measure r1 y w=1 c=10 closed',
-    '3 measure r1 z w=1 c=10 closed',
-    '4 measure r2 z w=1 c=10 closed',
-    '5 measure r2 y w=1 c=10 closed',
-    '6 measure r2 x w=1 c=10 closed',
-    '7 measure r3 x w=1 c=10 closed',
-    '8 measure r3 y w=1 c=10 closed',
-    '9 measure r3 z w=1 c=10 closed',
-    '10 measure r4 z w=1 c=10 closed',
-    '11 measure r4 y w=1 c=10 closed',
-    '12 measure r4 x w=1 c=10 closed',
-  ]);
-  assert.deepEqual(c.backends, ['x', 'y', 'z'], 'the cell itself is not reordered');
-});
-
 test('fractions of capacity: one closed-loop probe per backend and (workers, connections) first, then the repeats', () => {
   const c = { ...cell({ sweep: { connections: [10, 20], rate: { of_capacity: [0.5, 0.9] } } }), backends: ['x', 'y'] };
   const plan = planPoints(c);

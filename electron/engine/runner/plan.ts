@@ -49,19 +49,14 @@ export function referenceOf(cell: Pick<ExperimentCell, 'backends' | 'reference'>
   return cell.reference ?? (cell.backends.includes('baseline') ? 'baseline' : cell.backends[0]!);
 }
 
-/**
- * One round (repeat) of every configuration, backends alternated innermost; seq numbers from firstSeq.
- * Even rounds run the backends in reverse (A B, B A, A B, …): a machine that speeds up or slows
- * down over a run then favours neither backend of a pair, as it would if one always went first.
- */
+/** One round (repeat) of every configuration, backends alternated innermost; seq numbers from firstSeq. */
 export function planRound(cell: ExperimentCell, repeat: number, firstSeq: number): PlannedPoint[] {
   const workers = cell.sweep.workers ?? [cell.server.workers];
-  const backends = repeat % 2 === 0 ? [...cell.backends].reverse() : cell.backends;
   const out: PlannedPoint[] = [];
   for (const w of workers) {
     for (const c of cell.sweep.connections) {
       for (const rate of sweptRates(cell)) {
-        for (const b of backends) out.push({ seq: firstSeq + out.length, kind: 'measure', backend: b, configuration: { workers: w, connections: c, rate }, repeat });
+        for (const b of cell.backends) out.push({ seq: firstSeq + out.length, kind: 'measure', backend: b, configuration: { workers: w, connections: c, rate }, repeat });
       }
     }
   }
