@@ -52,7 +52,7 @@ test('replay of the quickstart exits 0 with every point verified and requests/s 
   assert.deepEqual([...new Set(run.points.map((p: { connections: number }) => p.connections))], [10, 50, 100, 200]);
   for (const p of run.points) {
     assert.equal(p.verified, true, JSON.stringify(p));
-    assert.ok(p.requests_per_s > 0);
+    assert.ok(p.requests_per_s > 0, JSON.stringify(p));
     for (const k of ['backend', 'connections', 'repeat', 'latency_p50_us', 'latency_p99_us', 'errors']) assert.ok(k in p, k);
   }
   assert.ok(run.placement.length > 0);
