@@ -150,12 +150,15 @@ ln -s /proc/self/fd "$dir/dev/fd"
 for i in "stdin 0" "stdout 1" "stderr 2"; do set -- $i; ln -s "/proc/self/fd/$2" "$dir/dev/$1"; done
 EOF
 )
-# The repository is the one bind mount of this machine, read-only.
+# The repository is the one bind mount of this machine, read-only. The chroot shares this
+# machine's network namespace, so its SSH test hosts get names and a subnet of their own
+# (saiof, 10.215.0): this machine's own suites may be running theirs (saiot, 10.214.0).
 run_inner() {
 	unshare --mount --pid --fork --kill-child --propagation private bash -c "
 		$inner
 		mount --bind -o ro '$repo' '$dir/mnt/repo' && mount -o remount,bind,ro '$dir/mnt/repo'
 		exec chroot '$dir' /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+			SAIO_TEST_NETNS_PREFIX=saiof SAIO_TEST_NETNS_SUBNET=10.215.0 \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			bash -c \"\$0\"
 	" "$1" "$dir" "$commit"

@@ -1,14 +1,17 @@
 // Test hosts for the SSH tests: scripts/netns-hosts.sh with a prefix, subnet and directory of the
 // tests' own (saiot, 10.214.0), so a person's own `netns-hosts.sh up` (saio, 10.213.0) is never
 // touched. up() makes them (root, iproute2 and openssh-server are needed: the test fails and
-// says so when they are missing); down() removes everything.
+// says so when they are missing); down() removes everything. SAIO_TEST_NETNS_PREFIX and
+// SAIO_TEST_NETNS_SUBNET move them aside when two test runs share one network namespace (the
+// fresh-machine check's chroot runs beside this machine's own suites: the same names would
+// tear down each other's links mid-test).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../paths';
 
-export const PREFIX = 'saiot';
-export const SUBNET = '10.214.0';
+export const PREFIX = process.env.SAIO_TEST_NETNS_PREFIX || 'saiot';
+export const SUBNET = process.env.SAIO_TEST_NETNS_SUBNET || '10.214.0';
 export const DIR = `/run/${PREFIX}-netns-hosts`;
 export const SSH_CONFIG = join(DIR, 'ssh_config');
 
