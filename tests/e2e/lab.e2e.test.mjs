@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'out', 'e2e-screenshots');
@@ -158,7 +159,7 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     await page.getByLabel('Start from').selectOption('quickstart.json');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.locator('[data-cell-id="nginx-keepalive"]').waitFor();
-    await page.locator('.md h1', { hasText: 'Quickstart' }).waitFor();
+    await page.locator('.md h2', { hasText: 'Quickstart' }).waitFor();
     await shot('notebook');
   });
 
@@ -436,4 +437,42 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
   await t.test('no page errors (CSP violations, exceptions) along the way', () => {
     assert.deepEqual(pageErrors, []);
   });
+});
+
+// One renderer for notes (engine/common/markdown.ts): the same source must give the same DOM in
+// report.html and in the app, each as Chromium parses it.
+const MARKDOWN_SAMPLE = [
+  '# One', '## Two', '### Three', '#### Four', '##### Five', '###### Six', '',
+  'A *paragraph* with **bold**, `code <b>`, a [link](https://example.org/a?b=1&c=2), [mail](mailto:lab@example.org),',
+  'a [script link](javascript:alert(1)), an image ![x](https://example.org/x.png) and <b>raw html</b>.', '',
+  '> a quote', '> over two lines', '',
+  '1. first', '2. second', '', '- bullet', '  continued', '- another', '', '---', '',
+  '```sh', 'x < y && z', '```', '', '<script>alert(1)</script>',
+].join('\n');
+
+test('a note reads the same in report.html and in the app (Chromium)', { timeout: 120_000 }, async () => {
+  const require = createRequire(import.meta.url);
+  const { reportHtml } = require(path.join(root, 'dist', 'electron', 'engine', 'report', 'html.js'));
+  const content = { format: 'saio-lab/notebook@2', title: 'Markdown sample', cells: [{ id: 'notes', type: 'markdown', source: MARKDOWN_SAMPLE }] };
+  const created = await api('notebooks.create', { name: 'markdown-sample', content });
+  const report = path.join(tmp, 'markdown-report.html');
+  writeFileSync(report, reportHtml({ format: 'saio-lab/results@3', generated_at: new Date().toISOString(), notebook: { id: created.notebook.id, name: 'markdown-sample', revision_id: created.revision.id, content }, runs: [], elapsed_s: 0, quick: false, summaries: [], comparisons: [], noise: [], gates: [] }));
+  const reportPage = await browser.newPage();
+  try {
+    await reportPage.goto(`file://${report}`);
+    const inReport = await reportPage.locator('#cell-notes').evaluate((el) => el.innerHTML.trim());
+    await page.goto(url);
+    await page.locator('[data-nb-item="markdown-sample"]').click();
+    const md = page.locator('[data-cell-id="notes"] .md');
+    await md.locator('h2', { hasText: 'One' }).waitFor();
+    const inApp = await md.evaluate((el) => el.innerHTML.trim());
+    assert.equal(inApp, inReport);
+    // What the sample exercises is really there (not two empty strings that agree).
+    for (const tag of ['<h2>One</h2>', '<h6>Six</h6>', '<blockquote>', '<ol>', '<hr>', '<code class="language-sh">x &lt; y &amp;&amp; z', '&lt;script&gt;alert(1)&lt;/script&gt;', 'href="mailto:lab@example.org"']) {
+      assert.ok(inApp.includes(tag), `${tag} in ${inApp}`);
+    }
+    assert.ok(!/<script|<img|href="javascript/.test(inApp), inApp);
+  } finally {
+    await reportPage.close();
+  }
 });

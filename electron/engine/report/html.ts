@@ -8,7 +8,7 @@ import { experimentSection } from './html-experiment';
 import { comparisonSection, gateSection } from './html-statistics';
 import { environmentSection, placementSection } from './html-run-details';
 import { REPORT_CSS } from './html-style';
-import { renderMarkdown } from './markdown';
+import { renderMarkdown } from '../common/markdown';
 import { latestRunOf } from './summary';
 import type { ReplayResults } from './types';
 
