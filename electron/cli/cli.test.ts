@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { saioKmod } from '../engine/backends/saio-kmod';
 import { cannotLoadModules, hostFacts } from '../engine/kmod/host';
 import { Lab } from '../engine/lab';
-import { escapeHtml } from '../engine/report/format';
+import { escapeHtml } from '../engine/common/format';
 import { repoRoot } from '../engine/paths';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-cli-'));

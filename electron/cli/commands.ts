@@ -1,10 +1,11 @@
 // One function per CLI command. Each reads its arguments, calls the engine, prints, returns the
 // exit code. No command talks to the store directly.
 import { resolve } from 'node:path';
+import { METRICS, TAIL_METRICS } from '../engine/common/metrics';
 import type { Lab } from '../engine/lab';
 import { formatChanges } from '../engine/notebook/diff';
 import { driverText, repeatsText, sweepText } from '../engine/report/describe';
-import { formatBytes } from '../engine/report/format';
+import { formatBytes } from '../engine/common/format';
 import { protocolText } from '../engine/protocols/catalog';
 import { writeReplayOutputs } from '../engine/report/write';
 import { combineGates } from '../engine/report/gate-run';
@@ -75,10 +76,13 @@ function rateText(p: PointRecord): string {
   return p.rate_of_capacity === null ? num(p.rate_per_s) : `${num(p.rate_per_s)} (${p.rate_of_capacity}cap)`;
 }
 
+// A terminal is narrow: the median and the tail.
+const CLI_LATENCIES = ['latency_p50_us', ...TAIL_METRICS] as const;
+
 function pointsTable(points: PointRecord[]): string {
   const open = points.some((p) => p.rate_per_s !== null || p.rate_of_capacity !== null || p.kind === 'probe');
   return table(
-    ['#', 'backend', 'conns', 'workers', ...(open ? ['rate', 'offered/s'] : []), 'rep', 'req/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'errors', 'checked', 'verified', 'note'],
+    ['#', 'backend', 'conns', 'workers', ...(open ? ['rate', 'offered/s'] : []), 'rep', 'req/s', ...CLI_LATENCIES.map((m) => `${METRICS[m].short} µs`), 'errors', 'checked', 'verified', 'note'],
     points.map((p) => [
       String(p.seq),
       p.backend,
@@ -87,9 +91,7 @@ function pointsTable(points: PointRecord[]): string {
       ...(open ? [rateText(p), num(p.offered_per_s)] : []),
       p.kind === 'probe' ? '-' : String(p.repeat),
       num(p.requests_per_s),
-      num(p.latency_p50_us),
-      num(p.latency_p99_us),
-      num(p.latency_p999_us),
+      ...CLI_LATENCIES.map((m) => num(p[m])),
       p.errors === null ? '-' : String(p.errors),
       p.verification === null ? '-' : num(p.verification.responses_checked),
       p.status === 'ok' ? (p.verified ? 'yes' : 'NO') : p.status,

@@ -1,6 +1,6 @@
 // Per-run appendices: the machine each run measured, and where its threads ran.
 import type { EnvironmentSnapshot, PlacementSample } from '../model';
-import { escapeHtml as esc, formatBytes, formatCount, formatCpuList } from './format';
+import { escapeHtml as esc, formatBytes, formatCount, formatCpuList } from '../common/format';
 import { htmlTable, keyValueTable } from './html-table';
 import type { RunResults } from './types';
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import type { PlotCell } from '../notebook/schema';
 import { chartSpec, plotlyFigure } from './chart';
-import { escapeHtml as esc, formatSeconds, jsonForScript } from './format';
+import { escapeHtml as esc, formatSeconds, jsonForScript } from '../common/format';
 import { experimentSection } from './html-experiment';
 import { comparisonSection, gateSection } from './html-statistics';
 import { environmentSection, placementSection } from './html-run-details';

@@ -3,6 +3,7 @@
 // p-value and a verdict; the A/A noise guard; the repeat policy's outcome. Pure: stored points in,
 // records out (stats/ holds the methods; this file only groups points and names them).
 import { compareConfigurations, configurationOf } from '../common/axes';
+import { METRICS, STAT_METRICS, type MetricDef, type StatMetric } from '../common/metrics';
 import { mergeHistograms, percentiles, readHistogram, type LogHistogram } from '../common/histogram';
 import type { Percentiles, PointRecord } from '../model';
 import type { ExperimentCell } from '../notebook/schema';
@@ -12,9 +13,8 @@ import { noiseGuard, TOO_NOISY, type NoiseGuard } from '../stats/noise';
 import { repeatDecision, type RepeatReason } from '../stats/repeats';
 import { summarize, type Summary } from '../stats/summary';
 
-/** The metrics summarised and compared, in table order. */
-export const STAT_METRICS = ['requests_per_s', 'requests_per_cpu_s', 'latency_p50_us', 'latency_p99_us', 'latency_p999_us'] as const;
-export type StatMetric = (typeof STAT_METRICS)[number];
+/** The metrics summarised and compared, in table order: those common/metrics.ts marks `stat`. */
+export { STAT_METRICS, type StatMetric };
 
 /** The metric the repeat policy and the noise guard look at. */
 export const HEADLINE_METRIC: StatMetric = 'requests_per_s';
@@ -79,7 +79,7 @@ function metricOf(p: PointRecord, m: StatMetric): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-const PERCENTILE_OF: Partial<Record<StatMetric, keyof Percentiles>> = { latency_p50_us: 'p50', latency_p99_us: 'p99', latency_p999_us: 'p999' };
+const PERCENTILE_OF = (m: StatMetric): keyof Percentiles | undefined => (METRICS[m] as MetricDef).percentile;
 
 /** The latency histogram of every ok repeat merged (saio-load's); null when any repeat lacks one. */
 function mergedLatency(points: readonly PointRecord[]): Percentiles | null {
@@ -160,7 +160,7 @@ export function runStatistics(cellId: string, runId: string, points: readonly Po
         else if (d.action === 'continue') repeatOutcome = { reason: d.reason, message: `the run ended before the policy stopped: ${d.message}` };
         else repeatOutcome = { reason: d.reason, message: d.message };
       }
-      const pct = PERCENTILE_OF[metric];
+      const pct = PERCENTILE_OF(metric);
       summaries.push({
         cell_id: cellId,
         run_id: runId,

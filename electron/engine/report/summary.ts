@@ -1,11 +1,15 @@
 // Per-configuration summaries of a run's points. Repeats stay in results as individual points;
 // a summary only adds a view over them, it never replaces them.
 import { compareConfigurations, configurationOf } from '../common/axes';
+import { TAIL_METRICS } from '../common/metrics';
 import { isMeasured } from '../common/points';
 import type { PointRecord } from '../model';
 import type { ReplayResults, RunResults } from './types';
 
-export interface SummaryRow {
+/** `latency_p99_us_median`, …: the median of each tail percentile (common/metrics.ts TAIL_METRICS). */
+export type TailMedians = Record<`${(typeof TAIL_METRICS)[number]}_median`, number | null>;
+
+export interface SummaryRow extends TailMedians {
   backend: string;
   /** The configuration key (common/axes.ts); the fields after it are its parts. */
   config: string;
@@ -22,10 +26,12 @@ export interface SummaryRow {
   requests_per_s_max: number | null;
   /** Open loop: the median offered rate the generator measured. */
   offered_per_s_median: number | null;
-  latency_p99_us_median: number | null;
-  latency_p999_us_median: number | null;
   /** Points of this configuration that carry warnings. */
   warned: number;
+}
+
+function tailMedians(ok: readonly PointRecord[]): TailMedians {
+  return Object.fromEntries(TAIL_METRICS.map((m) => [`${m}_median`, median(measured(ok.map((p) => p[m])))])) as TailMedians;
 }
 
 /** Median of the values; the mean of the middle two for an even count; null when empty. */
@@ -74,8 +80,7 @@ export function summarizePoints(points: readonly PointRecord[]): SummaryRow[] {
       requests_per_s_min: rates.length ? Math.min(...rates) : null,
       requests_per_s_max: rates.length ? Math.max(...rates) : null,
       offered_per_s_median: median(measured(ok.map((p) => p.offered_per_s))),
-      latency_p99_us_median: median(measured(ok.map((p) => p.latency_p99_us))),
-      latency_p999_us_median: median(measured(ok.map((p) => p.latency_p999_us))),
+      ...tailMedians(ok),
       warned: ok.filter((p) => p.warnings.length > 0).length,
     };
   });

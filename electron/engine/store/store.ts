@@ -1,5 +1,6 @@
 // The lab's store: every SQL statement of the project lives in this folder. Callers get typed
 // records; nothing outside sees a row, a statement or a column name.
+import { POINT_COLUMNS } from '../common/metrics';
 import Database from 'better-sqlite3';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -15,6 +16,13 @@ import type {
   RunStatus,
 } from '../model';
 import { migrate } from './migrations';
+
+/** A point's columns as insertPoint writes them (its metrics from common/metrics.ts). */
+const POINT_INSERT_COLUMNS = [
+  ...['run_id', 'seq', 'kind', 'backend', 'server', 'config', 'connections', 'workers', 'rate_per_s', 'rate_of_capacity', 'repeat', 'status', 'reason'],
+  ...POINT_COLUMNS,
+  ...['errors', 'verified', 'verification', 'load', 'warnings', 'cpu', 'requests_per_cpu_s', 'started_at', 'ended_at'],
+];
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -208,14 +216,8 @@ export class Store {
   insertPoint(p: NewPoint): number {
     const info = this.db
       .prepare(
-        `INSERT INTO points (run_id, seq, kind, backend, server, config, connections, workers, rate_per_s,
-           rate_of_capacity, repeat, status, reason, requests_per_s, offered_per_s, latency_p50_us,
-           latency_p90_us, latency_p99_us, latency_p999_us, latency_max_us, errors, verified, verification,
-           load, warnings, cpu, requests_per_cpu_s, started_at, ended_at)
-         VALUES (@run_id, @seq, @kind, @backend, @server, @config, @connections, @workers, @rate_per_s,
-           @rate_of_capacity, @repeat, @status, @reason, @requests_per_s, @offered_per_s, @latency_p50_us,
-           @latency_p90_us, @latency_p99_us, @latency_p999_us, @latency_max_us, @errors, @verified,
-           @verification, @load, @warnings, @cpu, @requests_per_cpu_s, @started_at, @ended_at)`,
+        `INSERT INTO points (${POINT_INSERT_COLUMNS.join(', ')})
+         VALUES (${POINT_INSERT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
       )
       .run({
         ...p,

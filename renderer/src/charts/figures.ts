@@ -4,7 +4,7 @@
 // drawn with simplify:false and markers are never decimated, so tail percentiles keep every point.
 // Points the load generator warned about are outlined in black and say why on hover.
 import { compareConfigurations, configurationOf } from '../../../electron/engine/common/axes';
-import { METRICS, type Metric } from '../../../electron/engine/common/metrics';
+import { METRICS, PERCENTILE_METRICS, TAIL_METRICS, type Metric } from '../../../electron/engine/common/metrics';
 import { okMeasured } from '../../../electron/engine/common/points';
 import type { PlacementSample, PointRecord } from '../../../electron/engine/model';
 import type { PlotCell } from '../../../electron/engine/notebook/schema';
@@ -159,12 +159,7 @@ export function throughputFigure(run: RunResults | null | undefined): Figure {
   return { data, layout: l, warned: warnedCount(pts) };
 }
 
-export const PERCENTILES: { key: Metric; label: string }[] = [
-  { key: 'latency_p50_us', label: 'p50' },
-  { key: 'latency_p90_us', label: 'p90' },
-  { key: 'latency_p99_us', label: 'p99' },
-  { key: 'latency_p999_us', label: 'p99.9' },
-];
+export const PERCENTILES: { key: Metric; label: string }[] = PERCENTILE_METRICS.map((key) => ({ key, label: METRICS[key].short }));
 
 const SYMBOLS = ['circle', 'square', 'diamond', 'triangle-up', 'x', 'cross', 'star', 'hexagon'];
 
@@ -200,8 +195,8 @@ export function tailLatencyFigure(run: RunResults | null | undefined): Figure {
   if (pts.length === 0) return { data: [], layout: l, empty: 'no open-loop points in this run: sweep.rate offers load at fixed rates' };
   const byBackend = groupBy(pts, backendWorkers(pts));
   const data: Record<string, unknown>[] = [];
-  (['latency_p99_us', 'latency_p999_us'] as const).forEach((metric, k) => {
-    const named = new Map([...byBackend.entries()].map(([b, ps]) => [`${b} · ${k === 0 ? 'p99' : 'p99.9'}`, ps]));
+  TAIL_METRICS.forEach((metric, k) => {
+    const named = new Map([...byBackend.entries()].map(([b, ps]) => [`${b} · ${METRICS[metric].short}`, ps]));
     // Same colour for a backend's two percentiles: the i-th entry of `named` is the i-th backend.
     data.push(...seriesTraces(named, 'requests_per_s', metric, { colorOf: (_, i) => PALETTE[i % PALETTE.length]!, symbol: k === 0 ? 'circle' : 'diamond', dash: k === 0 ? 'solid' : 'dash' }));
   });

@@ -1,6 +1,7 @@
 // Two or more runs (from any revision) on one chart and in one table, with ratios to a baseline.
 import { useEffect, useMemo } from 'react';
 import { compareFigure, compareTable, METRIC_LABELS } from '../../charts/figures';
+import { COMPARE_METRICS } from '../../../../electron/engine/common/metrics';
 import { useCompare, type CompareMetric } from '../../stores/compare';
 import { useRuns } from '../../stores/runs';
 import { shortId } from '../../format';
@@ -8,7 +9,7 @@ import { Plot } from '../Plot';
 import { RunList } from '../runs/RunList';
 import { CompareTable } from './CompareTable';
 
-const METRICS: CompareMetric[] = ['requests_per_s', 'requests_per_cpu_s', 'latency_p50_us', 'latency_p99_us', 'latency_p999_us', 'service_p99_us'];
+const METRICS: CompareMetric[] = COMPARE_METRICS;
 
 export function CompareView() {
   const selected = useCompare((s) => s.selected);
