@@ -2,6 +2,7 @@
 // a summary only adds a view over them, it never replaces them.
 import { compareConfigurations, configurationOf } from '../common/axes';
 import { TAIL_METRICS } from '../common/metrics';
+import { latestRun } from '../common/runs';
 import { isMeasured } from '../common/points';
 import type { PointRecord } from '../model';
 import type { ReplayResults, RunResults } from './types';
@@ -89,12 +90,7 @@ export function summarizePoints(points: readonly PointRecord[]): SummaryRow[] {
   );
 }
 
-/** The latest run of an experiment cell: the one started last (ties: the later in the list). */
+/** The latest run of an experiment cell (common/runs.ts has the rule). */
 export function latestRunOf(results: ReplayResults, cellId: string): RunResults | null {
-  let latest: RunResults | null = null;
-  for (const r of results.runs) {
-    if (r.run.cell_id !== cellId) continue;
-    if (!latest || r.run.started_at >= latest.run.started_at) latest = r;
-  }
-  return latest;
+  return latestRun(results.runs, cellId, (r) => r.run);
 }

@@ -1,6 +1,7 @@
 // Runs of the open notebook, their results (fetched on demand, refreshed live while a run is
 // going), and jobs: starting, cancelling, progress events.
 import { create } from 'zustand';
+import { isFinalPhase, latestRun as latestRunOf } from '../../../electron/engine/common/runs';
 import type { JobInfo, LabEvent } from '../../../electron/api/contract';
 import type { ProgressEvent, RunRecord } from '../../../electron/engine/model';
 import type { RunResults } from '../../../electron/engine/report/types';
@@ -36,9 +37,7 @@ const again = new Set<string>();
 
 /** Latest run (by start time) of an experiment cell, or null. */
 export function latestRun(runs: readonly RunRecord[], cellId: string): RunRecord | null {
-  let best: RunRecord | null = null;
-  for (const r of runs) if (r.cell_id === cellId && (!best || r.started_at > best.started_at)) best = r;
-  return best;
+  return latestRunOf(runs, cellId, (r) => r);
 }
 
 /** The job of this notebook that is running now, if any. */
@@ -153,7 +152,7 @@ export const useRuns = create<RunsState>()((set, get) => ({
       const known = get().runs.some((r) => r.id === p.run_id);
       if (!known && get().ref) void get().refreshRuns();
       // A point just ended: its numbers are stored, so charts of this run can grow now.
-      if (p.phase === 'done' || p.phase === 'failed' || p.phase === 'skipped') void get().loadResults(p.run_id, true);
+      if (isFinalPhase(p.phase)) void get().loadResults(p.run_id, true);
       return;
     }
     if (e.type !== 'job') return;
