@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import type { ArtifactRecord, NotebookRecord, ProgressEvent, RevisionRecord, RunRecord } from '../engine/model';
 import type { Change } from '../engine/notebook/diff';
-import type { Notebook } from '../engine/notebook/schema';
+import type { Notebook } from '../engine/common/notebook/schema';
 import type { NotebookError } from '../engine/notebook/validate';
-import type { RunResults } from '../engine/report/types';
+import type { RunResults } from '../engine/common/results';
 
 const ref = z.string().min(1).max(200);
 const revRef = z.string().min(4).max(64);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '../engine/lab';
 import { createNotebook, readNotebookFile, saveRevision } from '../engine/notebooks';
-import { NOTEBOOK_FORMAT, type Notebook } from '../engine/notebook/schema';
+import { NOTEBOOK_FORMAT, type Notebook } from '../engine/common/notebook/schema';
 import { NotebookInvalidError, validateNotebook } from '../engine/notebook/validate';
 import { repoRoot } from '../engine/paths';
 import { inputs, type ApiError, type Input, type Method, type NotebookSummary, type Outputs, type Result } from './contract';

@@ -4,7 +4,7 @@
 // cannot load modules every saio-kmod point is skipped with the exact reason (kmod/host.ts).
 import { cannotLoadModules, hostFacts } from '../kmod/host';
 import { ModuleStep } from '../kmod/module-step';
-import { KmodSettings, type ExperimentCell } from '../notebook/schema';
+import { KmodSettings, type ExperimentCell } from '../common/notebook/schema';
 import { saioBackend } from './saio';
 
 /** The cell's kmod settings, or their defaults when the cell has none. */

@@ -2,7 +2,7 @@
 // through libsaio with one of its backends. It changes how the server is launched and, for a
 // backend that needs the machine prepared (saio-kmod loads a kernel module), what happens once
 // before its first point of a run and once after the run.
-import type { ExperimentCell } from '../notebook/schema';
+import type { ExperimentCell } from '../common/notebook/schema';
 import type { ServerLaunch } from '../servers/types';
 
 export interface BackendContext {

@@ -1,11 +1,11 @@
 // Turns notebook text into a typed Notebook, or into errors a person can act on: each names the
 // JSON path, what was expected there and what was found. Never a stack trace.
 import { jsonSyntaxError } from '../common/json-syntax';
-import type { Notebook } from './schema';
-import { checkNotebook, type NotebookError } from './explain';
+import type { Notebook } from '../common/notebook/schema';
+import { checkNotebook, type NotebookError } from '../common/notebook/explain';
 import { backendNames } from '../backends/registry';
 
-export { jsonPath, type NotebookError } from './explain';
+export { jsonPath, type NotebookError } from '../common/notebook/explain';
 
 export type Validated = { ok: true; notebook: Notebook } | { ok: false; errors: NotebookError[] };
 

@@ -2,9 +2,9 @@
 // repeats, one failed point) with its notebook, environment and placement samples.
 import { configKey } from '../common/axes';
 import type { EnvironmentSnapshot, PlacementSample, PointCpu, PointRecord, RunRecord } from '../model';
-import type { Notebook } from '../notebook/schema';
-import { runStatistics } from './statistics';
-import { RESULTS_FORMAT, type ReplayResults, type RunResults } from './types';
+import type { Notebook } from '../common/notebook/schema';
+import { runStatistics } from '../common/statistics';
+import { RESULTS_FORMAT, type ReplayResults, type RunResults } from '../common/results';
 
 export const FIXTURE_FAIL_REASON = 'wrk exited with code 1: "socket: too many open files", giving up';
 

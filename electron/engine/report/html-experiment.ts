@@ -3,8 +3,8 @@
 import { LATENCY_COLUMNS, METRICS, TAIL_METRICS } from '../common/metrics';
 import { isMeasured } from '../common/points';
 import type { PointRecord } from '../model';
-import type { ExperimentCell } from '../notebook/schema';
-import { protocolText } from '../protocols/catalog';
+import type { ExperimentCell } from '../common/notebook/schema';
+import { protocolText } from '../common/protocols/catalog';
 import { driverText, kmodText, repeatsText, sweepText } from './describe';
 import {
   escapeHtml as esc,
@@ -16,11 +16,11 @@ import {
   formatSeconds,
 } from '../common/format';
 import { type Column, htmlTable, keyValueTable } from './html-table';
-import { summarizePoints } from './summary';
+import { summarizePoints } from '../common/summary';
 
 export { kmodText } from './describe';
-import type { RunResults } from './types';
-import type { ConfigSummary } from './statistics';
+import type { RunResults } from '../common/results';
+import type { ConfigSummary } from '../common/statistics';
 import { statisticsTable } from './html-statistics';
 
 function settingsTable(cell: ExperimentCell, quick: boolean): string {

@@ -2,12 +2,12 @@
 // cell's reference, ratio with its 95% CI, p-value, verdict; `~` uncoloured), the A/A noise flag,
 // the per-configuration summaries with the interval of each median, and the gate's result.
 import { formatMetric, METRICS, STAT_METRICS, type StatMetric } from '../common/metrics';
-import { fmtP } from '../stats/compare';
-import { formatSummary } from '../stats/gate-report';
+import { fmtP } from '../common/stats/compare';
+import { formatSummary } from '../common/stats/gate-report';
 import { escapeHtml as esc } from '../common/format';
 import { htmlTable } from './html-table';
-import type { ConfigComparison, ConfigSummary } from './statistics';
-import type { ReplayResults } from './types';
+import type { ConfigComparison, ConfigSummary } from '../common/statistics';
+import type { ReplayResults } from '../common/results';
 
 /** A metric's label without its unit: the table's numbers carry theirs. */
 const metricLabel = (m: StatMetric) => METRICS[m].label.replace(/ \(.*\)$/, '');

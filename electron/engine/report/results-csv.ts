@@ -2,7 +2,7 @@
 // spreadsheets and quick scripts. `config` is the configuration key (common/axes.ts).
 import { POINT_COLUMNS } from '../common/metrics';
 import type { PointRecord, RunRecord } from '../model';
-import type { ReplayResults } from './types';
+import type { ReplayResults } from '../common/results';
 
 type CsvValue = string | number | boolean | null;
 

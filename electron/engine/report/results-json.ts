@@ -3,8 +3,8 @@
 import { POINT_COLUMNS } from '../common/metrics';
 import type { PlacementSample, PointRecord } from '../model';
 import { jsonText } from '../common/json-text';
-import { summarizePoints } from './summary';
-import type { ReplayResults, RunResults } from './types';
+import { summarizePoints } from '../common/summary';
+import type { ReplayResults, RunResults } from '../common/results';
 
 function placementJson(s: PlacementSample) {
   return {

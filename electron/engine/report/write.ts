@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../atomic-write';
 import { reportHtml } from './html';
 import { comparisonsCsv, resultsCsv, summariesCsv } from './results-csv';
 import { resultsJsonText } from './results-json';
-import type { ReplayResults } from './types';
+import type { ReplayResults } from '../common/results';
 
 /** Writes the outputs into outDir (created if missing) and returns their paths. */
 export function writeReplayOutputs(outDir: string, results: ReplayResults): { json: string; csv: string; summaries: string; comparisons: string; html: string } {

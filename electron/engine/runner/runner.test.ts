@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { ProgressEvent } from '../model';
-import type { ExperimentCell, Notebook } from '../notebook/schema';
+import type { ExperimentCell, Notebook } from '../common/notebook/schema';
 import { validateNotebook } from '../notebook/validate';
 import { saioKmod } from '../backends/saio-kmod';
 import { cannotLoadModules, hostFacts, type HostFacts } from '../kmod/host';

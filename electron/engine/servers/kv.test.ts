@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { backendModule } from '../backends/registry';
-import { defaultProtocolSettings } from '../protocols/catalog';
+import { defaultProtocolSettings } from '../common/protocols/catalog';
 import { protocolModule } from '../protocols/registry';
 import { parseReplies } from '../protocols/redis';
 import { freePort } from '../runner/net';

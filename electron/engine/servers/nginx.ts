@@ -1,7 +1,7 @@
 // nginx in the foreground with its master process, one config per point, all paths inside the
 // point's run directory so that nothing touches /etc/nginx or /var.
 import { join } from 'node:path';
-import { SERVERS } from './catalog';
+import { SERVERS } from '../common/servers/catalog';
 import { docRootOf, infoOf, keepAliveOf, type ServerInstanceSpec, type ServerLaunch, type ServerModule } from './types';
 
 function config(spec: ServerInstanceSpec): string {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configKey } from '../../../electron/engine/common/axes';
 import type { PlacementSample, PointRecord } from '../../../electron/engine/model';
-import type { RunResults } from '../../../electron/engine/report/types';
+import type { RunResults } from '../../../electron/engine/common/results';
 import { compareTable, latencyFigure, placementFigure, placementRows, tailLatencyFigure, throughputFigure } from './figures';
 
 let seq = 0;

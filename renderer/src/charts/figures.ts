@@ -7,14 +7,14 @@ import { compareConfigurations, configurationOf } from '../../../electron/engine
 import { METRICS, PERCENTILE_METRICS, TAIL_METRICS, type Metric } from '../../../electron/engine/common/metrics';
 import { okMeasured } from '../../../electron/engine/common/points';
 import type { PlacementSample, PointRecord } from '../../../electron/engine/model';
-import type { PlotCell } from '../../../electron/engine/notebook/schema';
-import { chartSpec, fieldValue, plotlyFigure } from '../../../electron/engine/report/chart';
-import { fieldLabel, isSweepAxis, type PlotField } from '../../../electron/engine/report/labels';
-import { median } from '../../../electron/engine/report/summary';
-import type { RunResults } from '../../../electron/engine/report/types';
-import { compare, type Comparison, type Verdict } from '../../../electron/engine/stats/compare';
-import { metricDirection } from '../../../electron/engine/stats/metrics';
-import { summarize } from '../../../electron/engine/stats/summary';
+import type { PlotCell } from '../../../electron/engine/common/notebook/schema';
+import { chartSpec, fieldValue, plotlyFigure } from '../../../electron/engine/common/chart';
+import { fieldLabel, isSweepAxis, type PlotField } from '../../../electron/engine/common/labels';
+import { median } from '../../../electron/engine/common/summary';
+import type { RunResults } from '../../../electron/engine/common/results';
+import { compare, type Comparison, type Verdict } from '../../../electron/engine/common/stats/compare';
+import { metricDirection } from '../../../electron/engine/common/stats/metrics';
+import { summarize } from '../../../electron/engine/common/stats/summary';
 
 function metricKnown(m: string): boolean {
   try {

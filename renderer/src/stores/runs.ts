@@ -4,7 +4,7 @@ import { create } from 'zustand';
 import { isFinalPhase, latestRun as latestRunOf } from '../../../electron/engine/common/runs';
 import type { JobInfo, LabEvent } from '../../../electron/api/contract';
 import type { ProgressEvent, RunRecord } from '../../../electron/engine/model';
-import type { RunResults } from '../../../electron/engine/report/types';
+import type { RunResults } from '../../../electron/engine/common/results';
 import { call, errorText } from '../lab/client';
 import { useNotebooks } from './notebooks';
 import { useTerminal } from './terminal';

@@ -1,7 +1,7 @@
 // A cell as JSON text. Edits that parse replace the cell in the draft (and are validated like any
 // edit); text that does not parse stays here with its syntax error until fixed.
 import { useEffect, useState } from 'react';
-import type { Cell } from '../../../../electron/engine/notebook/schema';
+import type { Cell } from '../../../../electron/engine/common/notebook/schema';
 import { jsonSyntaxError } from '../../../../electron/engine/common/json-syntax';
 import { useEditor } from '../../stores/editor';
 

@@ -1,6 +1,6 @@
 // An experiment cell: the form (or its JSON), errors no field claims, and its latest run.
 import { useEffect, useState } from 'react';
-import type { ExperimentCell as ExperimentCellT } from '../../../../electron/engine/notebook/schema';
+import type { ExperimentCell as ExperimentCellT } from '../../../../electron/engine/common/notebook/schema';
 import { runNow } from '../../lab/actions';
 import { latestRun, useRuns } from '../../stores/runs';
 import { CellErrors } from './CellErrors';

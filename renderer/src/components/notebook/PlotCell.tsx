@@ -1,8 +1,8 @@
 // A plot cell: which experiment and axes, and the chart of that experiment's latest run.
 import { useEffect, useMemo } from 'react';
 import { METRIC_NAMES, METRICS } from '../../../../electron/engine/common/metrics';
-import { plotX, type Notebook, type PlotCell as PlotCellT } from '../../../../electron/engine/notebook/schema';
-import { fieldLabel } from '../../../../electron/engine/report/labels';
+import { plotX, type Notebook, type PlotCell as PlotCellT } from '../../../../electron/engine/common/notebook/schema';
+import { fieldLabel } from '../../../../electron/engine/common/labels';
 import { plotCellFigure } from '../../charts/figures';
 import { latestRun, useRuns } from '../../stores/runs';
 import { MultiSelectInput, SelectInput, TextInput } from '../fields/inputs';

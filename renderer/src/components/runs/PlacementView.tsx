@@ -1,6 +1,6 @@
 // Where every thread ran during the run, and a per-thread summary of CPUs used.
 import { useMemo } from 'react';
-import type { RunResults } from '../../../../electron/engine/report/types';
+import type { RunResults } from '../../../../electron/engine/common/results';
 import { placementFigure, placementRows } from '../../charts/figures';
 import { Plot } from '../Plot';
 

@@ -7,7 +7,7 @@ import { PointsTable } from './PointsTable';
 import { ResultsCharts } from './ResultsCharts';
 import { RunStatistics } from './RunStatistics';
 import { useEditor } from '../../stores/editor';
-import type { ExperimentCell } from '../../../../electron/engine/notebook/schema';
+import type { ExperimentCell } from '../../../../electron/engine/common/notebook/schema';
 
 export function RunDetail({ run }: { run: string }) {
   const results = useRuns((s) => s.results[run]);

@@ -2,9 +2,9 @@
 // verdict — `~` uncoloured), the A/A noise flag, and each configuration's median with its 95% CI.
 // Computed here from the stored points with the engine's own statistics (pure, no Node APIs).
 import { useMemo } from 'react';
-import type { ExperimentCell } from '../../../../electron/engine/notebook/schema';
-import type { RunResults } from '../../../../electron/engine/report/types';
-import { runStatistics, type ConfigComparison } from '../../../../electron/engine/report/statistics';
+import type { ExperimentCell } from '../../../../electron/engine/common/notebook/schema';
+import type { RunResults } from '../../../../electron/engine/common/results';
+import { runStatistics, type ConfigComparison } from '../../../../electron/engine/common/statistics';
 import { formatMetric, METRICS, type StatMetric } from '../../../../electron/engine/common/metrics';
 
 const SHOWN: StatMetric[] = ['requests_per_s', 'requests_per_cpu_s', 'latency_p99_us'];

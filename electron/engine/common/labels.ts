@@ -1,7 +1,7 @@
 // How the report and the UI name what a chart axis or a table column shows: the sweep axes
 // (common/axes.ts) and the point's metrics (common/metrics.ts), from their one definition each.
-import { AXIS_LABELS, SWEEP_AXES, type SweepAxis } from '../common/axes';
-import { METRICS, type Metric } from '../common/metrics';
+import { AXIS_LABELS, SWEEP_AXES, type SweepAxis } from './axes';
+import { METRICS, type Metric } from './metrics';
 
 export type PlotField = SweepAxis | Metric;
 

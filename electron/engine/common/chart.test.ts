@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PlotCell } from '../notebook/schema';
+import type { PlotCell } from './notebook/schema';
 import { chartSpec, plotlyFigure, type ChartSpec } from './chart';
-import { BACKENDS, CONNECTIONS, fixture, REPEATS } from './fixture';
+import { BACKENDS, CONNECTIONS, fixture, REPEATS } from '../report/fixture';
 
 const results = fixture();
 const run = results.runs[0]!;

@@ -6,12 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { repoRoot } from '../paths';
+import { repoRoot } from '../../paths';
 import { gate, type GateSeries } from './gate';
 import { gateJUnit, gateMarkdown } from './gate-report';
 
 interface OracleGateCase { config: string; metric: string; status: string; p_value?: number; ratio?: number; worse_by?: number; min_attainable_p?: number }
-const oracle = JSON.parse(readFileSync(join(repoRoot(), 'electron/engine/stats/oracle/expected.json'), 'utf8')) as {
+const oracle = JSON.parse(readFileSync(join(repoRoot(), 'electron/engine/common/stats/oracle/expected.json'), 'utf8')) as {
   gate: { input: { previous: GateSeries[]; current: GateSeries[] }; threshold: number; alpha: number; cases: OracleGateCase[] };
 };
 const { input } = oracle.gate;

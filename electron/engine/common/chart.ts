@@ -2,15 +2,15 @@
 // (plotlyFigure, run in the page). The page carries the spec as JSON, one entry per series value
 // (and y metric) with every repeat as its own point, so what the reader sees can be checked
 // against the data. Points the generator warned about are marked (outlined) and say why.
-import { axisValue, compareConfigurations, configurationOf } from '../common/axes';
-import { metricValue, type Metric } from '../common/metrics';
-import { isMeasured } from '../common/points';
+import { axisValue, compareConfigurations, configurationOf } from './axes';
+import { metricValue, type Metric } from './metrics';
+import { isMeasured } from './points';
 import type { PointRecord } from '../model';
-import type { PlotCell } from '../notebook/schema';
+import type { PlotCell } from './notebook/schema';
 import { fieldLabel, isSweepAxis, type PlotField } from './labels';
 import { median } from './summary';
-import { summarize } from '../stats/summary';
-import type { RunResults } from './types';
+import { summarize } from './stats/summary';
+import type { RunResults } from './results';
 
 export interface ChartSeries {
   /** Legend text: the series value, and the y metric when the plot has several. */

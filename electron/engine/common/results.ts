@@ -1,7 +1,7 @@
 // What `replay` produces: one document holding the notebook as run and every run it made.
 import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } from '../model';
-import type { Notebook } from '../notebook/schema';
-import type { GateResult } from '../stats/gate';
+import type { Notebook } from './notebook/schema';
+import type { GateResult } from './stats/gate';
 import type { ConfigComparison, ConfigSummary, RunNoise } from './statistics';
 
 // 2: points of any driver and protocol (kind, config, rates, warnings; LoadResult of issue 11).

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { repoRoot } from '../paths';
+import { repoRoot } from '../../paths';
 import { bootstrapRatioOfMedians } from './bootstrap';
 import { compare } from './compare';
 import { mannWhitneyU } from './mann-whitney';
@@ -33,7 +33,7 @@ interface Oracle {
   datasets: Record<string, OracleDataset>;
 }
 
-const oracle = JSON.parse(readFileSync(join(repoRoot(), 'electron/engine/stats/oracle/expected.json'), 'utf8')) as Oracle;
+const oracle = JSON.parse(readFileSync(join(repoRoot(), 'electron/engine/common/stats/oracle/expected.json'), 'utf8')) as Oracle;
 const datasets = Object.entries(oracle.datasets);
 
 function close(actual: number | null, expected: number | null, rel: number, what: string): void {

@@ -4,7 +4,7 @@
 // driver's settings are its own (drivers/*/settings.ts, with the driver's rules); the sweep has
 // named axes (connections, workers, rate). Format 1 is still read (schema-v1.ts, upgrade.ts).
 import { z } from 'zod';
-import { METRIC_NAMES, type Metric } from '../common/metrics';
+import { METRIC_NAMES, type Metric } from '../metrics';
 import { DriverSettings as DriverSettingsSchema, driverInfo } from '../drivers/catalog';
 import { ProtocolSettings as ProtocolSettingsSchema } from '../protocols/catalog';
 import { serverInfo, serverKinds } from '../servers/catalog';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { repoRoot } from '../paths';
+import { repoRoot } from '../../paths';
 import { compare } from './compare';
 import { mulberry32 } from './rng';
 import { summarize } from './summary';
@@ -82,7 +82,7 @@ test('the stats module bundles for the browser (the renderer will import it)', a
   // 'browser'; the bundle is then run to see that it evaluates and computes without Node.
   const { build } = await import('esbuild');
   const out = await build({
-    entryPoints: [join(repoRoot(), 'electron/engine/stats/index.ts')],
+    entryPoints: [join(repoRoot(), 'electron/engine/common/stats/index.ts')],
     bundle: true, platform: 'browser', format: 'iife', globalName: 'stats', write: false, logLevel: 'silent',
   });
   const code = out.outputFiles[0]!.text;

@@ -5,10 +5,10 @@
 // small enough to verify by hand (6 pairs all one way: exact signed-rank p = 2/2^6 = 0.03125).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { configKey } from '../common/axes';
+import { configKey } from './axes';
 import type { PointRecord } from '../model';
-import type { ExperimentCell } from '../notebook/schema';
-import { TOO_NOISY } from '../stats/noise';
+import type { ExperimentCell } from './notebook/schema';
+import { TOO_NOISY } from './stats/noise';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSaioLoadJson } from '../drivers/saio-load/json';

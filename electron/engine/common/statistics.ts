@@ -2,16 +2,16 @@
 // of its median; every backend against the cell's reference backend with a ratio, its interval, a
 // p-value and a verdict; the A/A noise guard; the repeat policy's outcome. Pure: stored points in,
 // records out (stats/ holds the methods; this file only groups points and names them).
-import { compareConfigurations, configurationOf } from '../common/axes';
-import { METRICS, STAT_METRICS, type MetricDef, type StatMetric } from '../common/metrics';
-import { mergeHistograms, percentiles, readHistogram, type LogHistogram } from '../common/histogram';
+import { compareConfigurations, configurationOf } from './axes';
+import { METRICS, STAT_METRICS, type MetricDef, type StatMetric } from './metrics';
+import { mergeHistograms, percentiles, readHistogram, type LogHistogram } from './histogram';
 import type { Percentiles, PointRecord } from '../model';
-import type { ExperimentCell } from '../notebook/schema';
-import { repeatPolicyOf, referenceOf } from '../runner/plan';
-import { compare, type Comparison, type Verdict } from '../stats/compare';
-import { noiseGuard, TOO_NOISY, type NoiseGuard } from '../stats/noise';
-import { repeatDecision, type RepeatReason } from '../stats/repeats';
-import { summarize, type Summary } from '../stats/summary';
+import type { ExperimentCell } from './notebook/schema';
+import { repeatPolicyOf, referenceOf } from './notebook/cell-settings';
+import { compare, type Comparison, type Verdict } from './stats/compare';
+import { noiseGuard, TOO_NOISY, type NoiseGuard } from './stats/noise';
+import { repeatDecision, type RepeatReason } from './stats/repeats';
+import { summarize, type Summary } from './stats/summary';
 
 /** The metrics summarised and compared, in table order: those common/metrics.ts marks `stat`. */
 export { STAT_METRICS, type StatMetric };

@@ -1,11 +1,11 @@
 // Per-configuration summaries of a run's points. Repeats stay in results as individual points;
 // a summary only adds a view over them, it never replaces them.
-import { compareConfigurations, configurationOf } from '../common/axes';
-import { TAIL_METRICS } from '../common/metrics';
-import { latestRun } from '../common/runs';
-import { isMeasured } from '../common/points';
+import { compareConfigurations, configurationOf } from './axes';
+import { TAIL_METRICS } from './metrics';
+import { latestRun } from './runs';
+import { isMeasured } from './points';
 import type { PointRecord } from '../model';
-import type { ReplayResults, RunResults } from './types';
+import type { ReplayResults, RunResults } from './results';
 
 /** `latency_p99_us_median`, …: the median of each tail percentile (common/metrics.ts TAIL_METRICS). */
 export type TailMedians = Record<`${(typeof TAIL_METRICS)[number]}_median`, number | null>;
