@@ -103,9 +103,8 @@ export class JobManager {
     const { info, controller } = job;
     // Let the caller have its answer (and the 'running' event) before the first progress event.
     await new Promise((r) => setImmediate(r));
-    let runs: RunRecord[] = [];
     try {
-      runs = await this.lab.runNotebook(notebookId, {
+      const runs: RunRecord[] = await this.lab.runNotebook(notebookId, {
         cells: opts.cells,
         quick: opts.quick,
         signal: controller.signal,

@@ -412,7 +412,7 @@ class PointContext {
     let launchLog: string | null = null;
     let stopSignal: NodeJS.Signals = 'SIGTERM';
     const files: ArtifactFile[] = [];
-    let outcome: Partial<NewPoint> = {};
+    let outcome: Partial<NewPoint>;
     let forcedStop = false;
     try {
       const port = await freePort();

@@ -47,7 +47,7 @@ async function serve(kind: 'redis' | 'memcached', backend: string, workers: numb
     await protocol.waitReady(endpoint, dataset, 10_000, () => proc.running);
   } catch (e) {
     await proc.stop(launch.stopSignal, 2000);
-    throw new Error(`${(e as Error).message}; stderr: ${readFileSync(join(runDir, 'err'), 'utf8').slice(-300)}`);
+    throw new Error(`${(e as Error).message}; stderr: ${readFileSync(join(runDir, 'err'), 'utf8').slice(-300)}`, { cause: e });
   }
   return { proc, endpoint, dataset, protocol, stop: () => proc.stop(launch.stopSignal, 5000) };
 }

@@ -9,6 +9,8 @@ import type { Summary } from './summary';
 /** Escapes text for XML content and attributes, dropping characters XML 1.0 cannot carry. */
 export function xmlEscape(text: string): string {
   return text
+    // XML 1.0 has no place for these control characters, not even escaped.
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

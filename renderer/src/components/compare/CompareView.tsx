@@ -1,5 +1,5 @@
 // Two or more runs (from any revision) on one chart and in one table, with ratios to a baseline.
-import { useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo } from 'react';
 import { compareFigure, compareTable, METRIC_LABELS } from '../../charts/figures';
 import { COMPARE_METRICS } from '../../../../electron/engine/common/metrics';
 import { useCompare, type CompareMetric } from '../../stores/compare';
@@ -20,14 +20,17 @@ export function CompareView() {
   useEffect(() => {
     for (const id of selected) void useRuns.getState().loadResults(id);
   }, [selected]);
-  const loaded = selected.map((id) => results[id]).filter((r) => r !== undefined);
-  const label = (id: string) => {
-    const r = runs.find((x) => x.id === id);
-    return r ? `${shortId(id)} · ${r.cell_id} @${shortId(r.revision_id)}` : shortId(id);
-  };
-  const figure = useMemo(() => compareFigure(loaded.map((r) => ({ label: label(r.run.id), results: r })), metric), [loaded.map((r) => r.run.id + r.points.length).join(), metric]);
+  const loaded = useMemo(() => selected.map((id) => results[id]).filter((r) => r !== undefined), [selected, results]);
+  const label = useCallback(
+    (id: string) => {
+      const r = runs.find((x) => x.id === id);
+      return r ? `${shortId(id)} · ${r.cell_id} @${shortId(r.revision_id)}` : shortId(id);
+    },
+    [runs],
+  );
+  const figure = useMemo(() => compareFigure(loaded.map((r) => ({ label: label(r.run.id), results: r })), metric), [loaded, label, metric]);
   const baseIndex = Math.max(0, loaded.findIndex((r) => r.run.id === baseline));
-  const rows = useMemo(() => compareTable(loaded, baseIndex, metric), [loaded.map((r) => r.run.id + r.points.length).join(), baseIndex, metric]);
+  const rows = useMemo(() => compareTable(loaded, baseIndex, metric), [loaded, baseIndex, metric]);
   return (
     <div className="compare">
       <div className="compare-side">

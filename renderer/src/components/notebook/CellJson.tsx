@@ -10,7 +10,7 @@ export function CellJson({ index, cell }: { index: number; cell: Cell }) {
   const [text, setText] = useState(canonical);
   const [syntax, setSyntax] = useState<string | null>(null);
   useEffect(() => {
-    let same = false;
+    let same: boolean;
     try {
       same = JSON.stringify(JSON.parse(text)) === JSON.stringify(cell);
     } catch {
