@@ -3,7 +3,7 @@
 // the web mode are two transports of exactly this map; the renderer imports only types from here
 // (and the schemas, to validate forms before sending).
 import { z } from 'zod';
-import type { ArtifactRecord, NotebookRecord, ProgressEvent, RevisionRecord, RunRecord } from '../engine/model';
+import type { ArtifactRecord, NotebookRecord, PlacementSample, PointRecord, ProgressEvent, RevisionRecord, RunRecord } from '../engine/model';
 import type { Change } from '../engine/notebook/diff';
 import type { Notebook } from '../engine/common/notebook/schema';
 import type { NotebookError } from '../engine/notebook/validate';
@@ -92,6 +92,8 @@ export type MenuCommand = (typeof menuCommands)[number];
  */
 export type LabEvent =
   | { type: 'progress'; job: string; event: ProgressEvent }
+  /** A point ended and is stored: the record and its placement samples, so a UI adds it to the run it shows instead of fetching the run again. */
+  | { type: 'point'; job: string; run_id: string; point: PointRecord; placement: PlacementSample[] }
   | { type: 'output'; job: string; role: string; stream: 'stdout' | 'stderr'; data: string }
   | { type: 'job'; job: JobInfo }
   /** Desktop only: a menu item was chosen. */

@@ -1,7 +1,7 @@
 // The lab engine: one object per open database, the functions every front end (CLI, desktop,
 // web mode) calls. It owns no UI; progress and live output leave through callbacks.
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
-import type { NotebookRecord, ProgressEvent, RevisionRecord, RunRecord } from './model';
+import type { NotebookRecord, PlacementSample, PointRecord, ProgressEvent, RevisionRecord, RunRecord } from './model';
 import { diffRevisions, headRevision, history, LabError, loadRevision, requireNotebook, requireRevision, restoreRevision, saveNotebookFile } from './notebooks';
 import type { Change } from './notebook/diff';
 import type { Notebook } from './common/notebook/schema';
@@ -87,6 +87,12 @@ export class Lab {
       placement: this.store.listPlacement(run.id),
       points: this.store.listPoints(run.id),
     };
+  }
+
+  /** A point as stored, with the placement samples taken while it ran (what a UI adds to a live run). */
+  pointResults(runId: string, seq: number): { point: PointRecord; placement: PlacementSample[] } | null {
+    const point = this.store.getPoint(runId, seq);
+    return point ? { point, placement: this.store.listPlacement(runId, point.id) } : null;
   }
 
   /** Run the experiment cells of a notebook's head (all of them, or the ones named). */

@@ -476,3 +476,60 @@ test('a note reads the same in report.html and in the app (Chromium)', { timeout
     await reportPage.close();
   }
 });
+
+// Issue 16: a live run grows from its events (each carries the point and its placement samples);
+// the page fetches the run once, not once per point. Measured for a 10-point and a 200-point run
+// of the same cell: how many times the page fetched the run, and the lag from a point being
+// stored (its ended_at) to its row showing in the points table. Judged on the fetch count, which
+// must not grow with the run; the lags go to timings.json.
+test('a live run grows point by point from its events: 10 and 200 points', { timeout: 1_500_000 }, async () => {
+  const quick = JSON.parse(readFileSync(path.join(root, 'experiments', 'quickstart.json'), 'utf8'));
+  for (const points of [10, 200]) {
+    const cell = { ...quick.cells[1], id: 'grow', title: `${points} points`, backends: ['baseline'], sweep: { connections: [10, 20] }, repeats: points / 2, duration_s: 1, warmup_s: 0, quick: { duration_s: 1, warmup_s: 0 } };
+    const name = `grow-${points}`;
+    const created = await api('notebooks.create', { name, content: { format: quick.format, title: name, cells: [cell] } });
+    await page.goto(url);
+    await page.locator(`[data-nb-item="${name}"]`).click();
+    await page.locator('[data-cell-id="grow"]').waitFor();
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await page.evaluate(() => {
+      window.__rows = [];
+      const count = () => document.querySelectorAll('[data-testid="points"] tbody tr').length;
+      new MutationObserver(() => {
+        const n = count();
+        if (window.__rows.at(-1)?.n !== n) window.__rows.push({ n, t: Date.now() });
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    let fetches = 0;
+    const onRequest = (r) => {
+      if (r.url().includes('/api/runs.get')) fetches += 1;
+    };
+    page.on('request', onRequest);
+    try {
+      const job = await api('runs.start', { ref: created.notebook.id, quick: true });
+      for (;;) {
+        const j = (await api('runs.jobs', {})).find((x) => x.job === job.job);
+        if (j && j.state !== 'running') {
+          assert.equal(j.state, 'done', `${points}-point run ended ${j.state}: ${j.error}`);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="points"] tbody tr').length === n, points, { timeout: LONG });
+    } finally {
+      page.off('request', onRequest);
+    }
+    const [runId] = (await api('runs.list', { ref: created.notebook.id })).map((r) => r.id);
+    const stored = (await api('runs.get', { run: runId })).points.sort((a, b) => a.seq - b.seq);
+    const rows = await page.evaluate(() => window.__rows);
+    const lags = stored.map((p, i) => (rows.find((r) => r.n >= i + 1)?.t ?? NaN) - Date.parse(p.ended_at)).sort((a, b) => a - b);
+    const at = (q) => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))];
+    timings[`run_${points}_points`] = { points, run_fetches: fetches, point_to_row_ms: { median: at(0.5), p90: at(0.9), max: lags.at(-1) } };
+    console.log(`${points}-point run: the page fetched the run ${fetches} time(s); point stored → row shown: median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${lags.at(-1)} ms`);
+    // Once when the run appears (and once more if a point was stored while that fetch was in
+    // flight), once when the job ends: never once per point.
+    assert.ok(fetches <= 3, `${points}-point run: the page fetched the run ${fetches} times`);
+    assert.ok(lags.every((l) => Number.isFinite(l)), 'every point showed as a row');
+  }
+  assert.deepEqual(pageErrors, []);
+});

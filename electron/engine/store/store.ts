@@ -234,6 +234,12 @@ export class Store {
     return (this.db.prepare('SELECT * FROM points WHERE run_id = ? ORDER BY seq').all(runId) as PointRow[]).map(toPoint);
   }
 
+  /** One point of a run by its seq (the point a progress event names). */
+  getPoint(runId: string, seq: number): PointRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM points WHERE run_id = ? AND seq = ? ORDER BY id DESC LIMIT 1').get(runId, seq) as PointRow | undefined;
+    return row ? toPoint(row) : undefined;
+  }
+
   insertArtifact(a: Omit<ArtifactRecord, 'id' | 'sha256' | 'size'>, content: Buffer): number {
     const info = this.db
       .prepare(
@@ -286,13 +292,14 @@ export class Store {
     });
   }
 
-  listPlacement(runId: string): PlacementSample[] {
+  /** A run's placement samples, or only those taken during one of its points. */
+  listPlacement(runId: string, pointId?: number): PlacementSample[] {
     return this.db
       .prepare(
         `SELECT point_id, t_ms, role, pid, tid, comm, cpu, allowed_cpus, voluntary_ctxt, nonvoluntary_ctxt,
-           utime_ticks, stime_ticks FROM placement_samples WHERE run_id = ? ORDER BY t_ms, tid`,
+           utime_ticks, stime_ticks FROM placement_samples WHERE run_id = ?${pointId === undefined ? '' : ' AND point_id = ?'} ORDER BY t_ms, tid`,
       )
-      .all(runId) as PlacementSample[];
+      .all(...(pointId === undefined ? [runId] : [runId, pointId])) as PlacementSample[];
   }
 
   recordProcess(p: { run_id: string; point_id: number | null; role: string; pid: number; start_ticks: string; argv: readonly string[] }): void {

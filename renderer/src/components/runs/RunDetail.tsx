@@ -1,5 +1,5 @@
 // One run: what ran where, its charts, its placement and its points.
-import { useEffect } from 'react';
+import { useDeferredValue, useEffect } from 'react';
 import { useRuns } from '../../stores/runs';
 import { clock, formatBytes, shortId } from '../../format';
 import { PlacementView } from './PlacementView';
@@ -14,6 +14,9 @@ export function RunDetail({ run }: { run: string }) {
   // The saved head's cell gives the reference backend and the repeat policy (a run of an older
   // revision whose cell changed since is read with today's reference).
   const cells = useEditor((s) => s.saved?.cells);
+  // Statistics and charts redraw from a deferred copy: while a live run adds points faster than
+  // a large run's charts redraw, React drops the stale redraws and the points table stays current.
+  const drawn = useDeferredValue(results);
   useEffect(() => {
     void useRuns.getState().loadResults(run);
   }, [run]);
@@ -62,9 +65,9 @@ export function RunDetail({ run }: { run: string }) {
           </>
         )}
       </dl>
-      <RunStatistics results={results} cell={cells?.find((c): c is ExperimentCell => c.type === 'experiment' && c.id === r.cell_id)} />
-      <ResultsCharts results={results} />
-      <PlacementView results={results} />
+      <RunStatistics results={drawn ?? results} cell={cells?.find((c): c is ExperimentCell => c.type === 'experiment' && c.id === r.cell_id)} />
+      <ResultsCharts results={drawn ?? results} />
+      <PlacementView results={drawn ?? results} />
       <h3>Points</h3>
       <PointsTable points={results.points} />
     </div>
