@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PlotCell } from './notebook/schema';
-import { chartSpec, plotlyFigure, type ChartSpec } from './chart';
+import { chartSpec, PALETTE, plotlyFigure, type ChartSpec } from './chart';
 import { BACKENDS, CONNECTIONS, fixture, REPEATS } from '../report/fixture';
 
 const results = fixture();
@@ -42,7 +42,8 @@ test('numeric series sort ascending; a missing run gives an empty chart', () => 
 test('plotlyFigure runs from its own source alone (as in the page) and pairs markers with a median line', () => {
   const standalone = new Function(`return (${plotlyFigure.toString()})`)() as typeof plotlyFigure;
   const spec: ChartSpec = chartSpec(cell(), run);
-  const fig = standalone(spec);
+  // The page passes the palette, as html.ts's script does; the module's default is the same one.
+  const fig = standalone(spec, [...PALETTE]);
   assert.deepEqual(fig, plotlyFigure(spec));
   const markers = fig.data.filter((t) => t.mode === 'markers');
   const lines = fig.data.filter((t) => t.mode === 'lines');

@@ -46,6 +46,9 @@ export interface ChartSpec {
   warned: number;
 }
 
+/** Series colours, in order: the report's charts and the UI's share them. */
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'] as const;
+
 export function fieldValue(p: PointRecord, f: PlotField): number | null {
   const v = isSweepAxis(f) ? axisValue(p, f) : metricValue(p, f);
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
@@ -65,7 +68,7 @@ function seriesValue(p: PointRecord, field: PlotCell['series']): string {
  * medians. On a measured x (requests/s) no two repeats share an x, so it joins, in sweep order,
  * one point per configuration: the median x and median y of that configuration's repeats.
  */
-function medianLine(pts: readonly PointRecord[], x: PlotField, y: Metric): { x: number[]; y: number[]; ci_low: (number | null)[]; ci_high: (number | null)[] } {
+export function medianLine(pts: readonly PointRecord[], x: PlotField, y: Metric): { x: number[]; y: number[]; ci_low: (number | null)[]; ci_high: (number | null)[] } {
   const groups = new Map<string, PointRecord[]>();
   for (const p of pts) {
     const key = isSweepAxis(x) ? String(fieldValue(p, x)) : p.config;
@@ -84,14 +87,14 @@ function medianLine(pts: readonly PointRecord[], x: PlotField, y: Metric): { x: 
 }
 
 // Counts and rates spread over orders of magnitude (1 … 1000 connections) read better on a log axis.
-function wantsLog(f: PlotField, values: readonly number[]): boolean {
+export function wantsLog(f: PlotField, values: readonly number[]): boolean {
   if (!isSweepAxis(f)) return false;
   const positive = values.filter((v) => v > 0);
   return positive.length > 0 && Math.max(...positive) / Math.min(...positive) >= 16;
 }
 
 // A sweep axis reads best with a tick at each value swept.
-function sweepTicks(f: PlotField, values: readonly number[]): number[] | null {
+export function sweepTicks(f: PlotField, values: readonly number[]): number[] | null {
   if (!isSweepAxis(f) || f === 'rate') return null;
   const ticks = [...new Set(values)].sort((a, b) => a - b);
   return ticks.length > 0 && ticks.length <= 12 ? ticks : null;
@@ -171,10 +174,9 @@ export interface PlotlyFigure {
  * line through the medians, sharing a colour (per series value) and a legend entry; each y metric
  * has its own marker and dash. Points with warnings are outlined in black and say why on hover.
  * This function runs in the page (html.ts inlines its source), so it must use nothing from
- * outside its own body.
+ * outside its own body: the page passes the palette (its default is read only when it is not).
  */
-export function plotlyFigure(spec: ChartSpec): PlotlyFigure {
-  const palette = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+export function plotlyFigure(spec: ChartSpec, palette: readonly string[] = PALETTE): PlotlyFigure {
   const symbols = ['circle', 'diamond', 'square', 'triangle-up'];
   const dashes = ['solid', 'dash', 'dot', 'dashdot'];
   const rateY = spec.y.fields.length === 1 && (spec.y.fields[0] === 'requests_per_s' || spec.y.fields[0] === 'offered_per_s');

@@ -2,7 +2,7 @@
 // shows the notebook in its own order with each experiment's results and each plot.
 import fs from 'node:fs';
 import type { PlotCell } from '../common/notebook/schema';
-import { chartSpec, plotlyFigure } from '../common/chart';
+import { chartSpec, PALETTE, plotlyFigure } from '../common/chart';
 import { escapeHtml as esc, formatSeconds, jsonForScript } from '../common/format';
 import { experimentSection } from './html-experiment';
 import { comparisonSection, gateSection } from './html-statistics';
@@ -50,7 +50,7 @@ function chartScript(): string {
     var div = divs[i];
     var island = document.getElementById(div.getAttribute('data-chart'));
     if (!island || !window.Plotly) continue;
-    var fig = plotlyFigure(JSON.parse(island.textContent));
+    var fig = plotlyFigure(JSON.parse(island.textContent), ${JSON.stringify(PALETTE)});
     window.Plotly.newPlot(div, fig.data, fig.layout, { responsive: true, displaylogo: false });
   }
 })();`;

@@ -3,7 +3,7 @@
 // tests (and people with devtools) what is on screen.
 import { useEffect, useRef, useState } from 'react';
 import type { PlotlyStatic } from 'plotly.js-basic-dist-min';
-import type { Figure } from '../charts/figures';
+import type { Figure } from '../charts/traces';
 
 let plotly: Promise<PlotlyStatic> | null = null;
 export function loadPlotly(): Promise<PlotlyStatic> {

@@ -1,6 +1,7 @@
 // Two or more runs (from any revision) on one chart and in one table, with ratios to a baseline.
 import { useCallback, useEffect, useMemo } from 'react';
-import { compareFigure, compareTable, METRIC_LABELS } from '../../charts/figures';
+import { compareFigure, compareTable } from '../../charts/compare';
+import { METRIC_LABELS } from '../../charts/traces';
 import { COMPARE_METRICS } from '../../../../electron/engine/common/metrics';
 import { useCompare, type CompareMetric } from '../../stores/compare';
 import { useRuns } from '../../stores/runs';
