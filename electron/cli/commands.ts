@@ -1,5 +1,6 @@
-// One function per CLI command. Each reads its arguments, calls the engine, prints, returns the
-// exit code. No command talks to the store directly.
+// One function per CLI command. Each reads its arguments, calls the API's handler map (ctx.call,
+// cli/client.ts) — or the engine where the API has no method for it —, prints, returns the exit
+// code. No command talks to the store directly.
 import { resolve } from 'node:path';
 import { METRICS, TAIL_METRICS } from '../engine/common/metrics';
 import type { Lab } from '../engine/lab';
@@ -13,12 +14,15 @@ import type { ConfigComparison, ConfigSummary } from '../engine/common/statistic
 import { gateJUnit, gateMarkdown } from '../engine/common/stats/gate-report';
 import { writeFileSync } from 'node:fs';
 import type { PointRecord, RunRecord } from '../engine/model';
+import type { ApiCall } from './client';
 import { progressPrinter } from './progress';
 import { table } from './table';
 import { UsageError } from './usage';
 
 export interface CommandContext {
   lab: Lab;
+  /** The API, as the UI calls it. */
+  call: ApiCall;
   args: string[];
   opts: {
     out?: string;
@@ -105,10 +109,10 @@ function runLine(r: RunRecord): string {
 }
 
 /** 0 when every run ended ok and every measured point was verified. */
-function verdict(ctx: CommandContext, runs: RunRecord[]): number {
+async function verdict(ctx: CommandContext, runs: RunRecord[]): Promise<number> {
   let code = 0;
   for (const r of runs) {
-    const points = ctx.lab.runResults(r.id).points;
+    const { points } = await ctx.call('runs.get', { run: r.id });
     ctx.out.write(`${runLine(r)}\n${pointsTable(points)}\n`);
     if (r.status !== 'ok' || points.some((p) => p.status === 'ok' && !p.verified)) code = 1;
   }
@@ -143,7 +147,7 @@ const replay: Command = async (ctx) => {
       const cmp = results.comparisons.filter((c) => c.run_id === noise.run_id);
       ctx.out.write(`[${noise.cell_id}] ${comparisonText(cmp, results.summaries.filter((x) => x.run_id === noise.run_id))}${noise.message}\n\n`);
     }
-    let code = verdict(
+    let code = await verdict(
       ctx,
       results.runs.map((r) => r.run),
     );
@@ -202,7 +206,7 @@ const run: Command = async (ctx) => {
       onProgress: progress.onProgress,
     });
     progress.end();
-    return verdict(ctx, runs);
+    return await verdict(ctx, runs);
   } finally {
     progress.end();
     cancel.dispose();
@@ -216,16 +220,13 @@ const save: Command = async (ctx) => {
 };
 
 const list: Command = async (ctx) => {
-  const rows = ctx.lab.listNotebooks().map((n) => {
-    const runs = ctx.lab.runs(n.id);
-    return [n.name, short(n.id), short(n.head_revision_id ?? ''), String(ctx.lab.history(n.id).length), String(runs.length), runs.at(-1)?.started_at ?? '-'];
-  });
+  const rows = (await ctx.call('notebooks.list', {})).map((n) => [n.name, short(n.id), short(n.head_revision_id ?? ''), String(n.revisions), String(n.runs), n.last_run?.started_at ?? '-']);
   ctx.out.write(rows.length === 0 ? 'no notebooks yet (try: saio-lab save experiments/quickstart.json)\n' : `${table(['notebook', 'id', 'head', 'revisions', 'runs', 'last run'], rows)}\n`);
   return 0;
 };
 
 const show: Command = async (ctx) => {
-  const { notebook, revision, content } = ctx.lab.content(arg(ctx, 0, 'the notebook'), ctx.opts.rev);
+  const { notebook, revision, content } = await ctx.call('notebooks.get', { ref: arg(ctx, 0, 'the notebook'), rev: ctx.opts.rev });
   ctx.out.write(`${content.title}  (${notebook.name}, revision ${short(revision.id)} — ${revision.message})\n\n`);
   for (const c of content.cells) {
     if (c.type === 'markdown') ctx.out.write(`[${c.id}] markdown: ${c.source.split('\n')[0] ?? ''}\n`);
@@ -236,36 +237,37 @@ const show: Command = async (ctx) => {
           `driver ${driverText(c)}; ${sweepText(c)}; ${repeatsText(c.repeats)}, ${c.duration_s}s each\n`,
       );
   }
-  const runs = ctx.lab.runs(notebook.id);
+  const runs = await ctx.call('runs.list', { ref: notebook.id });
   ctx.out.write(`\n${runs.length} run(s)\n${runs.map(runLine).join('\n')}${runs.length ? '\n' : ''}`);
   return 0;
 };
 
 const cat: Command = async (ctx) => {
-  ctx.out.write(`${JSON.stringify(ctx.lab.content(arg(ctx, 0, 'the notebook'), ctx.opts.rev).content, null, 2)}\n`);
+  const { content } = await ctx.call('notebooks.get', { ref: arg(ctx, 0, 'the notebook'), rev: ctx.opts.rev });
+  ctx.out.write(`${JSON.stringify(content, null, 2)}\n`);
   return 0;
 };
 
 const historyCmd: Command = async (ctx) => {
-  const revs = ctx.lab.history(arg(ctx, 0, 'the notebook'));
+  const revs = await ctx.call('notebooks.history', { ref: arg(ctx, 0, 'the notebook') });
   ctx.out.write(`${table(['revision', 'parent', 'time', 'message'], revs.map((r) => [short(r.id), r.parent_id ? short(r.parent_id) : '-', r.created_at, r.message]))}\n`);
   return 0;
 };
 
 const diff: Command = async (ctx) => {
-  const d = ctx.lab.diff(arg(ctx, 0, 'the notebook'), arg(ctx, 1, 'the revision to compare from'), ctx.args[2]);
+  const d = await ctx.call('notebooks.diff', { ref: arg(ctx, 0, 'the notebook'), from: arg(ctx, 1, 'the revision to compare from'), to: ctx.args[2] });
   ctx.out.write(`--- ${short(d.from.id)} ${d.from.message}\n+++ ${short(d.to.id)} ${d.to.message}\n${formatChanges(d.changes)}`);
   return 0;
 };
 
 const restore: Command = async (ctx) => {
-  const r = ctx.lab.restore(arg(ctx, 0, 'the notebook'), arg(ctx, 1, 'the revision to restore'));
+  const r = await ctx.call('notebooks.restore', { ref: arg(ctx, 0, 'the notebook'), rev: arg(ctx, 1, 'the revision to restore') });
   ctx.out.write(r.created ? `restored as new revision ${short(r.revision.id)}\n` : `head already has that content (${short(r.revision.id)})\n`);
   return 0;
 };
 
 const results: Command = async (ctx) => {
-  const r = ctx.lab.runResults(arg(ctx, 0, 'the run id'));
+  const r = await ctx.call('runs.get', { run: arg(ctx, 0, 'the run id') });
   ctx.out.write(`${runLine(r.run)}\n${pointsTable(r.points)}\n`);
   return 0;
 };

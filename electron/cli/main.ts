@@ -5,6 +5,7 @@ import { LabError } from '../engine/notebooks';
 import { NotebookInvalidError } from '../engine/notebook/validate';
 import { defaultDbPath } from '../engine/locations';
 import { Lab } from '../engine/lab';
+import { ApiCallError, apiClient } from './client';
 import { commands, type CommandContext } from './commands';
 import { serve } from './serve';
 import { UsageError } from './usage';
@@ -91,14 +92,14 @@ export async function main(argv: string[]): Promise<number> {
           `(${r.points_recorded} points kept${r.processes_stopped ? `, ${r.processes_stopped} leftover process groups stopped` : ''})\n`,
       );
     }
-    const ctx: CommandContext = { lab, args: rest, opts: parsed.values, out: process.stdout, err: process.stderr };
+    const ctx: CommandContext = { lab, call: apiClient(lab), args: rest, opts: parsed.values, out: process.stdout, err: process.stderr };
     return await command(ctx);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`saio-lab ${name}: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof NotebookInvalidError || e instanceof LabError || (e as Error).name === 'BundleError') {
+    if (e instanceof NotebookInvalidError || e instanceof LabError || (e as Error).name === 'BundleError' || e instanceof ApiCallError) {
       process.stderr.write(`saio-lab ${name}: ${(e as Error).message}\n`);
       return 2;
     }

@@ -41,6 +41,15 @@ function useSyncedText(value: unknown, same: (text: string, v: unknown) => boole
   return [text, setText] as const;
 }
 
+/** Keeps the typed text and sets the field to what it parses to (nothing, when optional and empty). */
+function onTyped(setText: (t: string) => void, path: readonly Segment[], parse: (t: string) => unknown, optional = false) {
+  return (e: { target: { value: string } }) => {
+    const t = e.target.value;
+    setText(t);
+    setField(path, optional && t.trim() === '' ? undefined : parse(t));
+  };
+}
+
 export function NumberInput({ label, path, hint, optional, unit }: Common & { unit?: string }) {
   const p = jsonPath(path);
   const value = useValue(path);
@@ -55,11 +64,7 @@ export function NumberInput({ label, path, hint, optional, unit }: Common & { un
           name={p}
           value={text}
           aria-invalid={messages.length > 0}
-          onChange={(e) => {
-            setText(e.target.value);
-            const t = e.target.value;
-            setField(path, optional && t.trim() === '' ? undefined : parseNumberText(t));
-          }}
+          onChange={onTyped(setText, path, parseNumberText, optional)}
         />
         {unit && <span className="unit">{unit}</span>}
       </span>
@@ -80,11 +85,7 @@ export function NumberListInput({ label, path, hint, optional }: Common) {
         value={text}
         placeholder={optional ? 'not swept' : ''}
         aria-invalid={messages.length > 0}
-        onChange={(e) => {
-          setText(e.target.value);
-          const t = e.target.value;
-          setField(path, optional && t.trim() === '' ? undefined : parseNumberListText(t));
-        }}
+        onChange={onTyped(setText, path, parseNumberListText, optional)}
       />
     </Field>
   );
@@ -106,10 +107,7 @@ export function NameListInput({ label, path, hint }: Common) {
         name={p}
         value={text}
         aria-invalid={messages.length > 0}
-        onChange={(e) => {
-          setText(e.target.value);
-          setField(path, parseNameListText(e.target.value));
-        }}
+        onChange={onTyped(setText, path, parseNameListText)}
       />
     </Field>
   );

@@ -1,0 +1,34 @@
+// The CLI as a client of the API's handler map — the one the Electron bridge and the web mode
+// both carry — called in process through `dispatch`: input checked by the contract's schemas,
+// engine errors turned into the same ApiErrors a UI sees. Commands with no API method (replay and
+// its report files, run in the foreground, save from a file, bundle files on disk) call the
+// engine directly.
+import { createHandlers, dispatch } from '../api/handlers';
+import { JobManager } from '../api/jobs';
+import type { ApiError, Input, Method, Outputs } from '../api/contract';
+import type { Lab } from '../engine/lab';
+
+/** A failed API call: `error.code` says whose fault (internal: ours; anything else: the input's). */
+export class ApiCallError extends Error {
+  constructor(readonly error: ApiError) {
+    // The problems by path, each on its own line, unless the message already says them.
+    const more = (error.errors ?? []).filter((e) => !error.message.includes(e.message));
+    super([error.message, ...more.map((e) => `  ${e.path}: ${e.message}`)].join('\n'));
+    this.name = 'ApiCallError';
+  }
+}
+
+export type ApiCall = <M extends Method>(method: M, input: Input<M>) => Promise<Outputs[M]>;
+
+export function apiClient(lab: Lab): ApiCall {
+  // Pipes, as the CLI's own runs use: no pseudo-terminal.
+  const handlers = createHandlers(lab, new JobManager(lab, { pty: false }));
+  return async (method, input) => {
+    // An internal error is ours, not the input's: the engine's own error (a database error, a
+    // bug with its stack) goes on to main, as it would without the API between.
+    let internal: unknown;
+    const r = await dispatch(handlers, method, input, (_method, e) => (internal = e));
+    if (!r.ok) throw r.error.code === 'internal' && internal !== undefined ? internal : new ApiCallError(r.error);
+    return r.value as Outputs[typeof method];
+  };
+}
