@@ -1,7 +1,7 @@
 // The one API between every UI and the lab engine. Each method has a zod schema for its input
 // (validated at the boundary by every transport) and a TypeScript output type. Electron IPC and
-// the web mode are two transports of exactly this map; the renderer imports only types from here
-// (and the schemas, to validate forms before sending).
+// the web mode are two transports of exactly this map, and the CLI a client of it; the renderer
+// imports this file, the two clients and engine/common/ only (the layer rule, eslint.config.mjs).
 import { z } from 'zod';
 import type { ArtifactRecord, NotebookRecord, PlacementSample, PointRecord, ProgressEvent, RevisionRecord, RunRecord } from '../engine/model';
 import type { Change } from '../engine/notebook/diff';
