@@ -477,6 +477,26 @@ test('a note reads the same in report.html and in the app (Chromium)', { timeout
   }
 });
 
+// The JSON editor of a cell says where its text stops being JSON by the engine's own rule
+// (common/json-syntax.ts), so Chromium reports what Node reports for the same text.
+test('a JSON syntax error reads the same in the app (Chromium) as in Node', { timeout: 120_000 }, async () => {
+  const require = createRequire(import.meta.url);
+  const { jsonSyntaxError } = require(path.join(root, 'dist', 'electron', 'engine', 'common', 'json-syntax.js'));
+  const quick = JSON.parse(readFileSync(path.join(root, 'experiments', 'quickstart.json'), 'utf8'));
+  await api('notebooks.create', { name: 'json-errors', content: quick });
+  await page.goto(url);
+  await page.locator('[data-nb-item="json-errors"]').click();
+  const cell = page.locator('[data-cell-id="nginx-keepalive"]');
+  await cell.getByRole('button', { name: 'JSON' }).click();
+  const editor = cell.locator('textarea');
+  for (const text of ['{"id": "nginx-keepalive",\n  "type": oops\n}', '{"id": "x",, "type": "experiment"}', '[1 2]', '{"a": 1} // note']) {
+    await editor.fill(text);
+    const shown = await cell.locator('.field-error[role="alert"]').innerText();
+    assert.equal(shown, `JSON: ${jsonSyntaxError(text).message}`);
+  }
+  assert.deepEqual(pageErrors, []);
+});
+
 // Issue 16: a live run grows from its events (each carries the point and its placement samples);
 // the page fetches the run once, not once per point. Measured for a 10-point and a 200-point run
 // of the same cell: how many times the page fetched the run, and the lag from a point being
