@@ -1,6 +1,7 @@
 // One run: what ran where, its charts, its placement and its points.
 import { useDeferredValue, useEffect } from 'react';
 import { useRuns } from '../../stores/runs';
+import { useThrottled } from '../useThrottled';
 import { clock, formatBytes, shortId } from '../../format';
 import { PlacementView } from './PlacementView';
 import { PointsTable } from './PointsTable';
@@ -9,14 +10,17 @@ import { RunStatistics } from './RunStatistics';
 import { useEditor } from '../../stores/editor';
 import type { ExperimentCell } from '../../../../electron/engine/common/notebook/schema';
 
+const LIVE_REDRAW_MS = 3000;
+
 export function RunDetail({ run }: { run: string }) {
   const results = useRuns((s) => s.results[run]);
   // The saved head's cell gives the reference backend and the repeat policy (a run of an older
   // revision whose cell changed since is read with today's reference).
   const cells = useEditor((s) => s.saved?.cells);
-  // Statistics and charts redraw from a deferred copy: while a live run adds points faster than
-  // a large run's charts redraw, React drops the stale redraws and the points table stays current.
-  const drawn = useDeferredValue(results);
+  // Statistics and charts redraw from a copy that, while the run is live, follows its points at
+  // most every 3 s, and deferred: a large run's charts (thousands of placement samples) take long
+  // to redraw, and the points table must keep up with the run whatever its size.
+  const drawn = useDeferredValue(useThrottled(results, results?.run.status === 'running' ? LIVE_REDRAW_MS : 0));
   useEffect(() => {
     void useRuns.getState().loadResults(run);
   }, [run]);
