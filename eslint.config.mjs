@@ -82,7 +82,7 @@ export default tseslint.config(
             { allow: { to: { module: { origin: ['external', 'core'] } } } },
             noModules(['engine-common', 'engine', 'contract', 'api-client', 'api', 'cli', 'renderer'], ['electron'], 'only Electron\'s main process and preload import electron'),
             noModules(['engine-common', 'engine', 'contract', 'api-client', 'api', 'cli', 'main', 'preload'], ['react', 'react-dom', 'zustand', '@xterm/*', 'plotly.js*'], 'React, zustand, xterm and plotly belong to the renderer'),
-            noModules(['engine-common', 'api-client'], NODE_BUILTINS, 'engine/common/ and the API clients run in the renderer: no Node modules'),
+            noModules(['engine-common', 'api-client', 'renderer'], NODE_BUILTINS, 'the renderer, engine/common/ and the API clients run in a browser: no Node modules'),
             noModules(['preload'], ['!electron'], 'the preload script runs sandboxed: it imports only electron'),
           ],
         },

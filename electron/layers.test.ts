@@ -18,6 +18,7 @@ const FORBIDDEN: Probe[] = [
   ['renderer/src/probe.ts', "import { validateNotebook } from '../../electron/engine/notebook/validate';"],
   ['renderer/src/probe.ts', "import type { Lab } from '../../electron/engine/lab';"],
   ['renderer/src/stores/probe.ts', "import { createHandlers } from '../../../electron/api/handlers';"],
+  ['renderer/src/probe.ts', "import { readFileSync } from 'node:fs';"],
   ['electron/main/preload.ts', "import { readFileSync } from 'node:fs';"],
   ['electron/main/preload.ts', "import { METRICS } from '../engine/common/metrics';"],
 ];
