@@ -36,10 +36,11 @@ function countsFrom(text) {
 
 const results = [];
 
-// 0. Lint: one problem fails the suite (eslint prints each with its file, line and rule).
+// 0. Lint (`npm run lint`): ESLint, then Prettier's check; one problem fails the suite (each tool
+// names the file, and ESLint the line and rule).
 if (filters.length === 0 || filters.includes('lint')) {
-  console.log('\n=== lint: eslint electron renderer/src');
-  const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), 'electron', 'renderer/src'], { cwd: root, stdio: 'inherit' });
+  console.log('\n=== lint: npm run lint');
+  const r = spawnSync('npm', ['run', '--silent', 'lint'], { cwd: root, stdio: 'inherit' });
   results.push({ suite: 'lint', ok: r.status === 0, passed: r.status === 0 ? 1 : 0, failed: r.status === 0 ? 0 : 1 });
 }
 
