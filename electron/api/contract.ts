@@ -36,13 +36,7 @@ export const inputs = {
   'runs.jobs': z.strictObject({}),
   /** A bundle of the notebook, base64 (the web transport carries JSON). */
   'bundles.export': z.strictObject({ ref }),
-  'bundles.import': z.strictObject({
-    data_base64: z
-      .string()
-      .min(1)
-      .max(700 * 1024 * 1024),
-    as: z.string().max(100).optional(),
-  }),
+  'bundles.import': z.strictObject({ data_base64: z.string().min(1).max(700 * 1024 * 1024), as: z.string().max(100).optional() }),
 } as const;
 
 export type Method = keyof typeof inputs;

@@ -60,10 +60,7 @@ test('a run whose lab was killed with SIGKILL is marked interrupted at next star
   }
   cli.kill('SIGKILL');
   await exited;
-  assert.ok(
-    leftover.some((p) => isSameProcess(p.pid, p.start_ticks)),
-    'the killed lab left its nginx running',
-  );
+  assert.ok(leftover.some((p) => isSameProcess(p.pid, p.start_ticks)), 'the killed lab left its nginx running');
 
   const lab = new Lab(db);
   try {

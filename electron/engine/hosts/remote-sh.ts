@@ -44,7 +44,10 @@ export function spawnScript(o: { procDir: string; pidFile: string; role: string;
     'printf "%s %s %s\\n" $$ "$t" "$r" > "$f" || { echo "SAIO-ERROR cannot write $f" >&2; exit 125; }\n' +
     'printf "SAIO-PID %s %s\\n" $$ "$t" >&2\n' +
     'exec "$@"\n';
-  const lines = [PREAMBLE, `mkdir -p ${shQuote(o.procDir)} || { echo "SAIO-ERROR cannot create the run directory" >&2; exit 125; }\n`];
+  const lines = [
+    PREAMBLE,
+    `mkdir -p ${shQuote(o.procDir)} || { echo "SAIO-ERROR cannot create the run directory" >&2; exit 125; }\n`,
+  ];
   if (o.cwd !== undefined) lines.push(`cd ${shQuote(o.cwd)} || { echo "SAIO-ERROR cannot enter the working directory" >&2; exit 125; }\n`);
   for (const [k, v] of Object.entries(o.env ?? {})) lines.push(`export ${shAssign(k, v)}\n`);
   lines.push(

@@ -38,14 +38,10 @@ after(() => {
 });
 
 const srv = mk(srvNs);
-hostContract(
-  'SshHost (sshd in a network namespace)',
-  async () => ({ host: srv, address: srvNs.address, kernel: release() }),
-  async () => {
-    await srv.close();
-    assert.deepEqual(strangersIn(srvNs), [], 'nothing of the contract tests is left in the namespace');
-  },
-);
+hostContract('SshHost (sshd in a network namespace)', async () => ({ host: srv, address: srvNs.address, kernel: release() }), async () => {
+  await srv.close();
+  assert.deepEqual(strangersIn(srvNs), [], 'nothing of the contract tests is left in the namespace');
+});
 
 // Strings a notebook could hold that a shell would otherwise read as syntax.
 const HOSTILE = [
@@ -55,7 +51,7 @@ const HOSTILE = [
   "''",
   '"',
   '\\',
-  "\\'",
+  '\\\'',
   `a'b"c\\d`,
   '$HOME',
   '${HOME}',
@@ -100,7 +96,7 @@ for (const h of [srvNs, gen2Ns]) {
       assert.equal(e.code, 0, e.stderr);
       assert.deepEqual(e.stdout.split('\0'), [argv.slice(0, 30).join(''), `${weird}\n`]);
       assert.equal(existsSync(canary), false, 'no hostile string was run as a command');
-      await assert.rejects(host.exec(['printf', 'a\0b'], { timeoutMs: 1000 }), /NUL/);
+      await assert.rejects(host.exec(["printf", "a\0b"], { timeoutMs: 1000 }), /NUL/);
     } finally {
       await host.close();
     }
@@ -113,7 +109,10 @@ test('one ControlMaster connection per host carries every call; close ends it an
   const masterPid = host.masterPid as number;
   const p = await host.spawn({ role: 'server', argv: ['sleep', '30'], stdoutPath: join(tmp, 'cm.out'), stderrPath: join(tmp, 'cm.err') });
   await Promise.all(Array.from({ length: 12 }, () => host.readTextFiles(['/proc/uptime', '/proc/loadavg'])));
-  const conns = () => spawnSync('ss', ['-Htn', 'state', 'established', 'dst', gen1Ns.address, 'dport', '=', ':22'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const conns = () =>
+    spawnSync('ss', ['-Htn', 'state', 'established', 'dst', gen1Ns.address, 'dport', '=', ':22'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean);
   assert.equal(conns().length, 1, `one TCP connection to ${gen1Ns.address}:22, got:\n${conns().join('\n')}`);
   for (const c of conns()) for (const a of c.match(/\d+\.\d+\.\d+\.\d+/g) ?? []) assert.ok(inSubnet(a), `address ${a} is inside ${SUBNET}.0/24`);
   assert.ok(p.running);
@@ -208,10 +207,7 @@ test('bad hosts: unreachable, wrong key and a missing nginx each fail the check 
   const badKey = new SshHost({ name: 'gen1', destination: `root@${gen1Ns.address}`, configFile: wrongConfig, runId: runId() });
   const noNginx = mk(gen2Ns);
   const good = mk(srvNs);
-  const nginx = [
-    { kind: 'program' as const, program: 'nginx', for: 'the server of this cell' },
-    { kind: 'program' as const, program: 'sh' },
-  ];
+  const nginx = [{ kind: 'program' as const, program: 'nginx', for: 'the server of this cell' }, { kind: 'program' as const, program: 'sh' }];
   try {
     const all = await checkHosts([
       { host: unreachable, needs: nginx },

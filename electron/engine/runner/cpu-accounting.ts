@@ -174,15 +174,8 @@ export class CpuAccounting {
     const appeared = !atStart && starttime >= this.startTicks;
     const now = { utime: st.utime, stime: st.stime };
     this.processes.set(target.pid, {
-      pid: target.pid,
-      tid: target.pid,
-      role: target.role,
-      comm: st.comm,
-      starttime,
-      base: appeared ? { utime: 0, stime: 0 } : now,
-      last: now,
-      appeared,
-      gone: false,
+      pid: target.pid, tid: target.pid, role: target.role, comm: st.comm, starttime,
+      base: appeared ? { utime: 0, stime: 0 } : now, last: now, appeared, gone: false,
     });
     this.readThreads(this.processes.get(target.pid)!, atStart);
     return true;
@@ -213,15 +206,8 @@ export class CpuAccounting {
       }
       const appeared = !atStart && starttime >= this.startTicks;
       this.threads.set(key, {
-        pid: proc.pid,
-        tid: Number(tid),
-        role: proc.role,
-        comm: st.comm,
-        starttime,
-        base: appeared ? { utime: 0, stime: 0 } : now,
-        last: now,
-        appeared,
-        gone: false,
+        pid: proc.pid, tid: Number(tid), role: proc.role, comm: st.comm, starttime,
+        base: appeared ? { utime: 0, stime: 0 } : now, last: now, appeared, gone: false,
       });
     }
     return seen;

@@ -61,10 +61,7 @@ export async function measurePoint(
   // after the warm-up; one with a separate warm-up invocation (wrk) from the start.
   const cpu: CpuWindow = { serverPgrp, afterS: invocations.some((i) => i.purpose === 'warmup') ? 0 : phases.warmup_s, usage: null, problem: null };
   for (const inv of invocations) {
-    const what =
-      inv.purpose === 'warmup'
-        ? `warm-up ${phases.warmup_s}s`
-        : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
+    const what = inv.purpose === 'warmup' ? `warm-up ${phases.warmup_s}s` : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
     ctx.progress(p.seq, inv.purpose, `${label}: ${what}`);
     try {
       const r = await ctx.load(inv, dir, inv.purpose === 'measure' ? cpu : undefined);

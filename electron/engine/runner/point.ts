@@ -115,10 +115,12 @@ export class PointRunner implements MeasureContext, RoundsContext {
     if (!backend.beginRun) return null;
     let run = this.backendRuns.get(backend.name);
     if (!run) {
-      run = backend.beginRun({ runDir: this.runDir, cell: this.o.cell, signal: this.o.signal, progress: (label) => this.progress(seq, 'starting', label) }).catch((e: unknown) => ({
-        unusable: { status: 'failed' as const, reason: `${backend.name} could not prepare the run: ${(e as Error).message}` },
-        end: async () => ({ artifacts: [], problem: null }),
-      }));
+      run = backend
+        .beginRun({ runDir: this.runDir, cell: this.o.cell, signal: this.o.signal, progress: (label) => this.progress(seq, 'starting', label) })
+        .catch((e: unknown) => ({
+          unusable: { status: 'failed' as const, reason: `${backend.name} could not prepare the run: ${(e as Error).message}` },
+          end: async () => ({ artifacts: [], problem: null }),
+        }));
       this.backendRuns.set(backend.name, run);
     }
     return run;
@@ -149,7 +151,8 @@ export class PointRunner implements MeasureContext, RoundsContext {
   progress(point: number, phase: ProgressEvent['phase'], label: string): void {
     const elapsed = (Date.now() - this.startedAt) / 1000;
     const { duration_s, warmup_s } = phaseDurations(this.o.cell, this.o.quick);
-    const perPoint = this.pointTimes.length > 0 ? this.pointTimes.reduce((a, b) => a + b, 0) / this.pointTimes.length : duration_s + warmup_s + 0.5;
+    const perPoint =
+      this.pointTimes.length > 0 ? this.pointTimes.reduce((a, b) => a + b, 0) / this.pointTimes.length : duration_s + warmup_s + 0.5;
     const remaining = this.total - point + (isFinalPhase(phase) ? 0 : 1);
     this.o.onProgress?.({
       run_id: this.runId,
@@ -163,13 +166,7 @@ export class PointRunner implements MeasureContext, RoundsContext {
     });
   }
 
-  private async start(
-    role: 'server' | 'driver',
-    argv: readonly string[],
-    dir: string,
-    name: string,
-    extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean } = {},
-  ): Promise<RunningProcess> {
+  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean } = {}): Promise<RunningProcess> {
     const live = this.o.onOutput;
     const p = await RunningProcess.start({
       role,
@@ -203,7 +200,10 @@ export class PointRunner implements MeasureContext, RoundsContext {
     let timer: ReturnType<typeof setTimeout> | null = null;
     if (cpu) {
       const begin = () => {
-        const targets = [...processesInGroup(cpu.serverPgrp).map((pid) => ({ pid, role: 'server' as const })), ...processesInGroup(proc.pid).map((pid) => ({ pid, role: 'loadgen' as const }))];
+        const targets = [
+          ...processesInGroup(cpu.serverPgrp).map((pid) => ({ pid, role: 'server' as const })),
+          ...processesInGroup(proc.pid).map((pid) => ({ pid, role: 'loadgen' as const })),
+        ];
         try {
           accounting = CpuAccounting.start(targets);
         } catch (e) {
@@ -296,10 +296,10 @@ export class PointRunner implements MeasureContext, RoundsContext {
     try {
       const port = await freePort();
       const dataset = this.dataset as Dataset;
-      const launch = backend.wrap(this.server.launch({ runDir: dir, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset }), {
-        pointDir: dir,
-        cell: this.o.cell,
-      });
+      const launch = backend.wrap(
+        this.server.launch({ runDir: dir, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset }),
+        { pointDir: dir, cell: this.o.cell },
+      );
       stopSignal = launch.stopSignal;
       launchLog = launch.logFile;
       for (const f of launch.files) {
@@ -354,14 +354,7 @@ function appendReason(reason: string | null | undefined, more: string): string {
 }
 
 function lastLines(text: string, n: number): string {
-  const lines = [
-    ...new Set(
-      text
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean),
-    ),
-  ];
+  const lines = [...new Set(text.split('\n').map((l) => l.trim()).filter(Boolean))];
   return lines.slice(-n).join(' | ');
 }
 

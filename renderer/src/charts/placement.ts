@@ -90,13 +90,7 @@ export function placementFigure(run: RunResults | null | undefined): Figure {
     shapes,
     margin: { l: 12, r: 12, t: 8, b: 40 },
   });
-  Object.assign(l.yaxis as object, {
-    type: 'category',
-    categoryorder: 'array',
-    categoryarray: [...order].reverse(),
-    title: { text: '' },
-    rangemode: 'normal',
-    tickfont: { family: 'ui-monospace, SFMono-Regular, Menlo, monospace', size: 10 },
-  });
+  Object.assign(l.yaxis as object, { type: 'category', categoryorder: 'array', categoryarray: [...order].reverse(), title: { text: '' }, rangemode: 'normal', tickfont: { family: 'ui-monospace, SFMono-Regular, Menlo, monospace', size: 10 } });
   return { data, layout: l, ...(samples.length === 0 ? { empty: 'no placement samples in this run' } : {}) };
 }
+

@@ -22,3 +22,4 @@ export function chunkText(c: OutputChunk, prev: OutputChunk | undefined): string
   });
   return out;
 }
+
