@@ -36,8 +36,7 @@ function countsFrom(text) {
 
 const results = [];
 
-// 0. Lint (`npm run lint`): ESLint, then Prettier's check; one problem fails the suite (each tool
-// names the file, and ESLint the line and rule).
+// 0. Lint (`npm run lint`): one problem fails the suite (each is named with its file, line and rule).
 if (filters.length === 0 || filters.includes('lint')) {
   console.log('\n=== lint: npm run lint');
   const r = spawnSync('npm', ['run', '--silent', 'lint'], { cwd: root, stdio: 'inherit' });
