@@ -85,6 +85,7 @@ export class Lab {
       environment: this.store.getEnvironment(run.id) ?? null,
       placement: this.store.listPlacement(run.id),
       points: this.store.listPoints(run.id),
+      hosts: this.store.listRunHosts(run.id),
     };
   }
 
@@ -111,6 +112,7 @@ export class Lab {
           onProgress: opts.onProgress,
           onOutput: opts.onOutput,
           pty: opts.pty,
+          hosts: content.hosts,
         }),
       );
     }

@@ -124,6 +124,8 @@ export interface VerificationRecord {
 }
 
 export interface PlacementSample {
+  /** The notebook's name of the host the thread ran on; absent: this machine ("local"). */
+  host?: string;
   point_id: number | null;
   /** Milliseconds since the run started. */
   t_ms: number;
@@ -137,6 +139,24 @@ export interface PlacementSample {
   nonvoluntary_ctxt: number;
   utime_ticks: number;
   stime_ticks: number;
+}
+
+/** A host a run used (issue 15): what it is, what it ran, and what it was like. */
+export interface RunHostRecord {
+  /** The notebook's name for it ("local", "srv", …). */
+  name: string;
+  kind: 'local' | 'ssh' | 'qemu';
+  /** How the lab reached it ("local", "ssh://saio-srv", …). */
+  address: string;
+  roles: ('server' | 'driver')[];
+  /** The machine as seen from there (kernel, CPUs, memory, tools), as hosts/types.ts HostEnvironment. */
+  environment: (Omit<EnvironmentSnapshot, 'node' | 'git_commit' | 'git_dirty' | 'server' | 'server_version' | 'driver' | 'driver_version'> & { host: string; kind: string; address: string; tools: Record<string, string> }) | null;
+  /** Its clock − the lab's, in ms, with the uncertainty of the estimate; null on the lab's own machine. */
+  clock_offset: { offset_ms: number; uncertainty_ms: number; samples: number } | null;
+  /** The route from this host to the server's address (load hosts; and the lab's own). */
+  network_path: { to: string; interface: string; source: string | null; via: string | null; mtu: number | null; speed_mbps: number | null; link_kind: string; operstate: string | null } | null;
+  /** What the host check found or did (a file in place by hash, a copy made). */
+  notes: string[];
 }
 
 export interface EnvironmentSnapshot {

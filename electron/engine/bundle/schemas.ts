@@ -149,6 +149,8 @@ const Point = z.strictObject({
 });
 
 export const Placement = z.strictObject({
+  /** Absent in bundles from before issue 15: this machine. */
+  host: z.string().optional(),
   point_seq: count.nullable(),
   t_ms: int,
   role: z.enum(['server', 'driver', 'kernel-worker']),

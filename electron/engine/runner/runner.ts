@@ -10,12 +10,15 @@ import type { BackendModule, BackendRun } from '../backends/types';
 import { driverModule } from '../drivers/registry';
 import type { Driver, Invocation, LoadSpec } from '../drivers/types';
 import type { LoadResult, PointRecord, ProgressEvent, RunRecord } from '../model';
+import type { HostProcess } from '../hosts/types';
+import type { NotebookHosts } from '../notebook/hosts';
 import type { ExperimentCell } from '../notebook/schema';
 import { protocolModule } from '../protocols/registry';
 import type { Dataset, Endpoint, ProtocolModule } from '../protocols/types';
 import { serverModule } from '../servers/registry';
 import type { ServerModule } from '../servers/types';
 import type { NewPoint, Store } from '../store/store';
+import { CellHosts, usesOtherHosts, type Role } from './cell-hosts';
 import { captureEnvironment, toolVersion } from './environment';
 import { freePort } from './net';
 import { capacities, capacityKey, phaseDurations, planPoints, pointLabel, probeDurations, resolveRate, type PlannedPoint } from './plan';
@@ -42,6 +45,8 @@ export interface RunCellOptions {
    * report a child's exit before the last bytes were read (seen as a truncated wrk report).
    */
   pty?: boolean;
+  /** The notebook's hosts, for a cell that places its server or load generator on one of them. */
+  hosts?: NotebookHosts;
 }
 
 class Cancelled extends Error {}
@@ -80,12 +85,23 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
   const driverMissing = driver.unavailable();
   if (driverMissing) return finish('failed', `the load driver ${driver.kind} cannot run: ${driverMissing}`);
 
+  // Other hosts: connected and checked before anything else, every problem said at once.
+  const hosts = usesOtherHosts(o.cell) ? new CellHosts(o.cell, o.hosts ?? {}, runId, startedAt) : null;
+  if (hosts) {
+    const problems = await hosts.open(server, driver);
+    if (problems.length > 0) {
+      await hosts.close();
+      return finish('failed', `the cell's hosts are not ready; no point was started:\n${problems.join('\n')}`);
+    }
+  }
+
   let serverVersion: string;
   let driverVersion: string;
   try {
-    serverVersion = await toolVersion(server.versionArgv, server.parseVersion);
+    serverVersion = hosts?.hostOf('server') ? await hosts.serverVersion(server) : await toolVersion(server.versionArgv, server.parseVersion);
     driverVersion = await toolVersion(driver.versionArgv(), driver.parseVersion);
   } catch (e) {
+    await hosts?.close();
     return finish('failed', `${(e as Error).message}: install it (Debian/Ubuntu: apt-get install ${server.apt}${driver.kind === 'wrk' ? ' wrk' : ''}) and run again`);
   }
   store.putEnvironment(
@@ -94,9 +110,19 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
   );
 
   const ctx = new PointContext(store, o, runId, runDir, server, driver, protocol, startedAt, plan.length);
+  ctx.hosts = hosts;
   let stopped: { status: 'failed' | 'cancelled'; reason: string } | null = null;
   try {
+    if (hosts) {
+      const probe = (argv: readonly string[], parse: (s: string) => string) => ({ argv, parse });
+      const described = await hosts.describe({
+        server: { name: server.kind, ...probe(server.versionArgv, server.parseVersion) },
+        driver: { name: driver.kind, ...probe(driver.versionArgv(), driver.parseVersion) },
+      });
+      for (const h of described) store.putRunHost(runId, h);
+    }
     ctx.prepareDataset();
+    await ctx.placeDataset();
     for (const p of plan) {
       if (o.signal?.aborted) throw new Cancelled();
       await ctx.runPoint(p);
@@ -107,6 +133,8 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     else stopped = { status: 'failed', reason: `run aborted: ${(e as Error).message}` };
   } finally {
     ctx.cleanup();
+    // Stops whatever the run left on other hosts and removes its directories there.
+    await hosts?.close();
   }
   // Whatever ended the run, backends undo their preparation (saio-kmod unloads its module) and
   // what they found wrong meanwhile (kernel trouble in the log) makes the run fail.
@@ -137,8 +165,12 @@ interface ArtifactFile {
 /** Everything one run needs while it walks its points. */
 class PointContext {
   private dataset: Dataset | null = null;
+  /** The dataset as the server's and the load generator's hosts see it (copied there when remote). */
+  private datasets: Record<Role, Dataset> | null = null;
+  /** The cell's other hosts; null when everything runs on this machine. */
+  hosts: CellHosts | null = null;
   private readonly pointTimes: number[] = [];
-  private readonly live = new Set<RunningProcess>();
+  private readonly live = new Set<RunningProcess | HostProcess>();
   private readonly sampler: PlacementSampler;
   /** Run-wide preparation of each backend that has one, begun at its first point. */
   private readonly backendRuns = new Map<string, Promise<BackendRun>>();
@@ -158,7 +190,7 @@ class PointContext {
   ) {
     this.sampler = new PlacementSampler(startedAt);
     o.signal?.addEventListener('abort', () => {
-      for (const p of this.live) p.signal('SIGKILL');
+      for (const p of this.live) killNow(p);
     });
   }
 
@@ -167,9 +199,26 @@ class PointContext {
     this.dataset = this.protocol.prepare(join(this.runDir, 'dataset'), this.o.cell.protocol);
   }
 
+  /** The dataset copied to the other hosts that need it. */
+  async placeDataset(): Promise<void> {
+    const local = this.dataset as Dataset;
+    this.datasets = this.hosts ? await this.hosts.placeDataset(local, local.docRoot ?? join(this.runDir, 'dataset')) : { server: local, driver: local };
+  }
+
+  /** Sample a process group's threads where it runs. */
+  private track(role: Role, pgrp: number): void {
+    if (this.hosts?.hostOf(role)) this.hosts.track(role, pgrp);
+    else this.sampler.add({ role, pgrp });
+  }
+
+  private untrack(role: Role, pgrp: number): void {
+    if (this.hosts?.hostOf(role)) this.hosts.untrack(role, pgrp);
+    else this.sampler.remove(pgrp);
+  }
+
   /** What watching cost: kept with the run so a reader can judge that it did not matter. */
   recordSamplerCost(): void {
-    const cost = { interval_ms: this.sampler.intervalMs, rounds: this.sampler.roundCount, mean_round_us: this.sampler.meanCostUs() };
+    const cost = { interval_ms: this.sampler.intervalMs, rounds: this.sampler.roundCount, mean_round_us: this.sampler.meanCostUs(), ...(this.hosts ? { hosts: this.hosts.samplerCost() } : {}) };
     this.store.insertArtifact({ run_id: this.runId, point_id: null, kind: 'sampler-stats', name: 'sampler.json' }, Buffer.from(`${JSON.stringify(cost)}\n`));
   }
 
@@ -207,7 +256,7 @@ class PointContext {
 
   cleanup(): void {
     this.sampler.stop();
-    for (const p of this.live) p.signal('SIGKILL');
+    for (const p of this.live) killNow(p);
     rmSync(join(this.runDir, 'dataset'), { recursive: true, force: true });
   }
 
@@ -229,8 +278,10 @@ class PointContext {
     });
   }
 
-  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean } = {}): Promise<RunningProcess> {
+  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean } = {}): Promise<RunningProcess | HostProcess> {
     const live = this.o.onOutput;
+    const remote = this.hosts?.hostOf(role);
+    if (remote && this.hosts) return this.startOn(remote.name, role, argv, dir, name, extra);
     const p = await RunningProcess.start({
       role,
       argv,
@@ -250,13 +301,35 @@ class PointContext {
     return p;
   }
 
+  /** start() on another host: the same files and records, the program and libsaio as found there. */
+  private async startOn(host: string, role: Role, argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean }): Promise<HostProcess> {
+    const hosts = this.hosts as CellHosts;
+    const live = this.o.onOutput;
+    const p = await (hosts.hostOf(role) as NonNullable<ReturnType<CellHosts['hostOf']>>).spawn({
+      role,
+      argv: hosts.argvOn(role, argv),
+      env: role === 'server' ? hosts.envOnServer(extra.env ?? {}) : extra.env,
+      cpus: extra.cpus,
+      stdoutPath: join(dir, `${name}.stdout`),
+      stderrPath: join(dir, `${name}.stderr`),
+      onOutput: live && (extra.liveStdout === false ? (c) => c.stream === 'stdout' || live(c) : live),
+    });
+    this.live.add(p);
+    this.store.recordProcess({ run_id: this.runId, point_id: null, role, pid: p.pid, start_ticks: p.startTicks, argv: p.argv, host });
+    void p.exited.then(() => {
+      this.live.delete(p);
+      this.store.markProcessEnded(this.runId, p.pid, host);
+    });
+    return p;
+  }
+
   /** One driver invocation, sampled while it runs. */
   private async load(inv: Invocation, dir: string): Promise<LoadResult> {
     const { argv, name } = inv;
     const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout });
-    this.sampler.add({ role: 'driver', pgrp: proc.pid });
+    this.track('driver', proc.pid);
     const exit = await proc.exited;
-    this.sampler.remove(proc.pid);
+    this.untrack('driver', proc.pid);
     if (this.o.signal?.aborted) throw new Cancelled();
     if (exit.code !== 0) {
       const err = readText(join(dir, `${name}.stderr`));
@@ -331,38 +404,47 @@ class PointContext {
     mkdirSync(dir, { recursive: true });
     this.progress(p.seq, 'starting', label);
 
-    let serverProc: RunningProcess | undefined;
+    let serverProc: RunningProcess | HostProcess | undefined;
     let launchLog: string | null = null;
     let stopSignal: NodeJS.Signals = 'SIGTERM';
     const files: ArtifactFile[] = [];
     let outcome: Partial<NewPoint> = {};
     let forcedStop = false;
+    let serverDir = dir;
     try {
-      const port = await freePort();
+      const serverHost = this.hosts?.hostOf('server');
+      const address = this.hosts?.bindAddress ?? '127.0.0.1';
+      // On another host the server's files live in its point directory there; the local one keeps the artifacts.
+      serverDir = serverHost ? await (this.hosts as CellHosts).pointDirOnServer(dir) : dir;
+      const port = serverHost ? await serverHost.freePort(address) : await freePort();
       const dataset = this.dataset as Dataset;
+      const datasets = this.datasets as Record<Role, Dataset>;
       const launch = backend.wrap(
-        this.server.launch({ runDir: dir, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset }),
-        { pointDir: dir, cell: this.o.cell },
+        this.server.launch({ runDir: serverDir, address, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset: datasets.server }),
+        { pointDir: serverDir, cell: this.o.cell },
       );
       stopSignal = launch.stopSignal;
-      launchLog = launch.logFile;
+      launchLog = launch.logFile && join(dir, launch.logFile.slice(serverDir.length + 1));
       for (const f of launch.files) {
-        writeFileSync(f.path, f.content);
-        files.push({ kind: 'server-config', name: f.path.slice(dir.length + 1), path: f.path });
+        const local = join(dir, f.path.slice(serverDir.length + 1));
+        writeFileSync(local, f.content);
+        if (serverHost) await serverHost.writeFile(f.path, f.content);
+        files.push({ kind: 'server-config', name: f.path.slice(serverDir.length + 1), path: local });
       }
       // The command line is the configuration of a server without a config file (memcached).
       writeFileSync(join(dir, 'server.argv'), `${JSON.stringify(launch.argv)}\n`);
       files.push({ kind: 'server-config', name: 'server.argv', path: join(dir, 'server.argv') });
       files.push({ kind: 'server-stdout', name: 'server.stdout', path: join(dir, 'server.stdout') });
       files.push({ kind: 'server-stderr', name: 'server.stderr', path: join(dir, 'server.stderr') });
-      if (launch.logFile) files.push({ kind: 'server-log', name: basename(launch.logFile), path: launch.logFile });
+      if (launchLog) files.push({ kind: 'server-log', name: basename(launchLog), path: launchLog });
       serverProc = await this.start('server', launch.argv, dir, 'server', { env: launch.env, cpus: this.o.cell.pinning.server });
       const proc = serverProc;
-      const endpoint = this.protocol.endpoint(port, dataset);
+      const endpoint = this.protocol.endpoint(port, dataset, address);
       await this.protocol.waitReady(endpoint, dataset, READY_TIMEOUT_MS, () => proc.running);
-      this.sampler.add({ role: 'server', pgrp: proc.pid });
+      this.track('server', proc.pid);
       this.sampler.start();
-      outcome = await this.measure(p, base, endpoint, dataset, dir, files);
+      this.hosts?.startSampling();
+      outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files);
     } catch (e) {
       if (e instanceof Cancelled || this.o.signal?.aborted) throw new Cancelled();
       if (e instanceof ToolMissingError) throw e;
@@ -370,16 +452,20 @@ class PointContext {
       if (serverProc && !serverProc.running) {
         // The server died: its own words say why (a bad directive, a port in use, …).
         await serverProc.exited;
+        await this.fetchServerFiles(serverDir, dir);
         const said = lastLines(`${readText(join(dir, 'server.stderr'))}\n${readText(join(dir, 'server.stdout'))}\n${launchLog ? readText(launchLog) : ''}`, 3);
         if (said) outcome.reason = `${outcome.reason}; it said: ${said}`;
       }
     } finally {
       this.sampler.stop();
+      await this.hosts?.stopSampling();
       if (serverProc) {
-        this.sampler.remove(serverProc.pid);
+        this.untrack('server', serverProc.pid);
         const stop = await serverProc.stop(stopSignal, STOP_GRACE_MS);
         if (stop.forced) forcedStop = true;
       }
+      // What a server on another host wrote there (its log, libsaio's statistics) becomes the point's artifacts.
+      await this.fetchServerFiles(serverDir, dir);
     }
     if (this.o.signal?.aborted) throw new Cancelled();
     if (forcedStop) outcome.reason = appendReason(outcome.reason, `the server did not stop within ${STOP_GRACE_MS} ms and was killed`);
@@ -444,12 +530,22 @@ class PointContext {
     };
   }
 
+  /** Copies what a server on another host left in its point directory into the local one. */
+  private async fetchServerFiles(serverDir: string, dir: string): Promise<void> {
+    if (serverDir === dir || !this.hosts) return;
+    try {
+      await this.hosts.fetchServerFiles(serverDir, dir, (name) => !name.startsWith('tmp-') && !name.endsWith('.pid') && !existsSync(join(dir, name)));
+    } catch {
+      // The host went away: the point says so through its own failure; artifacts are what is left.
+    }
+  }
+
   private insert(point: NewPoint): void {
     this.store.insertPoint(point);
   }
 
   private record(point: NewPoint, files: ArtifactFile[]): void {
-    const samples = this.sampler.drain();
+    const samples = [...this.sampler.drain(), ...(this.hosts?.drain() ?? [])];
     this.store.transaction(() => {
       const id = this.store.insertPoint(point);
       for (const f of files) {
@@ -469,6 +565,13 @@ export function loadSummary(r: LoadResult): string {
   const checked = r.verified === null ? 'responses not checked' : `${n(r.verified)} responses right, ${n(r.mismatched)} wrong`;
   const warn = r.warnings.length > 0 ? `; WARNING: ${r.warnings.join('; WARNING: ')}` : '';
   return `${r.driver}: ${rate}, p50 ${ms(r.latency_us?.p50)}, p99 ${ms(r.latency_us?.p99)}, p99.9 ${ms(r.latency_us?.p999)}; ${checked}${warn}`;
+}
+
+/** SIGKILL to a process group here or on another host, now, without waiting (cancel, cleanup). */
+function killNow(p: RunningProcess | HostProcess): void {
+  void Promise.resolve()
+    .then(() => p.signal('SIGKILL'))
+    .catch(() => undefined);
 }
 
 function appendReason(reason: string | null | undefined, more: string): string {
