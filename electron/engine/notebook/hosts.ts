@@ -58,7 +58,7 @@ export const Placement = {
   /** The host the server runs on; default local. */
   server_host: hostName.optional(),
   /** The hosts the load generator runs on (one, for now); default [local]. */
-  driver_hosts: z.array(hostName).min(1).max(1, 'one load host (splitting the load over several is not built yet)').optional(),
+  driver_hosts: z.array(hostName).min(1).max(16).optional(),
 };
 
 /** Problems of a cell's placement against the notebook's hosts, with paths relative to the cell. */
@@ -75,6 +75,9 @@ export function placementIssues(
   cell.driver_hosts?.forEach((h, j) => {
     if (!known.includes(h)) issues.push({ path: ['driver_hosts', j], message: `a host of the notebook's "hosts" (${list}), found "${h}"` });
   });
+  if ((cell.driver_hosts?.length ?? 0) > 1) {
+    issues.push({ path: ['driver_hosts'], message: `one load host for now (splitting the load over several is not built yet), found ${cell.driver_hosts?.length}` });
+  }
   // The module step (build, insmod, rmmod) runs on this machine only, so far.
   if ((cell.server_host ?? LOCAL_HOST) !== LOCAL_HOST && cell.backends.includes('saio-kmod')) {
     issues.push({ path: ['backends'], message: `no "saio-kmod" with the server on "${cell.server_host}": the kernel module is loaded on this machine only (place the server on "local")` });
