@@ -310,6 +310,12 @@ export class Store {
       .all(runId) as { pid: number; start_ticks: string; role: string }[];
   }
 
+  /** Every process a run started, where, and with what command line. */
+  listProcesses(runId: string): { host: string; role: string; pid: number; argv: string[]; ended: boolean }[] {
+    const rows = this.db.prepare('SELECT host, role, pid, argv, ended FROM run_processes WHERE run_id = ? ORDER BY rowid').all(runId) as { host: string; role: string; pid: number; argv: string; ended: number }[];
+    return rows.map((r) => ({ ...r, argv: JSON.parse(r.argv) as string[], ended: r.ended === 1 }));
+  }
+
   /** Remote hosts where a run left processes never seen to end. */
   openProcessHosts(runId: string): string[] {
     const rows = this.db.prepare("SELECT DISTINCT host FROM run_processes WHERE run_id = ? AND ended = 0 AND host <> 'local'").all(runId) as { host: string }[];

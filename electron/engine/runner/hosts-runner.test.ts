@@ -1,0 +1,176 @@
+// The runner across hosts, for real: network namespaces with real sshds made by
+// scripts/netns-hosts.sh (a set of their own: prefix saiow, 10.215.0.0/24, so neither a person's
+// hosts nor the SSH tests' are touched). Bad hosts fail the cell before any point with one line per
+// problem; the shipped experiments/two-hosts.json, pointed at these hosts, replays with exit 0,
+// every point verified, per-host environment and placement in results.json, every address used
+// inside the namespaces, and nothing left running or on disk there afterwards. Needs root.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { ResultsJson } from '../report/results-json';
+import { validateNotebook } from '../notebook/validate';
+import { createNotebook, loadRevision } from '../notebooks';
+import { repoRoot } from '../paths';
+import { Store } from '../store/store';
+import type { ExperimentCell } from '../notebook/schema';
+import { down, strangersIn, up, type NetnsConfig, type NetnsHost } from '../hosts/testing/netns';
+import { runCell } from './runner';
+
+const NS: NetnsConfig = { prefix: 'saiow', subnet: '10.215.0', dir: '/run/saiow-netns-hosts' };
+const SSH_CONFIG = join(NS.dir, 'ssh_config');
+const hosts = up(3, NS);
+const tmp = mkdtempSync(join(tmpdir(), 'saio-hosts-runner-'));
+const inSubnet = (a: string) => a.startsWith(`${NS.subnet}.`);
+const nothingLeft = () => {
+  for (const h of hosts) assert.deepEqual(strangersIn(h, NS), [], `nothing of the run is left running in ${h.namespace}`);
+};
+
+after(() => {
+  down(NS);
+  // `down` removes everything it made: namespaces, the lab's link, keys and config.
+  const left = spawnSync('ip', ['-o', 'netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(`${NS.prefix}-`));
+  assert.deepEqual(left, []);
+  assert.equal(spawnSync('ip', ['link', 'show', `${NS.prefix}-lab`]).status !== 0, true, 'the lab link is gone');
+  assert.equal(existsSync(NS.dir), false);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The shipped two-hosts notebook, its hosts pointed at this suite's namespaces. */
+function twoHostsHere(): Record<string, unknown> {
+  const nb = JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'two-hosts.json'), 'utf8')) as { hosts: Record<string, { ssh: string; ssh_config: string }> };
+  for (const [name, h] of Object.entries(nb.hosts)) nb.hosts[name] = { ...h, ssh: `${NS.prefix}-${name}`, ssh_config: SSH_CONFIG };
+  return nb;
+}
+
+test('bad hosts: unreachable, wrong key and missing nginx each fail their cell with one line, before any point starts', async () => {
+  const wrongKey = join(tmp, 'wrong_ed25519');
+  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrongKey]);
+  const wrongConfig = join(tmp, 'ssh_config_wrong_key');
+  writeFileSync(wrongConfig, readFileSync(SSH_CONFIG, 'utf8').replace(/IdentityFile .*/, `IdentityFile ${wrongKey}`));
+  const base = JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'two-hosts.json'), 'utf8')) as { cells: Record<string, unknown>[] };
+  const cell = base.cells.find((c) => c.type === 'experiment') as Record<string, unknown>;
+  const v = validateNotebook({
+    format: 'saio-lab/notebook@2',
+    title: 'bad hosts',
+    hosts: {
+      // gen2 hides nginx (netns-hosts.sh); .9 is in the subnet but nobody has it; badkey offers a key no sshd accepts.
+      gen2: { ssh: `${NS.prefix}-gen2`, ssh_config: SSH_CONFIG },
+      gone: { ssh: `root@${NS.subnet}.9`, ssh_config: SSH_CONFIG },
+      badkey: { ssh: `${NS.prefix}-gen1`, ssh_config: wrongConfig },
+    },
+    cells: [
+      { ...cell, id: 'missing-and-unreachable', server_host: 'gen2', driver_hosts: ['gone'] },
+      { ...cell, id: 'wrong-key', server_host: 'badkey', driver_hosts: ['local'] },
+    ],
+  });
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+  const store = new Store(join(tmp, 'bad.db'));
+  const { notebook, revision } = createNotebook(store, 'bad-hosts', v.notebook);
+  const content = loadRevision(store, revision.id);
+  const runOf = async (id: string) => {
+    const t0 = Date.now();
+    const run = await runCell(store, { notebookId: notebook.id, revisionId: revision.id, cell: content.cells.find((c) => c.id === id) as ExperimentCell, quick: true, runsDir: join(tmp, 'runs'), hosts: content.hosts });
+    return { run, lines: (run.reason ?? '').split('\n'), seconds: (Date.now() - t0) / 1000 };
+  };
+
+  const a = await runOf('missing-and-unreachable');
+  assert.equal(a.run.status, 'failed');
+  assert.equal(a.lines[0], "the cell's hosts are not ready; no point was started:");
+  assert.equal(a.lines.length, 3, a.run.reason ?? '');
+  assert.match(a.lines[1] as string, /^gen2 \(ssh:\/\/saiow-gen2\): nginx is not installed \(not found on PATH, \/usr\/sbin or \/sbin\); it is needed for the cell's server \(nginx; Debian: apt-get install nginx\) — install it there$/);
+  assert.match(a.lines[2] as string, /^gone \(ssh:\/\/root@10\.215\.0\.9\): unreachable: /);
+  assert.ok(a.seconds < 60, `the check is bounded (${a.seconds} s)`);
+
+  const b = await runOf('wrong-key');
+  assert.equal(b.run.status, 'failed');
+  assert.equal(b.lines.length, 2, b.run.reason ?? '');
+  assert.match(b.lines[1] as string, /^badkey \(ssh:\/\/saiow-gen1\): authentication failed \(server accepts: publickey\)/);
+
+  for (const r of [a.run, b.run]) {
+    assert.deepEqual(store.listPoints(r.id), [], 'no point was recorded');
+    assert.deepEqual(store.openProcesses(r.id), []);
+    assert.deepEqual(store.openProcessHosts(r.id), []);
+  }
+  store.close();
+  nothingLeft();
+});
+
+test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on gen1; replay --quick exits 0, every point verified, per-host environment and placement in results.json, traffic inside the namespaces', async () => {
+  const file = join(tmp, 'two-hosts.json');
+  writeFileSync(file, JSON.stringify(twoHostsHere(), null, 2));
+  const out = join(tmp, 'out');
+  const db = join(tmp, 'replay.db');
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'saio-lab.js'), '--db', db, 'replay', file, '--quick', '--out', out], { encoding: 'utf8', timeout: 300_000 });
+  const seconds = (Date.now() - t0) / 1000;
+  assert.equal(r.status, 0, `replay exit ${r.status} after ${seconds} s:\n${r.stdout}\n${r.stderr}`);
+
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsJson;
+  const run = results.runs[0];
+  assert.ok(run);
+  assert.equal(run.status, 'ok', run.reason ?? '');
+  assert.deepEqual([...new Set(run.points.map((p) => p.backend))].sort(), ['baseline', 'saio-uring']);
+  for (const p of run.points) {
+    assert.equal(p.status, 'ok', `${p.backend} c=${p.connections}: ${p.reason}`);
+    assert.equal(p.verified, true, `${p.backend} c=${p.connections}: ${p.reason}`);
+    assert.ok((p.verification?.responses_checked ?? 0) > 0);
+  }
+
+  // Per host: what it is, its tools, its clock against the lab's, and the route load takes.
+  const srv = run.hosts.find((h) => h.name === 'srv');
+  const gen1 = run.hosts.find((h) => h.name === 'gen1');
+  assert.ok(srv && gen1, JSON.stringify(run.hosts));
+  assert.deepEqual(srv.roles, ['server']);
+  assert.deepEqual(gen1.roles, ['driver']);
+  assert.match(srv.environment?.tools.nginx ?? '', /^nginx\/\d/);
+  assert.match(gen1.environment?.tools['saio-load'] ?? '', /^saio-load .*binary sha256/);
+  for (const h of [srv, gen1]) {
+    assert.equal(h.kind, 'ssh');
+    assert.ok((h.environment?.cpus ?? 0) > 0 && (h.environment?.kernel ?? '') !== '');
+    // One kernel under every namespace: the offset is zero within the estimate's uncertainty.
+    assert.ok(h.clock_offset && Math.abs(h.clock_offset.offset_ms) <= h.clock_offset.uncertainty_ms + 50, JSON.stringify(h.clock_offset));
+  }
+  assert.equal(gen1.network_path?.to, `${NS.subnet}.2`);
+  assert.equal(gen1.network_path?.source, `${NS.subnet}.3`);
+  assert.equal(gen1.network_path?.link_kind, 'veth');
+
+  // Placement: the server's threads sampled on srv, the load generator's on gen1, for every point.
+  const measured = new Set(run.points.map((p) => p.id));
+  for (const [host, role, comm] of [['srv', 'server', 'nginx'], ['gen1', 'driver', 'saio-load']] as const) {
+    const mine: ResultsJson['runs'][number]['placement'] = run.placement.filter((s) => s.host === host && s.role === role);
+    assert.ok(mine.some((s) => s.comm === comm), `${host} ${role}: ${JSON.stringify(mine.slice(0, 2))}`);
+    assert.deepEqual(new Set(mine.map((s) => s.point_id)), measured, `${host}: samples for every point`);
+  }
+  assert.equal(run.placement.filter((s) => s.host === 'local').length, 0, 'nothing of this cell ran on the lab machine');
+
+  // Every address used is inside the namespaces: where nginx listened and what saio-load was sent to.
+  const store = new Store(db);
+  const procs = store.listProcesses(run.id);
+  assert.equal(procs.length, run.points.length * 2);
+  for (const p of procs) {
+    assert.equal(p.host, p.role === 'server' ? 'srv' : 'gen1');
+    assert.equal(p.ended, true);
+  }
+  const urls = procs.filter((p) => p.role === 'driver').map((p) => p.argv.at(-1) as string);
+  for (const u of urls) assert.ok(inSubnet(new URL(u).hostname), u);
+  const confs = store.listArtifacts(run.id).filter((a) => a.name === 'nginx.conf');
+  assert.equal(confs.length, run.points.length);
+  for (const c of confs) {
+    const listen = /listen (\S+):\d+/.exec(store.artifactContent(c.id)?.toString('utf8') ?? '')?.[1] ?? '';
+    assert.ok(inSubnet(listen), `nginx listened on ${listen}`);
+  }
+  // libsaio ran on srv (its statistics came back from there) for the saio-uring points.
+  const uringPoints = run.points.filter((p) => p.backend === 'saio-uring').map((p) => p.id);
+  for (const id of uringPoints) assert.ok(store.listArtifacts(run.id).some((a) => a.point_id === id && a.kind === 'preload-stats'), `libsaio statistics of point ${id}`);
+  store.close();
+
+  // Nothing left: no process in any namespace but its sshd, no run directory on either host.
+  nothingLeft();
+  for (const name of ['srv', 'gen1']) assert.equal(existsSync(join(process.env.HOME ?? '/root', '.cache', 'saio-lab', 'runs', `${run.id}.${name}`)), false);
+  assert.ok(seconds < 240, `bounded: ${seconds} s`);
+});
+
+export type { NetnsHost };
