@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { useRuns } from '../../stores/runs';
 import { clock, formatBytes, shortId } from '../../format';
+import { HostsView } from './HostsView';
 import { PlacementView } from './PlacementView';
 import { PointsTable } from './PointsTable';
 import { ResultsCharts } from './ResultsCharts';
@@ -38,7 +39,7 @@ export function RunDetail({ run }: { run: string }) {
         {r.reason && (
           <>
             <dt>reason</dt>
-            <dd>{r.reason}</dd>
+            <dd className="reason">{r.reason}</dd>
           </>
         )}
         {env && (
@@ -56,6 +57,7 @@ export function RunDetail({ run }: { run: string }) {
           </>
         )}
       </dl>
+      <HostsView results={results} />
       <ResultsCharts results={results} />
       <PlacementView results={results} />
       <h3>Points</h3>
