@@ -17,7 +17,9 @@ const destination = z.string().superRefine((text, ctx) => {
   try {
     parseDestination(text);
   } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    // Nothing ssh could read as an option or a shell could read as syntax gets through.
+    const port = /port \d+ is not 1-65535/.exec((e as Error).message)?.[0];
+    ctx.addIssue({ code: 'custom', message: `ssh://user@host[:port], user@host or a Host of the ssh config${port ? ` (${port})` : ''}, found ${JSON.stringify(text)}` });
   }
 });
 
