@@ -27,13 +27,17 @@ export function recoverInterrupted(store: Store): Recovered[] {
       }
       store.markProcessEnded(run.id, p.pid);
     }
+    // Other hosts: each process there was started under a dead man's switch on the lab's ssh
+    // channel, so it ended with the lab; the record says where they were.
+    const remote = store.openProcessHosts(run.id);
     const recorded = store.listPoints(run.id).length;
     store.finishRun(
       run.id,
       'interrupted',
       `the lab process (pid ${run.owner_pid}) ended while this run was in flight; ` +
         `${recorded} of ${run.points_planned} points had been recorded` +
-        (stopped > 0 ? `; ${stopped} process group(s) it left running were stopped` : ''),
+        (stopped > 0 ? `; ${stopped} process group(s) it left running were stopped` : '') +
+        (remote.length > 0 ? `; its processes on ${remote.join(', ')} ended with its ssh connections (each ran under a dead man's switch on its channel)` : ''),
       new Date().toISOString(),
     );
     out.push({ run_id: run.id, points_recorded: recorded, processes_stopped: stopped });

@@ -5,7 +5,7 @@
 // every point verified, per-host environment and placement in results.json, every address used
 // inside the namespaces, and nothing left running or on disk there afterwards. Needs root.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { repoRoot } from '../paths';
 import { Store } from '../store/store';
 import type { ExperimentCell } from '../notebook/schema';
 import { down, strangersIn, up, type NetnsConfig, type NetnsHost } from '../hosts/testing/netns';
+import { recoverInterrupted } from '../recovery';
 import { runCell } from './runner';
 
 const NS: NetnsConfig = { prefix: 'saiow', subnet: '10.215.0', dir: '/run/saiow-netns-hosts' };
@@ -171,6 +172,44 @@ test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on ge
   nothingLeft();
   for (const name of ['srv', 'gen1']) assert.equal(existsSync(join(process.env.HOME ?? '/root', '.cache', 'saio-lab', 'runs', `${run.id}.${name}`)), false);
   assert.ok(seconds < 240, `bounded: ${seconds} s`);
+});
+
+test('the lab SIGKILLed mid-run: nothing of the run is left in any namespace, and the next lab records where its processes were', async () => {
+  const file = join(tmp, 'two-hosts-killed.json');
+  writeFileSync(file, JSON.stringify(twoHostsHere(), null, 2));
+  const db = join(tmp, 'killed.db');
+  const lab = spawn(process.execPath, [join(repoRoot(), 'bin', 'saio-lab.js'), '--db', db, 'replay', file, '--quick', '--out', join(tmp, 'out-killed')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let said = '';
+  const inPoint = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no second point within 120 s:\n${said}`)), 120_000);
+    const on = (b: Buffer) => {
+      said += b.toString('utf8');
+      if (/point 2\/4/.test(said)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    lab.stdout.on('data', on);
+    lab.stderr.on('data', on);
+  });
+  await inPoint;
+  // Mid-point: a server on srv and a load generator on gen1 are running now.
+  await new Promise((r) => setTimeout(r, 700));
+  const running = hosts.filter((h) => ['srv', 'gen1'].includes(h.name)).flatMap((h) => strangersIn(h, NS));
+  lab.kill('SIGKILL');
+  await new Promise((r) => lab.once('exit', r));
+  assert.ok(running.length > 0, 'the run had processes in the namespaces when the lab was killed');
+  const deadline = Date.now() + 20_000;
+  while (hosts.some((h) => strangersIn(h, NS).length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  nothingLeft();
+
+  const store = new Store(db);
+  const recovered = recoverInterrupted(store);
+  assert.equal(recovered.length, 1);
+  const run = store.getRun(recovered[0]?.run_id as string);
+  assert.equal(run?.status, 'interrupted');
+  assert.match(run?.reason ?? '', /its processes on (srv, gen1|gen1, srv|srv|gen1) ended with its ssh connections/);
+  store.close();
 });
 
 export type { NetnsHost };
