@@ -16,6 +16,7 @@ import { createNotebook, loadRevision } from '../notebooks';
 import { repoRoot } from '../paths';
 import { Store } from '../store/store';
 import type { ExperimentCell } from '../notebook/schema';
+import { SshHost } from '../hosts/ssh';
 import { down, strangersIn, up, type NetnsConfig, type NetnsHost } from '../hosts/testing/netns';
 import { recoverInterrupted } from '../recovery';
 import { runCell } from './runner';
@@ -210,6 +211,13 @@ test('the lab SIGKILLed mid-run: nothing of the run is left in any namespace, an
   assert.equal(run?.status, 'interrupted');
   assert.match(run?.reason ?? '', /its processes on (srv, gen1|gen1, srv|srv|gen1) ended with its ssh connections/);
   store.close();
+  // What is left there is the run's directory (pid files, the dataset): cleanupRun, as a later lab
+  // would call it, finds no group to stop and removes it.
+  for (const name of ['srv', 'gen1']) {
+    const report = await SshHost.cleanupRun({ name, destination: `${NS.prefix}-${name}`, configFile: SSH_CONFIG, runId: run?.id as string });
+    assert.deepEqual(report.stopped, [], `${name}: nothing was still running`);
+    assert.equal(existsSync(join(process.env.HOME ?? '/root', '.cache', 'saio-lab', 'runs', `${run?.id}.${name}`)), false);
+  }
 });
 
 export type { NetnsHost };
