@@ -165,6 +165,18 @@ export const Placement = z.strictObject({
   stime_ticks: int,
 });
 
+/** A host a run used, as model.ts RunHostRecord (its environment and path kept as recorded). */
+export const RunHost = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/),
+  kind: z.enum(['local', 'ssh', 'qemu']),
+  address: z.string(),
+  roles: z.array(z.enum(['server', 'driver'])),
+  environment: z.record(z.string(), z.unknown()).nullable(),
+  clock_offset: z.strictObject({ offset_ms: z.number(), uncertainty_ms: z.number(), samples: z.number() }).nullable(),
+  network_path: z.record(z.string(), z.unknown()).nullable(),
+  notes: z.array(z.string()),
+});
+
 /** Artifact number i of this list is the file artifacts/<run-id>/<i>. */
 export const Artifact = z.strictObject({ point_seq: count.nullable(), kind: z.string(), name: z.string(), size: count, sha256: sha256Hex });
 
@@ -174,6 +186,8 @@ export const RunDoc = z.strictObject({
   points: z.array(Point),
   placement: z.array(Placement),
   artifacts: z.array(Artifact),
+  /** The hosts the run used (issue 15); absent in older bundles and for runs on one machine. */
+  hosts: z.array(RunHost).optional(),
 });
 export type RunDoc = z.infer<typeof RunDoc>;
 export type PointDoc = RunDoc['points'][number];

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { libsaioPath } from '../backends/saio';
 import type { Driver } from '../drivers/types';
 import { checkHosts, sha256File, type Need } from '../hosts/check';
+import { allowedCpus as localAllowedCpus } from './cpus';
 import { HostPlacementSampler, type HostPlacementSample } from '../hosts/placement';
 import { LocalHost } from '../hosts/local';
 import { SshHost } from '../hosts/ssh';
@@ -115,6 +116,8 @@ export class CellHosts {
     } catch (e) {
       return [(e as Error).message];
     }
+    const pinning = await this.pinningProblems();
+    if (pinning.length > 0) return pinning;
     for (const [name, host] of this.remote) this.samplers.set(name, new HostPlacementSampler(host, this.runStartedAt));
     return [];
   }
@@ -140,6 +143,22 @@ export class CellHosts {
     const path = await new LocalHost('/nonexistent').networkPath(target);
     if (!path.source) throw new Error(`this machine has no source address on its route to ${driver.name} (${target}, via ${path.interface})`);
     return path.source;
+  }
+
+  /** Pinned CPUs are CPUs of the role's host: each role's list checked against what that host allows. */
+  private async pinningProblems(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const role of ['server', 'driver'] as const) {
+      const want = this.cell.pinning[role];
+      if (!want) continue;
+      const host = this.hostOf(role);
+      const allowed = host ? await host.allowedCpus() : localAllowedCpus();
+      const missing = want.filter((c) => !allowed.includes(c));
+      if (missing.length > 0) {
+        problems.push(`${this.placement[role]}: pinning.${role} names CPU ${missing.join(', ')}, but the lab may use CPUs ${allowed.join(', ')} there; edit the notebook's pinning (or remove it) and run again`);
+      }
+    }
+    return problems;
   }
 
   /** The server's version, asked on its host. */

@@ -100,6 +100,37 @@ test('bad hosts: unreachable, wrong key and missing nginx each fail their cell w
   nothingLeft();
 });
 
+test('a cancelled run across hosts: the points so far are kept, nothing is left running or on disk there; pinning is checked against the role\'s host', async () => {
+  const nb = validateNotebook(twoHostsHere());
+  assert.ok(nb.ok, JSON.stringify(!nb.ok && nb.errors));
+  const store = new Store(join(tmp, 'cancel.db'));
+  const { notebook, revision } = createNotebook(store, 'cancel', nb.notebook);
+  const content = loadRevision(store, revision.id);
+  const cell = content.cells.find((c) => c.type === 'experiment') as ExperimentCell;
+  const abort = new AbortController();
+  let running = 0;
+  const run = await runCell(store, {
+    notebookId: notebook.id, revisionId: revision.id, cell, quick: true, runsDir: join(tmp, 'runs'), hosts: content.hosts, signal: abort.signal,
+    onProgress: (e) => {
+      // Mid-measurement of the second point: a server on srv and saio-load on gen1 run now.
+      if (e.point === 2 && e.phase === 'measure' && running++ === 0) setTimeout(() => abort.abort(), 500);
+    },
+  });
+  assert.equal(run.status, 'cancelled', run.reason ?? '');
+  assert.equal(store.listPoints(run.id).length, 1, 'the first point is kept');
+  assert.ok(store.listProcesses(run.id).some((p) => p.host === 'gen1' && p.argv[0]?.endsWith('saio-load')), 'the second point had started its load');
+  nothingLeft();
+  for (const name of ['srv', 'gen1']) assert.equal(existsSync(join(process.env.HOME ?? '/root', '.cache', 'saio-lab', 'runs', `${run.id}.${name}`)), false);
+
+  // CPUs are the role's host's: one it does not have is refused before any point, naming the host.
+  const pinned = await runCell(store, { notebookId: notebook.id, revisionId: revision.id, cell: { ...cell, pinning: { server: [4000] } }, quick: true, runsDir: join(tmp, 'runs'), hosts: content.hosts });
+  assert.equal(pinned.status, 'failed');
+  assert.match(pinned.reason ?? '', /\nsrv: pinning\.server names CPU 4000, but the lab may use CPUs [\d, ]+ there/);
+  assert.deepEqual(store.listPoints(pinned.id), []);
+  store.close();
+  nothingLeft();
+});
+
 test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on gen1; replay --quick exits 0, every point verified, per-host environment and placement in results.json, traffic inside the namespaces', async () => {
   const file = join(tmp, 'two-hosts.json');
   writeFileSync(file, JSON.stringify(twoHostsHere(), null, 2));

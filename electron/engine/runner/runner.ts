@@ -80,7 +80,8 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     return store.getRun(runId) as RunRecord;
   };
 
-  const pinning = pinningProblem(o.cell);
+  // Across hosts, each role's pinning is checked against its own host (CellHosts.open).
+  const pinning = usesOtherHosts(o.cell) ? pinningProblem({ ...o.cell, pinning: {} }) : pinningProblem(o.cell);
   if (pinning) return finish('failed', pinning);
   const driverMissing = driver.unavailable();
   if (driverMissing) return finish('failed', `the load driver ${driver.kind} cannot run: ${driverMissing}`);
