@@ -12,7 +12,7 @@ import { libsaioPath } from '../backends/saio';
 import type { Driver } from '../drivers/types';
 import { checkHosts, sha256File, type Need } from '../hosts/check';
 import { allowedCpus as localAllowedCpus } from './cpus';
-import { HostPlacementSampler, type HostPlacementSample } from '../hosts/placement';
+import { HostPlacementSampler } from '../hosts/placement';
 import { LocalHost } from '../hosts/local';
 import { SshHost } from '../hosts/ssh';
 import type { Host, ToolProbe } from '../hosts/types';
@@ -187,7 +187,7 @@ export class CellHosts {
    * The dataset as each role sees it: files made here are copied into the run's directory on a
    * remote host (the server's docroot, the load generator's file to check bodies against).
    */
-  async placeDataset(local: Dataset, localDir: string): Promise<Record<Role, Dataset>> {
+  async placeDataset(local: Dataset): Promise<Record<Role, Dataset>> {
     const out: Record<Role, Dataset> = { server: local, driver: local };
     const copied = new Map<string, Dataset>();
     for (const role of ['server', 'driver'] as const) {
@@ -250,7 +250,7 @@ export class CellHosts {
 
   /** Placement samples of every remote host since the last drain, each naming its host. */
   drain(): PlacementSample[] {
-    return [...this.samplers.values()].flatMap((s) => s.drain()).map((s: HostPlacementSample) => s);
+    return [...this.samplers.values()].flatMap((s) => s.drain());
   }
 
   /** What each host used is like, for the run's record (remote hosts; this machine when it has a role). */

@@ -203,7 +203,7 @@ class PointContext {
   /** The dataset copied to the other hosts that need it. */
   async placeDataset(): Promise<void> {
     const local = this.dataset as Dataset;
-    this.datasets = this.hosts ? await this.hosts.placeDataset(local, local.docRoot ?? join(this.runDir, 'dataset')) : { server: local, driver: local };
+    this.datasets = this.hosts ? await this.hosts.placeDataset(local) : { server: local, driver: local };
   }
 
   /** Sample a process group's threads where it runs. */
