@@ -425,9 +425,11 @@ class PointContext {
         { pointDir: serverDir, cell: this.o.cell },
       );
       stopSignal = launch.stopSignal;
-      launchLog = launch.logFile && join(dir, launch.logFile.slice(serverDir.length + 1));
+      // Here, paths are as the server module made them; from another host, their local copies.
+      const localPath = (path: string) => (serverDir === dir ? path : join(dir, path.slice(serverDir.length + 1)));
+      launchLog = launch.logFile && localPath(launch.logFile);
       for (const f of launch.files) {
-        const local = join(dir, f.path.slice(serverDir.length + 1));
+        const local = localPath(f.path);
         writeFileSync(local, f.content);
         if (serverHost) await serverHost.writeFile(f.path, f.content);
         files.push({ kind: 'server-config', name: f.path.slice(serverDir.length + 1), path: local });
