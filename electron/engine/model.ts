@@ -57,7 +57,25 @@ export interface LoadResult {
   histogram: JsonValue | null;
   /** The generator's own doubts about this measurement ("generator was the bottleneck", …). */
   warnings: string[];
+  /** Several load hosts: each generator's share and what it measured (the fields above are their merge). */
+  generators?: GeneratorRecord[];
 }
+
+/** What one generator was asked to do and what it did, kept in the merged result. */
+export interface GeneratorRecord {
+  host: string;
+  connections: number;
+  /** Open loop: its share of the offered rate; null in closed loop. */
+  rate_per_s: number | null;
+  requests: number;
+  requests_per_s: number;
+  offered_per_s: number | null;
+  errors: number;
+  mismatched: number;
+  /** When its measured window began (the host's wall clock corrected by its offset to the lab's, Unix ms); null if it did not say. */
+  window_start_ms: number | null;
+}
+
 
 export type PointKind = 'measure' | 'probe';
 

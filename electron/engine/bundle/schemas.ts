@@ -116,6 +116,21 @@ const Load = z.strictObject({
   cpu_s: z.strictObject({ total: n, threads: z.array(n) }).nullable(),
   histogram: Json.nullable(),
   warnings: z.array(z.string()),
+  generators: z
+    .array(
+      z.strictObject({
+        host: z.string(),
+        connections: n,
+        rate_per_s: n.nullable(),
+        requests: n,
+        requests_per_s: n,
+        offered_per_s: n.nullable(),
+        errors: n,
+        mismatched: n,
+        window_start_ms: n.nullable(),
+      }),
+    )
+    .optional(),
 });
 
 /** A point without its database-local id and run id: `seq` identifies it within the run. */

@@ -71,13 +71,37 @@ test('bad host entries: "local" declared, a destination ssh could read as an opt
   for (const p of ['hosts.a', 'hosts.b', 'hosts.c', 'hosts.d', 'hosts.e']) assert.ok(errors.some((e) => e.path.startsWith(p)), `${p}: ${JSON.stringify(errors)}`);
 });
 
-test('placement the runner cannot do yet is refused plainly: several load hosts, saio-kmod with the server elsewhere', () => {
+test('several load hosts are accepted; a duplicate, an unknown host, wrk, fewer connections or keys than the split needs are refused at their path; saio-kmod with the server elsewhere too', () => {
+  const ok = twoHosts();
+  const k = expIndex(ok);
+  ok.hosts.gen2 = 'saio-gen2';
+  ok.cells[k].driver_hosts = ['gen1', 'gen2', 'local'];
+  const v = validateNotebook(ok);
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+
   const nb = twoHosts();
   const i = expIndex(nb);
   nb.hosts.gen2 = 'saio-gen2';
-  nb.cells[i].driver_hosts = ['gen1', 'gen2'];
+  nb.cells[i].driver_hosts = ['gen1', 'gen2', 'gen1', 'gen7'];
+  nb.cells[i].sweep.connections = [3, 100];
   nb.cells[i].backends = ['baseline', 'saio-kmod'];
   const errors = errorsOf(nb);
-  assert.ok(errors.some((e) => e.path === `cells[${i}].driver_hosts` && /one load host/.test(e.message)), JSON.stringify(errors));
-  assert.ok(errors.some((e) => e.path === `cells[${i}].backends` && /no "saio-kmod" with the server on "srv"/.test(e.message)), JSON.stringify(errors));
+  const at = (path: string) => errors.filter((e) => e.path === `cells[${i}].${path}`).map((e) => e.message);
+  assert.match(at('driver_hosts[2]').join('|'), /each load host once \("gen1" is already driver_hosts\[0\]\)/);
+  assert.match(at('driver_hosts[3]').join('|'), /a host of the notebook's "hosts" \("local", "srv", "gen1", "gen2"\), found "gen7"/);
+  assert.match(at('sweep.connections').join('|'), /at least 4 connections \(one per load host of driver_hosts\), found 3/);
+  assert.match(at('backends').join('|'), /no "saio-kmod" with the server on "srv"/);
+
+  const wrk = twoHosts();
+  wrk.hosts.gen2 = 'saio-gen2';
+  wrk.cells[i].driver_hosts = ['gen1', 'gen2'];
+  wrk.cells[i].driver = { kind: 'wrk', threads: 1 };
+  assert.ok(errorsOf(wrk).some((e) => e.path === `cells[${i}].driver_hosts` && /several load hosts need driver "saio-load"/.test(e.message)), JSON.stringify(errorsOf(wrk)));
+
+  const kv = twoHosts();
+  kv.hosts.gen2 = 'saio-gen2';
+  kv.cells[i].driver_hosts = ['gen1', 'gen2'];
+  kv.cells[i].server = { kind: 'redis', workers: 1, extra_config: '' };
+  kv.cells[i].protocol = { kind: 'redis', keys: 50 };
+  assert.ok(errorsOf(kv).some((e) => e.path === `cells[${i}].protocol.keys` && /at least 100 keys/.test(e.message)), JSON.stringify(errorsOf(kv)));
 });

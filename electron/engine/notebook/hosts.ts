@@ -59,14 +59,17 @@ export function sshSpecOf(spec: HostSpec): z.infer<typeof SshHostSpec> {
 export const Placement = {
   /** The host the server runs on; default local. */
   server_host: hostName.optional(),
-  /** The hosts the load generator runs on (one, for now); default [local]. */
+  /**
+   * The hosts the load generator runs on; default [local]. Several: each point's connections and
+   * offered rate are split between them (runner/split-load.ts) and their results merged exactly.
+   */
   driver_hosts: z.array(hostName).min(1).max(16).optional(),
 };
 
 /** Problems of a cell's placement against the notebook's hosts, with paths relative to the cell. */
 export function placementIssues(
   hosts: NotebookHosts | undefined,
-  cell: { server_host?: string; driver_hosts?: string[]; backends: string[] },
+  cell: { server_host?: string; driver_hosts?: string[]; backends: string[]; driver?: { kind: string }; sweep?: { connections: number[] }; protocol?: { kind: string; keys?: number } },
 ): { path: (string | number)[]; message: string }[] {
   const known = [LOCAL_HOST, ...Object.keys(hosts ?? {})];
   const list = known.map((n) => `"${n}"`).join(', ');
@@ -77,8 +80,22 @@ export function placementIssues(
   cell.driver_hosts?.forEach((h, j) => {
     if (!known.includes(h)) issues.push({ path: ['driver_hosts', j], message: `a host of the notebook's "hosts" (${list}), found "${h}"` });
   });
-  if ((cell.driver_hosts?.length ?? 0) > 1) {
-    issues.push({ path: ['driver_hosts'], message: `one load host for now (splitting the load over several is not built yet), found ${cell.driver_hosts?.length}` });
+  const drivers = cell.driver_hosts ?? [];
+  drivers.forEach((h, j) => {
+    const first = drivers.indexOf(h);
+    if (first < j) issues.push({ path: ['driver_hosts', j], message: `each load host once ("${h}" is already driver_hosts[${first}]); to give a host more load, raise the connections or the rate` });
+  });
+  if (drivers.length > 1) {
+    if (cell.driver && cell.driver.kind !== 'saio-load') {
+      issues.push({ path: ['driver_hosts'], message: `several load hosts need driver "saio-load" (its histograms merge exactly and it starts at an agreed time); "${cell.driver.kind}" runs on one host only` });
+    }
+    const fewest = Math.min(...(cell.sweep?.connections ?? [Infinity]));
+    if (fewest < drivers.length) {
+      issues.push({ path: ['sweep', 'connections'], message: `at least ${drivers.length} connections (one per load host of driver_hosts), found ${fewest}` });
+    }
+    const keys = cell.protocol?.keys;
+    const most = Math.max(...(cell.sweep?.connections ?? [0]));
+    if (keys !== undefined && keys < most) issues.push({ path: ['protocol', 'keys'], message: `at least ${most} keys (one per connection, split between the load hosts), found ${keys}` });
   }
   // The module step (build, insmod, rmmod) runs on this machine only, so far.
   if ((cell.server_host ?? LOCAL_HOST) !== LOCAL_HOST && cell.backends.includes('saio-kmod')) {

@@ -31,10 +31,14 @@ export function placementOf(cell: ExperimentCell): Record<Role, string> {
   return { server: cell.server_host ?? LOCAL_HOST, driver: cell.driver_hosts?.[0] ?? LOCAL_HOST };
 }
 
+/** The hosts a cell's load generators run on, in the notebook's order (one, local, when it says nothing). */
+export function driverHostsOf(cell: ExperimentCell): string[] {
+  return cell.driver_hosts && cell.driver_hosts.length > 0 ? [...cell.driver_hosts] : [LOCAL_HOST];
+}
+
 /** True when the cell runs anything anywhere but on this machine. */
 export function usesOtherHosts(cell: ExperimentCell): boolean {
-  const p = placementOf(cell);
-  return p.server !== LOCAL_HOST || p.driver !== LOCAL_HOST;
+  return [placementOf(cell).server, ...driverHostsOf(cell)].some((h) => h !== LOCAL_HOST);
 }
 
 /** The IPv4 address ssh resolves a destination to (`ssh -G`), or null when it is a name ssh leaves to DNS. */
@@ -49,7 +53,10 @@ const isSaio = (backend: string) => backend.startsWith('saio-');
 
 /** The other hosts of one run of one cell: opened, checked, described, sampled, closed. */
 export class CellHosts {
+  /** The server's host and the first load host (the one a single-generator point uses). */
   readonly placement: Record<Role, string>;
+  /** Every load host, in the notebook's order: each point's load is split between them. */
+  readonly driverHosts: string[];
   /** Remote hosts by name (local roles run through the runner's own local path). */
   private readonly remote = new Map<string, SshHost>();
   private readonly samplers = new Map<string, HostPlacementSampler>();
@@ -58,6 +65,10 @@ export class CellHosts {
   private readonly notes = new Map<string, string[]>();
   /** Where the server listens: an address every load host and the lab reach. */
   bindAddress = '127.0.0.1';
+  /** Per remote host: its clock minus the lab's (ms), from describe(); a start time there is shifted by it. */
+  readonly clockOffsetMs = new Map<string, number>();
+  /** The dataset as each remote host sees it (placeDataset). */
+  private readonly datasetsByHost = new Map<string, Dataset>();
 
   constructor(
     readonly cell: ExperimentCell,
@@ -66,7 +77,8 @@ export class CellHosts {
     private readonly runStartedAt: number,
   ) {
     this.placement = placementOf(cell);
-    for (const name of new Set(Object.values(this.placement))) {
+    this.driverHosts = driverHostsOf(cell);
+    for (const name of new Set([this.placement.server, ...this.driverHosts])) {
       if (name === LOCAL_HOST) continue;
       const spec = hosts[name];
       if (!spec) throw new Error(`cell "${cell.id}" places a process on host "${name}", which the notebook's "hosts" does not name`);
@@ -80,6 +92,11 @@ export class CellHosts {
     return this.remote.get(this.placement[role]) ?? null;
   }
 
+  /** A host by its notebook name, or null for this machine. */
+  named(name: string): SshHost | null {
+    return this.remote.get(name) ?? null;
+  }
+
   /** What each remote host must have for this cell. */
   private needs(server: ServerModule, driver: Driver): Map<string, Need[]> {
     const needs = new Map<string, Need[]>([...this.remote.keys()].map((n) => [n, []]));
@@ -89,8 +106,9 @@ export class CellHosts {
       const lib = libsaioPath();
       if (this.cell.backends.some(isSaio) && existsSync(lib)) serverNeeds.push({ kind: 'file', what: 'libsaio.so', path: lib, sha256: sha256File(lib), copyFrom: lib, mode: 0o644 });
     }
-    const driverNeeds = needs.get(this.placement.driver);
-    if (driverNeeds) {
+    for (const name of this.driverHosts) {
+      const driverNeeds = needs.get(name);
+      if (!driverNeeds) continue;
       const program = driver.versionArgv()[0] as string;
       if (program.startsWith('/')) {
         if (existsSync(program)) driverNeeds.push({ kind: 'file', what: driver.kind, path: program, sha256: sha256File(program), copyFrom: program, mode: 0o755 });
@@ -135,7 +153,7 @@ export class CellHosts {
       if (!address) throw new Error(`${server.name} (${server.address}): the server binds to this host's address, but ssh resolves "${spec.ssh}" to no IPv4 address — give it as "address" in the notebook's hosts`);
       return address;
     }
-    const driver = this.hostOf('driver');
+    const driver = this.driverHosts.map((n) => this.remote.get(n)).find((h) => h !== undefined);
     if (!driver) return '127.0.0.1';
     const spec = sshSpecOf(this.hosts[driver.name] as NonNullable<NotebookHosts[string]>);
     const target = spec.address ?? (await sshHostname(spec.ssh, spec.ssh_config));
@@ -148,14 +166,15 @@ export class CellHosts {
   /** Pinned CPUs are CPUs of the role's host: each role's list checked against what that host allows. */
   private async pinningProblems(): Promise<string[]> {
     const problems: string[] = [];
-    for (const role of ['server', 'driver'] as const) {
+    const placed: [Role, string][] = [['server', this.placement.server], ...this.driverHosts.map((n): [Role, string] => ['driver', n])];
+    for (const [role, name] of placed) {
       const want = this.cell.pinning[role];
       if (!want) continue;
-      const host = this.hostOf(role);
+      const host = this.remote.get(name);
       const allowed = host ? await host.allowedCpus() : localAllowedCpus();
       const missing = want.filter((c) => !allowed.includes(c));
       if (missing.length > 0) {
-        problems.push(`${this.placement[role]}: pinning.${role} names CPU ${missing.join(', ')}, but the lab may use CPUs ${allowed.join(', ')} there; edit the notebook's pinning (or remove it) and run again`);
+        problems.push(`${name}: pinning.${role} names CPU ${missing.join(', ')}, but the lab may use CPUs ${allowed.join(', ')} there; edit the notebook's pinning (or remove it) and run again`);
       }
     }
     return problems;
@@ -170,8 +189,8 @@ export class CellHosts {
   }
 
   /** argv with its program replaced by the path the host check found (or copied) on the role's host. */
-  argvOn(role: Role, argv: readonly string[]): string[] {
-    const host = this.hostOf(role);
+  argvOn(role: Role, argv: readonly string[], hostName: string = this.placement[role]): string[] {
+    const host = this.remote.get(hostName);
     const found = host ? this.paths.get(host.name)?.[argv[0] as string] ?? this.paths.get(host.name)?.[role === 'driver' ? this.cell.driver.kind : ''] : undefined;
     return found ? [found, ...argv.slice(1)] : [...argv];
   }
@@ -190,8 +209,9 @@ export class CellHosts {
   async placeDataset(local: Dataset): Promise<Record<Role, Dataset>> {
     const out: Record<Role, Dataset> = { server: local, driver: local };
     const copied = new Map<string, Dataset>();
-    for (const role of ['server', 'driver'] as const) {
-      const host = this.hostOf(role);
+    const placed: [Role | null, string][] = [['server', this.placement.server], ...this.driverHosts.map((n, i): [Role | null, string] => [i === 0 ? 'driver' : null, n])];
+    for (const [role, name] of placed) {
+      const host = this.remote.get(name);
       if (!host || local.docRoot === null) continue;
       let there = copied.get(host.name);
       if (!there) {
@@ -200,8 +220,9 @@ export class CellHosts {
         for (const f of readdirSync(local.docRoot)) await host.writeFile(`${docRoot}/${f}`, readFileSync(join(local.docRoot, f)), { mode: 0o644 });
         there = { ...local, docRoot, bodyFile: local.fileName === null ? null : `${docRoot}/${local.fileName}` };
         copied.set(host.name, there);
+        this.datasetsByHost.set(host.name, there);
       }
-      out[role] = there;
+      if (role) out[role] = there;
     }
     // A file made here must read back the same there: a body check against a different file would lie.
     for (const [name, d] of copied) {
@@ -232,12 +253,17 @@ export class CellHosts {
     }
   }
 
-  track(role: Role, pgrp: number): void {
-    this.samplers.get(this.placement[role])?.add({ role, pgrp });
+  /** The dataset as a load host sees it: its copy there, or `local` for this machine (or when nothing was copied). */
+  datasetOn(name: string, local: Dataset): Dataset {
+    return this.datasetsByHost.get(name) ?? local;
   }
 
-  untrack(role: Role, pgrp: number): void {
-    this.samplers.get(this.placement[role])?.remove(pgrp);
+  track(role: Role, pgrp: number, hostName: string = this.placement[role]): void {
+    this.samplers.get(hostName)?.add({ role, pgrp });
+  }
+
+  untrack(role: Role, pgrp: number, hostName: string = this.placement[role]): void {
+    this.samplers.get(hostName)?.remove(pgrp);
   }
 
   startSampling(): void {
@@ -256,14 +282,15 @@ export class CellHosts {
   /** What each host used is like, for the run's record (remote hosts; this machine when it has a role). */
   async describe(probes: Record<Role, ToolProbe>): Promise<RunHostRecord[]> {
     const out: RunHostRecord[] = [];
-    const names = [...new Set([this.placement.server, this.placement.driver])];
+    const names = [...new Set([this.placement.server, ...this.driverHosts])];
     for (const name of names) {
-      const roles = (['server', 'driver'] as const).filter((r) => this.placement[r] === name);
+      const roles = (['server', 'driver'] as const).filter((r) => (r === 'server' ? this.placement.server === name : this.driverHosts.includes(name)));
       const remote = this.remote.get(name);
       const host: Host = remote ?? new LocalHost('/nonexistent');
-      const tools = roles.map((r) => ({ ...probes[r], argv: remote ? this.argvOn(r, probes[r].argv) : probes[r].argv }));
+      const tools = roles.map((r) => ({ ...probes[r], argv: remote ? this.argvOn(r, probes[r].argv, name) : probes[r].argv }));
       const environment = await host.environment(tools);
       const clock = remote ? await remote.clockOffset() : null;
+      if (clock) this.clockOffsetMs.set(name, clock.offset_ms);
       // The path load travels: from a load host to the server's address (the lab's own route for a local role).
       const network = this.bindAddress === '127.0.0.1' ? null : await host.networkPath(this.bindAddress);
       out.push({ name, kind: host.kind, address: host.address, roles, environment, clock_offset: clock, network_path: network, notes: this.notes.get(name) ?? [] });

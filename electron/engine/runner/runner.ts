@@ -26,6 +26,7 @@ import { RunningProcess, ToolMissingError, type OutputChunk } from './processes'
 import { pinningProblem } from './cpus';
 import { startTicks } from './procfs';
 import { PlacementSampler } from './sampler';
+import { mergeLoadResults, shareSpec, splitLoad, t0UnixMs } from './split-load';
 import { verdict } from './verification';
 
 export { phaseDurations, planPoints, type PlannedPoint } from './plan';
@@ -171,6 +172,8 @@ class PointContext {
   /** The cell's other hosts; null when everything runs on this machine. */
   hosts: CellHosts | null = null;
   private readonly pointTimes: number[] = [];
+  /** How far ahead several load hosts are told to start their load together (loadSplit). */
+  private splitLeadMs = 3000;
   private readonly live = new Set<RunningProcess | HostProcess>();
   private readonly sampler: PlacementSampler;
   /** Run-wide preparation of each backend that has one, begun at its first point. */
@@ -206,14 +209,14 @@ class PointContext {
     this.datasets = this.hosts ? await this.hosts.placeDataset(local) : { server: local, driver: local };
   }
 
-  /** Sample a process group's threads where it runs. */
-  private track(role: Role, pgrp: number): void {
-    if (this.hosts?.hostOf(role)) this.hosts.track(role, pgrp);
+  /** Sample a process group's threads where it runs (`host`: a load host other than the role's first). */
+  private track(role: Role, pgrp: number, host?: string): void {
+    if (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) this.hosts?.track(role, pgrp, host);
     else this.sampler.add({ role, pgrp });
   }
 
-  private untrack(role: Role, pgrp: number): void {
-    if (this.hosts?.hostOf(role)) this.hosts.untrack(role, pgrp);
+  private untrack(role: Role, pgrp: number, host?: string): void {
+    if (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) this.hosts?.untrack(role, pgrp, host);
     else this.sampler.remove(pgrp);
   }
 
@@ -279,9 +282,9 @@ class PointContext {
     });
   }
 
-  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean } = {}): Promise<RunningProcess | HostProcess> {
+  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean; host?: string } = {}): Promise<RunningProcess | HostProcess> {
     const live = this.o.onOutput;
-    const remote = this.hosts?.hostOf(role);
+    const remote = extra.host ? this.hosts?.named(extra.host) : this.hosts?.hostOf(role);
     if (remote && this.hosts) return this.startOn(remote.name, role, argv, dir, name, extra);
     const p = await RunningProcess.start({
       role,
@@ -306,9 +309,9 @@ class PointContext {
   private async startOn(host: string, role: Role, argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean }): Promise<HostProcess> {
     const hosts = this.hosts as CellHosts;
     const live = this.o.onOutput;
-    const p = await (hosts.hostOf(role) as NonNullable<ReturnType<CellHosts['hostOf']>>).spawn({
+    const p = await (hosts.named(host) as NonNullable<ReturnType<CellHosts['named']>>).spawn({
       role,
-      argv: hosts.argvOn(role, argv),
+      argv: hosts.argvOn(role, argv, host),
       env: role === 'server' ? hosts.envOnServer(extra.env ?? {}) : extra.env,
       cpus: extra.cpus,
       stdoutPath: join(dir, `${name}.stdout`),
@@ -324,13 +327,13 @@ class PointContext {
     return p;
   }
 
-  /** One driver invocation, sampled while it runs. */
-  private async load(inv: Invocation, dir: string): Promise<LoadResult> {
+  /** One driver invocation, sampled while it runs (`host`: one of several load hosts). */
+  private async load(inv: Invocation, dir: string, host?: string): Promise<LoadResult> {
     const { argv, name } = inv;
-    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout });
-    this.track('driver', proc.pid);
+    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout, host });
+    this.track('driver', proc.pid, host);
     const exit = await proc.exited;
-    this.untrack('driver', proc.pid);
+    this.untrack('driver', proc.pid, host);
     if (this.o.signal?.aborted) throw new Cancelled();
     if (exit.code !== 0) {
       const err = readText(join(dir, `${name}.stderr`));
@@ -496,7 +499,13 @@ class PointContext {
     const label = pointLabel(p);
     const results: LoadResult[] = [];
     let measured: LoadResult | null = null;
-    for (const inv of this.driver.invocations(spec)) {
+    const generators = this.hosts && this.hosts.driverHosts.length > 1 ? this.hosts.driverHosts : null;
+    if (generators) {
+      this.progress(p.seq, 'measure', `${label}: ${phases.warmup_s > 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s on ${generators.join(', ')}`);
+      measured = await this.loadSplit(spec, generators, dir, files);
+      results.push(measured);
+    }
+    for (const inv of generators ? [] : this.driver.invocations(spec)) {
       const what = inv.purpose === 'warmup' ? `warm-up ${phases.warmup_s}s` : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
       this.progress(p.seq, inv.purpose, `${label}: ${what}`);
       try {
@@ -531,6 +540,45 @@ class PointContext {
       load: measured,
       warnings: [...measured.warnings],
     };
+  }
+
+  /**
+   * One point's load split over several load hosts (split-load.ts): each generator's share
+   * started at once on its host, all told to begin their load at one wall-clock time (each host's
+   * clock offset applied), each one's raw output kept under its host's name, the results merged.
+   */
+  private async loadSplit(spec: LoadSpec, generators: readonly string[], dir: string, files: ArtifactFile[]): Promise<LoadResult> {
+    const hosts = this.hosts as CellHosts;
+    const shares = splitLoad(spec, generators);
+    // Enough for the slowest host to start its generator and connect (a login shell's rc files can take seconds).
+    const startAt = Date.now() + this.splitLeadMs;
+    const settled = await Promise.allSettled(
+      shares.map(async (share) => {
+        const offset = hosts.clockOffsetMs.get(share.host) ?? 0;
+        const mine = shareSpec({ ...spec, dataset: hosts.datasetOn(share.host, this.dataset as Dataset) }, share, startAt + offset);
+        const invs = this.driver.invocations(mine);
+        if (invs.length !== 1) throw new Error(`${this.driver.kind} needs ${invs.length} invocations per point; several load hosts need one`);
+        const inv = { ...(invs[0] as Invocation), name: `${(invs[0] as Invocation).name}.${share.host}` };
+        try {
+          const result = await this.load(inv, dir, share.host);
+          const began = t0UnixMs(readText(join(dir, `${inv.name}.stdout`)));
+          return { share, result, window_start_ms: began === null ? null : began - offset + spec.warmup_s * 1000 };
+        } finally {
+          files.push({ kind: 'driver-stdout', name: `${inv.name}.stdout`, path: join(dir, `${inv.name}.stdout`) });
+          files.push({ kind: 'driver-stderr', name: `${inv.name}.stderr`, path: join(dir, `${inv.name}.stderr`) });
+        }
+      }),
+    );
+    // Every generator has ended (none is left running into the next point); the first failure fails the point.
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const parts = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    // Late starts mean the lead was too short: give the next point more.
+    const late = Math.max(0, ...parts.map((q) => (q.window_start_ms ?? 0) - spec.warmup_s * 1000 - startAt));
+    if (late > 20) this.splitLeadMs = Math.min(30_000, this.splitLeadMs + late + 1000);
+    const merged = mergeLoadResults(parts, Math.max(50, spec.duration_s * 1000 * 0.02));
+    this.o.onOutput?.({ role: 'driver', stream: 'stdout', data: `${loadSummary(merged)} (${parts.length} generators)\n` });
+    return merged;
   }
 
   /** Copies what a server on another host left in its point directory into the local one. */
