@@ -65,7 +65,7 @@ export class CellHosts {
   private readonly notes = new Map<string, string[]>();
   /** Where the server listens: an address every load host and the lab reach. */
   bindAddress = '127.0.0.1';
-  /** Per remote host: its clock minus the lab's (ms), from describe(); a start time there is shifted by it. */
+  /** Per remote host: its clock minus the lab's (ms), from describe(), 0 when within its uncertainty; a start time there is shifted by it. */
   readonly clockOffsetMs = new Map<string, number>();
   /** The dataset as each remote host sees it (placeDataset). */
   private readonly datasetsByHost = new Map<string, Dataset>();
@@ -290,7 +290,9 @@ export class CellHosts {
       const tools = roles.map((r) => ({ ...probes[r], argv: remote ? this.argvOn(r, probes[r].argv, name) : probes[r].argv }));
       const environment = await host.environment(tools);
       const clock = remote ? await remote.clockOffset() : null;
-      if (clock) this.clockOffsetMs.set(name, clock.offset_ms);
+      // An offset within its own uncertainty is no measured difference (one kernel, or NTP-synced
+      // hosts): shifting a start time by it would only add the estimate's noise (a slow login shell biases it).
+      if (clock) this.clockOffsetMs.set(name, Math.abs(clock.offset_ms) > clock.uncertainty_ms ? clock.offset_ms : 0);
       // The path load travels: from a load host to the server's address (the lab's own route for a local role).
       const network = this.bindAddress === '127.0.0.1' ? null : await host.networkPath(this.bindAddress);
       out.push({ name, kind: host.kind, address: host.address, roles, environment, clock_offset: clock, network_path: network, notes: this.notes.get(name) ?? [] });

@@ -6,7 +6,7 @@
 // inside the namespaces, and nothing left running or on disk there afterwards. Needs root.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -204,6 +204,94 @@ test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on ge
   nothingLeft();
   for (const name of ['srv', 'gen1']) assert.equal(existsSync(join(process.env.HOME ?? '/root', '.cache', 'saio-lab', 'runs', `${run.id}.${name}`)), false);
   assert.ok(seconds < 240, `bounded: ${seconds} s`);
+});
+
+/** Three hosts: nginx on srv, the load split between gen1 and gen2 (closed loop over 7 connections, open loop at 3001/s over 6). */
+function threeHostsHere(): Record<string, unknown> {
+  const nb = twoHostsHere() as { title: string; hosts: Record<string, unknown>; cells: Record<string, unknown>[] };
+  nb.title = 'nginx on srv, load from gen1 and gen2';
+  nb.hosts.gen2 = { ssh: `${NS.prefix}-gen2`, ssh_config: SSH_CONFIG };
+  const cell = nb.cells.find((c) => c.type === 'experiment') as Record<string, unknown>;
+  const closed = { ...cell, id: 'three-closed', driver_hosts: ['gen1', 'gen2'], sweep: { connections: [7] } };
+  const open = { ...cell, id: 'three-open', driver_hosts: ['gen1', 'gen2'], backends: ['saio-uring'], sweep: { connections: [6], rate: [3001] } };
+  nb.cells = [closed, open];
+  return nb;
+}
+
+interface RawDoc { connections: number; requests: number; requests_per_s: number; offered_per_s?: number | null; errors: Record<string, number>; mismatched: number; verified: number; t0_unix_ns: number; warmup_s: number; url: string }
+
+test('three hosts: nginx on srv, saio-load on gen1 and gen2 at once; every point verified, the merged numbers are the sum and the exact merge of the raw outputs, the windows coincide', async () => {
+  const file = join(tmp, 'three-hosts.json');
+  writeFileSync(file, JSON.stringify(threeHostsHere(), null, 2));
+  const out = join(tmp, 'out-three');
+  const db = join(tmp, 'three.db');
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'saio-lab.js'), '--db', db, 'replay', file, '--quick', '--out', out], { encoding: 'utf8', timeout: 400_000 });
+  const seconds = (Date.now() - t0) / 1000;
+  assert.equal(r.status, 0, `replay exit ${r.status} after ${seconds} s:\n${r.stdout}\n${r.stderr}`);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsJson;
+  assert.equal(results.runs.length, 2);
+  const store = new Store(db);
+  const raw = join(tmp, 'raw-three');
+  mkdirSync(raw, { recursive: true });
+  let checked = 0;
+  for (const run of results.runs) {
+    assert.equal(run.status, 'ok', run.reason ?? '');
+    assert.deepEqual(run.hosts.map((h) => [h.name, h.roles]).sort(), [['gen1', ['driver']], ['gen2', ['driver']], ['srv', ['server']]]);
+    const artifacts = store.listArtifacts(run.id);
+    for (const p of run.points) {
+      assert.equal(p.status, 'ok', `${p.backend} c=${p.connections}: ${p.reason}`);
+      assert.equal(p.verified, true, `${p.backend} c=${p.connections}: ${p.reason}`);
+      // Each generator's own document, read here as plain JSON (not through the lab's parser).
+      const docs = ['gen1', 'gen2'].map((h) => {
+        const a = artifacts.find((x) => x.point_id === p.id && x.name === `driver.${h}.stdout`);
+        assert.ok(a, `point ${p.id}: driver.${h}.stdout kept`);
+        const text = store.artifactContent(a.id)?.toString('utf8') ?? '';
+        writeFileSync(join(raw, `${p.id}.${h}.json`), text);
+        return JSON.parse(text) as RawDoc;
+      });
+      const [g1, g2] = docs as [RawDoc, RawDoc];
+      // The split: 7 connections are 4 + 3; 3001/s over 3 + 3 connections is 1501 + 1500.
+      assert.deepEqual([g1.connections, g2.connections], p.connections === 7 ? [4, 3] : [3, 3]);
+      if (p.rate_per_s !== null) assert.deepEqual([g1.offered_per_s, g2.offered_per_s], [1501, 1500]);
+      for (const d of docs) assert.ok(inSubnet(new URL(d.url).hostname), d.url);
+      const load = p.load;
+      assert.ok(load);
+      assert.equal(load.requests, g1.requests + g2.requests);
+      assert.ok(Math.abs((p.requests_per_s ?? 0) - (g1.requests_per_s + g2.requests_per_s)) < 1e-6, 'achieved rate = the sum');
+      if (p.rate_per_s !== null) assert.equal(p.offered_per_s, (g1.offered_per_s ?? 0) + (g2.offered_per_s ?? 0));
+      assert.equal(load.mismatched, g1.mismatched + g2.mismatched);
+      assert.equal(load.verified, g1.verified + g2.verified);
+      const errs = (d: RawDoc) => Object.values(d.errors).reduce((a, b) => a + b, 0);
+      assert.equal(Object.values(load.errors).reduce((a, b) => a + b, 0), errs(g1) + errs(g2));
+      // Latency percentiles: exactly what saio-load --merge computes from the two raw files.
+      const merge = spawnSync(join(repoRoot(), 'native', 'build', 'saio-load'), ['--merge', join(raw, `${p.id}.gen1.json`), join(raw, `${p.id}.gen2.json`)], { encoding: 'utf8' });
+      assert.equal(merge.status, 0, merge.stderr);
+      const m = JSON.parse(merge.stdout) as { requests: number; latency_us: Record<string, number> };
+      assert.equal(m.requests, load.requests);
+      assert.deepEqual({ ...load.latency_us }, { ...m.latency_us });
+      assert.equal(p.latency_p99_us, m.latency_us.p99);
+      // One window: the two loads began within 50 ms of each other (one kernel: one clock).
+      const skewMs = Math.abs(g1.t0_unix_ns - g2.t0_unix_ns) / 1e6;
+      assert.ok(skewMs < 50, `windows began ${skewMs} ms apart: ${JSON.stringify(docs.map((d) => [(d as unknown as { start_at_ms: number }).start_at_ms, d.t0_unix_ns]))}`);
+      assert.ok(!load.warnings.some((w) => /apart|did not say/.test(w)), JSON.stringify(load.warnings));
+      assert.deepEqual(load.generators?.map((g) => g.host), ['gen1', 'gen2']);
+      checked++;
+    }
+    // Both generators ran for every point, on their own hosts, and were sampled there.
+    const procs = store.listProcesses(run.id);
+    for (const h of ['gen1', 'gen2']) {
+      assert.equal(procs.filter((q) => q.role === 'driver' && q.host === h).length, run.points.length, h);
+      const ids = new Set(run.placement.filter((s) => s.host === h && s.role === 'driver' && s.comm === 'saio-load').map((s) => s.point_id));
+      assert.deepEqual(ids, new Set(run.points.map((q) => q.id)), `${h}: placement samples for every point`);
+    }
+    assert.ok(procs.every((q) => q.ended));
+  }
+  assert.equal(checked, 3);
+  store.close();
+  nothingLeft();
+  for (const run of results.runs) for (const name of ['srv', 'gen1', 'gen2']) assert.equal(existsSync(join(process.env.HOME ?? '/root', '.cache', 'saio-lab', 'runs', `${run.id}.${name}`)), false);
+  console.log(`three-host replay: ${seconds} s`);
 });
 
 test('the lab SIGKILLed mid-run: nothing of the run is left in any namespace, and the next lab records where its processes were', async () => {

@@ -173,7 +173,7 @@ class PointContext {
   hosts: CellHosts | null = null;
   private readonly pointTimes: number[] = [];
   /** How far ahead several load hosts are told to start their load together (loadSplit). */
-  private splitLeadMs = 3000;
+  private splitLeadMs = 0;
   private readonly live = new Set<RunningProcess | HostProcess>();
   private readonly sampler: PlacementSampler;
   /** Run-wide preparation of each backend that has one, begun at its first point. */
@@ -551,6 +551,16 @@ class PointContext {
     const hosts = this.hosts as CellHosts;
     const shares = splitLoad(spec, generators);
     // Enough for the slowest host to start its generator and connect (a login shell's rc files can take seconds).
+    if (this.splitLeadMs === 0) {
+      // Measured once per run: what starting a command costs on each load host, login shell included.
+      const costs = await Promise.all(generators.map(async (g) => {
+        const host = hosts.named(g);
+        const t = Date.now();
+        if (host) await host.exec(['true'], { timeoutMs: 30_000 });
+        return Date.now() - t;
+      }));
+      this.splitLeadMs = Math.min(30_000, 1500 + 2 * Math.max(0, ...costs));
+    }
     const startAt = Date.now() + this.splitLeadMs;
     const settled = await Promise.allSettled(
       shares.map(async (share) => {
