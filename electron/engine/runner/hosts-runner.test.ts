@@ -16,9 +16,7 @@ import { createNotebook, loadRevision } from '../notebooks';
 import { repoRoot } from '../paths';
 import { Store } from '../store/store';
 import type { ExperimentCell } from '../notebook/schema';
-import { SshHost } from '../hosts/ssh';
 import { down, strangersIn, up, type NetnsConfig, type NetnsHost } from '../hosts/testing/netns';
-import { recoverInterrupted } from '../recovery';
 import { runCell } from './runner';
 
 const NS: NetnsConfig = { prefix: 'saiow', subnet: '10.215.0', dir: '/run/saiow-netns-hosts' };
@@ -294,7 +292,7 @@ test('three hosts: nginx on srv, saio-load on gen1 and gen2 at once; every point
   console.log(`three-host replay: ${seconds} s`);
 });
 
-test('the lab SIGKILLed mid-run: nothing of the run is left in any namespace, and the next lab records where its processes were', async () => {
+test('the lab SIGKILLed mid-run: the next lab start stops what it left on each host and removes its directories there, one line per host, with no manual cleanup', async () => {
   const file = join(tmp, 'two-hosts-killed.json');
   writeFileSync(file, JSON.stringify(twoHostsHere(), null, 2));
   const db = join(tmp, 'killed.db');
@@ -319,24 +317,30 @@ test('the lab SIGKILLed mid-run: nothing of the run is left in any namespace, an
   lab.kill('SIGKILL');
   await new Promise((r) => lab.once('exit', r));
   assert.ok(running.length > 0, 'the run had processes in the namespaces when the lab was killed');
-  const deadline = Date.now() + 20_000;
-  while (hosts.some((h) => strangersIn(h, NS).length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  nothingLeft();
+  const runDir = (id: string, name: string) => join(process.env.HOME ?? '/root', '.cache', 'saio-lab', 'runs', `${id}.${name}`);
 
+  // The next start of the lab (any command): recovery here, then on every host the run used.
+  const t0 = Date.now();
+  const next = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'saio-lab.js'), '--db', db, 'list'], { encoding: 'utf8', timeout: 120_000 });
+  const seconds = (Date.now() - t0) / 1000;
+  assert.equal(next.status, 0, next.stderr);
+  assert.match(next.stderr, /was left running by a lab that died: marked interrupted/);
+  const lines = next.stderr.split('\n').filter((l) => / on (srv|gen1) \(/.test(l));
+  assert.equal(lines.length, 2, next.stderr);
+  for (const l of lines) assert.match(l, /^saio-lab: run [0-9a-f]{8} on (srv|gen1) \(saiow-(srv|gen1)\): (stopped \d+ process group\(s\) the run left \(.*\)|nothing of the run was still running); its directory there was removed$/);
+  assert.ok(seconds < 60, `bounded: ${seconds} s`);
+  // Nothing left, and nobody cleaned up by hand: no process but the sshds, no run directory.
+  nothingLeft();
   const store = new Store(db);
-  const recovered = recoverInterrupted(store);
-  assert.equal(recovered.length, 1);
-  const run = store.getRun(recovered[0]?.run_id as string);
+  const run = store.listRuns(store.listNotebooks()[0]?.id as string)[0];
   assert.equal(run?.status, 'interrupted');
-  assert.match(run?.reason ?? '', /its processes on (srv, gen1|gen1, srv|srv|gen1) ended with its ssh connections/);
+  const note = store.listArtifacts(run?.id as string).find((a) => a.kind === 'remote-recovery');
+  assert.ok(note, 'what recovery did there is kept with the run');
+  assert.match(store.artifactContent(note.id)?.toString('utf8') ?? '', /^srv \(saiow-srv\): .*removed$/m);
+  assert.ok(store.listProcesses(run?.id as string).every((p) => p.ended), 'every process of the run is known to have ended');
   store.close();
-  // What is left there is the run's directory (pid files, the dataset): cleanupRun, as a later lab
-  // would call it, finds no group to stop and removes it.
-  for (const name of ['srv', 'gen1']) {
-    const report = await SshHost.cleanupRun({ name, destination: `${NS.prefix}-${name}`, configFile: SSH_CONFIG, runId: run?.id as string });
-    assert.deepEqual(report.stopped, [], `${name}: nothing was still running`);
-    assert.equal(existsSync(join(process.env.HOME ?? '/root', '.cache', 'saio-lab', 'runs', `${run?.id}.${name}`)), false);
-  }
+  for (const name of ['srv', 'gen1']) assert.equal(existsSync(runDir(run?.id as string, name)), false, `${name}: the run's directory is gone`);
+  console.log(`recovery on two hosts after SIGKILL: ${seconds} s`);
 });
 
 export type { NetnsHost };
