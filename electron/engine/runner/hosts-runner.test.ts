@@ -204,21 +204,16 @@ test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on ge
   assert.ok(seconds < 240, `bounded: ${seconds} s`);
 });
 
-/** Three hosts: nginx on srv, the load split between gen1 and gen2 (closed loop over 7 connections, open loop at 3001/s over 6). */
+/** The shipped three-hosts notebook (nginx on srv, load split between gen1 and gen2), its hosts pointed at this suite's namespaces. */
 function threeHostsHere(): Record<string, unknown> {
-  const nb = twoHostsHere() as { title: string; hosts: Record<string, unknown>; cells: Record<string, unknown>[] };
-  nb.title = 'nginx on srv, load from gen1 and gen2';
-  nb.hosts.gen2 = { ssh: `${NS.prefix}-gen2`, ssh_config: SSH_CONFIG };
-  const cell = nb.cells.find((c) => c.type === 'experiment') as Record<string, unknown>;
-  const closed = { ...cell, id: 'three-closed', driver_hosts: ['gen1', 'gen2'], sweep: { connections: [7] } };
-  const open = { ...cell, id: 'three-open', driver_hosts: ['gen1', 'gen2'], backends: ['saio-uring'], sweep: { connections: [6], rate: [3001] } };
-  nb.cells = [closed, open];
+  const nb = JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'three-hosts.json'), 'utf8')) as { hosts: Record<string, { ssh: string; ssh_config: string }> };
+  for (const [name, h] of Object.entries(nb.hosts)) nb.hosts[name] = { ...h, ssh: `${NS.prefix}-${name}`, ssh_config: SSH_CONFIG };
   return nb;
 }
 
 interface RawDoc { connections: number; requests: number; requests_per_s: number; offered_per_s?: number | null; errors: Record<string, number>; mismatched: number; verified: number; t0_unix_ns: number; warmup_s: number; url: string }
 
-test('three hosts: nginx on srv, saio-load on gen1 and gen2 at once; every point verified, the merged numbers are the sum and the exact merge of the raw outputs, the windows coincide', async () => {
+test('experiments/three-hosts.json: nginx on srv, saio-load on gen1 and gen2 at once; every point verified, the merged numbers are the sum and the exact merge of the raw outputs, the windows coincide', async () => {
   const file = join(tmp, 'three-hosts.json');
   writeFileSync(file, JSON.stringify(threeHostsHere(), null, 2));
   const out = join(tmp, 'out-three');
