@@ -7,6 +7,7 @@ import { createNotebook, saveRevision } from '../notebooks';
 import type { Notebook } from '../notebook/schema';
 import { validateNotebook } from '../notebook/validate';
 import type { NewPoint, Store } from '../store/store';
+import { fixtureCpu } from '../report/fixture';
 
 export function notebookDoc(extraConfig = ''): Notebook {
   const v = validateNotebook({
@@ -102,6 +103,8 @@ export function point(runId: string, seq: number, status: NewPoint['status']): N
       : null,
     load: ok ? load(10000 + seq) : null,
     warnings: ok && seq % 2 === 1 ? ['generator was the bottleneck', 'achieved 82% of offered'] : [],
+    cpu: ok ? fixtureCpu(0.75, 2) : null,
+    requests_per_cpu_s: ok ? (10000 + seq) * 2 / 0.75 : null,
     started_at: `2025-01-02T03:0${seq}:00.000Z`,
     ended_at: ok ? `2025-01-02T03:0${seq}:02.000Z` : null,
   };

@@ -305,3 +305,31 @@ esac
     store.close();
   }
 });
+
+test('repeats until clear: rounds of both backends (alternated) until each median\'s 95% CI is within target_ci, or max; repeats.json says which; every point carries its CPU', async () => {
+  const store = new Store(join(dir, 'repeats.db'));
+  try {
+    const cell = { backends: ['baseline', 'saio-sync'], driver: { kind: 'saio-load' as const, threads: 1, arrivals: 'poisson' as const, depth: 1, pipeline: 1, timeout_s: 5 }, sweep: { connections: [10] }, duration_s: 0.5, warmup_s: 0 };
+    // ±1000%: any 6 repeats are precise enough, so the run stops at the first round that has an interval.
+    const loose = await run(store, 'loose', { ...cell, repeats: { min: 2, max: 8, target_ci: 0.999 } });
+    assert.equal(loose.status, 'ok', loose.reason ?? '');
+    const points = store.listPoints(loose.id);
+    assert.deepEqual(points.map((p) => `${p.repeat}${p.backend === 'baseline' ? 'b' : 's'}`), ['1b', '1s', '2b', '2s', '3b', '3s', '4b', '4s', '5b', '5s', '6b', '6s']);
+    for (const p of points) {
+      assert.ok(p.cpu && p.cpu.server_s > 0 && p.cpu.loadgen_s > 0 && p.requests_per_cpu_s! > 0, JSON.stringify(p.cpu));
+      assert.ok(p.cpu.by_class.server.threads >= 2, 'nginx master and worker');
+    }
+    const art = store.listArtifacts(loose.id).find((a) => a.kind === 'repeat-policy')!;
+    const doc = JSON.parse(store.artifactContent(art.id)!.toString());
+    assert.equal(doc.rounds, 6);
+    assert.ok(doc.decisions.every((d: { reason: string }) => d.reason === 'target-reached'), JSON.stringify(doc.decisions));
+    // ±0.01%: never reached on this machine; stops at max and says so.
+    const tight = await run(store, 'tight', { ...cell, backends: ['baseline'], repeats: { min: 6, max: 7, target_ci: 0.0001 } });
+    assert.equal(store.listPoints(tight.id).length, 7);
+    const tdoc = JSON.parse(store.artifactContent(store.listArtifacts(tight.id).find((a) => a.kind === 'repeat-policy')!.id)!.toString());
+    assert.equal(tdoc.decisions[0].reason, 'max-reached');
+    assert.match(tdoc.decisions[0].message, /stopped at the maximum of 7 repeats: 95% CI of the median still ±/);
+  } finally {
+    store.close();
+  }
+});

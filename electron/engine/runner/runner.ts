@@ -9,7 +9,7 @@ import { backendModule } from '../backends/registry';
 import type { BackendModule, BackendRun } from '../backends/types';
 import { driverModule } from '../drivers/registry';
 import type { Driver, Invocation, LoadSpec } from '../drivers/types';
-import type { LoadResult, PointRecord, ProgressEvent, RunRecord } from '../model';
+import type { LoadResult, PointCpu, PointRecord, ProgressEvent, RunRecord } from '../model';
 import type { HostProcess } from '../hosts/types';
 import type { NotebookHosts } from '../notebook/hosts';
 import type { ExperimentCell } from '../notebook/schema';
@@ -21,10 +21,12 @@ import type { NewPoint, Store } from '../store/store';
 import { CellHosts, usesOtherHosts, type Role } from './cell-hosts';
 import { captureEnvironment, toolVersion } from './environment';
 import { freePort } from './net';
-import { capacities, capacityKey, phaseDurations, planPoints, pointLabel, probeDurations, resolveRate, type PlannedPoint } from './plan';
+import { capacities, capacityKey, phaseDurations, planPoints, planRound, pointLabel, probeDurations, repeatPolicyOf, repeatsOf, resolveRate, type PlannedPoint } from './plan';
+import { roundDecision } from '../stats/repeats';
 import { RunningProcess, ToolMissingError, type OutputChunk } from './processes';
 import { pinningProblem } from './cpus';
-import { startTicks } from './procfs';
+import { processesInGroup, startTicks } from './procfs';
+import { CpuAccounting, type CpuUsage } from './cpu-accounting';
 import { PlacementSampler } from './sampler';
 import { mergeLoadResults, shareSpec, splitLoad, t0UnixMs } from './split-load';
 import { verdict } from './verification';
@@ -129,6 +131,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
       if (o.signal?.aborted) throw new Cancelled();
       await ctx.runPoint(p);
     }
+    await ctx.repeatUntilClear(plan.length);
   } catch (e) {
     if (e instanceof Cancelled || o.signal?.aborted) stopped = { status: 'cancelled', reason: 'cancelled by the user; the points recorded so far are kept' };
     else if (e instanceof ToolMissingError) stopped = { status: 'failed', reason: `${e.message}: install it and run again` };
@@ -190,7 +193,7 @@ class PointContext {
     private readonly driver: Driver,
     private readonly protocol: ProtocolModule,
     private readonly startedAt: number,
-    private readonly total: number,
+    private total: number,
   ) {
     this.sampler = new PlacementSampler(startedAt);
     o.signal?.addEventListener('abort', () => {
@@ -218,6 +221,54 @@ class PointContext {
   private untrack(role: Role, pgrp: number, host?: string): void {
     if (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) this.hosts?.untrack(role, pgrp, host);
     else this.sampler.remove(pgrp);
+  }
+
+  /**
+   * Repeats until the answer is clear: while the cell's policy has a target_ci and any
+   * (backend, configuration) has a median interval of requests/s wider than it, run one more
+   * round of every configuration (backends still alternated), up to policy.max. What was decided
+   * for each series is kept with the run (repeats.json) and said in the progress.
+   */
+  async repeatUntilClear(planned: number): Promise<void> {
+    const policy = repeatPolicyOf(this.o.cell, this.o.quick);
+    if (policy.target_ci === null) return;
+    let round = repeatsOf(this.o.cell, this.o.quick);
+    let seq = planned;
+    for (;;) {
+      const decision = roundDecision(policy, this.series());
+      const last = decision.action === 'stop' || round >= policy.max;
+      if (last) {
+        this.store.insertArtifact(
+          { run_id: this.runId, point_id: null, kind: 'repeat-policy', name: 'repeats.json' },
+          Buffer.from(`${JSON.stringify({ policy, rounds: round, decisions: decision.decisions }, null, 2)}\n`),
+        );
+        this.progress(seq, 'done', `repeats: ${decision.decisions.map((d) => `${d.label}: ${d.message}`).join('; ')}`);
+        return;
+      }
+      if (this.o.signal?.aborted) throw new Cancelled();
+      round++;
+      const more = planRound(this.o.cell, round, seq + 1);
+      this.total += more.length;
+      this.progress(seq, 'starting', `round ${round} of at most ${policy.max}: ${decision.pending.length} series still above ±${(policy.target_ci * 100).toFixed(1)}% (first: ${decision.pending[0] ?? ''})`);
+      for (const p of more) {
+        if (this.o.signal?.aborted) throw new Cancelled();
+        await this.runPoint(p);
+      }
+      seq += more.length;
+    }
+  }
+
+  /** requests/s of the ok measured points so far, per backend and configuration. */
+  private series(): { label: string; samples: number[] }[] {
+    const out = new Map<string, number[]>();
+    for (const p of this.store.listPoints(this.runId)) {
+      if (p.kind !== 'measure') continue;
+      const label = `${p.backend} ${p.config}`;
+      const samples = out.get(label) ?? [];
+      if (p.status === 'ok' && p.requests_per_s !== null) samples.push(p.requests_per_s);
+      out.set(label, samples);
+    }
+    return [...out].map(([label, samples]) => ({ label, samples }));
   }
 
   /** What watching cost: kept with the run so a reader can judge that it did not matter. */
@@ -327,13 +378,39 @@ class PointContext {
     return p;
   }
 
-  /** One driver invocation, sampled while it runs (`host`: one of several load hosts). */
-  private async load(inv: Invocation, dir: string, host?: string): Promise<LoadResult> {
+  /**
+   * One driver invocation, sampled while it runs (`o.host`: one of several load hosts). With
+   * `o.cpu`, the CPU time of the server's processes and the generator's is counted from
+   * `cpu.afterS` into the invocation (its own warm-up, when the driver warms up in the same
+   * process) until the generator exits.
+   */
+  private async load(inv: Invocation, dir: string, o: { host?: string; cpu?: { serverPgrp: number; afterS: number; usage: PointCpu | null; problem: string | null } } = {}): Promise<LoadResult> {
+    const { cpu } = o;
     const { argv, name } = inv;
-    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout, host });
-    this.track('driver', proc.pid, host);
+    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout, host: o.host });
+    this.track('driver', proc.pid, o.host);
+    let accounting: CpuAccounting | null = null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    if (cpu) {
+      const begin = () => {
+        const targets = [
+          ...processesInGroup(cpu.serverPgrp).map((pid) => ({ pid, role: 'server' as const })),
+          ...processesInGroup(proc.pid).map((pid) => ({ pid, role: 'loadgen' as const })),
+        ];
+        try {
+          accounting = CpuAccounting.start(targets);
+        } catch (e) {
+          cpu.problem = `CPU not measured: ${(e as Error).message}`;
+        }
+      };
+      if (cpu.afterS > 0) timer = setTimeout(begin, cpu.afterS * 1000);
+      else begin();
+    }
     const exit = await proc.exited;
-    this.untrack('driver', proc.pid, host);
+    if (timer) clearTimeout(timer);
+    if (accounting) cpu!.usage = pointCpu((accounting as CpuAccounting).stop());
+    else if (cpu && !cpu.problem) cpu.problem = 'CPU not measured: the load generator ended before its measured phase began';
+    this.untrack('driver', proc.pid, o.host);
     if (this.o.signal?.aborted) throw new Cancelled();
     if (exit.code !== 0) {
       const err = readText(join(dir, `${name}.stderr`));
@@ -388,6 +465,8 @@ class PointContext {
       verification: null,
       load: null,
       warnings: [],
+      cpu: null,
+      requests_per_cpu_s: null,
       started_at: new Date(t0).toISOString(),
       ended_at: null,
     };
@@ -450,7 +529,7 @@ class PointContext {
       this.track('server', proc.pid);
       this.sampler.start();
       this.hosts?.startSampling();
-      outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files);
+      outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files, proc.pid);
     } catch (e) {
       if (e instanceof Cancelled || this.o.signal?.aborted) throw new Cancelled();
       if (e instanceof ToolMissingError) throw e;
@@ -484,7 +563,7 @@ class PointContext {
     this.progress(p.seq, point.status === 'failed' ? 'failed' : 'done', point.status === 'failed' ? `${label}: ${point.reason ?? ''}` : label);
   }
 
-  private async measure(p: PlannedPoint, base: NewPoint, endpoint: Endpoint, dataset: Dataset, dir: string, files: ArtifactFile[]): Promise<Partial<NewPoint>> {
+  private async measure(p: PlannedPoint, base: NewPoint, endpoint: Endpoint, dataset: Dataset, dir: string, files: ArtifactFile[], serverPgrp: number): Promise<Partial<NewPoint>> {
     const phases = p.kind === 'probe' ? probeDurations(this.o.cell, this.o.quick) : phaseDurations(this.o.cell, this.o.quick);
     const spec: LoadSpec = {
       endpoint,
@@ -505,11 +584,15 @@ class PointContext {
       measured = await this.loadSplit(spec, generators, dir, files);
       results.push(measured);
     }
-    for (const inv of generators ? [] : this.driver.invocations(spec)) {
+    const invocations = generators ? [] : this.driver.invocations(spec);
+    // A driver that warms up in its measuring process (saio-load --warmup) gets its CPU counted
+    // after the warm-up; one with a separate warm-up invocation (wrk) from the start.
+    const cpu = { serverPgrp, afterS: invocations.some((i) => i.purpose === 'warmup') ? 0 : phases.warmup_s, usage: null as PointCpu | null, problem: null as string | null };
+    for (const inv of invocations) {
       const what = inv.purpose === 'warmup' ? `warm-up ${phases.warmup_s}s` : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
       this.progress(p.seq, inv.purpose, `${label}: ${what}`);
       try {
-        const r = await this.load(inv, dir);
+        const r = await this.load(inv, dir, { cpu: inv.purpose === 'measure' ? cpu : undefined });
         results.push(r);
         if (inv.purpose === 'measure') measured = r;
       } finally {
@@ -538,7 +621,9 @@ class PointContext {
       verified: v.verified,
       verification: v.verification,
       load: measured,
-      warnings: [...measured.warnings],
+      warnings: [...measured.warnings, ...(cpu.problem ? [cpu.problem] : [])],
+      cpu: cpu.usage,
+      requests_per_cpu_s: cpu.usage && cpu.usage.server_s > 0 && measured.requests > 0 ? measured.requests / cpu.usage.server_s : null,
     };
   }
 
@@ -570,7 +655,7 @@ class PointContext {
         if (invs.length !== 1) throw new Error(`${this.driver.kind} needs ${invs.length} invocations per point; several load hosts need one`);
         const inv = { ...(invs[0] as Invocation), name: `${(invs[0] as Invocation).name}.${share.host}` };
         try {
-          const result = await this.load(inv, dir, share.host);
+          const result = await this.load(inv, dir, { host: share.host });
           const began = t0UnixMs(readText(join(dir, `${inv.name}.stdout`)));
           return { share, result, window_start_ms: began === null ? null : began - offset + spec.warmup_s * 1000 };
         } finally {
@@ -616,6 +701,15 @@ class PointContext {
       this.store.insertPlacement(this.runId, samples.map((s) => ({ ...s, point_id: id })));
     });
   }
+}
+
+/** What the point keeps of a CPU account: totals by class, and the busiest threads (at most 64). */
+export function pointCpu(u: CpuUsage): PointCpu {
+  const threads = [...u.threads]
+    .sort((a, b) => b.total_s - a.total_s || a.tid - b.tid)
+    .slice(0, 64)
+    .map(({ pid, tid, comm, class: cls, user_s, system_s, total_s }) => ({ pid, tid, comm, class: cls, user_s, system_s, total_s }));
+  return { wall_s: u.wall_s, server_s: u.server_s, loadgen_s: u.loadgen_s, by_class: u.by_class, unattributed_s: u.unattributed_s, threads };
 }
 
 /** One line about a load result, for a live terminal that was not shown the driver's document. */
