@@ -136,7 +136,8 @@ export interface CpuClassUsage {
 /**
  * What the measured phase cost in CPU, from /proc/<pid>/task/<tid>/stat at its start and end:
  * the server's own threads, libsaio's kernel workers (saio-kworkerN), io_uring SQPOLL and io-wq
- * threads, and the load generator. Resolution: 10 ms per thread (USER_HZ).
+ * threads, and the load generator. Resolution: 10 ms per thread (USER_HZ). Each role is read on
+ * the host it ran on (runner/point-cpu.ts); across hosts the seconds are summed.
  */
 export interface PointCpu {
   /** Wall time the accounting covered (the measured phase, from its start to the generator's exit). */
@@ -146,8 +147,8 @@ export interface PointCpu {
   loadgen_s: number;
   by_class: Record<'server' | 'saio-kworker' | 'sqpoll' | 'io-wq' | 'loadgen', CpuClassUsage>;
   unattributed_s: { server: number; loadgen: number };
-  /** Per thread: the busiest first, at most 64. */
-  threads: { pid: number; tid: number; comm: string; class: string; user_s: number; system_s: number; total_s: number }[];
+  /** Per thread: the busiest first, at most 64; `host` names the host it ran on when not this machine (issue 15). */
+  threads: { pid: number; tid: number; comm: string; class: string; user_s: number; system_s: number; total_s: number; host?: string }[];
 }
 
 /** The protocol's own check through the server after the load (a fetched body's sha256, a SET then GET). */

@@ -140,7 +140,7 @@ const Cpu = z.strictObject({
   loadgen_s: n,
   by_class: z.strictObject({ server: CpuClass, 'saio-kworker': CpuClass, sqpoll: CpuClass, 'io-wq': CpuClass, loadgen: CpuClass }),
   unattributed_s: z.strictObject({ server: n, loadgen: n }),
-  threads: z.array(z.strictObject({ pid: int, tid: int, comm: z.string(), class: z.string(), user_s: n, system_s: n, total_s: n })),
+  threads: z.array(z.strictObject({ pid: int, tid: int, comm: z.string(), class: z.string(), user_s: n, system_s: n, total_s: n, host: z.string().optional() })),
 });
 
 /** A point without its database-local id and run id: `seq` identifies it within the run. */

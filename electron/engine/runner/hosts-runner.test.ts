@@ -179,6 +179,9 @@ test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on ge
   }
   assert.equal(run.placement.filter((s) => s.host === 'local').length, 0, 'nothing of this cell ran on the lab machine');
 
+  // CPU per point, each role read on its own host: nginx's threads on srv, saio-load's on gen1.
+  for (const p of run.points) cpuOnHosts(p, 'srv', ['gen1']);
+
   // Every address used is inside the namespaces: where nginx listened and what saio-load was sent to.
   const store = new Store(db);
   const procs = store.listProcesses(run.id);
@@ -211,6 +214,21 @@ function threeHostsHere(): Record<string, unknown> {
   const nb = JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'three-hosts.json'), 'utf8')) as { hosts: Record<string, { ssh: string; ssh_config: string }> };
   for (const [name, h] of Object.entries(nb.hosts)) nb.hosts[name] = { ...h, ssh: `${NS.prefix}-${name}`, ssh_config: SSH_CONFIG };
   return nb;
+}
+
+/** A point's CPU was counted where each role ran: server threads on `server`, load generator threads on each of `generators`. */
+function cpuOnHosts(p: ResultsJson['runs'][number]['points'][number], server: string, generators: string[]): void {
+  const what = `${p.backend} c=${p.connections}`;
+  const cpu = p.cpu;
+  assert.ok(cpu, `${what}: no CPU (${p.warnings.join('; ')})`);
+  assert.ok(!p.warnings.some((w) => w.startsWith('CPU not measured')), `${what}: ${p.warnings.join('; ')}`);
+  assert.ok(cpu.server_s > 0 && cpu.loadgen_s > 0, `${what}: server ${cpu.server_s} s, load ${cpu.loadgen_s} s`);
+  assert.ok((p.requests_per_cpu_s ?? 0) > 0, `${what}: requests per CPU second ${p.requests_per_cpu_s}`);
+  const threads = cpu.threads;
+  assert.ok(threads.some((t) => t.comm === 'nginx' && t.class === 'server' && t.host === server && t.total_s > 0), `${what}: nginx's threads on ${server}: ${JSON.stringify(threads)}`);
+  for (const t of threads.filter((x) => x.class !== 'loadgen')) assert.equal(t.host, server, `${what}: ${t.comm} (${t.class}) on ${t.host}`);
+  for (const g of generators) assert.ok(threads.some((t) => t.class === 'loadgen' && t.comm === 'saio-load' && t.host === g), `${what}: saio-load's threads on ${g}: ${JSON.stringify(threads)}`);
+  assert.ok(threads.filter((t) => t.class === 'loadgen').every((t) => generators.includes(t.host ?? 'local')), `${what}: load generator threads only on ${generators.join(', ')}`);
 }
 
 interface RawDoc { connections: number; requests: number; requests_per_s: number; offered_per_s?: number | null; errors: Record<string, number>; mismatched: number; verified: number; t0_unix_ns: number; warmup_s: number; url: string }
@@ -271,6 +289,8 @@ test('experiments/three-hosts.json: nginx on srv, saio-load on gen1 and gen2 at 
       assert.ok(skewMs < 50, `windows began ${skewMs} ms apart: ${JSON.stringify(docs.map((d) => [(d as unknown as { start_at_ms: number }).start_at_ms, d.t0_unix_ns]))}`);
       assert.ok(!load.warnings.some((w) => /apart|did not say/.test(w)), JSON.stringify(load.warnings));
       assert.deepEqual(load.generators?.map((g) => g.host), ['gen1', 'gen2']);
+      // CPU: nginx on srv, each generator's share on its own host, summed.
+      cpuOnHosts(p, 'srv', ['gen1', 'gen2']);
       checked++;
     }
     // Both generators ran for every point, on their own hosts, and were sampled there.

@@ -9,7 +9,8 @@ import { backendModule } from '../backends/registry';
 import type { BackendModule, BackendRun } from '../backends/types';
 import { driverModule } from '../drivers/registry';
 import type { Driver, Invocation, LoadSpec } from '../drivers/types';
-import type { LoadResult, PointCpu, PointRecord, ProgressEvent, RunRecord } from '../model';
+import type { LoadResult, PointRecord, ProgressEvent, RunRecord } from '../model';
+import type { SshHost } from '../hosts/ssh';
 import type { HostProcess } from '../hosts/types';
 import type { NotebookHosts } from '../notebook/hosts';
 import type { ExperimentCell } from '../notebook/schema';
@@ -25,8 +26,8 @@ import { capacities, capacityKey, phaseDurations, planPoints, planRound, pointLa
 import { roundDecision } from '../stats/repeats';
 import { RunningProcess, ToolMissingError, type OutputChunk } from './processes';
 import { pinningProblem } from './cpus';
-import { processesInGroup, startTicks } from './procfs';
-import { CpuAccounting, type CpuUsage } from './cpu-accounting';
+import { startTicks } from './procfs';
+import { PointCpuWindow, type CpuGroup } from './point-cpu';
 import { PlacementSampler } from './sampler';
 import { mergeLoadResults, shareSpec, splitLoad, t0UnixMs } from './split-load';
 import { verdict } from './verification';
@@ -97,6 +98,8 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
       await hosts.close();
       return finish('failed', `the cell's hosts are not ready; no point was started:\n${problems.join('\n')}`);
     }
+    // Their CPU readers start now, to be reading well before the first point's window.
+    hosts.startCpuReaders(runDir);
   }
 
   let serverVersion: string;
@@ -212,14 +215,27 @@ class PointContext {
     this.datasets = this.hosts ? await this.hosts.placeDataset(local) : { server: local, driver: local };
   }
 
-  /** Sample a process group's threads where it runs (`host`: a load host other than the role's first). */
+  /** The other host a role's process runs on (`host`: a load host other than the role's first), or null for this machine. */
+  private remoteOf(role: Role, host?: string): SshHost | null {
+    return (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) ?? null;
+  }
+
+  /** A process group as its CPU is counted: on the host it runs on, with that host's clock offset. */
+  private cpuGroup(role: Role, pgrp: number, host?: string): CpuGroup {
+    const remote = this.remoteOf(role, host);
+    const reader = remote ? this.hosts?.cpuReader(remote.name) ?? null : null;
+    if (remote && !reader) throw new Error(`${remote.name}: no CPU reader was started there`);
+    return { pgrp, role: role === 'server' ? 'server' : 'loadgen', reader, clockOffsetMs: remote ? this.hosts?.clockOffsetMs.get(remote.name) ?? 0 : 0 };
+  }
+
+  /** Sample a process group's threads where it runs. */
   private track(role: Role, pgrp: number, host?: string): void {
-    if (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) this.hosts?.track(role, pgrp, host);
+    if (this.remoteOf(role, host)) this.hosts?.track(role, pgrp, host);
     else this.sampler.add({ role, pgrp });
   }
 
   private untrack(role: Role, pgrp: number, host?: string): void {
-    if (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) this.hosts?.untrack(role, pgrp, host);
+    if (this.remoteOf(role, host)) this.hosts?.untrack(role, pgrp, host);
     else this.sampler.remove(pgrp);
   }
 
@@ -335,8 +351,8 @@ class PointContext {
 
   private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean; host?: string } = {}): Promise<RunningProcess | HostProcess> {
     const live = this.o.onOutput;
-    const remote = extra.host ? this.hosts?.named(extra.host) : this.hosts?.hostOf(role);
-    if (remote && this.hosts) return this.startOn(remote.name, role, argv, dir, name, extra);
+    const remote = this.remoteOf(role, extra.host);
+    if (remote) return this.startOn(remote.name, role, argv, dir, name, extra);
     const p = await RunningProcess.start({
       role,
       argv,
@@ -380,36 +396,19 @@ class PointContext {
 
   /**
    * One driver invocation, sampled while it runs (`o.host`: one of several load hosts). With
-   * `o.cpu`, the CPU time of the server's processes and the generator's is counted from
-   * `cpu.afterS` into the invocation (its own warm-up, when the driver warms up in the same
-   * process) until the generator exits.
+   * `o.cpu`, the CPU time of the generator's processes, and of `cpu.with` (the server's, unless
+   * counted apart), is counted on each one's host from `cpu.afterS` into the invocation (its own
+   * warm-up, when the driver warms up in the same process) or from `cpu.atMs`, until the
+   * generator exits.
    */
-  private async load(inv: Invocation, dir: string, o: { host?: string; cpu?: { serverPgrp: number; afterS: number; usage: PointCpu | null; problem: string | null } } = {}): Promise<LoadResult> {
-    const { cpu } = o;
+  private async load(inv: Invocation, dir: string, o: { host?: string; cpu?: { window: PointCpuWindow; with: CpuGroup[]; afterS?: number; atMs?: number } } = {}): Promise<LoadResult> {
     const { argv, name } = inv;
     const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout, host: o.host });
     this.track('driver', proc.pid, o.host);
-    let accounting: CpuAccounting | null = null;
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    if (cpu) {
-      const begin = () => {
-        const targets = [
-          ...processesInGroup(cpu.serverPgrp).map((pid) => ({ pid, role: 'server' as const })),
-          ...processesInGroup(proc.pid).map((pid) => ({ pid, role: 'loadgen' as const })),
-        ];
-        try {
-          accounting = CpuAccounting.start(targets);
-        } catch (e) {
-          cpu.problem = `CPU not measured: ${(e as Error).message}`;
-        }
-      };
-      if (cpu.afterS > 0) timer = setTimeout(begin, cpu.afterS * 1000);
-      else begin();
-    }
+    const cpu = o.cpu;
+    const counted = cpu && cpu.window.count([...cpu.with, this.cpuGroup('driver', proc.pid, o.host)], cpu.atMs ?? Date.now() + (cpu.afterS ?? 0) * 1000);
     const exit = await proc.exited;
-    if (timer) clearTimeout(timer);
-    if (accounting) cpu!.usage = pointCpu((accounting as CpuAccounting).stop());
-    else if (cpu && !cpu.problem) cpu.problem = 'CPU not measured: the load generator ended before its measured phase began';
+    await counted?.();
     this.untrack('driver', proc.pid, o.host);
     if (this.o.signal?.aborted) throw new Cancelled();
     if (exit.code !== 0) {
@@ -578,16 +577,19 @@ class PointContext {
     const label = pointLabel(p);
     const results: LoadResult[] = [];
     let measured: LoadResult | null = null;
+    // The server's processes, counted on the host they run on.
+    const server = this.cpuGroup('server', serverPgrp);
+    const window = new PointCpuWindow({ windowMs: phases.duration_s * 1000 });
     const generators = this.hosts && this.hosts.driverHosts.length > 1 ? this.hosts.driverHosts : null;
     if (generators) {
       this.progress(p.seq, 'measure', `${label}: ${phases.warmup_s > 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s on ${generators.join(', ')}`);
-      measured = await this.loadSplit(spec, generators, dir, files);
+      measured = await this.loadSplit(spec, generators, dir, files, { window, server });
       results.push(measured);
     }
     const invocations = generators ? [] : this.driver.invocations(spec);
     // A driver that warms up in its measuring process (saio-load --warmup) gets its CPU counted
     // after the warm-up; one with a separate warm-up invocation (wrk) from the start.
-    const cpu = { serverPgrp, afterS: invocations.some((i) => i.purpose === 'warmup') ? 0 : phases.warmup_s, usage: null as PointCpu | null, problem: null as string | null };
+    const cpu = { window, with: [server], afterS: invocations.some((i) => i.purpose === 'warmup') ? 0 : phases.warmup_s };
     for (const inv of invocations) {
       const what = inv.purpose === 'warmup' ? `warm-up ${phases.warmup_s}s` : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
       this.progress(p.seq, inv.purpose, `${label}: ${what}`);
@@ -605,6 +607,7 @@ class PointContext {
     this.progress(p.seq, 'verify', `${label}: ${this.protocol.kind} check through the server`);
     const after = await this.protocol.checkAfter(endpoint, dataset, 10_000);
     const v = verdict(this.protocol.kind, results, measured, after);
+    const usage = window.result();
     return {
       // Nothing completed in the measured window (far beyond capacity): no numbers to record, a
       // failed measurement rather than a server that answered wrongly.
@@ -621,9 +624,9 @@ class PointContext {
       verified: v.verified,
       verification: v.verification,
       load: measured,
-      warnings: [...measured.warnings, ...(cpu.problem ? [cpu.problem] : [])],
-      cpu: cpu.usage,
-      requests_per_cpu_s: cpu.usage && cpu.usage.server_s > 0 && measured.requests > 0 ? measured.requests / cpu.usage.server_s : null,
+      warnings: [...measured.warnings, ...(window.problem ? [window.problem] : []), ...window.warnings],
+      cpu: usage,
+      requests_per_cpu_s: usage && usage.server_s > 0 && measured.requests > 0 ? measured.requests / usage.server_s : null,
     };
   }
 
@@ -631,8 +634,10 @@ class PointContext {
    * One point's load split over several load hosts (split-load.ts): each generator's share
    * started at once on its host, all told to begin their load at one wall-clock time (each host's
    * clock offset applied), each one's raw output kept under its host's name, the results merged.
+   * CPU: the server's from the agreed start of the measured window until every generator has
+   * ended, each generator's from then until it ends, each on its own host.
    */
-  private async loadSplit(spec: LoadSpec, generators: readonly string[], dir: string, files: ArtifactFile[]): Promise<LoadResult> {
+  private async loadSplit(spec: LoadSpec, generators: readonly string[], dir: string, files: ArtifactFile[], cpu: { window: PointCpuWindow; server: CpuGroup }): Promise<LoadResult> {
     const hosts = this.hosts as CellHosts;
     const shares = splitLoad(spec, generators);
     // Enough for the slowest host to start its generator and connect (a login shell's rc files can take seconds).
@@ -647,6 +652,8 @@ class PointContext {
       this.splitLeadMs = Math.min(30_000, 1500 + 2 * Math.max(0, ...costs));
     }
     const startAt = Date.now() + this.splitLeadMs;
+    const windowAt = startAt + spec.warmup_s * 1000;
+    const serverCounted = cpu.window.count([cpu.server], windowAt);
     const settled = await Promise.allSettled(
       shares.map(async (share) => {
         const offset = hosts.clockOffsetMs.get(share.host) ?? 0;
@@ -655,7 +662,7 @@ class PointContext {
         if (invs.length !== 1) throw new Error(`${this.driver.kind} needs ${invs.length} invocations per point; several load hosts need one`);
         const inv = { ...(invs[0] as Invocation), name: `${(invs[0] as Invocation).name}.${share.host}` };
         try {
-          const result = await this.load(inv, dir, { host: share.host });
+          const result = await this.load(inv, dir, { host: share.host, cpu: { window: cpu.window, with: [], atMs: windowAt } });
           const began = t0UnixMs(readText(join(dir, `${inv.name}.stdout`)));
           return { share, result, window_start_ms: began === null ? null : began - offset + spec.warmup_s * 1000 };
         } finally {
@@ -665,6 +672,7 @@ class PointContext {
       }),
     );
     // Every generator has ended (none is left running into the next point); the first failure fails the point.
+    await serverCounted();
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     const parts = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -701,15 +709,6 @@ class PointContext {
       this.store.insertPlacement(this.runId, samples.map((s) => ({ ...s, point_id: id })));
     });
   }
-}
-
-/** What the point keeps of a CPU account: totals by class, and the busiest threads (at most 64). */
-export function pointCpu(u: CpuUsage): PointCpu {
-  const threads = [...u.threads]
-    .sort((a, b) => b.total_s - a.total_s || a.tid - b.tid)
-    .slice(0, 64)
-    .map(({ pid, tid, comm, class: cls, user_s, system_s, total_s }) => ({ pid, tid, comm, class: cls, user_s, system_s, total_s }));
-  return { wall_s: u.wall_s, server_s: u.server_s, loadgen_s: u.loadgen_s, by_class: u.by_class, unattributed_s: u.unattributed_s, threads };
 }
 
 /** One line about a load result, for a live terminal that was not shown the driver's document. */
