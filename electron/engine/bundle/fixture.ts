@@ -119,7 +119,7 @@ const remoteHost: RunHostRecord = {
   kind: 'ssh',
   address: 'ssh://saio-srv',
   roles: ['server'],
-  environment: { host: 'srv', kind: 'ssh', address: 'ssh://saio-srv', captured_at: '2025-01-02T03:10:00.000Z', kernel: '6.1.0-28-amd64', kernel_cmdline: 'ro', os: 'Debian GNU/Linux 12 (bookworm)', cpu_model: 'QEMU Virtual CPU', cpus: 2, memory_bytes: 2 ** 31, extra: {}, tools: { nginx: 'nginx/1.22.1' } },
+  environment: { host: 'srv', kind: 'ssh', address: 'ssh://saio-srv', captured_at: '2025-01-02T03:10:00.000Z', kernel: '6.8.0-test', kernel_cmdline: 'ro', os: 'Debian GNU/Linux 12 (bookworm)', cpu_model: 'QEMU Virtual CPU', cpus: 2, memory_bytes: 2 ** 31, extra: {}, tools: { nginx: 'nginx/1.22.1' } },
   clock_offset: { offset_ms: 0.4, uncertainty_ms: 1.2, samples: 7 },
   network_path: { to: '10.213.0.2', interface: 'eth0', source: '10.213.0.3', via: null, mtu: 1500, speed_mbps: 10000, link_kind: 'veth', operstate: 'up' },
   notes: ['libsaio.so: copied to /root/.cache/saio-lab/runs/x.srv/libsaio.so'],
