@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -300,8 +300,15 @@ test('netns-hosts.sh: up is idempotent, status says each host, down removes ever
   const st = runScript('status');
   assert.equal(st.status, 0);
   assert.equal(st.out.trim().split('\n').length, 3);
-  const nobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', join(repoRoot(), 'scripts', 'netns-hosts.sh'), 'up'], { encoding: 'utf8' });
-  assert.equal(nobody.status, 1);
+  // A copy nobody can read: the clone may sit under /root (mode 700), as in fresh-check's root,
+  // where bash could not open the script at all (exit 126) before it could say anything.
+  const open = mkdtempSync(join(tmpdir(), 'saio-nobody-'));
+  chmodSync(open, 0o755);
+  copyFileSync(join(repoRoot(), 'scripts', 'netns-hosts.sh'), join(open, 'netns-hosts.sh'));
+  chmodSync(join(open, 'netns-hosts.sh'), 0o755);
+  const nobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', join(open, 'netns-hosts.sh'), 'up'], { encoding: 'utf8' });
+  rmSync(open, { recursive: true, force: true });
+  assert.equal(nobody.status, 1, nobody.stderr);
   assert.match(nobody.stderr, /^netns-hosts: must run as root/);
   const bin = mkdtempSync(join(tmpdir(), 'saio-noip-'));
   for (const t of ['id', 'bash']) symlinkSync(spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim(), join(bin, t));
