@@ -256,6 +256,8 @@ extern _Atomic int saio_ready;	/* the constructor has run: every REAL() is resol
 struct saio_ring *saio_ring_self(bool create);	/* this thread's ring */
 int saio_ring_flush(struct saio_ring *r);		/* lock held */
 void saio_ring_reap(struct saio_ring *r);		/* lock held */
+/* Lock and return the ring that owns f's ops, or NULL when it has none. */
+struct saio_ring *saio_lock_owner(struct saio_fd *f);
 int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_only); /* lock held */
 bool saio_ring_wait_fd_until(struct saio_ring *r, struct saio_fd *f, int64_t deadline_ns);
 void saio_fd_drop_queued(struct saio_ring *r, struct saio_fd *f);	/* lock held */

@@ -145,6 +145,26 @@ test('placement sampling over ssh: every thread of a remote group, one round tri
   }
 });
 
+test("CPU over ssh: the run's reader on srv follows cpu-burn started there as a server, and its count matches cpu-burn's own CPU clocks, threads born and gone included", { timeout: 120_000 }, async () => {
+  const { HostCpuReader } = await import('./cpu');
+  const { buildBurner, burnOn, countedServerBurn } = await import('./testing/cpu-burn');
+  const host = mk(srvNs);
+  const reader = HostCpuReader.start(host, { dir: tmp });
+  try {
+    // One filesystem under every namespace: the binary built here runs on srv as it is.
+    const burner = await burnOn(host, buildBurner(tmp), ['-t', '2', '-b', '300', '-x', '200'], tmp, 'srv-burn');
+    try {
+      const { usage } = await countedServerBurn(reader, burner);
+      assert.ok(usage.samples >= 3, `read on srv while it ran (${usage.samples} readings)`);
+    } finally {
+      await burner.proc.stop('SIGKILL', 2000);
+    }
+  } finally {
+    await reader.close();
+    await host.close();
+  }
+});
+
 async function startLabChild(names: NetnsHost[], run: string): Promise<{ child: ReturnType<typeof spawn>; pids: Record<string, number> }> {
   const cfg = { runId: run, hosts: names.map((h) => ({ name: h.name, destination: `root@${h.address}`, configFile: SSH_CONFIG })) };
   const child = spawn(process.execPath, [join(__dirname, 'testing', 'lab-child.js'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });

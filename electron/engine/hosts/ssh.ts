@@ -15,7 +15,8 @@ import { clockOffsetOf, environmentOf, freePortOf, networkPathOf, parseCpuList }
 import { loginShellCommand, shQuote } from './quote';
 import { cleanupScript, groupScript, killScript, listDirScript, PREAMBLE, readTextFilesScript, sampleScript, whichScript } from './remote-sh';
 import { SshProcess, type SshProcessHost } from './ssh-process';
-import { parseDestination, sshFailure, type Destination } from './ssh-errors';
+import { parseDestination, type Destination } from '../common/notebook/ssh-destination';
+import { sshFailure } from './ssh-errors';
 import {
   checkSignal,
   HostError,

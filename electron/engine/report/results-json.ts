@@ -8,6 +8,7 @@ import type { ReplayResults, RunResults } from '../common/results';
 
 function placementJson(s: PlacementSample) {
   return {
+    host: s.host ?? 'local',
     time: s.t_ms / 1000,
     point_id: s.point_id,
     role: s.role,
@@ -39,7 +40,7 @@ function pointJson(p: PointRecord) {
     repeat: p.repeat,
     status: p.status,
     reason: p.reason,
-    ...Object.fromEntries(POINT_COLUMNS.map((m) => [m, p[m]])),
+    ...(Object.fromEntries(POINT_COLUMNS.map((m) => [m, p[m]])) as Record<(typeof POINT_COLUMNS)[number], number | null>),
     errors: p.errors,
     verified: p.verified,
     verification: p.verification,
@@ -65,6 +66,7 @@ function runJson(r: RunResults) {
     ended_at: run.ended_at,
     points_planned: run.points_planned,
     environment: r.environment,
+    hosts: r.hosts ?? [],
     placement: r.placement.map(placementJson),
     points: r.points.map(pointJson),
     summary: summarizePoints(r.points),

@@ -1,8 +1,9 @@
 // A point's lifecycle within a run: a fresh server (through its backend) for every point, the
 // load generator against it, the server stopped, the point recorded (record.ts) and said in the
 // progress. Also what the run's points share: the dataset, the processes still alive, the placement
-// sampler, each backend's run-wide preparation, and the capacity probes' results.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// sampler, each backend's run-wide preparation, the capacity probes' results, and the cell's other
+// hosts (cell-hosts.ts) where a role runs on one of them.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { configKey, type Configuration } from '../common/axes';
 import { noMetrics } from '../common/metrics';
@@ -11,17 +12,20 @@ import { isFinalPhase } from '../common/runs';
 import { backendModule } from '../backends/registry';
 import type { BackendModule, BackendRun } from '../backends/types';
 import type { Driver, Invocation } from '../drivers/types';
+import type { SshHost } from '../hosts/ssh';
+import type { HostProcess } from '../hosts/types';
 import type { LoadResult, PointRecord, ProgressEvent } from '../model';
+import type { NotebookHosts } from '../common/notebook/hosts';
 import type { Dataset, ProtocolModule } from '../protocols/types';
 import type { ServerModule } from '../servers/types';
 import type { NewPoint, Store } from '../store/store';
-import { CpuAccounting } from './cpu-accounting';
-import { loadSummary, measurePoint, type CpuWindow, type MeasureContext } from './measure';
+import type { CellHosts, Role } from './cell-hosts';
+import { loadSummary, measurePoint, type LoadOptions, type MeasureContext } from './measure';
 import { freePort } from './net';
 import { capacities, capacityKey, phaseDurations, pointLabel, resolveRate, type PlannedPoint } from './plan';
+import type { CpuGroup } from './point-cpu';
 import { RunningProcess, ToolMissingError, type OutputChunk } from './processes';
-import { processesInGroup } from './procfs';
-import { pointCpu, recordPoint, recordRunArtifact, type ArtifactFile } from './record';
+import { readText, recordPoint, recordRunArtifact, type ArtifactFile } from './record';
 import type { RoundsContext } from './rounds';
 import { PlacementSampler } from './sampler';
 
@@ -41,6 +45,8 @@ export interface RunCellOptions {
    * report a child's exit before the last bytes were read (seen as a truncated wrk report).
    */
   pty?: boolean;
+  /** The notebook's hosts, for a cell that places its server or load generator on one of them. */
+  hosts?: NotebookHosts;
 }
 
 export class Cancelled extends Error {}
@@ -51,8 +57,12 @@ const READY_TIMEOUT_MS = 10_000;
 /** Everything one run needs while it walks its points. */
 export class PointRunner implements MeasureContext, RoundsContext {
   private dataset: Dataset | null = null;
+  /** The dataset as the server's and the load generator's hosts see it (copied there when remote). */
+  private datasets: Record<Role, Dataset> | null = null;
   private readonly pointTimes: number[] = [];
-  private readonly live = new Set<RunningProcess>();
+  /** How far ahead several load hosts are told to start their load together (measure.ts, loadSplit). */
+  splitLeadMs = 0;
+  private readonly live = new Set<RunningProcess | HostProcess>();
   private readonly sampler: PlacementSampler;
   /** Run-wide preparation of each backend that has one, begun at its first point. */
   private readonly backendRuns = new Map<string, Promise<BackendRun>>();
@@ -73,19 +83,59 @@ export class PointRunner implements MeasureContext, RoundsContext {
     readonly protocol: ProtocolModule,
     private readonly startedAt: number,
     private total: number,
+    /** The cell's other hosts; null when everything runs on this machine. */
+    readonly hosts: CellHosts | null,
   ) {
     this.cell = o.cell;
     this.quick = o.quick;
     this.signal = o.signal;
+    this.onOutput = o.onOutput;
     this.sampler = new PlacementSampler(startedAt);
     o.signal?.addEventListener('abort', () => {
-      for (const p of this.live) p.signal('SIGKILL');
+      for (const p of this.live) killNow(p);
     });
   }
+
+  readonly onOutput: ((c: OutputChunk) => void) | undefined;
 
   /** What the server serves, the same for every point of the run (HTTP: a file of random bytes). */
   prepareDataset(): void {
     this.dataset = this.protocol.prepare(join(this.runDir, 'dataset'), this.o.cell.protocol);
+  }
+
+  /** The dataset copied to the other hosts that need it. */
+  async placeDataset(): Promise<void> {
+    const local = this.localDataset();
+    this.datasets = this.hosts ? await this.hosts.placeDataset(local) : { server: local, driver: local };
+  }
+
+  /** The dataset as prepared on this machine. */
+  localDataset(): Dataset {
+    return this.dataset as Dataset;
+  }
+
+  /** The other host a role's process runs on (`host`: a load host other than the role's first), or null for this machine. */
+  private remoteOf(role: Role, host?: string): SshHost | null {
+    return (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) ?? null;
+  }
+
+  /** A process group as its CPU is counted: on the host it runs on, with that host's clock offset. */
+  cpuGroup(role: Role, pgrp: number, host?: string): CpuGroup {
+    const remote = this.remoteOf(role, host);
+    const reader = remote ? (this.hosts?.cpuReader(remote.name) ?? null) : null;
+    if (remote && !reader) throw new Error(`${remote.name}: no CPU reader was started there`);
+    return { pgrp, role: role === 'server' ? 'server' : 'loadgen', reader, clockOffsetMs: remote ? (this.hosts?.clockOffsetMs.get(remote.name) ?? 0) : 0 };
+  }
+
+  /** Sample a process group's threads where it runs. */
+  private track(role: Role, pgrp: number, host?: string): void {
+    if (this.remoteOf(role, host)) this.hosts?.track(role, pgrp, host);
+    else this.sampler.add({ role, pgrp });
+  }
+
+  private untrack(role: Role, pgrp: number, host?: string): void {
+    if (this.remoteOf(role, host)) this.hosts?.untrack(role, pgrp, host);
+    else this.sampler.remove(pgrp);
   }
 
   points(): PointRecord[] {
@@ -106,7 +156,7 @@ export class PointRunner implements MeasureContext, RoundsContext {
 
   /** What watching cost: kept with the run so a reader can judge that it did not matter. */
   recordSamplerCost(): void {
-    const cost = { interval_ms: this.sampler.intervalMs, rounds: this.sampler.roundCount, mean_round_us: this.sampler.meanCostUs() };
+    const cost = { interval_ms: this.sampler.intervalMs, rounds: this.sampler.roundCount, mean_round_us: this.sampler.meanCostUs(), ...(this.hosts ? { hosts: this.hosts.samplerCost() } : {}) };
     recordRunArtifact(this.store, this.runId, 'sampler-stats', 'sampler.json', Buffer.from(`${JSON.stringify(cost)}\n`));
   }
 
@@ -144,7 +194,7 @@ export class PointRunner implements MeasureContext, RoundsContext {
 
   cleanup(): void {
     this.sampler.stop();
-    for (const p of this.live) p.signal('SIGKILL');
+    for (const p of this.live) killNow(p);
     rmSync(join(this.runDir, 'dataset'), { recursive: true, force: true });
   }
 
@@ -166,8 +216,10 @@ export class PointRunner implements MeasureContext, RoundsContext {
     });
   }
 
-  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean } = {}): Promise<RunningProcess> {
+  private async start(role: Role, argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean; host?: string } = {}): Promise<RunningProcess | HostProcess> {
     const live = this.o.onOutput;
+    const remote = this.remoteOf(role, extra.host);
+    if (remote) return this.startOn(remote.name, role, argv, dir, name, extra);
     const p = await RunningProcess.start({
       role,
       argv,
@@ -187,37 +239,44 @@ export class PointRunner implements MeasureContext, RoundsContext {
     return p;
   }
 
+  /** start() on another host: the same files and records, the program and libsaio as found there. */
+  private async startOn(host: string, role: Role, argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean }): Promise<HostProcess> {
+    const hosts = this.hosts as CellHosts;
+    const live = this.o.onOutput;
+    const p = await (hosts.named(host) as SshHost).spawn({
+      role,
+      argv: hosts.argvOn(role, argv, host),
+      env: role === 'server' ? hosts.envOnServer(extra.env ?? {}) : extra.env,
+      cpus: extra.cpus,
+      stdoutPath: join(dir, `${name}.stdout`),
+      stderrPath: join(dir, `${name}.stderr`),
+      onOutput: live && (extra.liveStdout === false ? (c) => c.stream === 'stdout' || live(c) : live),
+    });
+    this.live.add(p);
+    this.store.recordProcess({ run_id: this.runId, point_id: null, role, pid: p.pid, start_ticks: p.startTicks, argv: p.argv, host });
+    void p.exited.then(() => {
+      this.live.delete(p);
+      this.store.markProcessEnded(this.runId, p.pid, host);
+    });
+    return p;
+  }
+
   /**
-   * One driver invocation, sampled while it runs. With `cpu`, the CPU time of the server's
-   * processes and the generator's is counted from `cpu.afterS` into the invocation (its own
-   * warm-up, when the driver warms up in the same process) until the generator exits.
+   * One driver invocation, sampled while it runs (`o.host`: one of several load hosts). With
+   * `o.cpu`, the CPU time of the generator's processes, and of `cpu.with` (the server's, unless
+   * counted apart), is counted on each one's host from `cpu.afterS` into the invocation (its own
+   * warm-up, when the driver warms up in the same process) or from `cpu.atMs`, until the
+   * generator exits.
    */
-  async load(inv: Invocation, dir: string, cpu?: CpuWindow): Promise<LoadResult> {
+  async load(inv: Invocation, dir: string, o: LoadOptions = {}): Promise<LoadResult> {
     const { argv, name } = inv;
-    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout });
-    this.sampler.add({ role: 'driver', pgrp: proc.pid });
-    let accounting: CpuAccounting | null = null;
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    if (cpu) {
-      const begin = () => {
-        const targets = [
-          ...processesInGroup(cpu.serverPgrp).map((pid) => ({ pid, role: 'server' as const })),
-          ...processesInGroup(proc.pid).map((pid) => ({ pid, role: 'loadgen' as const })),
-        ];
-        try {
-          accounting = CpuAccounting.start(targets);
-        } catch (e) {
-          cpu.problem = `CPU not measured: ${(e as Error).message}`;
-        }
-      };
-      if (cpu.afterS > 0) timer = setTimeout(begin, cpu.afterS * 1000);
-      else begin();
-    }
+    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout, host: o.host });
+    this.track('driver', proc.pid, o.host);
+    const cpu = o.cpu;
+    const counted = cpu && cpu.window.count([...cpu.with, this.cpuGroup('driver', proc.pid, o.host)], cpu.atMs ?? Date.now() + (cpu.afterS ?? 0) * 1000);
     const exit = await proc.exited;
-    if (timer) clearTimeout(timer);
-    if (accounting) cpu!.usage = pointCpu((accounting as CpuAccounting).stop());
-    else if (cpu && !cpu.problem) cpu.problem = 'CPU not measured: the load generator ended before its measured phase began';
-    this.sampler.remove(proc.pid);
+    await counted?.();
+    this.untrack('driver', proc.pid, o.host);
     if (this.o.signal?.aborted) throw new Cancelled();
     if (exit.code !== 0) {
       const err = readText(join(dir, `${name}.stderr`));
@@ -287,38 +346,49 @@ export class PointRunner implements MeasureContext, RoundsContext {
     mkdirSync(dir, { recursive: true });
     this.progress(p.seq, 'starting', label);
 
-    let serverProc: RunningProcess | undefined;
+    let serverProc: RunningProcess | HostProcess | undefined;
     let launchLog: string | null = null;
     let stopSignal: NodeJS.Signals = 'SIGTERM';
     const files: ArtifactFile[] = [];
     let outcome: Partial<NewPoint>;
     let forcedStop = false;
+    let serverDir = dir;
     try {
-      const port = await freePort();
-      const dataset = this.dataset as Dataset;
+      const serverHost = this.hosts?.hostOf('server');
+      const address = this.hosts?.bindAddress ?? '127.0.0.1';
+      // On another host the server's files live in its point directory there; the local one keeps the artifacts.
+      serverDir = serverHost ? await (this.hosts as CellHosts).pointDirOnServer(dir) : dir;
+      const port = serverHost ? await serverHost.freePort(address) : await freePort();
+      const dataset = this.localDataset();
+      const datasets = this.datasets as Record<Role, Dataset>;
       const launch = backend.wrap(
-        this.server.launch({ runDir: dir, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset }),
-        { pointDir: dir, cell: this.o.cell },
+        this.server.launch({ runDir: serverDir, address, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset: datasets.server }),
+        { pointDir: serverDir, cell: this.o.cell },
       );
       stopSignal = launch.stopSignal;
-      launchLog = launch.logFile;
+      // Here, paths are as the server module made them; from another host, their local copies.
+      const localPath = (path: string) => (serverDir === dir ? path : join(dir, path.slice(serverDir.length + 1)));
+      launchLog = launch.logFile && localPath(launch.logFile);
       for (const f of launch.files) {
-        writeFileSync(f.path, f.content);
-        files.push({ kind: 'server-config', name: f.path.slice(dir.length + 1), path: f.path });
+        const local = localPath(f.path);
+        writeFileSync(local, f.content);
+        if (serverHost) await serverHost.writeFile(f.path, f.content);
+        files.push({ kind: 'server-config', name: f.path.slice(serverDir.length + 1), path: local });
       }
       // The command line is the configuration of a server without a config file (memcached).
       writeFileSync(join(dir, 'server.argv'), `${JSON.stringify(launch.argv)}\n`);
       files.push({ kind: 'server-config', name: 'server.argv', path: join(dir, 'server.argv') });
       files.push({ kind: 'server-stdout', name: 'server.stdout', path: join(dir, 'server.stdout') });
       files.push({ kind: 'server-stderr', name: 'server.stderr', path: join(dir, 'server.stderr') });
-      if (launch.logFile) files.push({ kind: 'server-log', name: basename(launch.logFile), path: launch.logFile });
+      if (launchLog) files.push({ kind: 'server-log', name: basename(launchLog), path: launchLog });
       serverProc = await this.start('server', launch.argv, dir, 'server', { env: launch.env, cpus: this.o.cell.pinning.server });
       const proc = serverProc;
-      const endpoint = this.protocol.endpoint(port, dataset);
+      const endpoint = this.protocol.endpoint(port, dataset, address);
       await this.protocol.waitReady(endpoint, dataset, READY_TIMEOUT_MS, () => proc.running);
-      this.sampler.add({ role: 'server', pgrp: proc.pid });
+      this.track('server', proc.pid);
       this.sampler.start();
-      outcome = await measurePoint(this, p, base, endpoint, dataset, dir, files, proc.pid);
+      this.hosts?.startSampling();
+      outcome = await measurePoint(this, p, base, endpoint, datasets.driver, dir, files, proc.pid);
     } catch (e) {
       if (e instanceof Cancelled || this.o.signal?.aborted) throw new Cancelled();
       if (e instanceof ToolMissingError) throw e;
@@ -326,27 +396,48 @@ export class PointRunner implements MeasureContext, RoundsContext {
       if (serverProc && !serverProc.running) {
         // The server died: its own words say why (a bad directive, a port in use, …).
         await serverProc.exited;
+        await this.fetchServerFiles(serverDir, dir);
         const said = lastLines(`${readText(join(dir, 'server.stderr'))}\n${readText(join(dir, 'server.stdout'))}\n${launchLog ? readText(launchLog) : ''}`, 3);
         if (said) outcome.reason = `${outcome.reason}; it said: ${said}`;
       }
     } finally {
       this.sampler.stop();
+      await this.hosts?.stopSampling();
       if (serverProc) {
-        this.sampler.remove(serverProc.pid);
+        this.untrack('server', serverProc.pid);
         const stop = await serverProc.stop(stopSignal, STOP_GRACE_MS);
         if (stop.forced) forcedStop = true;
       }
+      // What a server on another host wrote there (its log, libsaio's statistics) becomes the point's artifacts.
+      await this.fetchServerFiles(serverDir, dir);
     }
     if (this.o.signal?.aborted) throw new Cancelled();
     if (forcedStop) outcome.reason = appendReason(outcome.reason, `the server did not stop within ${STOP_GRACE_MS} ms and was killed`);
     const point: NewPoint = { ...base, ...outcome, ended_at: new Date().toISOString() };
-    recordPoint(this.store, this.runId, point, files.concat(backend.artifacts({ pointDir: dir, cell: this.o.cell })), this.sampler.drain());
+    recordPoint(this.store, this.runId, point, files.concat(backend.artifacts({ pointDir: dir, cell: this.o.cell })), [...this.sampler.drain(), ...(this.hosts?.drain() ?? [])]);
     if (p.kind === 'probe') {
       this.probes.push({ configuration: c, requests_per_s: point.requests_per_s, usable: point.status === 'ok' && point.verified, reason: point.reason });
     }
     this.pointTimes.push((Date.now() - t0) / 1000);
     this.progress(p.seq, point.status === 'failed' ? 'failed' : 'done', point.status === 'failed' ? `${label}: ${point.reason ?? ''}` : label);
   }
+
+  /** Copies what a server on another host left in its point directory into the local one. */
+  private async fetchServerFiles(serverDir: string, dir: string): Promise<void> {
+    if (serverDir === dir || !this.hosts) return;
+    try {
+      await this.hosts.fetchServerFiles(serverDir, dir, (name) => !name.startsWith('tmp-') && !name.endsWith('.pid') && !existsSync(join(dir, name)));
+    } catch {
+      // The host went away: the point says so through its own failure; artifacts are what is left.
+    }
+  }
+}
+
+/** SIGKILL to a process group here or on another host, now, without waiting (cancel, cleanup). */
+function killNow(p: RunningProcess | HostProcess): void {
+  void Promise.resolve()
+    .then(() => p.signal('SIGKILL'))
+    .catch(() => undefined);
 }
 
 function appendReason(reason: string | null | undefined, more: string): string {
@@ -356,12 +447,4 @@ function appendReason(reason: string | null | undefined, more: string): string {
 function lastLines(text: string, n: number): string {
   const lines = [...new Set(text.split('\n').map((l) => l.trim()).filter(Boolean))];
   return lines.slice(-n).join(' | ');
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }

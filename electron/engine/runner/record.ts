@@ -3,9 +3,8 @@
 // loses at most the point in flight; run-wide artifacts beside it; and at the end the run's
 // status and reason, read from the points it stored.
 import { existsSync, readFileSync } from 'node:fs';
-import type { PlacementSample, PointCpu, PointRecord } from '../model';
+import type { PlacementSample, PointRecord } from '../model';
 import type { NewPoint, Store } from '../store/store';
-import type { CpuUsage } from './cpu-accounting';
 
 /** A file of a point's directory to keep with it. */
 export interface ArtifactFile {
@@ -51,11 +50,11 @@ export function runOutcome(points: readonly PointRecord[], planned: number, back
   return { status: 'ok', reason: notes.length > 0 ? notes.join('; ') : null };
 }
 
-/** What the point keeps of a CPU account: totals by class, and the busiest threads (at most 64). */
-export function pointCpu(u: CpuUsage): PointCpu {
-  const threads = [...u.threads]
-    .sort((a, b) => b.total_s - a.total_s || a.tid - b.tid)
-    .slice(0, 64)
-    .map(({ pid, tid, comm, class: cls, user_s, system_s, total_s }) => ({ pid, tid, comm, class: cls, user_s, system_s, total_s }));
-  return { wall_s: u.wall_s, server_s: u.server_s, loadgen_s: u.loadgen_s, by_class: u.by_class, unattributed_s: u.unattributed_s, threads };
+/** A file of a point's directory as text; empty when there is none (a process that wrote nothing). */
+export function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }

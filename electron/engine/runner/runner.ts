@@ -10,6 +10,7 @@ import type { PointRecord, RunRecord } from '../model';
 import { protocolModule } from '../protocols/registry';
 import { serverModule } from '../servers/registry';
 import type { Store } from '../store/store';
+import { CellHosts, usesOtherHosts } from './cell-hosts';
 import { captureEnvironment, toolVersion } from './environment';
 import { planPoints } from './plan';
 import { Cancelled, PointRunner, type RunCellOptions } from './point';
@@ -21,7 +22,6 @@ import { repeatUntilClear } from './rounds';
 
 export { phaseDurations, planPoints, type PlannedPoint } from './plan';
 export { loadSummary } from './measure';
-export { pointCpu } from './record';
 export type { RunCellOptions };
 
 export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecord> {
@@ -50,17 +50,31 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     return store.getRun(runId) as RunRecord;
   };
 
-  const pinning = pinningProblem(o.cell);
+  // Across hosts, each role's pinning is checked against its own host (CellHosts.open).
+  const pinning = usesOtherHosts(o.cell) ? pinningProblem({ ...o.cell, pinning: {} }) : pinningProblem(o.cell);
   if (pinning) return finish('failed', pinning);
   const driverMissing = driver.unavailable();
   if (driverMissing) return finish('failed', `the load driver ${driver.kind} cannot run: ${driverMissing}`);
 
+  // Other hosts: connected and checked before anything else, every problem said at once.
+  const hosts = usesOtherHosts(o.cell) ? new CellHosts(o.cell, o.hosts ?? {}, runId, startedAt) : null;
+  if (hosts) {
+    const problems = await hosts.open(server, driver);
+    if (problems.length > 0) {
+      await hosts.close();
+      return finish('failed', `the cell's hosts are not ready; no point was started:\n${problems.join('\n')}`);
+    }
+    // Their CPU readers start now, to be reading well before the first point's window.
+    hosts.startCpuReaders(runDir);
+  }
+
   let serverVersion: string;
   let driverVersion: string;
   try {
-    serverVersion = await toolVersion(server.versionArgv, server.parseVersion);
+    serverVersion = hosts?.hostOf('server') ? await hosts.serverVersion(server) : await toolVersion(server.versionArgv, server.parseVersion);
     driverVersion = await toolVersion(driver.versionArgv(), driver.parseVersion);
   } catch (e) {
+    await hosts?.close();
     return finish('failed', `${(e as Error).message}: install it (Debian/Ubuntu: apt-get install ${server.apt}${driver.kind === 'wrk' ? ' wrk' : ''}) and run again`);
   }
   store.putEnvironment(
@@ -68,10 +82,19 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     await captureEnvironment({ server: server.kind, serverVersion, driver: driver.kind, driverVersion }),
   );
 
-  const ctx = new PointRunner(store, o, runId, runDir, server, driver, protocol, startedAt, plan.length);
+  const ctx = new PointRunner(store, o, runId, runDir, server, driver, protocol, startedAt, plan.length, hosts);
   let stopped: { status: 'failed' | 'cancelled'; reason: string } | null = null;
   try {
+    if (hosts) {
+      const probe = (argv: readonly string[], parse: (s: string) => string) => ({ argv, parse });
+      const described = await hosts.describe({
+        server: { name: server.kind, ...probe(server.versionArgv, server.parseVersion) },
+        driver: { name: driver.kind, ...probe(driver.versionArgv(), driver.parseVersion) },
+      });
+      for (const h of described) store.putRunHost(runId, h);
+    }
     ctx.prepareDataset();
+    await ctx.placeDataset();
     for (const p of plan) {
       if (o.signal?.aborted) throw new Cancelled();
       await ctx.runPoint(p);
@@ -83,6 +106,8 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     else stopped = { status: 'failed', reason: `run aborted: ${(e as Error).message}` };
   } finally {
     ctx.cleanup();
+    // Stops whatever the run left on other hosts and removes its directories there.
+    await hosts?.close();
   }
   // Whatever ended the run, backends undo their preparation (saio-kmod unloads its module) and
   // what they found wrong meanwhile (kernel trouble in the log) makes the run fail.

@@ -56,7 +56,7 @@ export function PointsTable({ points }: { points: PointRecord[] }) {
               </td>
             ))}
             <td className="num">{p.errors ?? '—'}</td>
-            <td className="num" title={p.cpu ? p.cpu.threads.slice(0, 8).map((t) => `${t.comm} (${t.class}): ${t.total_s.toFixed(2)} s`).join('\n') : 'not measured'}>
+            <td className="num" title={p.cpu ? p.cpu.threads.slice(0, 8).map((t) => `${t.comm} (${t.class}${t.host ? ` on ${t.host}` : ''}): ${t.total_s.toFixed(2)} s`).join('\n') : 'not measured'}>
               {p.cpu ? `${p.cpu.server_s.toFixed(2)} s` : '—'}
             </td>
             <td className="num">{formatRate(p.requests_per_cpu_s)}</td>

@@ -3,6 +3,7 @@ import { useDeferredValue, useEffect } from 'react';
 import { useRuns } from '../../stores/runs';
 import { useThrottled } from '../useThrottled';
 import { clock, formatBytes, shortId } from '../../format';
+import { HostsView } from './HostsView';
 import { PlacementView } from './PlacementView';
 import { PointsTable } from './PointsTable';
 import { ResultsCharts } from './ResultsCharts';
@@ -51,7 +52,7 @@ export function RunDetail({ run }: { run: string }) {
         {r.reason && (
           <>
             <dt>reason</dt>
-            <dd>{r.reason}</dd>
+            <dd className="reason">{r.reason}</dd>
           </>
         )}
         {env && (
@@ -69,6 +70,7 @@ export function RunDetail({ run }: { run: string }) {
           </>
         )}
       </dl>
+      <HostsView results={results} />
       <RunStatistics results={drawn ?? results} cell={cells?.find((c): c is ExperimentCell => c.type === 'experiment' && c.id === r.cell_id)} />
       <ResultsCharts results={drawn ?? results} />
       <PlacementView results={drawn ?? results} />
