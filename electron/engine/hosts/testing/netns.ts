@@ -82,7 +82,7 @@ function lock(cfg: NetnsConfig): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    let owner = NaN;
+    let owner: number;
     try {
       owner = Number(readFileSync(lockPath(cfg), 'utf8').trim());
     } catch {
