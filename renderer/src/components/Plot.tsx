@@ -1,6 +1,12 @@
 // A plotly chart. Plotly (the basic bundle: scatter, bar, pie; no eval) loads on first use, in its
 // own chunk. Every chart can be saved as PNG or SVG. data-state="drawn" and data-traces tell
 // tests (and people with devtools) what is on screen.
+//
+// Plotly draws a chart in one go, measuring its text as it goes, and holds the page meanwhile (a
+// 200-point run's placement chart: seconds on a busy machine). So charts are drawn one per task —
+// whatever arrives in between (a live run's next point) is shown between two charts, not after
+// all of them — and what the last drawing of each chart on screen cost is kept (drawCostMs), so a
+// live view can redraw less often as its charts grow.
 import { useEffect, useRef, useState } from 'react';
 import type { PlotlyStatic } from 'plotly.js-basic-dist-min';
 import type { Figure } from '../charts/traces';
@@ -9,6 +15,37 @@ let plotly: Promise<PlotlyStatic> | null = null;
 export function loadPlotly(): Promise<PlotlyStatic> {
   plotly ??= import('plotly.js-basic-dist-min').then((m) => ((m as { default?: PlotlyStatic }).default ?? (m as unknown as PlotlyStatic)));
   return plotly;
+}
+
+/** Draws waiting their turn, one per task. */
+const queue: (() => Promise<void>)[] = [];
+let draining = false;
+
+function enqueue(draw: () => Promise<void>): void {
+  queue.push(draw);
+  if (!draining) {
+    draining = true;
+    setTimeout(drainOne, 0);
+  }
+}
+
+function drainOne(): void {
+  const draw = queue.shift();
+  if (!draw) {
+    draining = false;
+    return;
+  }
+  void draw().finally(() => setTimeout(drainOne, 0));
+}
+
+/** Per chart on screen: how long its last drawing took (ms). */
+const costs = new Map<HTMLDivElement, number>();
+
+/** What drawing every chart on screen once costs now (ms), by their last drawings. */
+export function drawCostMs(): number {
+  let sum = 0;
+  for (const ms of costs.values()) sum += ms;
+  return sum;
 }
 
 const CONFIG = {
@@ -26,18 +63,24 @@ export function Plot({ figure, name, testId, height = 320 }: { figure: Figure; n
     let live = true;
     const div = el.current;
     if (!div) return;
-    loadPlotly()
-      .then((P) => P.react(div, figure.data, { ...figure.layout, height: h, autosize: true }, CONFIG))
-      .then(() => {
+    // A newer figure (or the chart leaving the screen) before this one's turn: it is not drawn.
+    enqueue(async () => {
+      if (!live) return;
+      try {
+        const P = await loadPlotly();
+        if (!live) return;
+        const t0 = performance.now();
+        await P.react(div, figure.data, { ...figure.layout, height: h, autosize: true }, CONFIG);
+        costs.set(div, performance.now() - t0);
         if (!live) return;
         setState('drawn');
         setError(null);
-      })
-      .catch((e: unknown) => {
+      } catch (e: unknown) {
         if (!live) return;
         setState('error');
         setError(e instanceof Error ? e.message : String(e));
-      });
+      }
+    });
     return () => {
       live = false;
     };
@@ -45,6 +88,7 @@ export function Plot({ figure, name, testId, height = 320 }: { figure: Figure; n
   useEffect(() => {
     const div = el.current;
     return () => {
+      if (div) costs.delete(div);
       if (div && plotly) void plotly.then((P) => P.purge(div));
     };
   }, []);

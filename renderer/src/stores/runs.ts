@@ -35,7 +35,6 @@ interface RunsState {
 const inflight = new Map<string, Promise<RunResults | null>>();
 const again = new Set<string>();
 
-/** Latest run (by start time) of an experiment cell, or null. */
 /** The run with one more (or one replaced) point and that point's placement samples, in stored order. */
 export function withPoint(r: RunResults, point: PointRecord, placement: readonly PlacementSample[]): RunResults {
   if (r.points.some((p) => p.id === point.id)) return r;
@@ -48,6 +47,7 @@ export function withPoint(r: RunResults, point: PointRecord, placement: readonly
   return { ...r, points, placement: samples };
 }
 
+/** Latest run (by start time) of an experiment cell, or null. */
 export function latestRun(runs: readonly RunRecord[], cellId: string): RunRecord | null {
   return latestRunOf(runs, cellId, (r) => r);
 }

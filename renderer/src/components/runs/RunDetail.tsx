@@ -5,6 +5,7 @@ import { useThrottled } from '../useThrottled';
 import { clock, formatBytes, shortId } from '../../format';
 import { HostsView } from './HostsView';
 import { PlacementView } from './PlacementView';
+import { drawCostMs } from '../Plot';
 import { PointsTable } from './PointsTable';
 import { ResultsCharts } from './ResultsCharts';
 import { RunStatistics } from './RunStatistics';
@@ -12,6 +13,8 @@ import { useEditor } from '../../stores/editor';
 import type { ExperimentCell } from '../../../../electron/engine/common/notebook/schema';
 
 const LIVE_REDRAW_MS = 3000;
+/** While a run is live, its charts take at most this share of the page's time. */
+const LIVE_DRAW_SHARE = 0.1;
 
 export function RunDetail({ run }: { run: string }) {
   const results = useRuns((s) => s.results[run]);
@@ -19,9 +22,11 @@ export function RunDetail({ run }: { run: string }) {
   // revision whose cell changed since is read with today's reference).
   const cells = useEditor((s) => s.saved?.cells);
   // Statistics and charts redraw from a copy that, while the run is live, follows its points at
-  // most every 3 s, and deferred: a large run's charts (thousands of placement samples) take long
-  // to redraw, and the points table must keep up with the run whatever its size.
-  const drawn = useDeferredValue(useThrottled(results, results?.run.status === 'running' ? LIVE_REDRAW_MS : 0));
+  // most every 3 s — less often once drawing the charts on screen costs more than a tenth of that
+  // (a 200-point run's placement chart holds thousands of samples) — and deferred: the points
+  // table must keep up with the run whatever its size.
+  const live = results?.run.status === 'running';
+  const drawn = useDeferredValue(useThrottled(results, live ? Math.max(LIVE_REDRAW_MS, drawCostMs() / LIVE_DRAW_SHARE) : 0));
   useEffect(() => {
     void useRuns.getState().loadResults(run);
   }, [run]);
