@@ -91,7 +91,7 @@ test('the stats module bundles for the browser (the renderer will import it)', a
 });
 
 test('the stats module uses no Node API (the renderer imports it)', () => {
-  const dir = join(repoRoot(), 'electron/engine/stats');
+  const dir = join(repoRoot(), 'electron/engine/common/stats');
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) {
     const src = readFileSync(join(dir, f), 'utf8');
     const imports = [...src.matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
