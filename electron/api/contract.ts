@@ -17,7 +17,7 @@ export const inputs = {
   'notebooks.list': z.strictObject({}),
   'notebooks.get': z.strictObject({ ref, rev: revRef.optional() }),
   /** Create a notebook from a shipped notebook (by file name in experiments/) or from content. */
-  'notebooks.create': z.strictObject({ name: z.string().min(1).max(100), from: z.string().max(200).optional(), content: z.unknown().optional() }),
+  'notebooks.create': z.strictObject({ name: z.string().min(1).max(100), from: z.string().max(200).optional(), content: z.unknown().optional(), message: z.string().min(1).max(500).optional() }),
   /** Validate without saving: the editor shows errors next to fields. */
   'notebooks.validate': z.strictObject({ content: z.unknown() }),
   'notebooks.save': z.strictObject({ ref, content: z.unknown(), message: z.string().min(1).max(500) }),
@@ -36,7 +36,8 @@ export const inputs = {
   'runs.jobs': z.strictObject({}),
   /** A bundle of the notebook, base64 (the web transport carries JSON). */
   'bundles.export': z.strictObject({ ref }),
-  'bundles.import': z.strictObject({ data_base64: z.string().min(1).max(700 * 1024 * 1024), as: z.string().max(100).optional() }),
+  /** `file_name`: what the bundle's problems are said of (the file the user picked); default "the bundle". */
+  'bundles.import': z.strictObject({ data_base64: z.string().min(1).max(700 * 1024 * 1024), as: z.string().max(100).optional(), file_name: z.string().min(1).max(4096).optional() }),
 } as const;
 
 export type Method = keyof typeof inputs;
@@ -78,8 +79,8 @@ export interface Outputs {
   'runs.start': JobInfo;
   'runs.cancel': JobInfo;
   'runs.jobs': JobInfo[];
-  'bundles.export': { file_name: string; data_base64: string; runs: number; revisions: number };
-  'bundles.import': { notebook: { id: string; name: string }; revisions_added: number; runs_added: number; runs_present: number };
+  'bundles.export': { file_name: string; data_base64: string; runs: number; revisions: number; artifacts: number; bytes: number };
+  'bundles.import': { notebook: { id: string; name: string }; revisions_added: number; revisions_present: number; runs_added: number; runs_present: number; head_moved: boolean };
 }
 
 /** Commands of the desktop app's menu, forwarded to the UI (which owns the dialogs and forms). */

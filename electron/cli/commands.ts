@@ -1,9 +1,12 @@
 // One function per CLI command. Each reads its arguments, calls the API's handler map (ctx.call,
-// cli/client.ts) — or the engine where the API has no method for it —, prints, returns the exit
-// code. No command talks to the store directly.
-import { resolve } from 'node:path';
+// cli/client.ts) — replay, which has no API method, the engine —, prints, returns the exit code.
+// No command talks to the store directly.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { METRICS, TAIL_METRICS } from '../engine/common/metrics';
+import { writeFileAtomic } from '../engine/atomic-write';
 import type { Lab } from '../engine/lab';
+import { LabError, nameFromPath, readNotebookFile } from '../engine/notebooks';
 import { formatChanges } from '../engine/notebook/diff';
 import { driverText, repeatsText, sweepText } from '../engine/report/describe';
 import { formatBytes } from '../engine/common/format';
@@ -12,17 +15,18 @@ import { writeReplayOutputs } from '../engine/report/write';
 import { combineGates } from '../engine/report/gate-run';
 import type { ConfigComparison, ConfigSummary } from '../engine/common/statistics';
 import { gateJUnit, gateMarkdown } from '../engine/common/stats/gate-report';
-import { writeFileSync } from 'node:fs';
 import type { PointRecord, RunRecord } from '../engine/model';
-import type { ApiCall } from './client';
+import type { JobInfo } from '../api/contract';
+import type { ApiCall, ApiClient } from './client';
 import { progressPrinter } from './progress';
 import { table } from './table';
 import { UsageError } from './usage';
 
 export interface CommandContext {
   lab: Lab;
-  /** The API, as the UI calls it. */
+  /** The API, as the UI calls it, and its events. */
   call: ApiCall;
+  subscribe: ApiClient['subscribe'];
   args: string[];
   opts: {
     out?: string;
@@ -45,7 +49,6 @@ export interface CommandContext {
 
 type Command = (ctx: CommandContext) => Promise<number>;
 
-
 function arg(ctx: CommandContext, i: number, what: string): string {
   const v = ctx.args[i];
   if (v === undefined) throw new UsageError(`missing ${what}`);
@@ -57,11 +60,12 @@ const num = (v: number | null, digits = 0) =>
   v === null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** Cancel on Ctrl-C / SIGTERM: the runner stops everything it started and records the run. */
-function cancellation(ctx: CommandContext): { signal: AbortSignal; dispose: () => void } {
+function cancellation(ctx: CommandContext, onCancel?: () => void): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     ctx.err.write(`\nsaio-lab: ${sig}: cancelling, stopping the server and load generator…\n`);
     ac.abort();
+    onCancel?.();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -109,10 +113,10 @@ function runLine(r: RunRecord): string {
 }
 
 /** 0 when every run ended ok and every measured point was verified. */
-async function verdict(ctx: CommandContext, runs: RunRecord[]): Promise<number> {
+async function verdict(ctx: CommandContext, runIds: readonly string[]): Promise<number> {
   let code = 0;
-  for (const r of runs) {
-    const { points } = await ctx.call('runs.get', { run: r.id });
+  for (const id of runIds) {
+    const { run: r, points } = await ctx.call('runs.get', { run: id });
     ctx.out.write(`${runLine(r)}\n${pointsTable(points)}\n`);
     if (r.status !== 'ok' || points.some((p) => p.status === 'ok' && !p.verified)) code = 1;
   }
@@ -149,7 +153,7 @@ const replay: Command = async (ctx) => {
     }
     let code = await verdict(
       ctx,
-      results.runs.map((r) => r.run),
+      results.runs.map((r) => r.run.id),
     );
     const extra: string[] = [];
     if (gating) {
@@ -193,28 +197,61 @@ function comparisonText(cmp: readonly ConfigComparison[], summaries: readonly Co
   )}\n${summaryTable}`;
 }
 
+/**
+ * Runs a notebook as the UI does: runs.start, its progress from the job's events until the job
+ * ends (Ctrl-C: runs.cancel), then each run's points.
+ */
 const run: Command = async (ctx) => {
   const ref = arg(ctx, 0, 'the notebook (name, id or .json file)');
-  const notebookRef = ref.endsWith('.json') ? ctx.lab.saveFile(ref).notebook.id : ref;
+  const notebookRef = ref.endsWith('.json') ? (await saveFile(ctx, ref, {})).notebook.id : ref;
   const progress = progressPrinter();
-  const cancel = cancellation(ctx);
-  try {
-    const runs = await ctx.lab.runNotebook(notebookRef, {
-      cells: ctx.opts.cell,
-      quick: ctx.opts.quick,
-      signal: cancel.signal,
-      onProgress: progress.onProgress,
+  let job: JobInfo | null = null;
+  let unsubscribe = () => {};
+  // This client's job manager runs only this command's job: every event is about it.
+  const ended = new Promise<JobInfo>((resolveEnd) => {
+    unsubscribe = ctx.subscribe((e) => {
+      if (e.type === 'progress') progress.onProgress(e.event);
+      else if (e.type === 'job' && e.job.state !== 'running') resolveEnd(e.job);
     });
+  });
+  const cancel = cancellation(ctx, () => {
+    if (job) void ctx.call('runs.cancel', { job: job.job }).catch(() => undefined);
+  });
+  try {
+    job = await ctx.call('runs.start', { ref: notebookRef, cells: ctx.opts.cell, quick: ctx.opts.quick });
+    if (cancel.signal.aborted) await ctx.call('runs.cancel', { job: job.job });
+    const done = await ended;
     progress.end();
-    return await verdict(ctx, runs);
+    // A job that failed before any run began (the lab's own error) has nothing to show but why.
+    if (done.state === 'failed' && done.runs.length === 0) throw new LabError(done.error ?? 'the run failed before it began');
+    return await verdict(ctx, done.runs);
   } finally {
     progress.end();
+    unsubscribe();
     cancel.dispose();
   }
 };
 
+/**
+ * A notebook file into the lab through the API: a new notebook named after the file (or --name),
+ * or a new revision of the notebook of that name when the content changed. The file is read and
+ * checked here, so its problems are said of the file.
+ */
+async function saveFile(ctx: CommandContext, file: string, o: { name?: string; message?: string }): Promise<{ notebook: { id: string; name: string }; revision: { id: string }; created: boolean }> {
+  const content = readNotebookFile(file);
+  const name = o.name ?? nameFromPath(file);
+  const existing = (await ctx.call('notebooks.list', {})).find((n) => n.name === name);
+  if (!existing) {
+    const r = await ctx.call('notebooks.create', { name, content, message: o.message ?? `Create from ${basename(file)}` });
+    return { ...r, created: true };
+  }
+  const r = await ctx.call('notebooks.save', { ref: existing.id, content, message: o.message ?? `Save from ${basename(file)}` });
+  if (!r.ok) throw new LabError(`${file}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  return { notebook: existing, revision: r.revision, created: r.created };
+}
+
 const save: Command = async (ctx) => {
-  const r = ctx.lab.saveFile(arg(ctx, 0, 'the notebook file'), { name: ctx.opts.name, message: ctx.opts.m });
+  const r = await saveFile(ctx, arg(ctx, 0, 'the notebook file'), { name: ctx.opts.name, message: ctx.opts.m });
   ctx.out.write(r.created ? `saved ${r.notebook.name} revision ${short(r.revision.id)}\n` : `${r.notebook.name}: no change since revision ${short(r.revision.id)}\n`);
   return 0;
 };
@@ -275,13 +312,26 @@ const results: Command = async (ctx) => {
 const exportCmd: Command = async (ctx) => {
   const file = ctx.opts.o ?? ctx.opts.out;
   if (!file) throw new UsageError('export needs -o FILE');
-  const r = ctx.lab.exportBundle(arg(ctx, 0, 'the notebook'), resolve(file));
-  ctx.out.write(`wrote ${r.file}: ${r.revisions} revisions, ${r.runs} runs, ${r.artifacts} artifacts, ${r.bytes} bytes\n`);
+  const r = await ctx.call('bundles.export', { ref: arg(ctx, 0, 'the notebook') });
+  const path = resolve(file);
+  try {
+    writeFileAtomic(path, Buffer.from(r.data_base64, 'base64'));
+  } catch (e) {
+    throw new LabError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  ctx.out.write(`wrote ${path}: ${r.revisions} revisions, ${r.runs} runs, ${r.artifacts} artifacts, ${r.bytes} bytes\n`);
   return 0;
 };
 
 const importCmd: Command = async (ctx) => {
-  const r = ctx.lab.importBundle(arg(ctx, 0, 'the bundle file'), { as: ctx.opts.as });
+  const file = arg(ctx, 0, 'the bundle file');
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (e) {
+    throw new LabError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const r = await ctx.call('bundles.import', { data_base64: data.toString('base64'), file_name: file, ...(ctx.opts.as === undefined ? {} : { as: ctx.opts.as }) });
   ctx.out.write(
     `imported ${r.notebook.name}: ${r.revisions_added} revisions added (${r.revisions_present} already present), ` +
       `${r.runs_added} runs added (${r.runs_present} already present)${r.head_moved ? ', head moved' : ''}\n`,

@@ -93,7 +93,8 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     for (const h of await lab.recoverRemote()) process.stderr.write(`saio-lab: run ${h.run_id.slice(0, 8)} on ${h.line}\n`);
-    const ctx: CommandContext = { lab, call: apiClient(lab), args: rest, opts: parsed.values, out: process.stdout, err: process.stderr };
+    const api = apiClient(lab);
+    const ctx: CommandContext = { lab, call: api.call, subscribe: api.subscribe, args: rest, opts: parsed.values, out: process.stdout, err: process.stderr };
     return await command(ctx);
   } catch (e) {
     if (e instanceof UsageError) {
