@@ -28,8 +28,14 @@ export class HostPlacementSampler {
     readonly intervalMs = 250,
   ) {}
 
+  /**
+   * A group joins; while sampling runs, a round that includes it starts as soon as the round in
+   * flight is back rather than at the next tick that finds none in flight: on a loaded machine a
+   * round trip can outlast a quick point's load generator, which then had no sample at all.
+   */
   add(group: { role: PlacementSample['role']; pgrp: number }): void {
     this.groups.push(group);
+    if (this.timer) void (this.inFlight ?? Promise.resolve()).then(() => this.sampleOnce());
   }
 
   remove(pgrp: number): void {
