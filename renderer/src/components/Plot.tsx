@@ -2,13 +2,11 @@
 // own chunk. Every chart can be saved as PNG or SVG. data-state="drawn" and data-traces tell
 // tests (and people with devtools) what is on screen.
 //
-// Plotly draws a chart in one go, measuring its text as it goes, and holds the page meanwhile (a
-// 200-point run's placement chart: seconds on a busy machine). So charts are drawn one per task —
-// whatever arrives in between (a live run's next point) is shown between two charts, not after
-// all of them — and what the last drawing of each chart on screen cost is kept (drawCostMs), so a
-// live view can redraw less often as its charts grow.
+// Charts are drawn one per task and their cost is kept (charts/draw-queue.ts): a live run's next
+// point is shown between two charts, and a live view redraws less often as its charts grow.
 import { useEffect, useRef, useState } from 'react';
 import type { PlotlyStatic } from 'plotly.js-basic-dist-min';
+import { DrawQueue } from '../charts/draw-queue';
 import type { Figure } from '../charts/traces';
 
 let plotly: Promise<PlotlyStatic> | null = null;
@@ -17,35 +15,12 @@ export function loadPlotly(): Promise<PlotlyStatic> {
   return plotly;
 }
 
-/** Draws waiting their turn, one per task. */
-const queue: (() => Promise<void>)[] = [];
-let draining = false;
-
-function enqueue(draw: () => Promise<void>): void {
-  queue.push(draw);
-  if (!draining) {
-    draining = true;
-    setTimeout(drainOne, 0);
-  }
-}
-
-function drainOne(): void {
-  const draw = queue.shift();
-  if (!draw) {
-    draining = false;
-    return;
-  }
-  void draw().finally(() => setTimeout(drainOne, 0));
-}
-
-/** Per chart on screen: how long its last drawing took (ms). */
-const costs = new Map<HTMLDivElement, number>();
+/** Every chart of the page waits in one queue (draw-queue.ts). */
+const charts = new DrawQueue<HTMLDivElement>();
 
 /** What drawing every chart on screen once costs now (ms), by their last drawings. */
 export function drawCostMs(): number {
-  let sum = 0;
-  for (const ms of costs.values()) sum += ms;
-  return sum;
+  return charts.costMs();
 }
 
 const CONFIG = {
@@ -64,14 +39,14 @@ export function Plot({ figure, name, testId, height = 320 }: { figure: Figure; n
     const div = el.current;
     if (!div) return;
     // A newer figure (or the chart leaving the screen) before this one's turn: it is not drawn.
-    enqueue(async () => {
+    charts.enqueue(async () => {
       if (!live) return;
       try {
         const P = await loadPlotly();
         if (!live) return;
         const t0 = performance.now();
         await P.react(div, figure.data, { ...figure.layout, height: h, autosize: true }, CONFIG);
-        costs.set(div, performance.now() - t0);
+        charts.record(div, performance.now() - t0);
         if (!live) return;
         setState('drawn');
         setError(null);
@@ -88,7 +63,7 @@ export function Plot({ figure, name, testId, height = 320 }: { figure: Figure; n
   useEffect(() => {
     const div = el.current;
     return () => {
-      if (div) costs.delete(div);
+      if (div) charts.forget(div);
       if (div && plotly) void plotly.then((P) => P.purge(div));
     };
   }, []);

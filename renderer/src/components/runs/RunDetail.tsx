@@ -6,15 +6,12 @@ import { clock, formatBytes, shortId } from '../../format';
 import { HostsView } from './HostsView';
 import { PlacementView } from './PlacementView';
 import { drawCostMs } from '../Plot';
+import { liveRedrawMs } from '../../charts/draw-queue';
 import { PointsTable } from './PointsTable';
 import { ResultsCharts } from './ResultsCharts';
 import { RunStatistics } from './RunStatistics';
 import { useEditor } from '../../stores/editor';
 import type { ExperimentCell } from '../../../../electron/engine/common/notebook/schema';
-
-const LIVE_REDRAW_MS = 3000;
-/** While a run is live, its charts take at most this share of the page's time. */
-const LIVE_DRAW_SHARE = 0.1;
 
 export function RunDetail({ run }: { run: string }) {
   const results = useRuns((s) => s.results[run]);
@@ -22,11 +19,11 @@ export function RunDetail({ run }: { run: string }) {
   // revision whose cell changed since is read with today's reference).
   const cells = useEditor((s) => s.saved?.cells);
   // Statistics and charts redraw from a copy that, while the run is live, follows its points at
-  // most every 3 s — less often once drawing the charts on screen costs more than a tenth of that
-  // (a 200-point run's placement chart holds thousands of samples) — and deferred: the points
-  // table must keep up with the run whatever its size.
+  // most every 3 s, and less often once the charts on screen would take more than a tenth of the
+  // page's time (a 200-point run's placement chart holds thousands of samples: liveRedrawMs) —
+  // and deferred: the points table must keep up with the run whatever its size.
   const live = results?.run.status === 'running';
-  const drawn = useDeferredValue(useThrottled(results, live ? Math.max(LIVE_REDRAW_MS, drawCostMs() / LIVE_DRAW_SHARE) : 0));
+  const drawn = useDeferredValue(useThrottled(results, live ? liveRedrawMs(drawCostMs()) : 0));
   useEffect(() => {
     void useRuns.getState().loadResults(run);
   }, [run]);
