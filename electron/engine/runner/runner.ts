@@ -51,6 +51,11 @@ export interface RunCellOptions {
   pty?: boolean;
   /** The notebook's hosts, for a cell that places its server or load generator on one of them. */
   hosts?: NotebookHosts;
+  /**
+   * Where a point's server port comes from; default: a port free on the server's host right now.
+   * Tests give a port another listener holds, as a second lab might between lookup and bind.
+   */
+  freePort?: (address: string) => Promise<number>;
 }
 
 class Cancelled extends Error {}
@@ -498,7 +503,7 @@ class PointContext {
       const address = this.hosts?.bindAddress ?? '127.0.0.1';
       // On another host the server's files live in its point directory there; the local one keeps the artifacts.
       serverDir = serverHost ? await (this.hosts as CellHosts).pointDirOnServer(dir) : dir;
-      const port = serverHost ? await serverHost.freePort(address) : await freePort();
+      const port = this.o.freePort ? await this.o.freePort(address) : serverHost ? await serverHost.freePort(address) : await freePort();
       const dataset = this.dataset as Dataset;
       const datasets = this.datasets as Record<Role, Dataset>;
       const launch = backend.wrap(
