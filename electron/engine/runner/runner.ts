@@ -512,6 +512,7 @@ class PointContext {
       // Here, paths are as the server module made them; from another host, their local copies.
       const localPath = (path: string) => (serverDir === dir ? path : join(dir, path.slice(serverDir.length + 1)));
       const shared: string[] = [];
+      const portHost = serverHost ?? new LocalHost(dir);
       let endpoint: Endpoint | undefined;
       // A port found free can be bound by a stranger before the server binds it (with SO_REUSEPORT
       // both binds succeed): once it is ready, the server must be the port's only listener, else
@@ -544,7 +545,7 @@ class PointContext {
         let notReady: unknown = null;
         await this.protocol.waitReady(candidate, dataset, READY_TIMEOUT_MS, () => proc.running).catch((e: unknown) => (notReady = e));
         // Not ready (a server without SO_REUSEPORT exits on EADDRINUSE) or ready: a stranger on the port is the same story.
-        const { foreign } = await portListeners(serverHost ?? new LocalHost(dir), { pgid: proc.pid, address, port });
+        const { foreign } = await portListeners(portHost, { pgid: proc.pid, address, port });
         if (foreign.length === 0) {
           if (notReady) throw notReady;
           endpoint = candidate;
@@ -565,6 +566,15 @@ class PointContext {
       this.sampler.start();
       this.hosts?.startSampling();
       outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files, proc.pid);
+      // A stranger that bound the port after the check took part of the load: the numbers are not the server's.
+      const late = (await portListeners(portHost, { pgid: proc.pid, address, port: endpoint.port })).foreign;
+      if (late.length > 0) {
+        outcome.status = 'failed';
+        outcome.reason = appendReason(
+          outcome.reason,
+          `${hostPort(address, endpoint.port)} was also listened on by ${late.map(ownersText).join('; ')} by the end of the measurement, which this run did not start: with SO_REUSEPORT the kernel may have given it part of the load, so this point's numbers are not the server's; stop it (or wait for the other run to end) and run again`,
+        );
+      }
       // Said with the point: which ports it gave up and why.
       if (shared.length > 0) outcome.warnings = [...shared.map((w) => `${w}; the server moved to another port`), ...(outcome.warnings ?? [])];
     } catch (e) {
