@@ -12,11 +12,13 @@ import { isFinalPhase } from '../common/runs';
 import { backendModule } from '../backends/registry';
 import type { BackendModule, BackendRun } from '../backends/types';
 import type { Driver, Invocation } from '../drivers/types';
+import { LocalHost } from '../hosts/local';
+import { ownersText, portListeners } from '../hosts/port-owner';
 import type { SshHost } from '../hosts/ssh';
 import type { HostProcess } from '../hosts/types';
 import type { LoadResult, PointRecord, ProgressEvent } from '../model';
 import type { NotebookHosts } from '../common/notebook/hosts';
-import type { Dataset, ProtocolModule } from '../protocols/types';
+import type { Dataset, Endpoint, ProtocolModule } from '../protocols/types';
 import type { ServerModule } from '../servers/types';
 import type { NewPoint, Store } from '../store/store';
 import type { CellHosts, Role } from './cell-hosts';
@@ -47,12 +49,19 @@ export interface RunCellOptions {
   pty?: boolean;
   /** The notebook's hosts, for a cell that places its server or load generator on one of them. */
   hosts?: NotebookHosts;
+  /**
+   * Where a point's server port comes from; default: a port free on the server's host right now.
+   * Tests give a port another listener holds, as a second lab might between lookup and bind.
+   */
+  freePort?: (address: string) => Promise<number>;
 }
 
 export class Cancelled extends Error {}
 
 const STOP_GRACE_MS = 5000;
 const READY_TIMEOUT_MS = 10_000;
+/** Ports tried for one point before a port shared with a stranger fails it. */
+const PORT_ATTEMPTS = 3;
 
 /** Everything one run needs while it walks its points. */
 export class PointRunner implements MeasureContext, RoundsContext {
@@ -358,37 +367,76 @@ export class PointRunner implements MeasureContext, RoundsContext {
       const address = this.hosts?.bindAddress ?? '127.0.0.1';
       // On another host the server's files live in its point directory there; the local one keeps the artifacts.
       serverDir = serverHost ? await (this.hosts as CellHosts).pointDirOnServer(dir) : dir;
-      const port = serverHost ? await serverHost.freePort(address) : await freePort();
       const dataset = this.localDataset();
       const datasets = this.datasets as Record<Role, Dataset>;
-      const launch = backend.wrap(
-        this.server.launch({ runDir: serverDir, address, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset: datasets.server }),
-        { pointDir: serverDir, cell: this.o.cell },
-      );
-      stopSignal = launch.stopSignal;
       // Here, paths are as the server module made them; from another host, their local copies.
       const localPath = (path: string) => (serverDir === dir ? path : join(dir, path.slice(serverDir.length + 1)));
-      launchLog = launch.logFile && localPath(launch.logFile);
-      for (const f of launch.files) {
-        const local = localPath(f.path);
-        writeFileSync(local, f.content);
-        if (serverHost) await serverHost.writeFile(f.path, f.content);
-        files.push({ kind: 'server-config', name: f.path.slice(serverDir.length + 1), path: local });
+      const shared: string[] = [];
+      const portHost = serverHost ?? new LocalHost(dir);
+      let endpoint: Endpoint | undefined;
+      // A port found free can be bound by a stranger before the server binds it (with SO_REUSEPORT
+      // both binds succeed): once it is ready, the server must be the port's only listener, else
+      // it is stopped and started again on another port, a bounded number of times.
+      for (let attempt = 1; endpoint === undefined; attempt++) {
+        const port = this.o.freePort ? await this.o.freePort(address) : serverHost ? await serverHost.freePort(address) : await freePort();
+        const launch = backend.wrap(
+          this.server.launch({ runDir: serverDir, address, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset: datasets.server }),
+          { pointDir: serverDir, cell: this.o.cell },
+        );
+        stopSignal = launch.stopSignal;
+        launchLog = launch.logFile && localPath(launch.logFile);
+        for (const f of launch.files) {
+          const local = localPath(f.path);
+          writeFileSync(local, f.content);
+          if (serverHost) await serverHost.writeFile(f.path, f.content);
+          if (attempt === 1) files.push({ kind: 'server-config', name: f.path.slice(serverDir.length + 1), path: local });
+        }
+        // The command line is the configuration of a server without a config file (memcached).
+        writeFileSync(join(dir, 'server.argv'), `${JSON.stringify(launch.argv)}\n`);
+        if (attempt === 1) {
+          files.push({ kind: 'server-config', name: 'server.argv', path: join(dir, 'server.argv') });
+          files.push({ kind: 'server-stdout', name: 'server.stdout', path: join(dir, 'server.stdout') });
+          files.push({ kind: 'server-stderr', name: 'server.stderr', path: join(dir, 'server.stderr') });
+          if (launchLog) files.push({ kind: 'server-log', name: basename(launchLog), path: launchLog });
+        }
+        serverProc = await this.start('server', launch.argv, dir, 'server', { env: launch.env, cpus: this.o.cell.pinning.server });
+        const proc = serverProc;
+        const candidate = this.protocol.endpoint(port, dataset, address);
+        let notReady: unknown = null;
+        await this.protocol.waitReady(candidate, dataset, READY_TIMEOUT_MS, () => proc.running).catch((e: unknown) => (notReady = e));
+        // Not ready (a server without SO_REUSEPORT exits on EADDRINUSE) or ready: a stranger on the port is the same story.
+        const { foreign } = await portListeners(portHost, { pgid: proc.pid, address, port });
+        if (foreign.length === 0) {
+          if (notReady) throw notReady;
+          endpoint = candidate;
+          break;
+        }
+        shared.push(`${hostPort(address, port)} was also listened on by ${foreign.map(ownersText).join('; ')}`);
+        serverProc = undefined;
+        await proc.stop(stopSignal, STOP_GRACE_MS);
+        if (attempt === PORT_ATTEMPTS) {
+          throw new Error(
+            `${[...new Set(shared)].join('; ')}, which this run did not start (${PORT_ATTEMPTS} ports tried, each held): with SO_REUSEPORT the kernel would split the load between both listeners, so no load was sent; stop it (or wait for the other run to end) and run again`,
+          );
+        }
+        this.o.onOutput?.({ role: 'server', stream: 'stderr', data: `saio-lab: ${shared[shared.length - 1]}; moving to another port\n` });
       }
-      // The command line is the configuration of a server without a config file (memcached).
-      writeFileSync(join(dir, 'server.argv'), `${JSON.stringify(launch.argv)}\n`);
-      files.push({ kind: 'server-config', name: 'server.argv', path: join(dir, 'server.argv') });
-      files.push({ kind: 'server-stdout', name: 'server.stdout', path: join(dir, 'server.stdout') });
-      files.push({ kind: 'server-stderr', name: 'server.stderr', path: join(dir, 'server.stderr') });
-      if (launchLog) files.push({ kind: 'server-log', name: basename(launchLog), path: launchLog });
-      serverProc = await this.start('server', launch.argv, dir, 'server', { env: launch.env, cpus: this.o.cell.pinning.server });
-      const proc = serverProc;
-      const endpoint = this.protocol.endpoint(port, dataset, address);
-      await this.protocol.waitReady(endpoint, dataset, READY_TIMEOUT_MS, () => proc.running);
+      const proc = serverProc as RunningProcess | HostProcess;
       this.track('server', proc.pid);
       this.sampler.start();
       this.hosts?.startSampling();
       outcome = await measurePoint(this, p, base, endpoint, datasets.driver, dir, files, proc.pid);
+      // A stranger that bound the port after the check took part of the load: the numbers are not the server's.
+      const late = (await portListeners(portHost, { pgid: proc.pid, address, port: endpoint.port })).foreign;
+      if (late.length > 0) {
+        outcome.status = 'failed';
+        outcome.reason = appendReason(
+          outcome.reason,
+          `${hostPort(address, endpoint.port)} was also listened on by ${late.map(ownersText).join('; ')} by the end of the measurement, which this run did not start: with SO_REUSEPORT the kernel may have given it part of the load, so this point's numbers are not the server's; stop it (or wait for the other run to end) and run again`,
+        );
+      }
+      // Said with the point: which ports it gave up and why.
+      if (shared.length > 0) outcome.warnings = [...shared.map((w) => `${w}; the server moved to another port`), ...(outcome.warnings ?? [])];
     } catch (e) {
       if (e instanceof Cancelled || this.o.signal?.aborted) throw new Cancelled();
       if (e instanceof ToolMissingError) throw e;
@@ -438,6 +486,10 @@ function killNow(p: RunningProcess | HostProcess): void {
   void Promise.resolve()
     .then(() => p.signal('SIGKILL'))
     .catch(() => undefined);
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 function appendReason(reason: string | null | undefined, more: string): string {

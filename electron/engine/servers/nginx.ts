@@ -35,7 +35,8 @@ http {
 ${spec.extraConfig ? `\n    # extra_config from the notebook\n${spec.extraConfig.replace(/^/gm, '    ')}\n` : ''}
     server {
         # reuseport: with several workers, each gets its own accept queue; without it one worker
-        # tends to take every connection.
+        # tends to take every connection. It also lets another reuseport listener (a second lab)
+        # bind this port: the runner checks the port's listeners (hosts/port-owner.ts).
         listen ${spec.address ?? '127.0.0.1'}:${spec.port} reuseport;
         root ${docRootOf(spec)};
     }
