@@ -25,6 +25,5 @@ export function kmodEnv(k: KmodSettings): Record<string, string> {
 export const saioKmod = saioBackend('saio-kmod', {
   env: (ctx) => kmodEnv(kmodSettings(ctx.cell)),
   unavailable: () => cannotLoadModules(hostFacts()),
-  beginRun: (ctx) =>
-    ModuleStep.begin({ runDir: ctx.runDir, params: kmodSettings(ctx.cell).module_params, signal: ctx.signal, progress: ctx.progress }),
+  beginRun: (ctx) => ModuleStep.begin({ runDir: ctx.runDir, params: kmodSettings(ctx.cell).module_params, signal: ctx.signal, progress: ctx.progress }),
 });

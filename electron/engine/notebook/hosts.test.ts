@@ -48,7 +48,10 @@ test('a cell naming a host the notebook does not declare is refused at its path,
   nb.cells[i].server_host = 'srv2';
   nb.cells[i].driver_hosts = ['gen9'];
   const errors = errorsOf(nb);
-  assert.deepEqual(errors.map((e) => e.path), [`cells[${i}].server_host`, `cells[${i}].driver_hosts[0]`]);
+  assert.deepEqual(
+    errors.map((e) => e.path),
+    [`cells[${i}].server_host`, `cells[${i}].driver_hosts[0]`],
+  );
   assert.match(errors[0]?.message ?? '', /a host of the notebook's "hosts" \("local", "srv", "gen1"\), found "srv2"/);
 });
 
@@ -68,7 +71,11 @@ test('bad host entries: "local" declared, a destination ssh could read as an opt
   const at = (p: string) => errors.filter((e) => e.path === p);
   assert.equal(at('hosts.local').length, 1, JSON.stringify(errors));
   assert.match(at('hosts.local')[0]?.message ?? '', /no host named "local": it is this machine/);
-  for (const p of ['hosts.a', 'hosts.b', 'hosts.c', 'hosts.d', 'hosts.e']) assert.ok(errors.some((e) => e.path.startsWith(p)), `${p}: ${JSON.stringify(errors)}`);
+  for (const p of ['hosts.a', 'hosts.b', 'hosts.c', 'hosts.d', 'hosts.e'])
+    assert.ok(
+      errors.some((e) => e.path.startsWith(p)),
+      `${p}: ${JSON.stringify(errors)}`,
+    );
 });
 
 test('several load hosts are accepted; a duplicate, an unknown host, wrk, fewer connections or keys than the split needs are refused at their path; saio-kmod with the server elsewhere too', () => {
@@ -96,12 +103,18 @@ test('several load hosts are accepted; a duplicate, an unknown host, wrk, fewer 
   wrk.hosts.gen2 = 'saio-gen2';
   wrk.cells[i].driver_hosts = ['gen1', 'gen2'];
   wrk.cells[i].driver = { kind: 'wrk', threads: 1 };
-  assert.ok(errorsOf(wrk).some((e) => e.path === `cells[${i}].driver_hosts` && /several load hosts need driver "saio-load"/.test(e.message)), JSON.stringify(errorsOf(wrk)));
+  assert.ok(
+    errorsOf(wrk).some((e) => e.path === `cells[${i}].driver_hosts` && /several load hosts need driver "saio-load"/.test(e.message)),
+    JSON.stringify(errorsOf(wrk)),
+  );
 
   const kv = twoHosts();
   kv.hosts.gen2 = 'saio-gen2';
   kv.cells[i].driver_hosts = ['gen1', 'gen2'];
   kv.cells[i].server = { kind: 'redis', workers: 1, extra_config: '' };
   kv.cells[i].protocol = { kind: 'redis', keys: 50 };
-  assert.ok(errorsOf(kv).some((e) => e.path === `cells[${i}].protocol.keys` && /at least 100 keys/.test(e.message)), JSON.stringify(errorsOf(kv)));
+  assert.ok(
+    errorsOf(kv).some((e) => e.path === `cells[${i}].protocol.keys` && /at least 100 keys/.test(e.message)),
+    JSON.stringify(errorsOf(kv)),
+  );
 });

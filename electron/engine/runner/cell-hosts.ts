@@ -153,14 +153,20 @@ export class CellHosts {
     if (server) {
       const spec = sshSpecOf(this.hosts[server.name] as NonNullable<NotebookHosts[string]>);
       const address = spec.address ?? (await sshHostname(spec.ssh, spec.ssh_config));
-      if (!address) throw new Error(`${server.name} (${server.address}): the server binds to this host's address, but ssh resolves "${spec.ssh}" to no IPv4 address — give it as "address" in the notebook's hosts`);
+      if (!address)
+        throw new Error(
+          `${server.name} (${server.address}): the server binds to this host's address, but ssh resolves "${spec.ssh}" to no IPv4 address — give it as "address" in the notebook's hosts`,
+        );
       return address;
     }
     const driver = this.driverHosts.map((n) => this.remote.get(n)).find((h) => h !== undefined);
     if (!driver) return '127.0.0.1';
     const spec = sshSpecOf(this.hosts[driver.name] as NonNullable<NotebookHosts[string]>);
     const target = spec.address ?? (await sshHostname(spec.ssh, spec.ssh_config));
-    if (!target) throw new Error(`${driver.name} (${driver.address}): the local server must bind to the address this load host reaches, but ssh resolves "${spec.ssh}" to no IPv4 address — give it as "address" in the notebook's hosts`);
+    if (!target)
+      throw new Error(
+        `${driver.name} (${driver.address}): the local server must bind to the address this load host reaches, but ssh resolves "${spec.ssh}" to no IPv4 address — give it as "address" in the notebook's hosts`,
+      );
     const path = await new LocalHost('/nonexistent').networkPath(target);
     if (!path.source) throw new Error(`this machine has no source address on its route to ${driver.name} (${target}, via ${path.interface})`);
     return path.source;
@@ -194,7 +200,7 @@ export class CellHosts {
   /** argv with its program replaced by the path the host check found (or copied) on the role's host. */
   argvOn(role: Role, argv: readonly string[], hostName: string = this.placement[role]): string[] {
     const host = this.remote.get(hostName);
-    const found = host ? this.paths.get(host.name)?.[argv[0] as string] ?? this.paths.get(host.name)?.[role === 'driver' ? this.cell.driver.kind : ''] : undefined;
+    const found = host ? (this.paths.get(host.name)?.[argv[0] as string] ?? this.paths.get(host.name)?.[role === 'driver' ? this.cell.driver.kind : '']) : undefined;
     return found ? [found, ...argv.slice(1)] : [...argv];
   }
 
@@ -202,7 +208,12 @@ export class CellHosts {
   envOnServer(env: Record<string, string>): Record<string, string> {
     const there = this.paths.get(this.placement.server)?.['libsaio.so'];
     if (!there || env.LD_PRELOAD === undefined) return env;
-    return { ...env, LD_PRELOAD: env.LD_PRELOAD.split(' ').map((p) => (p === libsaioPath() ? there : p)).join(' ') };
+    return {
+      ...env,
+      LD_PRELOAD: env.LD_PRELOAD.split(' ')
+        .map((p) => (p === libsaioPath() ? there : p))
+        .join(' '),
+    };
   }
 
   /**

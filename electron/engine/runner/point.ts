@@ -174,12 +174,10 @@ export class PointRunner implements MeasureContext, RoundsContext {
     if (!backend.beginRun) return null;
     let run = this.backendRuns.get(backend.name);
     if (!run) {
-      run = backend
-        .beginRun({ runDir: this.runDir, cell: this.o.cell, signal: this.o.signal, progress: (label) => this.progress(seq, 'starting', label) })
-        .catch((e: unknown) => ({
-          unusable: { status: 'failed' as const, reason: `${backend.name} could not prepare the run: ${(e as Error).message}` },
-          end: async () => ({ artifacts: [], problem: null }),
-        }));
+      run = backend.beginRun({ runDir: this.runDir, cell: this.o.cell, signal: this.o.signal, progress: (label) => this.progress(seq, 'starting', label) }).catch((e: unknown) => ({
+        unusable: { status: 'failed' as const, reason: `${backend.name} could not prepare the run: ${(e as Error).message}` },
+        end: async () => ({ artifacts: [], problem: null }),
+      }));
       this.backendRuns.set(backend.name, run);
     }
     return run;
@@ -210,8 +208,7 @@ export class PointRunner implements MeasureContext, RoundsContext {
   progress(point: number, phase: ProgressEvent['phase'], label: string): void {
     const elapsed = (Date.now() - this.startedAt) / 1000;
     const { duration_s, warmup_s } = phaseDurations(this.o.cell, this.o.quick);
-    const perPoint =
-      this.pointTimes.length > 0 ? this.pointTimes.reduce((a, b) => a + b, 0) / this.pointTimes.length : duration_s + warmup_s + 0.5;
+    const perPoint = this.pointTimes.length > 0 ? this.pointTimes.reduce((a, b) => a + b, 0) / this.pointTimes.length : duration_s + warmup_s + 0.5;
     const remaining = this.total - point + (isFinalPhase(phase) ? 0 : 1);
     this.o.onProgress?.({
       run_id: this.runId,
@@ -225,7 +222,13 @@ export class PointRunner implements MeasureContext, RoundsContext {
     });
   }
 
-  private async start(role: Role, argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean; host?: string } = {}): Promise<RunningProcess | HostProcess> {
+  private async start(
+    role: Role,
+    argv: readonly string[],
+    dir: string,
+    name: string,
+    extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean; host?: string } = {},
+  ): Promise<RunningProcess | HostProcess> {
     const live = this.o.onOutput;
     const remote = this.remoteOf(role, extra.host);
     if (remote) return this.startOn(remote.name, role, argv, dir, name, extra);
@@ -249,7 +252,14 @@ export class PointRunner implements MeasureContext, RoundsContext {
   }
 
   /** start() on another host: the same files and records, the program and libsaio as found there. */
-  private async startOn(host: string, role: Role, argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean }): Promise<HostProcess> {
+  private async startOn(
+    host: string,
+    role: Role,
+    argv: readonly string[],
+    dir: string,
+    name: string,
+    extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean },
+  ): Promise<HostProcess> {
     const hosts = this.hosts as CellHosts;
     const live = this.o.onOutput;
     const p = await (hosts.named(host) as SshHost).spawn({
@@ -497,6 +507,13 @@ function appendReason(reason: string | null | undefined, more: string): string {
 }
 
 function lastLines(text: string, n: number): string {
-  const lines = [...new Set(text.split('\n').map((l) => l.trim()).filter(Boolean))];
+  const lines = [
+    ...new Set(
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ];
   return lines.slice(-n).join(' | ');
 }

@@ -9,9 +9,7 @@ import { parseDestination } from './ssh-destination';
 
 export const LOCAL_HOST = 'local';
 
-export const hostName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a host name: 1 to 32 of a-z, 0-9, "_", "-", starting with a letter or digit');
+export const hostName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a host name: 1 to 32 of a-z, 0-9, "_", "-", starting with a letter or digit');
 
 const destination = z.string().superRefine((text, ctx) => {
   try {
@@ -29,7 +27,10 @@ export const SshHostSpec = z.strictObject({
   /** ssh://user@host[:port], user@host, or a Host of the ssh config. */
   ssh: destination,
   /** An ssh config file used instead of ~/.ssh/config (ssh -F), absolute. */
-  ssh_config: z.string().regex(/^\/[^\0]{0,4095}$/, 'an absolute path').optional(),
+  ssh_config: z
+    .string()
+    .regex(/^\/[^\0]{0,4095}$/, 'an absolute path')
+    .optional(),
   /**
    * The IPv4 address the other hosts reach this one at (a server placed here binds to it). Absent:
    * the HostName ssh resolves the destination to, when that is an IPv4 address.
@@ -87,7 +88,10 @@ export function placementIssues(
   });
   if (drivers.length > 1) {
     if (cell.driver && cell.driver.kind !== 'saio-load') {
-      issues.push({ path: ['driver_hosts'], message: `several load hosts need driver "saio-load" (its histograms merge exactly and it starts at an agreed time); "${cell.driver.kind}" runs on one host only` });
+      issues.push({
+        path: ['driver_hosts'],
+        message: `several load hosts need driver "saio-load" (its histograms merge exactly and it starts at an agreed time); "${cell.driver.kind}" runs on one host only`,
+      });
     }
     const fewest = Math.min(...(cell.sweep?.connections ?? [Infinity]));
     if (fewest < drivers.length) {
