@@ -7,8 +7,10 @@
  * full socket makes io_uring wait for space instead of completing short, and
  * MSG_NOSIGNAL because SIGPIPE is raised by the engine when the error is delivered):
  *   SEND        IORING_OP_SEND of op->buf[sent..len)
- *   SENDFILE    IORING_OP_READ (file -> op->buf at op->off) linked to IORING_OP_SEND;
- *               io_uring has no sendfile opcode. A read shorter than asked fails the link.
+ *   SENDFILE    IORING_OP_READ (file at op->off -> op->buf + op->fbase) linked to
+ *               IORING_OP_SEND of the whole buffer (bytes written before and after the
+ *               sendfile may share it: fusion); io_uring has no sendfile opcode. A read
+ *               shorter than asked fails the link.
  *   CLOSE       IORING_OP_CLOSE
  *   SHUTDOWN    IORING_OP_SHUTDOWN
  *   SETSOCKOPT  IORING_OP_URING_CMD with SOCKET_URING_OP_SETSOCKOPT (kernel 6.7+;
@@ -216,7 +218,8 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 	case SAIO_OP_SENDFILE:
 		if (!op->arg2) {	/* arg2: file bytes already in buf */
 			sqe = io_uring_get_sqe(ring);
-			io_uring_prep_read(sqe, op->arg, op->buf, op->len, (uint64_t)op->off);
+			io_uring_prep_read(sqe, op->arg, op->buf + op->fbase, op->flen,
+					   (uint64_t)op->off);
 			sqe->flags |= IOSQE_IO_LINK;
 			io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op);
 		}

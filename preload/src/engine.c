@@ -20,6 +20,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "backend.h"
 
@@ -34,6 +36,7 @@ struct saio_config saio_cfg = {
 	.exit_drain_ms = 5000,
 	.drain_max = 1024,
 	.sendfile_copy_max = 16384,
+	.fuse = true,
 	.stats_path = NULL,
 	.kmod_workers = 1,
 	.kmod_rings = 16,
@@ -151,8 +154,22 @@ static void finish(struct saio_ring *r, struct saio_op *op)
 	if (op->kind == SAIO_OP_SENDFILE && op->res < 0 && !transient(op->res)) {
 		/* The read failed or was short (the file shrank after the application's
 		 * fstat): the bytes promised cannot be produced. */
-		atomic_fetch_add(&saio_stats.bytes_dropped, op->len - op->sent);
 		set_error(f, op, op->res);
+		if (op->fbase > op->sent && (res >= 0 || transient(res))) {
+			/* Bytes written before the sendfile joined its op (fusion): they were
+			 * the application's own and go out as they would have; the file's do
+			 * not, and the stream ends there (broken: nothing after is sent). */
+			uint32_t lost = op->len - op->fbase;
+			atomic_fetch_add(&saio_stats.bytes_dropped, lost);
+			give(f, lost);
+			op->len = op->fbase;
+			op->kind = SAIO_OP_SEND;
+			op->res = op->res1 = 0;
+			unpin(r, op);
+			requeue(r, f, op);
+			goto out;
+		}
+		atomic_fetch_add(&saio_stats.bytes_dropped, op->len - op->sent);
 		retire(r, f, op);
 		goto out;
 	}
@@ -196,8 +213,11 @@ static void finish(struct saio_ring *r, struct saio_op *op)
 		/* The real call would have returned its error at once, and servers ignore it
 		 * (nginx's TCP_NOPUSH, a shutdown of a reset connection): it is counted, and
 		 * the stream goes on. A real fault of the socket shows at the next send. */
-		if (res < 0 && !transient(res))
+		if (res < 0 && !transient(res)) {
 			atomic_fetch_add(&saio_stats.op_errors_ignored, 1);
+			if (op->kind == SAIO_OP_SETSOCKOPT && op->arg2 == TCP_CORK)
+				f->cork = SAIO_CORK_UNKNOWN;	/* no more elision on it */
+		}
 		retire(r, f, op);
 		break;
 	}
@@ -223,7 +243,7 @@ void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, in
 		return;
 	}
 	if (phase == 0) {
-		if (res == (int)op->len) {
+		if (res == (int)op->flen) {
 			op->arg2 = 1;	/* the file's bytes are in buf now: */
 			unpin(r, op);	/* the file may close (a held close runs) */
 		} else
@@ -990,8 +1010,19 @@ static void atfork_prepare(void)
 	pthread_mutex_lock(&saio_ep_lock);
 }
 
+static void forget_cork(struct saio_fd *f, void *arg)
+{
+	(void)arg;
+	/* A connected socket is shared with the other process now, which may cork it:
+	 * its state is no longer known here (listeners keep theirs: accepted sockets
+	 * start from it). */
+	if (f->conn)
+		f->cork = SAIO_CORK_UNKNOWN;
+}
+
 static void atfork_parent(void)
 {
+	saio_fd_foreach(forget_cork, NULL);
 	pthread_mutex_unlock(&saio_ep_lock);
 	for (struct saio_ring *r = rings_all; r; r = r->next_all)
 		pthread_mutex_unlock(&r->lock);
@@ -1033,6 +1064,7 @@ static void child_fd(struct saio_fd *f, void *arg)
 	atomic_store(&f->pins, 0);
 	atomic_store(&f->close_held, 0);
 	f->notify_ring = NULL;
+	forget_cork(f, NULL);
 }
 
 static void atfork_child(void)
@@ -1231,6 +1263,7 @@ static void saio_init(void)
 	saio_cfg.drain_ms = (unsigned)env_ul("SAIO_DRAIN_MS", orphan_ms());
 	saio_cfg.drain_max = env_range("SAIO_DRAIN_MAX", 1, 1u << 20, 1024);
 	saio_cfg.sendfile_copy_max = env_ul("SAIO_SENDFILE_COPY_MAX", saio_cfg.sendfile_copy_max);
+	saio_cfg.fuse = env_ul("SAIO_FUSE", 1) != 0;
 	saio_budget.fd_max = env_ul("SAIO_FD_BUDGET", saio_budget.fd_max);
 	saio_budget.global_max = env_ul("SAIO_BUDGET", saio_budget.global_max);
 	if (saio_budget.fd_max < 1)

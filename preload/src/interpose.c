@@ -318,6 +318,7 @@ static void born_sock(int fd, int domain, int type, int proto, bool conn)
 		f->tcp = domain != AF_UNIX;
 		f->nonblock = (type & SOCK_NONBLOCK) != 0;
 		f->conn = conn;
+		f->cork = SAIO_CORK_OFF;	/* a new socket is not corked */
 	} else {
 		f->kind = SAIO_FD_PASS;
 	}
@@ -354,6 +355,62 @@ static uint64_t fd_room(const struct saio_fd *f, uint64_t want)
 	if (f->nqueued + f->ninflight >= SAIO_FD_OPS_MAX)
 		return 0;
 	return saio_budget_room(&saio_budget, f, want);
+}
+
+/*
+ * Response fusion. A call's bytes that follow bytes still queued on the same descriptor
+ * (not yet handed to the kernel) join that op: nginx's writev of the headers and its
+ * sendfile of a small body become one send, with the file read into the buffer right
+ * after the headers. The byte stream is the same; only its segmentation changes, and
+ * what the application sees (counts, errors at the next call) does not. Not joined: a
+ * MSG_MORE call onto an op without it (the earlier bytes would be held back), calls that
+ * differ in MSG_NOSIGNAL (a failure raises SIGPIPE as the first call asked), a second
+ * file range (one hole per buffer), an op of a backend that sends files itself.
+ */
+#define SAIO_FUSE_MAX (64u << 10)	/* a fused op's bytes, at most */
+#define SAIO_FUSE_SLACK 4096u		/* a small op's buffer leaves room for a body */
+
+/* Lock held. The op at f's tail that `more` bytes may join (grown if need be), or NULL. */
+static struct saio_op *fuse_tail(struct saio_ring *r, struct saio_fd *f, uint64_t more,
+				 int flags, bool file)
+{
+	struct saio_op *t = f->tail;
+	if (!saio_cfg.fuse || !t || t->state != SAIO_OP_QUEUED)
+		return NULL;
+	bool native = r->be->caps(r) & SAIO_CAP_NATIVE_SENDFILE;
+	if (t->kind != SAIO_OP_SEND && (t->kind != SAIO_OP_SENDFILE || native || file))
+		return NULL;
+	if (file && native)
+		return NULL;
+	if (t->nosignal != ((flags & MSG_NOSIGNAL) != 0) ||
+	    ((flags & MSG_MORE) && !(t->msg_flags & MSG_MORE)) ||
+	    (uint64_t)t->len + more > SAIO_FUSE_MAX)
+		return NULL;
+	if (t->len + more <= t->cap)
+		return t;
+	struct saio_op *n = saio_op_get(&r->cache, t->len + more);
+	if (!n)
+		return NULL;
+	uint32_t cap = n->cap;
+	memcpy(n, t, sizeof(*t));
+	n->buf = n->data;
+	n->cap = cap;
+	memcpy(n->buf, t->buf, t->len);
+	struct saio_op **pp = &f->head;
+	while (*pp != t)
+		pp = &(*pp)->next;
+	*pp = n;
+	f->tail = n;
+	saio_op_put(&r->cache, t);
+	return n;
+}
+
+/* A new op for `total` bytes; a small one with room for what may join it. */
+static struct saio_op *send_op_get(struct saio_ring *r, uint64_t total)
+{
+	if (saio_cfg.fuse && total < SAIO_FUSE_SLACK)
+		return saio_op_get(&r->cache, SAIO_FUSE_SLACK);
+	return saio_op_get(&r->cache, total);
 }
 
 static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, int flags)
@@ -436,7 +493,10 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 			total = room;	/* a short count, as a full socket would give */
 		}
 	}
-	struct saio_op *op = saio_op_get(&r->cache, total);
+	struct saio_op *op = fuse_tail(r, f, total, flags, false);
+	bool fused = op != NULL;
+	if (!op)
+		op = send_op_get(r, total);
 	if (!op) {
 		saio_ring_wait_fd(r, f, false);
 		release(f, r);
@@ -444,21 +504,27 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		return SAIO_PASS;
 	}
 	size_t off = 0;
+	char *dst = op->buf + (fused ? op->len : 0);
 	for (int i = 0; i < iovcnt && off < total; i++) {
 		size_t n = iov[i].iov_len < total - off ? iov[i].iov_len : total - off;
-		memcpy(op->buf + off, iov[i].iov_base, n);
+		memcpy(dst + off, iov[i].iov_base, n);
 		off += n;
 	}
-	op->kind = SAIO_OP_SEND;
-	op->fd = fd;
-	op->call = (uint8_t)call;
-	op->nosignal = (flags & MSG_NOSIGNAL) != 0;
-	op->msg_flags = flags & MSG_MORE;
-	op->len = (uint32_t)total;
+	op->msg_flags = flags & MSG_MORE;	/* a fused op: the last call's */
 	saio_budget_take(&saio_budget, f, total);
-	saio_fifo_push(f, op);
-	r->nqueued++;
-	saio_ring_dirty(r, f);
+	if (fused) {
+		op->len += (uint32_t)total;
+		count(&saio_stats.fused, 1);
+	} else {
+		op->kind = SAIO_OP_SEND;
+		op->fd = fd;
+		op->call = (uint8_t)call;
+		op->nosignal = (flags & MSG_NOSIGNAL) != 0;
+		op->len = (uint32_t)total;
+		saio_fifo_push(f, op);
+		r->nqueued++;
+		saio_ring_dirty(r, f);
+	}
 	count(&saio_stats.ops[call], 1);
 	count(&saio_stats.bytes_deferred, total);
 	if (r->nqueued >= saio_cfg.batch_max)
@@ -615,37 +681,53 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 	 * does not read, one descriptor per response. Read it now instead (one pread: this
 	 * is the slow path) and queue plain bytes. */
 	bool read_now = f->ninflight > 0;
-	struct saio_op *op = saio_op_get(&r->cache, native && !read_now ? 0 : total);
+	/* The range joins the bytes queued before it (the response's headers): one send. */
+	struct saio_op *op = fuse_tail(r, f, total, 0, !read_now);
+	bool fused = op != NULL;
+	if (!op)
+		op = native && !read_now ? saio_op_get(&r->cache, 0) : send_op_get(r, total);
 	if (!op) {
 		saio_ring_wait_fd(r, f, false);
 		release(f, r);
 		return SAIO_PASS;
 	}
-	op->fd = out;
-	op->call = SAIO_C_SENDFILE;
+	uint32_t base = fused ? op->len : 0;
 	if (read_now) {
-		ssize_t k = pread(in, op->buf, total, *offset);
+		ssize_t k = pread(in, op->buf + base, total, *offset);
 		if (k <= 0) {
 			int e = errno;
-			saio_op_put(&r->cache, op);
+			if (!fused)
+				saio_op_put(&r->cache, op);
 			release(f, r);
 			errno = e;
 			return k;	/* EOF (the file shrank): 0, as the real call; or its error */
 		}
 		total = (uint64_t)k;
-		op->kind = SAIO_OP_SEND;
+		if (!fused)
+			op->kind = SAIO_OP_SEND;
 	} else {
 		op->kind = SAIO_OP_SENDFILE;
 		op->arg = in;
 		op->off = *offset;
+		op->fbase = base;
+		op->flen = (uint32_t)total;
+		op->arg2 = 0;
 		op->pinned = 1;
 		atomic_fetch_add(&src->pins, 1);
 	}
-	op->len = (uint32_t)total;
+	op->msg_flags = 0;
 	saio_budget_take(&saio_budget, f, total);
-	saio_fifo_push(f, op);
-	r->nqueued++;
-	saio_ring_dirty(r, f);
+	if (fused) {
+		op->len += (uint32_t)total;
+		count(&saio_stats.fused, 1);
+	} else {
+		op->fd = out;
+		op->call = SAIO_C_SENDFILE;
+		op->len = (uint32_t)total;
+		saio_fifo_push(f, op);
+		r->nqueued++;
+		saio_ring_dirty(r, f);
+	}
 	count(&saio_stats.ops[SAIO_C_SENDFILE], 1);
 	count(&saio_stats.bytes_deferred, total);
 	if (r->nqueued >= saio_cfg.batch_max)
@@ -874,6 +956,39 @@ EXPORT int close(int fd)
 	return 0;
 }
 
+/*
+ * Lock held. TCP_CORK is being turned off: if the op that turned it on is still queued,
+ * the socket was uncorked before it (known), and only bytes (one fused send, normally)
+ * are queued after it, neither change needs to run: the bytes go in one send on an
+ * uncorked socket, which is what the pair produces. The socket ends uncorked either way,
+ * so getsockopt answers what the application set. True when the pair was elided.
+ */
+static bool cork_elide(struct saio_ring *r, struct saio_fd *f)
+{
+	struct saio_op *cand = NULL;
+	bool bytes = false;
+	for (struct saio_op *op = f->head; op; op = op->next) {
+		if (op->kind == SAIO_OP_SETSOCKOPT && op->arg2 == TCP_CORK) {
+			cand = op;
+			bytes = false;
+		} else if (op->kind == SAIO_OP_SEND || op->kind == SAIO_OP_SENDFILE) {
+			bytes = true;
+		} else {
+			cand = NULL;
+		}
+	}
+	/* (with no bytes between, the pair runs: the FIFO never empties here) */
+	if (!cand || !bytes || cand->state != SAIO_OP_QUEUED || cand->arg != 1 ||
+	    !cand->cork_fusable)
+		return false;
+	saio_fifo_remove(f, cand);
+	r->nqueued--;
+	saio_op_free(cand);
+	f->cork = SAIO_CORK_OFF;
+	count(&saio_stats.corks_elided, 1);
+	return true;
+}
+
 /* Queue a non-byte op (shutdown, setsockopt) on a deferrable socket. Returns SAIO_PASS
  * when it cannot be deferred. */
 static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_call)
@@ -909,6 +1024,12 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 		count(&saio_stats.passed[call], 1);
 		return (int)SAIO_PASS;
 	}
+	if (kind == SAIO_OP_SETSOCKOPT && arg2 == TCP_CORK && arg == 0 && saio_cfg.fuse &&
+	    !f->broken && cork_elide(r, f)) {
+		count(&saio_stats.ops[call], 1);
+		release(f, r);
+		return 0;
+	}
 	bool full = f->nqueued + f->ninflight >= SAIO_FD_OPS_MAX;
 	struct saio_op *op = f->broken || full ? NULL : saio_op_alloc(0);
 	if (!op) {
@@ -926,6 +1047,10 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 	op->fd = fd;
 	op->arg = arg;
 	op->arg2 = arg2;
+	if (kind == SAIO_OP_SETSOCKOPT && arg2 == TCP_CORK) {
+		op->cork_fusable = arg && f->cork == SAIO_CORK_OFF;
+		f->cork = arg ? SAIO_CORK_ON : SAIO_CORK_OFF;
+	}
 	saio_fifo_push(f, op);
 	r->nqueued++;
 	saio_ring_dirty(r, f);
@@ -994,6 +1119,18 @@ EXPORT int shutdown(int fd, int how)
 	return r != SAIO_PASS ? (int)r : REAL(shutdown)(fd, how);
 }
 
+/* A real TCP_CORK call ran (val: what it set, NULL if it failed or is not understood). */
+static void cork_set(int fd, const void *val)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (!f || !defer_mode())
+		return;
+	int v = 0;
+	if (val)
+		memcpy(&v, val, sizeof(v));
+	f->cork = !val ? SAIO_CORK_UNKNOWN : v ? SAIO_CORK_ON : SAIO_CORK_OFF;
+}
+
 EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	if (!defer_mode())
@@ -1010,6 +1147,8 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 	if (e)
 		return (int)deliver(e);
 	int ret = REAL(setsockopt)(fd, level, name, val, len);
+	if (level == IPPROTO_TCP && name == TCP_CORK)
+		cork_set(fd, ret == 0 && val && len >= (socklen_t)sizeof(int) ? val : NULL);
 	if (ret == 0 && level == SOL_SOCKET && name == SO_LINGER && val &&
 	    len >= (socklen_t)sizeof(struct linger)) {
 		/* close() must then take effect as the kernel's does (reset, or wait) */
@@ -1516,6 +1655,8 @@ static void born_accepted(int lfd, int fd, int flags)
 		f->tcp = l->tcp;
 		f->nonblock = (flags & SOCK_NONBLOCK) != 0;
 		f->conn = 1;
+		/* uncorked when its listener is (whatever the kernel copies from it) */
+		f->cork = l->cork == SAIO_CORK_OFF ? SAIO_CORK_OFF : SAIO_CORK_UNKNOWN;
 	}
 }
 
