@@ -37,6 +37,7 @@ struct saio_config saio_cfg = {
 	.drain_max = 1024,
 	.sendfile_copy_max = 16384,
 	.fuse = true,
+	.epoll_fold = true,
 	.stats_path = NULL,
 	.kmod_workers = 1,
 	.kmod_rings = 16,
@@ -307,7 +308,19 @@ static void submit_now(struct saio_ring *r, unsigned *staged)
 	r->be->reap(r);
 }
 
+static int ring_flush(struct saio_ring *r, bool submit);
+
 int saio_ring_flush(struct saio_ring *r)
+{
+	return ring_flush(r, true);
+}
+
+int saio_ring_stage(struct saio_ring *r)
+{
+	return ring_flush(r, false);
+}
+
+static int ring_flush(struct saio_ring *r, bool submit)
 {
 	const struct saio_backend *be = r->be;
 	unsigned staged = 0, total = 0;
@@ -397,7 +410,13 @@ int saio_ring_flush(struct saio_ring *r)
 			break;
 		}
 	}
-	submit_now(r, &staged);
+	if (submit) {
+		submit_now(r, &staged);
+	} else if (staged) {
+		/* handed to the kernel by the enter that waits (backend epoll_enter) */
+		atomic_fetch_add(&saio_stats.batches, 1);
+		atomic_fetch_add(&saio_stats.batch_ops, staged);
+	}
 	return (int)total;
 }
 
@@ -1264,6 +1283,7 @@ static void saio_init(void)
 	saio_cfg.drain_max = env_range("SAIO_DRAIN_MAX", 1, 1u << 20, 1024);
 	saio_cfg.sendfile_copy_max = env_ul("SAIO_SENDFILE_COPY_MAX", saio_cfg.sendfile_copy_max);
 	saio_cfg.fuse = env_ul("SAIO_FUSE", 1) != 0;
+	saio_cfg.epoll_fold = env_ul("SAIO_EPOLL_WAIT", 1) != 0;
 	saio_budget.fd_max = env_ul("SAIO_FD_BUDGET", saio_budget.fd_max);
 	saio_budget.global_max = env_ul("SAIO_BUDGET", saio_budget.global_max);
 	if (saio_budget.fd_max < 1)

@@ -1872,6 +1872,80 @@ static void batch_boundary(struct saio_ring *r)
 	}
 }
 
+/* Lock held. batch_boundary's work, but the batch's last requests stay staged: they go to
+ * the kernel with the epoll wait, in one io_uring_enter. */
+static void batch_stage(struct saio_ring *r)
+{
+	r->be->reap(r);
+	if (r->nclosing || r->ncust)
+		saio_custody_check(r);
+	saio_ring_stage(r);
+}
+
+/* Lock held. A staged batch that will not go with an epoll wait: hand it over now, and let
+ * the removals of closed descriptors finish before the caller blocks (batch_boundary). */
+static void batch_submit(struct saio_ring *r)
+{
+	r->be->submit(r);
+	r->be->reap(r);
+	while (r->ndel_inflight) {
+		if (r->be->wait(r) < 0)
+			break;
+		r->be->reap(r);
+	}
+}
+
+#define FOLD_AGAIN INT_MIN	/* fold_wait: nothing for the application; wait the usual way */
+
+/*
+ * One kernel entry per event-loop iteration: the batch staged under the lock and an
+ * IORING_OP_EPOLL_WAIT (staged last) go to the kernel in one io_uring_enter, which also
+ * waits. Completions of our ops end the enter early: their follow-up requests (the next
+ * chain of a descriptor, a held file close) are staged and the next enter hands them over
+ * while it waits on. A signal handler that ran, or the deadline (CLOCK_MONOTONIC ns, <0:
+ * none), cancels the wait; events it got first are returned all the same (as epoll_wait
+ * returns events rather than EINTR when both are there). Returns the count of events or
+ * -errno as the wait completed, or FOLD_AGAIN when EPOLLOUTs became owed meanwhile.
+ */
+static int fold_wait(struct saio_ring *r, int64_t deadline, unsigned long gen)
+{
+	count(&saio_stats.epoll_folded, 1);
+	for (;;) {
+		struct __kernel_timespec ts, *tsp = NULL;
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ns();
+			if (left < 0)
+				left = 0;
+			ts.tv_sec = left / 1000000000;
+			ts.tv_nsec = left % 1000000000;
+			tsp = &ts;
+		}
+		int ret = r->be->epoll_enter(r, tsp, NULL);
+		pthread_mutex_lock(&r->lock);
+		r->be->reap(r);
+		int res;
+		if (r->be->epoll_done(r, &res)) {
+			pthread_mutex_unlock(&r->lock);
+			return res;
+		}
+		bool sig = atomic_load(&saio_sig_gen) != gen;
+		bool late = deadline >= 0 && now_ns() >= deadline;
+		bool failed = ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EAGAIN &&
+			      ret != -EBUSY;
+		if (sig || late || failed || r->nwake) {
+			r->be->epoll_cancel(r);
+			if (!r->be->epoll_done(r, &res))
+				res = -ECANCELED;	/* (bounded cancel gave up) */
+			pthread_mutex_unlock(&r->lock);
+			if (res != -ECANCELED)
+				return res;
+			return sig ? -EINTR : failed ? ret : late ? 0 : FOLD_AGAIN;
+		}
+		saio_ring_stage(r);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
 /* Lock held. EPOLLOUT events owed to descriptors we answered EAGAIN for budget. */
 /*
  * Lock held. The kernel reported ev[0..n) from epfd: an EPOLLONESHOT registration of a
@@ -2034,10 +2108,22 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 			ef->shared = 1;
 		ef->waiter = r;
 	}
+	/* The wait folded into the batch's io_uring_enter: an epoll set we know, a wait that
+	 * may block, a maxevents epoll_wait itself accepts (else its EINVAL, the old way), no
+	 * signal mask (epoll_pwait's must cover the whole call: between our enters, a signal
+	 * it blocks would run its handler and end the wait early). */
+	bool can_fold = saio_cfg.epoll_fold && r->be->epoll_prep && nfd < 0 && tmo_ns != 0 &&
+			!sm &&
+			ef && ef->kind == SAIO_FD_EPOLL &&
+			maxev <= (int)(INT_MAX / sizeof(struct epoll_event));
 	for (;;) {
 		saio_serve_zombies();
 		pthread_mutex_lock(&r->lock);
-		batch_boundary(r);
+		bool fold = can_fold;
+		if (fold)
+			batch_stage(r);
+		else
+			batch_boundary(r);
 		bool owed = r->nwake != 0;
 		bool busy = r->ninflight || r->nqueued;
 		/* Closed sockets still draining have a deadline, and closes may be stuck:
@@ -2047,11 +2133,38 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 			next = 100000000LL;	/* rings of exited threads wait for us */
 		int64_t left_ns = tmo_ns < 0 ? -1 : tmo_ns > 0 ? deadline - now_ns() : 0;
 		bool capped = next >= 0 && (left_ns < 0 || left_ns > next);
+		if (fold && r->ndel_inflight)
+			batch_submit(r);	/* removals first, then the wait alone */
+		if (fold && (owed || r->be->epoll_prep(r, epfd, ev, maxev) < 0)) {
+			batch_submit(r);
+			fold = false;
+		}
+		unsigned long gen = atomic_load(&saio_sig_gen);
 		pthread_mutex_unlock(&r->lock);
+		if (fold) {
+			/* capped: closes to look at, custody deadlines, zombie rings */
+			int64_t until = tmo_ns < 0 ? -1 : deadline;
+			if (capped)
+				until = now_ns() + next;
+			int n = fold_wait(r, until, gen);
+			if (n == FOLD_AGAIN)
+				goto again;	/* EPOLLOUTs owed: the usual way, with what is left */
+			if (n == 0 && capped && (tmo_ns < 0 || deadline - now_ns() > 0))
+				goto again;	/* our cap, not the application's timeout */
+			if (n > 0 && (r->nwake || r->nowed)) {
+				pthread_mutex_lock(&r->lock);
+				note_delivered(r, epfd, ev, n);
+				pthread_mutex_unlock(&r->lock);
+			}
+			if (n < 0) {
+				errno = -n;
+				return -1;
+			}
+			return n;
+		}
 		if (nfd >= 0 && busy)
 			ensure_notify(r, epfd, nfd);
 
-		unsigned long gen = atomic_load(&saio_sig_gen);
 		int n;
 		if (owed) {
 			/* What the kernel has now, then the EPOLLOUTs we owe (a failing wait,

@@ -205,6 +205,7 @@ struct saio_stats {
 	_Atomic uint64_t op_errors_ignored;	/* failed setsockopt/shutdown ops (stream goes on) */
 	_Atomic uint64_t fused;			/* calls whose bytes joined the op queued before */
 	_Atomic uint64_t corks_elided;		/* TCP_CORK on/off pairs around fused bytes, not run */
+	_Atomic uint64_t epoll_folded;		/* epoll waits made inside io_uring_enter */
 };
 
 struct saio_ring {
@@ -249,6 +250,7 @@ struct saio_config {
 	unsigned drain_max;		/* closed sockets drained at once, at most */
 	uint64_t sendfile_copy_max;	/* larger sendfiles run as the real, zero-copy call */
 	bool fuse;			/* SAIO_FUSE: join a response's queued writes, elide corks */
+	bool epoll_fold;		/* SAIO_EPOLL_WAIT: wait for epoll inside io_uring_enter */
 	const char *stats_path;
 	/* kmod backend (SAIO_KMOD_*) */
 	bool kmod_worker;		/* MODE=worker: kernel workers drain the rings */
@@ -266,6 +268,8 @@ void saio_init_once(void);
 extern _Atomic int saio_ready;	/* the constructor has run: every REAL() is resolved */
 struct saio_ring *saio_ring_self(bool create);	/* this thread's ring */
 int saio_ring_flush(struct saio_ring *r);		/* lock held */
+int saio_ring_stage(struct saio_ring *r);		/* lock held: flush, but leave the last
+							 * requests staged for the next enter */
 void saio_ring_reap(struct saio_ring *r);		/* lock held */
 int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_only); /* lock held */
 bool saio_ring_wait_fd_until(struct saio_ring *r, struct saio_fd *f, int64_t deadline_ns);

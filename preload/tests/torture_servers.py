@@ -32,6 +32,7 @@ sys.argv = _ARGV
 
 SLOW = float(os.environ.get("TORTURE_SLOW", "1") or 1)
 MODES = {"sync": {"SAIO_BACKEND": "sync"}, "uring": {"SAIO_BACKEND": "uring"},
+         "uring_nofold": {"SAIO_BACKEND": "uring", "SAIO_EPOLL_WAIT": "0"},
          "sqpoll": {"SAIO_BACKEND": "uring", "SAIO_SQPOLL": "1", "SAIO_SQ_IDLE_MS": "20"}}
 
 
