@@ -759,6 +759,8 @@ EXPORT ssize_t sendfile64(int out, int in, off_t *offset, size_t n)
 
 /* ---- close, shutdown, socket options ---------------------------------------------- */
 
+static bool cork_elide(struct saio_ring *r, struct saio_fd *f, bool closing);
+
 static int close_sync(int fd, struct saio_fd *f)
 {
 	/* Only ops of this number matter: a dup's ops stay with the socket's other number. */
@@ -939,6 +941,10 @@ EXPORT int close(int fd)
 		d->next = r->standalone;
 		r->standalone = d;
 	}
+	/* A close sends what a cork holds, with the FIN (Connection: close in nginx corks
+	 * and never uncorks): a cork still queued on a socket known uncorked need not run. */
+	if (saio_cfg.fuse && !f->broken)
+		cork_elide(r, f, true);
 	op->kind = SAIO_OP_CLOSE;
 	op->call = SAIO_C_CLOSE;
 	op->fd = fd;
@@ -957,13 +963,13 @@ EXPORT int close(int fd)
 }
 
 /*
- * Lock held. TCP_CORK is being turned off: if the op that turned it on is still queued,
- * the socket was uncorked before it (known), and only bytes (one fused send, normally)
- * are queued after it, neither change needs to run: the bytes go in one send on an
- * uncorked socket, which is what the pair produces. The socket ends uncorked either way,
- * so getsockopt answers what the application set. True when the pair was elided.
+ * Lock held. TCP_CORK is being turned off (or the socket closed): if the op that turned it
+ * on is still queued, the socket was uncorked before it (known), and only bytes (one fused
+ * send, normally) are queued after it, neither change needs to run: the bytes go in one
+ * send on an uncorked socket, which is what the pair produces. The socket ends uncorked
+ * either way, so getsockopt answers what the application set. True when it was elided.
  */
-static bool cork_elide(struct saio_ring *r, struct saio_fd *f)
+static bool cork_elide(struct saio_ring *r, struct saio_fd *f, bool closing)
 {
 	struct saio_op *cand = NULL;
 	bool bytes = false;
@@ -977,8 +983,9 @@ static bool cork_elide(struct saio_ring *r, struct saio_fd *f)
 			cand = NULL;
 		}
 	}
-	/* (with no bytes between, the pair runs: the FIFO never empties here) */
-	if (!cand || !bytes || cand->state != SAIO_OP_QUEUED || cand->arg != 1 ||
+	/* (with no bytes between, the pair runs: the FIFO never empties here; a close
+	 * follows at once) */
+	if (!cand || (!bytes && !closing) || cand->state != SAIO_OP_QUEUED || cand->arg != 1 ||
 	    !cand->cork_fusable)
 		return false;
 	saio_fifo_remove(f, cand);
@@ -1025,7 +1032,7 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 		return (int)SAIO_PASS;
 	}
 	if (kind == SAIO_OP_SETSOCKOPT && arg2 == TCP_CORK && arg == 0 && saio_cfg.fuse &&
-	    !f->broken && cork_elide(r, f)) {
+	    !f->broken && cork_elide(r, f, false)) {
 		count(&saio_stats.ops[call], 1);
 		release(f, r);
 		return 0;

@@ -1594,6 +1594,8 @@ static void app_response_fusion(void)
 	say("uncork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero))));
 	say("TCP_CORK now: %s", cork_now(c));
 	tick(ep);
+	/* Connection: close: corked, the last bytes, and the close (no uncork) */
+	say("cork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one))));
 	write_trailer(c, off);
 	xclose(c);
 	xclose(f);

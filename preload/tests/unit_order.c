@@ -563,6 +563,24 @@ int main(void)
 		settle();
 	});
 
+	TEST("fusion: a cork followed by bytes and the close (Connection: close) is not run", {
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1;
+		uint64_t elided = atomic_load(&saio_stats.corks_elided);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(sv[1], "HTTP/1.1 200 OK\r\n\r\nbody", 23) == 23);
+		CHECK(close(sv[1]) == 0);
+		saio_flush();
+		CHECK(fake_nsub == 2 && fake_sub[0].kind == SAIO_OP_SEND && fake_sub[0].len == 23 &&
+		      fake_sub[1].kind == SAIO_OP_CLOSE);
+		CHECK(atomic_load(&saio_stats.corks_elided) == elided + 1);
+		settle();
+		REAL(close)(sv[1]);	/* the fake backend did not really close it */
+		close(sv[0]);
+		settle();
+	});
+
 	TEST("fusion: MSG_MORE joins only onto MSG_MORE, MSG_NOSIGNAL apart, the last flags win", {
 		int sv[2];
 		pair(sv, true);
