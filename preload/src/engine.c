@@ -1016,8 +1016,16 @@ extern pthread_mutex_t saio_ep_lock;
  * bytes in the kernel. Bytes in flight for a full socket are as bytes the real parent would
  * still be holding: the child's writes may come first, as they would without the library.
  */
+static void cork_real_one(struct saio_fd *f, void *arg)
+{
+	(void)arg;
+	saio_cork_real(f);
+}
+
 static void atfork_prepare(void)
 {
+	/* the child shares the sockets: their kernel state must be what the application set */
+	saio_fd_foreach(cork_real_one, NULL);
 	pthread_mutex_lock(&rings_lock);
 	for (struct saio_ring *r = rings_all; r; r = r->next_all) {
 		pthread_mutex_lock(&r->lock);

@@ -72,6 +72,7 @@ void saio_fd_reset(struct saio_fd *f)
 	f->broken = 0;
 	f->conn = 0;
 	f->cork = SAIO_CORK_UNKNOWN;
+	f->cork_virt = 0;
 	f->linger_on = 0;
 	f->linger_s = 0;
 	f->st_size = -1;

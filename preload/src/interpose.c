@@ -596,6 +596,91 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 	return r;
 }
 
+/* The kernel's TCP_CORK is set as the application believes it is (virtual cork: see
+ * head_now). Before the socket is shared (dup, fork, SCM_RIGHTS). */
+void saio_cork_real(struct saio_fd *f)
+{
+	if (!f->cork_virt)
+		return;
+	int one = 1;
+	f->cork_virt = 0;
+	REAL(setsockopt)(f->fdnum, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+}
+
+/*
+ * A sendfile too large to copy (> SAIO_SENDFILE_COPY_MAX) runs as the real call after the
+ * bytes queued before it: the response's headers, and the cork before them (nginx: TCP_CORK,
+ * writev, sendfile, ..., TCP_CORK 0). Instead of an io_uring_enter for the cork and the
+ * headers, the headers go now in one real send with MSG_MORE (held for the file's bytes as a
+ * cork holds them), and the cork, on a socket known uncorked, is not run: the application's
+ * cork is virtual until it uncorks (nothing to run then either) and getsockopt answers it.
+ * The real sendfile follows at once. Only when the whole FIFO is [cork] bytes..., nothing in
+ * flight and the send takes every byte; else the bytes stay queued (any part sent is gone
+ * from them) and the usual path runs. Lock not held; true when the queue is empty now.
+ */
+static bool head_now(int fd, struct saio_fd *f, struct saio_ring *mine)
+{
+	if (!saio_cfg.fuse || !f->tcp || !atomic_load(&f->owner))
+		return false;
+	struct saio_ring *r = acquire(f, mine);
+	r->be->reap(r);
+	struct saio_op *cork = NULL, *op = f->head;
+	struct iovec iov[16];
+	int n = 0;
+	size_t total = 0;
+	bool ok = !f->closing && !f->err && !f->broken && !f->ninflight && op;
+	if (ok && op->kind == SAIO_OP_SETSOCKOPT && op->arg2 == TCP_CORK && op->arg == 1 &&
+	    op->cork_fusable) {
+		cork = op;
+		op = op->next;
+	}
+	for (; ok && op; op = op->next) {
+		if (op->kind != SAIO_OP_SEND || n == 16) {
+			ok = false;
+			break;
+		}
+		iov[n].iov_base = op->buf + op->sent;
+		iov[n].iov_len = op->len - op->sent;
+		total += iov[n].iov_len;
+		n++;
+	}
+	if (!ok || !n) {
+		release(f, r);
+		return false;
+	}
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+	ssize_t k = REAL(sendmsg)(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL | (cork ? MSG_MORE : 0));
+	if (k > 0) {
+		/* what went out is no longer ours, whole ops or a part */
+		size_t left = (size_t)k;
+		for (op = cork ? cork->next : f->head; op && left;) {
+			struct saio_op *next = op->next;
+			uint32_t part = op->len - op->sent;
+			uint32_t took = left < part ? (uint32_t)left : part;
+			op->sent += took;
+			saio_budget_give(&saio_budget, f, took);
+			left -= took;
+			if (op->sent == op->len) {
+				saio_fifo_remove(f, op);
+				r->nqueued--;
+				saio_op_put(&r->cache, op);
+			}
+			op = next;
+		}
+	}
+	bool done = k >= 0 && (size_t)k == total;
+	if (done && cork) {
+		saio_fifo_remove(f, cork);
+		r->nqueued--;
+		saio_op_free(cork);
+		f->cork_virt = 1;
+		count(&saio_stats.corks_elided, 1);
+	}
+	done = done && !f->head;
+	release(f, r);
+	return done;
+}
+
 /*
  * sendfile: deferred only when the file's size is known (the application fstat'ed this
  * descriptor) and an offset pointer is given; the op reads the range into an owned
@@ -627,8 +712,10 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		total = 0x7ffff000u;
 	/* A backend that sends from the file in the kernel needs no buffer at any size. */
 	bool native = mine->be->caps(mine) & SAIO_CAP_NATIVE_SENDFILE;
-	if (total > saio_cfg.sendfile_copy_max && !native)
+	if (total > saio_cfg.sendfile_copy_max && !native) {
+		head_now(out, f, mine);
 		return pass_ordered(out, SAIO_C_SENDFILE);
+	}
 
 	struct saio_ring *r = acquire(f, mine);
 	r->be->reap(r);
@@ -1022,6 +1109,16 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 		release(f, r);
 		return (int)deliver(e);
 	}
+	if (kind == SAIO_OP_SETSOCKOPT && arg2 == TCP_CORK && f->cork_virt) {
+		/* Corked only for the application (head_now): the kernel's is off already. */
+		if (!arg) {
+			f->cork_virt = 0;
+			f->cork = SAIO_CORK_OFF;
+		}
+		count(&saio_stats.ops[call], 1);
+		release(f, r);
+		return 0;
+	}
 	/* Uncorking is the application saying "send the rest now". With nothing queued
 	 * (the body went out by a real sendfile) deferring it would hold the response's last
 	 * segment until the end of the event-loop iteration, behind every other connection
@@ -1136,6 +1233,7 @@ static void cork_set(int fd, const void *val)
 	if (val)
 		memcpy(&v, val, sizeof(v));
 	f->cork = !val ? SAIO_CORK_UNKNOWN : v ? SAIO_CORK_ON : SAIO_CORK_OFF;
+	f->cork_virt = 0;	/* the kernel's is the application's again */
 }
 
 EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -1204,7 +1302,16 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		*len = sizeof(int);
 		return 0;
 	}
-	return REAL(getsockopt)(fd, level, name, val, len);
+	int ret = REAL(getsockopt)(fd, level, name, val, len);
+	if (ret == 0 && level == IPPROTO_TCP && name == TCP_CORK && val && len &&
+	    *len >= sizeof(int) && defer_mode()) {
+		struct saio_fd *f = saio_fd_peek(fd);
+		if (f && f->cork_virt) {
+			int one = 1;
+			memcpy(val, &one, sizeof(int));	/* what the application set */
+		}
+	}
+	return ret;
 }
 
 /* ---- reads: hand queued ops to the kernel first, do not wait ---------------------- */
@@ -1261,6 +1368,8 @@ static void made_shared(int oldfd, int newfd)
 	if (!defer_mode())
 		return;
 	struct saio_fd *o = saio_fd_get(oldfd), *n = saio_fd_get(newfd);
+	if (o)
+		saio_cork_real(o);
 	if (o && o->kind == SAIO_FD_SOCK)
 		o->kind = SAIO_FD_PASS;
 	if (n)

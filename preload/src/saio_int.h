@@ -113,6 +113,8 @@ struct saio_fd {
 	uint8_t own;			/* the library's own descriptor (ring, notifier, custody) */
 	uint8_t custody;		/* a socket the application closed, drained here */
 	uint8_t cork;			/* TCP_CORK as last set: SAIO_CORK_UNKNOWN, _OFF, _ON */
+	uint8_t cork_virt;		/* the application corked it, the kernel's is off (the
+					 * head of a large sendfile went with MSG_MORE) */
 	int64_t deadline;		/* custody: when it is aborted (CLOCK_MONOTONIC ns) */
 	uint8_t linger_on;		/* SO_LINGER set with l_onoff */
 	uint32_t linger_s;		/* its l_linger */
@@ -281,6 +283,7 @@ void saio_closing_add(struct saio_ring *r, struct saio_fd *f);	/* lock held */
 void saio_custody_check(struct saio_ring *r);				/* lock held */
 int64_t saio_custody_next(struct saio_ring *r);				/* lock held */
 void saio_fd_set_own(int fd, bool own);
+void saio_cork_real(struct saio_fd *f);	/* a virtual TCP_CORK set in the kernel */
 int saio_own_fd(int fd);	/* move a library descriptor high and mark it ours */
 int64_t saio_now_ns(void);
 void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f);

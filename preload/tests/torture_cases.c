@@ -1591,6 +1591,12 @@ static void app_response_fusion(void)
 	fo = (off_t)off;
 	say("sendfile 100000: %s", R(sendfile(c, f, &fo, 100000)));
 	off = (uint64_t)fo;
+	say("TCP_CORK before the uncork: %s", cork_now(c));
+	fo = (off_t)off;
+	say("sendfile 30000: %s", R(sendfile(c, f, &fo, 30000)));
+	off = (uint64_t)fo;
+	say("write: %s", R(write(c, pattern_at(off, 5), 5)));
+	off += 5;
 	say("uncork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero))));
 	say("TCP_CORK now: %s", cork_now(c));
 	tick(ep);

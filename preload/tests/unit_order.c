@@ -563,6 +563,56 @@ int main(void)
 		settle();
 	});
 
+	TEST("fusion: a large body's headers go at once with MSG_MORE, then the real sendfile; the cork is virtual", {
+		char path[] = "/tmp/saio-unit-XXXXXX";
+		int file = mkstemp(path);
+		unlink(path);
+		static char data[40000];
+		for (int i = 0; i < (int)sizeof(data); i++)
+			data[i] = (char)(i * 31 + 7);
+		CHECK(REAL(write)(file, data, sizeof(data)) == (ssize_t)sizeof(data));
+		struct stat st;
+		CHECK(fstat(file, &st) == 0);
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1, off = 0, v = -1;
+		socklen_t vl = sizeof(v);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		struct iovec hv[2] = { { "HTTP/1.1 200 OK\r\n", 17 }, { "\r\n", 2 } };
+		CHECK(writev(sv[1], hv, 2) == 19);
+		off_t fo = 0;
+		CHECK(sendfile(sv[1], file, &fo, sizeof(data)) == (ssize_t)sizeof(data));
+		CHECK(fake_nstaged == 0 && fake_nsub == 0);	/* no kernel op at all */
+		CHECK(getsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 1);
+		CHECK(REAL(getsockopt)(sv[1], IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 0);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) == 0);
+		CHECK(getsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 0);
+		saio_flush();
+		CHECK(fake_nsub == 0);
+		static char got[40019];
+		size_t n = 0;
+		while (n < sizeof(got)) {
+			ssize_t k = REAL(read)(sv[0], got + n, sizeof(got) - n);
+			if (k <= 0)
+				break;
+			n += (size_t)k;
+		}
+		CHECK(n == sizeof(got) && !memcmp(got, "HTTP/1.1 200 OK\r\n\r\n", 19) &&
+		      !memcmp(got + 19, data, sizeof(data)));
+		/* a cork that stays virtual is set for real before the socket is shared */
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(sv[1], "H", 1) == 1);
+		fo = 0;
+		CHECK(sendfile(sv[1], file, &fo, 20000) == 20000);
+		int d = dup(sv[1]);
+		CHECK(REAL(getsockopt)(sv[1], IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 1);
+		close(d);
+		close(file);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
 	TEST("fusion: a cork followed by bytes and the close (Connection: close) is not run", {
 		int sv[2];
 		tcp_pair(sv);
