@@ -274,6 +274,7 @@ int main(void)
 		else
 			CHECK(!saio_cfg.epoll_fold || !uring || saio_cfg.sqpoll);
 		char b[8];
+		saio_drain_fd(sv[0]);	/* (with SQPOLL another thread issues the send) */
 		ssize_t got = REAL(read)(sv[1], b, sizeof(b));
 		if (got != 4) {
 			struct saio_fd *ff = saio_fd_peek(sv[0]);
