@@ -91,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
           `(${r.points_recorded} points kept${r.processes_stopped ? `, ${r.processes_stopped} leftover process groups stopped` : ''})\n`,
       );
     }
+    for (const h of await lab.recoverRemote()) process.stderr.write(`saio-lab: run ${h.run_id.slice(0, 8)} on ${h.line}\n`);
     const ctx: CommandContext = { lab, args: rest, opts: parsed.values, out: process.stdout, err: process.stderr };
     return await command(ctx);
   } catch (e) {

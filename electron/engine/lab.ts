@@ -5,7 +5,7 @@ import type { NotebookRecord, ProgressEvent, RevisionRecord, RunRecord } from '.
 import { diffRevisions, headRevision, history, LabError, loadRevision, requireNotebook, requireRevision, restoreRevision, saveNotebookFile } from './notebooks';
 import type { Change } from './notebook/diff';
 import type { Notebook } from './notebook/schema';
-import { recoverInterrupted, type Recovered } from './recovery';
+import { recoverInterrupted, recoverRemote, type Recovered, type RemoteRecovery } from './recovery';
 import type { ReplayResults, RunResults } from './report/types';
 import { RESULTS_FORMAT } from './report/types';
 import { comparableRun, gateCell } from './report/gate-run';
@@ -37,6 +37,15 @@ export class Lab {
 
   close(): void {
     this.store.close();
+  }
+
+  /**
+   * What the interrupted runs left on other hosts: stopped and removed over ssh (bounded in time),
+   * one line per host in each run's reason. Once per lab start, before any new run.
+   */
+  async recoverRemote(): Promise<RemoteRecovery[]> {
+    const runs = this.recovered.filter((r) => r.remote_hosts.length > 0);
+    return runs.length > 0 ? recoverRemote(this.store, runs) : [];
   }
 
   listNotebooks(): NotebookRecord[] {
@@ -86,6 +95,7 @@ export class Lab {
       environment: this.store.getEnvironment(run.id) ?? null,
       placement: this.store.listPlacement(run.id),
       points: this.store.listPoints(run.id),
+      hosts: this.store.listRunHosts(run.id),
     };
   }
 
@@ -112,6 +122,7 @@ export class Lab {
           onProgress: opts.onProgress,
           onOutput: opts.onOutput,
           pty: opts.pty,
+          hosts: content.hosts,
         }),
       );
     }

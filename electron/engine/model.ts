@@ -57,7 +57,25 @@ export interface LoadResult {
   histogram: JsonValue | null;
   /** The generator's own doubts about this measurement ("generator was the bottleneck", …). */
   warnings: string[];
+  /** Several load hosts: each generator's share and what it measured (the fields above are their merge). */
+  generators?: GeneratorRecord[];
 }
+
+/** What one generator was asked to do and what it did, kept in the merged result. */
+export interface GeneratorRecord {
+  host: string;
+  connections: number;
+  /** Open loop: its share of the offered rate; null in closed loop. */
+  rate_per_s: number | null;
+  requests: number;
+  requests_per_s: number;
+  offered_per_s: number | null;
+  errors: number;
+  mismatched: number;
+  /** When its measured window began (the host's wall clock corrected by its offset to the lab's, Unix ms); null if it did not say. */
+  window_start_ms: number | null;
+}
+
 
 export type PointKind = 'measure' | 'probe';
 
@@ -118,7 +136,8 @@ export interface CpuClassUsage {
 /**
  * What the measured phase cost in CPU, from /proc/<pid>/task/<tid>/stat at its start and end:
  * the server's own threads, libsaio's kernel workers (saio-kworkerN), io_uring SQPOLL and io-wq
- * threads, and the load generator. Resolution: 10 ms per thread (USER_HZ).
+ * threads, and the load generator. Resolution: 10 ms per thread (USER_HZ). Each role is read on
+ * the host it ran on (runner/point-cpu.ts); across hosts the seconds are summed.
  */
 export interface PointCpu {
   /** Wall time the accounting covered (the measured phase, from its start to the generator's exit). */
@@ -128,8 +147,8 @@ export interface PointCpu {
   loadgen_s: number;
   by_class: Record<'server' | 'saio-kworker' | 'sqpoll' | 'io-wq' | 'loadgen', CpuClassUsage>;
   unattributed_s: { server: number; loadgen: number };
-  /** Per thread: the busiest first, at most 64. */
-  threads: { pid: number; tid: number; comm: string; class: string; user_s: number; system_s: number; total_s: number }[];
+  /** Per thread: the busiest first, at most 64; `host` names the host it ran on when not this machine (issue 15). */
+  threads: { pid: number; tid: number; comm: string; class: string; user_s: number; system_s: number; total_s: number; host?: string }[];
 }
 
 /** The protocol's own check through the server after the load (a fetched body's sha256, a SET then GET). */
@@ -153,6 +172,8 @@ export interface VerificationRecord {
 }
 
 export interface PlacementSample {
+  /** The notebook's name of the host the thread ran on; absent: this machine ("local"). */
+  host?: string;
   point_id: number | null;
   /** Milliseconds since the run started. */
   t_ms: number;
@@ -166,6 +187,24 @@ export interface PlacementSample {
   nonvoluntary_ctxt: number;
   utime_ticks: number;
   stime_ticks: number;
+}
+
+/** A host a run used (issue 15): what it is, what it ran, and what it was like. */
+export interface RunHostRecord {
+  /** The notebook's name for it ("local", "srv", …). */
+  name: string;
+  kind: 'local' | 'ssh' | 'qemu';
+  /** How the lab reached it ("local", "ssh://saio-srv", …). */
+  address: string;
+  roles: ('server' | 'driver')[];
+  /** The machine as seen from there (kernel, CPUs, memory, tools), as hosts/types.ts HostEnvironment. */
+  environment: (Omit<EnvironmentSnapshot, 'node' | 'git_commit' | 'git_dirty' | 'server' | 'server_version' | 'driver' | 'driver_version'> & { host: string; kind: string; address: string; tools: Record<string, string> }) | null;
+  /** Its clock − the lab's, in ms, with the uncertainty of the estimate; null on the lab's own machine. */
+  clock_offset: { offset_ms: number; uncertainty_ms: number; samples: number } | null;
+  /** The route from this host to the server's address (load hosts; and the lab's own). */
+  network_path: { to: string; interface: string; source: string | null; via: string | null; mtu: number | null; speed_mbps: number | null; link_kind: string; operstate: string | null } | null;
+  /** What the host check found or did (a file in place by hash, a copy made). */
+  notes: string[];
 }
 
 export interface EnvironmentSnapshot {

@@ -105,6 +105,7 @@ async function start(): Promise<void> {
   for (const r of lab.recovered) {
     process.stderr.write(`saio-lab: run ${r.run_id.slice(0, 8)} was left running by a lab that died: marked interrupted (${r.points_recorded} points kept)\n`);
   }
+  for (const h of await lab.recoverRemote()) process.stderr.write(`saio-lab: run ${h.run_id.slice(0, 8)} on ${h.line}\n`);
   jobs = new JobManager(lab, { pty: true });
   const handlers = createHandlers(lab, jobs);
   jobs.subscribe(send);

@@ -136,6 +136,18 @@ static int load_expect_file(struct plan *p, const char *path, char *err, size_t 
 	return 0;
 }
 
+/*
+ * Several generators (on several hosts) start their load at one agreed wall-clock time, so their
+ * windows coincide; a time already past starts at once (the report's t0_unix_ns shows how late).
+ */
+static void wait_until_unix_ms(uint64_t ms)
+{
+	struct timespec at = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	static struct options o;
@@ -231,7 +243,10 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	if (o.start_at_ms && !abort_run)
+		wait_until_unix_ms(o.start_at_ms);
 	p.t0 = clock_ns();
+	p.t0_unix_ns = realtime_ns();
 	p.window_start = p.t0 + (uint64_t)(o.warmup_s * 1e9);
 	p.window_end = p.window_start + (uint64_t)(o.duration_s * 1e9);
 	pthread_barrier_wait(&go);

@@ -38,6 +38,7 @@ void options_usage(FILE *f)
 	      "      --seed N             schedule and workload seed (random, reported)\n"
 	      "      --cpus LIST          pin thread i to the i-th CPU of LIST (0,2-3)\n"
 	      "      --timeout SECONDS    connect bound and wait for in-flight replies after the window (2)\n"
+	      "      --start-at MS        start the load at this wall-clock time (Unix ms), not when ready\n"
 	      "http:\n"
 	      "      --keepalive | --close    reuse connections (default) or one per request\n"
 	      "  -H, --header 'Name: value'   extra request header (repeatable)\n"
@@ -59,7 +60,7 @@ void options_usage(FILE *f)
 enum {
 	O_WARMUP = 256, O_ARRIVALS, O_DEPTH, O_PIPELINE, O_SEED, O_CPUS, O_TIMEOUT, O_KEEPALIVE, O_CLOSE,
 	O_EXPECT_FILE, O_EXPECT_STATUS, O_WORKLOAD, O_KEYS, O_KEY_SIZE, O_VALUE_SIZE, O_KEY_PREFIX, O_JSON,
-	O_STRICT, O_MERGE, O_VERSION,
+	O_STRICT, O_MERGE, O_VERSION, O_START_AT,
 };
 
 static const struct option longopts[] = {
@@ -89,6 +90,7 @@ static const struct option longopts[] = {
 	{ "strict", no_argument, NULL, O_STRICT },
 	{ "merge", no_argument, NULL, O_MERGE },
 	{ "version", no_argument, NULL, O_VERSION },
+	{ "start-at", required_argument, NULL, O_START_AT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -400,6 +402,11 @@ int options_parse(struct options *o, int argc, char **argv, FILE *out, char *err
 				return -1;
 			o->seed = v;
 			o->seed_set = true;
+			break;
+		case O_START_AT:
+			if (parse_count(&x, "--start-at", a, 1, UINT64_MAX / 1000000, &v))
+				return -1;
+			o->start_at_ms = v;
 			break;
 		case O_CPUS:
 			if (parse_cpus(&x, o, a))

@@ -33,6 +33,7 @@ struct options {
 	enum arrivals arrivals;
 	bool seed_set;
 	uint64_t seed;
+	uint64_t start_at_ms;		/* wall clock (Unix ms) the load starts at; 0: when ready */
 	uint32_t depth, pipeline;	/* requests in flight per connection: open / closed loop */
 
 	bool close;			/* http: Connection: close, one request per connection */

@@ -35,6 +35,7 @@ struct plan {
 
 	/* Timeline (absolute CLOCK_MONOTONIC ns), set by the main thread before the start barrier. */
 	uint64_t t0, window_start, window_end;
+	uint64_t t0_unix_ns;		/* t0 on the wall clock, to compare windows across generators */
 };
 
 #endif

@@ -91,6 +91,11 @@ void report_json(FILE *f, const struct report *r)
 		jw_null(&w, "arrivals");
 	}
 	jw_u64(&w, "seed", o->seed);
+	if (o->start_at_ms)
+		jw_u64(&w, "start_at_ms", o->start_at_ms);
+	else
+		jw_null(&w, "start_at_ms");
+	jw_u64(&w, "t0_unix_ns", p->t0_unix_ns);
 	if (o->proto == PROTO_HTTP) {
 		jw_null(&w, "workload");
 		jw_str(&w, "connection_mode", o->close ? "close" : "keepalive");

@@ -57,6 +57,8 @@ static void test_good(void)
 	      o.value_size == 100 && !strcmp(o.key_prefix, "x:") && !strcmp(o.port, "11211"));
 	CHECK(parse("--workload", "get", "redis://h/", NULL) == 0 && o.get_fraction == 1);
 	CHECK(parse("--cpus", "0", "-t", "3", "http://h", NULL) == 0 && o.ncpus == 1 && o.cpus[0] == 0);
+	CHECK(parse("--start-at", "1796516672899", "http://h", NULL) == 0 && o.start_at_ms == 1796516672899ull);
+	CHECK(parse("http://h", NULL) == 0 && o.start_at_ms == 0);
 	CHECK(parse("--merge", "a.json", "b.json", NULL) == 0 && o.merge && o.nmerge == 2);
 	CHECK(parse("--help", NULL) == 1);
 	CHECK(parse("--version", NULL) == 1);
@@ -109,6 +111,8 @@ static void test_refused(void)
 	REFUSED("unknown option '--bogus'", "--bogus", "http://h/");
 	REFUSED("-c needs a value", "http://h/", "-c");
 	REFUSED("--merge needs at least one JSON file", "--merge");
+	REFUSED("--start-at: must be between 1 and", "--start-at", "0", "http://h/");
+	REFUSED("--start-at: expected a whole number", "--start-at", "soon", "http://h/");
 	REFUSED("--merge takes only files", "--merge", "-c", "5", "a.json");
 }
 

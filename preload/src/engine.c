@@ -1323,21 +1323,27 @@ __attribute__((visibility("default"))) int saio_flush(void)
 	return n;
 }
 
-__attribute__((visibility("default"))) int saio_drain_fd(int fd)
+struct saio_ring *saio_lock_owner(struct saio_fd *f)
 {
-	struct saio_fd *f = saio_fd_peek(fd);
-	if (!f)
-		return 0;
 	for (;;) {
 		struct saio_ring *o = atomic_load(&f->owner);
 		if (!o)
-			return 0;
+			return NULL;
 		pthread_mutex_lock(&o->lock);
-		if (atomic_load(&f->owner) == o) {
-			int ret = saio_ring_wait_fd(o, f, false);
-			pthread_mutex_unlock(&o->lock);
-			return ret;
-		}
+		/* The owner may have changed while we waited for its lock: look again. */
+		if (atomic_load(&f->owner) == o)
+			return o;
 		pthread_mutex_unlock(&o->lock);
 	}
+}
+
+__attribute__((visibility("default"))) int saio_drain_fd(int fd)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	struct saio_ring *o = f ? saio_lock_owner(f) : NULL;
+	if (!o)
+		return 0;
+	int ret = saio_ring_wait_fd(o, f, false);
+	pthread_mutex_unlock(&o->lock);
+	return ret;
 }

@@ -112,6 +112,24 @@ static int take_error(struct saio_fd *f)
 	return sp ? -e : e;
 }
 
+/*
+ * acquire() for a call that queues an op: what completed is collected first, then a
+ * descriptor being closed answers EBADF and a queued op's error is this call's. 0 with
+ * *rp locked, else the error for deliver() with nothing locked.
+ */
+static int acquire_to_queue(struct saio_fd *f, struct saio_ring *mine, struct saio_ring **rp)
+{
+	struct saio_ring *r = acquire(f, mine);
+	r->be->reap(r);
+	int e = f->closing ? EBADF : take_error(f);
+	if (e) {
+		release(f, r);
+		return e;
+	}
+	*rp = r;
+	return 0;
+}
+
 static long deliver(int e)
 {
 	if (e < 0) {
@@ -158,46 +176,39 @@ static int order_before(int fd, int how, int errs)
 	}
 	if (!f || !atomic_load_explicit(&f->owner, memory_order_acquire))
 		return 0;
-	for (;;) {
-		struct saio_ring *o = atomic_load(&f->owner);
-		if (!o)
-			return 0;
-		pthread_mutex_lock(&o->lock);
-		if (atomic_load(&f->owner) != o) {
-			pthread_mutex_unlock(&o->lock);
-			continue;
-		}
-		int e = 0;
-		o->be->reap(o);
-		if (f->closing) {
-			e = EBADF;
-		} else {
-			if (error_for(f, errs))
-				e = take_error(f);
-			if (!e && f->head) {
-				if (how == BYTES && f->nonblock) {
-					saio_ring_flush(o);
-					/* Ops another thread issues may simply not have run
-					 * yet: let them, then look again. */
-					for (int i = 0; i < 4 && f->head && o->be->settle; i++) {
-						o->be->settle(o);
-						o->be->reap(o);
-						saio_ring_flush(o);
-					}
-					if (f->head) {
-						owe_wake(o, f);
-						e = EAGAIN;
-					}
-				} else if (how == BYTES || how == DRAIN) {
-					saio_ring_wait_fd(o, f, false);
-				} else if (f->nqueued) {
+	struct saio_ring *o = saio_lock_owner(f);
+	if (!o)
+		return 0;
+	int e = 0;
+	o->be->reap(o);
+	if (f->closing) {
+		e = EBADF;
+	} else {
+		if (error_for(f, errs))
+			e = take_error(f);
+		if (!e && f->head) {
+			if (how == BYTES && f->nonblock) {
+				saio_ring_flush(o);
+				/* Ops another thread issues may simply not have run
+				 * yet: let them, then look again. */
+				for (int i = 0; i < 4 && f->head && o->be->settle; i++) {
+					o->be->settle(o);
+					o->be->reap(o);
 					saio_ring_flush(o);
 				}
+				if (f->head) {
+					owe_wake(o, f);
+					e = EAGAIN;
+				}
+			} else if (how == BYTES || how == DRAIN) {
+				saio_ring_wait_fd(o, f, false);
+			} else if (f->nqueued) {
+				saio_ring_flush(o);
 			}
 		}
-		release(f, o);
-		return e;
 	}
+	release(f, o);
+	return e;
 }
 
 /* A descriptor that is not deferred but still has ops of ours to follow (after dup). */
@@ -218,21 +229,6 @@ static ssize_t pass_ordered(int fd, int call)
 	return SAIO_PASS;
 }
 
-/* fd was just returned by a call that creates descriptors. */
-/* Lock and return f's owner ring, or NULL if it has none. */
-static struct saio_ring *lock_owner(struct saio_fd *f)
-{
-	for (;;) {
-		struct saio_ring *o = atomic_load(&f->owner);
-		if (!o)
-			return NULL;
-		pthread_mutex_lock(&o->lock);
-		if (atomic_load(&f->owner) == o)
-			return o;
-		pthread_mutex_unlock(&o->lock);
-	}
-}
-
 /*
  * fd was just returned by a call that creates descriptors. Whatever we knew of the number
  * is about an earlier descriptor: our own close of it ran (its completion is collected
@@ -246,7 +242,7 @@ static void reborn(int fd)
 	struct saio_fd *f = saio_fd_peek(fd);	/* never allocated: nothing known */
 	if (!f)
 		return;
-	struct saio_ring *o = lock_owner(f);
+	struct saio_ring *o = saio_lock_owner(f);
 	if (o) {
 		saio_fd_forget_ops(o, f);
 		saio_fd_reset(f);
@@ -285,7 +281,7 @@ static void number_closing(int fd)
 	f->nep = 0;
 	f->ep_overflow = 0;
 	pthread_mutex_unlock(&saio_ep_lock);
-	struct saio_ring *o = lock_owner(f);
+	struct saio_ring *o = saio_lock_owner(f);
 	if (o) {
 		o->be->reap(o);
 		if (f->head && saio_detach(o, f) >= 0) {
@@ -443,18 +439,10 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		count(&saio_stats.passed[call], 1);
 		return e ? deliver(e) : SAIO_PASS;
 	}
-	struct saio_ring *r = acquire(f, mine);
-	r->be->reap(r);
-	if (f->closing) {
-		release(f, r);
-		errno = EBADF;
-		return -1;
-	}
-	int e = take_error(f);
-	if (e) {
-		release(f, r);
+	struct saio_ring *r;
+	int e = acquire_to_queue(f, mine, &r);
+	if (e)
 		return deliver(e);
-	}
 	bool nb = f->nonblock || (flags & MSG_DONTWAIT);
 	if (f->broken) {
 		/* An op failed: later calls are the real ones, after what is left of ours. */
@@ -717,18 +705,10 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		return pass_ordered(out, SAIO_C_SENDFILE);
 	}
 
-	struct saio_ring *r = acquire(f, mine);
-	r->be->reap(r);
-	if (f->closing) {
-		release(f, r);
-		errno = EBADF;
-		return -1;
-	}
-	int e = take_error(f);
-	if (e) {
-		release(f, r);
+	struct saio_ring *r;
+	int e = acquire_to_queue(f, mine, &r);
+	if (e)
 		return deliver(e);
-	}
 	if (f->broken) {
 		release(f, r);
 		return pass_ordered(out, SAIO_C_SENDFILE);
@@ -1181,18 +1161,10 @@ EXPORT int shutdown(int fd, int how)
 	struct saio_ring *mine = saio_ring_self(false);
 	if ((how == SHUT_WR || how == SHUT_RDWR) && f && mine && deferrable(f) &&
 	    atomic_load(&f->owner)) {
-		struct saio_ring *r = acquire(f, mine);
-		r->be->reap(r);
-		if (f->closing) {
-			release(f, r);
-			errno = EBADF;
-			return -1;
-		}
-		int e = take_error(f);
-		if (e) {
-			release(f, r);
+		struct saio_ring *r;
+		int e = acquire_to_queue(f, mine, &r);
+		if (e)
 			return (int)deliver(e);
-		}
 		struct saio_op *op = f->head && !f->broken ? saio_op_alloc(0) : NULL;
 		if (op) {
 			if (how == SHUT_RDWR && REAL(shutdown)(fd, SHUT_RD) < 0) {
@@ -1275,20 +1247,13 @@ static int take_so_error(int fd)
 	struct saio_fd *f = saio_fd_peek(fd);
 	if (!f || !atomic_load(&f->owner))
 		return 0;
-	for (;;) {
-		struct saio_ring *o = atomic_load(&f->owner);
-		if (!o)
-			return 0;
-		pthread_mutex_lock(&o->lock);
-		if (atomic_load(&f->owner) != o) {
-			pthread_mutex_unlock(&o->lock);
-			continue;
-		}
-		o->be->reap(o);
-		int e = take_error(f);
-		release(f, o);
-		return e < 0 ? -e : e;
-	}
+	struct saio_ring *o = saio_lock_owner(f);
+	if (!o)
+		return 0;
+	o->be->reap(o);
+	int e = take_error(f);
+	release(f, o);
+	return e < 0 ? -e : e;
 }
 
 EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)

@@ -273,6 +273,8 @@ int saio_ring_flush(struct saio_ring *r);		/* lock held */
 int saio_ring_stage(struct saio_ring *r);		/* lock held: flush, but leave the last
 							 * requests staged for the next enter */
 void saio_ring_reap(struct saio_ring *r);		/* lock held */
+/* Lock and return the ring that owns f's ops, or NULL when it has none. */
+struct saio_ring *saio_lock_owner(struct saio_fd *f);
 int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_only); /* lock held */
 bool saio_ring_wait_fd_until(struct saio_ring *r, struct saio_fd *f, int64_t deadline_ns);
 void saio_fd_drop_queued(struct saio_ring *r, struct saio_fd *f);	/* lock held */

@@ -182,6 +182,25 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     await waitNotice('Saved revision');
   });
 
+  await t.test('hosts: a host added in the notebook, a cell placed on it, an undeclared host refused next to its field', async () => {
+    const hosts = page.locator('[data-testid="notebook-hosts"]');
+    await hosts.locator('input[name="new-host"]').fill('srv');
+    await hosts.getByRole('button', { name: '+ host' }).click();
+    await fill('hosts.srv.ssh', 'root@10.213.0.2');
+    await page.locator('select[name="cells[1].server_host"]').selectOption('srv');
+    await page.locator('select[name="cells[1].driver_hosts"] option[value="srv"]').waitFor({ state: 'attached' });
+    await page.locator('[data-testid="error-count"]').waitFor({ state: 'detached' });
+    await shot('hosts');
+    // A destination ssh would read as an option is refused next to the host's field.
+    await fill('hosts.srv.ssh', '-oProxyCommand=x');
+    await page.locator('[data-error-path="hosts.srv.ssh"]', { hasText: 'expected ssh://user@host[:port]' }).waitFor();
+    // The host removed while a cell still names it: the cell's field says which hosts there are.
+    await hosts.locator('.host-row[data-host="srv"]').getByRole('button', { name: 'remove' }).click();
+    await page.locator('[data-error-path="cells[1].server_host"]', { hasText: 'a host of the notebook\'s "hosts" ("local"), found "srv"' }).waitFor();
+    await page.locator('select[name="cells[1].server_host"]').selectOption('local');
+    await page.locator('[data-testid="error-count"]').waitFor({ state: 'detached' });
+  });
+
   await t.test('runs the experiment with live progress and output (Ctrl+Enter), charts appear', async () => {
     const progress = page.locator('[data-testid="progress"]');
     await page.locator('[name="cells[1].sweep.connections"]').click();

@@ -70,6 +70,8 @@ function runFiles(store: Store, run: RunRecord): { doc: RunDoc; artifacts: TarFi
     placement,
     artifacts: artifactDocs,
   };
+  const hosts = store.listRunHosts(run.id);
+  if (hosts.length > 0) doc.hosts = hosts as NonNullable<RunDoc['hosts']>;
   return { doc, artifacts };
 }
 

@@ -2,7 +2,7 @@
 // running, everything inserted through the Store's own methods; and a way to compare what two
 // stores hold for a notebook, field by field, with database-local point ids replaced by seq.
 import { configKey } from '../common/axes';
-import type { EnvironmentSnapshot, LoadResult, NotebookRecord, PlacementSample, RevisionRecord } from '../model';
+import type { EnvironmentSnapshot, LoadResult, NotebookRecord, PlacementSample, RevisionRecord, RunHostRecord } from '../model';
 import { createNotebook, saveRevision } from '../notebooks';
 import type { Notebook } from '../notebook/schema';
 import { validateNotebook } from '../notebook/validate';
@@ -114,6 +114,17 @@ function sample(pointId: number | null, t: number): PlacementSample {
   return { point_id: pointId, t_ms: t, role: t % 2 ? 'driver' : 'server', pid: 4242, tid: 4242 + t, comm: 'nginx', cpu: t % 2, allowed_cpus: '0-1', voluntary_ctxt: 7 * t, nonvoluntary_ctxt: t, utime_ticks: 3 * t, stime_ticks: 2 * t };
 }
 
+const remoteHost: RunHostRecord = {
+  name: 'srv',
+  kind: 'ssh',
+  address: 'ssh://saio-srv',
+  roles: ['server'],
+  environment: { host: 'srv', kind: 'ssh', address: 'ssh://saio-srv', captured_at: '2025-01-02T03:10:00.000Z', kernel: '6.8.0-test', kernel_cmdline: 'ro', os: 'Debian GNU/Linux 12 (bookworm)', cpu_model: 'QEMU Virtual CPU', cpus: 2, memory_bytes: 2 ** 31, extra: {}, tools: { nginx: 'nginx/1.22.1' } },
+  clock_offset: { offset_ms: 0.4, uncertainty_ms: 1.2, samples: 7 },
+  network_path: { to: '10.213.0.2', interface: 'eth0', source: '10.213.0.3', via: null, mtu: 1500, speed_mbps: 10000, link_kind: 'veth', operstate: 'up' },
+  notes: ['libsaio.so: copied to /root/.cache/saio-lab/runs/x.srv/libsaio.so'],
+};
+
 /** Every byte value, zeros included, and a size that is no multiple of 512. */
 export const binaryArtifact = Buffer.from(Array.from({ length: 1500 }, (_, i) => (i * 7) % 256));
 
@@ -150,6 +161,9 @@ export function fillSource(store: Store, opts: { name?: string; extraConfig?: st
   ]);
   store.finishRun('run-000000000001', 'ok', null, '2025-01-02T03:09:00.000Z');
   addRun(store, notebook, r3, 'run-000000000002', ['ok', 'skipped'], [{ kind: 'server-config', name: 'nginx.conf', seq: 0, content: text }]);
+  // A run across hosts (issue 15): a sample from the server's host, and the hosts it used.
+  store.insertPlacement('run-000000000002', [{ ...sample(null, 9), host: 'srv' }]);
+  store.putRunHost('run-000000000002', remoteHost);
   store.finishRun('run-000000000002', 'failed', 'server exited with status 1', '2025-01-02T03:19:00.000Z');
   addRun(store, notebook, r3, 'run-000000000003', ['ok'], []);
   const nb = store.getNotebook(notebook.id) as NotebookRecord;
@@ -173,6 +187,7 @@ export function snapshot(store: Store, notebookId: string) {
           artifacts: store.listArtifacts(run.id).map(({ id, point_id, ...a }) => ({ ...a, point_seq: seq(point_id), content: store.artifactContent(id) })),
           placement: store.listPlacement(run.id).map(({ point_id, ...s }) => ({ ...s, point_seq: seq(point_id) })),
           environment: store.getEnvironment(run.id),
+          hosts: store.listRunHosts(run.id),
         };
       }),
   };

@@ -3,7 +3,7 @@
 // what is missing is written. Revisions and runs are keyed by their ids, so importing the same
 // bundle twice changes nothing the second time. Nothing in a bundle is ever executed: server
 // argv, configs and artifacts are stored as data.
-import type { NotebookRecord } from '../model';
+import type { NotebookRecord, RunHostRecord } from '../model';
 import { checkName } from '../notebooks';
 import type { Store } from '../store/store';
 import { BundleError } from './format';
@@ -120,6 +120,7 @@ function writeRun(store: Store, { doc, artifacts }: VerifiedRun): void {
   });
   store.insertPlacement(runId, doc.placement.map(({ point_seq, ...s }) => ({ ...s, point_id: pointId(point_seq) })));
   if (doc.environment) store.putEnvironment(runId, doc.environment);
+  for (const h of doc.hosts ?? []) store.putRunHost(runId, h as RunHostRecord);
 }
 
 function write(store: Store, b: VerifiedBundle, p: Plan): void {

@@ -116,6 +116,21 @@ const Load = z.strictObject({
   cpu_s: z.strictObject({ total: n, threads: z.array(n) }).nullable(),
   histogram: Json.nullable(),
   warnings: z.array(z.string()),
+  generators: z
+    .array(
+      z.strictObject({
+        host: z.string(),
+        connections: n,
+        rate_per_s: n.nullable(),
+        requests: n,
+        requests_per_s: n,
+        offered_per_s: n.nullable(),
+        errors: n,
+        mismatched: n,
+        window_start_ms: n.nullable(),
+      }),
+    )
+    .optional(),
 });
 
 const CpuClass = z.strictObject({ user_s: n, system_s: n, total_s: n, threads: int });
@@ -125,7 +140,7 @@ const Cpu = z.strictObject({
   loadgen_s: n,
   by_class: z.strictObject({ server: CpuClass, 'saio-kworker': CpuClass, sqpoll: CpuClass, 'io-wq': CpuClass, loadgen: CpuClass }),
   unattributed_s: z.strictObject({ server: n, loadgen: n }),
-  threads: z.array(z.strictObject({ pid: int, tid: int, comm: z.string(), class: z.string(), user_s: n, system_s: n, total_s: n })),
+  threads: z.array(z.strictObject({ pid: int, tid: int, comm: z.string(), class: z.string(), user_s: n, system_s: n, total_s: n, host: z.string().optional() })),
 });
 
 /** A point without its database-local id and run id: `seq` identifies it within the run. */
@@ -162,6 +177,8 @@ const Point = z.strictObject({
 });
 
 export const Placement = z.strictObject({
+  /** Absent in bundles from before issue 15: this machine. */
+  host: z.string().optional(),
   point_seq: count.nullable(),
   t_ms: int,
   role: z.enum(['server', 'driver', 'kernel-worker']),
@@ -176,6 +193,18 @@ export const Placement = z.strictObject({
   stime_ticks: int,
 });
 
+/** A host a run used, as model.ts RunHostRecord (its environment and path kept as recorded). */
+export const RunHost = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/),
+  kind: z.enum(['local', 'ssh', 'qemu']),
+  address: z.string(),
+  roles: z.array(z.enum(['server', 'driver'])),
+  environment: z.record(z.string(), z.unknown()).nullable(),
+  clock_offset: z.strictObject({ offset_ms: z.number(), uncertainty_ms: z.number(), samples: z.number() }).nullable(),
+  network_path: z.record(z.string(), z.unknown()).nullable(),
+  notes: z.array(z.string()),
+});
+
 /** Artifact number i of this list is the file artifacts/<run-id>/<i>. */
 export const Artifact = z.strictObject({ point_seq: count.nullable(), kind: z.string(), name: z.string(), size: count, sha256: sha256Hex });
 
@@ -185,6 +214,8 @@ export const RunDoc = z.strictObject({
   points: z.array(Point),
   placement: z.array(Placement),
   artifacts: z.array(Artifact),
+  /** The hosts the run used (issue 15); absent in older bundles and for runs on one machine. */
+  hosts: z.array(RunHost).optional(),
 });
 export type RunDoc = z.infer<typeof RunDoc>;
 export type PointDoc = RunDoc['points'][number];

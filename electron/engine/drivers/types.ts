@@ -18,6 +18,10 @@ export interface LoadSpec {
   rate_per_s: number | null;
   /** The cell's driver settings (of this driver's kind). */
   settings: DriverSettings;
+  /** One of several generators (runner/split-load.ts): its own key prefix (redis, memcached). */
+  key_prefix?: string;
+  /** One of several generators: start the load at this wall-clock time of its host (Unix ms). */
+  start_at_ms?: number;
 }
 
 /** One run of the load generator within a point. */

@@ -137,16 +137,20 @@ export class SshProcess implements HostProcess {
         if (headDone) return emitStderr(b);
         pending.push(b);
         const all = Buffer.concat(pending);
-        const nl = all.indexOf(0x0a);
-        if (nl < 0) return;
+        // The script's first line, after whatever the login shell's rc files said on stderr first
+        // (pyenv's rehash racing another login printed "rm: cannot remove …" on a test host).
+        const text = all.toString('latin1');
+        const at = /^SAIO-(PID \d+ \d+|MISSING [^\n]*|ERROR [^\n]*)\n/m.exec(text);
+        if (!at) return; // not yet (or an ssh failure: told when ssh exits, with all of it)
         headDone = true;
-        head = all.subarray(0, nl + 1).toString('utf8');
-        pending = [all.subarray(nl + 1)];
+        head = at[0];
+        const noise = all.subarray(0, at.index);
+        pending = [all.subarray(at.index + at[0].length)];
         const m = /^SAIO-PID (\d+) (\d+)\n$/.exec(head);
-        if (!m) return; // an ssh failure or the script's refusal: told when ssh exits
+        if (!m) return; // the script's refusal: told when ssh exits
         proc = new SshProcess(host, o.role, argv, Number(m[1]), m[2] as string, child, exited);
         for (const e of earlyStdout.splice(0)) emitStdout(e);
-        const rest = Buffer.concat(pending);
+        const rest = Buffer.concat([noise, ...pending]);
         pending = [];
         if (rest.length > 0) emitStderr(rest);
         resolve(proc);

@@ -102,7 +102,7 @@ test('a schema-1 database migrates to schema 2 and holds exactly what the versio
   raw.pragma('user_version = 1');
   raw.close();
   const migrated = new Store(path);
-  assert.equal(migrated.db.pragma('user_version', { simple: true }), 3);
+  assert.equal(migrated.db.pragma('user_version', { simple: true }), 4);
   const [nb] = migrated.listNotebooks();
   const [run] = migrated.listRuns(nb!.id);
   const fromDb = migrated.listPoints(run!.id).map(({ id: _id, ...p }) => p);

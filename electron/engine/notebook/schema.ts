@@ -9,6 +9,7 @@ import { DriverSettings as DriverSettingsSchema, driverInfo } from '../drivers/c
 import { ProtocolSettings as ProtocolSettingsSchema } from '../protocols/catalog';
 import { serverInfo, serverKinds } from '../servers/catalog';
 import { repeatPolicyErrors } from '../stats/repeats';
+import { Hosts, Placement, placementIssues } from './hosts';
 
 export const NOTEBOOK_FORMAT = 'saio-lab/notebook@2';
 
@@ -143,6 +144,8 @@ export const ExperimentCell = z.strictObject({
   kmod: KmodSettings.optional(),
   /** Durations (and repeats) used by `replay --quick` (CI). */
   quick: Quick.optional(),
+  /** Which of the notebook's hosts run the server and the load generator (notebook/hosts.ts). */
+  ...Placement,
 });
 
 export const MarkdownCell = z.strictObject({
@@ -199,6 +202,8 @@ export const Notebook = z
   .strictObject({
     format: z.literal(NOTEBOOK_FORMAT),
     title: z.string().min(1).max(200),
+    /** Named hosts the cells place their processes on (notebook/hosts.ts); `local` is implied. */
+    hosts: Hosts.optional(),
     cells: z.array(Cell).max(500),
   })
   .superRefine((nb, ctx) => {
@@ -217,6 +222,10 @@ export const Notebook = z
     nb.cells.forEach((cell, i) => {
       if (cell.type !== 'experiment') return;
       for (const issue of pairingIssues(cell)) ctx.addIssue({ code: 'custom', path: ['cells', i, ...issue.path], message: issue.message });
+    });
+    nb.cells.forEach((cell, i) => {
+      if (cell.type !== 'experiment') return;
+      for (const issue of placementIssues(nb.hosts, cell)) ctx.addIssue({ code: 'custom', path: ['cells', i, ...issue.path], message: issue.message });
     });
     nb.cells.forEach((cell, i) => {
       const k = cell.type === 'experiment' ? cell.kmod : undefined;

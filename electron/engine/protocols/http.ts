@@ -52,8 +52,8 @@ export const http: ProtocolModule = {
     writeFileSync(bodyFile, body);
     return { docRoot, fileName, bodyFile, sha256: createHash('sha256').update(body).digest('hex') };
   },
-  endpoint(port: number, dataset: Dataset): Endpoint {
-    return { url: `http://127.0.0.1:${port}/${need(dataset).fileName}`, host: '127.0.0.1', port };
+  endpoint(port: number, dataset: Dataset, address = '127.0.0.1'): Endpoint {
+    return { url: `http://${address}:${port}/${need(dataset).fileName}`, host: address, port };
   },
   waitReady(endpoint, _dataset, timeoutMs, alive) {
     return pollUntilReady(endpoint.url, timeoutMs, alive, async () => {

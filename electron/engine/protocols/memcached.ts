@@ -20,7 +20,7 @@ export function summarizeReply(text: string, key: string): string {
 export const memcached: ProtocolModule = {
   kind: 'memcached',
   prepare: () => emptyDataset,
-  endpoint: (port) => ({ url: `memcached://127.0.0.1:${port}`, host: '127.0.0.1', port }),
+  endpoint: (port, _dataset, address = '127.0.0.1') => ({ url: `memcached://${address}:${port}`, host: address, port }),
   waitReady(endpoint, _dataset, timeoutMs, alive) {
     return pollUntilReady(`"version" on ${endpoint.url}`, timeoutMs, alive, async () => {
       const r = (await exchange(endpoint.host, endpoint.port, Buffer.from('version\r\n'), (b) => b.includes('\r\n'), 1000)).toString('latin1');

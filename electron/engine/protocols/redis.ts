@@ -59,7 +59,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 export const redis: ProtocolModule = {
   kind: 'redis',
   prepare: () => emptyDataset,
-  endpoint: (port) => ({ url: `redis://127.0.0.1:${port}`, host: '127.0.0.1', port }),
+  endpoint: (port, _dataset, address = '127.0.0.1') => ({ url: `redis://${address}:${port}`, host: address, port }),
   waitReady(endpoint, _dataset, timeoutMs, alive) {
     return pollUntilReady(`PING on ${endpoint.url}`, timeoutMs, alive, async () => {
       const [r] = await replies(endpoint, command('PING'), 1, 1000);

@@ -24,7 +24,8 @@ export interface ProtocolModule {
   kind: ProtocolKind;
   /** Create what the server will serve, inside `dir` (once per run: every point serves the same). */
   prepare(dir: string, settings: ProtocolSettings): Dataset;
-  endpoint(port: number, dataset: Dataset): Endpoint;
+  /** `address`: where the server listens (default 127.0.0.1; another host's address when it runs elsewhere). */
+  endpoint(port: number, dataset: Dataset, address?: string): Endpoint;
   /** Resolves once the server answers a request of this protocol correctly; rejects when `alive()` turns false or after `timeoutMs`. */
   waitReady(endpoint: Endpoint, dataset: Dataset, timeoutMs: number, alive: () => boolean): Promise<void>;
   /** One request (or exchange) through the server after the load, compared with what it must return. */

@@ -7,6 +7,7 @@ import type { ReplayResults, RunResults } from './types';
 
 function placementJson(s: PlacementSample) {
   return {
+    host: s.host ?? 'local',
     time: s.t_ms / 1000,
     point_id: s.point_id,
     role: s.role,
@@ -70,6 +71,7 @@ function runJson(r: RunResults) {
     ended_at: run.ended_at,
     points_planned: run.points_planned,
     environment: r.environment,
+    hosts: r.hosts ?? [],
     placement: r.placement.map(placementJson),
     points: r.points.map(pointJson),
     summary: summarizePoints(r.points),

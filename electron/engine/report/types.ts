@@ -1,5 +1,5 @@
 // What `replay` produces: one document holding the notebook as run and every run it made.
-import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } from '../model';
+import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunHostRecord, RunRecord } from '../model';
 import type { Notebook } from '../notebook/schema';
 import type { GateResult } from '../stats/gate';
 import type { ConfigComparison, ConfigSummary, RunNoise } from './statistics';
@@ -14,6 +14,8 @@ export interface RunResults {
   environment: EnvironmentSnapshot | null;
   placement: PlacementSample[];
   points: PointRecord[];
+  /** The other hosts the run used, and this machine when it had a role beside them (issue 15); absent or empty: this machine only. */
+  hosts?: RunHostRecord[];
 }
 
 export interface ReplayResults {

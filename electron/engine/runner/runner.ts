@@ -9,22 +9,27 @@ import { backendModule } from '../backends/registry';
 import type { BackendModule, BackendRun } from '../backends/types';
 import { driverModule } from '../drivers/registry';
 import type { Driver, Invocation, LoadSpec } from '../drivers/types';
-import type { LoadResult, PointCpu, PointRecord, ProgressEvent, RunRecord } from '../model';
+import type { LoadResult, PointRecord, ProgressEvent, RunRecord } from '../model';
+import type { SshHost } from '../hosts/ssh';
+import type { HostProcess } from '../hosts/types';
+import type { NotebookHosts } from '../notebook/hosts';
 import type { ExperimentCell } from '../notebook/schema';
 import { protocolModule } from '../protocols/registry';
 import type { Dataset, Endpoint, ProtocolModule } from '../protocols/types';
 import { serverModule } from '../servers/registry';
 import type { ServerModule } from '../servers/types';
 import type { NewPoint, Store } from '../store/store';
+import { CellHosts, usesOtherHosts, type Role } from './cell-hosts';
 import { captureEnvironment, toolVersion } from './environment';
 import { freePort } from './net';
 import { capacities, capacityKey, phaseDurations, planPoints, planRound, pointLabel, probeDurations, repeatPolicyOf, repeatsOf, resolveRate, type PlannedPoint } from './plan';
 import { roundDecision } from '../stats/repeats';
 import { RunningProcess, ToolMissingError, type OutputChunk } from './processes';
 import { pinningProblem } from './cpus';
-import { processesInGroup, startTicks } from './procfs';
-import { CpuAccounting, type CpuUsage } from './cpu-accounting';
+import { startTicks } from './procfs';
+import { PointCpuWindow, type CpuGroup } from './point-cpu';
 import { PlacementSampler } from './sampler';
+import { mergeLoadResults, shareSpec, splitLoad, t0UnixMs } from './split-load';
 import { verdict } from './verification';
 
 export { phaseDurations, planPoints, type PlannedPoint } from './plan';
@@ -44,6 +49,8 @@ export interface RunCellOptions {
    * report a child's exit before the last bytes were read (seen as a truncated wrk report).
    */
   pty?: boolean;
+  /** The notebook's hosts, for a cell that places its server or load generator on one of them. */
+  hosts?: NotebookHosts;
 }
 
 class Cancelled extends Error {}
@@ -77,17 +84,31 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     return store.getRun(runId) as RunRecord;
   };
 
-  const pinning = pinningProblem(o.cell);
+  // Across hosts, each role's pinning is checked against its own host (CellHosts.open).
+  const pinning = usesOtherHosts(o.cell) ? pinningProblem({ ...o.cell, pinning: {} }) : pinningProblem(o.cell);
   if (pinning) return finish('failed', pinning);
   const driverMissing = driver.unavailable();
   if (driverMissing) return finish('failed', `the load driver ${driver.kind} cannot run: ${driverMissing}`);
 
+  // Other hosts: connected and checked before anything else, every problem said at once.
+  const hosts = usesOtherHosts(o.cell) ? new CellHosts(o.cell, o.hosts ?? {}, runId, startedAt) : null;
+  if (hosts) {
+    const problems = await hosts.open(server, driver);
+    if (problems.length > 0) {
+      await hosts.close();
+      return finish('failed', `the cell's hosts are not ready; no point was started:\n${problems.join('\n')}`);
+    }
+    // Their CPU readers start now, to be reading well before the first point's window.
+    hosts.startCpuReaders(runDir);
+  }
+
   let serverVersion: string;
   let driverVersion: string;
   try {
-    serverVersion = await toolVersion(server.versionArgv, server.parseVersion);
+    serverVersion = hosts?.hostOf('server') ? await hosts.serverVersion(server) : await toolVersion(server.versionArgv, server.parseVersion);
     driverVersion = await toolVersion(driver.versionArgv(), driver.parseVersion);
   } catch (e) {
+    await hosts?.close();
     return finish('failed', `${(e as Error).message}: install it (Debian/Ubuntu: apt-get install ${server.apt}${driver.kind === 'wrk' ? ' wrk' : ''}) and run again`);
   }
   store.putEnvironment(
@@ -96,9 +117,19 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
   );
 
   const ctx = new PointContext(store, o, runId, runDir, server, driver, protocol, startedAt, plan.length);
+  ctx.hosts = hosts;
   let stopped: { status: 'failed' | 'cancelled'; reason: string } | null = null;
   try {
+    if (hosts) {
+      const probe = (argv: readonly string[], parse: (s: string) => string) => ({ argv, parse });
+      const described = await hosts.describe({
+        server: { name: server.kind, ...probe(server.versionArgv, server.parseVersion) },
+        driver: { name: driver.kind, ...probe(driver.versionArgv(), driver.parseVersion) },
+      });
+      for (const h of described) store.putRunHost(runId, h);
+    }
     ctx.prepareDataset();
+    await ctx.placeDataset();
     for (const p of plan) {
       if (o.signal?.aborted) throw new Cancelled();
       await ctx.runPoint(p);
@@ -110,6 +141,8 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     else stopped = { status: 'failed', reason: `run aborted: ${(e as Error).message}` };
   } finally {
     ctx.cleanup();
+    // Stops whatever the run left on other hosts and removes its directories there.
+    await hosts?.close();
   }
   // Whatever ended the run, backends undo their preparation (saio-kmod unloads its module) and
   // what they found wrong meanwhile (kernel trouble in the log) makes the run fail.
@@ -140,8 +173,14 @@ interface ArtifactFile {
 /** Everything one run needs while it walks its points. */
 class PointContext {
   private dataset: Dataset | null = null;
+  /** The dataset as the server's and the load generator's hosts see it (copied there when remote). */
+  private datasets: Record<Role, Dataset> | null = null;
+  /** The cell's other hosts; null when everything runs on this machine. */
+  hosts: CellHosts | null = null;
   private readonly pointTimes: number[] = [];
-  private readonly live = new Set<RunningProcess>();
+  /** How far ahead several load hosts are told to start their load together (loadSplit). */
+  private splitLeadMs = 0;
+  private readonly live = new Set<RunningProcess | HostProcess>();
   private readonly sampler: PlacementSampler;
   /** Run-wide preparation of each backend that has one, begun at its first point. */
   private readonly backendRuns = new Map<string, Promise<BackendRun>>();
@@ -161,13 +200,43 @@ class PointContext {
   ) {
     this.sampler = new PlacementSampler(startedAt);
     o.signal?.addEventListener('abort', () => {
-      for (const p of this.live) p.signal('SIGKILL');
+      for (const p of this.live) killNow(p);
     });
   }
 
   /** What the server serves, the same for every point of the run (HTTP: a file of random bytes). */
   prepareDataset(): void {
     this.dataset = this.protocol.prepare(join(this.runDir, 'dataset'), this.o.cell.protocol);
+  }
+
+  /** The dataset copied to the other hosts that need it. */
+  async placeDataset(): Promise<void> {
+    const local = this.dataset as Dataset;
+    this.datasets = this.hosts ? await this.hosts.placeDataset(local) : { server: local, driver: local };
+  }
+
+  /** The other host a role's process runs on (`host`: a load host other than the role's first), or null for this machine. */
+  private remoteOf(role: Role, host?: string): SshHost | null {
+    return (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) ?? null;
+  }
+
+  /** A process group as its CPU is counted: on the host it runs on, with that host's clock offset. */
+  private cpuGroup(role: Role, pgrp: number, host?: string): CpuGroup {
+    const remote = this.remoteOf(role, host);
+    const reader = remote ? this.hosts?.cpuReader(remote.name) ?? null : null;
+    if (remote && !reader) throw new Error(`${remote.name}: no CPU reader was started there`);
+    return { pgrp, role: role === 'server' ? 'server' : 'loadgen', reader, clockOffsetMs: remote ? this.hosts?.clockOffsetMs.get(remote.name) ?? 0 : 0 };
+  }
+
+  /** Sample a process group's threads where it runs. */
+  private track(role: Role, pgrp: number, host?: string): void {
+    if (this.remoteOf(role, host)) this.hosts?.track(role, pgrp, host);
+    else this.sampler.add({ role, pgrp });
+  }
+
+  private untrack(role: Role, pgrp: number, host?: string): void {
+    if (this.remoteOf(role, host)) this.hosts?.untrack(role, pgrp, host);
+    else this.sampler.remove(pgrp);
   }
 
   /**
@@ -220,7 +289,7 @@ class PointContext {
 
   /** What watching cost: kept with the run so a reader can judge that it did not matter. */
   recordSamplerCost(): void {
-    const cost = { interval_ms: this.sampler.intervalMs, rounds: this.sampler.roundCount, mean_round_us: this.sampler.meanCostUs() };
+    const cost = { interval_ms: this.sampler.intervalMs, rounds: this.sampler.roundCount, mean_round_us: this.sampler.meanCostUs(), ...(this.hosts ? { hosts: this.hosts.samplerCost() } : {}) };
     this.store.insertArtifact({ run_id: this.runId, point_id: null, kind: 'sampler-stats', name: 'sampler.json' }, Buffer.from(`${JSON.stringify(cost)}\n`));
   }
 
@@ -258,7 +327,7 @@ class PointContext {
 
   cleanup(): void {
     this.sampler.stop();
-    for (const p of this.live) p.signal('SIGKILL');
+    for (const p of this.live) killNow(p);
     rmSync(join(this.runDir, 'dataset'), { recursive: true, force: true });
   }
 
@@ -280,8 +349,10 @@ class PointContext {
     });
   }
 
-  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean } = {}): Promise<RunningProcess> {
+  private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean; host?: string } = {}): Promise<RunningProcess | HostProcess> {
     const live = this.o.onOutput;
+    const remote = this.remoteOf(role, extra.host);
+    if (remote) return this.startOn(remote.name, role, argv, dir, name, extra);
     const p = await RunningProcess.start({
       role,
       argv,
@@ -301,37 +372,44 @@ class PointContext {
     return p;
   }
 
+  /** start() on another host: the same files and records, the program and libsaio as found there. */
+  private async startOn(host: string, role: Role, argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean }): Promise<HostProcess> {
+    const hosts = this.hosts as CellHosts;
+    const live = this.o.onOutput;
+    const p = await (hosts.named(host) as NonNullable<ReturnType<CellHosts['named']>>).spawn({
+      role,
+      argv: hosts.argvOn(role, argv, host),
+      env: role === 'server' ? hosts.envOnServer(extra.env ?? {}) : extra.env,
+      cpus: extra.cpus,
+      stdoutPath: join(dir, `${name}.stdout`),
+      stderrPath: join(dir, `${name}.stderr`),
+      onOutput: live && (extra.liveStdout === false ? (c) => c.stream === 'stdout' || live(c) : live),
+    });
+    this.live.add(p);
+    this.store.recordProcess({ run_id: this.runId, point_id: null, role, pid: p.pid, start_ticks: p.startTicks, argv: p.argv, host });
+    void p.exited.then(() => {
+      this.live.delete(p);
+      this.store.markProcessEnded(this.runId, p.pid, host);
+    });
+    return p;
+  }
+
   /**
-   * One driver invocation, sampled while it runs. With `cpu`, the CPU time of the server's
-   * processes and the generator's is counted from `cpu.afterS` into the invocation (its own
-   * warm-up, when the driver warms up in the same process) until the generator exits.
+   * One driver invocation, sampled while it runs (`o.host`: one of several load hosts). With
+   * `o.cpu`, the CPU time of the generator's processes, and of `cpu.with` (the server's, unless
+   * counted apart), is counted on each one's host from `cpu.afterS` into the invocation (its own
+   * warm-up, when the driver warms up in the same process) or from `cpu.atMs`, until the
+   * generator exits.
    */
-  private async load(inv: Invocation, dir: string, cpu?: { serverPgrp: number; afterS: number; usage: PointCpu | null; problem: string | null }): Promise<LoadResult> {
+  private async load(inv: Invocation, dir: string, o: { host?: string; cpu?: { window: PointCpuWindow; with: CpuGroup[]; afterS?: number; atMs?: number } } = {}): Promise<LoadResult> {
     const { argv, name } = inv;
-    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout });
-    this.sampler.add({ role: 'driver', pgrp: proc.pid });
-    let accounting: CpuAccounting | null = null;
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    if (cpu) {
-      const begin = () => {
-        const targets = [
-          ...processesInGroup(cpu.serverPgrp).map((pid) => ({ pid, role: 'server' as const })),
-          ...processesInGroup(proc.pid).map((pid) => ({ pid, role: 'loadgen' as const })),
-        ];
-        try {
-          accounting = CpuAccounting.start(targets);
-        } catch (e) {
-          cpu.problem = `CPU not measured: ${(e as Error).message}`;
-        }
-      };
-      if (cpu.afterS > 0) timer = setTimeout(begin, cpu.afterS * 1000);
-      else begin();
-    }
+    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout, host: o.host });
+    this.track('driver', proc.pid, o.host);
+    const cpu = o.cpu;
+    const counted = cpu && cpu.window.count([...cpu.with, this.cpuGroup('driver', proc.pid, o.host)], cpu.atMs ?? Date.now() + (cpu.afterS ?? 0) * 1000);
     const exit = await proc.exited;
-    if (timer) clearTimeout(timer);
-    if (accounting) cpu!.usage = pointCpu((accounting as CpuAccounting).stop());
-    else if (cpu && !cpu.problem) cpu.problem = 'CPU not measured: the load generator ended before its measured phase began';
-    this.sampler.remove(proc.pid);
+    await counted?.();
+    this.untrack('driver', proc.pid, o.host);
     if (this.o.signal?.aborted) throw new Cancelled();
     if (exit.code !== 0) {
       const err = readText(join(dir, `${name}.stderr`));
@@ -408,38 +486,49 @@ class PointContext {
     mkdirSync(dir, { recursive: true });
     this.progress(p.seq, 'starting', label);
 
-    let serverProc: RunningProcess | undefined;
+    let serverProc: RunningProcess | HostProcess | undefined;
     let launchLog: string | null = null;
     let stopSignal: NodeJS.Signals = 'SIGTERM';
     const files: ArtifactFile[] = [];
     let outcome: Partial<NewPoint> = {};
     let forcedStop = false;
+    let serverDir = dir;
     try {
-      const port = await freePort();
+      const serverHost = this.hosts?.hostOf('server');
+      const address = this.hosts?.bindAddress ?? '127.0.0.1';
+      // On another host the server's files live in its point directory there; the local one keeps the artifacts.
+      serverDir = serverHost ? await (this.hosts as CellHosts).pointDirOnServer(dir) : dir;
+      const port = serverHost ? await serverHost.freePort(address) : await freePort();
       const dataset = this.dataset as Dataset;
+      const datasets = this.datasets as Record<Role, Dataset>;
       const launch = backend.wrap(
-        this.server.launch({ runDir: dir, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset }),
-        { pointDir: dir, cell: this.o.cell },
+        this.server.launch({ runDir: serverDir, address, port, workers: c.workers, extraConfig: this.o.cell.server.extra_config, protocol: this.o.cell.protocol, dataset: datasets.server }),
+        { pointDir: serverDir, cell: this.o.cell },
       );
       stopSignal = launch.stopSignal;
-      launchLog = launch.logFile;
+      // Here, paths are as the server module made them; from another host, their local copies.
+      const localPath = (path: string) => (serverDir === dir ? path : join(dir, path.slice(serverDir.length + 1)));
+      launchLog = launch.logFile && localPath(launch.logFile);
       for (const f of launch.files) {
-        writeFileSync(f.path, f.content);
-        files.push({ kind: 'server-config', name: f.path.slice(dir.length + 1), path: f.path });
+        const local = localPath(f.path);
+        writeFileSync(local, f.content);
+        if (serverHost) await serverHost.writeFile(f.path, f.content);
+        files.push({ kind: 'server-config', name: f.path.slice(serverDir.length + 1), path: local });
       }
       // The command line is the configuration of a server without a config file (memcached).
       writeFileSync(join(dir, 'server.argv'), `${JSON.stringify(launch.argv)}\n`);
       files.push({ kind: 'server-config', name: 'server.argv', path: join(dir, 'server.argv') });
       files.push({ kind: 'server-stdout', name: 'server.stdout', path: join(dir, 'server.stdout') });
       files.push({ kind: 'server-stderr', name: 'server.stderr', path: join(dir, 'server.stderr') });
-      if (launch.logFile) files.push({ kind: 'server-log', name: basename(launch.logFile), path: launch.logFile });
+      if (launchLog) files.push({ kind: 'server-log', name: basename(launchLog), path: launchLog });
       serverProc = await this.start('server', launch.argv, dir, 'server', { env: launch.env, cpus: this.o.cell.pinning.server });
       const proc = serverProc;
-      const endpoint = this.protocol.endpoint(port, dataset);
+      const endpoint = this.protocol.endpoint(port, dataset, address);
       await this.protocol.waitReady(endpoint, dataset, READY_TIMEOUT_MS, () => proc.running);
-      this.sampler.add({ role: 'server', pgrp: proc.pid });
+      this.track('server', proc.pid);
       this.sampler.start();
-      outcome = await this.measure(p, base, endpoint, dataset, dir, files, proc.pid);
+      this.hosts?.startSampling();
+      outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files, proc.pid);
     } catch (e) {
       if (e instanceof Cancelled || this.o.signal?.aborted) throw new Cancelled();
       if (e instanceof ToolMissingError) throw e;
@@ -447,16 +536,20 @@ class PointContext {
       if (serverProc && !serverProc.running) {
         // The server died: its own words say why (a bad directive, a port in use, …).
         await serverProc.exited;
+        await this.fetchServerFiles(serverDir, dir);
         const said = lastLines(`${readText(join(dir, 'server.stderr'))}\n${readText(join(dir, 'server.stdout'))}\n${launchLog ? readText(launchLog) : ''}`, 3);
         if (said) outcome.reason = `${outcome.reason}; it said: ${said}`;
       }
     } finally {
       this.sampler.stop();
+      await this.hosts?.stopSampling();
       if (serverProc) {
-        this.sampler.remove(serverProc.pid);
+        this.untrack('server', serverProc.pid);
         const stop = await serverProc.stop(stopSignal, STOP_GRACE_MS);
         if (stop.forced) forcedStop = true;
       }
+      // What a server on another host wrote there (its log, libsaio's statistics) becomes the point's artifacts.
+      await this.fetchServerFiles(serverDir, dir);
     }
     if (this.o.signal?.aborted) throw new Cancelled();
     if (forcedStop) outcome.reason = appendReason(outcome.reason, `the server did not stop within ${STOP_GRACE_MS} ms and was killed`);
@@ -484,15 +577,24 @@ class PointContext {
     const label = pointLabel(p);
     const results: LoadResult[] = [];
     let measured: LoadResult | null = null;
-    const invocations = this.driver.invocations(spec);
+    // The server's processes, counted on the host they run on.
+    const server = this.cpuGroup('server', serverPgrp);
+    const window = new PointCpuWindow({ windowMs: phases.duration_s * 1000 });
+    const generators = this.hosts && this.hosts.driverHosts.length > 1 ? this.hosts.driverHosts : null;
+    if (generators) {
+      this.progress(p.seq, 'measure', `${label}: ${phases.warmup_s > 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s on ${generators.join(', ')}`);
+      measured = await this.loadSplit(spec, generators, dir, files, { window, server });
+      results.push(measured);
+    }
+    const invocations = generators ? [] : this.driver.invocations(spec);
     // A driver that warms up in its measuring process (saio-load --warmup) gets its CPU counted
     // after the warm-up; one with a separate warm-up invocation (wrk) from the start.
-    const cpu = { serverPgrp, afterS: invocations.some((i) => i.purpose === 'warmup') ? 0 : phases.warmup_s, usage: null as PointCpu | null, problem: null as string | null };
+    const cpu = { window, with: [server], afterS: invocations.some((i) => i.purpose === 'warmup') ? 0 : phases.warmup_s };
     for (const inv of invocations) {
       const what = inv.purpose === 'warmup' ? `warm-up ${phases.warmup_s}s` : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
       this.progress(p.seq, inv.purpose, `${label}: ${what}`);
       try {
-        const r = await this.load(inv, dir, inv.purpose === 'measure' ? cpu : undefined);
+        const r = await this.load(inv, dir, { cpu: inv.purpose === 'measure' ? cpu : undefined });
         results.push(r);
         if (inv.purpose === 'measure') measured = r;
       } finally {
@@ -505,6 +607,7 @@ class PointContext {
     this.progress(p.seq, 'verify', `${label}: ${this.protocol.kind} check through the server`);
     const after = await this.protocol.checkAfter(endpoint, dataset, 10_000);
     const v = verdict(this.protocol.kind, results, measured, after);
+    const usage = window.result();
     return {
       // Nothing completed in the measured window (far beyond capacity): no numbers to record, a
       // failed measurement rather than a server that answered wrongly.
@@ -521,10 +624,74 @@ class PointContext {
       verified: v.verified,
       verification: v.verification,
       load: measured,
-      warnings: [...measured.warnings, ...(cpu.problem ? [cpu.problem] : [])],
-      cpu: cpu.usage,
-      requests_per_cpu_s: cpu.usage && cpu.usage.server_s > 0 && measured.requests > 0 ? measured.requests / cpu.usage.server_s : null,
+      warnings: [...measured.warnings, ...(window.problem ? [window.problem] : []), ...window.warnings],
+      cpu: usage,
+      requests_per_cpu_s: usage && usage.server_s > 0 && measured.requests > 0 ? measured.requests / usage.server_s : null,
     };
+  }
+
+  /**
+   * One point's load split over several load hosts (split-load.ts): each generator's share
+   * started at once on its host, all told to begin their load at one wall-clock time (each host's
+   * clock offset applied), each one's raw output kept under its host's name, the results merged.
+   * CPU: the server's from the agreed start of the measured window until every generator has
+   * ended, each generator's from then until it ends, each on its own host.
+   */
+  private async loadSplit(spec: LoadSpec, generators: readonly string[], dir: string, files: ArtifactFile[], cpu: { window: PointCpuWindow; server: CpuGroup }): Promise<LoadResult> {
+    const hosts = this.hosts as CellHosts;
+    const shares = splitLoad(spec, generators);
+    // Enough for the slowest host to start its generator and connect (a login shell's rc files can take seconds).
+    if (this.splitLeadMs === 0) {
+      // Measured once per run: what starting a command costs on each load host, login shell included.
+      const costs = await Promise.all(generators.map(async (g) => {
+        const host = hosts.named(g);
+        const t = Date.now();
+        if (host) await host.exec(['true'], { timeoutMs: 30_000 });
+        return Date.now() - t;
+      }));
+      this.splitLeadMs = Math.min(30_000, 1500 + 2 * Math.max(0, ...costs));
+    }
+    const startAt = Date.now() + this.splitLeadMs;
+    const windowAt = startAt + spec.warmup_s * 1000;
+    const serverCounted = cpu.window.count([cpu.server], windowAt);
+    const settled = await Promise.allSettled(
+      shares.map(async (share) => {
+        const offset = hosts.clockOffsetMs.get(share.host) ?? 0;
+        const mine = shareSpec({ ...spec, dataset: hosts.datasetOn(share.host, this.dataset as Dataset) }, share, startAt + offset);
+        const invs = this.driver.invocations(mine);
+        if (invs.length !== 1) throw new Error(`${this.driver.kind} needs ${invs.length} invocations per point; several load hosts need one`);
+        const inv = { ...(invs[0] as Invocation), name: `${(invs[0] as Invocation).name}.${share.host}` };
+        try {
+          const result = await this.load(inv, dir, { host: share.host, cpu: { window: cpu.window, with: [], atMs: windowAt } });
+          const began = t0UnixMs(readText(join(dir, `${inv.name}.stdout`)));
+          return { share, result, window_start_ms: began === null ? null : began - offset + spec.warmup_s * 1000 };
+        } finally {
+          files.push({ kind: 'driver-stdout', name: `${inv.name}.stdout`, path: join(dir, `${inv.name}.stdout`) });
+          files.push({ kind: 'driver-stderr', name: `${inv.name}.stderr`, path: join(dir, `${inv.name}.stderr`) });
+        }
+      }),
+    );
+    // Every generator has ended (none is left running into the next point); the first failure fails the point.
+    await serverCounted();
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const parts = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    // Late starts mean the lead was too short: give the next point more.
+    const late = Math.max(0, ...parts.map((q) => (q.window_start_ms ?? 0) - spec.warmup_s * 1000 - startAt));
+    if (late > 20) this.splitLeadMs = Math.min(30_000, this.splitLeadMs + late + 1000);
+    const merged = mergeLoadResults(parts, Math.max(50, spec.duration_s * 1000 * 0.02));
+    this.o.onOutput?.({ role: 'driver', stream: 'stdout', data: `${loadSummary(merged)} (${parts.length} generators)\n` });
+    return merged;
+  }
+
+  /** Copies what a server on another host left in its point directory into the local one. */
+  private async fetchServerFiles(serverDir: string, dir: string): Promise<void> {
+    if (serverDir === dir || !this.hosts) return;
+    try {
+      await this.hosts.fetchServerFiles(serverDir, dir, (name) => !name.startsWith('tmp-') && !name.endsWith('.pid') && !existsSync(join(dir, name)));
+    } catch {
+      // The host went away: the point says so through its own failure; artifacts are what is left.
+    }
   }
 
   private insert(point: NewPoint): void {
@@ -532,7 +699,7 @@ class PointContext {
   }
 
   private record(point: NewPoint, files: ArtifactFile[]): void {
-    const samples = this.sampler.drain();
+    const samples = [...this.sampler.drain(), ...(this.hosts?.drain() ?? [])];
     this.store.transaction(() => {
       const id = this.store.insertPoint(point);
       for (const f of files) {
@@ -544,15 +711,6 @@ class PointContext {
   }
 }
 
-/** What the point keeps of a CPU account: totals by class, and the busiest threads (at most 64). */
-export function pointCpu(u: CpuUsage): PointCpu {
-  const threads = [...u.threads]
-    .sort((a, b) => b.total_s - a.total_s || a.tid - b.tid)
-    .slice(0, 64)
-    .map(({ pid, tid, comm, class: cls, user_s, system_s, total_s }) => ({ pid, tid, comm, class: cls, user_s, system_s, total_s }));
-  return { wall_s: u.wall_s, server_s: u.server_s, loadgen_s: u.loadgen_s, by_class: u.by_class, unattributed_s: u.unattributed_s, threads };
-}
-
 /** One line about a load result, for a live terminal that was not shown the driver's document. */
 export function loadSummary(r: LoadResult): string {
   const n = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -561,6 +719,13 @@ export function loadSummary(r: LoadResult): string {
   const checked = r.verified === null ? 'responses not checked' : `${n(r.verified)} responses right, ${n(r.mismatched)} wrong`;
   const warn = r.warnings.length > 0 ? `; WARNING: ${r.warnings.join('; WARNING: ')}` : '';
   return `${r.driver}: ${rate}, p50 ${ms(r.latency_us?.p50)}, p99 ${ms(r.latency_us?.p99)}, p99.9 ${ms(r.latency_us?.p999)}; ${checked}${warn}`;
+}
+
+/** SIGKILL to a process group here or on another host, now, without waiting (cancel, cleanup). */
+function killNow(p: RunningProcess | HostProcess): void {
+  void Promise.resolve()
+    .then(() => p.signal('SIGKILL'))
+    .catch(() => undefined);
 }
 
 function appendReason(reason: string | null | undefined, more: string): string {

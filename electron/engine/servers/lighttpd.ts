@@ -7,7 +7,7 @@ import { docRootOf, infoOf, keepAliveOf, type ServerInstanceSpec, type ServerLau
 function config(spec: ServerInstanceSpec): string {
   const p = (name: string) => JSON.stringify(join(spec.runDir, name));
   return `# written by saio-lab for one sweep point
-server.bind = "127.0.0.1"
+server.bind = "${spec.address ?? '127.0.0.1'}"
 server.port = ${spec.port}
 server.document-root = ${JSON.stringify(docRootOf(spec))}
 server.pid-file = ${p('lighttpd.pid')}

@@ -8,7 +8,7 @@ export function memcachedArgv(spec: ServerInstanceSpec): string[] {
   // As root memcached refuses to start unless told which user to run as.
   const user = process.getuid?.() === 0 ? ['-u', 'root'] : [];
   const extra = spec.extraConfig.split(/\s+/).filter((a) => a !== '');
-  return ['memcached', '-l', '127.0.0.1', '-p', String(spec.port), '-U', '0', '-t', String(spec.workers), '-c', '16384', '-m', '256', ...user, ...extra];
+  return ['memcached', '-l', spec.address ?? '127.0.0.1', '-p', String(spec.port), '-U', '0', '-t', String(spec.workers), '-c', '16384', '-m', '256', ...user, ...extra];
 }
 
 export const memcached: ServerModule = {

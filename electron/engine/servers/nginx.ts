@@ -36,7 +36,7 @@ ${spec.extraConfig ? `\n    # extra_config from the notebook\n${spec.extraConfig
     server {
         # reuseport: with several workers, each gets its own accept queue; without it one worker
         # tends to take every connection.
-        listen 127.0.0.1:${spec.port} reuseport;
+        listen ${spec.address ?? '127.0.0.1'}:${spec.port} reuseport;
         root ${docRootOf(spec)};
     }
 }

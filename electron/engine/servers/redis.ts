@@ -7,7 +7,7 @@ import { infoOf, type ServerInstanceSpec, type ServerLaunch, type ServerModule }
 
 function config(spec: ServerInstanceSpec): string {
   return `# written by saio-lab for one sweep point
-bind 127.0.0.1
+bind ${spec.address ?? '127.0.0.1'}
 port ${spec.port}
 protected-mode yes
 daemonize no

@@ -8,6 +8,8 @@ import type { ServerInfo } from './catalog';
 export interface ServerInstanceSpec {
   /** Writable directory of this point: the module writes config, pid and temp paths under it. */
   runDir: string;
+  /** The address to listen on; default 127.0.0.1 (another one when the load comes from another host). */
+  address?: string;
   port: number;
   workers: number;
   extraConfig: string;

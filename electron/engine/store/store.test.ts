@@ -26,10 +26,10 @@ function edited(nb: Notebook, connections: number[]): Notebook {
 test('a new database gets every migration, WAL, and refuses a newer schema', () => {
   const path = join(dir, 'fresh.db');
   const s = new Store(path);
-  assert.equal(s.db.pragma('user_version', { simple: true }), 3);
+  assert.equal(s.db.pragma('user_version', { simple: true }), 4);
   assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
   const tables = (s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-  for (const t of ['artifacts', 'environments', 'notebooks', 'placement_samples', 'points', 'revisions', 'run_processes', 'runs']) assert.ok(tables.includes(t), t);
+  for (const t of ['artifacts', 'environments', 'notebooks', 'placement_samples', 'points', 'revisions', 'run_hosts', 'run_processes', 'runs']) assert.ok(tables.includes(t), t);
   s.close();
   // Reopening applies nothing twice.
   new Store(path).close();
@@ -37,7 +37,7 @@ test('a new database gets every migration, WAL, and refuses a newer schema', () 
   const raw = new Database(path);
   raw.pragma('user_version = 99');
   raw.close();
-  assert.throws(() => new Store(path), /newer saio-lab \(schema 99, this one knows up to 3\)/);
+  assert.throws(() => new Store(path), /newer saio-lab \(schema 99, this one knows up to 4\)/);
 });
 
 test('revisions: create, save, no-op save, history, diff, restore — all immutable', () => {

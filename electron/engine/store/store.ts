@@ -11,6 +11,7 @@ import type {
   PlacementSample,
   PointRecord,
   RevisionRecord,
+  RunHostRecord,
   RunRecord,
   RunStatus,
 } from '../model';
@@ -274,39 +275,72 @@ export class Store {
 
   insertPlacement(runId: string, samples: readonly PlacementSample[]): void {
     const stmt = this.db.prepare(
-      `INSERT INTO placement_samples (run_id, point_id, t_ms, role, pid, tid, comm, cpu, allowed_cpus,
+      `INSERT INTO placement_samples (run_id, host, point_id, t_ms, role, pid, tid, comm, cpu, allowed_cpus,
          voluntary_ctxt, nonvoluntary_ctxt, utime_ticks, stime_ticks)
-       VALUES (@run_id, @point_id, @t_ms, @role, @pid, @tid, @comm, @cpu, @allowed_cpus,
+       VALUES (@run_id, @host, @point_id, @t_ms, @role, @pid, @tid, @comm, @cpu, @allowed_cpus,
          @voluntary_ctxt, @nonvoluntary_ctxt, @utime_ticks, @stime_ticks)`,
     );
     this.transaction(() => {
-      for (const s of samples) stmt.run({ ...s, run_id: runId });
+      for (const s of samples) stmt.run({ ...s, host: s.host ?? 'local', run_id: runId });
     });
   }
 
   listPlacement(runId: string): PlacementSample[] {
-    return this.db
+    const rows = this.db
       .prepare(
-        `SELECT point_id, t_ms, role, pid, tid, comm, cpu, allowed_cpus, voluntary_ctxt, nonvoluntary_ctxt,
+        `SELECT host, point_id, t_ms, role, pid, tid, comm, cpu, allowed_cpus, voluntary_ctxt, nonvoluntary_ctxt,
            utime_ticks, stime_ticks FROM placement_samples WHERE run_id = ? ORDER BY t_ms, tid`,
       )
-      .all(runId) as PlacementSample[];
+      .all(runId) as (PlacementSample & { host: string })[];
+    // "local" is the default: a run on this machine alone reads exactly as before hosts existed.
+    return rows.map(({ host, ...s }) => (host === 'local' ? s : { host, ...s }));
   }
 
-  recordProcess(p: { run_id: string; point_id: number | null; role: string; pid: number; start_ticks: string; argv: readonly string[] }): void {
+  recordProcess(p: { run_id: string; point_id: number | null; role: string; pid: number; start_ticks: string; argv: readonly string[]; host?: string }): void {
     this.db
-      .prepare('INSERT INTO run_processes (run_id, point_id, role, pid, start_ticks, argv) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(p.run_id, p.point_id, p.role, p.pid, p.start_ticks, JSON.stringify(p.argv));
+      .prepare('INSERT INTO run_processes (run_id, point_id, role, pid, start_ticks, argv, host) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(p.run_id, p.point_id, p.role, p.pid, p.start_ticks, JSON.stringify(p.argv), p.host ?? 'local');
   }
 
-  markProcessEnded(runId: string, pid: number): void {
-    this.db.prepare('UPDATE run_processes SET ended = 1 WHERE run_id = ? AND pid = ?').run(runId, pid);
+  markProcessEnded(runId: string, pid: number, host = 'local'): void {
+    this.db.prepare('UPDATE run_processes SET ended = 1 WHERE run_id = ? AND pid = ? AND host = ?').run(runId, pid, host);
   }
 
+  /** Processes of a run on this machine that were never seen to end (other hosts: runHosts). */
   openProcesses(runId: string): { pid: number; start_ticks: string; role: string }[] {
     return this.db
-      .prepare('SELECT pid, start_ticks, role FROM run_processes WHERE run_id = ? AND ended = 0')
+      .prepare("SELECT pid, start_ticks, role FROM run_processes WHERE run_id = ? AND ended = 0 AND host = 'local'")
       .all(runId) as { pid: number; start_ticks: string; role: string }[];
+  }
+
+  /** Every process a run started, where, and with what command line. */
+  listProcesses(runId: string): { host: string; role: string; pid: number; argv: string[]; ended: boolean }[] {
+    const rows = this.db.prepare('SELECT host, role, pid, argv, ended FROM run_processes WHERE run_id = ? ORDER BY rowid').all(runId) as { host: string; role: string; pid: number; argv: string; ended: number }[];
+    return rows.map((r) => ({ ...r, argv: JSON.parse(r.argv) as string[], ended: r.ended === 1 }));
+  }
+
+  /** Remote hosts where a run left processes never seen to end. */
+  openProcessHosts(runId: string): string[] {
+    const rows = this.db.prepare("SELECT DISTINCT host FROM run_processes WHERE run_id = ? AND ended = 0 AND host <> 'local'").all(runId) as { host: string }[];
+    return rows.map((r) => r.host);
+  }
+
+  putRunHost(runId: string, h: RunHostRecord): void {
+    const { name, kind, address, roles, ...facts } = h;
+    this.db
+      .prepare('INSERT OR REPLACE INTO run_hosts (run_id, name, kind, address, roles, facts) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, name, kind, address, JSON.stringify(roles), JSON.stringify(facts));
+  }
+
+  listRunHosts(runId: string): RunHostRecord[] {
+    const rows = this.db.prepare('SELECT name, kind, address, roles, facts FROM run_hosts WHERE run_id = ? ORDER BY rowid').all(runId) as {
+      name: string;
+      kind: RunHostRecord['kind'];
+      address: string;
+      roles: string;
+      facts: string;
+    }[];
+    return rows.map((r) => ({ name: r.name, kind: r.kind, address: r.address, roles: JSON.parse(r.roles) as RunHostRecord['roles'], ...(JSON.parse(r.facts) as Omit<RunHostRecord, 'name' | 'kind' | 'address' | 'roles'>) }));
   }
 
   // ---- bundles ------------------------------------------------------------------------------

@@ -238,6 +238,10 @@ export function plotCellFigure(cell: PlotCell, run: RunResults | null): Figure {
 const ROLE_ORDER: Record<PlacementSample['role'], number> = { server: 0, 'kernel-worker': 1, driver: 2 };
 
 export interface ThreadRow {
+  /** The thread's key: its tid, with its host's name when it ran on another host ("srv/1234"). */
+  key: string;
+  /** The notebook's name of the host it ran on (absent: this machine). */
+  host?: string;
   tid: number;
   pid: number;
   comm: string;
@@ -247,14 +251,20 @@ export interface ThreadRow {
   cpus: Map<number, number>;
 }
 
+/** Threads of different hosts may share a tid: the host is part of a thread's identity. */
+export function threadKey(s: Pick<PlacementSample, 'host' | 'tid'>): string {
+  return s.host ? `${s.host}/${s.tid}` : String(s.tid);
+}
+
 export function placementRows(samples: readonly PlacementSample[]): ThreadRow[] {
-  const rows = new Map<number, ThreadRow>();
+  const rows = new Map<string, ThreadRow>();
   for (const s of samples) {
-    let r = rows.get(s.tid);
+    const key = threadKey(s);
+    let r = rows.get(key);
     if (!r) {
       const tag = s.role === 'kernel-worker' ? '⚙ kernel' : s.role;
-      r = { tid: s.tid, pid: s.pid, comm: s.comm, role: s.role, label: `${tag} · ${s.comm} ${s.pid}/${s.tid}`, samples: 0, cpus: new Map() };
-      rows.set(s.tid, r);
+      r = { key, ...(s.host ? { host: s.host } : {}), tid: s.tid, pid: s.pid, comm: s.comm, role: s.role, label: `${s.host ? `${s.host} · ` : ''}${tag} · ${s.comm} ${s.pid}/${s.tid}`, samples: 0, cpus: new Map() };
+      rows.set(key, r);
     }
     r.samples++;
     r.cpus.set(s.cpu, (r.cpus.get(s.cpu) ?? 0) + 1);
@@ -271,7 +281,7 @@ export function placementFigure(run: RunResults | null | undefined): Figure {
   const samples = run?.placement ?? [];
   const rows = placementRows(samples);
   const order = rows.map((r) => r.label);
-  const labelOf = new Map(rows.map((r) => [r.tid, r.label]));
+  const labelOf = new Map(rows.map((r) => [r.key, r.label]));
   const cpus = [...new Set(samples.map((s) => s.cpu))].sort((a, b) => a - b);
   const pointOf = new Map((run?.points ?? []).map((p) => [p.id, p]));
   const data: Record<string, unknown>[] = [];
@@ -285,7 +295,7 @@ export function placementFigure(run: RunResults | null | undefined): Figure {
         name: kernel ? `CPU ${cpu} (kernel worker)` : `CPU ${cpu}`,
         legendgroup: `cpu${cpu}`,
         x: ss.map((s) => s.t_ms / 1000),
-        y: ss.map((s) => labelOf.get(s.tid)),
+        y: ss.map((s) => labelOf.get(threadKey(s))),
         text: ss.map((s) => {
           const p = s.point_id === null ? undefined : pointOf.get(s.point_id);
           const at = p ? `<br>point ${p.seq}: ${p.backend}, ${p.connections} conn, repeat ${p.repeat}` : '';

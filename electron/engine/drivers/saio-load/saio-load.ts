@@ -50,6 +50,8 @@ export function saioLoadArgv(spec: LoadSpec): string[] {
     '--timeout', secondsArg(s.timeout_s),
     ...loop,
     ...workloadArgs(spec),
+    ...(spec.key_prefix !== undefined ? ['--key-prefix', spec.key_prefix] : []),
+    ...(spec.start_at_ms !== undefined ? ['--start-at', String(Math.round(spec.start_at_ms))] : []),
     '--json',
     spec.endpoint.url,
   ];

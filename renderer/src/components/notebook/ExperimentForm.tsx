@@ -11,6 +11,7 @@ import { CheckboxInput, NameListInput, NumberInput, NumberListInput, SelectInput
 import { Field } from '../fields/Field';
 import { useFieldMessages } from '../fields/useErrors';
 import { jsonPath } from '../../validation/paths';
+import { CellHostsFields } from './HostsSection';
 
 /** Every path the form shows, relative to the cell: errors elsewhere go to the cell's header. */
 export const EXPERIMENT_FIELDS = [
@@ -47,6 +48,8 @@ export const EXPERIMENT_FIELDS = [
   'reference',
   'pinning.server',
   'pinning.driver',
+  'server_host',
+  'driver_hosts',
   'quick.duration_s',
   'quick.warmup_s',
   'quick.repeats',
@@ -284,6 +287,10 @@ export function ExperimentForm({ index }: { index: number }) {
         <NumberInput label="quick duration" path={at('quick', 'duration_s')} unit="s" hint="used by quick runs" />
         <NumberInput label="quick warm-up" path={at('quick', 'warmup_s')} unit="s" />
         <NumberInput label="quick repeats" path={at('quick', 'repeats')} optional hint="used by quick runs (default: repeats)" />
+      </fieldset>
+      <fieldset data-testid="cell-hosts">
+        <legend>Hosts</legend>
+        <CellHostsFields index={index} cell={cell} />
       </fieldset>
       <fieldset>
         <legend>Pinning</legend>

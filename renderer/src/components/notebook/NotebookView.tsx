@@ -6,6 +6,7 @@ import { useUi } from '../../stores/ui';
 import { errorsAt } from '../../validation/paths';
 import { TextInput } from '../fields/inputs';
 import { CellFrame } from './CellFrame';
+import { HostsSection } from './HostsSection';
 import { ExperimentCell } from './ExperimentCell';
 import { MarkdownCell } from './MarkdownCell';
 import { PlotCell } from './PlotCell';
@@ -41,6 +42,7 @@ export function NotebookView() {
       <div className="doc-title">
         <TextInput label="title" path={['title']} wide />
       </div>
+      <HostsSection />
       {docErrors.length > 0 && (
         <ul className="cell-errors" role="alert">
           {docErrors.map((e, i) => (

@@ -7,6 +7,7 @@ import { Plot } from '../Plot';
 export function PlacementView({ results }: { results: RunResults }) {
   const fig = useMemo(() => placementFigure(results), [results]);
   const rows = useMemo(() => placementRows(results.placement), [results]);
+  const hosts = rows.some((r) => r.host !== undefined);
   return (
     <figure className="placement">
       <figcaption>
@@ -17,6 +18,7 @@ export function PlacementView({ results }: { results: RunResults }) {
         <table className="grid compact">
           <thead>
             <tr>
+              {hosts && <th>host</th>}
               <th>role</th>
               <th>thread</th>
               <th>pid/tid</th>
@@ -26,7 +28,8 @@ export function PlacementView({ results }: { results: RunResults }) {
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.tid} className={r.role === 'kernel-worker' ? 'kworker' : ''}>
+              <tr key={r.key} className={r.role === 'kernel-worker' ? 'kworker' : ''}>
+                {hosts && <td>{r.host ?? 'local'}</td>}
                 <td>{r.role}</td>
                 <td>
                   <code>{r.comm}</code>

@@ -55,7 +55,7 @@ export function PointsTable({ points }: { points: PointRecord[] }) {
             <td className="num">{formatLatencyUs(p.latency_p999_us)}</td>
             <td className="num">{formatLatencyUs(p.latency_max_us)}</td>
             <td className="num">{p.errors ?? '—'}</td>
-            <td className="num" title={p.cpu ? p.cpu.threads.slice(0, 8).map((t) => `${t.comm} (${t.class}): ${t.total_s.toFixed(2)} s`).join('\n') : 'not measured'}>
+            <td className="num" title={p.cpu ? p.cpu.threads.slice(0, 8).map((t) => `${t.comm} (${t.class}${t.host ? ` on ${t.host}` : ''}): ${t.total_s.toFixed(2)} s`).join('\n') : 'not measured'}>
               {p.cpu ? `${p.cpu.server_s.toFixed(2)} s` : '—'}
             </td>
             <td className="num">{formatRate(p.requests_per_cpu_s)}</td>

@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { useRuns } from '../../stores/runs';
 import { clock, formatBytes, shortId } from '../../format';
+import { HostsView } from './HostsView';
 import { PlacementView } from './PlacementView';
 import { PointsTable } from './PointsTable';
 import { ResultsCharts } from './ResultsCharts';
@@ -44,7 +45,7 @@ export function RunDetail({ run }: { run: string }) {
         {r.reason && (
           <>
             <dt>reason</dt>
-            <dd>{r.reason}</dd>
+            <dd className="reason">{r.reason}</dd>
           </>
         )}
         {env && (
@@ -62,6 +63,7 @@ export function RunDetail({ run }: { run: string }) {
           </>
         )}
       </dl>
+      <HostsView results={results} />
       <RunStatistics results={results} cell={cells?.find((c): c is ExperimentCell => c.type === 'experiment' && c.id === r.cell_id)} />
       <ResultsCharts results={results} />
       <PlacementView results={results} />
