@@ -56,6 +56,8 @@ struct uring_priv {
 	unsigned inflight;	/* requests staged or submitted whose completion is not reaped */
 	int epw_state;		/* the epoll wait request: EPW_* */
 	int epw_res;		/* its result once EPW_DONE */
+	unsigned del_first;	/* the last run of epoll removals staged: SQ indices */
+	unsigned del_end;	/* [del_first, del_end) */
 };
 
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -268,8 +270,11 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 		prep_setsockopt(sqe, op->fd, IPPROTO_TCP, op->arg2, &op->optval);
 		break;
 	case SAIO_OP_EPOLL_DEL:
+		if (p->del_end != ring->sq.sqe_tail)
+			p->del_first = ring->sq.sqe_tail;	/* a new run */
 		sqe = io_uring_get_sqe(ring);
 		io_uring_prep_epoll_ctl(sqe, op->arg, op->fd, EPOLL_CTL_DEL, NULL);
+		p->del_end = ring->sq.sqe_tail;
 		break;
 	default:
 		return -EINVAL;
@@ -417,6 +422,25 @@ static void uring_recall(struct saio_ring *r, struct saio_fd *f)
 
 /* ---- the epoll wait folded into the batch's io_uring_enter ---------------------------- */
 
+/*
+ * The epoll wait (the SQE just staged) must not report a descriptor the application closed:
+ * the removals staged right before it, [first, end), are hard-linked to one another and to
+ * it, so that it starts when they are all done even if one went to an io-wq worker (an
+ * EPOLL_CTL that finds the set's mutex taken); a failed removal does not cancel it. They
+ * are done inline as a rule: the wait then starts from the enter's task work, before the
+ * enter sleeps. Only a run of removals that ends right before the wait and has not been
+ * handed to the kernel yet.
+ */
+static void link_removals(struct io_uring *ring, unsigned first, unsigned end)
+{
+	struct io_uring_sq *sq = &ring->sq;
+	unsigned wait = sq->sqe_tail - 1;
+	if (end != wait || first == end || wait - first > wait - sq->sqe_head)
+		return;
+	for (unsigned i = first; i != end; i++)
+		sq->sqes[i & sq->ring_mask].flags |= IOSQE_IO_HARDLINK;
+}
+
 static int uring_epoll_prep(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev)
 {
 	struct uring_priv *p = r->be_priv;
@@ -429,6 +453,7 @@ static int uring_epoll_prep(struct saio_ring *r, int epfd, struct epoll_event *e
 		return -EBUSY;
 	io_uring_prep_rw(IORING_OP_EPOLL_WAIT, sqe, epfd, ev, (unsigned)maxev, 0);
 	io_uring_sqe_set_data64(sqe, EPW_UD);
+	link_removals(&p->ring, p->del_first, p->del_end);
 	p->inflight++;
 	p->epw_state = EPW_PENDING;
 	return 0;
@@ -488,22 +513,26 @@ static void uring_epoll_cancel(struct saio_ring *r)
 	struct io_uring_cqe *cqe;
 
 	uring_reap(r);
-	if (p->epw_state != EPW_PENDING)
-		return;
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
-	if (!sqe) {
-		io_uring_submit(&p->ring);
-		sqe = io_uring_get_sqe(&p->ring);
-	}
-	if (sqe) {
-		io_uring_prep_cancel64(sqe, EPW_UD, 0);
-		io_uring_sqe_set_data64(sqe, 0);
-		p->inflight++;
-	}
-	atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
-	io_uring_submit(&p->ring);
-	/* A poll-armed request is cancelled at once; bounded all the same. */
+	/* A poll-armed request is cancelled at once; one still linked behind removals that
+	 * an io-wq worker runs is not found until it starts: asked again every 10 ms.
+	 * Bounded all the same. */
 	for (int i = 0; i < 5000 && p->epw_state == EPW_PENDING; i++) {
+		if (i % 10 == 0) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+			if (!sqe) {
+				io_uring_submit(&p->ring);
+				sqe = io_uring_get_sqe(&p->ring);
+			}
+			if (sqe) {
+				io_uring_prep_cancel64(sqe, EPW_UD, 0);
+				io_uring_sqe_set_data64(sqe, 0);
+				p->inflight++;
+			}
+			atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+			io_uring_submit(&p->ring);
+			uring_reap(r);
+			continue;
+		}
 		struct __kernel_timespec t = { 0, 1000000 };
 		atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
 		io_uring_wait_cqe_timeout(&p->ring, &cqe, &t);

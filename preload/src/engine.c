@@ -308,24 +308,40 @@ static void submit_now(struct saio_ring *r, unsigned *staged)
 	r->be->reap(r);
 }
 
-static int ring_flush(struct saio_ring *r, bool submit);
+/* An epoll wait to stage with the batch (saio_ring_stage_wait). */
+struct wait_req {
+	int epfd;
+	struct epoll_event *ev;
+	int maxev;
+	int res;	/* the backend's epoll_prep: 0 staged */
+};
+
+static int ring_flush(struct saio_ring *r, bool submit, struct wait_req *w);
 
 int saio_ring_flush(struct saio_ring *r)
 {
-	return ring_flush(r, true);
+	return ring_flush(r, true, NULL);
 }
 
 int saio_ring_stage(struct saio_ring *r)
 {
-	return ring_flush(r, false);
+	return ring_flush(r, false, NULL);
 }
 
-static int ring_flush(struct saio_ring *r, bool submit)
+int saio_ring_stage_wait(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev)
+{
+	struct wait_req w = { .epfd = epfd, .ev = ev, .maxev = maxev, .res = -ENOSYS };
+	ring_flush(r, false, &w);
+	return w.res;
+}
+
+static int ring_flush(struct saio_ring *r, bool submit, struct wait_req *w)
 {
 	const struct saio_backend *be = r->be;
 	unsigned staged = 0, total = 0;
 	const bool native = be->caps(r) & SAIO_CAP_NATIVE_SENDFILE;
 	const bool nolink = be->caps(r) & SAIO_CAP_NO_LINK;
+	bool split = false;	/* some removals went to the kernel ahead of the rest */
 
 	be->reap(r);	/* completions free budget and may re-dirty fds */
 	while (r->standalone) {
@@ -334,6 +350,7 @@ static int ring_flush(struct saio_ring *r, bool submit)
 			if (!staged)
 				break;	/* the kernel has not consumed the queue: next flush */
 			submit_now(r, &staged);
+			split = true;
 			continue;
 		}
 		r->standalone = op->next;
@@ -344,6 +361,12 @@ static int ring_flush(struct saio_ring *r, bool submit)
 		staged++;
 		total++;
 	}
+	/* The wait right behind the removals, which it must not overtake: the backend links
+	 * it to them. Not when some were handed over alone (they may still run: the caller
+	 * waits for them), nor when some are left over. */
+	if (w)
+		w->res = split || r->standalone ? -EBUSY
+					       : be->epoll_prep(r, w->epfd, w->ev, w->maxev);
 	struct saio_fd *list = r->dirty;
 	r->dirty = NULL;
 	while (list) {

@@ -1009,9 +1009,15 @@ EXPORT int close(int fd)
 		r->standalone = d;
 	}
 	/* A close sends what a cork holds, with the FIN (Connection: close in nginx corks
-	 * and never uncorks): a cork still queued on a socket known uncorked need not run. */
-	if (saio_cfg.fuse && !f->broken)
-		cork_elide(r, f, true);
+	 * and never uncorks): a cork still queued on a socket known uncorked need not run.
+	 * The bytes' last send then holds its tail as the cork would (MSG_MORE), so that the
+	 * close's FIN leaves in the same segment: the peer sees what the cork makes. */
+	if (saio_cfg.fuse && !f->broken && cork_elide(r, f, true)) {
+		struct saio_op *last = f->tail;
+		if (last && last->state == SAIO_OP_QUEUED &&
+		    (last->kind == SAIO_OP_SEND || last->kind == SAIO_OP_SENDFILE))
+			last->msg_flags |= MSG_MORE;
+	}
 	op->kind = SAIO_OP_CLOSE;
 	op->call = SAIO_C_CLOSE;
 	op->fd = fd;
@@ -1953,18 +1959,8 @@ static void batch_boundary(struct saio_ring *r)
 	}
 }
 
-/* Lock held. batch_boundary's work, but the batch's last requests stay staged: they go to
- * the kernel with the epoll wait, in one io_uring_enter. */
-static void batch_stage(struct saio_ring *r)
-{
-	r->be->reap(r);
-	if (r->nclosing || r->ncust)
-		saio_custody_check(r);
-	saio_ring_stage(r);
-}
-
-/* Lock held. A staged batch that will not go with an epoll wait: hand it over now, and let
- * the removals of closed descriptors finish before the caller blocks (batch_boundary). */
+/* Lock held. Hand over what is staged; the removals of closed descriptors finish before
+ * the caller blocks. */
 static void batch_submit(struct saio_ring *r)
 {
 	r->be->submit(r);
@@ -1974,6 +1970,26 @@ static void batch_submit(struct saio_ring *r)
 			break;
 		r->be->reap(r);
 	}
+}
+
+/*
+ * Lock held. batch_boundary's work, but the batch stays staged with an epoll wait on epfd:
+ * they go to the kernel in one io_uring_enter, the wait linked behind this batch's removals
+ * of closed descriptors. Removals handed over earlier (a flush in the middle of the loop
+ * iteration) finish first. 0 when the wait is staged; else the batch has been handed over
+ * alone, as by batch_boundary.
+ */
+static int batch_stage_wait(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev)
+{
+	r->be->reap(r);
+	if (r->ndel_inflight)
+		batch_submit(r);
+	if (r->nclosing || r->ncust)
+		saio_custody_check(r);
+	if (saio_ring_stage_wait(r, epfd, ev, maxev) == 0)
+		return 0;
+	batch_submit(r);
+	return -1;
 }
 
 #define FOLD_AGAIN INT_MIN	/* fold_wait: nothing for the application; wait the usual way */
@@ -1988,13 +2004,13 @@ static void batch_submit(struct saio_ring *r)
  * returns events rather than EINTR when both are there). Returns the count of events or
  * -errno as the wait completed, or FOLD_AGAIN when EPOLLOUTs became owed meanwhile.
  */
-static int fold_wait(struct saio_ring *r, int64_t deadline, unsigned long gen)
+static int fold_wait(struct saio_ring *r, int64_t deadline, unsigned long gen, bool owed)
 {
 	count(&saio_stats.epoll_folded, 1);
 	for (;;) {
 		struct __kernel_timespec ts, *tsp = NULL;
-		if (deadline >= 0) {
-			int64_t left = deadline - now_ns();
+		if (deadline >= 0 || owed) {
+			int64_t left = owed ? 0 : deadline - now_ns();
 			if (left < 0)
 				left = 0;
 			ts.tv_sec = left / 1000000000;
@@ -2200,9 +2216,10 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 	for (;;) {
 		saio_serve_zombies();
 		pthread_mutex_lock(&r->lock);
-		bool fold = can_fold;
+		/* (EPOLLOUTs owed: the usual way, which hands them over) */
+		bool fold = can_fold && !r->nwake;
 		if (fold)
-			batch_stage(r);
+			fold = batch_stage_wait(r, epfd, ev, maxev) == 0;
 		else
 			batch_boundary(r);
 		bool owed = r->nwake != 0;
@@ -2214,12 +2231,6 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 			next = 100000000LL;	/* rings of exited threads wait for us */
 		int64_t left_ns = tmo_ns < 0 ? -1 : tmo_ns > 0 ? deadline - now_ns() : 0;
 		bool capped = next >= 0 && (left_ns < 0 || left_ns > next);
-		if (fold && r->ndel_inflight)
-			batch_submit(r);	/* removals first, then the wait alone */
-		if (fold && (owed || r->be->epoll_prep(r, epfd, ev, maxev) < 0)) {
-			batch_submit(r);
-			fold = false;
-		}
 		unsigned long gen = atomic_load(&saio_sig_gen);
 		pthread_mutex_unlock(&r->lock);
 		if (fold) {
@@ -2227,7 +2238,9 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 			int64_t until = tmo_ns < 0 ? -1 : deadline;
 			if (capped)
 				until = now_ns() + next;
-			int n = fold_wait(r, until, gen);
+			/* (EPOLLOUTs owed, found while staging: the wait does not sleep, and is
+			 * cancelled unless it has events: the usual way then) */
+			int n = fold_wait(r, until, gen, owed);
 			if (n == FOLD_AGAIN)
 				goto again;	/* EPOLLOUTs owed: the usual way, with what is left */
 			if (n == 0 && capped && (tmo_ns < 0 || deadline - now_ns() > 0))

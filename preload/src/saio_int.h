@@ -272,6 +272,11 @@ struct saio_ring *saio_ring_self(bool create);	/* this thread's ring */
 int saio_ring_flush(struct saio_ring *r);		/* lock held */
 int saio_ring_stage(struct saio_ring *r);		/* lock held: flush, but leave the last
 							 * requests staged for the next enter */
+struct epoll_event;
+/* Lock held: saio_ring_stage, with an epoll wait on epfd staged right after the batch's
+ * epoll removals (the backend starts it when they are done). 0 when the wait is staged;
+ * else the backend's error and the batch is staged alone. */
+int saio_ring_stage_wait(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev);
 void saio_ring_reap(struct saio_ring *r);		/* lock held */
 /* Lock and return the ring that owns f's ops, or NULL when it has none. */
 struct saio_ring *saio_lock_owner(struct saio_fd *f);

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>	/* (struct tcp_info with tcpi_segs_in: glibc's copy is older) */
 #include <sys/uio.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
@@ -168,6 +168,69 @@ static void *drain_reader(void *arg)
 	drain_n = 0;
 	drain_end = read_all(drain_fd, &drain_n);
 	drain_done = 1;
+	return NULL;
+}
+
+/*
+ * nginx's Connection: close (cork, the response, close without an uncork) on a fresh
+ * loopback connection, with the library (lib) or with the real calls: the peer reads to
+ * EOF; returns how many segments it received (tcpi_segs_in: the SYN-ACK, then the
+ * response and the FIN), or 0 if the bytes were not all there.
+ */
+static unsigned corked_close_segs(int ep, bool lib)
+{
+	/* (a listener the library saw made: its connections are known uncorked) */
+	int l = lib ? socket(AF_INET, SOCK_STREAM, 0) : REAL(socket)(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	bind(l, (struct sockaddr *)&sa, sizeof(sa));
+	listen(l, 4);
+	getsockname(l, (struct sockaddr *)&sa, &sl);
+	int c = REAL(socket)(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&sa, sizeof(sa));
+	char resp[1043];
+	for (size_t i = 0; i < sizeof(resp); i++)
+		resp[i] = (char)(i * 13);
+	if (lib) {
+		int s = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+		struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = s };
+		epoll_ctl(ep, EPOLL_CTL_ADD, s, &e);
+		setsockopt(s, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+		write(s, resp, sizeof(resp));
+		close(s);
+		epoll_wait(ep, &e, 1, 20);	/* the batch (folded into the wait where it can) */
+	} else {
+		int s = REAL(accept4)(l, NULL, NULL, SOCK_NONBLOCK);
+		REAL(setsockopt)(s, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+		REAL(write)(s, resp, sizeof(resp));
+		REAL(close)(s);
+	}
+	size_t n = 0;
+	int end = read_all(c, &n);
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	REAL(getsockopt)(c, IPPROTO_TCP, TCP_INFO, &ti, &tl);
+	REAL(close)(c);
+	if (lib)
+		close(l);
+	else
+		REAL(close)(l);
+	return end == 0 && n == sizeof(resp) ? ti.tcpi_segs_in : 0;
+}
+
+/* Takes the epoll set's lock over and over (EPOLL_CTL_MOD of another descriptor), so that
+ * an io_uring EPOLL_CTL may find it taken and go to an io-wq worker. */
+static int ctl_ep, ctl_fd;
+static volatile int ctl_stop;
+
+static void *ctl_storm(void *arg)
+{
+	(void)arg;
+	struct epoll_event e = { .events = EPOLLOUT, .data.u64 = 9 };
+	while (!ctl_stop)
+		REAL(epoll_ctl)(ctl_ep, EPOLL_CTL_MOD, ctl_fd, &e);
 	return NULL;
 }
 
@@ -323,6 +386,64 @@ int main(void)
 		close(sv[1]);
 	});
 
+	TEST("uring: a close's epoll removal goes in the wait's io_uring_enter; the wait never reports the closed descriptor", {
+		int ep2 = epoll_create1(0), live[2], sv[2];
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, live);
+		struct epoll_event e = { .events = EPOLLIN, .data.u64 = 8 }, out[8];
+		CHECK(epoll_ctl(ep2, EPOLL_CTL_ADD, live[0], &e) == 0);
+		CHECK(REAL(write)(live[1], "l", 1) == 1);	/* always an event: no sleeping */
+		epoll_wait(ep2, out, 8, 0);
+		/* a readable socket closed: its removal, its close and the wait, one enter */
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+		e.data.u64 = 7;
+		CHECK(epoll_ctl(ep2, EPOLL_CTL_ADD, sv[0], &e) == 0);
+		CHECK(REAL(write)(sv[1], "r", 1) == 1);
+		uint64_t folded = atomic_load(&saio_stats.epoll_folded);
+		uint64_t enters = atomic_load(&saio_stats.enters);
+		CHECK(close(sv[0]) == 0);
+		CHECK(epoll_wait(ep2, out, 8, 1000) == 1 && out[0].data.u64 == 8);
+		if (uring && !saio_cfg.sqpoll && saio_cfg.epoll_fold) {
+			CHECK(atomic_load(&saio_stats.epoll_folded) == folded + 1);
+			CHECK(atomic_load(&saio_stats.enters) - enters == 1);
+		}
+		REAL(close)(sv[1]);
+		/* and while another thread holds the set's lock now and then: a removal the
+		 * kernel could not do at once still comes before the wait */
+		int other[2];
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, other);
+		e.data.u64 = 9;
+		e.events = EPOLLOUT;
+		REAL(epoll_ctl)(ep2, EPOLL_CTL_ADD, other[0], &e);
+		ctl_ep = ep2;
+		ctl_fd = other[0];
+		ctl_stop = 0;
+		pthread_t ts;
+		pthread_create(&ts, NULL, ctl_storm, NULL);
+		int reported = 0;
+		for (int i = 0; i < 3000; i++) {
+			socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+			e.events = EPOLLIN;
+			e.data.u64 = 1000 + (uint64_t)i;
+			epoll_ctl(ep2, EPOLL_CTL_ADD, sv[0], &e);
+			REAL(write)(sv[1], "r", 1);
+			close(sv[0]);
+			int n = epoll_wait(ep2, out, 8, 1000);
+			for (int k = 0; k < n; k++)
+				reported += out[k].data.u64 >= 1000;
+			REAL(close)(sv[1]);
+		}
+		ctl_stop = 1;
+		pthread_join(ts, NULL);
+		CHECK(reported == 0);
+		if (reported)
+			fprintf(stderr, "  a closed descriptor reported %d times\n", reported);
+		close(other[0]);
+		close(other[1]);
+		close(live[0]);
+		close(live[1]);
+		close(ep2);
+	});
+
 	TEST("uring: a peer's reset reaches the next call on the fd", {
 		int sv[2];
 		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
@@ -445,6 +566,16 @@ int main(void)
 		close(l);
 		REAL(close)(c);
 		epoll_wait(ep, &ev, 1, 0);
+	});
+
+	TEST("uring: a corked response closed (Connection: close) ends in one segment with the FIN, as without the library", {
+		/* the cork is not run (fusion), but the bytes still wait for the FIN as the
+		 * cork would have made them: the peer sees the same segments */
+		unsigned real = corked_close_segs(ep, false), ours = corked_close_segs(ep, true);
+		CHECK(real != 0 && ours == real);
+		if (ours != real)
+			fprintf(stderr, "  segments at the peer: %u without the library, %u with it\n",
+				real, ours);
 	});
 
 	TEST("uring: another thread has its own ring and its writes arrive", {
