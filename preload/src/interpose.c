@@ -402,6 +402,30 @@ static struct saio_op *fuse_tail(struct saio_ring *r, struct saio_fd *f, uint64_
 }
 
 /* A new op for `total` bytes; a small one with room for what may join it. */
+/* Lock held. op holds total more bytes for fd: it is the queued op they were fused onto, or
+ * a new one (kind set) that joins f's FIFO. The budgets and statistics count them; a full
+ * batch goes to the kernel. */
+static void queue_bytes(struct saio_ring *r, struct saio_fd *f, struct saio_op *op, bool fused,
+			int fd, int call, uint64_t total)
+{
+	saio_budget_take(&saio_budget, f, total);
+	if (fused) {
+		op->len += (uint32_t)total;
+		count(&saio_stats.fused, 1);
+	} else {
+		op->fd = fd;
+		op->call = (uint8_t)call;
+		op->len = (uint32_t)total;
+		saio_fifo_push(f, op);
+		r->nqueued++;
+		saio_ring_dirty(r, f);
+	}
+	count(&saio_stats.ops[call], 1);
+	count(&saio_stats.bytes_deferred, total);
+	if (r->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(r);
+}
+
 static struct saio_op *send_op_get(struct saio_ring *r, uint64_t total)
 {
 	if (saio_cfg.fuse && total < SAIO_FUSE_SLACK)
@@ -499,24 +523,11 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		off += n;
 	}
 	op->msg_flags = flags & MSG_MORE;	/* a fused op: the last call's */
-	saio_budget_take(&saio_budget, f, total);
-	if (fused) {
-		op->len += (uint32_t)total;
-		count(&saio_stats.fused, 1);
-	} else {
+	if (!fused) {
 		op->kind = SAIO_OP_SEND;
-		op->fd = fd;
-		op->call = (uint8_t)call;
 		op->nosignal = (flags & MSG_NOSIGNAL) != 0;
-		op->len = (uint32_t)total;
-		saio_fifo_push(f, op);
-		r->nqueued++;
-		saio_ring_dirty(r, f);
 	}
-	count(&saio_stats.ops[call], 1);
-	count(&saio_stats.bytes_deferred, total);
-	if (r->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(r);
+	queue_bytes(r, f, op, fused, fd, call, total);
 	release(f, r);
 	return (ssize_t)total;
 }
@@ -783,22 +794,7 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		atomic_fetch_add(&src->pins, 1);
 	}
 	op->msg_flags = 0;
-	saio_budget_take(&saio_budget, f, total);
-	if (fused) {
-		op->len += (uint32_t)total;
-		count(&saio_stats.fused, 1);
-	} else {
-		op->fd = out;
-		op->call = SAIO_C_SENDFILE;
-		op->len = (uint32_t)total;
-		saio_fifo_push(f, op);
-		r->nqueued++;
-		saio_ring_dirty(r, f);
-	}
-	count(&saio_stats.ops[SAIO_C_SENDFILE], 1);
-	count(&saio_stats.bytes_deferred, total);
-	if (r->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(r);
+	queue_bytes(r, f, op, fused, out, SAIO_C_SENDFILE, total);
 	release(f, r);
 	*offset += (off_t)total;
 	return (ssize_t)total;
@@ -2184,6 +2180,24 @@ static int filter_notify(struct saio_ring *r, int nfd, struct epoll_event *ev, i
 	return out;
 }
 
+/*
+ * After a wait that returned n: true when it ended at our cap (closes, custody deadlines,
+ * zombie rings) and not at the application's timeout, so it waits again; else the events
+ * it reports are noted (an EPOLLONESHOT one we may owe an EPOLLOUT to is disarmed).
+ */
+static bool wait_again(struct saio_ring *r, int epfd, const struct epoll_event *ev, int n,
+		       bool capped, int64_t tmo_ns, int64_t deadline)
+{
+	if (n == 0 && capped && (tmo_ns < 0 || deadline - now_ns() > 0))
+		return true;
+	if (n > 0 && (r->nwake || r->nowed)) {
+		pthread_mutex_lock(&r->lock);
+		note_delivered(r, epfd, ev, n);
+		pthread_mutex_unlock(&r->lock);
+	}
+	return false;
+}
+
 static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, int ms,
 		       const struct timespec *ts, const sigset_t *sm)
 {
@@ -2241,15 +2255,9 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 			/* (EPOLLOUTs owed, found while staging: the wait does not sleep, and is
 			 * cancelled unless it has events: the usual way then) */
 			int n = fold_wait(r, until, gen, owed);
-			if (n == FOLD_AGAIN)
-				goto again;	/* EPOLLOUTs owed: the usual way, with what is left */
-			if (n == 0 && capped && (tmo_ns < 0 || deadline - now_ns() > 0))
-				goto again;	/* our cap, not the application's timeout */
-			if (n > 0 && (r->nwake || r->nowed)) {
-				pthread_mutex_lock(&r->lock);
-				note_delivered(r, epfd, ev, n);
-				pthread_mutex_unlock(&r->lock);
-			}
+			/* (FOLD_AGAIN: EPOLLOUTs owed, the usual way with what is left) */
+			if (n == FOLD_AGAIN || wait_again(r, epfd, ev, n, capped, tmo_ns, deadline))
+				goto again;
 			if (n < 0) {
 				errno = -n;
 				return -1;
@@ -2291,13 +2299,8 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 			if (n == 0)
 				goto again;	/* only our completions: wait on */
 		}
-		if (n == 0 && capped && (tmo_ns < 0 || deadline - now_ns() > 0))
-			goto again;	/* our cap, not the application's timeout */
-		if (n > 0 && (r->nwake || r->nowed)) {
-			pthread_mutex_lock(&r->lock);
-			note_delivered(r, epfd, ev, n);
-			pthread_mutex_unlock(&r->lock);
-		}
+		if (wait_again(r, epfd, ev, n, capped, tmo_ns, deadline))
+			goto again;
 		if (n >= 0 || errno != EINTR || atomic_load(&saio_sig_gen) != gen)
 			return n;
 		/* EINTR without a signal handler having run: io_uring task work (a completion
