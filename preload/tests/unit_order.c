@@ -40,6 +40,18 @@ static void pair(int sv[2], bool nonblock)
 	socketpair(AF_UNIX, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0, sv);
 }
 
+/* An unlinked temporary file holding data[0..n), fstat'ed: the library knows its size. */
+static int data_file(const void *data, size_t n)
+{
+	char path[] = "/tmp/saio-unit-XXXXXX";
+	int fd = mkstemp(path);
+	unlink(path);
+	CHECK(REAL(write)(fd, data, n) == (ssize_t)n);
+	struct stat st;
+	CHECK(fstat(fd, &st) == 0);
+	return fd;
+}
+
 static void tcp_pair(int sv[2])
 {
 	int l = socket(AF_INET, SOCK_STREAM, 0);
@@ -367,12 +379,7 @@ int main(void)
 	});
 
 	TEST("sendfile: a file that shrank fails the transfer and the next call sees it", {
-		char path[] = "/tmp/saio-unit-XXXXXX";
-		int file = mkstemp(path);
-		unlink(path);
-		CHECK(REAL(write)(file, "0123456789", 10) == 10);
-		struct stat st;
-		fstat(file, &st);
+		int file = data_file("0123456789", 10);
 		int sv[2];
 		pair(sv, true);
 		off_t off = 0;
@@ -479,14 +486,9 @@ int main(void)
 
 	saio_cfg.fuse = true;
 	TEST("fusion: cork, writev, sendfile, uncork become one send, the file read after the headers", {
-		char path[] = "/tmp/saio-unit-XXXXXX";
-		int file = mkstemp(path);
-		unlink(path);
 		char data[300];
 		memset(data, 'b', sizeof(data));
-		CHECK(REAL(write)(file, data, 300) == 300);
-		struct stat st;
-		CHECK(fstat(file, &st) == 0);
+		int file = data_file(data, sizeof(data));
 		int sv[2];
 		tcp_pair(sv);
 		int on = 1, off = 0, v = -1;
@@ -564,15 +566,10 @@ int main(void)
 	});
 
 	TEST("fusion: a large body's headers go at once with MSG_MORE, then the real sendfile; the cork is virtual", {
-		char path[] = "/tmp/saio-unit-XXXXXX";
-		int file = mkstemp(path);
-		unlink(path);
 		static char data[40000];
 		for (int i = 0; i < (int)sizeof(data); i++)
 			data[i] = (char)(i * 31 + 7);
-		CHECK(REAL(write)(file, data, sizeof(data)) == (ssize_t)sizeof(data));
-		struct stat st;
-		CHECK(fstat(file, &st) == 0);
+		int file = data_file(data, sizeof(data));
 		int sv[2];
 		tcp_pair(sv);
 		int on = 1, off = 0, v = -1;
@@ -655,12 +652,7 @@ int main(void)
 	});
 
 	TEST("fusion: a fused body whose file shrank: the headers go out, the next call fails", {
-		char path[] = "/tmp/saio-unit-XXXXXX";
-		int file = mkstemp(path);
-		unlink(path);
-		CHECK(REAL(write)(file, "0123456789", 10) == 10);
-		struct stat st;
-		fstat(file, &st);
+		int file = data_file("0123456789", 10);
 		int sv[2];
 		pair(sv, true);
 		CHECK(write(sv[0], "HDR", 3) == 3);
