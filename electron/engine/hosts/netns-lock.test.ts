@@ -6,11 +6,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { down, PREFIX, SUBNET, up, type NetnsConfig } from './testing/netns';
+import { besideTestHosts, down, up } from './testing/netns';
 
 // Beside the SSH tests' hosts (SUBNET) and the runner's (SUBNET + 1): SUBNET + 2.
-const octets = SUBNET.split('.').map(Number) as [number, number, number];
-const NS: NetnsConfig = { prefix: `${PREFIX}k`, subnet: `${octets[0]}.${octets[1]}.${octets[2] + 2}`, dir: `/run/${PREFIX}k-netns-hosts` };
+const NS = besideTestHosts('k', 2);
 const lockFile = `${NS.dir}.lock`;
 const linkUp = () => spawnSync('ip', ['link', 'show', `${NS.prefix}-lab`]).status === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

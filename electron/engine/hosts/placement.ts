@@ -11,10 +11,13 @@ export interface HostPlacementSample extends PlacementSample {
   host: string;
 }
 
+/** A process group sampled under its role. */
+type Group = { role: PlacementSample['role']; pgrp: number };
+
 export class HostPlacementSampler {
   private timer: NodeJS.Timeout | undefined;
   private readonly samples: HostPlacementSample[] = [];
-  private readonly groups: { role: PlacementSample['role']; pgrp: number }[] = [];
+  private readonly groups: Group[] = [];
   private inFlight: Promise<void> | null = null;
   /** Rounds for groups that just joined (add), out beside the periodic one. */
   private readonly joining = new Set<Promise<void>>();
@@ -36,7 +39,7 @@ export class HostPlacementSampler {
    * flight: on a loaded machine (or over a slow link) a round trip can outlast a quick point's load
    * generator, which then had no sample at all when it waited for the next free tick.
    */
-  add(group: { role: PlacementSample['role']; pgrp: number }): void {
+  add(group: Group): void {
     this.groups.push(group);
     if (!this.timer) return;
     const round = this.round([group]);
@@ -75,7 +78,7 @@ export class HostPlacementSampler {
   }
 
   /** One call to the host for every thread of `groups`; a failure is kept for the run's record. */
-  private round(groups: { role: PlacementSample['role']; pgrp: number }[]): Promise<void> {
+  private round(groups: Group[]): Promise<void> {
     const t0 = performance.now();
     const t_ms = Date.now() - this.runStartedAt;
     return this.host

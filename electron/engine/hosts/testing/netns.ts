@@ -25,16 +25,17 @@ export interface NetnsConfig {
 export const DEFAULT_NETNS: NetnsConfig = { prefix: PREFIX, subnet: SUBNET, dir: DIR };
 
 /**
- * A set beside DEFAULT_NETNS that moves with it: PREFIX plus `tag`, the next /24 (10.214.0 →
- * 10.214.1), a directory of its own — for a suite whose hosts must not be the SSH tests' (the
- * runner's across-hosts suite), wherever SAIO_TEST_NETNS_PREFIX and SUBNET put those.
+ * A set beside DEFAULT_NETNS that moves with it: PREFIX plus `tag`, the /24 `offset` above it
+ * (10.214.0 → 10.214.1 by default), a directory of its own — for a suite whose hosts must not be
+ * the SSH tests' (the runner's across-hosts suite: offset 1; the lock's own test: offset 2),
+ * wherever SAIO_TEST_NETNS_PREFIX and SUBNET put those.
  */
-export function besideTestHosts(tag: string): NetnsConfig {
+export function besideTestHosts(tag: string, offset = 1): NetnsConfig {
   const octets = SUBNET.split('.').map(Number);
-  const third = octets[2] ?? NaN;
-  if (octets.length !== 3 || !(third >= 0 && third < 255)) throw new Error(`SAIO_TEST_NETNS_SUBNET=${SUBNET}: expected the first three octets of a 10.x.y.0/24 network with y below 255`);
+  const third = (octets[2] ?? NaN) + offset;
+  if (octets.length !== 3 || !(third >= 0 && third < 256)) throw new Error(`SAIO_TEST_NETNS_SUBNET=${SUBNET}: expected the first three octets of a 10.x.y.0/24 network with y + ${offset} below 256`);
   const prefix = `${PREFIX}${tag}`;
-  return { prefix, subnet: `${octets[0]}.${octets[1]}.${third + 1}`, dir: `/run/${prefix}-netns-hosts` };
+  return { prefix, subnet: `${octets[0]}.${octets[1]}.${third}`, dir: `/run/${prefix}-netns-hosts` };
 }
 
 export interface NetnsHost {
@@ -57,6 +58,9 @@ function script(...args: string[]): { status: number | null; out: string } {
 const LOCK_WAIT_MS = Number(process.env.SAIO_TEST_NETNS_WAIT_MS) || 20 * 60_000;
 
 const lockPath = (cfg: NetnsConfig) => `${cfg.dir}.lock`;
+
+/** The pid in a set's lock file (NaN when it holds none); throws when there is no lock file. */
+const lockOwner = (cfg: NetnsConfig): number => Number(readFileSync(lockPath(cfg), 'utf8').trim());
 
 function alive(pid: number): boolean {
   try {
@@ -84,7 +88,7 @@ function lock(cfg: NetnsConfig): void {
     }
     let owner: number;
     try {
-      owner = Number(readFileSync(lockPath(cfg), 'utf8').trim());
+      owner = lockOwner(cfg);
     } catch {
       continue; // given back between our two calls
     }
@@ -104,7 +108,7 @@ function lock(cfg: NetnsConfig): void {
 
 function unlock(cfg: NetnsConfig): void {
   try {
-    if (Number(readFileSync(lockPath(cfg), 'utf8').trim()) === process.pid) rmSync(lockPath(cfg), { force: true });
+    if (lockOwner(cfg) === process.pid) rmSync(lockPath(cfg), { force: true });
   } catch {
     // not ours or already gone
   }
