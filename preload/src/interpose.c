@@ -1258,6 +1258,34 @@ static int take_so_error(int fd)
 	return e < 0 ? -e : e;
 }
 
+/*
+ * TCP_CORK and TCP_NODELAY as the application set them. Its setsockopt may still be one of
+ * our ops behind bytes waiting for room (in flight in a linked chain, with SQPOLL or with
+ * the kernel's workers): the kernel's value is then the old one, and the last such op
+ * holds the answer. The lock is held across the real call: an op reaped here has run, so
+ * the kernel's value is current whenever no op is found.
+ */
+static int getsockopt_as_set(int fd, int name, void *val, socklen_t *len)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	struct saio_ring *o = f && atomic_load(&f->owner) ? saio_lock_owner(f) : NULL;
+	const struct saio_op *last = NULL;
+	if (o) {
+		o->be->reap(o);
+		for (const struct saio_op *op = f->head; op; op = op->next)
+			if (op->kind == SAIO_OP_SETSOCKOPT && op->arg2 == name)
+				last = op;
+	}
+	int ret = REAL(getsockopt)(fd, IPPROTO_TCP, name, val, len);
+	if (ret == 0 && (last || (name == TCP_CORK && f && f->cork_virt))) {
+		int v = last ? last->arg != 0 : 1;	/* a virtual cork is on */
+		memcpy(val, &v, sizeof(int));
+	}
+	if (o)
+		release(f, o);
+	return ret;
+}
+
 EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	int e = order_before(fd, OBSERVE, ERR_NONE);
@@ -1269,16 +1297,10 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		*len = sizeof(int);
 		return 0;
 	}
-	int ret = REAL(getsockopt)(fd, level, name, val, len);
-	if (ret == 0 && level == IPPROTO_TCP && name == TCP_CORK && val && len &&
-	    *len >= sizeof(int) && defer_mode()) {
-		struct saio_fd *f = saio_fd_peek(fd);
-		if (f && f->cork_virt) {
-			int one = 1;
-			memcpy(val, &one, sizeof(int));	/* what the application set */
-		}
-	}
-	return ret;
+	if (level == IPPROTO_TCP && (name == TCP_CORK || name == TCP_NODELAY) && val && len &&
+	    *len >= sizeof(int) && defer_mode())
+		return getsockopt_as_set(fd, name, val, len);
+	return REAL(getsockopt)(fd, level, name, val, len);
 }
 
 /* ---- reads: hand queued ops to the kernel first, do not wait ---------------------- */

@@ -1609,6 +1609,47 @@ static void app_response_fusion(void)
 	fdtable();
 }
 
+/* A TCP_CORK and TCP_NODELAY set behind bytes still waiting for room (the socket is full):
+ * the application's getsockopt answers what it set, while the library's setsockopt is
+ * still behind those bytes (in flight for the kernel's workers or a linked io_uring
+ * chain). It read the kernel's old value before. */
+static const char *nodelay_now(int s)
+{
+	int v = -1;
+	socklen_t vl = sizeof(v);
+	errno = 0;
+	if (getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, &vl))
+		return res(-1, errno);
+	return v ? "on" : "off";
+}
+
+static void app_sockopt_behind_full(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	uint64_t off = 0;
+	int one = 1, zero = 0;
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLIN, 1);
+	fill(c, &off);
+	say("cork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one))));
+	say("TCP_CORK behind the full socket: %s", cork_now(c));
+	say("nodelay: %s", R(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))));
+	say("TCP_NODELAY behind the full socket: %s", nodelay_now(c));
+	tick(ep);
+	say("TCP_CORK after the batch: %s", cork_now(c));
+	say("uncork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero))));
+	say("TCP_CORK now: %s", cork_now(c));
+	say("nodelay off: %s", R(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &zero, sizeof(zero))));
+	say("TCP_NODELAY now: %s", nodelay_now(c));
+	ctl_send("drain");
+	set_nb(c, false);
+	write_trailer(c, off);
+	xclose(c);
+	tick(ep);
+	fdtable();
+}
+
 /* fork, thread exit and close at once, with the exit drain running in another thread:
  * the library's locks must not form a cycle. */
 static volatile int storm_stop;
@@ -1897,6 +1938,7 @@ const struct scenario scenarios[] = {
 	{ "tiny_ring_sendfile", "12", app_tiny_ring_sendfile, peer_read_trailer, 30, 0,
 	  LIB("SAIO_RING_ENTRIES=1") },
 	{ "response_fusion", "13: fusion", app_response_fusion, peer_read_trailer, 30, 0, LIB(NULL) },
+	{ "sockopt_behind_full", "13: fusion", app_sockopt_behind_full, peer_drain_trailer, 30, 0, LIB(NULL) },
 	{ "lock_storm", "12", app_lock_storm, NULL, 60, 0, LIB("SAIO_EXIT_DRAIN_MS=500") },
 	{ "half_closed_peer", "stalled/half-closed peers", app_half_closed, peer_half_closed, 30, 0, LIB(NULL) },
 	{ "rst_mid_chain", "RST mid-chain", app_rst_mid_chain, peer_rst_mid_chain, 30, 0, LIB(NULL) },
