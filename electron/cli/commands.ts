@@ -1,5 +1,6 @@
 // One function per CLI command. Each reads its arguments, calls the engine, prints, returns the
 // exit code. No command talks to the store directly.
+import { accelNote, runAccel } from '../engine/report/accel';
 import { resolve } from 'node:path';
 import type { Lab } from '../engine/lab';
 import { formatChanges } from '../engine/notebook/diff';
@@ -99,8 +100,10 @@ function runLine(r: RunRecord): string {
 function verdict(ctx: CommandContext, runs: RunRecord[]): number {
   let code = 0;
   for (const r of runs) {
-    const points = ctx.lab.runResults(r.id).points;
-    ctx.out.write(`${runLine(r)}\n${pointsTable(points)}\n`);
+    const { points, hosts } = ctx.lab.runResults(r.id);
+    // A guest's numbers say how its CPU ran: a TCG guest's are not comparable with a host's.
+    const accel = runAccel(hosts);
+    ctx.out.write(`${runLine(r)}${accel ? ` [accel ${accel}: ${accelNote(accel)}]` : ''}\n${pointsTable(points)}\n`);
     if (r.status !== 'ok' || points.some((p) => p.status === 'ok' && !p.verified)) code = 1;
   }
   return code;

@@ -67,4 +67,9 @@ extern const struct saio_backend saio_backend_kmod;
 /* The backend new rings use; tests replace it before the first ring is made. */
 extern const struct saio_backend *saio_backend_default;
 
+/* The saio.ko context of this process as the module counts it (SAIO_IOC_STATS per ring in use,
+ * SAIO_IOC_WORKER_INFO per kernel worker), as a JSON member `,"kmod":{...}` appended to buf;
+ * returns the bytes written, 0 when the process has no context (or they do not fit). */
+int saio_kmod_stats_json(char *buf, size_t size);
+
 #endif

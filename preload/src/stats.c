@@ -39,7 +39,7 @@ void saio_stats_write(void)
 		used = ld(&saio_stats.ops[i]) || ld(&saio_stats.passed[i]);
 	if (!used)
 		return;
-	char path[4096], tmp[4200], buf[4096];
+	char path[4096], tmp[4200], buf[16384];
 	pid_t pid = getpid();
 	if (forked)
 		snprintf(path, sizeof(path), "%s.%d", base, (int)pid);
@@ -69,7 +69,7 @@ void saio_stats_write(void)
 		      "\"bytes_deferred\":%llu,\"bytes_queued\":%llu,\"errors_later\":%llu,"
 		      "\"errors_dropped_at_close\":%llu,\"budget_hits\":%llu,"
 		      "\"bytes_dropped\":%llu,\"waits\":%llu,\"eintr_hidden\":%llu,"
-		      "\"epollout_injected\":%llu,\"budget_fd\":%llu,\"budget_global\":%llu}\n",
+		      "\"epollout_injected\":%llu,\"budget_fd\":%llu,\"budget_global\":%llu",
 		      (unsigned long long)ops, (unsigned long long)batches,
 		      (unsigned long long)bops, batches ? (double)bops / (double)batches : 0.0,
 		      (unsigned long long)ld(&saio_stats.sqes), (unsigned long long)batches,
@@ -89,6 +89,10 @@ void saio_stats_write(void)
 		      (unsigned long long)saio_budget.global_max);
 	if (n <= 0 || (size_t)n >= sizeof(buf))
 		return;
+	/* The kmod backend adds what saio.ko itself counted for this process's context. */
+	if (saio_backend_default == &saio_backend_kmod && saio_cfg.mode == SAIO_MODE_DEFER)
+		n += saio_kmod_stats_json(buf + n, sizeof(buf) - (size_t)n - 2);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "}\n");
 	pthread_mutex_lock(&write_lock);
 	int fd = REAL(open)(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {

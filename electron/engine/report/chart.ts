@@ -5,6 +5,7 @@
 import { axisValue, compareConfigurations, configurationOf } from '../common/axes';
 import { metricValue, type Metric } from '../common/metrics';
 import { isMeasured } from '../common/points';
+import { runAccel, withAccel } from './accel';
 import type { PointRecord } from '../model';
 import type { PlotCell } from '../notebook/schema';
 import { fieldLabel, isSweepAxis, type PlotField } from './labels';
@@ -111,7 +112,8 @@ export function chartSpec(cell: PlotCell, run: RunResults | null): ChartSpec {
       if (pts.length === 0) return;
       const line = medianLine(pts, cell.x, y);
       // Plotly reads a few tags in legend text; names are registry names or numbers anyway.
-      const clean = name.replace(/[<>&]/g, '');
+      // A guest's numbers say how its CPU ran ("saio-kmod [tcg]"): not to be read as a host's.
+      const clean = withAccel(name.replace(/[<>&]/g, ''), runAccel(run?.hosts));
       series.push({
         name: ys.length > 1 ? `${clean} · ${fieldLabel(y).replace(/ \(.*\)$/, '')}` : clean,
         group,

@@ -2,6 +2,7 @@
 // (model.ts) so a reader can go from one to the other; placement time is in seconds.
 import type { PlacementSample, PointRecord } from '../model';
 import { jsonText } from '../common/json-text';
+import { accelNote, runAccel, type Accel } from './accel';
 import { summarizePoints } from './summary';
 import type { ReplayResults, RunResults } from './types';
 
@@ -24,9 +25,11 @@ function placementJson(s: PlacementSample) {
 }
 
 // Every repeat is its own entry: spread between repeats is part of the result.
-function pointJson(p: PointRecord) {
+function pointJson(p: PointRecord, accel: Accel | null) {
   return {
     id: p.id,
+    /** kvm|tcg for a point measured in a QEMU guest; null on a host. */
+    accel,
     seq: p.seq,
     kind: p.kind,
     backend: p.backend,
@@ -58,8 +61,12 @@ function pointJson(p: PointRecord) {
 
 function runJson(r: RunResults) {
   const { run } = r;
+  const accel = runAccel(r.hosts);
   return {
     id: run.id,
+    accel,
+    accel_note: accelNote(accel),
+    comparable_with_host: accel !== 'tcg',
     cell_id: run.cell_id,
     revision_id: run.revision_id,
     status: run.status,
@@ -71,7 +78,7 @@ function runJson(r: RunResults) {
     environment: r.environment,
     hosts: r.hosts ?? [],
     placement: r.placement.map(placementJson),
-    points: r.points.map(pointJson),
+    points: r.points.map((p) => pointJson(p, accel)),
     summary: summarizePoints(r.points),
   };
 }

@@ -10,6 +10,8 @@ import type { BackendModule, BackendRun } from '../backends/types';
 import { driverModule } from '../drivers/registry';
 import type { Driver, Invocation, LoadSpec } from '../drivers/types';
 import type { LoadResult, PointRecord, ProgressEvent, RunRecord } from '../model';
+import { GuestKernelTrouble } from '../hosts/qemu/guest';
+import type { GuestPool } from '../hosts/qemu/pool';
 import type { HostProcess } from '../hosts/types';
 import type { NotebookHosts } from '../notebook/hosts';
 import type { ExperimentCell } from '../notebook/schema';
@@ -48,11 +50,15 @@ export interface RunCellOptions {
   pty?: boolean;
   /** The notebook's hosts, for a cell that places its server or load generator on one of them. */
   hosts?: NotebookHosts;
+  /** The notebook run's QEMU guests, kept up across its cells; absent: a guest is booted for this run and powered off after it. */
+  guests?: GuestPool;
 }
 
 class Cancelled extends Error {}
 
 const STOP_GRACE_MS = 5000;
+/** Carried by every point measured in a guest under TCG (its numbers are an emulated CPU's). */
+export const TCG_WARNING = 'accel tcg: measured in a QEMU guest on an emulated CPU (TCG); not comparable with numbers measured on a host or under KVM';
 const READY_TIMEOUT_MS = 10_000;
 
 export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecord> {
@@ -90,9 +96,13 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
   // Other hosts: connected and checked before anything else, every problem said at once.
   const hosts = usesOtherHosts(o.cell) ? new CellHosts(o.cell, o.hosts ?? {}, runId, startedAt) : null;
   if (hosts) {
-    const problems = await hosts.open(server, driver);
+    // A guest boots here (20-30 s under TCG): its progress is the run's first lines.
+    const onProgress = (label: string) =>
+      o.onProgress?.({ run_id: runId, cell_id: o.cell.id, point: 0, points: plan.length, phase: 'starting', label, elapsed_s: (Date.now() - startedAt) / 1000, eta_s: null });
+    const problems = await hosts.open(server, driver, { pool: o.guests, onProgress });
     if (problems.length > 0) {
-      await hosts.close();
+      const closed = await hosts.close();
+      storeRunArtifacts(store, runId, closed.artifacts);
       return finish('failed', `the cell's hosts are not ready; no point was started:\n${problems.join('\n')}`);
     }
   }
@@ -103,7 +113,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     serverVersion = hosts?.hostOf('server') ? await hosts.serverVersion(server) : await toolVersion(server.versionArgv, server.parseVersion);
     driverVersion = await toolVersion(driver.versionArgv(), driver.parseVersion);
   } catch (e) {
-    await hosts?.close();
+    if (hosts) storeRunArtifacts(store, runId, (await hosts.close()).artifacts);
     return finish('failed', `${(e as Error).message}: install it (Debian/Ubuntu: apt-get install ${server.apt}${driver.kind === 'wrk' ? ' wrk' : ''}) and run again`);
   }
   store.putEnvironment(
@@ -114,6 +124,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
   const ctx = new PointContext(store, o, runId, runDir, server, driver, protocol, startedAt, plan.length);
   ctx.hosts = hosts;
   let stopped: { status: 'failed' | 'cancelled'; reason: string } | null = null;
+  let hostProblems: string[] = [];
   try {
     if (hosts) {
       const probe = (argv: readonly string[], parse: (s: string) => string) => ({ argv, parse });
@@ -135,12 +146,19 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     else stopped = { status: 'failed', reason: `run aborted: ${(e as Error).message}` };
   } finally {
     ctx.cleanup();
-    // Stops whatever the run left on other hosts and removes its directories there.
-    await hosts?.close();
   }
-  // Whatever ended the run, backends undo their preparation (saio-kmod unloads its module) and
-  // what they found wrong meanwhile (kernel trouble in the log) makes the run fail.
+  // Whatever ended the run, backends undo their preparation (saio-kmod unloads its module, in a
+  // guest too, so before the guest goes) and what they found wrong meanwhile (kernel trouble in
+  // the log) makes the run fail.
   const backendProblems = await ctx.endBackendRuns();
+  if (hosts) {
+    // Stops whatever the run left on other hosts and removes its directories there; a guest's
+    // console of this run is kept, and kernel trouble on it or a guest that died fails the run.
+    const closed = await hosts.close();
+    storeRunArtifacts(store, runId, closed.artifacts);
+    hostProblems = closed.problems.filter((p) => !backendProblems.some((b) => b.includes(p)) && !(stopped?.reason.includes(p) ?? false));
+    backendProblems.push(...hostProblems);
+  }
   if (stopped) return finish(stopped.status, [stopped.reason, ...backendProblems].join('; '));
   ctx.recordSamplerCost();
   const points = store.listPoints(runId);
@@ -232,7 +250,7 @@ class PointContext {
     let run = this.backendRuns.get(backend.name);
     if (!run) {
       run = backend
-        .beginRun({ runDir: this.runDir, cell: this.o.cell, signal: this.o.signal, progress: (label) => this.progress(seq, 'starting', label) })
+        .beginRun({ runDir: this.runDir, cell: this.o.cell, signal: this.o.signal, progress: (label) => this.progress(seq, 'starting', label), guest: this.hosts?.serverGuest() ?? undefined })
         .catch((e: unknown) => ({
           unusable: { status: 'failed' as const, reason: `${backend.name} could not prepare the run: ${(e as Error).message}` },
           end: async () => ({ artifacts: [], problem: null }),
@@ -396,7 +414,7 @@ class PointContext {
       this.progress(p.seq, status, `${label}: ${status} (${reason})`);
     };
     const backend = backendModule(p.backend);
-    const unavailable = backend.unavailable();
+    const unavailable = backend.unavailable({ guest: (this.hosts?.serverGuest() ?? null) !== null });
     if (unavailable) return end('skipped', unavailable);
     const prepared = await this.backendRun(backend, p.seq);
     if (this.o.signal?.aborted) throw new Cancelled();
@@ -415,6 +433,10 @@ class PointContext {
     let outcome: Partial<NewPoint> = {};
     let forcedStop = false;
     let serverDir = dir;
+    // A guest that dies or whose kernel shows trouble ends the run, not just this point.
+    let fatal: Error | null = null;
+    const guest = this.hosts?.serverGuest() ?? null;
+    const consoleMark = guest?.consoleMark() ?? 0;
     try {
       const serverHost = this.hosts?.hostOf('server');
       const address = this.hosts?.bindAddress ?? '127.0.0.1';
@@ -446,16 +468,31 @@ class PointContext {
       serverProc = await this.start('server', launch.argv, dir, 'server', { env: launch.env, cpus: this.o.cell.pinning.server });
       const proc = serverProc;
       const endpoint = this.protocol.endpoint(port, dataset, address);
-      await this.protocol.waitReady(endpoint, dataset, READY_TIMEOUT_MS, () => proc.running);
+      // The lab checks readiness and the result from outside: a server in a guest through a forward.
+      const lab = this.hosts ? await this.hosts.labPort(port) : { address, port };
+      const labEndpoint = lab.port === port ? endpoint : this.protocol.endpoint(lab.port, dataset, lab.address);
+      await this.protocol.waitReady(labEndpoint, dataset, READY_TIMEOUT_MS, () => proc.running);
       this.track('server', proc.pid);
       this.sampler.start();
       this.hosts?.startSampling();
-      outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files);
+      outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files, labEndpoint);
+      if (guest) {
+        // Kernel lines printed while the point ran have all reached the console; trouble among them fails the run.
+        await guest.checkConsole(consoleMark, `point ${label}`);
+        if (guest.accel.accel === 'tcg') outcome.warnings = [...(outcome.warnings ?? []), TCG_WARNING];
+      }
     } catch (e) {
       if (e instanceof Cancelled || this.o.signal?.aborted) throw new Cancelled();
       if (e instanceof ToolMissingError) throw e;
       outcome = { status: 'failed', reason: (e as Error).message };
-      if (serverProc && !serverProc.running) {
+      if (guest) {
+        const why = e instanceof GuestKernelTrouble ? e.message : await (this.hosts as CellHosts).guestFailure();
+        if (why) {
+          fatal = new Error(why);
+          outcome.reason = why;
+        }
+      }
+      if (serverProc && !serverProc.running && !fatal) {
         // The server died: its own words say why (a bad directive, a port in use, …).
         await serverProc.exited;
         await this.fetchServerFiles(serverDir, dir);
@@ -465,18 +502,26 @@ class PointContext {
     } finally {
       this.sampler.stop();
       await this.hosts?.stopSampling();
-      if (serverProc) {
+      await this.hosts?.dropForwards();
+      if (serverProc && !guest?.dead) {
         this.untrack('server', serverProc.pid);
         const stop = await serverProc.stop(stopSignal, STOP_GRACE_MS);
         if (stop.forced) forcedStop = true;
       }
       // What a server on another host wrote there (its log, libsaio's statistics) becomes the point's artifacts.
-      await this.fetchServerFiles(serverDir, dir);
+      if (!guest?.dead) await this.fetchServerFiles(serverDir, dir);
     }
     if (this.o.signal?.aborted) throw new Cancelled();
     if (forcedStop) outcome.reason = appendReason(outcome.reason, `the server did not stop within ${STOP_GRACE_MS} ms and was killed`);
+    // The backend's own record of the point (saio-kmod: the module's state after it).
+    if (prepared?.afterPoint && !fatal) {
+      const rec = await prepared.afterPoint().catch((e: unknown) => ({ name: 'kmod-stats.json', content: Buffer.from(`${JSON.stringify({ error: (e as Error).message })}\n`) }));
+      writeFileSync(join(dir, rec.name), rec.content);
+      files.push({ kind: 'kmod-stats', name: rec.name, path: join(dir, rec.name) });
+    }
     const point: NewPoint = { ...base, ...outcome, ended_at: new Date().toISOString() };
     this.record(point, files.concat(backend.artifacts({ pointDir: dir, cell: this.o.cell })));
+    if (fatal) throw fatal;
     if (p.kind === 'probe') {
       this.probes.push({ configuration: c, requests_per_s: point.requests_per_s, usable: point.status === 'ok' && point.verified, reason: point.reason });
     }
@@ -484,7 +529,7 @@ class PointContext {
     this.progress(p.seq, point.status === 'failed' ? 'failed' : 'done', point.status === 'failed' ? `${label}: ${point.reason ?? ''}` : label);
   }
 
-  private async measure(p: PlannedPoint, base: NewPoint, endpoint: Endpoint, dataset: Dataset, dir: string, files: ArtifactFile[]): Promise<Partial<NewPoint>> {
+  private async measure(p: PlannedPoint, base: NewPoint, endpoint: Endpoint, dataset: Dataset, dir: string, files: ArtifactFile[], labEndpoint: Endpoint = endpoint): Promise<Partial<NewPoint>> {
     const phases = p.kind === 'probe' ? probeDurations(this.o.cell, this.o.quick) : phaseDurations(this.o.cell, this.o.quick);
     const spec: LoadSpec = {
       endpoint,
@@ -520,7 +565,7 @@ class PointContext {
     if (!measured) throw new Error(`${this.driver.kind} planned no measured phase`);
 
     this.progress(p.seq, 'verify', `${label}: ${this.protocol.kind} check through the server`);
-    const after = await this.protocol.checkAfter(endpoint, dataset, 10_000);
+    const after = await this.protocol.checkAfter(labEndpoint, dataset, 10_000);
     const v = verdict(this.protocol.kind, results, measured, after);
     return {
       // Nothing completed in the measured window (far beyond capacity): no numbers to record, a
@@ -616,6 +661,11 @@ class PointContext {
       this.store.insertPlacement(this.runId, samples.map((s) => ({ ...s, point_id: id })));
     });
   }
+}
+
+/** Run-level files (a guest's console) stored with the run. */
+function storeRunArtifacts(store: Store, runId: string, artifacts: readonly { kind: string; name: string; content: Buffer }[]): void {
+  for (const a of artifacts) store.insertArtifact({ run_id: runId, point_id: null, kind: a.kind, name: a.name }, a.content);
 }
 
 /** One line about a load result, for a live terminal that was not shown the driver's document. */
