@@ -21,11 +21,16 @@ export function bootGuest(r: GuestRequest): Promise<GuestHost> {
 }
 
 export class GuestPool {
-  private readonly guests = new Map<string, { key: string; guest: Promise<GuestHost> }>();
+  private readonly guests = new Map<string, { key: string; guest: Promise<GuestHost>; ready?: GuestHost }>();
+
+  /** The guest of this name once it is up (a watcher's view: tests, the live panel), or null. */
+  current(name: string): GuestHost | null {
+    return this.guests.get(name)?.ready ?? null;
+  }
 
   /** The guest of this name, booted now or kept from an earlier cell, connected for `runId`. */
   async acquire(r: GuestRequest): Promise<{ guest: GuestHost; reused: boolean }> {
-    const key = JSON.stringify(r.spec);
+    const key = JSON.stringify(Object.entries(r.spec).sort(([a], [b]) => a.localeCompare(b)));
     const kept = this.guests.get(r.name);
     if (kept && kept.key === key) {
       const g = await kept.guest.catch(() => null);
@@ -40,9 +45,11 @@ export class GuestPool {
       await kept.guest.then((g) => g.close()).catch(() => undefined);
     }
     const guest = bootGuest(r);
-    this.guests.set(r.name, { key, guest });
+    const entry: { key: string; guest: Promise<GuestHost>; ready?: GuestHost } = { key, guest };
+    this.guests.set(r.name, entry);
     try {
-      return { guest: await guest, reused: false };
+      entry.ready = await guest;
+      return { guest: entry.ready, reused: false };
     } catch (e) {
       this.guests.delete(r.name);
       throw e;
