@@ -146,3 +146,18 @@ test('a QEMU guest host: bad sizes, kernels and fields are refused at their path
   delete implicit.cells[i].driver_hosts;
   assert.ok(errorsOf(implicit).some((e) => e.path === `cells[${i}].driver_hosts`));
 });
+
+test('https: tls "on" or "ktls" with nginx and wrk is accepted; with lighttpd or saio-load refused at its path', () => {
+  const nb = JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'saio-backends.json'), 'utf8'));
+  const i = expIndex(nb);
+  nb.cells[i].protocol.tls = 'ktls';
+  const v = validateNotebook(nb);
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+  nb.cells[i].driver = { kind: 'saio-load', threads: 1 };
+  nb.cells[i].server.kind = 'lighttpd';
+  const errors = errorsOf(nb);
+  assert.ok(errors.some((e) => e.path === `cells[${i}].driver.kind` && /"wrk" for https \(saio-load speaks plain HTTP only\)/.test(e.message)), JSON.stringify(errors));
+  assert.ok(errors.some((e) => e.path === `cells[${i}].protocol.tls` && /no tls with server "lighttpd"/.test(e.message)), JSON.stringify(errors));
+  nb.cells[i].protocol.tls = 'ssl';
+  assert.ok(errorsOf(nb).some((e) => e.path === `cells[${i}].protocol.tls`));
+});

@@ -315,7 +315,16 @@ export class CellHosts {
         const docRoot = `${host.runDir}/dataset/docroot`;
         await host.mkdirp(docRoot);
         for (const f of readdirSync(local.docRoot)) await host.writeFile(`${docRoot}/${f}`, readFileSync(join(local.docRoot, f)), { mode: 0o644 });
-        there = { ...local, docRoot, bodyFile: local.fileName === null ? null : `${docRoot}/${local.fileName}` };
+        // HTTPS: the run's certificate and key go where the server runs (the key readable by root only).
+        let tls = local.tls ?? null;
+        if (tls) {
+          const dir = `${host.runDir}/dataset/tls`;
+          await host.mkdirp(dir);
+          await host.writeFile(`${dir}/cert.pem`, readFileSync(tls.cert), { mode: 0o644 });
+          await host.writeFile(`${dir}/key.pem`, readFileSync(tls.key), { mode: 0o600 });
+          tls = { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
+        }
+        there = { ...local, docRoot, bodyFile: local.fileName === null ? null : `${docRoot}/${local.fileName}`, tls };
         copied.set(host.name, there);
         this.datasetsByHost.set(host.name, there);
       }

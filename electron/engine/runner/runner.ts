@@ -30,6 +30,7 @@ import { startTicks } from './procfs';
 import { PlacementSampler } from './sampler';
 import { mergeLoadResults, shareSpec, splitLoad, t0UnixMs } from './split-load';
 import { verdict } from './verification';
+import { ktlsVerdict, loadTlsModule, readTlsStat } from './ktls';
 
 export { phaseDurations, planPoints, type PlannedPoint } from './plan';
 
@@ -136,6 +137,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     }
     ctx.prepareDataset();
     await ctx.placeDataset();
+    await ctx.prepareKtls();
     for (const p of plan) {
       if (o.signal?.aborted) throw new Cancelled();
       await ctx.runPoint(p);
@@ -219,6 +221,18 @@ class PointContext {
   /** What the server serves, the same for every point of the run (HTTP: a file of random bytes). */
   prepareDataset(): void {
     this.dataset = this.protocol.prepare(join(this.runDir, 'dataset'), this.o.cell.protocol);
+  }
+
+  /** kTLS asked for: the server's kernel loads its tls module once per run (a guest's Debian kernel has it). */
+  async prepareKtls(): Promise<void> {
+    if (!this.wantsKtls()) return;
+    const said = await loadTlsModule(this.hosts?.hostOf('server') ?? null);
+    this.o.onProgress?.({ run_id: this.runId, cell_id: this.o.cell.id, point: 0, points: this.total, phase: 'starting', label: `kTLS: ${said}`, elapsed_s: (Date.now() - this.startedAt) / 1000, eta_s: null });
+    this.store.insertArtifact({ run_id: this.runId, point_id: null, kind: 'ktls', name: 'ktls.txt' }, Buffer.from(`${said}\n`));
+  }
+
+  private wantsKtls(): boolean {
+    return this.o.cell.protocol.kind === 'http' && this.o.cell.protocol.tls === 'ktls';
   }
 
   /** The dataset copied to the other hosts that need it. */
@@ -437,6 +451,7 @@ class PointContext {
     let fatal: Error | null = null;
     const guest = this.hosts?.serverGuest() ?? null;
     const consoleMark = guest?.consoleMark() ?? 0;
+    let tlsBefore: Record<string, number> | null = null;
     try {
       const serverHost = this.hosts?.hostOf('server');
       const address = this.hosts?.bindAddress ?? '127.0.0.1';
@@ -465,6 +480,7 @@ class PointContext {
       files.push({ kind: 'server-stdout', name: 'server.stdout', path: join(dir, 'server.stdout') });
       files.push({ kind: 'server-stderr', name: 'server.stderr', path: join(dir, 'server.stderr') });
       if (launchLog) files.push({ kind: 'server-log', name: basename(launchLog), path: launchLog });
+      if (this.wantsKtls()) tlsBefore = await readTlsStat(serverHost ?? null);
       serverProc = await this.start('server', launch.argv, dir, 'server', { env: launch.env, cpus: this.o.cell.pinning.server });
       const proc = serverProc;
       const endpoint = this.protocol.endpoint(port, dataset, address);
@@ -476,6 +492,14 @@ class PointContext {
       this.sampler.start();
       this.hosts?.startSampling();
       outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files, labEndpoint);
+      if (this.wantsKtls()) {
+        // Did the kernel encrypt the records? The counters say; a point where it did not is marked.
+        const tlsAfter = await readTlsStat(serverHost ?? null);
+        const k = ktlsVerdict(tlsBefore, tlsAfter);
+        writeFileSync(join(dir, 'tls_stat.json'), `${JSON.stringify({ before: tlsBefore, after: tlsAfter, delta: k.delta, ktls_used: k.warning === null }, null, 2)}\n`);
+        files.push({ kind: 'tls-stat', name: 'tls_stat.json', path: join(dir, 'tls_stat.json') });
+        if (k.warning) outcome.warnings = [...(outcome.warnings ?? []), k.warning];
+      }
       if (guest) {
         // Kernel lines printed while the point ran have all reached the console; trouble among them fails the run.
         await guest.checkConsole(consoleMark, `point ${label}`);
