@@ -59,6 +59,7 @@ const v = validateNotebook({
   hosts: { vm: SPEC },
   cells: [
     cellOf('kmod', ['baseline', 'saio-kmod'], true, { kmod: { mode: 'enter' } }),
+    cellOf('ktls', ['baseline'], true, { protocol: { kind: 'http', file_size: 4096, keep_alive: true, tls: 'ktls' }, driver: { kind: 'wrk', threads: 1, timeout_s: 5, verify: 'warmup' }, duration_s: 3, warmup_s: 3 }),
     cellOf('oops', ['baseline'], true, { duration_s: 6 }),
     cellOf('killed', ['baseline'], true, { duration_s: 20 }),
     cellOf('here', ['baseline'], false),
@@ -137,6 +138,19 @@ test('a cell in a guest: baseline and saio-kmod run and verified there, the modu
   const console = artifact(r.id, null, 'guest-console.vm.log') ?? '';
   assert.match(console, /SAIO-GUEST-READY/);
   assert.ok(artifact(r.id, points[0]!.id, 'access.log') !== null || store.listArtifacts(r.id).some((a) => a.point_id === points[0]!.id && a.kind === 'server-log'), 'the server log came back');
+});
+
+test('kTLS in the guest: nginx over https with ssl_conf_command Options KTLS, the tls module loaded there, TlsTxSw grown over the point', async () => {
+  const r = await run('ktls');
+  assert.equal(r.status, 'ok', r.reason ?? '');
+  const [p] = store.listPoints(r.id);
+  assert.ok(p?.verified, p?.reason ?? '');
+  assert.ok(!p?.warnings.some((w) => w.startsWith('kTLS was asked for but not used')), p?.warnings.join('; '));
+  assert.equal(artifact(r.id, null, 'ktls.txt'), 'modprobe tls: loaded\n');
+  const stat = JSON.parse(artifact(r.id, p!.id, 'tls_stat.json') ?? '{}');
+  assert.equal(stat.ktls_used, true);
+  assert.ok(stat.delta.TlsTxSw > 0, JSON.stringify(stat.delta));
+  assert.match(artifact(r.id, p!.id, 'nginx.conf') ?? '', /ssl_conf_command Options KTLS;/);
 });
 
 test('a guest Oops while a point runs (a test module dereferencing NULL) fails the run with the lines quoted; a run on this machine then works', async () => {
