@@ -11,7 +11,8 @@
 #    (/etc/resolv.conf), the apt sources and their Acquire:: settings, extra CA certificates
 #    (/usr/local/share/ca-certificates) and npm's config (npmrc).
 # 3. In new mount and PID namespaces (everything started inside dies with it; the mounts vanish):
-#    fresh proc, sysfs, devpts, /dev/shm and /tmp; the repository bind-mounted read-only, the
+#    the root bound onto itself (a mount point, as a machine's / is), fresh proc, sysfs, devpts,
+#    /run, /dev/shm and /tmp; the repository bind-mounted read-only, the
 #    only thing of this machine that is; `git clone` of REF (default HEAD: committed work only).
 # 4. Each command of the README's "Quick start" block, in order, exactly as written there, as
 #    root in the clone. Their exit codes, durations and last lines are printed; the whole log is
@@ -125,7 +126,11 @@ mkdir -p "$dir/mnt/repo"
 inner=$(cat <<'EOF'
 set -u
 dir=$1; commit=$2; shift 2
+# A machine's / is a mount point, and `ip netns exec` remounts it (--make-rslave /): the root
+# is bound onto itself so that holds in the chroot too. /run is a tmpfs, as on a machine.
+mount --bind "$dir" "$dir"
 mount -t proc proc "$dir/proc"
+mount -t tmpfs -o mode=755 run "$dir/run"
 mount -t sysfs sysfs "$dir/sys"
 mount -t tmpfs -o mode=755 dev "$dir/dev"
 for n in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; do
@@ -145,12 +150,15 @@ ln -s /proc/self/fd "$dir/dev/fd"
 for i in "stdin 0" "stdout 1" "stderr 2"; do set -- $i; ln -s "/proc/self/fd/$2" "$dir/dev/$1"; done
 EOF
 )
-# The repository is the one bind mount of this machine, read-only.
+# The repository is the one bind mount of this machine, read-only. The chroot shares this
+# machine's network namespace, so its SSH test hosts get names and a subnet of their own
+# (saiof, 10.215.0): this machine's own suites may be running theirs (saiot, 10.214.0).
 run_inner() {
 	unshare --mount --pid --fork --kill-child --propagation private bash -c "
 		$inner
 		mount --bind -o ro '$repo' '$dir/mnt/repo' && mount -o remount,bind,ro '$dir/mnt/repo'
 		exec chroot '$dir' /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+			SAIO_TEST_NETNS_PREFIX=saiof SAIO_TEST_NETNS_SUBNET=10.215.0 \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			bash -c \"\$0\"
 	" "$1" "$dir" "$commit"

@@ -52,7 +52,7 @@ test('replay of the quickstart exits 0 with every point verified and requests/s 
   assert.deepEqual([...new Set(run.points.map((p: { connections: number }) => p.connections))], [10, 50, 100, 200]);
   for (const p of run.points) {
     assert.equal(p.verified, true, JSON.stringify(p));
-    assert.ok(p.requests_per_s > 0);
+    assert.ok(p.requests_per_s > 0, JSON.stringify(p));
     for (const k of ['backend', 'connections', 'repeat', 'latency_p50_us', 'latency_p99_us', 'errors']) assert.ok(k in p, k);
   }
   assert.ok(run.placement.length > 0);
@@ -79,6 +79,30 @@ test('replay of the quickstart exits 0 with every point verified and requests/s 
 
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split(/\r?\n/);
   assert.equal(csv.length, 1 + 16);
+
+  // Issue 12: CPU of every point, summaries per configuration and metric, comparisons with verdicts.
+  assert.equal(results.format, 'saio-lab/results@3');
+  for (const p of run.points) {
+    assert.ok(p.cpu.server_s > 0 && p.requests_per_cpu_s > 0, JSON.stringify(p.cpu));
+    assert.ok(p.cpu.threads.some((t: { comm: string; class: string }) => t.comm === 'nginx' && t.class === 'server'), 'nginx\'s worker thread is counted');
+  }
+  const metrics = new Set(results.summaries.map((x: { metric: string }) => x.metric));
+  for (const m of ['requests_per_s', 'requests_per_cpu_s', 'latency_p50_us', 'latency_p99_us', 'latency_p999_us']) assert.ok(metrics.has(m), m);
+  const s = results.summaries.find((x: { backend: string; config: string; metric: string }) => x.backend === 'baseline' && x.config === 'w=1 c=100 closed' && x.metric === 'requests_per_s');
+  for (const k of ['config', 'n', 'median', 'ci_low', 'ci_high', 'cv', 'min', 'max', 'samples']) assert.ok(k in s, k);
+  assert.equal(s.n, 2);
+  assert.equal(s.ci_low, null, 'two repeats: no 95% interval of the median');
+  assert.equal(results.comparisons.length, 4 * 5, 'saio-uring against baseline: 4 configurations × 5 metrics');
+  for (const c of results.comparisons) {
+    for (const k of ['config', 'backend', 'reference', 'metric', 'ratio', 'ci_low', 'ci_high', 'p_value', 'verdict']) assert.ok(k in c, k);
+    assert.equal(c.reference, 'baseline');
+    assert.equal(c.verdict, '~', 'two pairs cannot show a difference');
+  }
+  assert.ok(readFileSync(join(out, 'comparisons.csv'), 'utf8').startsWith('run_id,cell_id,config,backend,reference,metric,ratio,ci_low,ci_high,p_value,verdict'));
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  const firstTable = html.indexOf('<table');
+  assert.ok(firstTable > html.indexOf('<section class="cell comparisons"') && html.indexOf('<section class="cell comparisons"') > 0, 'the comparison table comes first');
+  assert.match(html.slice(firstTable, html.indexOf('</table>', firstTable)), /<th class="wide">verdict<\/th>[^]*saio-uring[^]*class="verdict-none"/);
   assert.match(replayed.stdout, /replay took \d+\.\d s/);
   assert.match(replayed.stderr, /point 16\/16/);
 });
@@ -137,30 +161,45 @@ test('export → import into an empty database gives the same notebook, revision
   }
 });
 
-test('replaying a bundle compares every configuration with the run the bundle carried', async () => {
+test('replaying a bundle with --gate compares every configuration with the run the bundle carried (same machine)', async () => {
   const db3 = join(dir, 'replay-bundle.db');
   const out3 = join(dir, 'out-bundle');
-  const r = await cli(['--db', db3, 'replay', join(dir, 'quickstart.saiolab'), '--out', out3, '--quick', '--tolerance', '0.9']);
+  const junit = join(dir, 'bundle-gate.xml');
+  const r = await cli(['--db', db3, 'replay', join(dir, 'quickstart.saiolab'), '--out', out3, '--quick', '--gate', '--junit', junit]);
+  // Two repeats a side cannot reach α = 0.01: the gate compares but cannot fail, and says so.
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const results = JSON.parse(readFileSync(join(out3, 'results.json'), 'utf8'));
-  assert.equal(results.comparisons.length, 8, 'one comparison per backend and connection count');
-  assert.ok(results.comparisons.every((c: { ratio: number; previous_run: string }) => c.ratio > 0 && c.previous_run !== results.runs[0].id));
-  assert.match(r.stdout, /against the previous run of each cell \(a regression: below 10% of before\)/);
-  const bad = await cli(['--db', db3, 'replay', quickstart, '--out', out3, '--tolerance', '2']);
+  const [g] = results.gates;
+  assert.ok(g.previous_run && g.previous_run !== results.runs[0].id, 'the bundle\'s run');
+  assert.equal(g.result.cases.length, 8 * 3, 'per backend and connection count: requests/s, requests per CPU second, p50');
+  assert.ok(g.result.cases.every((c: { status: string; message: string }) => c.status === 'pass' && (c.message.startsWith('no regression') || /cannot reach α = 0\.01/.test(c.message))));
+  assert.match(readFileSync(junit, 'utf8'), /<testcase classname="nginx-keepalive: saio-uring w=1 c=200 closed" name="requests_per_s"/);
+  const bad = await cli(['--db', db3, 'replay', quickstart, '--out', out3, '--gate', '--threshold', '200%']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--tolerance takes a fraction between 0 and 1/);
+  assert.match(bad.stderr, /--threshold takes a fraction or a percentage between 0 and 100%/);
+  const loose = await cli(['--db', db3, 'replay', quickstart, '--out', out3, '--junit', junit]);
+  assert.equal(loose.code, 2);
+  assert.match(loose.stderr, /--threshold, --junit and --summary go with --gate/);
 });
 
-test('a bundle written before issue 11 (version 1, wrk points) replays: its revision runs again and every configuration compares with the old run by its key', async () => {
+test('a bundle written before issue 11 (version 1, wrk points) replays: its revision runs again; the gate finds its run from another machine not comparable and passes, saying why', async () => {
   const db4 = join(dir, 'replay-legacy.db');
   const out4 = join(dir, 'out-legacy');
-  const r = await cli(['--db', db4, 'replay', join(repoRoot(), 'tests', 'fixtures', 'legacy-v1', 'legacy-v1.saiolab'), '--out', out4, '--quick', '--tolerance', '0.99']);
+  const r = await cli(['--db', db4, 'replay', join(repoRoot(), 'tests', 'fixtures', 'legacy-v1', 'legacy-v1.saiolab'), '--out', out4, '--quick', '--gate']);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const results = JSON.parse(readFileSync(join(out4, 'results.json'), 'utf8'));
-  assert.equal(results.format, 'saio-lab/results@2');
+  assert.equal(results.format, 'saio-lab/results@3');
   assert.equal(results.notebook.content.format, 'saio-lab/notebook@2', 'the format-1 notebook, read as format 2');
-  const keys = results.comparisons.map((c: { backend: string; config: string }) => `${c.backend} ${c.config}`).sort();
-  assert.deepEqual(keys, ['baseline w=1 c=10 closed', 'baseline w=1 c=20 closed', 'baseline w=2 c=10 closed', 'baseline w=2 c=20 closed', 'saio-sync w=1 c=10 closed', 'saio-sync w=1 c=20 closed', 'saio-sync w=2 c=10 closed', 'saio-sync w=2 c=20 closed']);
+  const [g] = results.gates;
+  if (g.previous_run === null) assert.match(g.result.message, /gate passed without comparing: no earlier finished quick run|on this machine/);
+  else {
+    // Recorded on this machine: compared; its points had no CPU measured, so those cases are skipped.
+    assert.equal(g.result.cases.length, 8 * 3);
+    assert.equal(g.result.cases.filter((c: { status: string; metric: string }) => c.status === 'skipped' && c.metric === 'requests_per_cpu_s').length, 8);
+  }
+  const keys = [...new Set(results.comparisons.map((c: { backend: string; config: string }) => `${c.backend} ${c.config}`))].sort();
+  assert.deepEqual(keys, ['saio-sync w=1 c=10 closed', 'saio-sync w=1 c=20 closed', 'saio-sync w=2 c=10 closed', 'saio-sync w=2 c=20 closed']);
+  assert.ok(results.comparisons.every((c: { reference: string; aa: boolean }) => c.reference === 'baseline' && c.aa), 'saio-sync against baseline is an A/A pair');
   assert.ok(results.runs[0].points.every((p: { verified: boolean; load: { driver: string } }) => p.verified && p.load.driver === 'wrk'));
 });
 

@@ -4,10 +4,14 @@ import { accelNote, runAccel } from '../engine/report/accel';
 import { resolve } from 'node:path';
 import type { Lab } from '../engine/lab';
 import { formatChanges } from '../engine/notebook/diff';
-import { driverText, sweepText } from '../engine/report/describe';
+import { driverText, repeatsText, sweepText } from '../engine/report/describe';
 import { formatBytes } from '../engine/report/format';
 import { protocolText } from '../engine/protocols/catalog';
 import { writeReplayOutputs } from '../engine/report/write';
+import { combineGates } from '../engine/report/gate-run';
+import type { ConfigComparison, ConfigSummary } from '../engine/report/statistics';
+import { gateJUnit, gateMarkdown } from '../engine/stats/gate-report';
+import { writeFileSync } from 'node:fs';
 import type { PointRecord, RunRecord } from '../engine/model';
 import { progressPrinter } from './progress';
 import { table } from './table';
@@ -20,7 +24,10 @@ export interface CommandContext {
     out?: string;
     o?: string;
     quick?: boolean;
-    tolerance?: string;
+    gate?: boolean;
+    threshold?: string;
+    junit?: string;
+    summary?: string;
     port?: string;
     cell?: string[];
     rev?: string;
@@ -109,39 +116,79 @@ function verdict(ctx: CommandContext, runs: RunRecord[]): number {
   return code;
 }
 
+/** "10%" or "0.1" → 0.1. */
+export function parseThreshold(text: string | undefined): number {
+  if (text === undefined) return 0.1;
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(text.trim());
+  const v = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!(v > 0 && v < 1)) throw new UsageError(`--threshold takes a fraction or a percentage between 0 and 100%, e.g. 10% or 0.1, found "${text}"`);
+  return v;
+}
+
 const replay: Command = async (ctx) => {
   const source = arg(ctx, 0, 'the notebook or bundle to replay');
   const outDir = ctx.opts.out;
   if (!outDir) throw new UsageError('replay needs --out DIR');
+  const gating = ctx.opts.gate === true;
+  if (!gating && (ctx.opts.threshold !== undefined || ctx.opts.junit !== undefined || ctx.opts.summary !== undefined)) {
+    throw new UsageError('--threshold, --junit and --summary go with --gate');
+  }
+  const threshold = parseThreshold(ctx.opts.threshold);
   const progress = progressPrinter();
   const cancel = cancellation(ctx);
   try {
-    const tolerance = ctx.opts.tolerance === undefined ? undefined : Number(ctx.opts.tolerance);
-    if (tolerance !== undefined && !(tolerance > 0 && tolerance < 1)) throw new UsageError(`--tolerance takes a fraction between 0 and 1, found "${ctx.opts.tolerance}"`);
-    const results = await ctx.lab.replay(source, { quick: ctx.opts.quick, tolerance, signal: cancel.signal, onProgress: progress.onProgress });
+    const results = await ctx.lab.replay(source, { quick: ctx.opts.quick, gate: gating ? { threshold } : undefined, signal: cancel.signal, onProgress: progress.onProgress });
     progress.end();
     const written = writeReplayOutputs(resolve(outDir), results);
+    for (const noise of results.noise) {
+      const cmp = results.comparisons.filter((c) => c.run_id === noise.run_id);
+      ctx.out.write(`[${noise.cell_id}] ${comparisonText(cmp, results.summaries.filter((x) => x.run_id === noise.run_id))}${noise.message}\n\n`);
+    }
     let code = verdict(
       ctx,
       results.runs.map((r) => r.run),
     );
-    if (results.comparisons.length > 0) {
-      ctx.out.write(
-        `\nagainst the previous run of each cell (a regression: below ${Math.round((1 - results.tolerance) * 100)}% of before)\n` +
-          `${table(
-            ['cell', 'backend', 'configuration', 'before req/s', 'now req/s', 'ratio', ''],
-            results.comparisons.map((c) => [c.cell_id, c.backend, c.config, num(c.previous_rps), num(c.rps), c.ratio.toFixed(3), c.regressed ? 'REGRESSION' : '']),
-          )}\n`,
-      );
-      if (results.comparisons.some((c) => c.regressed)) code = 1;
+    const extra: string[] = [];
+    if (gating) {
+      const g = combineGates(results.gates, threshold);
+      ctx.out.write(`\n${g.message}\n`);
+      const failed = g.cases.filter((c) => c.status === 'fail');
+      if (failed.length > 0) ctx.out.write(`${table(['configuration', 'metric', 'result'], failed.map((c) => [c.config, c.metric, c.message]))}\n`);
+      if (ctx.opts.junit) {
+        writeFileSync(resolve(ctx.opts.junit), gateJUnit(g, `saio-lab gate: ${results.notebook.name}`));
+        extra.push(resolve(ctx.opts.junit));
+      }
+      if (ctx.opts.summary) {
+        writeFileSync(resolve(ctx.opts.summary), gateMarkdown(g, `saio-lab gate: ${results.notebook.name}`));
+        extra.push(resolve(ctx.opts.summary));
+      }
+      if (!g.passed) code = 1;
     }
-    ctx.out.write(`\nreplay took ${results.elapsed_s.toFixed(1)} s\nwrote ${written.json}\n      ${written.csv}\n      ${written.html}\n`);
+    const files = [written.json, written.csv, written.summaries, written.comparisons, written.html, ...extra];
+    ctx.out.write(`\nreplay took ${results.elapsed_s.toFixed(1)} s\nwrote ${files.join('\n      ')}\n`);
     return code;
   } finally {
     progress.end();
     cancel.dispose();
   }
 };
+
+/** Every backend against the reference, requests/s first: ratio [95% CI], p, verdict; the noise flag when set. */
+function comparisonText(cmp: readonly ConfigComparison[], summaries: readonly ConfigSummary[]): string {
+  const rows = summaries.filter((s) => s.metric === 'requests_per_s' || s.metric === 'requests_per_cpu_s');
+  const summaryTable = rows.length === 0 ? '' : `${table(
+    ['backend', 'configuration', 'metric', 'n', 'median', '95% CI', 'CV', 'repeats'],
+    rows.map((s) => [s.backend, s.config, s.metric, String(s.n), num(s.median), s.ci_low === null ? 'n < 6: none' : `${num(s.ci_low)} – ${num(s.ci_high)}`, s.cv === null ? '-' : `${(s.cv * 100).toFixed(1)}%`, s.repeats?.message ?? '']),
+  )}\n`;
+  if (cmp.length === 0) return summaryTable;
+  // The terminal shows the headline metrics; results.json, comparisons.csv and the report have all.
+  const order = (m: string) => ['requests_per_s', 'requests_per_cpu_s', 'latency_p99_us'].indexOf(m);
+  const sorted = cmp.filter((c) => order(c.metric) >= 0).sort((a, b) => order(a.metric) - order(b.metric));
+  return `${table(
+    ['configuration', 'backend', 'vs', 'metric', 'ratio', '95% CI', 'p', 'verdict'],
+    sorted.map((c) => [c.config, c.backend, c.reference, c.metric, `×${c.ratio.toFixed(3)}`, `×${c.ci_low.toFixed(3)} – ×${c.ci_high.toFixed(3)}`, c.p_value.toPrecision(2), `${c.verdict}${c.aa ? ' (A/A)' : ''}${c.noise ? ` — ${c.noise}` : ''}`]),
+  )}\n${summaryTable}`;
+}
 
 const run: Command = async (ctx) => {
   const ref = arg(ctx, 0, 'the notebook (name, id or .json file)');
@@ -187,7 +234,7 @@ const show: Command = async (ctx) => {
     else
       ctx.out.write(
         `[${c.id}] experiment: ${c.server.kind} (${protocolText(c.protocol, formatBytes)}), backends ${c.backends.join('/')}, ` +
-          `driver ${driverText(c)}; ${sweepText(c)}; ${c.repeats} repeats, ${c.duration_s}s each\n`,
+          `driver ${driverText(c)}; ${sweepText(c)}; ${repeatsText(c.repeats)}, ${c.duration_s}s each\n`,
       );
   }
   const runs = ctx.lab.runs(notebook.id);

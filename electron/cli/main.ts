@@ -12,12 +12,18 @@ import { UsageError } from './usage';
 export const USAGE = `usage: saio-lab [--db PATH] <command> [options]
 
 commands:
-  replay <notebook.json|bundle> --out DIR [--quick] [--tolerance F]
+  replay <notebook.json|bundle> --out DIR [--quick]
+         [--gate [--threshold 10%] [--junit FILE] [--summary FILE]]
                                                       run every experiment headless; write
-                                                      DIR/results.json, results.csv, report.html;
-                                                      exit 1 when a configuration's median req/s
-                                                      falls below (1 - F) of the cell's previous run
-                                                      (e.g. the one a bundle carries; F = 0.3)
+                                                      DIR/results.json, results.csv, summaries.csv,
+                                                      comparisons.csv, report.html (medians with 95%
+                                                      CIs, every backend against the reference with
+                                                      a verdict); --gate: exit 1 when a configuration
+                                                      got significantly worse (Mann-Whitney U,
+                                                      α 0.01) by more than the threshold than in the
+                                                      cell's previous finished run on this machine
+                                                      (CPU model, kernel, cores; e.g. one a bundle
+                                                      carries); JUnit XML and a Markdown summary
   run <notebook|file.json> [--cell ID]... [--quick]   run experiment cells (a file is saved first)
   save <file.json> [--name NAME] [-m MESSAGE]         save a notebook file as a new revision
   list                                                notebooks in the database
@@ -49,7 +55,10 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         o: { type: 'string', short: 'o' },
         quick: { type: 'boolean' },
-        tolerance: { type: 'string' },
+        gate: { type: 'boolean' },
+        threshold: { type: 'string' },
+        junit: { type: 'string' },
+        summary: { type: 'string' },
         port: { type: 'string' },
         cell: { type: 'string', multiple: true },
         rev: { type: 'string' },

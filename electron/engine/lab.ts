@@ -8,7 +8,8 @@ import type { Notebook } from './notebook/schema';
 import { recoverInterrupted, recoverRemote, type Recovered, type RemoteRecovery } from './recovery';
 import type { ReplayResults, RunResults } from './report/types';
 import { RESULTS_FORMAT } from './report/types';
-import { compareRuns, previousRun } from './report/regression';
+import { comparableRun, gateCell } from './report/gate-run';
+import { runStatistics } from './report/statistics';
 import type { OutputChunk } from './runner/processes';
 import { GuestPool } from './hosts/qemu/pool';
 import { runCell } from './runner/runner';
@@ -140,7 +141,7 @@ export class Lab {
    * Headless replay: bring the notebook (file or bundle) into the store, run every experiment
    * cell, and return everything the report needs.
    */
-  async replay(source: string, opts: RunHooks & { quick?: boolean; tolerance?: number }): Promise<ReplayResults> {
+  async replay(source: string, opts: RunHooks & { quick?: boolean; gate?: { threshold: number } }): Promise<ReplayResults> {
     const started = Date.now();
     if (!existsSync(source)) throw new LabError(`${source}: no such file`);
     let notebookId: string;
@@ -149,25 +150,32 @@ export class Lab {
     } else {
       notebookId = this.saveFile(source).notebook.id;
     }
-    const earlier = this.store.listRuns(notebookId);
-    const startedAt = new Date().toISOString();
+    const earlier = this.store.listRuns(notebookId).map((run) => ({ run, environment: this.store.getEnvironment(run.id) ?? null }));
     const runs = await this.runNotebook(notebookId, opts);
     const { notebook, revision, content } = this.content(notebookId);
-    const tolerance = opts.tolerance ?? 0.3;
-    const comparisons = runs.flatMap((r) => {
-      const prev = previousRun(earlier, r.cell_id, r.quick, startedAt);
-      if (!prev || r.status !== 'ok') return [];
-      return compareRuns({ run: prev, points: this.store.listPoints(prev.id) }, { run: r, points: this.store.listPoints(r.id) }, tolerance);
+    const results = runs.map((r) => this.runResults(r.id));
+    const stats = results.map((r) => {
+      const cell = content.cells.find((c) => c.id === r.run.cell_id && c.type === 'experiment');
+      return runStatistics(r.run.cell_id, r.run.id, r.points, cell?.type === 'experiment' ? cell : undefined, r.run.quick);
     });
+    const gates = opts.gate
+      ? results.map((r) => {
+          const prev = comparableRun(earlier, r.run, r.environment);
+          const previous = 'run' in prev ? { run: prev.run, points: this.store.listPoints(prev.run.id) } : prev;
+          return gateCell(r, previous, { threshold: opts.gate!.threshold });
+        })
+      : [];
     return {
       format: RESULTS_FORMAT,
       generated_at: new Date().toISOString(),
       notebook: { id: notebook.id, name: notebook.name, revision_id: revision.id, content },
-      runs: runs.map((r) => this.runResults(r.id)),
+      runs: results,
       elapsed_s: (Date.now() - started) / 1000,
       quick: opts.quick ?? false,
-      comparisons,
-      tolerance,
+      summaries: stats.flatMap((s) => s.summaries),
+      comparisons: stats.flatMap((s) => s.comparisons),
+      noise: stats.map((s) => s.noise),
+      gates,
     };
   }
 

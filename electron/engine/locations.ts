@@ -9,7 +9,10 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'saio-lab', 'lab.db');
 }
 
-/** Run directories (configs, logs, served files) live beside the database they belong to. */
+/**
+ * Run directories (configs, logs, served files) live beside the database they belong to. Always
+ * absolute: servers run with their run directory as working directory.
+ */
 export function runsDir(dbPath: string): string {
-  return dbPath === ':memory:' ? join(process.cwd(), 'saio-lab-runs') : join(dirname(dbPath), 'runs');
+  return dbPath === ':memory:' ? join(process.cwd(), 'saio-lab-runs') : join(dirname(resolve(dbPath)), 'runs');
 }

@@ -117,8 +117,38 @@ export interface PointRecord {
   load: LoadResult | null;
   /** Why this point's numbers may not mean what they seem (from the generator and the lab). */
   warnings: string[];
+  /** CPU seconds of the server's and the load generator's threads over the measured phase; null when not measured. */
+  cpu: PointCpu | null;
+  /** Requests of the measured phase per CPU second of the server side (cpu.server_s); null without it. */
+  requests_per_cpu_s: number | null;
   started_at: string;
   ended_at: string | null;
+}
+
+/** CPU time of one class of threads over a measured phase (runner/cpu-accounting.ts). */
+export interface CpuClassUsage {
+  user_s: number;
+  system_s: number;
+  total_s: number;
+  threads: number;
+}
+
+/**
+ * What the measured phase cost in CPU, from /proc/<pid>/task/<tid>/stat at its start and end:
+ * the server's own threads, libsaio's kernel workers (saio-kworkerN), io_uring SQPOLL and io-wq
+ * threads, and the load generator. Resolution: 10 ms per thread (USER_HZ). Each role is read on
+ * the host it ran on (runner/point-cpu.ts); across hosts the seconds are summed.
+ */
+export interface PointCpu {
+  /** Wall time the accounting covered (the measured phase, from its start to the generator's exit). */
+  wall_s: number;
+  /** Everything the server side cost: its classes plus time of its threads that exited meanwhile. */
+  server_s: number;
+  loadgen_s: number;
+  by_class: Record<'server' | 'saio-kworker' | 'sqpoll' | 'io-wq' | 'loadgen', CpuClassUsage>;
+  unattributed_s: { server: number; loadgen: number };
+  /** Per thread: the busiest first, at most 64; `host` names the host it ran on when not this machine (issue 15). */
+  threads: { pid: number; tid: number; comm: string; class: string; user_s: number; system_s: number; total_s: number; host?: string }[];
 }
 
 /** The protocol's own check through the server after the load (a fetched body's sha256, a SET then GET). */

@@ -1,6 +1,6 @@
 #!/bin/sh
 # /init of the test guest: busybox, saio.ko, saio_test, and libsaio (guest_http against
-# epoll_server, unit_uring) over the module. Reports each case as "PASS: name" /
+# epoll_server, unit_uring, the torture suite) over the module. Reports each case as "PASS: name" /
 # "FAIL: name: why", then a verdict through isa-debug-exit.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox mount -t devtmpfs dev /dev
@@ -117,6 +117,16 @@ if [ -n "$PRELOAD_RUNS" ]; then
 		case $r in
 		http.*)
 			/guest_http -s /epoll_server -l /libsaio.so -t /tmp run "$m" || FAILED=1
+			;;
+		torture.*)
+			# each scenario without the library, then with this mode; TCG: times x3
+			if [ -f /mods/order ] && [ ! -d /sys/module/sctp ]; then
+				for k in $(cat /mods/order); do insmod /mods/$k.ko 2>/dev/null; done
+			fi
+			# (through a pipe: results show as they come, even if the guest times out)
+			( TORTURE_SLOW=3 /torture run -g -l /libsaio.so -m "$m" 2>&1
+			  echo $? > /tmp/torture.rc ) | sed -E '/^(PASS|FAIL|SKIP): /!s/^/  /'
+			[ "$(cat /tmp/torture.rc)" = 0 ] || FAILED=1
 			;;
 		unit.*)
 			# "ok NAME" / "not ok NAME" -> PASS/FAIL; a crash without a "not ok" fails too

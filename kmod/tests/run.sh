@@ -9,15 +9,19 @@
 #
 # The guest also runs libsaio (preload/) over the module: preload/tests/guest_http (a static
 # client) against preload/tests/epoll_server under LD_PRELOAD=libsaio.so, once per mode
-# (uring, kmod_enter, kmod_worker, kmod_worker_local), and preload's unit_uring with the
-# uring and the kmod backend; epoll_server, libsaio.so and unit_uring are dynamic, so the
-# loader and the libraries ldd lists for them go into the initramfs too.
+# (uring, kmod_enter, kmod_worker, kmod_worker_local), preload's unit_uring with the
+# uring and the kmod backend, and preload's differential torture suite (tests/torture: each
+# scenario without the library, then with kmod_enter and kmod_worker); epoll_server,
+# libsaio.so, unit_uring and torture are dynamic, so the loader and the libraries ldd lists
+# for them go into the initramfs too, and so do sctp.ko and the modules it needs (the
+# torture's SCTP scenario).
 #
 #   bash kmod/tests/run.sh              everything
 #   bash kmod/tests/run.sh NAME...      only these saio_test cases (no shell-level cases);
 #                                       NAME may also be preload (every libsaio run),
 #                                       preload_MODE (one guest_http mode), preload_unit
-#                                       (the unit_uring runs) or preload_unit_MODE
+#                                       (the unit_uring runs) or preload_unit_MODE,
+#                                       preload_torture or preload_torture_MODE
 #
 # Another kernel (kmod/tests/run-debug.sh passes its debug kernel's): SAIO_GUEST_KDIR (a
 # built kernel tree to build saio.ko against), SAIO_GUEST_IMAGE (its image, booted as is)
@@ -160,6 +164,8 @@ want_run() {	# want_run http|unit MODE: is it selected by ONLY?
 		preload) return 0 ;;
 		preload_unit) [ "$1" = unit ] && return 0 ;;
 		preload_unit_*) [ "$1" = unit ] && [ "$a" = "preload_unit_$2" ] && return 0 ;;
+		preload_torture) [ "$1" = torture ] && return 0 ;;
+		preload_torture_*) [ "$1" = torture ] && [ "$a" = "preload_torture_$2" ] && return 0 ;;
 		preload_*) [ "$1" = http ] && [ "$a" = "preload_$2" ] && return 0 ;;
 		esac
 	done
@@ -167,7 +173,7 @@ want_run() {	# want_run http|unit MODE: is it selected by ONLY?
 }
 ARGS="$*"
 RUNS=""
-if make -C "$PRELOAD" all build/tests/epoll_server build/tests/unit_uring \
+if make -C "$PRELOAD" all build/tests/epoll_server build/tests/unit_uring build/tests/torture \
 	> "$BUILD/preload-build.log" 2>&1; then
 	pass preload_build
 	if nm "$PRELOAD/build/libsaio.so" 2>/dev/null | grep -q ' saio_backend_kmod$'; then
@@ -185,13 +191,19 @@ if make -C "$PRELOAD" all build/tests/epoll_server build/tests/unit_uring \
 		case $m in kmod*) [ $HAVE_KMOD_BACKEND = 1 ] || continue ;; esac
 		want_run unit "$m" && RUNS="$RUNS,unit.$m"
 	done
+	if [ $HAVE_KMOD_BACKEND = 1 ]; then
+		for m in kmod_enter kmod_worker; do
+			want_run torture "$m" && RUNS="$RUNS,torture.$m"
+		done
+	fi
 	RUNS=${RUNS#,}
 else
 	tail -30 "$BUILD/preload-build.log"
 	fail preload_build "make -C preload failed (see $BUILD/preload-build.log); no libsaio runs in the guest"
 fi
-# unit_uring cases per run: its TEST(...) lines.
+# unit_uring cases per run: its TEST(...) lines; torture results per mode: its scenarios.
 UNIT_CASES=$(grep -c '^[[:space:]]*TEST("' "$PRELOAD/tests/unit_uring.c")
+TORTURE_CASES=$("$PRELOAD/build/tests/torture" list 2>/dev/null | wc -l)
 
 # ---- kernel: the uncompressed vmlinux boots faster (PVH) ------------------------------
 KERNEL=$BUILD/vmlinux-$KVER
@@ -226,9 +238,10 @@ fi
 # (copied to the paths ldd names: the guest has no ld.so.cache, the default paths match).
 if [ -n "$RUNS" ]; then
 	DYN="$PRELOAD/build/libsaio.so $PRELOAD/build/tests/epoll_server $PRELOAD/build/tests/unit_uring"
+	DYN="$DYN $PRELOAD/build/tests/torture"
 	ok=1
 	cp "$BUILD/guest_http" "$PRELOAD/build/libsaio.so" "$PRELOAD/build/tests/epoll_server" \
-		"$PRELOAD/build/tests/unit_uring" "$ROOT/" || ok=0
+		"$PRELOAD/build/tests/unit_uring" "$PRELOAD/build/tests/torture" "$ROOT/" || ok=0
 	for lib in $(ldd $DYN 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(0x/ { print $1 }' | sort -u); do
 		mkdir -p "$ROOT$(dirname "$lib")" && cp -L "$lib" "$ROOT$lib" || ok=0
 	done
@@ -237,6 +250,29 @@ if [ -n "$RUNS" ]; then
 		fail initramfs "could not put libsaio and its libraries into $ROOT"
 		finish
 	fi
+	# sctp.ko and what it needs, in load order (mods/order), for the torture's SCTP
+	# scenario; without them that scenario reports SKIP.
+	sctp_mods() {	# sctp_mods NAME: NAME's dependencies first, then NAME
+		local f
+		f=$(find "/lib/modules/$KVER" -name "$1.ko*" 2>/dev/null | head -1)
+		[ -n "$f" ] || return 0
+		for d in $(modinfo -F depends "$f" 2>/dev/null | tr ',' ' '); do sctp_mods "$d"; done
+		case " $MODS " in *" $1 "*) ;; *) MODS="$MODS $1"; MODF="$MODF $f" ;; esac
+	}
+	MODS=""
+	MODF=""
+	sctp_mods crc32c_generic
+	sctp_mods sctp
+	mkdir -p "$ROOT/mods"
+	for f in $MODF; do
+		n=$(basename "$f" | sed 's/\.ko.*//')
+		case $f in
+		*.xz) xz -dc "$f" > "$ROOT/mods/$n.ko" ;;
+		*.zst) zstd -dcq "$f" > "$ROOT/mods/$n.ko" 2>/dev/null ;;
+		*) cp "$f" "$ROOT/mods/$n.ko" ;;
+		esac
+		echo "$n" >> "$ROOT/mods/order"
+	done
 fi
 mknod "$ROOT/dev/console" c 5 1 2>/dev/null || true
 if ! (cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1 > "$BUILD/initramfs.cpio.gz"); then
@@ -253,17 +289,21 @@ MEM=1024
 [ "$DEBUG" = 1 ] && MEM=2048
 DEBUG_ARGS=""
 [ "$DEBUG" = 1 ] && DEBUG_ARGS=" saio_debug=1 saio_scale=$SCALE"
-timeout $((600 * SCALE)) qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m $MEM \
+# The torture suite runs each scenario three times (without the library, kmod_enter, kmod_worker).
+GUEST_LIMIT=600
+case ",$RUNS" in *,torture.*) GUEST_LIMIT=$((GUEST_LIMIT + 900)) ;; esac
+timeout $((GUEST_LIMIT * SCALE)) qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m $MEM \
 	-kernel "$KERNEL" -initrd "$BUILD/initramfs.cpio.gz" \
 	-append "console=ttyS0 quiet loglevel=4 panic=-1 tsc=reliable oops=panic${DEBUG_ARGS}${ONLY:+ saio_only=$ONLY}${RUNS:+ saio_preload=$RUNS}" \
 	-nographic -no-reboot -net none -monitor none -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 < /dev/null 2>&1 |
-	sed -u 's/\r$//' | tee "$LOG" | grep -aE --line-buffered '^(PASS|FAIL|GUEST|  )'
+	sed -u 's/\r$//' | tee "$LOG" | grep -aE --line-buffered '^(PASS|FAIL|SKIP|GUEST|  )'
 QEMU_RC=${PIPESTATUS[0]}
 echo "host: guest ran $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $T_BOOT}")s, qemu exit $QEMU_RC"
 
 GP=$(grep -ac '^PASS: ' "$LOG")
 GF=$(grep -ac '^FAIL: ' "$LOG")
+GS=$(grep -ac '^SKIP: ' "$LOG")
 PASSED=$((PASSED + GP))
 FAILED=$((FAILED + GF))
 # Expected guest cases: every saio_test case plus the shell-level ones, plus the libsaio
@@ -282,11 +322,12 @@ for r in ${RUNS//,/ }; do
 	case $r in
 	http.*) EXPECT=$((EXPECT + $("$BUILD/guest_http" list "${r#http.}" | wc -l))) ;;
 	unit.*) EXPECT=$((EXPECT + UNIT_CASES)) ;;
+	torture.*) EXPECT=$((EXPECT + TORTURE_CASES)) ;;
 	esac
 done
 case ",$RUNS" in *.kmod*) EXPECT=$((EXPECT + 1)) ;; esac
-if [ $((GP + GF)) -lt "$EXPECT" ]; then
-	fail guest_completed "only $((GP + GF)) of $EXPECT guest cases reported (crash or timeout?); tail of $LOG:"
+if [ $((GP + GF + GS)) -lt "$EXPECT" ]; then
+	fail guest_completed "only $((GP + GF + GS)) of $EXPECT guest cases reported (crash or timeout?); tail of $LOG:"
 	tail -40 "$LOG"
 fi
 TROUBLE='Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic|blocked for more than|soft lockup|KASAN|KFENCE|kmemleak: .*(suspected|disabled|kmemleak_object|Out of memory)|possible circular locking|inconsistent lock state'

@@ -1039,11 +1039,19 @@ void *worker_main(void *p)
 {
 	struct worker_arg *a = p;
 
+	int again = 0;
+
 	/* a signal, or SAIO_WORKER_AGAIN (deferred work ran on the way out): call again */
 	do {
 		a->ret = ioctl(a->c->fd, SAIO_IOC_WORKER, &a->w);
 		a->err = errno;
+		if (a->ret == SAIO_WORKER_AGAIN)
+			again = 1;
 	} while ((a->ret < 0 && a->err == EINTR) || a->ret == SAIO_WORKER_AGAIN);
+	/* A worker out for its task work when STOP came calls again into a torn-down
+	 * context: -ESHUTDOWN is how it leaves then, as libsaio's loop takes it. */
+	if (again && a->ret < 0 && a->err == ESHUTDOWN)
+		a->ret = 0;
 	return NULL;
 }
 

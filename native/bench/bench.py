@@ -252,7 +252,7 @@ def part_open(ngx, results, lines, cap):
     lines.append(f"\np99 median {m:.1f} µs, spread {min(p99) / m - 1:+.1%} / {max(p99) / m - 1:+.1%} "
                  f"(goal ±10%); achieved/offered {min(r['achieved'] / r['offered'] for r in rows):.4f}.."
                  f"{max(r['achieved'] / r['offered'] for r in rows):.4f} (goal within 1%)")
-    print("\n".join(lines[-(len(rows) + 5):]), flush=True)
+    print("\n".join(lines[-(len(rows) + 4):]), flush=True)
 
 
 def part_overload(ngx, results, lines, cap):

@@ -21,6 +21,10 @@ int saio_flush(void);
 /* Wait until every operation this thread queued on fd has completed. Returns 0 or -errno. */
 int saio_drain_fd(int fd);
 
+/* 1 if fd is one of the library's own descriptors (its rings and notifiers, and sockets
+ * the application closed whose bytes it still sends), else 0. */
+int saio_fd_own(int fd);
+
 #ifdef __cplusplus
 }
 #endif

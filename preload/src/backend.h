@@ -32,6 +32,10 @@
  * - settle() (optional, for backends whose requests another thread issues) waits until
  *   the kernel has attempted every submitted request, so that an op still in flight
  *   afterwards is one that waits for socket space. Without it, submit() is that point.
+ * - recall() (optional) makes every op of f that is in flight come back to the engine
+ *   (cancelled: -ECANCELED, or the count a send got out), bounded; afterwards nothing in
+ *   the kernel or the backend refers to f's number. Without it a closed socket whose ops
+ *   wait for its peer keeps its number until they end.
  */
 #ifndef SAIO_BACKEND_H
 #define SAIO_BACKEND_H
@@ -44,6 +48,7 @@
 #define SAIO_CAP_EPOLL_DEL (1u << 1)	/* can run epoll_ctl(EPOLL_CTL_DEL) */
 #define SAIO_CAP_ASYNC_ISSUE (1u << 2)	/* ops are issued by another thread (SQPOLL) */
 #define SAIO_CAP_NATIVE_SENDFILE (1u << 3) /* sendfile in the kernel: no buffer, any size */
+#define SAIO_CAP_NO_LINK (1u << 4)	/* links may break: one op of an fd in flight at a time */
 
 struct saio_backend {
 	const char *name;
@@ -60,6 +65,7 @@ struct saio_backend {
 	int (*notify_fd)(struct saio_ring *r);
 	void (*notify_ack)(struct saio_ring *r);
 	void (*settle)(struct saio_ring *r);
+	void (*recall)(struct saio_ring *r, struct saio_fd *f);
 };
 
 extern const struct saio_backend saio_backend_uring;

@@ -146,11 +146,16 @@ static void ctx_free(struct kmod_ctx *c)
 {
 	if (c->mem)
 		munmap(c->mem, c->mem_bytes);
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
+		saio_fd_set_own(c->fd, false);
 		REAL(close)(c->fd);
-	for (unsigned i = 0; i < SAIO_MAX_RINGS; i++)
-		if (c->efd[i] >= 0)
+	}
+	for (unsigned i = 0; i < SAIO_MAX_RINGS; i++) {
+		if (c->efd[i] >= 0) {
+			saio_fd_set_own(c->efd[i], false);
 			REAL(close)(c->efd[i]);
+		}
+	}
 	free(c);
 }
 
@@ -183,7 +188,7 @@ static int ctx_open(struct kmod_ctx **out)
 		c->efd[i] = -1;
 	while (sq < saio_cfg.ring_entries && sq < SAIO_MAX_SQ_ENTRIES)
 		sq <<= 1;
-	c->fd = REAL(open)(SAIO_DEVICE, O_RDWR | O_CLOEXEC, 0);
+	c->fd = saio_own_fd(REAL(open)(SAIO_DEVICE, O_RDWR | O_CLOEXEC, 0));
 	if (c->fd < 0) {
 		err = -errno;
 		free(c);
@@ -321,14 +326,15 @@ static int kmod_init(struct saio_ring *r)
 	err = -EMFILE;	/* more event-loop threads than SAIO_KMOD_RINGS */
 	if (idx < 0)
 		goto fail;
-	err = -errno;
 	p->poller = REAL(epoll_create1)(EPOLL_CLOEXEC);
+	err = -errno;	/* read after the call that sets it */
 	if (p->poller < 0)
 		goto fail;
+	p->poller = saio_own_fd(p->poller);
 	if (worker_mode()) {
 		if (c->efd[idx] < 0) {
 			struct saio_eventfd ev = { .ring = (uint32_t)idx };
-			int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			int efd = saio_own_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 			ev.fd = efd;
 			if (efd < 0 || ioctl(c->fd, SAIO_IOC_EVENTFD, &ev) < 0) {
 				err = -errno;
@@ -367,8 +373,10 @@ static int kmod_init(struct saio_ring *r)
 	return 0;
 fail:
 	pthread_mutex_unlock(&ctx_lock);
-	if (p->poller >= 0)
+	if (p->poller >= 0) {
+		saio_fd_set_own(p->poller, false);
 		REAL(close)(p->poller);
+	}
 	free(p);
 	return err;
 }
@@ -376,6 +384,7 @@ fail:
 static void priv_free(struct saio_ring *r)
 {
 	struct kmod_priv *p = r->be_priv;
+	saio_fd_set_own(p->poller, false);
 	REAL(close)(p->poller);
 	free(p->parked);
 	free(p);
@@ -694,6 +703,32 @@ static void kmod_settle(struct saio_ring *r)
 	}
 }
 
+/* Ops of f come back to the engine: the kernel has finished what it was given (ENTER ran
+ * it; workers are waited for), and parked sends are handed back; f's number leaves the
+ * poller, where it is keyed by number. */
+static void kmod_recall(struct saio_ring *r, struct saio_fd *f)
+{
+	struct kmod_priv *p = r->be_priv;
+
+	if (!p)
+		return;
+	if (!worker_mode())
+		enter(p);
+	else
+		kmod_settle(r);
+	reap_cq(r, p);
+	for (unsigned i = 0; i < p->nparked;) {
+		struct saio_op *op = p->parked[i];
+		if (op->qfd == f->fdnum) {
+			p->parked[i] = p->parked[--p->nparked];
+			give_back(r, op);
+			continue;
+		}
+		i++;
+	}
+	REAL(epoll_ctl)(p->poller, EPOLL_CTL_DEL, f->fdnum, NULL);
+}
+
 static unsigned kmod_caps(struct saio_ring *r)
 {
 	(void)r;
@@ -731,4 +766,5 @@ const struct saio_backend saio_backend_kmod = {
 	.notify_fd = kmod_notify_fd,
 	.notify_ack = kmod_notify_ack,
 	.settle = kmod_settle,
+	.recall = kmod_recall,
 };

@@ -40,6 +40,8 @@ struct uring_priv {
 	struct io_uring ring;
 	bool sqpoll;
 	int efd;		/* SQPOLL: eventfd signalled on every completion */
+	unsigned cq_entries;	/* the completion queue's size */
+	unsigned inflight;	/* requests staged or submitted whose completion is not reaped */
 };
 
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -100,7 +102,11 @@ static int uring_init(struct saio_ring *r)
 	if (!p)
 		return -ENOMEM;
 	memset(&par, 0, sizeof(par));
-	par.flags = IORING_SETUP_SUBMIT_ALL;
+	/* A completion queue far larger than the submission queue: requests that wait for
+	 * a peer stay outstanding, and their number is capped at the CQ's size (space()), so
+	 * the CQ never overflows. */
+	par.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
+	par.cq_entries = saio_cfg.ring_entries * 16 < 65536 ? saio_cfg.ring_entries * 16 : 65536;
 	if (saio_cfg.sqpoll) {
 		par.flags |= IORING_SETUP_SQPOLL;
 		par.sq_thread_idle = saio_cfg.sq_idle_ms;
@@ -124,12 +130,19 @@ static int uring_init(struct saio_ring *r)
 		free(p);
 		return ret;
 	}
+	p->cq_entries = *p->ring.cq.kring_entries;
+	if (!saio_cfg.sqpoll) {
+		/* (an SQPOLL ring's number is attach_fd for the others: it stays) */
+		p->ring.ring_fd = p->ring.enter_ring_fd = saio_own_fd(p->ring.ring_fd);
+	} else {
+		saio_fd_set_own(p->ring.ring_fd, true);
+	}
 	p->sqpoll = saio_cfg.sqpoll;
 	p->efd = -1;
 	if (p->sqpoll) {
 		/* Completions are posted by the SQPOLL thread and do not wake a thread
 		 * sleeping in epoll_wait: an eventfd in its epoll set does. */
-		p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		p->efd = saio_own_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 		if (p->efd < 0 || io_uring_register_eventfd(&p->ring, p->efd) < 0) {
 			int e = p->efd < 0 ? -errno : -EINVAL;
 			if (p->efd >= 0)
@@ -156,9 +169,12 @@ static void uring_teardown(struct saio_ring *r)
 			attach_fd = -1;
 		pthread_mutex_unlock(&attach_lock);
 	}
+	saio_fd_set_own(p->ring.ring_fd, false);
 	io_uring_queue_exit(&p->ring);
-	if (p->efd >= 0)
+	if (p->efd >= 0) {
+		saio_fd_set_own(p->efd, false);
 		REAL(close)(p->efd);
+	}
 	free(p);
 	r->be_priv = NULL;
 }
@@ -181,7 +197,9 @@ static void uring_forget(struct saio_ring *r)
 static unsigned uring_space(struct saio_ring *r)
 {
 	struct uring_priv *p = r->be_priv;
-	return io_uring_sq_space_left(&p->ring);
+	unsigned sq = io_uring_sq_space_left(&p->ring);
+	unsigned cq = p->cq_entries > p->inflight ? p->cq_entries - p->inflight : 0;
+	return sq < cq ? sq : cq;
 }
 
 static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
@@ -233,6 +251,7 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 		sqe->flags |= IOSQE_IO_LINK;
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op | 1);
 	op->nr_cqe = (uint8_t)need;
+	p->inflight += need;
 	atomic_fetch_add_explicit(&saio_stats.sqes, need, memory_order_relaxed);
 	return 0;
 }
@@ -266,16 +285,22 @@ static int uring_reap(struct saio_ring *r)
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
 
+	/* Completions the kernel could not post (a full CQ: not with the cap above, but
+	 * the kernel keeps them) are flushed into the CQ by an enter that asks for them. */
+	if (IO_URING_READ_ONCE(*p->ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW)
+		io_uring_get_events(&p->ring);
 	io_uring_for_each_cqe(&p->ring, head, cqe) {
 		uint64_t ud = cqe->user_data;
 		n++;
 		if (!ud)
-			continue;	/* probe */
+			continue;	/* probe, cancel */
 		saio_engine_complete(r, (struct saio_op *)(uintptr_t)(ud & ~(uint64_t)1),
 				     (int)(ud & 1), cqe->res);
 	}
-	if (n)
+	if (n) {
 		io_uring_cq_advance(&p->ring, n);
+		p->inflight = p->inflight > n ? p->inflight - n : 0;
+	}
 	return (int)n;
 }
 
@@ -312,14 +337,62 @@ static void uring_settle(struct saio_ring *r)
 	}
 }
 
+/* Cancel f's requests the kernel issued: the ops linked behind them fail with them
+ * (-ECANCELED), a send reports what it got out. Then wait (bounded) until all of f's ops
+ * are back. */
+static void uring_recall(struct saio_ring *r, struct saio_fd *f)
+{
+	struct uring_priv *p = r->be_priv;
+	struct io_uring_cqe *cqe;
+	int64_t end = saio_now_ns() + 1000000000LL, next = 0;
+
+	r->be->reap(r);
+	while (p && f->ninflight && saio_now_ns() < end) {
+		if (saio_now_ns() >= next) {
+			/* Every request the kernel issued on this socket (keyed by its file,
+			 * which the number still names): which one of the chain is active is
+			 * the kernel's business. Again every 100 ms: with SQPOLL a request
+			 * may be issued after a cancel that found nothing. */
+			if (io_uring_sq_space_left(&p->ring) < 3)
+				io_uring_submit(&p->ring);
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+			if (sqe) {
+				io_uring_prep_cancel_fd(sqe, f->fdnum, IORING_ASYNC_CANCEL_ALL);
+				io_uring_sqe_set_data64(sqe, 0);	/* not an op's completion */
+				p->inflight++;
+			}
+			/* and by the first op in flight, in case the number names another
+			 * file by now (closed behind our back and handed out again) */
+			struct saio_op *op = f->head;
+			for (int ph = 0; op && op->state == SAIO_OP_INFLIGHT && ph < 2; ph++) {
+				sqe = io_uring_get_sqe(&p->ring);
+				if (!sqe)
+					break;
+				io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op | (uint64_t)ph, 0);
+				io_uring_sqe_set_data64(sqe, 0);
+				p->inflight++;
+			}
+			atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+			io_uring_submit(&p->ring);
+			next = saio_now_ns() + 100000000LL;
+		}
+		struct __kernel_timespec ts = { 0, 10000000 };
+		io_uring_wait_cqe_timeout(&p->ring, &cqe, &ts);
+		r->be->reap(r);
+	}
+}
+
 static unsigned uring_caps(struct saio_ring *r)
 {
 	struct uring_priv *p = r->be_priv;
 	unsigned c = SAIO_CAP_EPOLL_DEL;
 	if (__atomic_load_n(&setsockopt_ok, __ATOMIC_RELAXED) == 1)
 		c |= SAIO_CAP_SETSOCKOPT;
+	/* An SQPOLL thread shared by several rings (ATTACH_WQ) submits at most 8 entries
+	 * per round, and a link chain ends with the round: longer chains would split and
+	 * run side by side. So with SQPOLL an fd has one op in flight at a time. */
 	if (p && p->sqpoll)
-		c |= SAIO_CAP_ASYNC_ISSUE;
+		c |= SAIO_CAP_ASYNC_ISSUE | SAIO_CAP_NO_LINK;
 	return c;
 }
 
@@ -342,4 +415,5 @@ const struct saio_backend saio_backend_uring = {
 	.caps = uring_caps,
 	.notify_fd = uring_notify_fd,
 	.settle = uring_settle,
+	.recall = uring_recall,
 };

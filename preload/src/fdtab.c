@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include "saio_int.h"
@@ -69,8 +70,14 @@ void saio_fd_reset(struct saio_fd *f)
 	atomic_store_explicit(&f->close_held, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->pins, 0, memory_order_relaxed);
 	f->broken = 0;
+	f->conn = 0;
+	f->linger_on = 0;
+	f->linger_s = 0;
 	f->st_size = -1;
 	f->notify_ring = NULL;
+	f->waiter = NULL;
+	f->shared = 0;
+	f->twin1 = 0;
 	/* f->ep is left alone: it changes only under saio_ep_lock (close, epoll_ctl,
 	 * and the number being handed out again). */
 }
@@ -121,9 +128,20 @@ int saio_fd_classify(int fd, struct saio_fd *f)
 		return 0;
 	if (dom != AF_INET && dom != AF_INET6 && dom != AF_UNIX)
 		return 0;
+	int proto = 0;
+	len = sizeof(int);
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
+		return 0;
+	if (dom != AF_UNIX && proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
+		return 0;	/* SCTP one-to-one and the like: messages, not a byte stream */
 	int fl = REAL(fcntl)(fd, F_GETFL);
 	if (fl < 0)
 		return 0;
+	/* Deferred only when connected: a listening or unconnected socket's calls are
+	 * answered by the kernel at once (errors, and a close that frees the address). */
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	f->conn = REAL(getpeername)(fd, (struct sockaddr *)&peer, &pl) == 0;
 	f->nonblock = (fl & O_NONBLOCK) != 0;
 	f->tcp = dom != AF_UNIX;
 	f->kind = SAIO_FD_SOCK;

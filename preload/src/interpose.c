@@ -12,8 +12,11 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sched.h>
+#include <setjmp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,9 +34,25 @@ pthread_mutex_t saio_ep_lock = PTHREAD_MUTEX_INITIALIZER;
 void saio_drain_all(unsigned ms);
 int saio_drain_fd(int fd);
 
+/*
+ * Deferring, and not inside a signal handler. A handler may run while its thread holds a
+ * ring's lock or is inside malloc: there every call is the real one, with no lock taken
+ * and nothing allocated (redis logs from its SIGTERM handler with open/write/close;
+ * libevent's handler sends a byte to a socketpair). Their bytes go straight to the kernel,
+ * ahead of any the library still holds for the same descriptor.
+ */
 static inline bool defer_mode(void)
 {
-	return saio_cfg.mode == SAIO_MODE_DEFER;
+	return saio_cfg.mode == SAIO_MODE_DEFER && !saio_in_handler;
+}
+
+/* A close in a signal handler: forget the number's kind without a lock (a descriptor with
+ * ops of ours is left alone: if the number is made again, reborn() drops them). */
+static void handler_closed(int fd)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (f && saio_in_handler && !atomic_load(&f->owner))
+		f->kind = SAIO_FD_UNKNOWN;
 }
 
 static inline void count(_Atomic uint64_t *c, uint64_t n)
@@ -43,33 +62,38 @@ static inline void count(_Atomic uint64_t *c, uint64_t n)
 
 /* ---- taking a descriptor ------------------------------------------------------------ */
 
-/* Return with mine locked and f owned by mine. A descriptor whose ops sit in another
- * thread's ring is first drained there (every op of it completes). */
-static void acquire(struct saio_fd *f, struct saio_ring *mine)
+/*
+ * Lock and return the ring whose FIFO takes f's next op: the ring that holds f's ops
+ * already, whichever thread's it is, or mine. A call never waits for another ring's ops
+ * to complete (their peer may not read for a long time); it queues behind them, and
+ * release() hands the other ring's queue to the kernel, since its thread may be asleep.
+ */
+static struct saio_ring *acquire(struct saio_fd *f, struct saio_ring *mine)
 {
 	for (;;) {
 		struct saio_ring *o = atomic_load(&f->owner);
-		if (o == NULL || o == mine) {
-			pthread_mutex_lock(&mine->lock);
-			struct saio_ring *exp = NULL;
-			if (atomic_load(&f->owner) == mine ||
-			    atomic_compare_exchange_strong(&f->owner, &exp, mine))
-				return;
-			pthread_mutex_unlock(&mine->lock);
-			continue;
-		}
-		pthread_mutex_lock(&o->lock);
-		if (atomic_load(&f->owner) == o) {
-			saio_ring_wait_fd(o, f, false);
-			if (!f->head)
-				atomic_store(&f->owner, NULL);	/* a pending error moves along */
-		}
-		pthread_mutex_unlock(&o->lock);
+		struct saio_ring *r = o ? o : mine;
+		pthread_mutex_lock(&r->lock);
+		struct saio_ring *exp = NULL;
+		if (atomic_load(&f->owner) == r ||
+		    (!o && atomic_compare_exchange_strong(&f->owner, &exp, r)))
+			return r;
+		pthread_mutex_unlock(&r->lock);
 	}
+}
+
+/* Lock held. We answered EAGAIN for f where the kernel would have had room: an EPOLLOUT
+ * is owed when its queue drains (engine: wake_add). */
+static void owe_wake(struct saio_ring *r, struct saio_fd *f)
+{
+	f->want_wake = 1;
+	saio_owed_add(r, f);
 }
 
 static void release(struct saio_fd *f, struct saio_ring *r)
 {
+	if (r != saio_ring_self(false) && r->nqueued)
+		saio_ring_flush(r);
 	if (!f->head && !f->err)
 		atomic_store(&f->owner, NULL);
 	pthread_mutex_unlock(&r->lock);
@@ -88,6 +112,24 @@ static int take_error(struct saio_fd *f)
 	return sp ? -e : e;
 }
 
+/*
+ * acquire() for a call that queues an op: what completed is collected first, then a
+ * descriptor being closed answers EBADF and a queued op's error is this call's. 0 with
+ * *rp locked, else the error for deliver() with nothing locked.
+ */
+static int acquire_to_queue(struct saio_fd *f, struct saio_ring *mine, struct saio_ring **rp)
+{
+	struct saio_ring *r = acquire(f, mine);
+	r->be->reap(r);
+	int e = f->closing ? EBADF : take_error(f);
+	if (e) {
+		release(f, r);
+		return e;
+	}
+	*rp = r;
+	return 0;
+}
+
 static long deliver(int e)
 {
 	if (e < 0) {
@@ -98,69 +140,87 @@ static long deliver(int e)
 	return -1;
 }
 
-enum { OBSERVE, MUTATE };
+enum { OBSERVE, BYTES, DRAIN };
+enum { ERR_NONE, ERR_WRITE, ERR_READ };
+
+/* A pending error the call may return: any for a write; a read never returns EPIPE (the
+ * write side's error) nor the EIO of a sendfile whose file shrank. */
+static bool error_for(const struct saio_fd *f, int errs)
+{
+	if (errs == ERR_WRITE)
+		return f->err != 0;
+	return errs == ERR_READ && f->err && f->err != EPIPE && f->err != EIO;
+}
 
 /*
- * Order a pass-through call on fd after the fd's ops. OBSERVE (reads, epoll_ctl, F_GET*):
- * queued ops are handed to the kernel, in-flight ones are not waited for. MUTATE
- * (writes that could not be deferred, setsockopt, getsockopt, fcntl F_SET*, ioctl, dup):
- * every op completes first; on a non-blocking socket whose ops wait for a full socket
- * the call fails with EAGAIN instead of blocking (nb_eagain). Returns 0 or an error for
- * deliver().
+ * Order a pass-through call on fd after the fd's ops, without waiting for a peer. The
+ * fd's queued ops are handed to the kernel first; ops already in flight are, for ordering,
+ * bytes in the socket's send buffer, which the real call does not wait for either
+ * (setsockopt, getsockopt, fcntl, ioctl, dup, reads, epoll_ctl). BYTES: the call carries
+ * bytes that must follow ours in the stream (a write that cannot be deferred): on a
+ * non-blocking socket whose ops are still in flight it fails with EAGAIN (the socket is
+ * full: our bytes wait for space) and an EPOLLOUT is owed; a blocking one waits for them,
+ * as the real call waits for space. errs: which pending error of a deferred op this call
+ * returns. Returns 0 or an error for deliver().
  */
-static int order_before(int fd, int how, bool data_call, bool nb_eagain)
+static int order_before(int fd, int how, int errs)
 {
+	if (SAIO_UNLIKELY(saio_in_handler))
+		return 0;
 	struct saio_fd *f = saio_fd_peek(fd);
+	if (f && !atomic_load_explicit(&f->owner, memory_order_acquire) && f->twin1) {
+		/* a dup of a number whose ops are still ours: they come first */
+		struct saio_fd *t = saio_fd_peek(f->twin1 - 1);
+		if (t && t->twin1 == fd + 1)
+			f = t;
+	}
 	if (!f || !atomic_load_explicit(&f->owner, memory_order_acquire))
 		return 0;
-	for (;;) {
-		struct saio_ring *o = atomic_load(&f->owner);
-		if (!o)
-			return 0;
-		pthread_mutex_lock(&o->lock);
-		if (atomic_load(&f->owner) != o) {
-			pthread_mutex_unlock(&o->lock);
-			continue;
-		}
-		int e = 0;
-		o->be->reap(o);
-		if (f->closing) {
-			e = EBADF;
-		} else {
-			if (data_call)
-				e = take_error(f);
-			if (!e && f->head) {
-				if (how == MUTATE) {
-					if (nb_eagain && f->nonblock) {
-						saio_ring_flush(o);
-						/* Ops another thread issues may simply not
-						 * have run yet: let them, then look again. */
-						for (int i = 0; i < 4 && f->head && o->be->settle; i++) {
-							o->be->settle(o);
-							o->be->reap(o);
-							saio_ring_flush(o);
-						}
-						if (f->head) {
-							f->want_wake = 1;
-							e = EAGAIN;
-						}
-					} else {
-						saio_ring_wait_fd(o, f, false);
-					}
-				} else if (f->nqueued) {
+	struct saio_ring *o = saio_lock_owner(f);
+	if (!o)
+		return 0;
+	int e = 0;
+	o->be->reap(o);
+	if (f->closing) {
+		e = EBADF;
+	} else {
+		if (error_for(f, errs))
+			e = take_error(f);
+		if (!e && f->head) {
+			if (how == BYTES && f->nonblock) {
+				saio_ring_flush(o);
+				/* Ops another thread issues may simply not have run
+				 * yet: let them, then look again. */
+				for (int i = 0; i < 4 && f->head && o->be->settle; i++) {
+					o->be->settle(o);
+					o->be->reap(o);
 					saio_ring_flush(o);
 				}
+				if (f->head) {
+					owe_wake(o, f);
+					e = EAGAIN;
+				}
+			} else if (how == BYTES || how == DRAIN) {
+				saio_ring_wait_fd(o, f, false);
+			} else if (f->nqueued) {
+				saio_ring_flush(o);
 			}
 		}
-		release(f, o);
-		return e;
 	}
+	release(f, o);
+	return e;
+}
+
+/* A descriptor that is not deferred but still has ops of ours to follow (after dup). */
+static bool ops_behind(const struct saio_fd *f)
+{
+	return atomic_load(&f->owner) || f->twin1;
 }
 
 static ssize_t pass_ordered(int fd, int call)
 {
 	/* A byte-carrying call may answer EAGAIN on a non-blocking socket; shutdown may not. */
-	int e = order_before(fd, MUTATE, true, call != SAIO_C_SHUTDOWN);
+	int e = order_before(fd, call == SAIO_C_SHUTDOWN ? OBSERVE : BYTES, ERR_WRITE);
 	if (e)
 		return deliver(e);
 	struct saio_fd *f = saio_fd_peek(fd);
@@ -169,36 +229,114 @@ static ssize_t pass_ordered(int fd, int call)
 	return SAIO_PASS;
 }
 
-/* fd was just returned by a call that creates descriptors. */
+/*
+ * fd was just returned by a call that creates descriptors. Whatever we knew of the number
+ * is about an earlier descriptor: our own close of it ran (its completion is collected
+ * now), or it was closed behind our back, and then ops still ours are the old socket's:
+ * they never go to the new descriptor.
+ */
 static void reborn(int fd)
 {
 	if (!defer_mode())
 		return;
-	struct saio_fd *f = saio_fd_get(fd);
+	struct saio_fd *f = saio_fd_peek(fd);	/* never allocated: nothing known */
 	if (!f)
 		return;
-	if (atomic_load(&f->owner))
-		saio_drain_fd(fd);	/* the old number's close ran; collect it */
+	struct saio_ring *o = saio_lock_owner(f);
+	if (o) {
+		saio_fd_forget_ops(o, f);
+		saio_fd_reset(f);
+		atomic_store(&f->owner, NULL);
+		pthread_mutex_unlock(&o->lock);
+	}
+	bool was_epoll = f->kind == SAIO_FD_EPOLL;
 	saio_fd_reset(f);
 	pthread_mutex_lock(&saio_ep_lock);
+	if (was_epoll)
+		saio_fd_forget_epfd(fd);	/* registrations in the old set are gone */
 	f->nep = 0;
 	f->ep_overflow = 0;
 	pthread_mutex_unlock(&saio_ep_lock);
 }
 
-static void born_sock(int fd, int domain, int type)
+/*
+ * fd is about to be closed by a call other than close() (close_range, dup2/dup3 onto it,
+ * fclose): like close(), ops of ours for its socket must not be lost nor go to whatever
+ * takes the number next. They go to custody (the socket stays open under a number of ours)
+ * after the number leaves the epoll sets; if that cannot be, they are dropped (counted).
+ * Our knowledge of the number is forgotten.
+ */
+static void number_closing(int fd)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (!f || f->own)
+		return;
+	struct saio_epreg regs[SAIO_EP_MAX];
+	unsigned nreg;
+	pthread_mutex_lock(&saio_ep_lock);
+	if (f->kind == SAIO_FD_EPOLL)
+		saio_fd_forget_epfd(fd);
+	nreg = f->nep;
+	memcpy(regs, f->ep, sizeof(regs));
+	f->nep = 0;
+	f->ep_overflow = 0;
+	pthread_mutex_unlock(&saio_ep_lock);
+	struct saio_ring *o = saio_lock_owner(f);
+	if (o) {
+		o->be->reap(o);
+		if (f->head && saio_detach(o, f) >= 0) {
+			for (unsigned i = 0; i < nreg; i++)
+				REAL(epoll_ctl)(regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
+		} else if (f->head) {
+			saio_fd_abort(o, f);
+		}
+		if (f->err)
+			count(&saio_stats.errors_dropped, 1);
+		saio_fd_reset(f);
+		atomic_store(&f->owner, NULL);
+		pthread_mutex_unlock(&o->lock);
+	}
+	if (atomic_load(&f->pins) == 0)
+		saio_fd_reset(f);
+}
+
+static void born_sock(int fd, int domain, int type, int proto, bool conn)
 {
 	struct saio_fd *f = saio_fd_get(fd);
 	if (!f)
 		return;
-	if ((type & 0xf) == SOCK_STREAM &&
-	    (domain == AF_INET || domain == AF_INET6 || domain == AF_UNIX)) {
+	/* TCP (or MPTCP, which takes TCP's options) and unix streams; not SCTP's one-to-one
+	 * stream sockets: their sends are messages, TCP_CORK/NODELAY are not theirs. */
+	bool inet_tcp = (domain == AF_INET || domain == AF_INET6) &&
+			(proto == 0 || proto == IPPROTO_TCP || proto == IPPROTO_MPTCP);
+	if ((type & 0xf) == SOCK_STREAM && (inet_tcp || (domain == AF_UNIX && proto == 0))) {
 		f->kind = SAIO_FD_SOCK;
 		f->tcp = domain != AF_UNIX;
 		f->nonblock = (type & SOCK_NONBLOCK) != 0;
+		f->conn = conn;
 	} else {
 		f->kind = SAIO_FD_PASS;
 	}
+}
+
+/*
+ * Deferrable now: a connected stream socket. A socket not known to be connected (made by
+ * socket(), listening, or connecting without an answer yet) passes through: its calls fail
+ * or take effect at once in the kernel, and so must they under the library. The first
+ * real write that succeeds on it shows it is connected.
+ */
+static bool deferrable(const struct saio_fd *f)
+{
+	return f->kind == SAIO_FD_SOCK && f->conn;
+}
+
+static void passed_ok(int fd, long ret)
+{
+	if (ret <= 0 || !defer_mode())
+		return;
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (f && f->kind == SAIO_FD_SOCK && !f->conn)
+		f->conn = 1;
 }
 
 /* ---- the byte-carrying calls ---------------------------------------------------------- */
@@ -225,8 +363,8 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		return SAIO_PASS;
 	if (f->kind == SAIO_FD_UNKNOWN)
 		saio_fd_classify(fd, f);
-	if (f->kind != SAIO_FD_SOCK)
-		return SAIO_PASS;
+	if (!deferrable(f))
+		return ops_behind(f) ? pass_ordered(fd, call) : SAIO_PASS;
 	struct saio_ring *mine = saio_ring_self(false);
 	if (!mine || (flags & ~(MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE)) || iovcnt < 0 ||
 	    iovcnt > IOV_MAX)
@@ -238,36 +376,32 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		total += iov[i].iov_len;
 	}
 
-	acquire(f, mine);
-	mine->be->reap(mine);
-	if (f->closing) {
-		release(f, mine);
-		errno = EBADF;
-		return -1;
-	}
-	int e = take_error(f);
-	if (e) {
-		release(f, mine);
-		return deliver(e);
-	}
-	if (f->broken || total == 0) {
-		if (f->head)
-			saio_ring_wait_fd(mine, f, false);
-		release(f, mine);
+	if (total == 0) {
+		/* Nothing to order: the real call answers at once (0, or the socket's error). */
+		int e = order_before(fd, OBSERVE, ERR_WRITE);
 		count(&saio_stats.passed[call], 1);
-		return SAIO_PASS;
+		return e ? deliver(e) : SAIO_PASS;
 	}
+	struct saio_ring *r;
+	int e = acquire_to_queue(f, mine, &r);
+	if (e)
+		return deliver(e);
 	bool nb = f->nonblock || (flags & MSG_DONTWAIT);
+	if (f->broken) {
+		/* An op failed: later calls are the real ones, after what is left of ours. */
+		release(f, r);
+		return pass_ordered(fd, call);
+	}
 	uint64_t room = fd_room(f, total);
 	if (room < total) {
 		count(&saio_stats.budget_hits, 1);
 		if (f->head)
-			saio_ring_flush(mine);
+			saio_ring_flush(r);
 		if (f->head && !f->bytes)
-			saio_ring_wait_fd(mine, f, false);	/* no bytes of its own: brief */
+			saio_ring_wait_fd(r, f, false);	/* no bytes of its own: brief */
 		if (!f->head) {
 			/* Nothing of ours ahead of it: the real call is exact. */
-			release(f, mine);
+			release(f, r);
 			count(&saio_stats.fallbacks, 1);
 			count(&saio_stats.passed[call], 1);
 			return SAIO_PASS;
@@ -275,25 +409,25 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		room = fd_room(f, total);
 		if (room < total) {
 			if (!nb) {
-				saio_ring_wait_fd(mine, f, false);
-				release(f, mine);
+				saio_ring_wait_fd(r, f, false);
+				release(f, r);
 				count(&saio_stats.fallbacks, 1);
 				count(&saio_stats.passed[call], 1);
 				return SAIO_PASS;
 			}
 			if (room == 0) {
-				f->want_wake = 1;
-				release(f, mine);
+				owe_wake(r, f);
+				release(f, r);
 				errno = EAGAIN;
 				return -1;
 			}
 			total = room;	/* a short count, as a full socket would give */
 		}
 	}
-	struct saio_op *op = saio_op_get(&mine->cache, total);
+	struct saio_op *op = saio_op_get(&r->cache, total);
 	if (!op) {
-		saio_ring_wait_fd(mine, f, false);
-		release(f, mine);
+		saio_ring_wait_fd(r, f, false);
+		release(f, r);
 		count(&saio_stats.fallbacks, 1);
 		return SAIO_PASS;
 	}
@@ -311,13 +445,13 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 	op->len = (uint32_t)total;
 	saio_budget_take(&saio_budget, f, total);
 	saio_fifo_push(f, op);
-	mine->nqueued++;
-	saio_ring_dirty(mine, f);
+	r->nqueued++;
+	saio_ring_dirty(r, f);
 	count(&saio_stats.ops[call], 1);
 	count(&saio_stats.bytes_deferred, total);
-	if (mine->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(mine);
-	release(f, mine);
+	if (r->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(r);
+	release(f, r);
 	return (ssize_t)total;
 }
 
@@ -325,20 +459,32 @@ EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct iovec v = { (void *)buf, n };
 	ssize_t r = try_send(fd, SAIO_C_WRITE, &v, 1, 0);
-	return r != SAIO_PASS ? r : REAL(write)(fd, buf, n);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(write)(fd, buf, n);
+	passed_ok(fd, r);
+	return r;
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	ssize_t r = try_send(fd, SAIO_C_WRITEV, iov, iovcnt, 0);
-	return r != SAIO_PASS ? r : REAL(writev)(fd, iov, iovcnt);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(writev)(fd, iov, iovcnt);
+	passed_ok(fd, r);
+	return r;
 }
 
 EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	struct iovec v = { (void *)buf, n };
 	ssize_t r = try_send(fd, SAIO_C_SEND, &v, 1, flags);
-	return r != SAIO_PASS ? r : REAL(send)(fd, buf, n, flags);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(send)(fd, buf, n, flags);
+	passed_ok(fd, r);
+	return r;
 }
 
 EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
@@ -351,7 +497,11 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 		struct iovec v = { (void *)buf, n };
 		r = try_send(fd, SAIO_C_SENDTO, &v, 1, flags);
 	}
-	return r != SAIO_PASS ? r : REAL(sendto)(fd, buf, n, flags, to, tolen);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(sendto)(fd, buf, n, flags, to, tolen);
+	passed_ok(fd, r);
+	return r;
 }
 
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
@@ -361,7 +511,11 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 		r = defer_mode() ? pass_ordered(fd, SAIO_C_SENDMSG) : SAIO_PASS;
 	else
 		r = try_send(fd, SAIO_C_SENDMSG, m->msg_iov, (int)m->msg_iovlen, flags);
-	return r != SAIO_PASS ? r : REAL(sendmsg)(fd, m, flags);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(sendmsg)(fd, m, flags);
+	passed_ok(fd, r);
+	return r;
 }
 
 /*
@@ -381,8 +535,8 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		return SAIO_PASS;
 	if (f->kind == SAIO_FD_UNKNOWN)
 		saio_fd_classify(out, f);
-	if (f->kind != SAIO_FD_SOCK)
-		return SAIO_PASS;
+	if (!deferrable(f))
+		return ops_behind(f) ? pass_ordered(out, SAIO_C_SENDFILE) : SAIO_PASS;
 	struct saio_fd *src = saio_fd_peek(in);
 	struct saio_ring *mine = saio_ring_self(false);
 	if (!mine || !offset || *offset < 0 || !src || src->kind != SAIO_FD_FILE ||
@@ -398,33 +552,23 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 	if (total > saio_cfg.sendfile_copy_max && !native)
 		return pass_ordered(out, SAIO_C_SENDFILE);
 
-	acquire(f, mine);
-	mine->be->reap(mine);
-	if (f->closing) {
-		release(f, mine);
-		errno = EBADF;
-		return -1;
-	}
-	int e = take_error(f);
-	if (e) {
-		release(f, mine);
+	struct saio_ring *r;
+	int e = acquire_to_queue(f, mine, &r);
+	if (e)
 		return deliver(e);
-	}
 	if (f->broken) {
-		if (f->head)
-			saio_ring_wait_fd(mine, f, false);
-		release(f, mine);
-		return SAIO_PASS;
+		release(f, r);
+		return pass_ordered(out, SAIO_C_SENDFILE);
 	}
 	uint64_t room = fd_room(f, total);
 	if (room < total) {
 		count(&saio_stats.budget_hits, 1);
 		if (f->head)
-			saio_ring_flush(mine);
+			saio_ring_flush(r);
 		if (f->head && !f->bytes)
-			saio_ring_wait_fd(mine, f, false);
+			saio_ring_wait_fd(r, f, false);
 		if (!f->head) {
-			release(f, mine);
+			release(f, r);
 			count(&saio_stats.fallbacks, 1);
 			count(&saio_stats.passed[SAIO_C_SENDFILE], 1);
 			return SAIO_PASS;
@@ -432,42 +576,61 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		room = fd_room(f, total);
 		if (room < total) {
 			if (!f->nonblock) {
-				saio_ring_wait_fd(mine, f, false);
-				release(f, mine);
+				saio_ring_wait_fd(r, f, false);
+				release(f, r);
 				count(&saio_stats.fallbacks, 1);
 				return SAIO_PASS;
 			}
 			if (room == 0) {
-				f->want_wake = 1;
-				release(f, mine);
+				owe_wake(r, f);
+				release(f, r);
 				errno = EAGAIN;
 				return -1;
 			}
 			total = room;
 		}
 	}
-	struct saio_op *op = saio_op_get(&mine->cache, native ? 0 : total);
+	/* A socket with ops in flight waits for its peer: a read queued behind them would
+	 * keep the file open (nginx closes it right after sendfile) for as long as the peer
+	 * does not read, one descriptor per response. Read it now instead (one pread: this
+	 * is the slow path) and queue plain bytes. */
+	bool read_now = f->ninflight > 0;
+	struct saio_op *op = saio_op_get(&r->cache, native && !read_now ? 0 : total);
 	if (!op) {
-		saio_ring_wait_fd(mine, f, false);
-		release(f, mine);
+		saio_ring_wait_fd(r, f, false);
+		release(f, r);
 		return SAIO_PASS;
 	}
-	op->kind = SAIO_OP_SENDFILE;
 	op->fd = out;
-	op->arg = in;
-	op->off = *offset;
 	op->call = SAIO_C_SENDFILE;
+	if (read_now) {
+		ssize_t k = pread(in, op->buf, total, *offset);
+		if (k <= 0) {
+			int e = errno;
+			saio_op_put(&r->cache, op);
+			release(f, r);
+			errno = e;
+			return k;	/* EOF (the file shrank): 0, as the real call; or its error */
+		}
+		total = (uint64_t)k;
+		op->kind = SAIO_OP_SEND;
+	} else {
+		op->kind = SAIO_OP_SENDFILE;
+		op->arg = in;
+		op->off = *offset;
+		op->pinned = 1;
+		atomic_fetch_add(&src->pins, 1);
+	}
 	op->len = (uint32_t)total;
-	atomic_fetch_add(&src->pins, 1);
 	saio_budget_take(&saio_budget, f, total);
 	saio_fifo_push(f, op);
-	mine->nqueued++;
-	saio_ring_dirty(mine, f);
+	r->nqueued++;
+	saio_ring_dirty(r, f);
 	count(&saio_stats.ops[SAIO_C_SENDFILE], 1);
 	count(&saio_stats.bytes_deferred, total);
-	if (mine->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(mine);
-	release(f, mine);
+	if (r->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(r);
+	release(f, r);
 	*offset += (off_t)total;
 	return (ssize_t)total;
 }
@@ -475,20 +638,29 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 EXPORT ssize_t sendfile(int out, int in, off_t *offset, size_t n)
 {
 	ssize_t r = try_sendfile(out, in, offset, n);
-	return r != SAIO_PASS ? r : REAL(sendfile)(out, in, offset, n);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(sendfile)(out, in, offset, n);
+	passed_ok(out, r);
+	return r;
 }
 
 EXPORT ssize_t sendfile64(int out, int in, off_t *offset, size_t n)
 {
 	ssize_t r = try_sendfile(out, in, offset, n);
-	return r != SAIO_PASS ? r : REAL(sendfile64)(out, in, offset, n);
+	if (r != SAIO_PASS)
+		return r;
+	r = REAL(sendfile64)(out, in, offset, n);
+	passed_ok(out, r);
+	return r;
 }
 
 /* ---- close, shutdown, socket options ---------------------------------------------- */
 
 static int close_sync(int fd, struct saio_fd *f)
 {
-	int e = order_before(fd, MUTATE, false, false);
+	/* Only ops of this number matter: a dup's ops stay with the socket's other number. */
+	int e = atomic_load(&f->owner) ? order_before(fd, DRAIN, ERR_NONE) : 0;
 	if (e == EBADF) {
 		errno = EBADF;
 		return -1;
@@ -507,10 +679,53 @@ static int close_sync(int fd, struct saio_fd *f)
 	return REAL(close)(fd);
 }
 
+static int64_t now_ns(void);
+
+/*
+ * SO_LINGER set: the close takes effect before it returns, as the kernel's does. l_linger
+ * 0: a reset now, our bytes dropped with the kernel's. Else: wait at most l_linger seconds
+ * for ours to leave (the real close waits that long for the kernel's), then the real close
+ * with the time that is left. False (lock still held) when the time ran out with ours still
+ * waiting for the peer: the close is then queued behind them like any other.
+ */
+static bool close_linger(int fd, struct saio_fd *f, struct saio_ring *r, int *ret)
+{
+	int64_t deadline = now_ns() + (int64_t)f->linger_s * 1000000000;
+	uint32_t left_s = 0;
+	if (f->linger_s == 0)
+		saio_fd_abort(r, f);
+	else if (f->head && !saio_ring_wait_fd_until(r, f, deadline))
+		return false;
+	if (f->err) {
+		count(&saio_stats.errors_dropped, 1);
+		f->err = 0;
+	}
+	if (f->linger_s) {
+		int64_t left = deadline - now_ns();
+		left_s = left > 0 ? (uint32_t)((left + 999999999) / 1000000000) : 1;
+	}
+	bool changed = left_s && left_s != f->linger_s;
+	saio_fd_reset(f);
+	atomic_store(&f->owner, NULL);
+	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_lock(&saio_ep_lock);
+	f->nep = 0;
+	f->ep_overflow = 0;
+	pthread_mutex_unlock(&saio_ep_lock);
+	if (changed) {
+		struct linger l = { 1, (int)left_s };
+		REAL(setsockopt)(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	count(&saio_stats.passed[SAIO_C_CLOSE], 1);
+	*ret = REAL(close)(fd);
+	return true;
+}
+
 EXPORT int close(int fd)
 {
 	if (!defer_mode()) {
 		count(&saio_stats.passed[SAIO_C_CLOSE], 1);
+		handler_closed(fd);
 		return REAL(close)(fd);
 	}
 	struct saio_fd *f = saio_fd_peek(fd);
@@ -538,18 +753,23 @@ EXPORT int close(int fd)
 		f->closing = 0;	/* the last one ended meanwhile: close now */
 	}
 	struct saio_ring *mine = saio_ring_self(false);
-	if (f->kind != SAIO_FD_SOCK || !mine) {
+	if (!deferrable(f) || !mine) {
+		/* Not a connected stream (a listener: its address must be free when close
+		 * returns), or a thread without a ring: the real close, now. */
 		if (f->kind == SAIO_FD_SOCK)
 			count(&saio_stats.passed[SAIO_C_CLOSE], 1);
 		return close_sync(fd, f);
 	}
 
-	acquire(f, mine);
+	struct saio_ring *r = acquire(f, mine);
 	if (f->closing) {
-		release(f, mine);
+		release(f, r);
 		errno = EBADF;
 		return -1;
 	}
+	int lret;
+	if (f->linger_on && close_linger(fd, f, r, &lret))
+		return lret;
 	int e = f->err;
 	bool sp = f->err_sigpipe;
 	if (e) {
@@ -567,13 +787,26 @@ EXPORT int close(int fd)
 	f->nep = 0;
 	f->ep_overflow = 0;
 	pthread_mutex_unlock(&saio_ep_lock);
+	r->be->reap(r);
+	if (f->ninflight && !overflow && saio_detach(r, f) >= 0) {
+		/* Ours already wait for the peer: the socket went to custody (an orphan of
+		 * the library), the number is free now as after a real close. It must leave
+		 * the epoll sets first: the socket itself stays open. */
+		pthread_mutex_unlock(&r->lock);
+		for (unsigned i = 0; i < nreg; i++)
+			REAL(epoll_ctl)(regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
+		count(&saio_stats.ops[SAIO_C_CLOSE], 1);
+		if (sp)
+			raise(SIGPIPE);
+		return REAL(close)(fd);
+	}
 	struct saio_op *op = overflow ? NULL : saio_op_alloc(0);
 	if (!op) {
 		/* Registered in more epoll sets than we track: close for real, in order. */
-		saio_ring_wait_fd(mine, f, false);
+		saio_ring_wait_fd(r, f, false);
 		saio_fd_reset(f);
 		atomic_store(&f->owner, NULL);
-		pthread_mutex_unlock(&mine->lock);
+		pthread_mutex_unlock(&r->lock);
 		count(&saio_stats.fallbacks, 1);
 		if (sp)
 			raise(SIGPIPE);
@@ -583,9 +816,12 @@ EXPORT int close(int fd)
 	 * the next epoll_wait (the close itself may wait behind a full socket). Directly
 	 * with SAIO_EPOLL_DEL=sync, SQPOLL, or a backend without an epoll op (kmod). */
 	bool direct_del = saio_cfg.sync_epoll_del ||
-			  !(mine->be->caps(mine) & SAIO_CAP_EPOLL_DEL);
+			  !(r->be->caps(r) & SAIO_CAP_EPOLL_DEL);
 	for (unsigned i = 0; i < nreg; i++) {
-		if (direct_del) {
+		/* Queued, the removal runs at this ring's next batch boundary: right only if
+		 * no other thread waits on the set meanwhile. */
+		struct saio_fd *ef = saio_fd_peek(regs[i].epfd);
+		if (direct_del || !ef || ef->shared || ef->waiter != r) {
 			REAL(epoll_ctl)(regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
 			continue;
 		}
@@ -598,8 +834,8 @@ EXPORT int close(int fd)
 		d->fd = fd;
 		d->arg = regs[i].epfd;
 		d->state = SAIO_OP_QUEUED;
-		d->next = mine->standalone;
-		mine->standalone = d;
+		d->next = r->standalone;
+		r->standalone = d;
 	}
 	op->kind = SAIO_OP_CLOSE;
 	op->call = SAIO_C_CLOSE;
@@ -607,12 +843,12 @@ EXPORT int close(int fd)
 	f->closing = 1;
 	f->want_wake = 0;
 	saio_fifo_push(f, op);
-	mine->nqueued++;
-	saio_ring_dirty(mine, f);
+	r->nqueued++;
+	saio_ring_dirty(r, f);
 	count(&saio_stats.ops[SAIO_C_CLOSE], 1);
-	if (mine->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(mine);
-	release(f, mine);
+	if (r->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(r);
+	release(f, r);
 	if (sp)
 		raise(SIGPIPE);
 	return 0;
@@ -628,20 +864,20 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 	if (f->kind == SAIO_FD_UNKNOWN)
 		saio_fd_classify(fd, f);
 	struct saio_ring *mine = saio_ring_self(false);
-	if (f->kind != SAIO_FD_SOCK || !mine)
+	if (!deferrable(f) || !mine)
 		return (int)SAIO_PASS;
 	if (kind == SAIO_OP_SETSOCKOPT &&
 	    (!f->tcp || !(mine->be->caps(mine) & SAIO_CAP_SETSOCKOPT)))
 		return (int)SAIO_PASS;
-	acquire(f, mine);
+	struct saio_ring *r = acquire(f, mine);
 	if (f->closing) {
-		release(f, mine);
+		release(f, r);
 		errno = EBADF;
 		return -1;
 	}
 	int e = data_call ? take_error(f) : 0;
 	if (e) {
-		release(f, mine);
+		release(f, r);
 		return (int)deliver(e);
 	}
 	/* Uncorking is the application saying "send the rest now". With nothing queued
@@ -649,18 +885,20 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 	 * segment until the end of the event-loop iteration, behind every other connection
 	 * served in it: run it now, one call, as the application would. */
 	if (kind == SAIO_OP_SETSOCKOPT && arg2 == TCP_CORK && arg == 0 && !f->head) {
-		release(f, mine);
+		release(f, r);
 		count(&saio_stats.passed[call], 1);
 		return (int)SAIO_PASS;
 	}
 	bool full = f->nqueued + f->ninflight >= SAIO_FD_OPS_MAX;
 	struct saio_op *op = f->broken || full ? NULL : saio_op_alloc(0);
 	if (!op) {
+		/* The real call, after our queued ops (not after those in flight: the real
+		 * one would not wait for the send buffer either). */
 		if (full)
 			count(&saio_stats.budget_hits, 1);
-		if (f->head)
-			saio_ring_wait_fd(mine, f, false);
-		release(f, mine);
+		if (f->nqueued)
+			saio_ring_flush(r);
+		release(f, r);
 		return (int)SAIO_PASS;
 	}
 	op->kind = (uint8_t)kind;
@@ -669,26 +907,61 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 	op->arg = arg;
 	op->arg2 = arg2;
 	saio_fifo_push(f, op);
-	mine->nqueued++;
-	saio_ring_dirty(mine, f);
+	r->nqueued++;
+	saio_ring_dirty(r, f);
 	count(&saio_stats.ops[call], 1);
-	if (mine->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(mine);
-	release(f, mine);
+	if (r->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(r);
+	release(f, r);
 	return 0;
 }
 
+/*
+ * shutdown: what it does to the read side (a thread blocked in recv or accept wakes up:
+ * the shutdown-then-join idiom) and anything done with nothing of ours queued are the real
+ * call, at once. Only the write side's FIN behind bytes still ours is queued after them, and
+ * handed to the kernel at once (the thread may block next, in pthread_join).
+ */
 EXPORT int shutdown(int fd, int how)
 {
 	if (!defer_mode()) {
 		count(&saio_stats.passed[SAIO_C_SHUTDOWN], 1);
 		return REAL(shutdown)(fd, how);
 	}
-	if (how == SHUT_RD || how == SHUT_WR || how == SHUT_RDWR) {
-		int r = try_simple(fd, SAIO_C_SHUTDOWN, SAIO_OP_SHUTDOWN, how, 0, true);
-		if (r != (int)SAIO_PASS)
-			return r;
+	struct saio_fd *f = saio_fd_peek(fd);
+	struct saio_ring *mine = saio_ring_self(false);
+	if ((how == SHUT_WR || how == SHUT_RDWR) && f && mine && deferrable(f) &&
+	    atomic_load(&f->owner)) {
+		struct saio_ring *r;
+		int e = acquire_to_queue(f, mine, &r);
+		if (e)
+			return (int)deliver(e);
+		struct saio_op *op = f->head && !f->broken ? saio_op_alloc(0) : NULL;
+		if (op) {
+			if (how == SHUT_RDWR && REAL(shutdown)(fd, SHUT_RD) < 0) {
+				int err = errno;
+				saio_op_free(op);
+				release(f, r);
+				errno = err;
+				return -1;
+			}
+			op->kind = SAIO_OP_SHUTDOWN;
+			op->call = SAIO_C_SHUTDOWN;
+			op->fd = fd;
+			op->arg = SHUT_WR;
+			saio_fifo_push(f, op);
+			r->nqueued++;
+			saio_ring_dirty(r, f);
+			count(&saio_stats.ops[SAIO_C_SHUTDOWN], 1);
+			saio_ring_flush(r);
+			release(f, r);
+			return 0;
+		}
+		if (f->nqueued)
+			saio_ring_flush(r);
+		release(f, r);
 	}
+	/* nothing of ours ahead of it (or it cannot be queued): the real call */
 	ssize_t r = pass_ordered(fd, SAIO_C_SHUTDOWN);
 	return r != SAIO_PASS ? (int)r : REAL(shutdown)(fd, how);
 }
@@ -705,17 +978,51 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 		if (r != (int)SAIO_PASS)
 			return r;
 	}
-	int e = order_before(fd, MUTATE, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
-	return REAL(setsockopt)(fd, level, name, val, len);
+	int ret = REAL(setsockopt)(fd, level, name, val, len);
+	if (ret == 0 && level == SOL_SOCKET && name == SO_LINGER && val &&
+	    len >= (socklen_t)sizeof(struct linger)) {
+		/* close() must then take effect as the kernel's does (reset, or wait) */
+		struct saio_fd *f = saio_fd_get(fd);
+		struct linger l;
+		memcpy(&l, val, sizeof(l));
+		if (f) {
+			f->linger_on = l.l_onoff != 0;
+			f->linger_s = l.l_linger > 0 ? (uint32_t)l.l_linger : 0;
+		}
+	}
+	return ret;
+}
+
+/* SO_ERROR: a deferred op's error is the socket's pending error, taken by this call as
+ * the kernel's own is. */
+static int take_so_error(int fd)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (!f || !atomic_load(&f->owner))
+		return 0;
+	struct saio_ring *o = saio_lock_owner(f);
+	if (!o)
+		return 0;
+	o->be->reap(o);
+	int e = take_error(f);
+	release(f, o);
+	return e < 0 ? -e : e;
 }
 
 EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	int e = order_before(fd, MUTATE, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
+	if (level == SOL_SOCKET && name == SO_ERROR && val && len && *len >= sizeof(int) &&
+	    defer_mode() && (e = take_so_error(fd)) != 0) {
+		memcpy(val, &e, sizeof(int));
+		*len = sizeof(int);
+		return 0;
+	}
 	return REAL(getsockopt)(fd, level, name, val, len);
 }
 
@@ -723,7 +1030,7 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 
 #define OBSERVE_DATA(fd) \
 	do { \
-		int e_ = order_before(fd, OBSERVE, true, false); \
+		int e_ = order_before(fd, OBSERVE, ERR_READ); \
 		if (SAIO_UNLIKELY(e_)) \
 			return deliver(e_); \
 	} while (0)
@@ -753,17 +1060,23 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr 
 	return REAL(recvfrom)(fd, buf, n, flags, from, fromlen);
 }
 
+static void born_rights(const struct msghdr *m);
+
 EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 {
 	OBSERVE_DATA(fd);
-	return REAL(recvmsg)(fd, m, flags);
+	ssize_t r = REAL(recvmsg)(fd, m, flags);
+	if (r >= 0 && m && m->msg_controllen && defer_mode())
+		born_rights(m);
+	return r;
 }
 
 /* ---- descriptor-level calls ------------------------------------------------------- */
 
 static void made_shared(int oldfd, int newfd)
 {
-	/* Two numbers for one socket would need one FIFO: stop deferring on both. */
+	/* Two numbers for one socket would need one FIFO: stop deferring on both. Ops of
+	 * the old number still ours come before any call on either (twins). */
 	if (!defer_mode())
 		return;
 	struct saio_fd *o = saio_fd_get(oldfd), *n = saio_fd_get(newfd);
@@ -771,13 +1084,16 @@ static void made_shared(int oldfd, int newfd)
 		o->kind = SAIO_FD_PASS;
 	if (n)
 		n->kind = SAIO_FD_PASS;
+	if (o && n && atomic_load(&o->owner)) {
+		o->twin1 = newfd + 1;
+		n->twin1 = oldfd + 1;
+	}
 }
 
 static int do_fcntl(saio_real_fcntl_t fn, int fd, int cmd, void *arg)
 {
 	bool dupcmd = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC;
-	int how = (cmd == F_GETFL || cmd == F_GETFD) ? OBSERVE : MUTATE;
-	int e = order_before(fd, how, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	int ret = fn(fd, cmd, arg);
@@ -818,11 +1134,16 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	int how = (req == FIONREAD || req == SIOCOUTQ) ? OBSERVE : MUTATE;
-	int e = order_before(fd, how, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	int ret = REAL(ioctl)(fd, req, arg);
+	if (ret == 0 && req == SIOCOUTQ && arg && defer_mode()) {
+		/* bytes not yet sent include those the library still owns */
+		struct saio_fd *f = saio_fd_peek(fd);
+		if (f && atomic_load(&f->owner))
+			*(int *)arg += (int)f->bytes;
+	}
 	if (ret == 0 && req == FIONBIO && arg && defer_mode()) {
 		struct saio_fd *f = saio_fd_peek(fd);
 		if (f)
@@ -833,7 +1154,7 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 
 EXPORT int dup(int fd)
 {
-	int e = order_before(fd, MUTATE, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	int ret = REAL(dup)(fd);
@@ -846,11 +1167,11 @@ EXPORT int dup(int fd)
 
 static int dup_common(int oldfd, int newfd, int flags, bool three)
 {
-	int e = order_before(oldfd, MUTATE, false, false);
+	int e = order_before(oldfd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	if (defer_mode() && oldfd != newfd)
-		saio_drain_fd(newfd);	/* newfd's ops, our close of it included, run first */
+		number_closing(newfd);	/* closed by the call: our ops for it move or go */
 	int ret = three ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
 	if (ret >= 0 && oldfd != newfd) {
 		reborn(ret);
@@ -869,6 +1190,280 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 	return dup_common(oldfd, newfd, flags, true);
 }
 
+/* ---- descriptors closed by other calls -------------------------------------------------- */
+
+/* Worth closing one by one through close(): a number we know something about. */
+static bool known(const struct saio_fd *f)
+{
+	return f->kind != SAIO_FD_UNKNOWN || f->nep || f->closing || atomic_load(&f->owner) ||
+	       atomic_load(&f->pins);
+}
+
+/*
+ * close_range: every number is closed by the real call when it returns, as without the
+ * library: a number we know gives its ops (queued or in flight) to custody first, or
+ * forgets what we knew of it (number_closing). Left out of the real call: the library's own
+ * descriptors (a real close_range would take the library's rings away) and numbers the
+ * application closed already whose close of ours is still queued (they are ours now).
+ */
+EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	if (!defer_mode() || (flags & CLOSE_RANGE_CLOEXEC) || first > last)
+		return REAL(close_range)(first, last, flags);
+	if (flags & CLOSE_RANGE_UNSHARE) {
+		if (unshare(CLONE_FILES))
+			return -1;
+		flags &= ~CLOSE_RANGE_UNSHARE;
+	}
+	unsigned start = first;
+	unsigned top = last < SAIO_FD_MAX - 1 ? last : SAIO_FD_MAX - 1;
+	for (unsigned n = first; n <= top && n >= first; n++) {
+		struct saio_fd *f = saio_fd_peek((int)n);
+		if (!f) {
+			n |= SAIO_FD_CHUNK - 1;	/* a chunk never allocated: nothing known */
+			continue;
+		}
+		if (!f->own && !known(f))
+			continue;
+		if (!f->own && !f->closing) {
+			number_closing((int)n);	/* then closed with the rest */
+			continue;
+		}
+		if (start < n && REAL(close_range)(start, n - 1, flags))
+			return -1;
+		start = n + 1;
+		if (n == UINT_MAX)
+			return 0;
+	}
+	if (start <= last && start >= first)
+		return REAL(close_range)(start, last, flags);
+	return 0;
+}
+
+EXPORT void closefrom(int lowfd)
+{
+	if (!defer_mode() || lowfd < 0) {
+		REAL(closefrom)(lowfd);
+		return;
+	}
+	if (close_range((unsigned)lowfd, ~0u, 0))
+		REAL(closefrom)(lowfd);	/* (its own fallback) */
+}
+
+/* stdio on a socket writes through glibc's own write, which we do not see: from fdopen on,
+ * the descriptor passes through (after what is queued); fclose closes it with glibc's own
+ * close, so our state of it goes first. */
+EXPORT FILE *fdopen(int fd, const char *mode)
+{
+	FILE *fp = REAL(fdopen)(fd, mode);
+	struct saio_fd *f;
+	if (fp && defer_mode() && (f = saio_fd_peek(fd)) && f->kind == SAIO_FD_SOCK) {
+		(void)order_before(fd, OBSERVE, ERR_NONE);
+		f->kind = SAIO_FD_PASS;
+	}
+	return fp;
+}
+
+EXPORT int fclose(FILE *fp)
+{
+	if (fp && defer_mode()) {
+		int fd = fileno(fp);
+		if (fd >= 0)
+			number_closing(fd);
+	}
+	return REAL(fclose)(fp);
+}
+
+/* ---- descriptors being born ----------------------------------------------------------- */
+
+static int born(int fd)
+{
+	if (fd >= 0)
+		reborn(fd);
+	return fd;
+}
+
+EXPORT int pipe(int p[2])
+{
+	int r = REAL(pipe)(p);
+	if (r == 0) {
+		reborn(p[0]);
+		reborn(p[1]);
+	}
+	return r;
+}
+
+EXPORT int pipe2(int p[2], int flags)
+{
+	int r = REAL(pipe2)(p, flags);
+	if (r == 0) {
+		reborn(p[0]);
+		reborn(p[1]);
+	}
+	return r;
+}
+
+EXPORT int eventfd(unsigned v, int flags)
+{
+	return born(REAL(eventfd)(v, flags));
+}
+
+EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	int r = REAL(signalfd)(fd, mask, flags);
+	return fd == -1 ? born(r) : r;	/* (an existing one is only changed) */
+}
+
+EXPORT int timerfd_create(int clock, int flags)
+{
+	return born(REAL(timerfd_create)(clock, flags));
+}
+
+EXPORT int memfd_create(const char *name, unsigned flags)
+{
+	return born(REAL(memfd_create)(name, flags));
+}
+
+EXPORT int inotify_init(void)
+{
+	return born(REAL(inotify_init)());
+}
+
+EXPORT int inotify_init1(int flags)
+{
+	return born(REAL(inotify_init1)(flags));
+}
+
+EXPORT int creat(const char *path, mode_t m)
+{
+	return born(REAL(creat)(path, m));
+}
+
+EXPORT int creat64(const char *path, mode_t m)
+{
+	return born(REAL(creat64)(path, m));
+}
+
+EXPORT int pidfd_open(pid_t pid, unsigned flags)
+{
+	return born(REAL(pidfd_open)(pid, flags));
+}
+
+/* Descriptors received with SCM_RIGHTS are born too. */
+static void born_rights(const struct msghdr *m)
+{
+	if (!m || !m->msg_control || m->msg_controllen < sizeof(struct cmsghdr))
+		return;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR((struct msghdr *)m); h;
+	     h = CMSG_NXTHDR((struct msghdr *)m, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			reborn(fd);
+		}
+	}
+}
+
+EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *t)
+{
+	int r = REAL(recvmmsg)(fd, v, n, flags, t);
+	for (int i = 0; defer_mode() && i < r; i++)
+		born_rights(&v[i].msg_hdr);
+	return r;
+}
+
+/* ---- raw system calls: the ones that make, close or write descriptors take our path ---- */
+
+static bool makes_fd(long nr)
+{
+	switch (nr) {
+	case SYS_open: case SYS_openat: case SYS_creat: case SYS_socket: case SYS_accept:
+	case SYS_accept4: case SYS_eventfd: case SYS_eventfd2: case SYS_signalfd:
+	case SYS_signalfd4: case SYS_timerfd_create: case SYS_memfd_create: case SYS_epoll_create:
+	case SYS_epoll_create1: case SYS_inotify_init: case SYS_inotify_init1:
+	case SYS_fanotify_init: case SYS_pidfd_open: case SYS_pidfd_getfd: case SYS_userfaultfd:
+	case SYS_perf_event_open: case SYS_io_uring_setup: case SYS_openat2: case SYS_open_tree:
+	case SYS_fsopen: case SYS_fsmount: case SYS_fspick: case SYS_dup:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The system call itself, without glibc's syscall() (which is us) and without anything
+ * that could allocate: malloc implementations call syscall() while they initialize
+ * (jemalloc opens /proc/sys/vm/overcommit_memory so), before our own set-up is done. */
+static long raw_syscall(long n, const long a[6])
+{
+#if defined(__x86_64__)
+	long ret;
+	register long r10 __asm__("r10") = a[3];
+	register long r8 __asm__("r8") = a[4];
+	register long r9 __asm__("r9") = a[5];
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a[0]), "S"(a[1]), "d"(a[2]), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+#else
+	return REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+#endif
+}
+
+EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	va_start(ap, nr);
+	long a[6];
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (!defer_mode() || !atomic_load_explicit(&saio_ready, memory_order_acquire))
+		return raw_syscall(nr, a);
+	switch (nr) {
+	case SYS_close:
+		return close((int)a[0]);
+	case SYS_close_range:
+		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+	case SYS_dup2:
+		return dup2((int)a[0], (int)a[1]);
+	case SYS_dup3:
+		return dup3((int)a[0], (int)a[1], (int)a[2]);
+	case SYS_write:
+		return write((int)a[0], (const void *)a[1], (size_t)a[2]);
+	case SYS_writev:
+		return writev((int)a[0], (const struct iovec *)a[1], (int)a[2]);
+	case SYS_sendto:
+		return sendto((int)a[0], (const void *)a[1], (size_t)a[2], (int)a[3],
+			      (const struct sockaddr *)a[4], (socklen_t)a[5]);
+	case SYS_sendmsg:
+		return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
+	case SYS_sendfile:
+		return sendfile((int)a[0], (int)a[1], (off_t *)a[2], (size_t)a[3]);
+	case SYS_shutdown:
+		return shutdown((int)a[0], (int)a[1]);
+	case SYS_pipe:
+		return pipe((int *)a[0]);
+	case SYS_pipe2:
+		return pipe2((int *)a[0], (int)a[1]);
+	case SYS_socketpair:
+		return socketpair((int)a[0], (int)a[1], (int)a[2], (int *)a[3]);
+	case SYS_recvmsg:
+		return recvmsg((int)a[0], (struct msghdr *)a[1], (int)a[2]);
+	}
+	long r = raw_syscall(nr, a);
+	if (r >= 0 && makes_fd(nr))
+		reborn((int)r);
+	return r;
+}
+
 /* ---- descriptors being born ----------------------------------------------------------- */
 
 static void born_accepted(int lfd, int fd, int flags)
@@ -885,6 +1480,7 @@ static void born_accepted(int lfd, int fd, int flags)
 		f->kind = SAIO_FD_SOCK;
 		f->tcp = l->tcp;
 		f->nonblock = (flags & SOCK_NONBLOCK) != 0;
+		f->conn = 1;
 	}
 }
 
@@ -904,12 +1500,23 @@ EXPORT int accept4(int lfd, struct sockaddr *a, socklen_t *al, int flags)
 	return fd;
 }
 
+EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al)
+{
+	int ret = REAL(connect)(fd, a, al);
+	if (ret == 0 && defer_mode()) {
+		struct saio_fd *f = saio_fd_peek(fd);
+		if (f && f->kind == SAIO_FD_SOCK)
+			f->conn = 1;
+	}
+	return ret;
+}
+
 EXPORT int socket(int domain, int type, int proto)
 {
 	int fd = REAL(socket)(domain, type, proto);
 	if (fd >= 0 && defer_mode()) {
 		reborn(fd);
-		born_sock(fd, domain, type);
+		born_sock(fd, domain, type, proto, false);
 	}
 	return fd;
 }
@@ -920,7 +1527,7 @@ EXPORT int socketpair(int domain, int type, int proto, int sv[2])
 	if (ret == 0 && defer_mode()) {
 		for (int i = 0; i < 2; i++) {
 			reborn(sv[i]);
-			born_sock(sv[i], domain, type);
+			born_sock(sv[i], domain, type, proto, true);
 		}
 	}
 	return ret;
@@ -1039,7 +1646,7 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	if (!defer_mode())
 		return REAL(epoll_ctl)(epfd, op, fd, ev);
-	int e = order_before(fd, OBSERVE, false, false);
+	int e = order_before(fd, OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	int ret = REAL(epoll_ctl)(epfd, op, fd, ev);
@@ -1060,10 +1667,12 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	} else if (i < f->nep) {
 		f->ep[i].events = ev ? ev->events : 0;
 		f->ep[i].data = ev ? ev->data.u64 : 0;
+		f->ep[i].armed = 1;
 	} else if (f->nep < SAIO_EP_MAX) {
 		f->ep[f->nep].epfd = epfd;
 		f->ep[f->nep].events = ev ? ev->events : 0;
 		f->ep[f->nep].data = ev ? ev->data.u64 : 0;
+		f->ep[f->nep].armed = 1;
 		f->nep++;
 	} else {
 		f->ep_overflow = 1;
@@ -1077,6 +1686,8 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 static void batch_boundary(struct saio_ring *r)
 {
 	r->be->reap(r);
+	if (r->nclosing || r->ncust)
+		saio_custody_check(r);
 	saio_ring_flush(r);
 	while (r->ndel_inflight) {
 		if (r->be->wait(r) < 0)
@@ -1086,52 +1697,86 @@ static void batch_boundary(struct saio_ring *r)
 }
 
 /* Lock held. EPOLLOUT events owed to descriptors we answered EAGAIN for budget. */
-static int collect_wake(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev)
+/*
+ * Lock held. The kernel reported ev[0..n) from epfd: an EPOLLONESHOT registration of a
+ * descriptor we may owe an EPOLLOUT to is disarmed by that report (until the application
+ * arms it again with EPOLL_CTL_MOD), so nothing may be injected into it.
+ */
+static void note_delivered(struct saio_ring *r, int epfd, const struct epoll_event *ev, int n)
 {
-	int n = 0;
+	if (n <= 0 || (!r->nwake && !r->nowed))
+		return;
 	pthread_mutex_lock(&saio_ep_lock);
-	for (unsigned i = 0; i < r->nwake && n < maxev;) {
-		struct saio_fd *f = saio_fd_peek(r->wake[i]);
-		bool keep = false, hit = false;
+	for (unsigned w = 0; w < r->nwake + r->nowed; w++) {
+		int fd = w < r->nwake ? r->wake[w] : r->owed[w - r->nwake];
+		struct saio_fd *f = saio_fd_peek(fd);
 		for (unsigned j = 0; f && j < f->nep; j++) {
-			if (f->ep[j].epfd != epfd) {
+			struct saio_epreg *g = &f->ep[j];
+			if (g->epfd != epfd || !(g->events & EPOLLONESHOT) || !g->armed)
+				continue;
+			for (int i = 0; i < n; i++)
+				if (ev[i].data.u64 == g->data)
+					g->armed = 0;
+		}
+	}
+	pthread_mutex_unlock(&saio_ep_lock);
+}
+
+/*
+ * Lock held. EPOLLOUT events owed to descriptors we answered EAGAIN for budget, added to
+ * the n events the kernel reported (folded into an event with the same data, else
+ * appended while there is room). Into an EPOLLONESHOT registration only while it is armed,
+ * and then it is disarmed in the kernel too, as the kernel's own report would have done.
+ * Returns the new count.
+ */
+static int collect_wake(struct saio_ring *r, int epfd, struct epoll_event *ev, int n, int maxev)
+{
+	int added = 0;
+	pthread_mutex_lock(&saio_ep_lock);
+	for (unsigned i = 0; i < r->nwake;) {
+		struct saio_fd *f = saio_fd_peek(r->wake[i]);
+		bool keep = false, done = false;
+		for (unsigned j = 0; f && j < f->nep; j++) {
+			struct saio_epreg *g = &f->ep[j];
+			if (g->epfd != epfd) {
 				keep = true;
 				continue;
 			}
-			if (f->ep[j].events & EPOLLOUT) {
-				ev[n].events = EPOLLOUT;
-				ev[n].data.u64 = f->ep[j].data;
+			done = true;
+			if (!(g->events & EPOLLOUT) || ((g->events & EPOLLONESHOT) && !g->armed))
+				break;
+			int k;
+			for (k = 0; k < n && ev[k].data.u64 != g->data; k++)
+				;
+			if (k == n) {
+				if (n == maxev) {
+					done = false;	/* no room: next time */
+					break;
+				}
+				ev[n].events = 0;
+				ev[n].data.u64 = g->data;
 				n++;
-				hit = true;
+			}
+			ev[k].events |= EPOLLOUT;
+			added++;
+			if (g->events & EPOLLONESHOT) {
+				struct epoll_event off = { .events = g->events & (EPOLLONESHOT | EPOLLET),
+							   .data.u64 = g->data };
+				REAL(epoll_ctl)(epfd, EPOLL_CTL_MOD, f->fdnum, &off);
+				g->armed = 0;
 			}
 			break;
 		}
-		if (hit || !keep) {
+		if (done || !keep) {
 			r->wake[i] = r->wake[--r->nwake];
 			continue;
 		}
 		i++;
 	}
 	pthread_mutex_unlock(&saio_ep_lock);
-	if (n)
-		count(&saio_stats.epollout_injected, (uint64_t)n);
+	if (added)
+		count(&saio_stats.epollout_injected, (uint64_t)added);
 	return n;
-}
-
-static int merge(struct epoll_event *ev, int ninj, int n)
-{
-	/* Drop kernel events that repeat an injected one (same data): fold EPOLLOUT in. */
-	int out = ninj;
-	for (int i = ninj; i < ninj + n; i++) {
-		int k;
-		for (k = 0; k < ninj && ev[k].data.u64 != ev[i].data.u64; k++)
-			;
-		if (k < ninj)
-			ev[k].events |= ev[i].events;
-		else
-			ev[out++] = ev[i];
-	}
-	return out;
 }
 
 enum { W_WAIT, W_PWAIT, W_PWAIT2 };
@@ -1206,31 +1851,69 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 					   : (ms < 0 ? -1 : (int64_t)ms * 1000000);
 	int64_t deadline = tmo_ns > 0 ? now_ns() + tmo_ns : 0;
 	int nfd = r->be->notify_fd(r);
+	struct saio_fd *ef = saio_fd_get(epfd);
+	if (ef && ef->waiter != r) {
+		/* a set two event-loop threads wait on: closes leave it at once (close) */
+		if (ef->waiter)
+			ef->shared = 1;
+		ef->waiter = r;
+	}
 	for (;;) {
+		saio_serve_zombies();
 		pthread_mutex_lock(&r->lock);
 		batch_boundary(r);
-		int ninj = r->nwake ? collect_wake(r, epfd, ev, maxev) : 0;
+		bool owed = r->nwake != 0;
 		bool busy = r->ninflight || r->nqueued;
+		/* Closed sockets still draining have a deadline, and closes may be stuck:
+		 * do not sleep past the time they need to be looked at. */
+		int64_t next = (r->ncust || r->nclosing) ? saio_custody_next(r) : -1;
+		if (saio_zombies() && (next < 0 || next > 100000000LL))
+			next = 100000000LL;	/* rings of exited threads wait for us */
+		int64_t left_ns = tmo_ns < 0 ? -1 : tmo_ns > 0 ? deadline - now_ns() : 0;
+		bool capped = next >= 0 && (left_ns < 0 || left_ns > next);
 		pthread_mutex_unlock(&r->lock);
 		if (nfd >= 0 && busy)
 			ensure_notify(r, epfd, nfd);
 
 		unsigned long gen = atomic_load(&saio_sig_gen);
 		int n;
-		if (ninj) {
+		if (owed) {
+			/* What the kernel has now, then the EPOLLOUTs we owe (a failing wait,
+			 * say EBADF or EINVAL, is the application's answer: owed ones stay). */
 			struct timespec zero = { 0, 0 };
-			n = real_wait(which, epfd, ev + ninj, maxev - ninj, 0, &zero, sm);
+			n = real_wait(which, epfd, ev, maxev, 0, &zero, sm);
 			if (n < 0 && errno == EINTR && atomic_load(&saio_sig_gen) == gen)
 				n = 0;
+			if (n < 0)
+				return n;
 			if (n > 0 && nfd >= 0)
-				n = filter_notify(r, nfd, ev + ninj, n);
-			return n < 0 ? ninj : merge(ev, ninj, n);
+				n = filter_notify(r, nfd, ev, n);
+			pthread_mutex_lock(&r->lock);
+			note_delivered(r, epfd, ev, n);
+			n = collect_wake(r, epfd, ev, n, maxev);
+			pthread_mutex_unlock(&r->lock);
+			if (n > 0)
+				return n;
 		}
-		n = real_wait(which, epfd, ev, maxev, ms, ts, sm);
+		if (capped) {
+			static __thread struct timespec cap;
+			cap.tv_sec = next / 1000000000;
+			cap.tv_nsec = next % 1000000000;
+			n = real_wait(which, epfd, ev, maxev, (int)((next + 999999) / 1000000), &cap, sm);
+		} else {
+			n = real_wait(which, epfd, ev, maxev, ms, ts, sm);
+		}
 		if (n > 0 && nfd >= 0) {
 			n = filter_notify(r, nfd, ev, n);
 			if (n == 0)
 				goto again;	/* only our completions: wait on */
+		}
+		if (n == 0 && capped && (tmo_ns < 0 || deadline - now_ns() > 0))
+			goto again;	/* our cap, not the application's timeout */
+		if (n > 0 && (r->nwake || r->nowed)) {
+			pthread_mutex_lock(&r->lock);
+			note_delivered(r, epfd, ev, n);
+			pthread_mutex_unlock(&r->lock);
 		}
 		if (n >= 0 || errno != EINTR || atomic_load(&saio_sig_gen) != gen)
 			return n;
@@ -1276,8 +1959,9 @@ EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int maxev, const struc
 static void flush_point(void)
 {
 	struct saio_ring *r = saio_ring_self(false);
-	if (!r)
+	if (!r || !defer_mode())
 		return;
+	saio_serve_zombies();
 	pthread_mutex_lock(&r->lock);
 	batch_boundary(r);
 	pthread_mutex_unlock(&r->lock);
@@ -1316,6 +2000,21 @@ static void before_exec(void)
 		return;
 	saio_drain_all(saio_cfg.exit_drain_ms);
 	saio_stats_write();
+}
+
+/* Leaving a signal handler by a long jump leaves it for good: calls are deferred again. */
+EXPORT __attribute__((noreturn)) void siglongjmp(sigjmp_buf env, int val)
+{
+	saio_in_handler = 0;
+	REAL(siglongjmp)(env, val);
+	__builtin_unreachable();
+}
+
+EXPORT __attribute__((noreturn)) void longjmp(jmp_buf env, int val)
+{
+	saio_in_handler = 0;
+	REAL(longjmp)(env, val);
+	__builtin_unreachable();
 }
 
 EXPORT int execve(const char *p, char *const a[], char *const e[])

@@ -25,3 +25,14 @@
 	}
 SAIO_REAL_LIST(SAIO_REAL_DEF)
 #undef SAIO_REAL_DEF
+
+/* All at once (a missing one stays NULL: resolved, or refused, on first use). */
+void saio_real_resolve_all(void)
+{
+#define SAIO_REAL_RESOLVE(ret, name, args) \
+	if (!saio_real_##name) \
+		__atomic_store_n(&saio_real_##name, \
+				 (saio_real_##name##_t)dlsym(RTLD_NEXT, #name), __ATOMIC_RELEASE);
+	SAIO_REAL_LIST(SAIO_REAL_RESOLVE)
+#undef SAIO_REAL_RESOLVE
+}

@@ -14,6 +14,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <stdio.h>
 #include <sys/select.h>
 
 #define SAIO_REAL_LIST(X) \
@@ -49,6 +51,8 @@
 	X(int, accept4, (int, struct sockaddr *, socklen_t *, int)) \
 	X(int, socket, (int, int, int)) \
 	X(int, socketpair, (int, int, int, int *)) \
+	X(int, connect, (int, const struct sockaddr *, socklen_t)) \
+	X(int, getpeername, (int, struct sockaddr *, socklen_t *)) \
 	X(int, open, (const char *, int, ...)) \
 	X(int, open64, (const char *, int, ...)) \
 	X(int, openat, (int, const char *, int, ...)) \
@@ -64,6 +68,25 @@
 	X(int, execvp, (const char *, char *const[])) \
 	X(int, execvpe, (const char *, char *const[], char *const[])) \
 	X(int, sigaction, (int, const struct sigaction *, struct sigaction *)) \
+	X(int, close_range, (unsigned, unsigned, int)) \
+	X(void, closefrom, (int)) \
+	X(int, fclose, (FILE *)) \
+	X(FILE *, fdopen, (int, const char *)) \
+	X(long, syscall, (long, ...)) \
+	X(void, siglongjmp, (sigjmp_buf, int)) \
+	X(void, longjmp, (jmp_buf, int)) \
+	X(int, pipe, (int *)) \
+	X(int, pipe2, (int *, int)) \
+	X(int, eventfd, (unsigned, int)) \
+	X(int, signalfd, (int, const sigset_t *, int)) \
+	X(int, timerfd_create, (int, int)) \
+	X(int, memfd_create, (const char *, unsigned)) \
+	X(int, inotify_init, (void)) \
+	X(int, inotify_init1, (int)) \
+	X(int, creat, (const char *, mode_t)) \
+	X(int, creat64, (const char *, mode_t)) \
+	X(int, pidfd_open, (pid_t, unsigned)) \
+	X(int, recvmmsg, (int, struct mmsghdr *, unsigned, int, struct timespec *)) \
 	X(sighandler_t, signal, (int, sighandler_t))
 
 #define SAIO_REAL_DECL(ret, name, args) \
@@ -72,6 +95,8 @@
 	saio_real_##name##_t saio_resolve_##name(void);
 SAIO_REAL_LIST(SAIO_REAL_DECL)
 #undef SAIO_REAL_DECL
+
+void saio_real_resolve_all(void);
 
 #define REAL(name) \
 	(__builtin_expect(saio_real_##name != NULL, 1) ? saio_real_##name : saio_resolve_##name())

@@ -55,6 +55,7 @@ struct saio_op {
 	uint8_t call;			/* enum saio_call */
 	uint8_t nosignal;		/* caller passed MSG_NOSIGNAL */
 	uint8_t nr_cqe;			/* kernel completions still expected */
+	uint8_t pinned;			/* SENDFILE: holds a pin on its file (src->pins) */
 	int msg_flags;			/* MSG_MORE, ... given to the send */
 	int arg;			/* shutdown how / setsockopt value / epoll fd / source fd */
 	int arg2;			/* setsockopt optname */
@@ -85,6 +86,7 @@ enum saio_fd_kind {
 struct saio_epreg {
 	int epfd;
 	uint32_t events;
+	uint8_t armed;		/* EPOLLONESHOT: not yet reported since the last ADD/MOD */
 	uint64_t data;
 };
 
@@ -101,6 +103,12 @@ struct saio_fd {
 	uint8_t ep_overflow;		/* registered in more sets than ep[] holds */
 	_Atomic uint8_t close_held;	/* close waits for pins to reach 0 */
 	uint8_t broken;			/* a deferred op failed for good: stop deferring */
+	uint8_t conn;			/* a connected stream (accepted, socketpair, connected) */
+	uint8_t own;			/* the library's own descriptor (ring, notifier, custody) */
+	uint8_t custody;		/* a socket the application closed, drained here */
+	int64_t deadline;		/* custody: when it is aborted (CLOCK_MONOTONIC ns) */
+	uint8_t linger_on;		/* SO_LINGER set with l_onoff */
+	uint32_t linger_s;		/* its l_linger */
 	int err;			/* error of a deferred op, for the next call */
 	struct saio_op *head, *tail;	/* FIFO: in-flight ops first, then queued ones */
 	uint32_t nqueued;		/* ops in state QUEUED */
@@ -110,7 +118,10 @@ struct saio_fd {
 	int64_t st_size;		/* FILE: size seen by the application's fstat */
 	struct saio_fd *dirty_next;	/* owner->dirty list link */
 	int fdnum;			/* our own number (for list walks) */
+	int twin1;			/* dup partner + 1 whose ops come first (0: none) */
 	struct saio_ring *notify_ring;	/* EPOLL: ring whose notify fd is in this set */
+	struct saio_ring *waiter;	/* EPOLL: the last ring that waited on this set */
+	uint8_t shared;			/* EPOLL: rings of two threads waited on it */
 	struct saio_epreg ep[SAIO_EP_MAX];
 };
 
@@ -178,20 +189,33 @@ struct saio_stats {
 	_Atomic uint64_t waits;			/* times a call waited for completions */
 	_Atomic uint64_t eintr_hidden;		/* epoll EINTRs caused by our completions */
 	_Atomic uint64_t epollout_injected;
+	_Atomic uint64_t draining_fds;		/* custody fds now */
+	_Atomic uint64_t draining_bytes;	/* bytes they still own */
+	_Atomic uint64_t drained;		/* custody fds whose bytes all left */
+	_Atomic uint64_t drain_aborted;		/* custody fds reset (time or count bound) */
+	_Atomic uint64_t fd_reused;		/* numbers closed behind our back, ops dropped */
+	_Atomic uint64_t op_errors_ignored;	/* failed setsockopt/shutdown ops (stream goes on) */
 };
 
 struct saio_ring {
 	pthread_mutex_t lock;
 	struct saio_ring *next_all;		/* global list (stats, exit drain) */
-	pid_t tid;
-	bool dead;				/* thread gone; ring kept for stats only */
+	pid_t tid;				/* its thread (0: exited) */
+	bool dead;				/* in the pool: no backend, no ops */
+	bool zombie;				/* thread exited, ops still wait: served by others */
 	struct saio_fd *dirty;			/* fds with QUEUED ops */
-	int *wake;				/* fds owed an EPOLLOUT (want_wake) */
+	int *wake;				/* fds owed an EPOLLOUT now (queue drained) */
 	unsigned nwake, capwake;
+	int *owed;				/* fds with want_wake, queue not drained yet */
+	unsigned nowed, capowed;
 	uint32_t nqueued;			/* QUEUED ops on the dirty fds */
 	uint32_t ninflight;			/* INFLIGHT ops */
 	uint32_t ndel_inflight;			/* epoll del ops not yet completed */
 	struct saio_op *standalone;		/* queued ops outside any FIFO (epoll del) */
+	int *cust;				/* custody fds of this ring (see saio_detach) */
+	unsigned ncust, capcust;
+	int *closing;				/* fds whose close was submitted: stuck? */
+	unsigned nclosing, capclosing;
 	struct saio_opcache cache;
 	const struct saio_backend *be;
 	void *be_priv;				/* backend state (struct io_uring, ...) */
@@ -211,6 +235,8 @@ struct saio_config {
 	unsigned ring_entries;
 	bool sync_epoll_del;		/* remove closed fds from epoll with a direct call */
 	unsigned exit_drain_ms;
+	unsigned drain_ms;		/* a closed socket's bytes wait at most this long */
+	unsigned drain_max;		/* closed sockets drained at once, at most */
 	uint64_t sendfile_copy_max;	/* larger sendfiles run as the real, zero-copy call */
 	const char *stats_path;
 	/* kmod backend (SAIO_KMOD_*) */
@@ -226,15 +252,35 @@ struct saio_config {
 extern struct saio_config saio_cfg;
 
 void saio_init_once(void);
+extern _Atomic int saio_ready;	/* the constructor has run: every REAL() is resolved */
 struct saio_ring *saio_ring_self(bool create);	/* this thread's ring */
 int saio_ring_flush(struct saio_ring *r);		/* lock held */
 void saio_ring_reap(struct saio_ring *r);		/* lock held */
+/* Lock and return the ring that owns f's ops, or NULL when it has none. */
+struct saio_ring *saio_lock_owner(struct saio_fd *f);
 int saio_ring_wait_fd(struct saio_ring *r, struct saio_fd *f, bool submitted_only); /* lock held */
+bool saio_ring_wait_fd_until(struct saio_ring *r, struct saio_fd *f, int64_t deadline_ns);
+void saio_fd_drop_queued(struct saio_ring *r, struct saio_fd *f);	/* lock held */
+void saio_fd_abort(struct saio_ring *r, struct saio_fd *f);		/* lock held */
+void saio_fd_forget_ops(struct saio_ring *r, struct saio_fd *f);	/* lock held */
+int saio_detach(struct saio_ring *r, struct saio_fd *f);		/* lock held */
+void saio_closing_add(struct saio_ring *r, struct saio_fd *f);	/* lock held */
+void saio_custody_check(struct saio_ring *r);				/* lock held */
+int64_t saio_custody_next(struct saio_ring *r);				/* lock held */
+void saio_fd_set_own(int fd, bool own);
+int saio_own_fd(int fd);	/* move a library descriptor high and mark it ours */
+int64_t saio_now_ns(void);
 void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f);
+void saio_serve_zombies(void);
+void saio_owed_add(struct saio_ring *r, struct saio_fd *f);	/* lock held */
+bool saio_zombies(void);
 void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, int res);
 
 /* ---- signals (signals.c): count handler runs to tell real EINTRs from ours -------- */
 extern _Atomic unsigned long saio_sig_gen;
+/* >0 while this thread runs a signal handler the application installed (initial-exec:
+ * no allocation on first use, in a handler) */
+extern __thread int saio_in_handler __attribute__((tls_model("initial-exec")));
 
 /* ---- stats (stats.c) ---------------------------------------------------------------- */
 void saio_stats_start(void);

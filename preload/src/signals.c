@@ -17,6 +17,7 @@
 #define EXPORT __attribute__((visibility("default")))
 
 _Atomic unsigned long saio_sig_gen;
+__thread int saio_in_handler __attribute__((tls_model("initial-exec")));
 
 static struct sigaction app[_NSIG];
 static _Atomic unsigned char wrapped[_NSIG];
@@ -25,10 +26,12 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
 {
 	atomic_fetch_add_explicit(&saio_sig_gen, 1, memory_order_relaxed);
 	const struct sigaction *a = &app[sig];
+	saio_in_handler++;	/* interposed calls pass straight through (interpose.c) */
 	if (a->sa_flags & SA_SIGINFO)
 		a->sa_sigaction(sig, si, uc);
 	else if (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN)
 		a->sa_handler(sig);
+	saio_in_handler--;
 }
 
 static bool is_handler(const struct sigaction *act)

@@ -69,7 +69,9 @@ void saio_stats_write(void)
 		      "\"bytes_deferred\":%llu,\"bytes_queued\":%llu,\"errors_later\":%llu,"
 		      "\"errors_dropped_at_close\":%llu,\"budget_hits\":%llu,"
 		      "\"bytes_dropped\":%llu,\"waits\":%llu,\"eintr_hidden\":%llu,"
-		      "\"epollout_injected\":%llu,\"budget_fd\":%llu,\"budget_global\":%llu",
+		      "\"epollout_injected\":%llu,\"budget_fd\":%llu,\"budget_global\":%llu,"
+		      "\"draining_fds\":%llu,\"draining_bytes\":%llu,\"drained\":%llu,"
+		      "\"drain_aborted\":%llu,\"drain_max\":%u,\"drain_ms\":%u,\"fd_reused\":%llu,\"op_errors_ignored\":%llu",
 		      (unsigned long long)ops, (unsigned long long)batches,
 		      (unsigned long long)bops, batches ? (double)bops / (double)batches : 0.0,
 		      (unsigned long long)ld(&saio_stats.sqes), (unsigned long long)batches,
@@ -86,14 +88,30 @@ void saio_stats_write(void)
 		      (unsigned long long)ld(&saio_stats.eintr_hidden),
 		      (unsigned long long)ld(&saio_stats.epollout_injected),
 		      (unsigned long long)saio_budget.fd_max,
-		      (unsigned long long)saio_budget.global_max);
+		      (unsigned long long)saio_budget.global_max,
+		      (unsigned long long)ld(&saio_stats.draining_fds),
+		      (unsigned long long)ld(&saio_stats.draining_bytes),
+		      (unsigned long long)ld(&saio_stats.drained),
+		      (unsigned long long)ld(&saio_stats.drain_aborted),
+		      saio_cfg.drain_max, saio_cfg.drain_ms,
+		      (unsigned long long)ld(&saio_stats.fd_reused),
+		      (unsigned long long)ld(&saio_stats.op_errors_ignored));
 	if (n <= 0 || (size_t)n >= sizeof(buf))
 		return;
-	/* The kmod backend adds what saio.ko itself counted for this process's context. */
-	if (saio_backend_default == &saio_backend_kmod && saio_cfg.mode == SAIO_MODE_DEFER)
+	/*
+	 * The kmod backend adds what saio.ko itself counted for this process's context; not
+	 * from a signal handler, whose interrupted thread may hold the kmod context's lock.
+	 */
+	if (saio_backend_default == &saio_backend_kmod && saio_cfg.mode == SAIO_MODE_DEFER &&
+	    !saio_in_handler)
 		n += saio_kmod_stats_json(buf + n, sizeof(buf) - (size_t)n - 2);
 	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "}\n");
-	pthread_mutex_lock(&write_lock);
+	if (saio_in_handler) {
+		if (pthread_mutex_trylock(&write_lock))
+			return;	/* (exit in a handler that interrupted a stats write) */
+	} else {
+		pthread_mutex_lock(&write_lock);
+	}
 	int fd = REAL(open)(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		ssize_t w = REAL(write)(fd, buf, (size_t)n);

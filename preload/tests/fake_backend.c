@@ -87,6 +87,19 @@ static int f_reap(struct saio_ring *r)
 	return (int)n;
 }
 
+/* Like io_uring's cancel: every submitted request of f's ops comes back -ECANCELED. */
+static void f_recall(struct saio_ring *r, struct saio_fd *f)
+{
+	for (unsigned i = 0; i < fake_nsub;) {
+		if (fake_sub[i].op->qfd == f->fdnum) {
+			fake_complete(i, -ECANCELED);
+			continue;
+		}
+		i++;
+	}
+	f_reap(r);
+}
+
 static int f_wait(struct saio_ring *r)
 {
 	(void)r;
@@ -110,4 +123,5 @@ const struct saio_backend fake_backend = {
 	.wait = f_wait,
 	.caps = f_caps,
 	.notify_fd = f_notify,
+	.recall = f_recall,
 };

@@ -724,9 +724,9 @@ static const char *const calls[] = {
 
 /*
  * Every stats file of the server (stats.json, stats.json.PID): the backend is the mode's,
- * and for a deferring backend writev, sendfile, close, setsockopt (uring: only on kernels
- * >= 6.7, which have SOCKET_URING_OP_SETSOCKOPT) and shutdown (from the Connection: close
- * case, so not in small runs) were deferred, in batches, with few calls passed through
+ * and for a deferring backend writev, sendfile, close and setsockopt (uring: only on kernels
+ * >= 6.7, which have SOCKET_URING_OP_SETSOCKOPT) were deferred (shutdown only when bytes
+ * were still queued before it, so it is not required), in batches, with few calls passed through
  * (at most a quarter of the deferred: real sendfiles of bodies above
  * SAIO_SENDFILE_COPY_MAX, calls that did not fit a budget); small runs also hit the
  * budgets; the backend handed requests to the kernel in batches. sync: nothing
@@ -825,8 +825,7 @@ static int case_stats(char *why, size_t cap)
 	for (size_t i = 0; i < NCALLS; i++) {
 		const char *c = calls[i];
 		int want = !strcmp(c, "writev") || !strcmp(c, "sendfile") || !strcmp(c, "close") ||
-			   (!strcmp(c, "setsockopt") && cork) ||
-			   (!strcmp(c, "shutdown") && !cur_small);
+			   (!strcmp(c, "setsockopt") && cork);
 		if (want && !ops[i]) {
 			size_t ml = strlen(missing);
 			snprintf(missing + ml, sizeof(missing) - ml, " %s", c);

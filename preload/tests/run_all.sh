@@ -1,16 +1,19 @@
 #!/bin/sh
-# run_all.sh BUILD - run every test program; each prints "ok NAME" / "not ok NAME".
+# run_all.sh BUILD [torture] - run every test program; each prints "ok NAME" / "not ok NAME".
 # A program that exits non-zero without reporting a failure counts as one failure.
 # Ends with "N passed, N failed" and a non-zero exit status if anything failed.
+# With "torture", only the differential torture suite (tests/torture, torture_servers.py).
 B=${1:-build}
+ONLY=${2:-}
 passed=0
 failed=0
 out=$(mktemp)
 run() {
-	name=$1
-	shift
+	limit=$1
+	name=$2
+	shift 2
 	echo "# $name"
-	timeout 200 "$@" >"$out" 2>&1
+	timeout "$limit" "$@" >"$out" 2>&1
 	rc=$?
 	cat "$out"
 	p=$(grep -c '^ok ' "$out")
@@ -22,12 +25,17 @@ run() {
 	passed=$((passed + p))
 	failed=$((failed + f))
 }
-for t in "$B"/tests/unit_*; do
-	run "$(basename "$t")" "$t"
-done
-# the same io_uring cases with requests issued by an SQPOLL thread
-run unit_uring_sqpoll env SAIO_SQPOLL=1 "$B/tests/unit_uring"
-run server_tests python3 "$(dirname "$0")/server_tests.py" "$B"
+if [ "$ONLY" != torture ]; then
+	for t in "$B"/tests/unit_*; do
+		run 200 "$(basename "$t")" "$t"
+	done
+	# the same io_uring cases with requests issued by an SQPOLL thread
+	run 200 unit_uring_sqpoll env SAIO_SQPOLL=1 "$B/tests/unit_uring"
+	run 200 server_tests python3 "$(dirname "$0")/server_tests.py" "$B"
+fi
+# each scenario without the library, then with it (sync, uring): transcripts must match
+run 900 torture "$B/tests/torture" run -l "$B/libsaio.so" -m sync -m uring
+run 600 torture_servers python3 "$(dirname "$0")/torture_servers.py" "$B" -m sync -m uring
 rm -f "$out"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -55,6 +55,15 @@ static void tcp_pair(int sv[2])
 	saio_drain_fd(l);
 }
 
+static int hsock;
+static volatile long hret;
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	hret = write(hsock, "h", 1);
+}
+
 static void settle(void)
 {
 	/* Complete everything and let the engine see it. */
@@ -169,7 +178,7 @@ int main(void)
 		settle();
 	});
 
-	TEST("errors: MSG_NOSIGNAL sends deliver EPIPE without SIGPIPE; reads get it too", {
+	TEST("errors: MSG_NOSIGNAL sends deliver EPIPE without SIGPIPE; reads never get EPIPE", {
 		int sv[2];
 		pair(sv, true);
 		CHECK(send(sv[0], "a", 1, MSG_NOSIGNAL) == 1);
@@ -179,8 +188,42 @@ int main(void)
 		int before = sigpipes;
 		char buf[4];
 		errno = 0;
-		CHECK(read(sv[0], buf, 4) == -1 && errno == EPIPE);
+		/* a read is the real one (nothing to read: EAGAIN); EPIPE waits for a write */
+		CHECK(read(sv[0], buf, 4) == -1 && errno == EAGAIN);
+		errno = 0;
+		CHECK(send(sv[0], "b", 1, MSG_NOSIGNAL) == -1 && errno == EPIPE);
 		CHECK(sigpipes == before);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("errors: a reset reaches the next read; SO_ERROR takes a pending error", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(send(sv[0], "a", 1, MSG_NOSIGNAL) == 1);
+		saio_flush();
+		fake_complete(0, -ECONNRESET);
+		saio_flush();
+		char buf[4];
+		errno = 0;
+		CHECK(read(sv[0], buf, 4) == -1 && errno == ECONNRESET);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+		pair(sv, true);
+		CHECK(send(sv[0], "b", 1, MSG_NOSIGNAL) == 1);
+		saio_flush();
+		int i = fake_find(SAIO_OP_SEND, sv[0]);
+		CHECK(i >= 0);
+		if (i >= 0)
+			fake_complete((unsigned)i, -ETIMEDOUT);
+		saio_flush();
+		int v = 0;
+		socklen_t vl = sizeof(v);
+		CHECK(getsockopt(sv[0], SOL_SOCKET, SO_ERROR, &v, &vl) == 0 && v == ETIMEDOUT);
+		v = -1;
+		CHECK(getsockopt(sv[0], SOL_SOCKET, SO_ERROR, &v, &vl) == 0 && v == 0);
 		close(sv[0]);
 		close(sv[1]);
 		settle();
@@ -380,6 +423,28 @@ int main(void)
 		settle();
 	});
 
+	TEST("setsockopt: a failed TCP_CORK or shutdown op does not break the stream", {
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1;
+		uint64_t ignored = atomic_load(&saio_stats.op_errors_ignored);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(sv[1], "a", 1) == 1);
+		saio_flush();
+		CHECK(fake_nsub == 2 && fake_sub[0].kind == SAIO_OP_SETSOCKOPT);
+		fake_complete(0, -EOPNOTSUPP);	/* as on a socket that is not TCP */
+		fake_complete_all();
+		saio_flush();
+		CHECK(write(sv[1], "b", 1) == 1);	/* still deferred: nothing broke */
+		saio_flush();
+		CHECK(fake_nsub == 1 && fake_sub[0].kind == SAIO_OP_SEND);
+		CHECK(atomic_load(&saio_stats.op_errors_ignored) == ignored + 1);
+		settle();
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
 	TEST("setsockopt: uncorking with nothing queued runs at once, not at the batch end", {
 		int sv[2];
 		tcp_pair(sv);
@@ -426,17 +491,84 @@ int main(void)
 		CHECK(fake_nsub == 0);
 	});
 
-	TEST("dup: waits for the queue, then both numbers pass through", {
+	TEST("dup: does not wait; both numbers pass through after the ops still ours", {
 		int sv[2];
 		pair(sv, true);
 		CHECK(write(sv[0], "a", 1) == 1);
-		int d = dup(sv[0]);	/* MUTATE: the fake wait completes the write */
-		CHECK(d >= 0 && saio_fd_peek(sv[0])->head == NULL);
+		int d = dup(sv[0]);	/* the queue goes to the kernel; nothing waits for it */
+		CHECK(d >= 0 && fake_nsub == 1 && saio_fd_peek(sv[0])->head != NULL);
+		errno = 0;
+		CHECK(write(d, "b", 1) == -1 && errno == EAGAIN);	/* "a" is not out yet */
+		CHECK(write(sv[0], "b", 1) == -1 && errno == EAGAIN);
+		fake_complete_all();
+		saio_flush();
 		CHECK(write(d, "b", 1) == 1 && fake_nsub == 0);
 		CHECK(write(sv[0], "c", 1) == 1 && fake_nsub == 0);
 		char buf[4];
 		CHECK(read(sv[1], buf, 4) == 2);	/* b, c (a went to the fake) */
 		close(d);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("reuse: a number closed behind our back and made again never gets the old ops", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(write(sv[0], "old", 3) == 3);	/* queued */
+		saio_flush();
+		CHECK(write(sv[0], "older", 5) == 5);	/* queued behind the one in flight */
+		uint64_t reused = atomic_load(&saio_stats.fd_reused);
+		REAL(close)(sv[0]);			/* a close we do not see */
+		int p[2];
+		CHECK(pipe2(p, O_NONBLOCK) == 0 && (p[0] == sv[0] || p[1] == sv[0]));
+		CHECK(atomic_load(&saio_stats.fd_reused) == reused + 1);
+		CHECK(saio_fd_peek(sv[0])->head == NULL && fake_nsub == 0);
+		int w = p[0] == sv[0] ? p[1] : p[0];
+		CHECK(write(p[1], "new", 3) == 3);	/* a pipe: straight through */
+		char b[8];
+		CHECK(read(p[0], b, sizeof(b)) == 3 && !memcmp(b, "new", 3));
+		(void)w;
+		close(p[0]);
+		close(p[1]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("close_range: numbers close at once (queued ops to custody), the library's own stay open", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(write(sv[0], "x", 1) == 1);	/* queued */
+		int mine = open("/dev/null", O_RDONLY);
+		saio_fd_set_own(mine, true);
+		uint64_t draining = atomic_load(&saio_stats.draining_fds);
+		int lo = sv[0] < sv[1] ? sv[0] : sv[1], hi = sv[0] < sv[1] ? sv[1] : sv[0];
+		CHECK(close_range((unsigned)lo, (unsigned)(mine > hi ? mine : hi), 0) == 0);
+		CHECK(fcntl(mine, F_GETFD) >= 0);	/* ours: untouched */
+		CHECK(fcntl(sv[0], F_GETFD) == -1 && fcntl(sv[1], F_GETFD) == -1);
+		CHECK(atomic_load(&saio_stats.draining_fds) == draining + 1);	/* "x" went on */
+		settle();
+		saio_fd_set_own(mine, false);
+		close(mine);
+	});
+
+	TEST("signals: in a handler every call is the real one (no lock, no allocation)", {
+		int sv[2];
+		pair(sv, true);
+		hsock = sv[0];
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_usr2;
+		sigaction(SIGUSR2, &sa, NULL);
+		unsigned sub = fake_nsub + fake_nstaged;
+		raise(SIGUSR2);
+		CHECK(hret == 1 && fake_nsub + fake_nstaged == sub);	/* not deferred */
+		char b[4];
+		CHECK(REAL(read)(sv[1], b, sizeof(b)) == 1 && b[0] == 'h');
+		CHECK(write(sv[0], "n", 1) == 1 && fake_nstaged + fake_nsub == sub + 0);
+		saio_flush();
+		CHECK(fake_nsub == sub + 1);	/* out of the handler, deferred again */
+		signal(SIGUSR2, SIG_DFL);
 		close(sv[0]);
 		close(sv[1]);
 		settle();

@@ -244,6 +244,15 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
       await page.locator(`[data-testid="${id}"][data-state="drawn"]`).waitFor({ timeout: LONG });
     }
     assert.ok(Number(await page.locator('[data-testid="chart-placement"]').getAttribute('data-points')) > 0, 'placement samples drawn');
+    // Issue 12: saio-uring against baseline with its 95% CI and a verdict (`~` with two repeats),
+    // each configuration's median with its interval, and the CPU each point cost.
+    const comparisons = page.locator('[data-testid="run-comparisons"]');
+    await comparisons.waitFor({ timeout: LONG });
+    assert.match(await comparisons.innerText(), /saio-uring\s+baseline\s+req\/s\s+×\d\.\d{3}\s+×\d\.\d{3} – ×\d\.\d{3}/);
+    const verdicts = await comparisons.locator('[data-testid="verdict"]').allInnerTexts();
+    assert.ok(verdicts.length >= 2 && verdicts.every((v) => ['~', 'faster', 'slower', 'lower', 'higher'].includes(v)), verdicts.join());
+    assert.match(await page.locator('[data-testid="run-summaries"]').innerText(), /req\/CPU-s/);
+    assert.match(await page.locator('[data-testid="points"] thead').innerText(), /req\/CPU-s/);
     await shot('run-results');
     await page.locator('[data-testid="chart-placement"]').scrollIntoViewIfNeeded();
     await shot('placement');
@@ -276,6 +285,19 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     await page.locator('[data-testid="ratio"]', { hasText: '×' }).first().waitFor();
     // One row per configuration: 2 backends × 2 connection counts.
     assert.equal(await page.locator('[data-testid="compare-table"] tbody tr').count(), 4);
+    // Against the baseline run: a verdict per configuration (independent runs, two repeats each: ~).
+    const compareVerdicts = (await page.locator('[data-testid="compare-verdict"]').allInnerTexts()).filter((v) => v !== '');
+    assert.equal(compareVerdicts.length, 4, compareVerdicts.join());
+    assert.ok(compareVerdicts.every((v) => ['~', 'faster', 'slower'].includes(v)), compareVerdicts.join());
+    // The repeat policy in the form: a fixed count, or rounds until the median's CI is narrow.
+    await page.getByRole('tab', { name: 'Notebook' }).click();
+    await page.locator('select[name="cells[1].repeats.kind"]').selectOption('policy');
+    for (const f of ['min', 'max', 'target_ci']) await page.locator(`[name="cells[1].repeats.${f}"]`).waitFor();
+    await fill('cells[1].repeats.max', '4');
+    await page.locator('[data-path="cells[1].repeats.max"]', { hasText: /needs ≥ 6 repeats/ }).waitFor({ timeout: LONG });
+    await page.locator('select[name="cells[1].repeats.kind"]').selectOption('fixed');
+    await fill('cells[1].repeats', '2');
+    await page.getByRole('tab', { name: 'Compare' }).click();
     await shot('compare');
   });
 

@@ -7,6 +7,7 @@ import { createNotebook, saveRevision } from '../notebooks';
 import type { Notebook } from '../notebook/schema';
 import { validateNotebook } from '../notebook/validate';
 import type { NewPoint, Store } from '../store/store';
+import { fixtureCpu } from '../report/fixture';
 
 export function notebookDoc(extraConfig = ''): Notebook {
   const v = validateNotebook({
@@ -102,6 +103,8 @@ export function point(runId: string, seq: number, status: NewPoint['status']): N
       : null,
     load: ok ? load(10000 + seq) : null,
     warnings: ok && seq % 2 === 1 ? ['generator was the bottleneck', 'achieved 82% of offered'] : [],
+    cpu: ok ? fixtureCpu(0.75, 2) : null,
+    requests_per_cpu_s: ok ? (10000 + seq) * 2 / 0.75 : null,
     started_at: `2025-01-02T03:0${seq}:00.000Z`,
     ended_at: ok ? `2025-01-02T03:0${seq}:02.000Z` : null,
   };
@@ -116,7 +119,7 @@ const remoteHost: RunHostRecord = {
   kind: 'ssh',
   address: 'ssh://saio-srv',
   roles: ['server'],
-  environment: { host: 'srv', kind: 'ssh', address: 'ssh://saio-srv', captured_at: '2025-01-02T03:10:00.000Z', kernel: '6.1.0-28-amd64', kernel_cmdline: 'ro', os: 'Debian GNU/Linux 12 (bookworm)', cpu_model: 'QEMU Virtual CPU', cpus: 2, memory_bytes: 2 ** 31, extra: {}, tools: { nginx: 'nginx/1.22.1' } },
+  environment: { host: 'srv', kind: 'ssh', address: 'ssh://saio-srv', captured_at: '2025-01-02T03:10:00.000Z', kernel: '6.8.0-test', kernel_cmdline: 'ro', os: 'Debian GNU/Linux 12 (bookworm)', cpu_model: 'QEMU Virtual CPU', cpus: 2, memory_bytes: 2 ** 31, extra: {}, tools: { nginx: 'nginx/1.22.1' } },
   clock_offset: { offset_ms: 0.4, uncertainty_ms: 1.2, samples: 7 },
   network_path: { to: '10.213.0.2', interface: 'eth0', source: '10.213.0.3', via: null, mtu: 1500, speed_mbps: 10000, link_kind: 'veth', operstate: 'up' },
   notes: ['libsaio.so: copied to /root/.cache/saio-lab/runs/x.srv/libsaio.so'],

@@ -133,6 +133,16 @@ const Load = z.strictObject({
     .optional(),
 });
 
+const CpuClass = z.strictObject({ user_s: n, system_s: n, total_s: n, threads: int });
+const Cpu = z.strictObject({
+  wall_s: n,
+  server_s: n,
+  loadgen_s: n,
+  by_class: z.strictObject({ server: CpuClass, 'saio-kworker': CpuClass, sqpoll: CpuClass, 'io-wq': CpuClass, loadgen: CpuClass }),
+  unattributed_s: z.strictObject({ server: n, loadgen: n }),
+  threads: z.array(z.strictObject({ pid: int, tid: int, comm: z.string(), class: z.string(), user_s: n, system_s: n, total_s: n, host: z.string().optional() })),
+});
+
 /** A point without its database-local id and run id: `seq` identifies it within the run. */
 const Point = z.strictObject({
   seq: count,
@@ -159,6 +169,9 @@ const Point = z.strictObject({
   verification: Verification.nullable(),
   load: Load.nullable(),
   warnings: z.array(z.string()),
+  // Issue 12: absent in bundles written before CPU was measured.
+  cpu: Cpu.nullable().default(null),
+  requests_per_cpu_s: n.nullable().default(null),
   started_at: timestamp,
   ended_at: timestamp.nullable(),
 });

@@ -15,6 +15,8 @@ const num = (v: number | null | undefined): number | null => (typeof v === 'numb
 export const METRICS = {
   requests_per_s: { label: 'requests/s', unit: 'rate', value: (p) => num(p.requests_per_s) },
   offered_per_s: { label: 'offered requests/s', unit: 'rate', value: (p) => num(p.offered_per_s) },
+  // Server side only: its threads, libsaio's kernel workers, SQPOLL and io-wq (runner/cpu-accounting.ts).
+  requests_per_cpu_s: { label: 'requests per server CPU second', unit: 'rate', value: (p) => num(p.requests_per_cpu_s) },
   latency_p50_us: { label: 'p50 latency (µs)', unit: 'us', value: (p) => num(p.latency_p50_us) },
   latency_p90_us: { label: 'p90 latency (µs)', unit: 'us', value: (p) => num(p.latency_p90_us) },
   latency_p99_us: { label: 'p99 latency (µs)', unit: 'us', value: (p) => num(p.latency_p99_us) },

@@ -1,7 +1,7 @@
 // LocalHost passes the host contract (the same tests as SSH hosts and guests), and its clock offset
 // is zero within its own uncertainty.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -29,7 +29,21 @@ test('HostPlacementSampler on LocalHost sees the same threads as the runner\'s o
   const { PlacementSampler } = await import('../runner/sampler');
   const { HostPlacementSampler } = await import('./placement');
   const p = await host.spawn({ role: 'server', argv: ['sh', '-c', 'sleep 30 & sleep 30 & wait'], stdoutPath: join(dir, 'ps.out'), stderrPath: join(dir, 'ps.err') });
-  for (let i = 0; i < 100 && (await host.processesInGroup(p.pid)).length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+  // Both children must have exec'd sleep: a child sampled between fork and exec is still called
+  // sh, and the two samplers (which look one after the other) would then disagree on its name.
+  const comm = (pid: number): string => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  const settled = async (): Promise<boolean> => {
+    const pids = await host.processesInGroup(p.pid);
+    return pids.length === 3 && pids.filter((pid) => comm(pid) === 'sleep').length === 2;
+  };
+  for (let i = 0; i < 250 && !(await settled()); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(await settled(), 'the shell and its two sleeps within 5 s');
   const t0 = Date.now();
   const mine = new HostPlacementSampler(host, t0);
   const theirs = new PlacementSampler(t0);

@@ -3,6 +3,7 @@
 // (Host.sampleProcesses), so a remote server's or a guest's threads are sampled the same way. A
 // round still in flight when the next is due is not doubled: the round is skipped and counted.
 import type { PlacementSample } from '../model';
+import { placementSample } from '../runner/sampler';
 import type { Host } from './types';
 
 export interface HostPlacementSample extends PlacementSample {
@@ -65,21 +66,7 @@ export class HostPlacementSampler {
           const role = groups.find((g) => g.pgrp === p.stat.pgrp)?.role;
           if (!role) continue;
           for (const t of p.tasks) {
-            this.samples.push({
-              host: this.host.name,
-              point_id: null,
-              t_ms,
-              role,
-              pid: p.pid,
-              tid: t.tid,
-              comm: t.stat.comm,
-              cpu: t.stat.processor,
-              allowed_cpus: t.status.allowedCpus,
-              voluntary_ctxt: t.status.voluntary,
-              nonvoluntary_ctxt: t.status.nonvoluntary,
-              utime_ticks: t.stat.utime,
-              stime_ticks: t.stat.stime,
-            });
+            this.samples.push({ host: this.host.name, ...placementSample(role, p.pid, t, t_ms) });
           }
         }
         this.lastError = null;

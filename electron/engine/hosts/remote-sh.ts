@@ -110,22 +110,30 @@ export function readTextFilesScript(paths: readonly string[]): string {
 }
 
 /**
+ * members: adds to $want (" PID PID … ") every live process whose group is in $groups, in one
+ * pass over /proc/[0-9]*\/stat.
+ */
+const MEMBERS = `members() { for s in /proc/[0-9]*/stat; do rd 2>/dev/null < "$s" || continue; r=\${c##*) }; set -- $r
+  case $groups in *" $3 "*) [ "$1" != Z ] && { q=\${s#/proc/}; q=\${q%/stat}; case $want in *" $q "*) ;; *) want="$want$q " ;; esac; } ;; esac
+done; }
+`;
+
+/** The sh assignments of the groups and pids asked: $groups and $want, each " N N … ". */
+function selection(groups: readonly number[], pids: readonly number[]): string {
+  return `groups=" ${groups.map((n) => int(n, 'process group')).join(' ')} "\nwant=" ${pids.map((n) => int(n, 'pid')).join(' ')} "\n`;
+}
+
+/**
  * For each live process of the groups and pids asked: "P\0PID\0STAT\0" then per thread
  * "T\0TID\0STAT\0STATUS\0". One pass over /proc/[0-9]*\/stat finds the groups' members.
  */
 export function sampleScript(groups: readonly number[], pids: readonly number[]): string {
-  const g = groups.map((n) => int(n, 'process group')).join(' ');
-  const p = pids.map((n) => int(n, 'pid')).join(' ');
   return (
     PREAMBLE +
     RD +
-    `want=" ${p} "\n` +
-    (groups.length > 0
-      ? `groups=" ${g} "\n` +
-        'for s in /proc/[0-9]*/stat; do rd 2>/dev/null < "$s" || continue; r=${c##*) }; set -- $r\n' +
-        '  case $groups in *" $3 "*) [ "$1" != Z ] && { q=${s#/proc/}; q=${q%/stat}; case $want in *" $q "*) ;; *) want="$want$q " ;; esac; } ;; esac\n' +
-        'done\n'
-      : '') +
+    MEMBERS +
+    selection(groups, pids) +
+    (groups.length > 0 ? 'members\n' : '') +
     'for q in $want; do\n' +
     '  rd 2>/dev/null < /proc/$q/stat || continue\n' +
     '  printf "P\\0%s\\0%s\\0" "$q" "$c"\n' +
@@ -134,6 +142,43 @@ export function sampleScript(groups: readonly number[], pids: readonly number[])
     '    rd 2>/dev/null < "$t/status" || continue\n' +
     '    printf "T\\0%s\\0%s\\0%s\\0" "${t##*/}" "$s" "$c"\n' +
     '  done\n' +
+    'done\n' +
+    'exit 0\n'
+  );
+}
+
+/**
+ * CPU readings of a run's processes on a host, for the whole run (hosts/cpu.ts): first
+ * "A WALL_NS UPTIME1 UPTIME2" (the host's clock read between two readings of /proc/uptime), then every `intervalMs`
+ * a reading — /proc/uptime and the stat lines of every live process a pid file of `roles` names
+ * in procDir (spawnScript's records: each is its group's leader) and of that leader's children,
+ * and of their threads, as "PATH:LINE" (one grep per reading; the leaders' children files read
+ * with builtins), then "E". It ends when stopped (its group is killed) or after `maxReadings`.
+ */
+export function cpuFollowScript(o: { procDir: string; roles: readonly string[]; intervalMs: number; maxReadings: number }): string {
+  const roles = o.roles.map((r) => {
+    if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(r)) throw new Error(`role ${JSON.stringify(r)}`);
+    return `"$procs"/*-${r}.pid`;
+  });
+  return (
+    PREAMBLE +
+    RD +
+    `procs=${shQuote(o.procDir)}; n=0\n` +
+    // The anchor: the wall clock read between two uptimes close together (a fork of date can take
+    // long on a busy host; up to 5 tries for a pair within 20 ms), said with both.
+    'k=0; while :; do rd < /proc/uptime; u1=${c%% *}; w=$(date +%s%N 2>/dev/null); rd < /proc/uptime; u2=${c%% *}\n' +
+    '  k=$((k + 1)); [ $(( ${u2%.*}${u2#*.} - ${u1%.*}${u1#*.} )) -le 2 ] || [ "$k" -ge 5 ] && break; done\n' +
+    'echo "A $w $u1 $u2"\n' +
+    'while :; do\n' +
+    '  files=\n' +
+    `  for f in ${roles.join(' ')}; do\n` +
+    '    [ -e "$f" ] && read -r p _ < "$f" 2>/dev/null && [ -e "/proc/$p/stat" ] || continue\n' +
+    '    c=; rd 2>/dev/null < "/proc/$p/task/$p/children"\n' +
+    '    for q in $p $c; do files="$files /proc/$q/stat /proc/$q/task/[0-9]*/stat"; done\n' +
+    '  done\n' +
+    '  grep -H "" /proc/uptime $files 2>/dev/null; echo E\n' +
+    `  n=$((n + 1)); [ "$n" -lt ${int(o.maxReadings, 'readings')} ] || break\n` +
+    `  sleep ${(Number(int(o.intervalMs, 'interval')) / 1000).toFixed(3)}\n` +
     'done\n' +
     'exit 0\n'
   );

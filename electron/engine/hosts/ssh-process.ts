@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { ToolMissingError, type OutputChunk } from '../runner/processes';
+import { outlasts, ToolMissingError, type OutputChunk } from '../runner/processes';
 import { loginShellCommand } from './quote';
 import { spawnScript } from './remote-sh';
 import { sshFailure } from './ssh-errors';
@@ -181,14 +181,7 @@ export class SshProcess implements HostProcess {
     let forced = false;
     if (!this.done) {
       await this.signal(sig).catch(() => {});
-      let timer: NodeJS.Timeout | undefined;
-      forced = await Promise.race([
-        this.exited.then(() => false),
-        new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(true), graceMs);
-        }),
-      ]);
-      if (timer) clearTimeout(timer);
+      forced = await outlasts(this.exited, graceMs);
       if (forced) await this.signal('SIGKILL').catch(() => {});
     }
     // The leader's exit ends the ssh session; members it forked may still hold the group.

@@ -17,7 +17,7 @@ import { loadRevision } from '../notebooks';
 import { NOTEBOOK_FORMAT } from '../notebook/schema';
 import { canonicalText, parseNotebookText } from '../notebook/validate';
 import { repoRoot } from '../paths';
-import { compareRuns } from '../report/regression';
+import { gateCell } from '../report/gate-run';
 import { summarizePoints } from '../report/summary';
 import { sha256, Store } from '../store/store';
 
@@ -102,7 +102,7 @@ test('a schema-1 database migrates to schema 2 and holds exactly what the versio
   raw.pragma('user_version = 1');
   raw.close();
   const migrated = new Store(path);
-  assert.equal(migrated.db.pragma('user_version', { simple: true }), 2);
+  assert.equal(migrated.db.pragma('user_version', { simple: true }), 4);
   const [nb] = migrated.listNotebooks();
   const [run] = migrated.listRuns(nb!.id);
   const fromDb = migrated.listPoints(run!.id).map(({ id: _id, ...p }) => p);
@@ -114,9 +114,10 @@ test('a schema-1 database migrates to schema 2 and holds exactly what the versio
   // The old run still compares with a new one, configuration by configuration.
   const rows = summarizePoints(fromDb.map((p, i) => ({ ...p, id: i })));
   assert.equal(rows.length, 8, 'two backends × four configurations');
-  const c = compareRuns({ run: run!, points: fromDb.map((p, i) => ({ ...p, id: i })) }, { run: run!, points: fromDb.map((p, i) => ({ ...p, id: i })) }, 0.3);
-  assert.equal(c.length, 8);
-  assert.ok(c.every((x) => x.ratio === 1 && !x.regressed));
+  const old = { run: run!, points: fromDb.map((p, i) => ({ ...p, id: i })) };
+  const g = gateCell(old, old, { threshold: 0.1 }).result;
+  assert.equal(g.cases.length, 16, 'requests/s and p50 of two backends × four configurations (no CPU measured then)');
+  assert.ok(g.passed && g.cases.every((x) => x.status === 'pass' && x.comparison?.ratio === 1));
   migrated.close();
 });
 

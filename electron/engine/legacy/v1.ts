@@ -65,7 +65,7 @@ export function verificationFromV1(v: VerificationV1): VerificationRecord {
 }
 
 /** A format-1 point (without id and run id), as today's point: closed loop, measured, keyed. */
-export interface PointV1 extends Omit<PointRecord, 'id' | 'run_id' | 'kind' | 'config' | 'rate_per_s' | 'rate_of_capacity' | 'offered_per_s' | 'warnings' | 'load' | 'verification'> {
+export interface PointV1 extends Omit<PointRecord, 'id' | 'run_id' | 'kind' | 'config' | 'rate_per_s' | 'rate_of_capacity' | 'offered_per_s' | 'warnings' | 'load' | 'verification' | 'cpu' | 'requests_per_cpu_s'> {
   load: LoadResultV1 | null;
   verification: VerificationV1 | null;
 }
@@ -81,5 +81,7 @@ export function pointFromV1(p: PointV1): Omit<PointRecord, 'id' | 'run_id'> {
     load: p.load === null ? null : loadFromV1(p.load),
     verification: p.verification === null ? null : verificationFromV1(p.verification),
     warnings: [],
+    cpu: null,
+    requests_per_cpu_s: null,
   };
 }

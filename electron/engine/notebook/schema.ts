@@ -8,6 +8,7 @@ import { METRIC_NAMES, type Metric } from '../common/metrics';
 import { DriverSettings as DriverSettingsSchema, driverInfo } from '../drivers/catalog';
 import { ProtocolSettings as ProtocolSettingsSchema } from '../protocols/catalog';
 import { serverInfo, serverKinds } from '../servers/catalog';
+import { repeatPolicyErrors } from '../stats/repeats';
 import { Hosts, Placement, placementIssues } from './hosts';
 
 export const NOTEBOOK_FORMAT = 'saio-lab/notebook@2';
@@ -104,8 +105,21 @@ const Timing = z.strictObject({
   warmup_s: z.number().min(0).max(600),
 });
 
+/**
+ * Repeats until the answer is clear (issue 12, stats/repeats.ts): every configuration gets `min`
+ * repeats, then more rounds (backends still alternated) while the 95% interval of its median is
+ * wider than ±target_ci, up to `max`. target_ci null or absent: a fixed count of `max`.
+ */
+export const RepeatPolicy = z.strictObject({
+  min: z.number().int().min(1).max(100),
+  max: z.number().int().min(1).max(100),
+  target_ci: z.number().gt(0).lt(1).nullable().default(null),
+});
+/** A fixed count, or a policy. */
+const Repeats = z.union([z.number().int().min(1).max(100), RepeatPolicy]);
+
 /** What `replay --quick` (CI) uses instead of duration_s, warmup_s and (when given) repeats. */
-const Quick = Timing.extend({ repeats: z.number().int().min(1).max(100).optional() });
+const Quick = Timing.extend({ repeats: Repeats.optional() });
 
 export const ExperimentCell = z.strictObject({
   id: cellId,
@@ -119,7 +133,12 @@ export const ExperimentCell = z.strictObject({
   sweep: Sweep,
   duration_s: Timing.shape.duration_s,
   warmup_s: Timing.shape.warmup_s,
-  repeats: z.number().int().min(1).max(100),
+  repeats: Repeats,
+  /**
+   * The backend every other backend is compared with (ratio, CI, verdict); default "baseline"
+   * when the cell runs it, else the first backend.
+   */
+  reference: registryName.optional(),
   pinning: Pinning.default({}),
   /** Settings of the saio-kmod backend; absent: its defaults (enter mode, module defaults). */
   kmod: KmodSettings.optional(),
@@ -223,6 +242,25 @@ export const Notebook = z
       if (k.idle_us !== undefined) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'idle_us'], message: 'no idle_us in enter mode (it is the spin time of kernel workers, which exist only with "mode": "worker")' });
     });
     nb.cells.forEach((cell, i) => {
+      if (cell.type !== 'experiment') return;
+      if (cell.reference !== undefined && !cell.backends.includes(cell.reference)) {
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'reference'], message: `one of the cell's backends (${oneOf(cell.backends)}), found "${cell.reference}"` });
+      }
+      const policies: [(string | number)[], RepeatsSetting | undefined][] = [[['repeats'], cell.repeats], [['quick', 'repeats'], cell.quick?.repeats]];
+      for (const [path, r] of policies) {
+        if (r === undefined || typeof r === 'number') continue;
+        for (const sentence of repeatPolicyErrors(r)) {
+          // The policy's sentences ("repeats.max must be …") read after this format's "expected".
+          const field = /^repeats\.(min|max|target_ci)/.exec(sentence)?.[1];
+          const never = /^repeats\.max = (\d+) can never reach target_ci: the median's 95% interval needs ≥ (\d+) repeats/.exec(sentence);
+          const message = never
+            ? `at least ${never[2]} with a target_ci (the median's 95% interval needs ≥ ${never[2]} repeats), found ${never[1]}`
+            : sentence.replace(/^repeats\.(min|max|target_ci) (must be|is) /, '');
+          ctx.addIssue({ code: 'custom', path: ['cells', i, ...path, ...(field ? [field] : [])], message });
+        }
+      }
+    });
+    nb.cells.forEach((cell, i) => {
       if (cell.type !== 'experiment' || cell.protocol.kind !== 'http' || cell.protocol.tls === undefined) return;
       // HTTPS is built for nginx and wrk (saio-load speaks plain HTTP so far).
       if (cell.server.kind !== 'nginx') ctx.addIssue({ code: 'custom', path: ['cells', i, 'protocol', 'tls'], message: `no tls with server "${cell.server.kind}" (https is configured for nginx only), found "${cell.protocol.tls}"` });
@@ -251,3 +289,4 @@ export type DriverSettings = z.infer<typeof DriverSettings>;
 export type ProtocolSettings = z.infer<typeof ProtocolSettings>;
 export type SweepSettings = z.infer<typeof Sweep>;
 export type KmodSettings = z.infer<typeof KmodSettings>;
+export type RepeatsSetting = z.infer<typeof Repeats>;

@@ -175,3 +175,26 @@ test('the syntax error offset points at the offending character', () => {
     if (!v.ok) assert.match(v.errors[0]?.message ?? '', new RegExp(`at line 1, column ${col} `), text);
   }
 });
+
+test('repeats: a count or a policy {min, max, target_ci}; a policy that cannot work and a reference that is not run are named by path', () => {
+  const nb = quickstart();
+  nb.cells[1].repeats = { min: 3, max: 20, target_ci: 0.03 };
+  nb.cells[1].reference = 'saio-uring';
+  const v = validateNotebook(nb);
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+  const cell = v.notebook.cells[1];
+  assert.ok(cell?.type === 'experiment' && typeof cell.repeats === 'object' && cell.repeats.target_ci === 0.03);
+
+  nb.cells[1].repeats = { min: 5, max: 4, target_ci: 0.03 };
+  nb.cells[1].reference = 'saio-kmod';
+  assert.deepEqual(errorsOf(nb), [
+    { path: 'cells[1].reference', message: 'expected one of the cell\'s backends ("baseline", "saio-uring"), found "saio-kmod"' },
+    { path: 'cells[1].repeats.max', message: 'expected a whole number ≥ repeats.min (got 4)' },
+    { path: 'cells[1].repeats.max', message: 'expected at least 6 with a target_ci (the median\'s 95% interval needs ≥ 6 repeats), found 4' },
+  ]);
+  delete nb.cells[1].reference;
+  nb.cells[1].repeats = { min: 3, max: 10, target_ci: 3 };
+  assert.deepEqual(errorsOf(nb)[0]?.path, 'cells[1].repeats.target_ci');
+  nb.cells[1].repeats = { min: 3, max: 10, target: 0.03 };
+  assert.match(JSON.stringify(errorsOf(nb)), /cells\[1\]\.repeats/);
+});

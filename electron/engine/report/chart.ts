@@ -10,6 +10,7 @@ import type { PointRecord } from '../model';
 import type { PlotCell } from '../notebook/schema';
 import { fieldLabel, isSweepAxis, type PlotField } from './labels';
 import { median } from './summary';
+import { summarize } from '../stats/summary';
 import type { RunResults } from './types';
 
 export interface ChartSeries {
@@ -29,6 +30,9 @@ export interface ChartSeries {
   /** The line drawn through the repeats (see medianLine). */
   median_x: number[];
   median_y: number[];
+  /** The 95% interval of each median (order statistics; null below 6 repeats), drawn as error bars. */
+  ci_low: (number | null)[];
+  ci_high: (number | null)[];
 }
 
 export interface ChartSpec {
@@ -62,7 +66,7 @@ function seriesValue(p: PointRecord, field: PlotCell['series']): string {
  * medians. On a measured x (requests/s) no two repeats share an x, so it joins, in sweep order,
  * one point per configuration: the median x and median y of that configuration's repeats.
  */
-function medianLine(pts: readonly PointRecord[], x: PlotField, y: Metric): { x: number[]; y: number[] } {
+function medianLine(pts: readonly PointRecord[], x: PlotField, y: Metric): { x: number[]; y: number[]; ci_low: (number | null)[]; ci_high: (number | null)[] } {
   const groups = new Map<string, PointRecord[]>();
   for (const p of pts) {
     const key = isSweepAxis(x) ? String(fieldValue(p, x)) : p.config;
@@ -71,9 +75,12 @@ function medianLine(pts: readonly PointRecord[], x: PlotField, y: Metric): { x: 
   const ordered = [...groups.values()].sort((a, b) =>
     isSweepAxis(x) ? fieldValue(a[0]!, x)! - fieldValue(b[0]!, x)! : compareConfigurations(configurationOf(a[0]!), configurationOf(b[0]!)),
   );
+  const intervals = ordered.map((g) => summarize(g.map((p) => fieldValue(p, y)!)));
   return {
     x: ordered.map((g) => median(g.map((p) => fieldValue(p, x)!))!),
     y: ordered.map((g) => median(g.map((p) => fieldValue(p, y)!))!),
+    ci_low: intervals.map((s) => s.ci_low),
+    ci_high: intervals.map((s) => s.ci_high),
   };
 }
 
@@ -125,6 +132,8 @@ export function chartSpec(cell: PlotCell, run: RunResults | null): ChartSpec {
         warnings: pts.map((p) => p.warnings.join('; ')),
         median_x: line.x,
         median_y: line.y,
+        ci_low: line.ci_low,
+        ci_high: line.ci_high,
       });
     });
   });
@@ -187,7 +196,8 @@ export function plotlyFigure(spec: ChartSpec): PlotlyFigure {
       x: s.x,
       y: s.y,
       customdata: s.repeat.map((r, k) => [r, s.seq[k], s.warnings[k] ? `<br>⚠ ${s.warnings[k]}` : '']),
-      marker: { color, size: 8, opacity: 0.75, symbol: symbols[s.metric % symbols.length], line: { color: '#111111', width: warnedLine } },
+      // The raw repeats, faint: the medians and their intervals carry the reading.
+      marker: { color, size: 7, opacity: 0.35, symbol: symbols[s.metric % symbols.length], line: { color: '#111111', width: warnedLine } },
       hovertemplate: `${group}<br>${spec.x.label}: %{x:,}<br>${spec.y.label}: %{y:${yFormat}}<br>repeat %{customdata[0]}, point %{customdata[1]}%{customdata[2]}<extra></extra>`,
     });
     data.push({
@@ -201,6 +211,30 @@ export function plotlyFigure(spec: ChartSpec): PlotlyFigure {
       line: { color, width: 2, dash: dashes[s.metric % dashes.length] },
       hovertemplate: `${group} median: %{y:${yFormat}}<extra></extra>`,
     });
+    if (s.ci_low.some((v) => v !== null)) {
+      // Error bars at the medians: each configuration's 95% interval (none below 6 repeats).
+      data.push({
+        type: 'scatter',
+        mode: 'markers',
+        name: `${group} 95% CI of the median`,
+        legendgroup: group,
+        showlegend: false,
+        x: s.median_x,
+        y: s.median_y,
+        marker: { color, size: 4, symbol: symbols[s.metric % symbols.length] },
+        error_y: {
+          type: 'data',
+          symmetric: false,
+          array: s.ci_high.map((h, k) => (h === null ? null : h - s.median_y[k]!)),
+          arrayminus: s.ci_low.map((l, k) => (l === null ? null : s.median_y[k]! - l)),
+          color,
+          thickness: 1.5,
+          width: 5,
+        },
+        customdata: s.ci_low.map((l, k) => [l, s.ci_high[k]]),
+        hovertemplate: `${group} median %{y:${yFormat}}, 95% CI %{customdata[0]:${yFormat}} – %{customdata[1]:${yFormat}}<extra></extra>`,
+      });
+    }
   });
   const yaxis: Record<string, unknown> = { title: { text: spec.y.label }, tickformat: ',.0f' };
   Object.assign(yaxis, spec.y.log ? { type: 'log' } : { rangemode: 'tozero' });

@@ -1,6 +1,6 @@
 // A cell's settings in words, one line each: what the report's settings table, the CLI's `show`
 // and the UI say about a cell. Pure.
-import type { ExperimentCell } from '../notebook/schema';
+import type { ExperimentCell, RepeatsSetting } from '../notebook/schema';
 import { formatRate, formatSeconds } from './format';
 
 /** The saio-kmod settings in one line: mode, kernel workers and their placement, insmod parameters. */
@@ -44,3 +44,10 @@ export function sweepText(cell: ExperimentCell): string {
   return `${workers}; connections ${cell.sweep.connections.join(', ')}; ${rate}`;
 }
 
+
+/** "5 repeats", or "3 to 20 repeats until the median's 95% CI is within ±3%". */
+export function repeatsText(r: RepeatsSetting): string {
+  if (typeof r === 'number') return `${r} repeat${r === 1 ? '' : 's'}`;
+  if (r.target_ci === null || r.target_ci === undefined) return `${r.max} repeat${r.max === 1 ? '' : 's'}`;
+  return `${r.min} to ${r.max} repeats until the median's 95% CI is within ±${Number((r.target_ci * 100).toFixed(2))}%`;
+}

@@ -1,9 +1,10 @@
 // Test helper: a realistic replay of one experiment (two backends, three connection counts, two
 // repeats, one failed point) with its notebook, environment and placement samples.
 import { configKey } from '../common/axes';
-import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunRecord } from '../model';
+import type { EnvironmentSnapshot, PlacementSample, PointCpu, PointRecord, RunRecord } from '../model';
 import type { Notebook } from '../notebook/schema';
-import { RESULTS_FORMAT, type ReplayResults } from './types';
+import { runStatistics } from './statistics';
+import { RESULTS_FORMAT, type ReplayResults, type RunResults } from './types';
 
 export const FIXTURE_FAIL_REASON = 'wrk exited with code 1: "socket: too many open files", giving up';
 
@@ -56,6 +57,28 @@ function notebook(o: FixtureOptions): Notebook {
   };
 }
 
+/** Summaries, comparisons and noise of the runs, as Lab.replay computes them. */
+export function withStatistics(runs: readonly RunResults[], nb: Notebook): Pick<ReplayResults, 'summaries' | 'comparisons' | 'noise'> {
+  const stats = runs.map((r) => {
+    const cell = nb.cells.find((c) => c.id === r.run.cell_id);
+    return runStatistics(r.run.cell_id, r.run.id, r.points, cell?.type === 'experiment' ? cell : undefined, r.run.quick);
+  });
+  return { summaries: stats.flatMap((s) => s.summaries), comparisons: stats.flatMap((s) => s.comparisons), noise: stats.map((s) => s.noise) };
+}
+
+/** CPU of a measured phase: server_s seconds of the server's one worker thread over wall_s. */
+export function fixtureCpu(server_s: number, wall_s: number): PointCpu {
+  const none = { user_s: 0, system_s: 0, total_s: 0, threads: 0 };
+  return {
+    wall_s,
+    server_s,
+    loadgen_s: 0.5,
+    by_class: { server: { user_s: server_s / 2, system_s: server_s / 2, total_s: server_s, threads: 1 }, 'saio-kworker': none, sqpoll: none, 'io-wq': none, loadgen: { user_s: 0.25, system_s: 0.25, total_s: 0.5, threads: 1 } },
+    unattributed_s: { server: 0, loadgen: 0 },
+    threads: [{ pid: 10, tid: 11, comm: 'nginx', class: 'server', user_s: server_s / 2, system_s: server_s / 2, total_s: server_s }],
+  };
+}
+
 // Deterministic numbers with a little spread between repeats, like real measurements.
 function point(seq: number, backend: string, connections: number, repeat: number, failReason: string): PointRecord {
   const started = new Date(START + seq * 12_000).toISOString();
@@ -75,6 +98,8 @@ function point(seq: number, backend: string, connections: number, repeat: number
     repeat,
     offered_per_s: null,
     warnings: [],
+    cpu: null,
+    requests_per_cpu_s: null,
     started_at: started,
   };
   if (backend === 'saio-uring' && connections === 1000 && repeat === 2) {
@@ -109,6 +134,9 @@ function point(seq: number, backend: string, connections: number, repeat: number
     latency_p999_us: p50 * 9,
     latency_max_us: p50 * 30,
     errors: 0,
+    // saio-uring's extra throughput costs it more CPU here than it saves: per CPU second it is slower.
+    cpu: fixtureCpu(backend === 'baseline' ? 1.1 : 1.6, 10),
+    requests_per_cpu_s: Math.round((rps * 10) / (backend === 'baseline' ? 1.1 : 1.6)),
     verified: true,
     verification: {
       protocol: 'http',
@@ -198,8 +226,8 @@ export function fixture(options: FixtureOptions = {}): ReplayResults {
     runs: [{ run, environment: FIXTURE_ENVIRONMENT, placement: placement(), points }],
     elapsed_s: 151.5,
     quick: false,
-    comparisons: [],
-    tolerance: 0.3,
+    ...withStatistics([{ run, environment: FIXTURE_ENVIRONMENT, placement: [], points }], notebook(options)),
+    gates: [],
   };
 }
 
@@ -225,7 +253,7 @@ export function rateFixture(): ReplayResults {
       config: configKey({ workers: 1, connections: 50, rate: fraction === null ? null : { of_capacity: fraction } }),
       connections: 50, workers: 1, rate_per_s: rate, rate_of_capacity: fraction, repeat, status: 'ok', reason: null,
       requests_per_s: rps, offered_per_s: rate, latency_p50_us: p99 / 5, latency_p90_us: p99 / 2, latency_p99_us: p99, latency_p999_us: p99 * 3, latency_max_us: p99 * 4,
-      errors: 0, verified: true, verification: null, load: null, warnings, started_at: new Date(START + seq * 3000).toISOString(), ended_at: new Date(START + seq * 3000 + 2500).toISOString(),
+      errors: 0, verified: true, verification: null, load: null, warnings, cpu: null, requests_per_cpu_s: null, started_at: new Date(START + seq * 3000).toISOString(), ended_at: new Date(START + seq * 3000 + 2500).toISOString(),
     });
   };
   add('baseline', 'probe', null, 1, 10_000, 900, []);
@@ -237,5 +265,6 @@ export function rateFixture(): ReplayResults {
     add('saio-uring', 'measure', 0.9, repeat, 10_790 - repeat, 900 + repeat, []);
   }
   const run = { ...base.runs[0]!.run, status: 'ok' as const, reason: '2 points carry warnings; first: achieved 91.7% of the offered load (9,900 of 10,800/s)', points_planned: points.length };
-  return { ...base, notebook: { ...base.notebook, content: nb }, runs: [{ ...base.runs[0]!, run, points }] };
+  const runs = [{ ...base.runs[0]!, run, points }];
+  return { ...base, notebook: { ...base.notebook, content: nb }, runs, ...withStatistics(runs, nb) };
 }

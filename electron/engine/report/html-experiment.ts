@@ -5,7 +5,7 @@ import { isMeasured } from '../common/points';
 import type { PointRecord } from '../model';
 import type { ExperimentCell } from '../notebook/schema';
 import { protocolText } from '../protocols/catalog';
-import { driverText, kmodText, sweepText } from './describe';
+import { driverText, kmodText, repeatsText, sweepText } from './describe';
 import {
   escapeHtml as esc,
   formatBytes,
@@ -20,12 +20,14 @@ import { summarizePoints } from './summary';
 
 export { kmodText } from './describe';
 import type { RunResults } from './types';
+import type { ConfigSummary } from './statistics';
+import { statisticsTable } from './html-statistics';
 
 function settingsTable(cell: ExperimentCell, quick: boolean): string {
   const s = cell.server;
   const full = `${formatSeconds(cell.duration_s)} measured after ${formatSeconds(cell.warmup_s)} warm-up`;
   const q = cell.quick;
-  const quickText = q ? `${formatSeconds(q.duration_s)} measured after ${formatSeconds(q.warmup_s)} warm-up${q.repeats !== undefined ? `, ${q.repeats} repeat${q.repeats === 1 ? '' : 's'}` : ''}` : null;
+  const quickText = q ? `${formatSeconds(q.duration_s)} measured after ${formatSeconds(q.warmup_s)} warm-up${q.repeats !== undefined ? `, ${repeatsText(q.repeats)}` : ''}` : null;
   // Say which durations this replay used: --quick swaps them when the cell has quick ones.
   const durations =
     quick && quickText
@@ -38,7 +40,7 @@ function settingsTable(cell: ExperimentCell, quick: boolean): string {
     ['Backends', cell.backends.map((b) => `<code>${esc(b)}</code>`).join(', ')],
     ['Driver', esc(driverText(cell))],
     ['Sweep', esc(sweepText(cell))],
-    ['Repeats', esc(String(cell.repeats))],
+    ['Repeats', esc(repeatsText(cell.repeats))],
     ['Durations', durations],
     ['Pinning', `server ${pin(cell.pinning.server)}; driver ${pin(cell.pinning.driver)}`],
   ];
@@ -102,6 +104,8 @@ function pointsTable(points: readonly PointRecord[], accel: Accel | null): strin
     [{ label: 'p99.9', num: true }, (p) => esc(formatLatencyUs(p.latency_p999_us))],
     [{ label: 'max', num: true }, (p) => esc(formatLatencyUs(p.latency_max_us))],
     [{ label: 'errors', num: true }, (p) => esc(formatCount(p.errors))],
+    [{ label: 'server CPU s', num: true }, (p) => esc(p.cpu ? p.cpu.server_s.toFixed(2) : '—')],
+    [{ label: 'req/CPU-s', num: true }, (p) => esc(formatRate(p.requests_per_cpu_s))],
     [{ label: 'verified (responses checked)', wide: true }, verifiedCell],
     [{ label: 'warnings', wide: true }, warningsCell],
   ];
@@ -155,10 +159,10 @@ function runStatus(r: RunResults): string {
   );
 }
 
-export function experimentSection(cell: ExperimentCell, run: RunResults | null, quick: boolean): string {
+export function experimentSection(cell: ExperimentCell, run: RunResults | null, quick: boolean, summaries: readonly ConfigSummary[] = []): string {
   const title = cell.title ? esc(cell.title) : `Experiment <code>${esc(cell.id)}</code>`;
   const body = run
-    ? `${runStatus(run)}\n${pointsTable(run.points, runAccel(run.hosts))}\n${summaryTable(run.points.filter(isMeasured), runAccel(run.hosts))}`
+    ? `${runStatus(run)}\n${statisticsTable(summaries.filter((s) => s.run_id === run.run.id), runAccel(run.hosts))}\n${pointsTable(run.points, runAccel(run.hosts))}\n${summaryTable(run.points.filter(isMeasured), runAccel(run.hosts))}`
     : '<p class="run-status muted">Not run in this replay.</p>';
   return (
     `<section class="cell experiment" id="cell-${esc(cell.id)}">\n<h2>${title}</h2>\n` +

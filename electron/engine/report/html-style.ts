@@ -37,6 +37,9 @@ tr.probe td { color: var(--muted); }
 .run-status.status-ok strong { color: var(--ok); }
 .run-status.status-failed strong, .run-status.status-interrupted strong, .run-status.status-cancelled strong { color: var(--bad); }
 .saio-plot { width: 100%; height: 420px; }
+.verdict-faster { color: var(--ok); font-weight: 700; }
+.verdict-slower { color: var(--bad); font-weight: 700; }
+.noisy { color: var(--bad); font-weight: 700; }
 .cell { margin-bottom: 1.5em; }
 @media print {
   body { font-size: 11pt; }

@@ -5,6 +5,7 @@ import type { PlotCell } from '../notebook/schema';
 import { chartSpec, plotlyFigure } from './chart';
 import { escapeHtml as esc, formatSeconds, jsonForScript } from './format';
 import { experimentSection } from './html-experiment';
+import { comparisonSection, gateSection } from './html-statistics';
 import { environmentSection, placementSection } from './html-run-details';
 import { REPORT_CSS } from './html-style';
 import { renderMarkdown } from './markdown';
@@ -67,7 +68,7 @@ export function reportHtml(results: ReplayResults, options: ReportHtmlOptions = 
       case 'markdown':
         return `<section class="cell markdown" id="cell-${esc(cell.id)}">\n${renderMarkdown(cell.source)}\n</section>`;
       case 'experiment':
-        return experimentSection(cell, latestRunOf(results, cell.id), results.quick);
+        return experimentSection(cell, latestRunOf(results, cell.id), results.quick, results.summaries);
       case 'plot':
         return plotSection(cell, results);
     }
@@ -92,6 +93,9 @@ export function reportHtml(results: ReplayResults, options: ReportHtmlOptions = 
     '<main>',
     `<h1>${esc(nb.content.title)}</h1>`,
     `<p class="meta">${meta}</p>`,
+    // The answer first: is a backend faster here, by how much, and how sure.
+    comparisonSection(results),
+    gateSection(results),
     cells.join('\n'),
     environmentSection(results.runs),
     placementSection(results.runs),

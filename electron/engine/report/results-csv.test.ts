@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, FIXTURE_FAIL_REASON } from './fixture';
-import { CSV_COLUMNS, csvField, resultsCsv } from './results-csv';
+import { COMPARISON_COLUMNS, comparisonsCsv, CSV_COLUMNS, SUMMARY_COLUMNS, summariesCsv, csvField, resultsCsv } from './results-csv';
 
 // A minimal RFC 4180 reader, to check the writer by reading its output back.
 function parseCsv(text: string): string[][] {
@@ -32,7 +32,7 @@ test('header row then one row per point, every row the same width', () => {
   assert.deepEqual(rows[0], [
     'run_id', 'cell_id', 'seq', 'kind', 'backend', 'server', 'config', 'connections', 'workers', 'rate_per_s', 'rate_of_capacity',
     'repeat', 'status', 'requests_per_s', 'offered_per_s', 'latency_p50_us', 'latency_p90_us', 'latency_p99_us', 'latency_p999_us',
-    'latency_max_us', 'errors', 'verified', 'warnings', 'reason',
+    'latency_max_us', 'errors', 'verified', 'requests_per_cpu_s', 'cpu_server_s', 'cpu_loadgen_s', 'warnings', 'reason',
   ]);
   assert.equal(rows.length, 1 + 12);
   for (const r of rows) assert.equal(r.length, CSV_COLUMNS.length);
@@ -60,4 +60,22 @@ test('csvField quotes exactly the fields that need it', () => {
   assert.equal(csvField('say "hi"'), '"say ""hi"""');
   assert.equal(csvField('line\nbreak'), '"line\nbreak"');
   assert.equal(csvField('cr\rhere'), '"cr\rhere"');
+});
+
+test('summaries.csv and comparisons.csv: one row per series and metric, and per backend against the reference', () => {
+  const r = fixture();
+  const summaries = parseCsv(summariesCsv(r));
+  assert.deepEqual(summaries[0], [...SUMMARY_COLUMNS]);
+  assert.equal(summaries.length, 1 + r.summaries.length);
+  const rps = summaries.find((row) => row[2] === 'saio-uring' && row[3] === 'w=1 c=100 closed' && row[4] === 'requests_per_s')!;
+  assert.equal(rps[SUMMARY_COLUMNS.indexOf('n')], '2');
+  assert.equal(rps[SUMMARY_COLUMNS.indexOf('ci_low')], '', 'no interval below 6 repeats');
+  assert.equal(rps[SUMMARY_COLUMNS.indexOf('samples')]!.split(';').length, 2, 'every repeat exported');
+  const comparisons = parseCsv(comparisonsCsv(r));
+  assert.deepEqual(comparisons[0], [...COMPARISON_COLUMNS]);
+  const row = comparisons.find((c) => c[2] === 'w=1 c=10 closed' && c[5] === 'requests_per_s')!;
+  assert.equal(row[3], 'saio-uring');
+  assert.equal(row[4], 'baseline');
+  assert.equal(Number(row[6]).toFixed(2), '1.30');
+  assert.equal(row[10], '~', 'two pairs can show no difference');
 });

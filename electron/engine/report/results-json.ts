@@ -54,6 +54,8 @@ function pointJson(p: PointRecord, accel: Accel | null) {
     verification: p.verification,
     load: p.load,
     warnings: p.warnings,
+    requests_per_cpu_s: p.requests_per_cpu_s,
+    cpu: p.cpu,
     started_at: p.started_at,
     ended_at: p.ended_at,
   };
@@ -90,8 +92,12 @@ export function resultsJson(results: ReplayResults) {
     generated_at: results.generated_at,
     elapsed_s: results.elapsed_s,
     quick: results.quick,
-    tolerance: results.tolerance,
+    // Per configuration and metric: n, median, 95% CI of the median (order statistics), CV, the
+    // repeats themselves; then every backend against the cell's reference backend.
+    summaries: results.summaries,
     comparisons: results.comparisons,
+    noise: results.noise,
+    gates: results.gates,
     // The notebook as run, so the file alone says what was measured and how.
     notebook: { id: nb.id, name: nb.name, revision_id: nb.revision_id, title: nb.content.title, content: nb.content },
     runs: results.runs.map(runJson),

@@ -1,10 +1,13 @@
 // What `replay` produces: one document holding the notebook as run and every run it made.
 import type { EnvironmentSnapshot, PlacementSample, PointRecord, RunHostRecord, RunRecord } from '../model';
 import type { Notebook } from '../notebook/schema';
-import type { Comparison } from './regression';
+import type { GateResult } from '../stats/gate';
+import type { ConfigComparison, ConfigSummary, RunNoise } from './statistics';
 
 // 2: points of any driver and protocol (kind, config, rates, warnings; LoadResult of issue 11).
-export const RESULTS_FORMAT = 'saio-lab/results@2';
+// 3: summaries (median with its 95% CI per configuration and metric), comparisons against the
+//    reference backend with verdicts, the A/A noise guard, CPU per point, the gate (issue 12).
+export const RESULTS_FORMAT = 'saio-lab/results@3';
 
 export interface RunResults {
   run: RunRecord;
@@ -24,8 +27,20 @@ export interface ReplayResults {
   /** Wall time of the whole replay, in seconds. */
   elapsed_s: number;
   quick: boolean;
-  /** Each configuration against the previous run of its cell (empty when there was none). */
-  comparisons: Comparison[];
-  /** Drop beyond which a comparison counts as a regression (0.3: below 70% of before). */
-  tolerance: number;
+  /** Per run, backend, configuration and metric: n, median, its 95% CI, min/max, CV. */
+  summaries: ConfigSummary[];
+  /** Per run, configuration and metric: every backend against the cell's reference backend. */
+  comparisons: ConfigComparison[];
+  /** Per run: the A/A noise guard. */
+  noise: RunNoise[];
+  /** Per cell: this run against the previous comparable run (replay --gate); empty without --gate. */
+  gates: CellGate[];
+}
+
+export interface CellGate {
+  cell_id: string;
+  run_id: string;
+  /** The run compared with, or null when there was none comparable. */
+  previous_run: string | null;
+  result: GateResult;
 }

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { reportHtml } from './html';
-import { resultsCsv } from './results-csv';
+import { comparisonsCsv, resultsCsv, summariesCsv } from './results-csv';
 import { resultsJsonText } from './results-json';
 import type { ReplayResults } from './types';
 
@@ -13,18 +13,18 @@ function writeFileAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-/** Writes the three outputs into outDir (created if missing) and returns their paths. */
-export function writeReplayOutputs(outDir: string, results: ReplayResults): { json: string; csv: string; html: string } {
+/** Writes the outputs into outDir (created if missing) and returns their paths. */
+export function writeReplayOutputs(outDir: string, results: ReplayResults): { json: string; csv: string; summaries: string; comparisons: string; html: string } {
   fs.mkdirSync(outDir, { recursive: true });
   const paths = {
     json: path.join(outDir, 'results.json'),
     csv: path.join(outDir, 'results.csv'),
+    summaries: path.join(outDir, 'summaries.csv'),
+    comparisons: path.join(outDir, 'comparisons.csv'),
     html: path.join(outDir, 'report.html'),
   };
   // Render everything before writing anything, so a rendering error leaves no partial set.
-  const texts = { json: resultsJsonText(results), csv: resultsCsv(results), html: reportHtml(results) };
-  writeFileAtomic(paths.json, texts.json);
-  writeFileAtomic(paths.csv, texts.csv);
-  writeFileAtomic(paths.html, texts.html);
+  const texts = { json: resultsJsonText(results), csv: resultsCsv(results), summaries: summariesCsv(results), comparisons: comparisonsCsv(results), html: reportHtml(results) };
+  for (const k of Object.keys(paths) as (keyof typeof paths)[]) writeFileAtomic(paths[k], texts[k]);
   return paths;
 }

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { libsaioPath } from '../backends/saio';
 import type { Driver } from '../drivers/types';
 import { checkHosts, sha256File, type Need } from '../hosts/check';
+import { HostCpuReader } from '../hosts/cpu';
 import { allowedCpus as localAllowedCpus } from './cpus';
 import { HostPlacementSampler } from '../hosts/placement';
 import { LocalHost } from '../hosts/local';
@@ -87,6 +88,8 @@ export class CellHosts {
   /** Per guest: local port → the forward made for it (removed at close). */
   private readonly forwards: { guest: GuestHost; port: number }[] = [];
   private readonly samplers = new Map<string, HostPlacementSampler>();
+  /** Per remote host: the run's CPU reader there (startCpuReaders). */
+  private readonly cpuReaders = new Map<string, HostCpuReader>();
   /** Per remote host: program or file → its path there (from the host check). */
   private readonly paths = new Map<string, Record<string, string>>();
   private readonly notes = new Map<string, string[]>();
@@ -372,6 +375,20 @@ export class CellHosts {
     this.samplers.get(hostName)?.remove(pgrp);
   }
 
+  /**
+   * One CPU reader per remote host for the whole run (hosts/cpu.ts): it follows every server and
+   * load generator the run starts there, so a point's CPU is picked from readings timed there
+   * rather than asked for over a login. Its stderr goes to `dir`.
+   */
+  startCpuReaders(dir: string): void {
+    for (const [name, host] of this.remote) if (!this.cpuReaders.has(name)) this.cpuReaders.set(name, HostCpuReader.start(host, { dir }));
+  }
+
+  /** The CPU reader of a remote host, or null (this machine, or none started). */
+  cpuReader(name: string): HostCpuReader | null {
+    return this.cpuReaders.get(name) ?? null;
+  }
+
   startSampling(): void {
     for (const s of this.samplers.values()) s.start();
   }
@@ -421,6 +438,7 @@ export class CellHosts {
   async close(): Promise<{ artifacts: HostRunArtifact[]; problems: string[] }> {
     await this.stopSampling();
     await this.dropForwards().catch(() => undefined);
+    await Promise.all([...this.cpuReaders.values()].map((r) => r.close()));
     const artifacts: HostRunArtifact[] = [];
     const problems: string[] = [];
     for (const g of this.guests()) {

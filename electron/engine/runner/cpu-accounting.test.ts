@@ -4,13 +4,13 @@
 // own CPU time from the kernel's CPU clocks (CLOCK_PROCESS_CPUTIME_ID / CLOCK_THREAD_CPUTIME_ID),
 // an independent reading to check /proc's against.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { repoRoot } from '../paths';
+import { buildBurner } from '../hosts/testing/cpu-burn';
 import { classifyThread, CpuAccounting, requestsPerCpuSecond } from './cpu-accounting';
 
 let dir = '';
@@ -18,10 +18,7 @@ let burner = '';
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'saio-cpu-'));
-  burner = join(dir, 'cpu-burn');
-  const src = join(repoRoot(), 'electron/engine/runner/testdata/cpu-burn.c');
-  const cc = spawnSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', burner, src, '-luring', '-lpthread'], { encoding: 'utf8' });
-  assert.equal(cc.status, 0, `cannot build the helper (build-essential and liburing-dev are in scripts/apt-packages.txt): ${cc.stderr}`);
+  burner = buildBurner(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

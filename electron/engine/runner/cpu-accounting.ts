@@ -20,8 +20,8 @@
 // Not counted: kernel work done outside these processes' threads (softirq on another CPU's
 // ksoftirqd, global kworkers, kTLS's crypto workers). The resolution is the kernel's clock tick
 // as exposed in /proc (USER_HZ, 100 per second on Linux): 10 ms per thread.
-import { readdirSync, readFileSync } from 'node:fs';
-import { parseStat } from './procfs';
+import { readFileSync } from 'node:fs';
+import { parseStat, threadStatsOf, type TaskStat } from './procfs';
 
 export type CpuRole = 'server' | 'loadgen';
 export type ThreadClass = 'server' | 'saio-kworker' | 'sqpoll' | 'io-wq' | 'loadgen';
@@ -121,79 +121,77 @@ function read(path: string): string | null {
 function uptimeTicks(clockTicks: number): number {
   const text = read('/proc/uptime');
   if (text === null) throw new Error('cannot read /proc/uptime: CPU accounting needs Linux /proc');
-  return Math.floor(Number(text.split(' ')[0]) * clockTicks);
+  return uptimeToTicks(text, clockTicks);
 }
 
-export class CpuAccounting {
+/** /proc/uptime's first field in clock ticks. */
+export function uptimeToTicks(uptime: string, clockTicks: number): number {
+  return Math.floor(Number(uptime.split(' ')[0]) * clockTicks);
+}
+
+/** One reading of one thread: its /proc/PID/task/TID/stat. */
+export interface ThreadReading {
+  tid: number;
+  stat: TaskStat;
+}
+
+/**
+ * The bookkeeping of an account, whoever reads /proc for it (CpuAccounting here, hosts/cpu.ts on
+ * another host): each process and thread's baseline and last reading, which were born after the
+ * start (counted from zero) and which are gone, and the usage they add up to. Readings are of one
+ * kernel: its clock ticks, its pids.
+ */
+export class CpuLedger {
   private readonly processes = new Map<number, Tracked>();
   private readonly threads = new Map<string, Tracked>();
-  private readonly clockTicks: number;
-  private readonly startedAt: number;
-  private readonly startTicks: number;
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private samples = 0;
-  private result: CpuUsage | null = null;
 
-  private constructor(targets: readonly CpuTarget[], o: CpuAccountingOptions) {
-    this.clockTicks = o.clockTicks ?? 100;
-    this.startTicks = uptimeTicks(this.clockTicks);
-    this.startedAt = performance.now();
-    for (const t of targets) this.track(t, true);
-    this.sample();
-    const interval = o.intervalMs ?? 200;
-    if (interval > 0) {
-      this.timer = setInterval(() => this.sample(), interval);
-      this.timer.unref();
-    }
+  /** `startTicks`: the start in ticks since that kernel's boot (a later-born task counts from zero). */
+  constructor(
+    private readonly startTicks: number,
+    readonly clockTicks: number,
+  ) {}
+
+  has(pid: number): boolean {
+    return this.processes.has(pid);
   }
 
-  /** Starts counting now: the first reading of every thread of `targets` is the baseline. */
-  static start(targets: readonly CpuTarget[], o: CpuAccountingOptions = {}): CpuAccounting {
-    return new CpuAccounting(targets, o);
+  /** Pids tracked and not seen to exit. */
+  live(): number[] {
+    return [...this.processes.values()].filter((p) => !p.gone).map((p) => p.pid);
+  }
+
+  /** A process first read (`atStart`: part of the baseline), with its threads as read just after. */
+  add(target: CpuTarget, stat: TaskStat, readThreads: () => ThreadReading[], atStart: boolean): void {
+    const starttime = Number(stat.starttime);
+    const appeared = !atStart && starttime >= this.startTicks;
+    const now = { utime: stat.utime, stime: stat.stime };
+    const proc: Tracked = {
+      pid: target.pid, tid: target.pid, role: target.role, comm: stat.comm, starttime,
+      base: appeared ? { utime: 0, stime: 0 } : now, last: now, appeared, gone: false,
+    };
+    this.processes.set(target.pid, proc);
+    this.readThreads(proc, readThreads(), atStart);
   }
 
   /**
-   * Adds a process found after start (a respawned worker, a late child). False when it is
-   * already gone (nothing to count) or already tracked.
+   * A later reading of a tracked process: `stat` null (not found) or of another process (its pid
+   * reused) means it exited, and its last readings and its threads' stand; else its threads are
+   * read (those not among them have exited).
    */
-  add(target: CpuTarget): boolean {
-    return this.track(target, false);
+  update(pid: number, stat: TaskStat | null, readThreads: () => ThreadReading[]): void {
+    const proc = this.processes.get(pid);
+    if (!proc || proc.gone) return;
+    const alive = stat !== null && Number(stat.starttime) === proc.starttime;
+    if (alive) {
+      proc.last = { utime: stat.utime, stime: stat.stime };
+      proc.comm = stat.comm;
+    } else proc.gone = true;
+    this.readThreads(proc, alive ? readThreads() : [], false);
   }
 
-  private track(target: CpuTarget, atStart: boolean): boolean {
-    if (this.result) throw new Error('CPU accounting already stopped');
-    if (!Number.isInteger(target.pid) || target.pid <= 0) throw new RangeError(`not a pid: ${target.pid}`);
-    if (this.processes.has(target.pid)) return false;
-    const text = read(`/proc/${target.pid}/stat`);
-    if (text === null) {
-      if (atStart) throw new Error(`process ${target.pid} (${target.role}) does not exist: nothing to account`);
-      return false;
-    }
-    const st = parseStat(text);
-    const starttime = Number(st.starttime);
-    const appeared = !atStart && starttime >= this.startTicks;
-    const now = { utime: st.utime, stime: st.stime };
-    this.processes.set(target.pid, {
-      pid: target.pid, tid: target.pid, role: target.role, comm: st.comm, starttime,
-      base: appeared ? { utime: 0, stime: 0 } : now, last: now, appeared, gone: false,
-    });
-    this.readThreads(this.processes.get(target.pid)!, atStart);
-    return true;
-  }
-
-  /** Reads the threads of `proc`; returns the keys of those read (the others have exited). */
-  private readThreads(proc: Tracked, atStart: boolean): Set<string> {
+  private readThreads(proc: Tracked, readings: readonly ThreadReading[], atStart: boolean): void {
     const seen = new Set<string>();
-    let tids: string[];
-    try {
-      tids = readdirSync(`/proc/${proc.pid}/task`);
-    } catch {
-      return seen;
-    }
-    for (const tid of tids) {
-      const text = read(`/proc/${proc.pid}/task/${tid}/stat`);
-      if (text === null) continue; // exited between readdir and read
-      const st = parseStat(text);
+    for (const { tid, stat: st } of readings) {
       const starttime = Number(st.starttime);
       const key = `${tid}@${starttime}`;
       const now = { utime: st.utime, stime: st.stime };
@@ -206,37 +204,15 @@ export class CpuAccounting {
       }
       const appeared = !atStart && starttime >= this.startTicks;
       this.threads.set(key, {
-        pid: proc.pid, tid: Number(tid), role: proc.role, comm: st.comm, starttime,
+        pid: proc.pid, tid, role: proc.role, comm: st.comm, starttime,
         base: appeared ? { utime: 0, stime: 0 } : now, last: now, appeared, gone: false,
       });
     }
-    return seen;
+    for (const [key, t] of this.threads) if (t.pid === proc.pid && !seen.has(key)) t.gone = true;
   }
 
-  /** Reads every tracked process and its threads once (also done every intervalMs). */
-  sample(): void {
-    if (this.result) return;
-    this.samples++;
-    for (const proc of this.processes.values()) {
-      if (proc.gone) continue;
-      const text = read(`/proc/${proc.pid}/stat`);
-      const st = text === null ? null : parseStat(text);
-      // Exited (or its pid was reused): the last readings of it and its threads stand.
-      const alive = st !== null && Number(st.starttime) === proc.starttime;
-      if (alive) {
-        proc.last = { utime: st.utime, stime: st.stime };
-        proc.comm = st.comm;
-      } else proc.gone = true;
-      const seen = alive ? this.readThreads(proc, false) : new Set<string>();
-      for (const [key, t] of this.threads) if (t.pid === proc.pid && !seen.has(key)) t.gone = true;
-    }
-  }
-
-  /** Takes the last reading and returns the usage since start. Idempotent. */
-  stop(): CpuUsage {
-    if (this.result) return this.result;
-    if (this.timer) clearInterval(this.timer);
-    this.sample();
+  /** What the readings so far add up to, over `wall_s` seconds and `samples` readings. */
+  usage(wall_s: number, samples: number): CpuUsage {
     const sec = (ticks: number) => ticks / this.clockTicks;
     const delta = (t: Tracked) => ({ u: Math.max(0, t.last.utime - t.base.utime), s: Math.max(0, t.last.stime - t.base.stime) });
 
@@ -265,9 +241,9 @@ export class CpuAccounting {
     }
     const server_s = by_class.server.total_s + by_class['saio-kworker'].total_s + by_class.sqpoll.total_s + by_class['io-wq'].total_s + unattributed_s.server;
     const loadgen_s = by_class.loadgen.total_s + unattributed_s.loadgen;
-    this.result = {
-      wall_s: (performance.now() - this.startedAt) / 1000,
-      samples: this.samples,
+    return {
+      wall_s,
+      samples,
       clock_ticks: this.clockTicks,
       by_class,
       unattributed_s,
@@ -277,6 +253,72 @@ export class CpuAccounting {
       processes,
       threads: threads.sort((a, b) => a.pid - b.pid || a.tid - b.tid),
     };
+  }
+}
+
+/** An account of processes on this machine, read from its own /proc. */
+export class CpuAccounting {
+  private readonly ledger: CpuLedger;
+  private readonly startedAt: number;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private samples = 0;
+  private result: CpuUsage | null = null;
+
+  private constructor(targets: readonly CpuTarget[], o: CpuAccountingOptions) {
+    const clockTicks = o.clockTicks ?? 100;
+    this.ledger = new CpuLedger(uptimeTicks(clockTicks), clockTicks);
+    this.startedAt = performance.now();
+    for (const t of targets) this.track(t, true);
+    this.sample();
+    const interval = o.intervalMs ?? 200;
+    if (interval > 0) {
+      this.timer = setInterval(() => this.sample(), interval);
+      this.timer.unref();
+    }
+  }
+
+  /** Starts counting now: the first reading of every thread of `targets` is the baseline. */
+  static start(targets: readonly CpuTarget[], o: CpuAccountingOptions = {}): CpuAccounting {
+    return new CpuAccounting(targets, o);
+  }
+
+  /**
+   * Adds a process found after start (a respawned worker, a late child). False when it is
+   * already gone (nothing to count) or already tracked.
+   */
+  add(target: CpuTarget): boolean {
+    return this.track(target, false);
+  }
+
+  private track(target: CpuTarget, atStart: boolean): boolean {
+    if (this.result) throw new Error('CPU accounting already stopped');
+    if (!Number.isInteger(target.pid) || target.pid <= 0) throw new RangeError(`not a pid: ${target.pid}`);
+    if (this.ledger.has(target.pid)) return false;
+    const text = read(`/proc/${target.pid}/stat`);
+    if (text === null) {
+      if (atStart) throw new Error(`process ${target.pid} (${target.role}) does not exist: nothing to account`);
+      return false;
+    }
+    this.ledger.add(target, parseStat(text), () => threadStatsOf(target.pid), atStart);
+    return true;
+  }
+
+  /** Reads every tracked process and its threads once (also done every intervalMs). */
+  sample(): void {
+    if (this.result) return;
+    this.samples++;
+    for (const pid of this.ledger.live()) {
+      const text = read(`/proc/${pid}/stat`);
+      this.ledger.update(pid, text === null ? null : parseStat(text), () => threadStatsOf(pid));
+    }
+  }
+
+  /** Takes the last reading and returns the usage since start. Idempotent. */
+  stop(): CpuUsage {
+    if (this.result) return this.result;
+    if (this.timer) clearInterval(this.timer);
+    this.sample();
+    this.result = this.ledger.usage((performance.now() - this.startedAt) / 1000, this.samples);
     return this.result;
   }
 }

@@ -1,6 +1,6 @@
 // The runner across hosts, for real: network namespaces with real sshds made by
-// scripts/netns-hosts.sh (a set of their own: prefix saiow, 10.215.0.0/24, so neither a person's
-// hosts nor the SSH tests' are touched). Bad hosts fail the cell before any point with one line per
+// scripts/netns-hosts.sh (a set of their own beside the SSH tests': prefix saiotw, 10.214.1.0/24 by
+// default, moved with SAIO_TEST_NETNS_PREFIX/SUBNET; neither a person's hosts nor the SSH tests' are touched). Bad hosts fail the cell before any point with one line per
 // problem; the shipped experiments/two-hosts.json, pointed at these hosts, replays with exit 0,
 // every point verified, per-host environment and placement in results.json, every address used
 // inside the namespaces, and nothing left running or on disk there afterwards. Needs root.
@@ -16,14 +16,16 @@ import { createNotebook, loadRevision } from '../notebooks';
 import { repoRoot } from '../paths';
 import { Store } from '../store/store';
 import type { ExperimentCell } from '../notebook/schema';
-import { down, strangersIn, up, type NetnsConfig, type NetnsHost } from '../hosts/testing/netns';
+import { besideTestHosts, down, strangersIn, up, type NetnsConfig, type NetnsHost } from '../hosts/testing/netns';
 import { runCell } from './runner';
 
-const NS: NetnsConfig = { prefix: 'saiow', subnet: '10.215.0', dir: '/run/saiow-netns-hosts' };
+const NS: NetnsConfig = besideTestHosts('w');
 const SSH_CONFIG = join(NS.dir, 'ssh_config');
 const hosts = up(3, NS);
 const tmp = mkdtempSync(join(tmpdir(), 'saio-hosts-runner-'));
 const inSubnet = (a: string) => a.startsWith(`${NS.subnet}.`);
+/** A literal string for a regular expression (its dots escaped). */
+const dots = (s: string) => s.replace(/\./g, '\\.');
 const nothingLeft = () => {
   for (const h of hosts) assert.deepEqual(strangersIn(h, NS), [], `nothing of the run is left running in ${h.namespace}`);
 };
@@ -80,14 +82,14 @@ test('bad hosts: unreachable, wrong key and missing nginx each fail their cell w
   assert.equal(a.run.status, 'failed');
   assert.equal(a.lines[0], "the cell's hosts are not ready; no point was started:");
   assert.equal(a.lines.length, 3, a.run.reason ?? '');
-  assert.match(a.lines[1] as string, /^gen2 \(ssh:\/\/saiow-gen2\): nginx is not installed \(not found on PATH, \/usr\/sbin or \/sbin\); it is needed for the cell's server \(nginx; Debian: apt-get install nginx\) — install it there$/);
-  assert.match(a.lines[2] as string, /^gone \(ssh:\/\/root@10\.215\.0\.9\): unreachable: /);
+  assert.match(a.lines[1] as string, new RegExp(`^gen2 \\(ssh://${NS.prefix}-gen2\\): nginx is not installed \\(not found on PATH, /usr/sbin or /sbin\\); it is needed for the cell's server \\(nginx; Debian: apt-get install nginx\\) — install it there$`));
+  assert.match(a.lines[2] as string, new RegExp(`^gone \\(ssh://root@${dots(NS.subnet)}\\.9\\): unreachable: `));
   assert.ok(a.seconds < 60, `the check is bounded (${a.seconds} s)`);
 
   const b = await runOf('wrong-key');
   assert.equal(b.run.status, 'failed');
   assert.equal(b.lines.length, 2, b.run.reason ?? '');
-  assert.match(b.lines[1] as string, /^badkey \(ssh:\/\/saiow-gen1\): authentication failed \(server accepts: publickey\)/);
+  assert.match(b.lines[1] as string, new RegExp(`^badkey \\(ssh://${NS.prefix}-gen1\\): authentication failed \\(server accepts: publickey\\)`));
 
   for (const r of [a.run, b.run]) {
     assert.deepEqual(store.listPoints(r.id), [], 'no point was recorded');
@@ -177,6 +179,9 @@ test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on ge
   }
   assert.equal(run.placement.filter((s) => s.host === 'local').length, 0, 'nothing of this cell ran on the lab machine');
 
+  // CPU per point, each role read on its own host: nginx's threads on srv, saio-load's on gen1.
+  for (const p of run.points) cpuOnHosts(p, 'srv', ['gen1']);
+
   // Every address used is inside the namespaces: where nginx listened and what saio-load was sent to.
   const store = new Store(db);
   const procs = store.listProcesses(run.id);
@@ -209,6 +214,21 @@ function threeHostsHere(): Record<string, unknown> {
   const nb = JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'three-hosts.json'), 'utf8')) as { hosts: Record<string, { ssh: string; ssh_config: string }> };
   for (const [name, h] of Object.entries(nb.hosts)) nb.hosts[name] = { ...h, ssh: `${NS.prefix}-${name}`, ssh_config: SSH_CONFIG };
   return nb;
+}
+
+/** A point's CPU was counted where each role ran: server threads on `server`, load generator threads on each of `generators`. */
+function cpuOnHosts(p: ResultsJson['runs'][number]['points'][number], server: string, generators: string[]): void {
+  const what = `${p.backend} c=${p.connections}`;
+  const cpu = p.cpu;
+  assert.ok(cpu, `${what}: no CPU (${p.warnings.join('; ')})`);
+  assert.ok(!p.warnings.some((w) => w.startsWith('CPU not measured')), `${what}: ${p.warnings.join('; ')}`);
+  assert.ok(cpu.server_s > 0 && cpu.loadgen_s > 0, `${what}: server ${cpu.server_s} s, load ${cpu.loadgen_s} s`);
+  assert.ok((p.requests_per_cpu_s ?? 0) > 0, `${what}: requests per CPU second ${p.requests_per_cpu_s}`);
+  const threads = cpu.threads;
+  assert.ok(threads.some((t) => t.comm === 'nginx' && t.class === 'server' && t.host === server && t.total_s > 0), `${what}: nginx's threads on ${server}: ${JSON.stringify(threads)}`);
+  for (const t of threads.filter((x) => x.class !== 'loadgen')) assert.equal(t.host, server, `${what}: ${t.comm} (${t.class}) on ${t.host}`);
+  for (const g of generators) assert.ok(threads.some((t) => t.class === 'loadgen' && t.comm === 'saio-load' && t.host === g), `${what}: saio-load's threads on ${g}: ${JSON.stringify(threads)}`);
+  assert.ok(threads.filter((t) => t.class === 'loadgen').every((t) => generators.includes(t.host ?? 'local')), `${what}: load generator threads only on ${generators.join(', ')}`);
 }
 
 interface RawDoc { connections: number; requests: number; requests_per_s: number; offered_per_s?: number | null; errors: Record<string, number>; mismatched: number; verified: number; t0_unix_ns: number; warmup_s: number; url: string }
@@ -269,6 +289,8 @@ test('experiments/three-hosts.json: nginx on srv, saio-load on gen1 and gen2 at 
       assert.ok(skewMs < 50, `windows began ${skewMs} ms apart: ${JSON.stringify(docs.map((d) => [(d as unknown as { start_at_ms: number }).start_at_ms, d.t0_unix_ns]))}`);
       assert.ok(!load.warnings.some((w) => /apart|did not say/.test(w)), JSON.stringify(load.warnings));
       assert.deepEqual(load.generators?.map((g) => g.host), ['gen1', 'gen2']);
+      // CPU: nginx on srv, each generator's share on its own host, summed.
+      cpuOnHosts(p, 'srv', ['gen1', 'gen2']);
       checked++;
     }
     // Both generators ran for every point, on their own hosts, and were sampled there.
@@ -322,7 +344,7 @@ test('the lab SIGKILLed mid-run: the next lab start stops what it left on each h
   assert.match(next.stderr, /was left running by a lab that died: marked interrupted/);
   const lines = next.stderr.split('\n').filter((l) => / on (srv|gen1) \(/.test(l));
   assert.equal(lines.length, 2, next.stderr);
-  for (const l of lines) assert.match(l, /^saio-lab: run [0-9a-f]{8} on (srv|gen1) \(saiow-(srv|gen1)\): (stopped \d+ process group\(s\) the run left \(.*\)|nothing of the run was still running); its directory there was removed$/);
+  for (const l of lines) assert.match(l, new RegExp(`^saio-lab: run [0-9a-f]{8} on (srv|gen1) \\(${NS.prefix}-(srv|gen1)\\): (stopped \\d+ process group\\(s\\) the run left \\(.*\\)|nothing of the run was still running); its directory there was removed$`));
   assert.ok(seconds < 60, `bounded: ${seconds} s`);
   // Nothing left, and nobody cleaned up by hand: no process but the sshds, no run directory.
   nothingLeft();
@@ -331,7 +353,7 @@ test('the lab SIGKILLed mid-run: the next lab start stops what it left on each h
   assert.equal(run?.status, 'interrupted');
   const note = store.listArtifacts(run?.id as string).find((a) => a.kind === 'remote-recovery');
   assert.ok(note, 'what recovery did there is kept with the run');
-  assert.match(store.artifactContent(note.id)?.toString('utf8') ?? '', /^srv \(saiow-srv\): .*removed$/m);
+  assert.match(store.artifactContent(note.id)?.toString('utf8') ?? '', new RegExp(`^srv \\(${NS.prefix}-srv\\): .*removed$`, 'm'));
   assert.ok(store.listProcesses(run?.id as string).every((p) => p.ended), 'every process of the run is known to have ended');
   store.close();
   for (const name of ['srv', 'gen1']) assert.equal(existsSync(runDir(run?.id as string, name)), false, `${name}: the run's directory is gone`);

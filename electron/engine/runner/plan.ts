@@ -7,6 +7,7 @@
 import { configKey, type Configuration, type RateSetting } from '../common/axes';
 import type { PointKind } from '../model';
 import type { ExperimentCell } from '../notebook/schema';
+import type { RepeatPolicy } from '../stats/repeats';
 
 export interface PlannedPoint {
   seq: number;
@@ -31,26 +32,46 @@ export function needsCapacity(cell: ExperimentCell): boolean {
   return r !== undefined && !Array.isArray(r);
 }
 
+/** The cell's repeat policy (a plain count n is { min: n, max: n, target_ci: null }). */
+export function repeatPolicyOf(cell: ExperimentCell, quick: boolean): RepeatPolicy {
+  const r = quick ? (cell.quick?.repeats ?? cell.repeats) : cell.repeats;
+  return typeof r === 'number' ? { min: r, max: r, target_ci: null } : { min: r.min, max: r.max, target_ci: r.target_ci ?? null };
+}
+
+/** Rounds planned before any result is known: `min` with a target (more follow while unclear), else the fixed count. */
 export function repeatsOf(cell: ExperimentCell, quick: boolean): number {
-  return quick ? (cell.quick?.repeats ?? cell.repeats) : cell.repeats;
+  const p = repeatPolicyOf(cell, quick);
+  return p.target_ci === null ? p.max : p.min;
+}
+
+/** The backend the others are compared with: `reference`, else baseline when run, else the first. */
+export function referenceOf(cell: Pick<ExperimentCell, 'backends' | 'reference'>): string {
+  return cell.reference ?? (cell.backends.includes('baseline') ? 'baseline' : cell.backends[0]!);
+}
+
+/** One round (repeat) of every configuration, backends alternated innermost; seq numbers from firstSeq. */
+export function planRound(cell: ExperimentCell, repeat: number, firstSeq: number): PlannedPoint[] {
+  const workers = cell.sweep.workers ?? [cell.server.workers];
+  const out: PlannedPoint[] = [];
+  for (const w of workers) {
+    for (const c of cell.sweep.connections) {
+      for (const rate of sweptRates(cell)) {
+        for (const b of cell.backends) out.push({ seq: firstSeq + out.length, kind: 'measure', backend: b, configuration: { workers: w, connections: c, rate }, repeat });
+      }
+    }
+  }
+  return out;
 }
 
 export function planPoints(cell: ExperimentCell, quick = false): PlannedPoint[] {
   const workers = cell.sweep.workers ?? [cell.server.workers];
-  const rates = sweptRates(cell);
   const out: PlannedPoint[] = [];
   const add = (kind: PointKind, backend: string, configuration: Configuration, repeat: number) =>
     out.push({ seq: out.length + 1, kind, backend, configuration, repeat });
   if (needsCapacity(cell)) {
     for (const w of workers) for (const c of cell.sweep.connections) for (const b of cell.backends) add('probe', b, { workers: w, connections: c, rate: null }, 1);
   }
-  for (let repeat = 1; repeat <= repeatsOf(cell, quick); repeat++) {
-    for (const w of workers) {
-      for (const c of cell.sweep.connections) {
-        for (const rate of rates) for (const b of cell.backends) add('measure', b, { workers: w, connections: c, rate }, repeat);
-      }
-    }
-  }
+  for (let repeat = 1; repeat <= repeatsOf(cell, quick); repeat++) out.push(...planRound(cell, repeat, out.length + 1));
   return out;
 }
 

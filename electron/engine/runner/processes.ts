@@ -173,14 +173,7 @@ export class RunningProcess {
     let forced = false;
     if (!this.done) {
       this.signal(sig);
-      let timer: NodeJS.Timeout | undefined;
-      forced = await Promise.race([
-        this.exited.then(() => false),
-        new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(true), graceMs);
-        }),
-      ]);
-      if (timer) clearTimeout(timer);
+      forced = await outlasts(this.exited, graceMs);
       if (forced) this.signal('SIGKILL');
     }
     const res = await this.exited;
@@ -219,4 +212,19 @@ export function findExecutable(program: string, pathVar: string): string | undef
     }
   }
   return undefined;
+}
+
+/** Whether `pending` is still unsettled after `ms` (the timer is cleared either way). */
+export async function outlasts(pending: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      pending.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), ms);
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
 }

@@ -80,22 +80,37 @@ export interface TaskSample {
   status: TaskStatus;
 }
 
-/** Every thread of `pid`; threads that exit while being read are left out. */
-export function tasksOf(pid: number): TaskSample[] {
+/** What `read` makes of each thread of `pid` (given its /proc/PID/task/TID); null — a thread gone meanwhile — is left out. */
+function perThread<T>(pid: number, read: (dir: string, tid: number) => T | null): T[] {
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return [];
   }
-  const out: TaskSample[] = [];
+  const out: T[] = [];
   for (const t of tids) {
-    const stat = readOrNull(`/proc/${pid}/task/${t}/stat`);
-    const status = readOrNull(`/proc/${pid}/task/${t}/status`);
-    if (stat === null || status === null) continue;
-    out.push({ pid, tid: Number(t), stat: parseStat(stat), status: parseStatus(status) });
+    const v = read(`/proc/${pid}/task/${t}`, Number(t));
+    if (v !== null) out.push(v);
   }
   return out;
+}
+
+/** Every thread of `pid`; threads that exit while being read are left out. */
+export function tasksOf(pid: number): TaskSample[] {
+  return perThread(pid, (dir, tid) => {
+    const stat = readOrNull(`${dir}/stat`);
+    const status = readOrNull(`${dir}/status`);
+    return stat === null || status === null ? null : { pid, tid, stat: parseStat(stat), status: parseStatus(status) };
+  });
+}
+
+/** The stat line of every thread of `pid` (what CPU accounting reads, without the status files). */
+export function threadStatsOf(pid: number): { tid: number; stat: TaskStat }[] {
+  return perThread(pid, (dir, tid) => {
+    const stat = readOrNull(`${dir}/stat`);
+    return stat === null ? null : { tid, stat: parseStat(stat) };
+  });
 }
 
 /**

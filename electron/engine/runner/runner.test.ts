@@ -12,6 +12,7 @@ import { cannotLoadModules, hostFacts, type HostFacts } from '../kmod/host';
 import { ModuleStep } from '../kmod/module-step';
 import { createNotebook, loadRevision } from '../notebooks';
 import { Store } from '../store/store';
+import { repeatDecision } from '../stats/repeats';
 import { processesInGroup } from './procfs';
 import { planPoints, runCell } from './runner';
 
@@ -302,6 +303,44 @@ esac
   } finally {
     saioKmod.unavailable = saved.unavailable;
     saioKmod.beginRun = saved.beginRun;
+    store.close();
+  }
+});
+
+test('repeats until clear: rounds of both backends (alternated) until each median\'s 95% CI is within target_ci, or max; repeats.json says which; every point carries its CPU', async () => {
+  const store = new Store(join(dir, 'repeats.db'));
+  try {
+    const cell = { backends: ['baseline', 'saio-sync'], driver: { kind: 'saio-load' as const, threads: 1, arrivals: 'poisson' as const, depth: 1, pipeline: 1, timeout_s: 5 }, sweep: { connections: [10] }, duration_s: 0.5, warmup_s: 0 };
+    // ±99.9%: on a quiet machine any 6 repeats are precise enough, so the run stops at the first
+    // round that has an interval (6). On a loaded one a repeat can run at twice the median, and
+    // the loop must then go on: the rounds it ran are checked against the decision rule itself.
+    const policy = { min: 2, max: 8, target_ci: 0.999 };
+    const loose = await run(store, 'loose', { ...cell, repeats: policy });
+    assert.equal(loose.status, 'ok', loose.reason ?? '');
+    const points = store.listPoints(loose.id);
+    const art = store.listArtifacts(loose.id).find((a) => a.kind === 'repeat-policy')!;
+    const doc = JSON.parse(store.artifactContent(art.id)!.toString());
+    const rounds: number = doc.rounds;
+    assert.ok(rounds >= 6 && rounds <= policy.max, `rounds ${rounds}: no interval before 6 repeats, at most max`);
+    const order = Array.from({ length: rounds }, (_, i) => [`${i + 1}b`, `${i + 1}s`]).flat();
+    assert.deepEqual(points.map((p) => `${p.repeat}${p.backend === 'baseline' ? 'b' : 's'}`), order);
+    const samples = (backend: string, n: number) => points.filter((p) => p.backend === backend && p.repeat <= n).map((p) => p.requests_per_s!);
+    const stops = (n: number) => ['baseline', 'saio-sync'].every((b) => repeatDecision(policy, samples(b, n)).action === 'stop');
+    assert.ok(stops(rounds), `the rule stops after round ${rounds}`);
+    for (let n = 1; n < rounds; n++) assert.ok(!stops(n), `the rule did not stop after round ${n}, so round ${n + 1} ran`);
+    for (const p of points) {
+      assert.ok(p.cpu && p.cpu.server_s > 0 && p.cpu.loadgen_s > 0 && p.requests_per_cpu_s! > 0, JSON.stringify(p.cpu));
+      assert.ok(p.cpu.by_class.server.threads >= 2, 'nginx master and worker');
+    }
+    const reasons = doc.decisions.map((d: { reason: string }) => d.reason);
+    if (rounds < policy.max) assert.ok(reasons.every((r: string) => r === 'target-reached'), JSON.stringify(doc.decisions));
+    // ±0.01%: never reached on this machine; stops at max and says so.
+    const tight = await run(store, 'tight', { ...cell, backends: ['baseline'], repeats: { min: 6, max: 7, target_ci: 0.0001 } });
+    assert.equal(store.listPoints(tight.id).length, 7);
+    const tdoc = JSON.parse(store.artifactContent(store.listArtifacts(tight.id).find((a) => a.kind === 'repeat-policy')!.id)!.toString());
+    assert.equal(tdoc.decisions[0].reason, 'max-reached');
+    assert.match(tdoc.decisions[0].message, /stopped at the maximum of 7 repeats: 95% CI of the median still ±/);
+  } finally {
     store.close();
   }
 });

@@ -20,13 +20,15 @@ import type { Dataset, Endpoint, ProtocolModule } from '../protocols/types';
 import { serverModule } from '../servers/registry';
 import type { ServerModule } from '../servers/types';
 import type { NewPoint, Store } from '../store/store';
-import { CellHosts, usesOtherHosts, type Role } from './cell-hosts';
+import { CellHosts, usesOtherHosts, type RemoteHost, type Role } from './cell-hosts';
 import { captureEnvironment, toolVersion } from './environment';
 import { freePort } from './net';
-import { capacities, capacityKey, phaseDurations, planPoints, pointLabel, probeDurations, resolveRate, type PlannedPoint } from './plan';
+import { capacities, capacityKey, phaseDurations, planPoints, planRound, pointLabel, probeDurations, repeatPolicyOf, repeatsOf, resolveRate, type PlannedPoint } from './plan';
+import { roundDecision } from '../stats/repeats';
 import { RunningProcess, ToolMissingError, type OutputChunk } from './processes';
 import { pinningProblem } from './cpus';
 import { startTicks } from './procfs';
+import { PointCpuWindow, type CpuGroup } from './point-cpu';
 import { PlacementSampler } from './sampler';
 import { mergeLoadResults, shareSpec, splitLoad, t0UnixMs } from './split-load';
 import { verdict } from './verification';
@@ -106,6 +108,8 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
       storeRunArtifacts(store, runId, closed.artifacts);
       return finish('failed', `the cell's hosts are not ready; no point was started:\n${problems.join('\n')}`);
     }
+    // Their CPU readers start now, to be reading well before the first point's window.
+    hosts.startCpuReaders(runDir);
   }
 
   let serverVersion: string;
@@ -142,6 +146,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
       if (o.signal?.aborted) throw new Cancelled();
       await ctx.runPoint(p);
     }
+    await ctx.repeatUntilClear(plan.length);
   } catch (e) {
     if (e instanceof Cancelled || o.signal?.aborted) stopped = { status: 'cancelled', reason: 'cancelled by the user; the points recorded so far are kept' };
     else if (e instanceof ToolMissingError) stopped = { status: 'failed', reason: `${e.message}: install it and run again` };
@@ -210,7 +215,7 @@ class PointContext {
     private readonly driver: Driver,
     private readonly protocol: ProtocolModule,
     private readonly startedAt: number,
-    private readonly total: number,
+    private total: number,
   ) {
     this.sampler = new PlacementSampler(startedAt);
     o.signal?.addEventListener('abort', () => {
@@ -241,15 +246,76 @@ class PointContext {
     this.datasets = this.hosts ? await this.hosts.placeDataset(local) : { server: local, driver: local };
   }
 
-  /** Sample a process group's threads where it runs (`host`: a load host other than the role's first). */
+  /** The other host a role's process runs on (`host`: a load host other than the role's first), or null for this machine. */
+  private remoteOf(role: Role, host?: string): RemoteHost | null {
+    return (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) ?? null;
+  }
+
+  /** A process group as its CPU is counted: on the host it runs on, with that host's clock offset. */
+  private cpuGroup(role: Role, pgrp: number, host?: string): CpuGroup {
+    const remote = this.remoteOf(role, host);
+    const reader = remote ? this.hosts?.cpuReader(remote.name) ?? null : null;
+    if (remote && !reader) throw new Error(`${remote.name}: no CPU reader was started there`);
+    return { pgrp, role: role === 'server' ? 'server' : 'loadgen', reader, clockOffsetMs: remote ? this.hosts?.clockOffsetMs.get(remote.name) ?? 0 : 0 };
+  }
+
+  /** Sample a process group's threads where it runs. */
   private track(role: Role, pgrp: number, host?: string): void {
-    if (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) this.hosts?.track(role, pgrp, host);
+    if (this.remoteOf(role, host)) this.hosts?.track(role, pgrp, host);
     else this.sampler.add({ role, pgrp });
   }
 
   private untrack(role: Role, pgrp: number, host?: string): void {
-    if (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) this.hosts?.untrack(role, pgrp, host);
+    if (this.remoteOf(role, host)) this.hosts?.untrack(role, pgrp, host);
     else this.sampler.remove(pgrp);
+  }
+
+  /**
+   * Repeats until the answer is clear: while the cell's policy has a target_ci and any
+   * (backend, configuration) has a median interval of requests/s wider than it, run one more
+   * round of every configuration (backends still alternated), up to policy.max. What was decided
+   * for each series is kept with the run (repeats.json) and said in the progress.
+   */
+  async repeatUntilClear(planned: number): Promise<void> {
+    const policy = repeatPolicyOf(this.o.cell, this.o.quick);
+    if (policy.target_ci === null) return;
+    let round = repeatsOf(this.o.cell, this.o.quick);
+    let seq = planned;
+    for (;;) {
+      const decision = roundDecision(policy, this.series());
+      const last = decision.action === 'stop' || round >= policy.max;
+      if (last) {
+        this.store.insertArtifact(
+          { run_id: this.runId, point_id: null, kind: 'repeat-policy', name: 'repeats.json' },
+          Buffer.from(`${JSON.stringify({ policy, rounds: round, decisions: decision.decisions }, null, 2)}\n`),
+        );
+        this.progress(seq, 'done', `repeats: ${decision.decisions.map((d) => `${d.label}: ${d.message}`).join('; ')}`);
+        return;
+      }
+      if (this.o.signal?.aborted) throw new Cancelled();
+      round++;
+      const more = planRound(this.o.cell, round, seq + 1);
+      this.total += more.length;
+      this.progress(seq, 'starting', `round ${round} of at most ${policy.max}: ${decision.pending.length} series still above ±${(policy.target_ci * 100).toFixed(1)}% (first: ${decision.pending[0] ?? ''})`);
+      for (const p of more) {
+        if (this.o.signal?.aborted) throw new Cancelled();
+        await this.runPoint(p);
+      }
+      seq += more.length;
+    }
+  }
+
+  /** requests/s of the ok measured points so far, per backend and configuration. */
+  private series(): { label: string; samples: number[] }[] {
+    const out = new Map<string, number[]>();
+    for (const p of this.store.listPoints(this.runId)) {
+      if (p.kind !== 'measure') continue;
+      const label = `${p.backend} ${p.config}`;
+      const samples = out.get(label) ?? [];
+      if (p.status === 'ok' && p.requests_per_s !== null) samples.push(p.requests_per_s);
+      out.set(label, samples);
+    }
+    return [...out].map(([label, samples]) => ({ label, samples }));
   }
 
   /** What watching cost: kept with the run so a reader can judge that it did not matter. */
@@ -316,8 +382,8 @@ class PointContext {
 
   private async start(role: 'server' | 'driver', argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean; host?: string } = {}): Promise<RunningProcess | HostProcess> {
     const live = this.o.onOutput;
-    const remote = extra.host ? this.hosts?.named(extra.host) : this.hosts?.hostOf(role);
-    if (remote && this.hosts) return this.startOn(remote.name, role, argv, dir, name, extra);
+    const remote = this.remoteOf(role, extra.host);
+    if (remote) return this.startOn(remote.name, role, argv, dir, name, extra);
     const p = await RunningProcess.start({
       role,
       argv,
@@ -359,13 +425,22 @@ class PointContext {
     return p;
   }
 
-  /** One driver invocation, sampled while it runs (`host`: one of several load hosts). */
-  private async load(inv: Invocation, dir: string, host?: string): Promise<LoadResult> {
+  /**
+   * One driver invocation, sampled while it runs (`o.host`: one of several load hosts). With
+   * `o.cpu`, the CPU time of the generator's processes, and of `cpu.with` (the server's, unless
+   * counted apart), is counted on each one's host from `cpu.afterS` into the invocation (its own
+   * warm-up, when the driver warms up in the same process) or from `cpu.atMs`, until the
+   * generator exits.
+   */
+  private async load(inv: Invocation, dir: string, o: { host?: string; cpu?: { window: PointCpuWindow; with: CpuGroup[]; afterS?: number; atMs?: number } } = {}): Promise<LoadResult> {
     const { argv, name } = inv;
-    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout, host });
-    this.track('driver', proc.pid, host);
+    const proc = await this.start('driver', argv, dir, name, { cpus: this.o.cell.pinning.driver, liveStdout: inv.liveStdout, host: o.host });
+    this.track('driver', proc.pid, o.host);
+    const cpu = o.cpu;
+    const counted = cpu && cpu.window.count([...cpu.with, this.cpuGroup('driver', proc.pid, o.host)], cpu.atMs ?? Date.now() + (cpu.afterS ?? 0) * 1000);
     const exit = await proc.exited;
-    this.untrack('driver', proc.pid, host);
+    await counted?.();
+    this.untrack('driver', proc.pid, o.host);
     if (this.o.signal?.aborted) throw new Cancelled();
     if (exit.code !== 0) {
       const err = readText(join(dir, `${name}.stderr`));
@@ -420,6 +495,8 @@ class PointContext {
       verification: null,
       load: null,
       warnings: [],
+      cpu: null,
+      requests_per_cpu_s: null,
       started_at: new Date(t0).toISOString(),
       ended_at: null,
     };
@@ -491,7 +568,7 @@ class PointContext {
       this.track('server', proc.pid);
       this.sampler.start();
       this.hosts?.startSampling();
-      outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files, labEndpoint);
+      outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files, proc.pid, labEndpoint);
       if (this.wantsKtls()) {
         // Did the kernel encrypt the records? The counters say; a point where it did not is marked.
         const tlsAfter = await readTlsStat(serverHost ?? null);
@@ -553,7 +630,7 @@ class PointContext {
     this.progress(p.seq, point.status === 'failed' ? 'failed' : 'done', point.status === 'failed' ? `${label}: ${point.reason ?? ''}` : label);
   }
 
-  private async measure(p: PlannedPoint, base: NewPoint, endpoint: Endpoint, dataset: Dataset, dir: string, files: ArtifactFile[], labEndpoint: Endpoint = endpoint): Promise<Partial<NewPoint>> {
+  private async measure(p: PlannedPoint, base: NewPoint, endpoint: Endpoint, dataset: Dataset, dir: string, files: ArtifactFile[], serverPgrp: number, labEndpoint: Endpoint = endpoint): Promise<Partial<NewPoint>> {
     const phases = p.kind === 'probe' ? probeDurations(this.o.cell, this.o.quick) : phaseDurations(this.o.cell, this.o.quick);
     const spec: LoadSpec = {
       endpoint,
@@ -568,17 +645,24 @@ class PointContext {
     const label = pointLabel(p);
     const results: LoadResult[] = [];
     let measured: LoadResult | null = null;
+    // The server's processes, counted on the host they run on.
+    const server = this.cpuGroup('server', serverPgrp);
+    const window = new PointCpuWindow({ windowMs: phases.duration_s * 1000 });
     const generators = this.hosts && this.hosts.driverHosts.length > 1 ? this.hosts.driverHosts : null;
     if (generators) {
       this.progress(p.seq, 'measure', `${label}: ${phases.warmup_s > 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s on ${generators.join(', ')}`);
-      measured = await this.loadSplit(spec, generators, dir, files);
+      measured = await this.loadSplit(spec, generators, dir, files, { window, server });
       results.push(measured);
     }
-    for (const inv of generators ? [] : this.driver.invocations(spec)) {
+    const invocations = generators ? [] : this.driver.invocations(spec);
+    // A driver that warms up in its measuring process (saio-load --warmup) gets its CPU counted
+    // after the warm-up; one with a separate warm-up invocation (wrk) from the start.
+    const cpu = { window, with: [server], afterS: invocations.some((i) => i.purpose === 'warmup') ? 0 : phases.warmup_s };
+    for (const inv of invocations) {
       const what = inv.purpose === 'warmup' ? `warm-up ${phases.warmup_s}s` : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
       this.progress(p.seq, inv.purpose, `${label}: ${what}`);
       try {
-        const r = await this.load(inv, dir);
+        const r = await this.load(inv, dir, { cpu: inv.purpose === 'measure' ? cpu : undefined });
         results.push(r);
         if (inv.purpose === 'measure') measured = r;
       } finally {
@@ -591,6 +675,7 @@ class PointContext {
     this.progress(p.seq, 'verify', `${label}: ${this.protocol.kind} check through the server`);
     const after = await this.protocol.checkAfter(labEndpoint, dataset, 10_000);
     const v = verdict(this.protocol.kind, results, measured, after);
+    const usage = window.result();
     return {
       // Nothing completed in the measured window (far beyond capacity): no numbers to record, a
       // failed measurement rather than a server that answered wrongly.
@@ -607,7 +692,9 @@ class PointContext {
       verified: v.verified,
       verification: v.verification,
       load: measured,
-      warnings: [...measured.warnings],
+      warnings: [...measured.warnings, ...(window.problem ? [window.problem] : []), ...window.warnings],
+      cpu: usage,
+      requests_per_cpu_s: usage && usage.server_s > 0 && measured.requests > 0 ? measured.requests / usage.server_s : null,
     };
   }
 
@@ -615,8 +702,10 @@ class PointContext {
    * One point's load split over several load hosts (split-load.ts): each generator's share
    * started at once on its host, all told to begin their load at one wall-clock time (each host's
    * clock offset applied), each one's raw output kept under its host's name, the results merged.
+   * CPU: the server's from the agreed start of the measured window until every generator has
+   * ended, each generator's from then until it ends, each on its own host.
    */
-  private async loadSplit(spec: LoadSpec, generators: readonly string[], dir: string, files: ArtifactFile[]): Promise<LoadResult> {
+  private async loadSplit(spec: LoadSpec, generators: readonly string[], dir: string, files: ArtifactFile[], cpu: { window: PointCpuWindow; server: CpuGroup }): Promise<LoadResult> {
     const hosts = this.hosts as CellHosts;
     const shares = splitLoad(spec, generators);
     // Enough for the slowest host to start its generator and connect (a login shell's rc files can take seconds).
@@ -631,6 +720,8 @@ class PointContext {
       this.splitLeadMs = Math.min(30_000, 1500 + 2 * Math.max(0, ...costs));
     }
     const startAt = Date.now() + this.splitLeadMs;
+    const windowAt = startAt + spec.warmup_s * 1000;
+    const serverCounted = cpu.window.count([cpu.server], windowAt);
     const settled = await Promise.allSettled(
       shares.map(async (share) => {
         const offset = hosts.clockOffsetMs.get(share.host) ?? 0;
@@ -639,7 +730,7 @@ class PointContext {
         if (invs.length !== 1) throw new Error(`${this.driver.kind} needs ${invs.length} invocations per point; several load hosts need one`);
         const inv = { ...(invs[0] as Invocation), name: `${(invs[0] as Invocation).name}.${share.host}` };
         try {
-          const result = await this.load(inv, dir, share.host);
+          const result = await this.load(inv, dir, { host: share.host, cpu: { window: cpu.window, with: [], atMs: windowAt } });
           const began = t0UnixMs(readText(join(dir, `${inv.name}.stdout`)));
           return { share, result, window_start_ms: began === null ? null : began - offset + spec.warmup_s * 1000 };
         } finally {
@@ -649,6 +740,7 @@ class PointContext {
       }),
     );
     // Every generator has ended (none is left running into the next point); the first failure fails the point.
+    await serverCounted();
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     const parts = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

@@ -2,7 +2,25 @@
 // while the load runs. The sampler's own cost is measured and stored with each run (sampler.json).
 import { existsSync } from 'node:fs';
 import type { PlacementSample } from '../model';
-import { processesInGroup, tasksOf } from './procfs';
+import { processesInGroup, tasksOf, type TaskSample } from './procfs';
+
+/** One thread's placement as the store keeps it, from its /proc stat and status (read here or on another host). */
+export function placementSample(role: PlacementSample['role'], pid: number, t: Pick<TaskSample, 'tid' | 'stat' | 'status'>, t_ms: number): PlacementSample {
+  return {
+    point_id: null, // set when the point's record is written
+    t_ms,
+    role,
+    pid,
+    tid: t.tid,
+    comm: t.stat.comm,
+    cpu: t.stat.processor,
+    allowed_cpus: t.status.allowedCpus,
+    voluntary_ctxt: t.status.voluntary,
+    nonvoluntary_ctxt: t.status.nonvoluntary,
+    utime_ticks: t.stat.utime,
+    stime_ticks: t.stat.stime,
+  };
+}
 
 export interface SampledGroup {
   role: PlacementSample['role'];
@@ -64,20 +82,7 @@ export class PlacementSampler {
     for (const g of this.groups) {
       for (const pid of this.membersOf(g.pgrp, now)) {
         for (const t of tasksOf(pid)) {
-          this.samples.push({
-            point_id: null, // set when the point's record is written
-            t_ms,
-            role: g.role,
-            pid: t.pid,
-            tid: t.tid,
-            comm: t.stat.comm,
-            cpu: t.stat.processor,
-            allowed_cpus: t.status.allowedCpus,
-            voluntary_ctxt: t.status.voluntary,
-            nonvoluntary_ctxt: t.status.nonvoluntary,
-            utime_ticks: t.stat.utime,
-            stime_ticks: t.stat.stime,
-          });
+          this.samples.push(placementSample(g.role, t.pid, t, t_ms));
         }
       }
     }

@@ -37,12 +37,12 @@ export function verdict(protocol: string, checked: readonly LoadResult[], measur
   const socket = socketErrors(measured);
   const why: string[] = [];
   if (!after.ok) why.push(`${after.check}: expected ${after.expected}, found ${after.found ?? '(no answer)'}`);
-  if (responses === 0) {
-    why.push(
-      measured.requests === 0
-        ? `no request completed in the measured window${measured.offered_per_s !== null ? ` (offered ${Math.round(measured.offered_per_s)}/s: the load was not achieved)` : ''}`
-        : 'no response was checked under load',
-    );
+  // A measured window with nothing completed fails even when a warm-up checked right responses:
+  // its requests/s of 0 is a stall of the server or of the machine, not a result.
+  if (measured.requests === 0) {
+    why.push(`no request completed in the measured window${measured.offered_per_s !== null ? ` (offered ${Math.round(measured.offered_per_s)}/s: the load was not achieved)` : ''}`);
+  } else if (responses === 0) {
+    why.push('no response was checked under load');
   }
   if (mismatched > 0) {
     const kinds = Object.entries(checked.reduce<Record<string, number>>((acc, r) => {

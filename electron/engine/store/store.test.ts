@@ -9,6 +9,7 @@ import { canonicalText } from '../notebook/validate';
 import { createNotebook, diffRevisions, history, loadRevision, restoreRevision, saveRevision } from '../notebooks';
 import { repoRoot } from '../paths';
 import { revisionId, sha256, Store } from './store';
+import { fixtureCpu } from '../report/fixture';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,7 +26,7 @@ function edited(nb: Notebook, connections: number[]): Notebook {
 test('a new database gets every migration, WAL, and refuses a newer schema', () => {
   const path = join(dir, 'fresh.db');
   const s = new Store(path);
-  assert.equal(s.db.pragma('user_version', { simple: true }), 3);
+  assert.equal(s.db.pragma('user_version', { simple: true }), 4);
   assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
   const tables = (s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   for (const t of ['artifacts', 'environments', 'notebooks', 'placement_samples', 'points', 'revisions', 'run_hosts', 'run_processes', 'runs']) assert.ok(tables.includes(t), t);
@@ -36,7 +37,7 @@ test('a new database gets every migration, WAL, and refuses a newer schema', () 
   const raw = new Database(path);
   raw.pragma('user_version = 99');
   raw.close();
-  assert.throws(() => new Store(path), /newer saio-lab \(schema 99, this one knows up to 3\)/);
+  assert.throws(() => new Store(path), /newer saio-lab \(schema 99, this one knows up to 4\)/);
 });
 
 test('revisions: create, save, no-op save, history, diff, restore — all immutable', () => {
@@ -91,7 +92,7 @@ test('runs, points, artifacts, placement and environment are stored and read bac
   });
   const pointId = s.insertPoint({
     run_id: 'run-1', seq: 1, kind: 'measure', backend: 'baseline', server: 'nginx', config: 'w=1 c=10 closed', connections: 10, workers: 1,
-    rate_per_s: null, rate_of_capacity: null, repeat: 1, status: 'ok', reason: null, requests_per_s: 1234.5, offered_per_s: null, warnings: ['a', 'b'], latency_p50_us: 100, latency_p90_us: 150,
+    rate_per_s: null, rate_of_capacity: null, repeat: 1, status: 'ok', reason: null, requests_per_s: 1234.5, offered_per_s: null, warnings: ['a', 'b'], cpu: fixtureCpu(0.5, 1), requests_per_cpu_s: 2469, latency_p50_us: 100, latency_p90_us: 150,
     latency_p99_us: 300, latency_p999_us: 900, latency_max_us: 2000, errors: 0, verified: true,
     verification: { protocol: 'http', responses_checked: 5, responses_mismatched: 0, bad_responses: 0, socket_errors: 0, after: { check: 'c', expected: 'a', found: 'a', ok: true } },
     load: null, started_at: '2026-01-01T00:00:00.000Z', ended_at: '2026-01-01T00:00:01.000Z',

@@ -30,7 +30,8 @@ export function revisionId(r: Omit<RevisionRecord, 'id'>): string {
 export type NewPoint = Omit<PointRecord, 'id'>;
 export type NewRun = Omit<RunRecord, 'status' | 'reason' | 'ended_at'>;
 
-interface PointRow extends Omit<PointRecord, 'verified' | 'verification' | 'load' | 'warnings'> {
+interface PointRow extends Omit<PointRecord, 'verified' | 'verification' | 'load' | 'warnings' | 'cpu'> {
+  cpu: string | null;
   verified: number;
   verification: string | null;
   load: string | null;
@@ -46,6 +47,7 @@ const toPoint = (r: PointRow): PointRecord => ({
   verification: r.verification === null ? null : JSON.parse(r.verification),
   load: r.load === null ? null : JSON.parse(r.load),
   warnings: JSON.parse(r.warnings) as string[],
+  cpu: r.cpu === null ? null : JSON.parse(r.cpu),
 });
 const toRun = (r: RunRow): RunRecord => ({ ...r, quick: r.quick === 1 });
 
@@ -210,11 +212,11 @@ export class Store {
         `INSERT INTO points (run_id, seq, kind, backend, server, config, connections, workers, rate_per_s,
            rate_of_capacity, repeat, status, reason, requests_per_s, offered_per_s, latency_p50_us,
            latency_p90_us, latency_p99_us, latency_p999_us, latency_max_us, errors, verified, verification,
-           load, warnings, started_at, ended_at)
+           load, warnings, cpu, requests_per_cpu_s, started_at, ended_at)
          VALUES (@run_id, @seq, @kind, @backend, @server, @config, @connections, @workers, @rate_per_s,
            @rate_of_capacity, @repeat, @status, @reason, @requests_per_s, @offered_per_s, @latency_p50_us,
            @latency_p90_us, @latency_p99_us, @latency_p999_us, @latency_max_us, @errors, @verified,
-           @verification, @load, @warnings, @started_at, @ended_at)`,
+           @verification, @load, @warnings, @cpu, @requests_per_cpu_s, @started_at, @ended_at)`,
       )
       .run({
         ...p,
@@ -222,6 +224,7 @@ export class Store {
         verification: p.verification === null ? null : JSON.stringify(p.verification),
         load: p.load === null ? null : JSON.stringify(p.load),
         warnings: JSON.stringify(p.warnings),
+        cpu: p.cpu === null ? null : JSON.stringify(p.cpu),
       });
     return Number(info.lastInsertRowid);
   }

@@ -13,7 +13,7 @@ function point(connections: number, repeat: number, rps: number, p99: number, ba
     config: configKey({ workers: 1, connections, rate: rate === null ? null : rate.of !== undefined ? { of_capacity: rate.of } : { per_s: rate.per_s } }),
     rate_per_s: rate?.per_s ?? null, rate_of_capacity: rate?.of ?? null, offered_per_s: rate?.per_s ?? null, warnings: rate?.warnings ?? [],
     requests_per_s: rps, latency_p50_us: p99 / 4, latency_p90_us: p99 / 2, latency_p99_us: p99, latency_p999_us: p99 * 2, latency_max_us: p99 * 3,
-    errors: 0, verified: true, verification: null, load: null, started_at: '2026-01-01T00:00:01Z', ended_at: null,
+    errors: 0, verified: true, verification: null, load: null, cpu: null, requests_per_cpu_s: null, started_at: '2026-01-01T00:00:01Z', ended_at: null,
   };
 }
 function results(points: PointRecord[], placement: PlacementSample[] = []): RunResults {

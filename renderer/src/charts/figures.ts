@@ -12,6 +12,27 @@ import { chartSpec, fieldValue, plotlyFigure } from '../../../electron/engine/re
 import { fieldLabel, isSweepAxis, type PlotField } from '../../../electron/engine/report/labels';
 import { median } from '../../../electron/engine/report/summary';
 import type { RunResults } from '../../../electron/engine/report/types';
+import { compare, type Comparison, type Verdict } from '../../../electron/engine/stats/compare';
+import { metricDirection } from '../../../electron/engine/stats/metrics';
+import { summarize } from '../../../electron/engine/stats/summary';
+
+function metricKnown(m: string): boolean {
+  try {
+    metricDirection(m);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Two runs' repeats of one configuration (independent runs: unpaired); null when they cannot be compared. */
+function safeCompare(reference: number[], candidate: number[], metric: string, seed: string): Comparison | null {
+  try {
+    return compare(reference, candidate, { metric, paired: false, seed });
+  } catch {
+    return null;
+  }
+}
 
 export interface Figure {
   data: Record<string, unknown>[];
@@ -340,8 +361,25 @@ export interface CompareRow {
   config: string;
   workers: number;
   connections: number;
-  /** Per run (same order as the input): median of the metric over repeats, and the repeat count. */
-  cells: { median: number | null; n: number; min: number | null; max: number | null; ratio: number | null; warned: number }[];
+  /**
+   * Per run (same order as the input): median of the metric over repeats with its 95% CI (order
+   * statistics; null below 6 repeats), the repeat count, and against the baseline run the ratio of
+   * medians with its bootstrap CI, the Mann-Whitney p (runs are independent: unpaired) and the verdict.
+   */
+  cells: {
+    median: number | null;
+    ci_low: number | null;
+    ci_high: number | null;
+    n: number;
+    min: number | null;
+    max: number | null;
+    ratio: number | null;
+    ratio_ci: [number, number] | null;
+    p_value: number | null;
+    verdict: Verdict | null;
+    reason: string | null;
+    warned: number;
+  }[];
 }
 
 /** One row per configuration (backend and configuration key) across runs, ratios to the baseline. */
@@ -353,16 +391,21 @@ export function compareTable(runs: readonly RunResults[], baselineIndex: number,
     const stats = runs.map((r) => {
       const pts = okPoints(r).filter((p) => `${p.backend}|${p.config}` === key);
       const vs = pts.map((p) => fieldValue(p, metric)).filter((v): v is number => v !== null);
-      return { median: median(vs), n: vs.length, min: vs.length ? Math.min(...vs) : null, max: vs.length ? Math.max(...vs) : null, warned: warnedCount(pts) };
+      const sum = vs.length ? summarize(vs) : null;
+      return { values: vs, median: median(vs), ci_low: sum?.ci_low ?? null, ci_high: sum?.ci_high ?? null, n: vs.length, min: vs.length ? Math.min(...vs) : null, max: vs.length ? Math.max(...vs) : null, warned: warnedCount(pts) };
     });
-    const base = stats[baselineIndex]?.median ?? null;
+    const baseStats = stats[baselineIndex];
+    const base = baseStats?.median ?? null;
     return {
       key,
       backend: first.backend,
       config: first.config,
       workers: first.workers,
       connections: first.connections,
-      cells: stats.map((s) => ({ ...s, ratio: base && s.median !== null ? s.median / base : null })),
+      cells: stats.map(({ values, ...s }, i) => {
+        const c = i !== baselineIndex && base && baseStats && values.length > 0 && metricKnown(metric) ? safeCompare(baseStats.values, values, metric, key) : null;
+        return { ...s, ratio: base && s.median !== null ? s.median / base : null, ratio_ci: c ? [c.ci_low, c.ci_high] as [number, number] : null, p_value: c?.p_value ?? null, verdict: c?.verdict ?? null, reason: c?.reason ?? null };
+      }),
     };
   });
 }

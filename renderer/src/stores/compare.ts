@@ -2,7 +2,7 @@
 import { create } from 'zustand';
 import type { Metric } from '../../../electron/engine/common/metrics';
 
-export type CompareMetric = Extract<Metric, 'requests_per_s' | 'latency_p50_us' | 'latency_p99_us' | 'latency_p999_us' | 'service_p99_us'>;
+export type CompareMetric = Extract<Metric, 'requests_per_s' | 'requests_per_cpu_s' | 'latency_p50_us' | 'latency_p99_us' | 'latency_p999_us' | 'service_p99_us'>;
 
 interface CompareState {
   selected: string[];

@@ -1,14 +1,17 @@
 // Test hosts for the SSH tests: scripts/netns-hosts.sh with a prefix, subnet and directory of the
 // tests' own (saiot, 10.214.0), so a person's own `netns-hosts.sh up` (saio, 10.213.0) is never
 // touched. up() makes them (root, iproute2 and openssh-server are needed: the test fails and
-// says so when they are missing); down() removes everything.
+// says so when they are missing); down() removes everything. SAIO_TEST_NETNS_PREFIX and
+// SAIO_TEST_NETNS_SUBNET move them aside when two test runs share one network namespace (the
+// fresh-machine check's chroot runs beside this machine's own suites: the same names would
+// tear down each other's links mid-test).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../paths';
 
-export const PREFIX = 'saiot';
-export const SUBNET = '10.214.0';
+export const PREFIX = process.env.SAIO_TEST_NETNS_PREFIX || 'saiot';
+export const SUBNET = process.env.SAIO_TEST_NETNS_SUBNET || '10.214.0';
 export const DIR = `/run/${PREFIX}-netns-hosts`;
 export const SSH_CONFIG = join(DIR, 'ssh_config');
 
@@ -20,6 +23,19 @@ export interface NetnsConfig {
 }
 
 export const DEFAULT_NETNS: NetnsConfig = { prefix: PREFIX, subnet: SUBNET, dir: DIR };
+
+/**
+ * A set beside DEFAULT_NETNS that moves with it: PREFIX plus `tag`, the next /24 (10.214.0 →
+ * 10.214.1), a directory of its own — for a suite whose hosts must not be the SSH tests' (the
+ * runner's across-hosts suite), wherever SAIO_TEST_NETNS_PREFIX and SUBNET put those.
+ */
+export function besideTestHosts(tag: string): NetnsConfig {
+  const octets = SUBNET.split('.').map(Number);
+  const third = octets[2] ?? NaN;
+  if (octets.length !== 3 || !(third >= 0 && third < 255)) throw new Error(`SAIO_TEST_NETNS_SUBNET=${SUBNET}: expected the first three octets of a 10.x.y.0/24 network with y below 255`);
+  const prefix = `${PREFIX}${tag}`;
+  return { prefix, subnet: `${octets[0]}.${octets[1]}.${third + 1}`, dir: `/run/${prefix}-netns-hosts` };
+}
 
 export interface NetnsHost {
   name: string;

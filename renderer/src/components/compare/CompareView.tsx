@@ -8,7 +8,7 @@ import { Plot } from '../Plot';
 import { RunList } from '../runs/RunList';
 import { CompareTable } from './CompareTable';
 
-const METRICS: CompareMetric[] = ['requests_per_s', 'latency_p50_us', 'latency_p99_us', 'latency_p999_us', 'service_p99_us'];
+const METRICS: CompareMetric[] = ['requests_per_s', 'requests_per_cpu_s', 'latency_p50_us', 'latency_p99_us', 'latency_p999_us', 'service_p99_us'];
 
 export function CompareView() {
   const selected = useCompare((s) => s.selected);

@@ -42,6 +42,10 @@ export const EXPERIMENT_FIELDS = [
   'duration_s',
   'warmup_s',
   'repeats',
+  'repeats.min',
+  'repeats.max',
+  'repeats.target_ci',
+  'reference',
   'pinning.server',
   'pinning.driver',
   'server_host',
@@ -202,6 +206,41 @@ function DriverFields({ index, cell }: { index: number; cell: ExperimentCell }) 
   );
 }
 
+/**
+ * Repeats: a fixed count, or repeated rounds until the 95% interval of each median is within
+ * ±target_ci (at least min rounds, at most max; the interval needs 6 repeats).
+ */
+function RepeatsInput({ index, cell }: { index: number; cell: ExperimentCell }) {
+  const path = ['cells', index, 'repeats'];
+  const policy = typeof cell.repeats === 'object' ? cell.repeats : null;
+  return (
+    <>
+      <Field label="repeat" path={`${jsonPath(path)}.kind`} messages={[]} hint="until clear: more rounds (backends still alternated) while a median's 95% CI is wider than the target">
+        <select
+          name={`${jsonPath(path)}.kind`}
+          value={policy ? 'policy' : 'fixed'}
+          onChange={(e) => {
+            const n = typeof cell.repeats === 'number' ? cell.repeats : cell.repeats.max;
+            setCell(index, { ...cell, repeats: e.target.value === 'policy' ? { min: Math.min(n, 6), max: Math.max(n, 20), target_ci: 0.03 } : n });
+          }}
+        >
+          <option value="fixed">a fixed count</option>
+          <option value="policy">until the answer is clear</option>
+        </select>
+      </Field>
+      {policy ? (
+        <>
+          <NumberInput label="min repeats" path={[...path, 'min']} />
+          <NumberInput label="max repeats" path={[...path, 'max']} hint="at least 6 for a 95% interval of the median" />
+          <NumberInput label="target CI" path={[...path, 'target_ci']} hint="relative half-width of the median's 95% CI, e.g. 0.03 for ±3%" />
+        </>
+      ) : (
+        <NumberInput label="repeats" path={path} />
+      )}
+    </>
+  );
+}
+
 export function ExperimentForm({ index }: { index: number }) {
   const cell = useCell(index);
   const at = (...rest: (string | number)[]) => ['cells', index, ...rest];
@@ -229,6 +268,7 @@ export function ExperimentForm({ index }: { index: number }) {
       <fieldset>
         <legend>Backends & driver</legend>
         <NameListInput label="backends" path={at('backends')} hint="baseline, saio-sync, saio-uring, saio-kmod — alternated innermost" />
+        <TextInput label="reference" path={at('reference')} optional hint="the backend every other is compared with (ratio, 95% CI, verdict); default baseline" />
         <DriverKindInput index={index} cell={cell} />
         <NumberInput label="threads" path={at('driver', 'threads')} />
         <DriverFields index={index} cell={cell} />
@@ -238,7 +278,7 @@ export function ExperimentForm({ index }: { index: number }) {
         <NumberListInput label="connections" path={at('sweep', 'connections')} hint={connectionsHint} />
         <NumberListInput label="workers" path={at('sweep', 'workers')} optional hint="comma-separated; empty: server.workers only" />
         <RateInput index={index} cell={cell} />
-        <NumberInput label="repeats" path={at('repeats')} />
+        <RepeatsInput index={index} cell={cell} />
       </fieldset>
       <fieldset>
         <legend>Timing</legend>

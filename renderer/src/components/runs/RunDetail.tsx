@@ -7,9 +7,15 @@ import { HostsView } from './HostsView';
 import { PlacementView } from './PlacementView';
 import { PointsTable } from './PointsTable';
 import { ResultsCharts } from './ResultsCharts';
+import { RunStatistics } from './RunStatistics';
+import { useEditor } from '../../stores/editor';
+import type { ExperimentCell } from '../../../../electron/engine/notebook/schema';
 
 export function RunDetail({ run }: { run: string }) {
   const results = useRuns((s) => s.results[run]);
+  // The saved head's cell gives the reference backend and the repeat policy (a run of an older
+  // revision whose cell changed since is read with today's reference).
+  const cells = useEditor((s) => s.saved?.cells);
   useEffect(() => {
     void useRuns.getState().loadResults(run);
   }, [run]);
@@ -68,6 +74,7 @@ export function RunDetail({ run }: { run: string }) {
         )}
       </dl>
       <HostsView results={results} />
+      <RunStatistics results={results} cell={cells?.find((c): c is ExperimentCell => c.type === 'experiment' && c.id === r.cell_id)} />
       <ResultsCharts results={results} />
       <PlacementView results={results} />
       <h3>Points</h3>

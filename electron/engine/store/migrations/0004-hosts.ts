@@ -1,9 +1,9 @@
-// Migration 3 (issue 15): a run's processes may live on other hosts. Placement samples and the
+// Migration 4 (issue 15): a run's processes may live on other hosts. Placement samples and the
 // processes a run started get the host they belong to ("local" for everything before), and each
 // run keeps the hosts it used (kind, address, roles, environment, clock offset, network path).
 import type { Database } from 'better-sqlite3';
 
-export const version = 3;
+export const version = 4;
 
 export function up(db: Database): void {
   db.exec(`

@@ -1,0 +1,1776 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * torture_cases.c - the scenarios of the differential torture suite. Each is an app (what
+ * runs with and without libsaio) and usually a peer (in the driver, never under the
+ * library). "item N" is the numbered defect of issue 10 the scenario reproduces; the
+ * README's semantics name these scenarios for the rules they check.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "torture.h"
+
+#define SMALL_RCVBUF 16384
+
+static void msleep(int ms)
+{
+	struct timespec d = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	while (nanosleep(&d, &d) && errno == EINTR)
+		;
+}
+
+static int epoll_new(void)
+{
+	return T(epoll_create1(EPOLL_CLOEXEC));
+}
+
+static void ep_add(int ep, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event e = { .events = events, .data.u64 = data };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e))
+		say("epoll_ctl ADD: %s", strerror(errno));
+}
+
+static void xclose(int fd)
+{
+	untrack(fd);
+	close(fd);
+}
+
+/* An event-loop thread: its first epoll_wait gives it a ring under the library. */
+static int loop_thread(void)
+{
+	int ep = epoll_new();
+	tick(ep);
+	return ep;
+}
+
+/* ---- peers ---------------------------------------------------------------------------- */
+
+/* One connection: wait for "drain" (or give up waiting), then read to the end and check
+ * the pattern and the trailer. */
+static void peer_drain_trailer(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	if (s < 0) {
+		plog(p, "no connection");
+		return;
+	}
+	bool sig = pwait(p, "drain", 10);
+	plog(p, "drain signal %s", sig ? "received" : "NOT received in 10 s");
+	struct stream st = { 0 };
+	pread_all(s, 20, &st);
+	plog(p, "%s, then %s", check_pattern(&st, true, UINT64_MAX), endname(st.end));
+	free(st.buf);
+	close(s);
+}
+
+/* One connection read to the end at once: pattern and trailer. */
+static void peer_read_trailer(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	if (s < 0) {
+		plog(p, "no connection");
+		return;
+	}
+	struct stream st = { 0 };
+	pread_all(s, 20, &st);
+	plog(p, "%s, then %s", check_pattern(&st, true, UINT64_MAX), endname(st.end));
+	free(st.buf);
+	close(s);
+}
+
+/* One connection the app closes behind the library's back: wait for "count N" and
+ * "drain", then exactly N pattern bytes must arrive, then EOF. */
+static void peer_count_drain(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	if (s < 0) {
+		plog(p, "no connection");
+		return;
+	}
+	unsigned long long n = 0;
+	if (pwait(p, "count", 15))
+		sscanf(p->line, "count %llu", &n);
+	bool sig = pwait(p, "drain", 15);
+	plog(p, "drain signal %s", sig ? "received" : "NOT received");
+	struct stream st = { 0 };
+	pread_all(s, 20, &st);
+	plog(p, "%s, then %s", check_pattern(&st, false, n), endname(st.end));
+	free(st.buf);
+	close(s);
+}
+
+/* ---- item 1: calls that must not wait for a peer that does not read -------------------- */
+
+static uint64_t sc_off;
+struct tw {
+	int fd;
+	bool ring;
+	char res[64];
+	bool waited;
+};
+
+static void *t_write1(void *arg)
+{
+	struct tw *w = arg;
+	int ep = -1;
+	if (w->ring)
+		ep = loop_thread();
+	double t = app_now();
+	errno = 0;
+	ssize_t k = write(w->fd, pattern_at(sc_off, 1), 1);
+	int e = errno;
+	w->waited = app_now() - t >= 0.5;
+	if (k == 1)
+		sc_off++;
+	snprintf(w->res, sizeof(w->res), "%s", nbres(k, e));
+	if (ep >= 0)
+		xclose(ep);
+	return NULL;
+}
+
+static void write_from_thread(int fd, bool ring)
+{
+	struct tw w = { .fd = fd, .ring = ring };
+	pthread_t t;
+	pthread_create(&t, NULL, t_write1, &w);
+	pthread_join(t, NULL);
+	say("write of 1 byte from a thread %s a ring: %s, %s", ring ? "with" : "without", w.res,
+	    w.waited ? "WAITED" : "at once");
+}
+
+static void app_stall_calls(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLIN, 1);
+	fill(c, &sc_off);
+	tick(ep);
+	fill(c, &sc_off);
+	tick(ep);
+	say("filled until EAGAIN");
+	int one = 1, v = -1, d = -1, sndbuf = 65536;
+	struct linger lg = { 0, 0 };
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti), vl = sizeof(v);
+	TIMED("setsockopt SO_KEEPALIVE", setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)));
+	TIMED("setsockopt SO_LINGER off", setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	TIMED("setsockopt SO_SNDBUF", setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
+	TIMED("getsockopt TCP_INFO", getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &tl));
+	TIMED("getsockopt SO_ERROR", getsockopt(c, SOL_SOCKET, SO_ERROR, &v, &vl));
+	say("SO_ERROR value: %d", v);
+	TIMED("fcntl F_SETFL", fcntl(c, F_SETFL, O_RDWR | O_NONBLOCK));
+	TIMED("fcntl F_SETFD", fcntl(c, F_SETFD, FD_CLOEXEC));
+	TIMED("ioctl FIONBIO", ioctl(c, FIONBIO, &one));
+	TIMED("write of 0 bytes", write(c, pattern_at(0, 1), 0));
+	TIMED("send of 0 bytes", send(c, pattern_at(0, 1), 0, MSG_NOSIGNAL));
+	TIMED("dup", (d = dup(c)) >= 0 ? 0 : -1);
+	TIMED("close of the dup", close(d));
+	TIMED("fcntl F_DUPFD_CLOEXEC", (d = fcntl(c, F_DUPFD_CLOEXEC, 0)) >= 0 ? 0 : -1);
+	TIMED("close of that", close(d));
+	write_from_thread(c, true);
+	write_from_thread(c, false);
+	ctl_send("drain");
+	write_all(c, &sc_off, 1 << 20);
+	write_trailer(c, sc_off);
+	TIMED("close", close(c));
+	untrack(c);
+	tick(ep);
+	fdtable();
+}
+
+/* ---- item 2: closing connections to peers that do not read ------------------------------ */
+
+#define NORPH 6
+
+static void app_close_orphans(void)
+{
+	int ep = loop_thread();
+	int c[NORPH], maxn = 0;
+	uint64_t acc[NORPH] = { 0 };
+	for (int k = 0; k < NORPH; k++) {
+		c[k] = connect_peer(0);
+		set_nb(c[k], true);
+		ep_add(ep, c[k], EPOLLIN, (uint64_t)k);
+		fill(c[k], &acc[k]);
+		tick(ep);
+		fill(c[k], &acc[k]);
+		tick(ep);
+		if (c[k] > maxn)
+			maxn = c[k];
+	}
+	for (int k = 0; k < NORPH; k++) {
+		TIMED("close of a connection whose peer does not read", close(c[k]));
+		untrack(c[k]);
+	}
+	tick(ep);
+	/* A real close frees the number at once: new sockets take the closed numbers, even
+	 * under a descriptor limit just above them. */
+	struct rlimit rl, lo;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	lo = (struct rlimit){ (rlim_t)maxn + 1, rl.rlim_max };
+	setrlimit(RLIMIT_NOFILE, &lo);
+	int s[NORPH], made = 0, reused = 0, emfile = 0;
+	for (int k = 0; k < NORPH; k++) {
+		s[k] = socket(AF_INET, SOCK_STREAM, 0);
+		if (s[k] < 0) {
+			emfile += errno == EMFILE;
+			continue;
+		}
+		made++;
+		for (int j = 0; j < NORPH; j++)
+			reused += s[k] == c[j];
+	}
+	setrlimit(RLIMIT_NOFILE, &rl);
+	say("%d new sockets under a limit of the highest closed number + 1: %d made, %d EMFILE, "
+	    "%d took a closed number", NORPH, made, emfile, reused);
+	for (int k = 0; k < NORPH; k++)
+		if (s[k] >= 0)
+			close(s[k]);
+	for (int k = 0; k < NORPH; k++)
+		ctl_send("count %d %llu", k, (unsigned long long)acc[k]);
+	ctl_send("drain");
+	msleep(200);
+	tick(ep);
+	fdtable();
+}
+
+static void peer_close_orphans(struct peer *p)
+{
+	int s[NORPH];
+	unsigned long long n[NORPH] = { 0 };
+	for (int k = 0; k < NORPH; k++)
+		s[k] = paccept(p, 5, 0);
+	for (int k = 0; k < NORPH; k++) {
+		int i = 0;
+		unsigned long long v = 0;
+		if (pwait(p, "count", 20) && sscanf(p->line, "count %d %llu", &i, &v) == 2 &&
+		    i >= 0 && i < NORPH)
+			n[i] = v;
+	}
+	bool sig = pwait(p, "drain", 20);
+	plog(p, "drain signal %s", sig ? "received" : "NOT received");
+	for (int k = 0; k < NORPH; k++) {
+		if (s[k] < 0) {
+			plog(p, "connection %d: none", k);
+			continue;
+		}
+		struct stream st = { 0 };
+		pread_all(s[k], 20, &st);
+		plog(p, "connection %d: %s, then %s", k, check_pattern(&st, false, n[k]),
+		     endname(st.end));
+		free(st.buf);
+		close(s[k]);
+	}
+}
+
+/* ---- item 3: closes whose effect is observable at once ---------------------------------- */
+
+static int bind_port(int s, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	return bind(s, (struct sockaddr *)&a, sizeof(a));
+}
+
+static int connect_port(int s, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	return connect(s, (struct sockaddr *)&a, sizeof(a));
+}
+
+static void app_close_effect(void)
+{
+	int ep = loop_thread(), one = 1, port;
+	/* redis CONFIG SET port/bind: close the listener, bind the address again at once */
+	int l = listen_local(&port);
+	ep_add(ep, l, EPOLLIN, 1);
+	tick(ep);
+	TIMED("close of a listening socket", close(l));
+	untrack(l);
+	int l2 = T(socket(AF_INET, SOCK_STREAM, 0));
+	setsockopt(l2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	say("bind the same address again: %s", R(bind_port(l2, port)));
+	say("listen: %s", R(listen(l2, 16)));
+	xclose(l2);
+	/* a listener closed: a client connecting to it is refused */
+	l = listen_local(&port);
+	tick(ep);
+	close(l);
+	untrack(l);
+	int cl = T(socket(AF_INET, SOCK_STREAM, 0));
+	say("connect to the closed listener's port: %s", R(connect_port(cl, port)));
+	xclose(cl);
+	/* bound, never listening: the port is free after close */
+	int b = T(socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	bind(b, (struct sockaddr *)&a, sizeof(a));
+	getsockname(b, (struct sockaddr *)&a, &al);
+	tick(ep);
+	xclose(b);
+	b = T(socket(AF_INET, SOCK_STREAM, 0));
+	say("bind a closed bound socket's port again: %s", R(bind_port(b, ntohs(a.sin_port))));
+	xclose(b);
+	/* never connected: the number is free after close */
+	int u = T(socket(AF_INET, SOCK_STREAM, 0)), un = u;
+	xclose(u);
+	u = T(socket(AF_INET, SOCK_STREAM, 0));
+	say("a new socket takes a closed unconnected socket's number: %s", u == un ? "yes" : "no");
+	xclose(u);
+	tick(ep);
+	fdtable();
+}
+
+/* SO_LINGER {1, 0}: close resets at once, with or without bytes queued (nginx's
+ * reset_timedout_connection). */
+static void app_close_linger_rst(void)
+{
+	int ep = loop_thread();
+	struct linger lg = { 1, 0 };
+	int c = connect_peer(0);
+	ep_add(ep, c, EPOLLIN, 1);
+	write_str(c, "hello");
+	tick(ep);
+	ctl_wait("ready", 5);
+	TIMED("setsockopt SO_LINGER {1, 0}", setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	TIMED("close", close(c));
+	untrack(c);
+	ctl_send("closed");
+	msleep(1000);	/* no batch boundary meanwhile */
+	int c2 = connect_peer(0);
+	uint64_t off = 0;
+	set_nb(c2, true);
+	ep_add(ep, c2, EPOLLIN, 2);
+	fill(c2, &off);
+	tick(ep);
+	fill(c2, &off);
+	TIMED("setsockopt SO_LINGER {1, 0} with bytes not sent", setsockopt(c2, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	TIMED("close", close(c2));
+	untrack(c2);
+	ctl_send("closed");
+	msleep(1000);
+	tick(ep);
+	fdtable();
+}
+
+static void peer_close_linger_rst(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	char b[8];
+	size_t got = 0;
+	while (s >= 0 && got < 5) {
+		ssize_t k = recv(s, b + got, 5 - got, 0);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	psend(p, "ready");
+	bool c = pwait(p, "closed", 5);
+	struct stream st = { 0 };
+	pread_all(s, 4, &st);
+	plog(p, "first connection: '%.5s', %zu more bytes, then %s @%.2f after the close%s", b,
+	     st.len, endname(st.end), c ? st.t_end - p->t_line : -1.0, c ? "" : " (no signal)");
+	close(s);
+	s = paccept(p, 5, 0);
+	c = pwait(p, "closed", 10);
+	pread_all(s, 4, &st);
+	plog(p, "second connection: %s, then %s @%.2f after the close", check_pattern(&st, false, UINT64_MAX),
+	     endname(st.end), c ? st.t_end - p->t_line : -1.0);
+	free(st.buf);
+	close(s);
+}
+
+/* SO_LINGER {1, 2} with bytes a peer does not read: close blocks for the linger time (on
+ * Linux even for a non-blocking socket), and the bytes still go out afterwards. */
+static void app_close_linger_timeout(void)
+{
+	int ep = loop_thread();
+	struct linger lg = { 1, 2 };
+	int c = connect_peer(0);
+	uint64_t off = 0;
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLIN, 1);
+	fill(c, &off);
+	tick(ep);
+	fill(c, &off);
+	setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	double t = app_now();
+	int r = close(c), e = errno;
+	say("close with SO_LINGER {1, 2}: %s @%.2f", res(r, e), app_now() - t);
+	untrack(c);
+	ctl_send("count %llu", (unsigned long long)off);
+	ctl_send("drain");
+	msleep(300);
+	tick(ep);
+	fdtable();
+}
+
+/* ---- item 4: a thread that exits with ops in flight, or with an error pending ------------ */
+
+static int te_fd;
+static uint64_t te_off;
+
+static void *t_fill_exit(void *arg)
+{
+	(void)arg;
+	int ep = loop_thread();
+	fill(te_fd, &te_off);
+	tick(ep);
+	fill(te_fd, &te_off);
+	tick(ep);
+	xclose(ep);
+	return NULL;
+}
+
+static void app_thread_exit_inflight(void)
+{
+	int ep = loop_thread();
+	te_fd = connect_peer(0);
+	set_nb(te_fd, true);
+	pthread_t t;
+	pthread_create(&t, NULL, t_fill_exit, NULL);
+	pthread_join(t, NULL);
+	say("a thread filled the socket and exited");
+	churn();
+	tick(ep);
+	ctl_send("drain");
+	ssize_t k = write(te_fd, pattern_at(te_off, 1), 1);
+	int e = errno;
+	say("write after: %s", nbres(k, e));
+	if (k == 1)
+		te_off++;
+	write_all(te_fd, &te_off, 256 << 10);
+	write_trailer(te_fd, te_off);
+	close(te_fd);
+	untrack(te_fd);
+	tick(ep);
+	fdtable();
+}
+
+static void *t_fill_reset_exit(void *arg)
+{
+	(void)arg;
+	int ep = loop_thread();
+	fill(te_fd, &te_off);
+	tick(ep);
+	fill(te_fd, &te_off);
+	tick(ep);
+	ctl_send("reset");
+	ctl_wait("done", 5);
+	msleep(200);
+	tick(ep);
+	xclose(ep);
+	return NULL;
+}
+
+static const char *reset_class(long r, int e)
+{
+	if (r < 0 && (e == ECONNRESET || e == EPIPE))
+		return "reset error";
+	return r < 0 ? res(r, e) : "accepted";
+}
+
+static void app_thread_exit_error(void)
+{
+	int ep = loop_thread();
+	te_fd = connect_peer(0);
+	set_nb(te_fd, true);
+	pthread_t t;
+	pthread_create(&t, NULL, t_fill_reset_exit, NULL);
+	pthread_join(t, NULL);
+	say("a thread filled the socket, the peer reset it, the thread exited");
+	churn();
+	long r = write(te_fd, "x", 1);
+	int e = errno;
+	say("write after: %s", reset_class(r, e));
+	r = write(te_fd, "x", 1);
+	e = errno;
+	say("write again: %s", reset_class(r, e));
+	close(te_fd);
+	untrack(te_fd);
+	tick(ep);
+	fdtable();
+}
+
+static void peer_reset_on_signal(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	if (pwait(p, "reset", 10) && s >= 0)
+		preset(s);
+	psend(p, "done");
+	plog(p, "reset the connection");
+}
+
+/* ---- item 5: interposed calls in signal handlers ---------------------------------------- */
+
+static volatile sig_atomic_t ticks, sends;
+static int sig_sp0;
+static char logpath[4200];
+
+static void on_alrm_io(int sig)
+{
+	(void)sig;
+	int e = errno;
+	int fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		(void)!write(fd, "tick\n", 5);
+		close(fd);
+	}
+	if (send(sig_sp0, "s", 1, MSG_DONTWAIT) == 1)
+		sends++;
+	ticks++;
+	errno = e;
+}
+
+static void timer_us(long us)
+{
+	struct itimerval it = { { 0, us }, { 0, us } };
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Write pattern bytes to c for secs seconds, with batch boundaries, counting bytes read
+ * from rfd (when >= 0). */
+static void busy_writer(int ep, int c, uint64_t *off, double secs, int rfd, long *rgot)
+{
+	double end = app_now() + secs;
+	char b[256];
+	while (app_now() < end) {
+		ssize_t k = write(c, pattern_at(*off, 1500), 1500);
+		if (k > 0)
+			*off += (uint64_t)k;
+		struct epoll_event ev[4];
+		int n = epoll_wait(ep, ev, 4, k > 0 ? 0 : 10);
+		(void)n;
+		if (rfd >= 0) {
+			ssize_t r;
+			while ((r = read(rfd, b, sizeof(b))) > 0)
+				*rgot += r;
+		}
+	}
+}
+
+static void app_signal_handler_io(void)
+{
+	snprintf(logpath, sizeof(logpath), "%s/handler.log", getenv("TORTURE_DIR"));
+	int ep = loop_thread(), sp[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp);
+	T(sp[0]);
+	T(sp[1]);
+	sig_sp0 = sp[0];
+	ep_add(ep, sp[1], EPOLLIN, 2);
+	int c = connect_peer(0);
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLIN, 1);
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_alrm_io;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	timer_us(200);
+	uint64_t off = 0;
+	long got = 0;
+	busy_writer(ep, c, &off, 1.5, sp[1], &got);
+	timer_us(0);
+	signal(SIGALRM, SIG_IGN);
+	msleep(50);
+	char b[256];
+	ssize_t r;
+	while ((r = read(sp[1], b, sizeof(b))) > 0)
+		got += r;
+	struct stat st;
+	long lines = stat(logpath, &st) ? -1 : (long)st.st_size / 5;
+	say("the handler ran %s", ticks > 20 ? "many times" : "few times");
+	say("signal socket bytes read == the handler's sends: %s", got == sends ? "yes" : "no");
+	say("log lines == handler runs: %s", lines == ticks ? "yes" : "no");
+	write_trailer(c, off);
+	close(c);
+	untrack(c);
+	tick(ep);
+	fdtable();
+}
+
+static void on_alrm_exit(int sig)
+{
+	(void)sig;
+	if (++ticks >= 300)
+		exit(3);
+}
+
+static void app_signal_exit(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLIN, 1);
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_alrm_exit;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	timer_us(300);
+	uint64_t off = 0;
+	busy_writer(ep, c, &off, 10, -1, NULL);
+	say("the handler never called exit");
+	exit(4);
+}
+
+static void peer_read_any(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	struct stream st = { 0 };
+	pread_all(s, 20, &st);
+	plog(p, "%s, then %s", check_pattern(&st, false, UINT64_MAX), endname(st.end));
+	free(st.buf);
+	close(s);
+}
+
+/* ---- item 6: numbers closed or made behind the library's back ---------------------------- */
+
+/* A connection to a peer that does not read, with bytes in flight and more queued. */
+static int stuck_conn(int ep, uint64_t *off)
+{
+	int c = connect_peer(0);
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLIN, 99);
+	fill(c, off);
+	tick(ep);
+	fill(c, off);
+	return c;
+}
+
+enum { BY_CLOSE_RANGE, BY_FCLOSE, BY_SYSCALL };
+
+static void close_behind(int fd, int how)
+{
+	switch (how) {
+	case BY_CLOSE_RANGE:
+		close_range((unsigned)fd, (unsigned)fd, 0);
+		break;
+	case BY_FCLOSE: {
+		FILE *f = fdopen(fd, "w");
+		if (f)
+			fclose(f);
+		break;
+	}
+	case BY_SYSCALL:
+		syscall(SYS_close, fd);
+		break;
+	}
+	untrack(fd);
+}
+
+static const char *const how_name[] = { "close_range", "fclose of fdopen", "syscall(SYS_close)" };
+
+static void reuse_accept(int how)
+{
+	int ep = loop_thread(), port;
+	int l = listen_local(&port);
+	ctl_send("port %d", port);
+	int a = T(accept4(l, NULL, NULL, SOCK_NONBLOCK));
+	uint64_t off = 0;
+	ep_add(ep, a, EPOLLIN, 1);
+	fill(a, &off);
+	tick(ep);
+	fill(a, &off);
+	close_behind(a, how);
+	say("closed A by %s", how_name[how]);
+	ctl_send("count %llu", (unsigned long long)off);
+	ctl_send("connect-b");
+	int b = T(accept4(l, NULL, NULL, 0));
+	say("B took A's number: %s", b == a ? "yes" : "no");
+	write_str(b, "hello-b");
+	tick(ep);
+	xclose(b);
+	tick(ep);
+	ctl_wait("b-done", 10);
+	ctl_send("drain");
+	xclose(l);
+	msleep(200);
+	tick(ep);
+	fdtable();
+}
+
+static void app_reuse_close_range_accept(void) { reuse_accept(BY_CLOSE_RANGE); }
+static void app_reuse_fclose_accept(void) { reuse_accept(BY_FCLOSE); }
+static void app_reuse_syscall_accept(void) { reuse_accept(BY_SYSCALL); }
+
+static void peer_reuse_accept(struct peer *p)
+{
+	int port = 0;
+	if (!pwait(p, "port", 5) || sscanf(p->line, "port %d", &port) != 1) {
+		plog(p, "no port");
+		return;
+	}
+	int a = pconnect(port, SMALL_RCVBUF);
+	unsigned long long n = 0;
+	if (pwait(p, "count", 15))
+		sscanf(p->line, "count %llu", &n);
+	struct stream st = { 0 };
+	if (pwait(p, "connect-b", 10)) {
+		int b = pconnect(port, 0);
+		pread_all(b, 10, &st);
+		bool own = st.len == 7 && !memcmp(st.buf, "hello-b", 7);
+		plog(p, "B received %s, then %s", own ? "'hello-b'" : "bytes that were not its own",
+		     endname(st.end));
+		close(b);
+	} else {
+		plog(p, "no signal to connect B");
+	}
+	psend(p, "b-done");
+	bool sig = pwait(p, "drain", 10);
+	pread_all(a, 20, &st);
+	plog(p, "A (drain signal %s): %s, then %s", sig ? "received" : "NOT received",
+	     check_pattern(&st, false, n), endname(st.end));
+	free(st.buf);
+	close(a);
+}
+
+/* dup2 onto a socket's number: the socket is closed by it, the number is the pipe's. */
+static void app_reuse_dup2_over(void)
+{
+	int ep = loop_thread(), pp[2];
+	uint64_t off = 0;
+	int c = stuck_conn(ep, &off);
+	pipe2(pp, O_NONBLOCK);
+	T(pp[0]);
+	T(pp[1]);
+	TIMED("dup2 of a pipe onto the socket's number", dup2(pp[1], c) == c ? 0 : -1);
+	T(c);
+	say("write to the number: %s", R(write(c, "hello", 5)));
+	tick(ep);
+	char b[16] = "";
+	ssize_t r = read(pp[0], b, sizeof(b) - 1);
+	int e = errno;
+	say("the pipe read: %s '%s'", res(r, e), r > 0 ? b : "");
+	ctl_send("count %llu", (unsigned long long)off);
+	ctl_send("drain");
+	xclose(c);
+	xclose(pp[0]);
+	xclose(pp[1]);
+	msleep(200);
+	tick(ep);
+	fdtable();
+}
+
+enum { MADE_PIPE, MADE_EVENTFD, MADE_TIMERFD, MADE_SIGNALFD, MADE_MEMFD, MADE_SCM };
+
+static int send_fd(int via, int fd)
+{
+	char c = 'F';
+	struct iovec iov = { &c, 1 };
+	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			    .msg_controllen = sizeof(u.b) };
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	return (int)sendmsg(via, &m, 0);
+}
+
+static int recv_fd(int via)
+{
+	char c;
+	struct iovec iov = { &c, 1 };
+	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			    .msg_controllen = sizeof(u.b) };
+	if (recvmsg(via, &m, 0) != 1)
+		return -1;
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	int fd = -1;
+	if (h && h->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	return fd;
+}
+
+static void reuse_made(int what)
+{
+	int ep = loop_thread();
+	int hole = T(open("/dev/null", O_RDONLY | O_CLOEXEC));
+	int u[2] = { -1, -1 }, q[2] = { -1, -1 };
+	if (what == MADE_SCM) {
+		socketpair(AF_UNIX, SOCK_STREAM, 0, u);
+		pipe2(q, O_NONBLOCK);
+		T(u[0]);
+		T(u[1]);
+		T(q[0]);
+		T(q[1]);
+		say("sendmsg SCM_RIGHTS: %s", R(send_fd(u[0], q[1])));
+	}
+	uint64_t off = 0;
+	int c = stuck_conn(ep, &off);
+	if (what == MADE_PIPE)
+		xclose(hole);	/* the pipe's read end takes this number, its write end c's */
+	close_behind(c, BY_CLOSE_RANGE);
+	int x = -1, w = -1, pr = -1;
+	uint64_t v = 7;
+	char b[16] = "";
+	ssize_t r;
+	int e;
+	sigset_t set;
+	switch (what) {
+	case MADE_PIPE: {
+		int pp[2];
+		pipe2(pp, O_NONBLOCK);
+		T(pp[0]);
+		x = w = T(pp[1]);
+		pr = pp[0];
+		break;
+	}
+	case MADE_EVENTFD:
+		x = T(eventfd(0, EFD_NONBLOCK));
+		break;
+	case MADE_TIMERFD:
+		x = T(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK));
+		break;
+	case MADE_SIGNALFD:
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR2);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		x = T(signalfd(-1, &set, SFD_NONBLOCK));
+		break;
+	case MADE_MEMFD:
+		x = T(memfd_create("torture", 0));
+		break;
+	case MADE_SCM:
+		x = w = T(recv_fd(u[1]));
+		pr = q[0];
+		break;
+	}
+	say("the new descriptor took the closed socket's number: %s", x == c ? "yes" : "no");
+	switch (what) {
+	case MADE_PIPE:
+	case MADE_SCM:
+		say("write to the pipe: %s", R(write(w, "hello", 5)));
+		tick(ep);
+		r = read(pr, b, sizeof(b) - 1);
+		e = errno;
+		say("the pipe read: %s '%s'", res(r, e), r > 0 ? b : "");
+		break;
+	case MADE_EVENTFD:
+		say("write to the eventfd: %s", R(write(x, &v, 8)));
+		tick(ep);
+		v = 0;
+		r = read(x, &v, 8);
+		e = errno;
+		say("the eventfd read: %s, value %llu", res(r, e), (unsigned long long)v);
+		break;
+	case MADE_TIMERFD:
+	case MADE_SIGNALFD:
+		say("write to it: %s", R(write(x, &v, 8)));
+		tick(ep);
+		say("read: %s", R(read(x, b, 8)));
+		break;
+	case MADE_MEMFD:
+		say("write to the memfd: %s", R(write(x, "hello", 5)));
+		tick(ep);
+		r = pread(x, b, sizeof(b) - 1, 0);
+		e = errno;
+		say("the memfd read: %s '%s'", res(r, e), r > 0 ? b : "");
+		break;
+	}
+	ctl_send("count %llu", (unsigned long long)off);
+	ctl_send("drain");
+	msleep(200);
+	tick(ep);
+	fdtable();
+}
+
+static void app_reuse_pipe2(void) { reuse_made(MADE_PIPE); }
+static void app_reuse_eventfd(void) { reuse_made(MADE_EVENTFD); }
+static void app_reuse_timerfd(void) { reuse_made(MADE_TIMERFD); }
+static void app_reuse_signalfd(void) { reuse_made(MADE_SIGNALFD); }
+static void app_reuse_memfd(void) { reuse_made(MADE_MEMFD); }
+static void app_reuse_scm_rights(void) { reuse_made(MADE_SCM); }
+
+/* ---- item 7: shutdown to wake a blocked thread ------------------------------------------- */
+
+static int sw_fd;
+static long sw_ret;
+static int sw_err;
+
+static void *t_recv(void *arg)
+{
+	(void)arg;
+	char b[16];
+	sw_ret = recv(sw_fd, b, sizeof(b), 0);
+	sw_err = errno;
+	return NULL;
+}
+
+static void *t_accept(void *arg)
+{
+	(void)arg;
+	sw_ret = accept(sw_fd, NULL, NULL);
+	sw_err = errno;
+	if (sw_ret >= 0)
+		close((int)sw_ret);
+	return NULL;
+}
+
+static void join_or_flush(pthread_t t, int ep, const char *who)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 3;
+	int j = pthread_timedjoin_np(t, NULL, &ts);
+	if (j == 0) {
+		say("%s woke: %s", who, res(sw_ret, sw_err));
+		return;
+	}
+	say("%s still blocked 3 s after shutdown", who);
+	tick(ep);
+	pthread_join(t, NULL);
+}
+
+static void app_shutdown_wakes_reader(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	ep_add(ep, c, EPOLLIN, 1);
+	tick(ep);
+	sw_fd = c;
+	pthread_t t;
+	pthread_create(&t, NULL, t_recv, NULL);
+	msleep(200);
+	TIMED("shutdown SHUT_RDWR", shutdown(c, SHUT_RDWR));
+	ctl_send("shut");
+	join_or_flush(t, ep, "the thread in recv");
+	xclose(c);
+	tick(ep);
+	fdtable();
+}
+
+static void peer_shutdown(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	bool sig = pwait(p, "shut", 10);
+	struct stream st = { 0 };
+	pread_all(s, 6, &st);
+	plog(p, "%zu bytes, then %s @%.2f after shutdown%s", st.len, endname(st.end),
+	     sig ? st.t_end - p->t_line : -1.0, sig ? "" : " (no signal)");
+	free(st.buf);
+	close(s);
+}
+
+static void app_shutdown_wakes_accept(void)
+{
+	int ep = loop_thread(), port;
+	int l = listen_local(&port);
+	ep_add(ep, l, EPOLLIN, 1);
+	tick(ep);
+	sw_fd = l;
+	pthread_t t;
+	pthread_create(&t, NULL, t_accept, NULL);
+	msleep(200);
+	TIMED("shutdown SHUT_RD of a listening socket", shutdown(l, SHUT_RD));
+	join_or_flush(t, ep, "the thread in accept");
+	xclose(l);
+	tick(ep);
+	fdtable();
+}
+
+/* ---- item 8: fork ---------------------------------------------------------------------- */
+
+static void app_fork_order(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	ep_add(ep, c, EPOLLIN, 1);
+	tick(ep);
+	write_str(c, "P1;");
+	pid_t pid = fork();
+	if (pid == 0) {
+		write_str(c, "C1;");
+		_exit(0);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	say("child: exit %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	write_str(c, "P2;");
+	xclose(c);
+	tick(ep);
+	fdtable();
+}
+
+static void peer_text(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	struct stream st = { 0 };
+	pread_all(s, 10, &st);
+	plog(p, "received '%.*s', then %s", (int)(st.len > 80 ? 80 : st.len),
+	     st.buf ? (char *)st.buf : "", endname(st.end));
+	free(st.buf);
+	close(s);
+}
+
+static void app_fork_write_waitpid(void)
+{
+	int ep = loop_thread(), sp[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	T(sp[0]);
+	T(sp[1]);
+	ep_add(ep, sp[0], EPOLLIN, 1);
+	tick(ep);
+	write_str(sp[0], "request");
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm(3);
+		char b[8];
+		size_t got = 0;
+		while (got < 7) {
+			ssize_t k = read(sp[1], b + got, 7 - got);
+			if (k <= 0)
+				_exit(2);
+			got += (size_t)k;
+		}
+		_exit(memcmp(b, "request", 7) ? 2 : 0);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	if (WIFEXITED(st))
+		say("child: exit %d", WEXITSTATUS(st));
+	else
+		say("child: killed by %s", sigabbrev_np(WTERMSIG(st)));
+	xclose(sp[0]);
+	xclose(sp[1]);
+	tick(ep);
+	fdtable();
+}
+
+/* ---- item 9: TCP_CORK / NODELAY on a stream socket that is not TCP ------------------------- */
+
+static void app_sctp_cork(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+	if (l < 0) {
+		say("SKIP no SCTP here (%s)", strerror(errno));
+		return;
+	}
+	T(l);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4) ||
+	    getsockname(l, (struct sockaddr *)&a, &al)) {
+		say("SKIP SCTP listen failed (%s)", strerror(errno));
+		return;
+	}
+	int c = T(socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP));
+	if (connect(c, (struct sockaddr *)&a, sizeof(a))) {
+		say("SKIP SCTP connect failed (%s)", strerror(errno));
+		return;
+	}
+	int s = T(accept(l, NULL, NULL)), one = 1, zero = 0;
+	int ep = loop_thread();
+	ep_add(ep, s, EPOLLIN, 1);
+	tick(ep);
+	say("TCP_NODELAY: %s", R(setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))));
+	say("TCP_CORK 1: %s", R(setsockopt(s, IPPROTO_TCP, TCP_CORK, &one, sizeof(one))));
+	say("write: %s", R(write(s, "hello ", 6)));
+	say("TCP_CORK 0: %s", R(setsockopt(s, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero))));
+	say("write: %s", R(write(s, "world", 5)));
+	tick(ep);
+	say("shutdown SHUT_WR: %s", R(shutdown(s, SHUT_WR)));
+	tick(ep);
+	char b[64];
+	size_t got = 0;
+	set_nb(c, true);
+	double end = app_now() + 5;
+	while (app_now() < end && got < sizeof(b) - 1) {
+		ssize_t k = read(c, b + got, sizeof(b) - 1 - got);
+		if (k == 0)
+			break;
+		if (k > 0)
+			got += (size_t)k;
+		else
+			msleep(10);
+	}
+	b[got] = 0;
+	say("the other end read '%s'", b);
+	xclose(s);
+	xclose(c);
+	xclose(l);
+	tick(ep);
+	fdtable();
+}
+
+/* ---- item 10: epoll --------------------------------------------------------------------- */
+
+static void app_epoll_oneshot(void)
+{
+	int ep0 = loop_thread();
+	int ep = epoll_new();
+	int c = connect_peer(0);
+	uint64_t off = 0;
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLOUT | EPOLLONESHOT, 1);
+	struct epoll_event ev[8];
+	fill(c, &off);
+	struct epoll_event e = { .events = EPOLLOUT | EPOLLONESHOT, .data.u64 = 1 };
+	epoll_ctl(ep, EPOLL_CTL_MOD, c, &e);
+	ctl_send("drain");
+	int n = epoll_wait(ep, ev, 8, 5000);
+	say("wait 1 (armed): %d event(s)%s", n, n > 0 && (ev[0].events & EPOLLOUT) ? ", EPOLLOUT" : "");
+	fill(c, &off);
+	n = epoll_wait(ep, ev, 8, 1500);
+	say("wait 2 (one-shot, not re-armed): %d event(s)", n);
+	set_nb(c, false);
+	write_trailer(c, off);
+	xclose(c);
+	tick(ep0);
+	fdtable();
+}
+
+static void peer_slow_reader(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	bool sig = pwait(p, "drain", 10);
+	struct stream st = { 0 };
+	/* 64 KiB every 10 ms: slower than the app writes, so the app's socket stays full */
+	double end = pnow() + 30;
+	st.end = ETIMEDOUT;
+	while (pnow() < end) {
+		if (st.cap - st.len < 65536) {
+			st.cap = st.cap * 2 + 65536;
+			st.buf = realloc(st.buf, st.cap);
+		}
+		struct pollfd pf = { .fd = s, .events = POLLIN };
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		ssize_t k = recv(s, st.buf + st.len, 65536, MSG_DONTWAIT);
+		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) {
+			st.end = k == 0 ? 0 : errno;
+			break;
+		}
+		if (k > 0)
+			st.len += (size_t)k;
+		struct timespec d = { 0, 10000000 };
+		nanosleep(&d, NULL);
+	}
+	plog(p, "drain signal %s; %s, then %s", sig ? "received" : "NOT received",
+	     check_pattern(&st, true, UINT64_MAX), endname(st.end));
+	free(st.buf);
+	close(s);
+}
+
+static int sh_ep, sh_pipe_r;
+static pthread_barrier_t sh_bar;
+static char sh_log[512];
+
+static void *t_shared_waiter(void *arg)
+{
+	(void)arg;
+	int own = loop_thread();
+	tick(sh_ep);
+	pthread_barrier_wait(&sh_bar);
+	size_t l = 0;
+	bool done = false;
+	double end = app_now() + 5;
+	while (!done && app_now() < end) {
+		struct epoll_event ev[8];
+		int n = epoll_wait(sh_ep, ev, 8, 1000);
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u64 == 1) {
+				l += (size_t)snprintf(sh_log + l, sizeof(sh_log) - l,
+						      "%san event for the closed connection", l ? ", " : "");
+				msleep(20);	/* level-triggered: do not spin on it */
+			} else if (ev[i].data.u64 == 2) {
+				char b[8];
+				(void)!read(sh_pipe_r, b, sizeof(b));
+				l += (size_t)snprintf(sh_log + l, sizeof(sh_log) - l, "%sthe pipe's event",
+						      l ? ", " : "");
+				done = true;
+			}
+			if (l > sizeof(sh_log) - 64)
+				done = true;
+		}
+	}
+	xclose(own);
+	return NULL;
+}
+
+static void app_epoll_shared_close(void)
+{
+	sh_ep = epoll_new();
+	tick(sh_ep);
+	int c = connect_peer(0), pp[2];
+	ep_add(sh_ep, c, EPOLLIN, 1);
+	pipe2(pp, O_NONBLOCK);
+	T(pp[0]);
+	T(pp[1]);
+	sh_pipe_r = pp[0];
+	ep_add(sh_ep, pp[0], EPOLLIN, 2);
+	pthread_barrier_init(&sh_bar, NULL, 2);
+	pthread_t t;
+	pthread_create(&t, NULL, t_shared_waiter, NULL);
+	pthread_barrier_wait(&sh_bar);
+	msleep(100);
+	TIMED("close of a connection in a set another thread waits on", close(c));
+	untrack(c);
+	ctl_send("send");
+	ctl_wait("sent", 5);
+	msleep(300);	/* no batch boundary in this thread meanwhile */
+	(void)!write(pp[1], "x", 1);
+	pthread_join(t, NULL);
+	say("the other thread saw: %s", sh_log);
+	tick(sh_ep);
+	xclose(pp[0]);
+	xclose(pp[1]);
+	fdtable();
+}
+
+static void peer_send_on_signal(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	if (pwait(p, "send", 10) && s >= 0)
+		(void)!send(s, "some data for a closed socket", 29, MSG_NOSIGNAL);
+	psend(p, "sent");
+	plog(p, "sent");
+	struct timespec d = { 1, 0 };
+	nanosleep(&d, NULL);
+	close(s);
+}
+
+static void app_epoll_fork_child_close(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	ep_add(ep, c, EPOLLIN, 1);
+	tick(ep);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int ce = epoll_create1(0);
+		tick(ce);
+		close(c);
+		tick(ce);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	say("child closed its copy and exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	ctl_send("send");
+	ctl_wait("sent", 5);
+	struct epoll_event ev[8];
+	int n = epoll_wait(ep, ev, 8, 2000);
+	say("the parent's wait: %d event(s)", n);
+	char b[64];
+	say("read: %s", R(read(c, b, sizeof(b))));
+	xclose(c);
+	tick(ep);
+	fdtable();
+}
+
+/* ---- item 11: more completions at once than the completion queue holds --------------------- */
+
+#define NCQ 200
+#define CQ_STREAM (64 << 10)
+
+static void app_cq_overflow(void)
+{
+	int ep = loop_thread(), c[NCQ], small = 4096, done = 0;
+	uint64_t off[NCQ] = { 0 };
+	for (int i = 0; i < NCQ; i++) {
+		c[i] = connect_peer(0);
+		setsockopt(c[i], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+		set_nb(c[i], true);
+		ep_add(ep, c[i], EPOLLOUT | EPOLLET, (uint64_t)i);
+	}
+	for (int i = 0; i < NCQ; i++) {
+		while (off[i] < CQ_STREAM) {
+			uint64_t n = CQ_STREAM - off[i] < 65536 ? CQ_STREAM - off[i] : 65536;
+			ssize_t k = write(c[i], pattern_at(off[i], n), n);
+			if (k <= 0)
+				break;
+			off[i] += (uint64_t)k;
+		}
+		done += off[i] == CQ_STREAM;
+	}
+	tick(ep);
+	ctl_send("drain");
+	msleep(1000);	/* completions pile up; nothing reaps them meanwhile */
+	double end = app_now() + 20;
+	while (done < NCQ && app_now() < end) {
+		struct epoll_event ev[256];
+		int n = epoll_wait(ep, ev, 256, 1000);
+		for (int k = 0; k < n; k++) {
+			int i = (int)ev[k].data.u64;
+			if (off[i] == CQ_STREAM)
+				continue;
+			while (off[i] < CQ_STREAM) {
+				uint64_t m = CQ_STREAM - off[i] < 65536 ? CQ_STREAM - off[i] : 65536;
+				ssize_t w = write(c[i], pattern_at(off[i], m), m);
+				if (w <= 0)
+					break;
+				off[i] += (uint64_t)w;
+			}
+			done += off[i] == CQ_STREAM;
+		}
+	}
+	say("%d of %d streams written", done, NCQ);
+	ctl_send("exiting");
+	/* exit with the connections open: the exit closes them */
+}
+
+static void peer_cq_overflow(struct peer *p)
+{
+	int s[NCQ];
+	size_t got[NCQ] = { 0 };
+	int ended[NCQ] = { 0 }, nend = 0, good = 0;
+	unsigned char *b = malloc(65536);
+	for (int i = 0; i < NCQ; i++)
+		s[i] = paccept(p, 5, 0);
+	bool sig = pwait(p, "drain", 10);
+	double end = pnow() + 30, t_exit = -1, t_last = 0;
+	struct pollfd pf[NCQ + 1];
+	while (nend < NCQ && pnow() < end) {
+		for (int i = 0; i < NCQ; i++) {
+			pf[i].fd = ended[i] || s[i] < 0 ? -1 : s[i];
+			pf[i].events = POLLIN;
+		}
+		pf[NCQ].fd = t_exit < 0 ? p->ctl_in : -1;
+		pf[NCQ].events = POLLIN;
+		if (poll(pf, NCQ + 1, 100) <= 0)
+			continue;
+		if (pf[NCQ].revents && pwait(p, "exiting", 0.01))
+			t_exit = p->t_line;
+		for (int i = 0; i < NCQ; i++) {
+			if (!pf[i].revents)
+				continue;
+			ssize_t k = recv(s[i], b, 65536, MSG_DONTWAIT);
+			if (k > 0) {
+				for (ssize_t j = 0; j < k; j++)
+					if (b[j] != pat(got[i] + (size_t)j))
+						got[i] = (size_t)1 << 40;
+				got[i] += (size_t)k;
+			} else if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
+				ended[i] = 1;
+				nend++;
+				good += k == 0 && got[i] == CQ_STREAM;
+				t_last = pnow();
+			}
+		}
+	}
+	if (t_exit < 0 && pwait(p, "exiting", 1))
+		t_exit = p->t_line;
+	double lag = t_exit < 0 ? -1 : t_last - t_exit;
+	plog(p, "drain signal %s; %d of %d streams complete and intact, then EOF; the last EOF @%.2f after the app said it exits",
+	     sig ? "received" : "NOT received", good, NCQ, lag < 0 ? 0 : lag);
+	for (int i = 0; i < NCQ; i++)
+		if (s[i] >= 0)
+			close(s[i]);
+	free(b);
+}
+
+/* ---- item 12: the smaller ones ------------------------------------------------------------ */
+
+static const char *ok_or_epipe(long r, int e)
+{
+	if (r >= 0 || e == EPIPE)
+		return "ok-or-EPIPE";
+	return res(r, e);
+}
+
+static void app_read_after_epipe(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	ep_add(ep, c, EPOLLIN, 1);
+	tick(ep);
+	ctl_wait("closed", 5);
+	msleep(100);
+	say("write a: %s", R(write(c, "a", 1)));
+	tick(ep);
+	msleep(200);
+	long r = write(c, "b", 1);
+	int e = errno;
+	say("write b: %s", ok_or_epipe(r, e));
+	tick(ep);
+	msleep(100);
+	tick(ep);
+	char b;
+	say("read: %s", R(read(c, &b, 1)));
+	say("write c: %s", R(write(c, "c", 1)));
+	xclose(c);
+	tick(ep);
+	fdtable();
+}
+
+static void peer_close_at_once(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	close(s);
+	psend(p, "closed");
+	plog(p, "closed at once");
+}
+
+static void app_epoll_wait_einval(void)
+{
+	int ep0 = loop_thread();
+	int ep = epoll_new();
+	int c = connect_peer(0);
+	uint64_t off = 0;
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLOUT | EPOLLET, 1);
+	fill(c, &off);
+	tick(ep0);
+	int s2 = T(socket(AF_INET, SOCK_STREAM, 0));
+	say("dup2 of a socket onto the epoll set's number: %s", R(dup2(s2, ep) == ep ? 0 : -1));
+	ctl_send("drain");
+	msleep(500);
+	tick(ep0);
+	struct epoll_event ev[8];
+	say("epoll_wait on that number: %s", R(epoll_wait(ep, ev, 8, 100)));
+	set_nb(c, false);
+	write_trailer(c, off);
+	xclose(c);
+	xclose(s2);
+	xclose(ep);
+	tick(ep0);
+	fdtable();
+}
+
+static void app_tiny_ring_sendfile(void)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/file", getenv("TORTURE_DIR"));
+	int f = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	(void)!write(f, pattern_at(0, 4096), 4096);
+	T(f);
+	struct stat st;
+	fstat(f, &st);
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	ep_add(ep, c, EPOLLIN, 1);
+	tick(ep);
+	off_t o = 0;
+	say("sendfile: %s", R(sendfile(c, f, &o, 4096)));
+	tick(ep);
+	write_trailer(c, 4096);
+	xclose(c);
+	xclose(f);
+	tick(ep);
+	fdtable();
+}
+
+/* fork, thread exit and close at once, with the exit drain running in another thread:
+ * the library's locks must not form a cycle. */
+static volatile int storm_stop;
+
+static void *t_storm_close(void *arg)
+{
+	(void)arg;
+	int ep = epoll_create1(0);
+	tick(ep);
+	while (!storm_stop) {
+		int sp[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp))
+			continue;
+		(void)!write(sp[0], "x", 1);
+		struct epoll_event e = { .events = EPOLLIN };
+		epoll_ctl(ep, EPOLL_CTL_ADD, sp[0], &e);
+		close(sp[0]);
+		close(sp[1]);
+		tick(ep);
+	}
+	return NULL;
+}
+
+static void *t_storm_short(void *arg)
+{
+	(void)arg;
+	int ep = epoll_create1(0), sp[2];
+	tick(ep);
+	if (!socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp)) {
+		(void)!write(sp[0], "y", 1);
+		close(sp[0]);
+		close(sp[1]);
+	}
+	close(ep);
+	return NULL;
+}
+
+static void *t_storm_threads(void *arg)
+{
+	(void)arg;
+	while (!storm_stop) {
+		pthread_t t;
+		if (!pthread_create(&t, NULL, t_storm_short, NULL))
+			pthread_join(t, NULL);
+	}
+	return NULL;
+}
+
+static void *t_storm_fork(void *arg)
+{
+	(void)arg;
+	while (!storm_stop) {
+		pid_t p = fork();
+		if (p == 0)
+			_exit(0);
+		if (p > 0)
+			waitpid(p, NULL, 0);
+	}
+	return NULL;
+}
+
+static void storm_round(int ms)
+{
+	pthread_t a, b, c;
+	pthread_create(&a, NULL, t_storm_close, NULL);
+	pthread_create(&b, NULL, t_storm_threads, NULL);
+	pthread_create(&c, NULL, t_storm_fork, NULL);
+	msleep(ms);
+	exit(0);	/* the exit drain runs while the others go on */
+}
+
+static void app_lock_storm(void)
+{
+	int rounds = 0, hung = 0, bad = 0;
+	char why[64] = "";
+	double end = app_now() + 3;
+	while (app_now() < end) {
+		pid_t p = fork();
+		if (p == 0)
+			storm_round(20 + rounds % 7 * 10);
+		int st = 0;
+		double dl = app_now() + 5;
+		pid_t w = 0;
+		while ((w = waitpid(p, &st, WNOHANG)) == 0 && app_now() < dl)
+			msleep(5);
+		if (w == 0) {
+			hung++;
+			kill(p, SIGKILL);
+			waitpid(p, &st, 0);
+		} else if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			if (!bad++)
+				snprintf(why, sizeof(why), " (first: %s %s)", WIFEXITED(st) ? "exit" : "signal",
+					 WIFEXITED(st) ? res(WEXITSTATUS(st), 0) : sigabbrev_np(WTERMSIG(st)));
+		}
+		rounds++;
+	}
+	say("rounds: %s, hung: %d, died: %d%s", rounds >= 5 ? "5 or more" : "fewer than 5", hung, bad, why);
+	fdtable();
+}
+
+/* ---- themes: half-closed peers, resets mid-chain, SIGKILL mid-batch ------------------------- */
+
+static void app_half_closed(void)
+{
+	int ep = loop_thread(), port;
+	int l = listen_local(&port);
+	ctl_send("port %d", port);
+	int a = T(accept4(l, NULL, NULL, SOCK_NONBLOCK));
+	ep_add(ep, a, EPOLLIN, 1);
+	long got = 0;
+	char b[4096];
+	double end = app_now() + 10;
+	for (;;) {
+		struct epoll_event ev[4];
+		int n = epoll_wait(ep, ev, 4, 1000);
+		(void)n;
+		ssize_t k = read(a, b, sizeof(b));
+		if (k > 0) {
+			got += k;
+			continue;
+		}
+		if (k == 0 || app_now() > end)
+			break;
+	}
+	say("request: %ld bytes, then EOF", got);
+	uint64_t off = 0;
+	write_all(a, &off, 300000);
+	write_trailer(a, off);
+	xclose(a);
+	xclose(l);
+	tick(ep);
+	fdtable();
+}
+
+static void peer_half_closed(struct peer *p)
+{
+	int port = 0;
+	if (!pwait(p, "port", 5) || sscanf(p->line, "port %d", &port) != 1)
+		return;
+	int s = pconnect(port, 0);
+	char b[10000];
+	memset(b, 'q', sizeof(b));
+	(void)!send(s, b, sizeof(b), 0);
+	shutdown(s, SHUT_WR);
+	struct stream st = { 0 };
+	pread_all(s, 15, &st);
+	plog(p, "%s, then %s", check_pattern(&st, true, UINT64_MAX), endname(st.end));
+	free(st.buf);
+	close(s);
+}
+
+static void app_rst_mid_chain(void)
+{
+	int ep = loop_thread(), port;
+	int l = listen_local(&port);
+	ctl_send("port %d", port);
+	int a = T(accept4(l, NULL, NULL, SOCK_NONBLOCK));
+	int b = T(accept4(l, NULL, NULL, SOCK_NONBLOCK));
+	ep_add(ep, a, EPOLLIN, 1);
+	ep_add(ep, b, EPOLLIN, 2);
+	uint64_t off = 0;
+	for (int i = 0; i < 8; i++) {
+		ssize_t k = write(a, pattern_at(off, 65536), 65536);
+		if (k > 0)
+			off += (uint64_t)k;
+	}
+	tick(ep);
+	ctl_send("reset-a");
+	ctl_wait("done", 5);
+	msleep(200);
+	tick(ep);
+	const char *first = NULL;
+	for (int i = 0; i < 4 && !first; i++) {
+		long r = write(a, "z", 1);
+		if (r < 0)
+			first = reset_class(r, errno);
+		tick(ep);
+		msleep(50);
+	}
+	say("A: first failing write: %s", first ? first : "none");
+	long r = write(a, "z", 1);
+	int e = errno;
+	say("A: write after that: %s", reset_class(r, e));
+	uint64_t boff = 0;
+	write_all(b, &boff, 200000);
+	write_trailer(b, boff);
+	xclose(a);
+	xclose(b);
+	xclose(l);
+	tick(ep);
+	fdtable();
+}
+
+static void peer_rst_mid_chain(struct peer *p)
+{
+	int port = 0;
+	if (!pwait(p, "port", 5) || sscanf(p->line, "port %d", &port) != 1)
+		return;
+	int a = pconnect(port, SMALL_RCVBUF), b = pconnect(port, 0);
+	pwait(p, "reset-a", 5);
+	char buf[10000];
+	size_t got = 0;
+	while (got < sizeof(buf)) {
+		ssize_t k = recv(a, buf + got, sizeof(buf) - got, 0);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	preset(a);
+	psend(p, "done");
+	plog(p, "A: read %s, then reset it", got == sizeof(buf) ? "10000 bytes" : "fewer bytes");
+	struct stream st = { 0 };
+	pread_all(b, 15, &st);
+	plog(p, "B: %s, then %s", check_pattern(&st, true, UINT64_MAX), endname(st.end));
+	free(st.buf);
+	close(b);
+}
+
+static void app_sigkill_mid_batch(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	ep_add(ep, c, EPOLLIN, 1);
+	tick(ep);
+	uint64_t off = 0;
+	for (int i = 0; i < 20; i++) {
+		ssize_t k = write(c, pattern_at(off, 4096), 4096);
+		if (k > 0)
+			off += (uint64_t)k;
+	}
+	tick(ep);
+	for (int i = 0; i < 20; i++) {
+		ssize_t k = write(c, pattern_at(off, 4096), 4096);
+		if (k > 0)
+			off += (uint64_t)k;
+	}
+	say("killing itself with bytes written");
+	raise(SIGKILL);
+}
+
+/* ---- the table ----------------------------------------------------------------------------- */
+
+#define LIB(...) { __VA_ARGS__ }
+
+const struct scenario scenarios[] = {
+	{ "stall_calls", "1", app_stall_calls, peer_drain_trailer, 40, SMALL_RCVBUF, LIB(NULL) },
+	{ "close_orphans", "2", app_close_orphans, peer_close_orphans, 40, SMALL_RCVBUF, LIB(NULL) },
+	{ "close_effect", "3", app_close_effect, NULL, 20, 0, LIB(NULL) },
+	{ "close_linger_rst", "3", app_close_linger_rst, peer_close_linger_rst, 20, SMALL_RCVBUF, LIB(NULL) },
+	{ "close_linger_timeout", "3", app_close_linger_timeout, peer_count_drain, 30, SMALL_RCVBUF, LIB(NULL) },
+	{ "thread_exit_inflight", "4", app_thread_exit_inflight, peer_drain_trailer, 40, SMALL_RCVBUF,
+	  LIB("SAIO_EXIT_DRAIN_MS=200") },
+	{ "thread_exit_error", "4", app_thread_exit_error, peer_reset_on_signal, 30, SMALL_RCVBUF,
+	  LIB("SAIO_EXIT_DRAIN_MS=200") },
+	{ "signal_handler_io", "5", app_signal_handler_io, peer_read_trailer, 30, 0, LIB(NULL) },
+	{ "signal_exit", "5", app_signal_exit, peer_read_any, 30, 0, LIB(NULL) },
+	{ "reuse_close_range_accept", "6", app_reuse_close_range_accept, peer_reuse_accept, 60, 0,
+	  LIB("SAIO_FD_BUDGET=1M") },
+	{ "reuse_fclose_accept", "6", app_reuse_fclose_accept, peer_reuse_accept, 60, 0,
+	  LIB("SAIO_FD_BUDGET=1M") },
+	{ "reuse_syscall_accept", "6", app_reuse_syscall_accept, peer_reuse_accept, 60, 0,
+	  LIB("SAIO_FD_BUDGET=1M") },
+	{ "reuse_dup2_over", "6", app_reuse_dup2_over, peer_count_drain, 40, SMALL_RCVBUF,
+	  LIB("SAIO_FD_BUDGET=1M") },
+	{ "reuse_pipe2", "6", app_reuse_pipe2, peer_count_drain, 40, SMALL_RCVBUF, LIB("SAIO_FD_BUDGET=1M") },
+	{ "reuse_eventfd", "6", app_reuse_eventfd, peer_count_drain, 40, SMALL_RCVBUF, LIB("SAIO_FD_BUDGET=1M") },
+	{ "reuse_timerfd", "6", app_reuse_timerfd, peer_count_drain, 40, SMALL_RCVBUF, LIB("SAIO_FD_BUDGET=1M") },
+	{ "reuse_signalfd", "6", app_reuse_signalfd, peer_count_drain, 40, SMALL_RCVBUF, LIB("SAIO_FD_BUDGET=1M") },
+	{ "reuse_memfd", "6", app_reuse_memfd, peer_count_drain, 40, SMALL_RCVBUF, LIB("SAIO_FD_BUDGET=1M") },
+	{ "reuse_scm_rights", "6", app_reuse_scm_rights, peer_count_drain, 40, SMALL_RCVBUF,
+	  LIB("SAIO_FD_BUDGET=1M") },
+	{ "shutdown_wakes_reader", "7", app_shutdown_wakes_reader, peer_shutdown, 20, 0, LIB(NULL) },
+	{ "shutdown_wakes_accept", "7", app_shutdown_wakes_accept, NULL, 20, 0, LIB(NULL) },
+	{ "fork_order", "8", app_fork_order, peer_text, 20, 0, LIB(NULL) },
+	{ "fork_write_waitpid", "8", app_fork_write_waitpid, NULL, 20, 0, LIB(NULL) },
+	{ "sctp_cork", "9", app_sctp_cork, NULL, 20, 0, LIB(NULL) },
+	{ "epoll_oneshot", "10", app_epoll_oneshot, peer_slow_reader, 40, SMALL_RCVBUF,
+	  LIB("SAIO_FD_BUDGET=256k") },
+	{ "epoll_shared_close", "10", app_epoll_shared_close, peer_send_on_signal, 20, 0, LIB(NULL) },
+	{ "epoll_fork_child_close", "10", app_epoll_fork_child_close, peer_send_on_signal, 20, 0, LIB(NULL) },
+	{ "cq_overflow", "11", app_cq_overflow, peer_cq_overflow, 60, 4096,
+	  LIB("SAIO_FD_BUDGET=64k", "SAIO_RING_ENTRIES=32") },
+	{ "read_after_epipe", "12", app_read_after_epipe, peer_close_at_once, 20, 0, LIB(NULL) },
+	{ "epoll_wait_einval", "12", app_epoll_wait_einval, peer_drain_trailer, 30, SMALL_RCVBUF,
+	  LIB("SAIO_FD_BUDGET=256k") },
+	{ "tiny_ring_sendfile", "12", app_tiny_ring_sendfile, peer_read_trailer, 30, 0,
+	  LIB("SAIO_RING_ENTRIES=1") },
+	{ "lock_storm", "12", app_lock_storm, NULL, 60, 0, LIB("SAIO_EXIT_DRAIN_MS=500") },
+	{ "half_closed_peer", "stalled/half-closed peers", app_half_closed, peer_half_closed, 30, 0, LIB(NULL) },
+	{ "rst_mid_chain", "RST mid-chain", app_rst_mid_chain, peer_rst_mid_chain, 30, 0, LIB(NULL) },
+	{ "sigkill_mid_batch", "SIGKILL mid-batch", app_sigkill_mid_batch, peer_read_any, 20, 0, LIB(NULL) },
+};
+const unsigned nscenarios = sizeof(scenarios) / sizeof(scenarios[0]);
