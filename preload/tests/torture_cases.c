@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/tls.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1721,6 +1722,114 @@ static void app_sigkill_mid_batch(void)
 	raise(SIGKILL);
 }
 
+/* ---- kTLS: sends on a socket whose kernel encrypts them (issue 14) ---------------------------- */
+
+/*
+ * Kernel TLS on fd, one direction (TLS_TX or TLS_RX), TLS 1.2 AES-GCM-128 with a fixed key:
+ * the app's kernel encrypts what it sends, the peer's decrypts it, so the peer checks the
+ * plaintext stream as for any other scenario. Returns 0 or an errno (ENOENT: no tls module).
+ */
+static int ktls_on(int fd, int dir)
+{
+	struct tls12_crypto_info_aes_gcm_128 ci = {
+		.info = { .version = TLS_1_2_VERSION, .cipher_type = TLS_CIPHER_AES_GCM_128 },
+	};
+	memset(ci.key, 0x5a, sizeof(ci.key));
+	memset(ci.iv, 0x17, sizeof(ci.iv));
+	memset(ci.salt, 0x2c, sizeof(ci.salt));
+	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) ||
+	    setsockopt(fd, SOL_TLS, dir, &ci, sizeof(ci)))
+		return errno;
+	return 0;
+}
+
+/* A file holding pattern bytes [off, off + n) at offset 0, for sendfile. */
+static int pattern_file(const char *name, uint64_t off, size_t n)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", getenv("TORTURE_DIR"), name);
+	int f = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	for (size_t done = 0; f >= 0 && done < n;) {
+		size_t k = n - done < 65536 ? n - done : 65536;
+		if (write(f, pattern_at(off + done, k), k) != (ssize_t)k)
+			break;
+		done += k;
+	}
+	return T(f);
+}
+
+/*
+ * nginx's kTLS path without nginx: a non-blocking socket with TLS_TX, writes of many sizes
+ * and sendfile, each batch closed by epoll_wait, the socket filled while the peer does not
+ * read, then the rest waiting for room, the trailer and close. kTLS's sendmsg refuses
+ * flags it does not know (MSG_WAITALL among them) with EOPNOTSUPP: every byte the app was
+ * told was sent must reach the peer, in order, then EOF.
+ */
+static void app_ktls_send(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	int e = ktls_on(c, TLS_TX);
+	if (e) {
+		say("SKIP no kTLS here (TLS_TX: %s)", strerror(e));
+		return;
+	}
+	ctl_send("ktls");
+	say("peer decrypts: %s", ctl_wait("go", 20) ? "yes" : "NO");
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLIN, 1);
+	tick(ep);
+	uint64_t off = 0;
+	static const size_t sizes[] = { 1, 100, 5000, 16384, 16385, 40000 };
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		say("write %zu: %s", sizes[i], R(write(c, pattern_at(off, sizes[i]), sizes[i])));
+		off += sizes[i];
+		if (i % 2)
+			tick(ep);
+	}
+	int f = pattern_file("ktls-file", off, 100000);
+	off_t fo = 0;
+	say("sendfile 100000: %s", R(sendfile(c, f, &fo, 100000)));
+	off += 100000;
+	tick(ep);
+	/* the peer reads nothing yet: the socket fills (the library holds more) */
+	say("fill: %s", fill(c, &off) > 0 ? "some bytes accepted" : "NOTHING accepted");
+	tick(ep);
+	ctl_send("drain");
+	say("write 300000 more, waiting for room: %s", write_all(c, &off, 300000) ? "FAILED" : "ok");
+	tick(ep);
+	say("trailer: %s", write_trailer(c, off) ? "FAILED" : "ok");
+	tick(ep);
+	xclose(c);
+	xclose(f);
+	tick(ep);
+	fdtable();
+}
+
+static void peer_ktls(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	if (s < 0) {
+		plog(p, "no connection");
+		return;
+	}
+	if (!pwait(p, "ktls", 10)) {
+		plog(p, "no kTLS from the app");
+		close(s);
+		return;
+	}
+	int e = ktls_on(s, TLS_RX);
+	plog(p, "TLS_RX: %s", e ? strerror(e) : "ok");
+	psend(p, "go");
+	bool sig = pwait(p, "drain", 60);
+	plog(p, "drain signal %s", sig ? "received" : "NOT received");
+	struct stream st = { 0 };
+	pread_all(s, 60, &st);
+	plog(p, "%s, then %s", check_pattern(&st, true, UINT64_MAX), endname(st.end));
+	free(st.buf);
+	close(s);
+}
+
 /* ---- the table ----------------------------------------------------------------------------- */
 
 #define LIB(...) { __VA_ARGS__ }
@@ -1772,5 +1881,6 @@ const struct scenario scenarios[] = {
 	{ "half_closed_peer", "stalled/half-closed peers", app_half_closed, peer_half_closed, 30, 0, LIB(NULL) },
 	{ "rst_mid_chain", "RST mid-chain", app_rst_mid_chain, peer_rst_mid_chain, 30, 0, LIB(NULL) },
 	{ "sigkill_mid_batch", "SIGKILL mid-batch", app_sigkill_mid_batch, peer_read_any, 20, 0, LIB(NULL) },
+	{ "ktls_send", "kTLS (issue 14)", app_ktls_send, peer_ktls, 90, SMALL_RCVBUF, LIB("SAIO_FD_BUDGET=256k") },
 };
 const unsigned nscenarios = sizeof(scenarios) / sizeof(scenarios[0]);
