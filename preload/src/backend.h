@@ -49,6 +49,9 @@
 #define SAIO_CAP_ASYNC_ISSUE (1u << 2)	/* ops are issued by another thread (SQPOLL) */
 #define SAIO_CAP_NATIVE_SENDFILE (1u << 3) /* sendfile in the kernel: no buffer, any size */
 #define SAIO_CAP_NO_LINK (1u << 4)	/* links may break: one op of an fd in flight at a time */
+/* A chain of sends stays in order through MSG_WAITALL (a short send fails the link), which
+ * kTLS's sendmsg refuses: an fd with kernel TLS has one op in flight at a time. */
+#define SAIO_CAP_LINK_WAITALL (1u << 5)
 
 struct saio_backend {
 	const char *name;

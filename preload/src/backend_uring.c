@@ -5,7 +5,9 @@
  *
  * Op encodings (all sends carry MSG_WAITALL so that a short send fails the link and a
  * full socket makes io_uring wait for space instead of completing short, and
- * MSG_NOSIGNAL because SIGPIPE is raised by the engine when the error is delivered):
+ * MSG_NOSIGNAL because SIGPIPE is raised by the engine when the error is delivered;
+ * on a kTLS socket, whose sendmsg refuses MSG_WAITALL, sends go without it, one op of
+ * the fd in flight at a time, and a short one is sent again by the engine):
  *   SEND        IORING_OP_SEND of op->buf[sent..len)
  *   SENDFILE    IORING_OP_READ (file -> op->buf at op->off) linked to IORING_OP_SEND;
  *               io_uring has no sendfile opcode. A read shorter than asked fails the link.
@@ -208,7 +210,10 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 	struct io_uring *ring = &p->ring;
 	struct io_uring_sqe *sqe;
 	unsigned need = (op->kind == SAIO_OP_SENDFILE && !op->arg2) ? 2 : 1;
-	const int sflags = MSG_WAITALL | MSG_NOSIGNAL;
+	struct saio_fd *f = saio_fd_peek(op->qfd);
+	/* kTLS refuses MSG_WAITALL (EOPNOTSUPP): such an fd's sends go one at a time
+	 * (SAIO_CAP_LINK_WAITALL) and a short one comes back to be sent again. */
+	const int sflags = (f && f->tls ? 0 : MSG_WAITALL) | MSG_NOSIGNAL;
 
 	if (io_uring_sq_space_left(ring) < need)
 		return -EBUSY;
@@ -385,7 +390,7 @@ static void uring_recall(struct saio_ring *r, struct saio_fd *f)
 static unsigned uring_caps(struct saio_ring *r)
 {
 	struct uring_priv *p = r->be_priv;
-	unsigned c = SAIO_CAP_EPOLL_DEL;
+	unsigned c = SAIO_CAP_EPOLL_DEL | SAIO_CAP_LINK_WAITALL;
 	if (__atomic_load_n(&setsockopt_ok, __ATOMIC_RELAXED) == 1)
 		c |= SAIO_CAP_SETSOCKOPT;
 	/* An SQPOLL thread shared by several rings (ATTACH_WQ) submits at most 8 entries

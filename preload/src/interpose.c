@@ -978,10 +978,18 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 		if (r != (int)SAIO_PASS)
 			return r;
 	}
-	int e = order_before(fd, OBSERVE, ERR_NONE);
+	/* Kernel TLS encrypts what is sent after it is set up, so every byte of ours sent
+	 * before must be in the socket first, even on a non-blocking one. */
+	bool ktls = (level == IPPROTO_TCP && name == TCP_ULP) || level == SOL_TLS;
+	int e = order_before(fd, ktls ? DRAIN : OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	int ret = REAL(setsockopt)(fd, level, name, val, len);
+	if (ret == 0 && ktls) {
+		struct saio_fd *f = saio_fd_peek(fd);
+		if (f && f->kind == SAIO_FD_SOCK && f->tcp)
+			f->tls = saio_fd_ulp_tls(fd);
+	}
 	if (ret == 0 && level == SOL_SOCKET && name == SO_LINGER && val &&
 	    len >= (socklen_t)sizeof(struct linger)) {
 		/* close() must then take effect as the kernel's does (reset, or wait) */

@@ -95,6 +95,7 @@ struct saio_fd {
 	uint8_t kind;			/* enum saio_fd_kind */
 	uint8_t nonblock;		/* O_NONBLOCK known set */
 	uint8_t tcp;			/* AF_INET/AF_INET6 (TCP_CORK/NODELAY may be folded) */
+	uint8_t tls;			/* kernel TLS (TCP_ULP "tls"): its sendmsg refuses MSG_WAITALL */
 	uint8_t closing;		/* the application closed it; our close has not run */
 	uint8_t dirty;			/* on owner->dirty list */
 	uint8_t want_wake;		/* we returned EAGAIN for budget: owe an EPOLLOUT */
@@ -134,7 +135,8 @@ struct saio_fd *saio_fd_get(int fd);		/* NULL if fd < 0 or too large */
 struct saio_fd *saio_fd_peek(int fd);		/* NULL if never allocated */
 void saio_fd_reset(struct saio_fd *f);		/* forget everything but the ep list */
 void saio_fd_forget_epfd(int epfd);		/* epfd closed: drop registrations in it */
-int saio_fd_classify(int fd, struct saio_fd *f);/* fill kind/nonblock/tcp (syscalls) */
+int saio_fd_classify(int fd, struct saio_fd *f);/* fill kind/nonblock/tcp/tls (syscalls) */
+bool saio_fd_ulp_tls(int fd);			/* the socket's TCP ULP is kTLS's */
 void saio_fd_foreach(void (*fn)(struct saio_fd *f, void *arg), void *arg);
 
 /* ---- budgets and FIFO (queue.c: pure logic, unit tested) --------------------------- */
