@@ -1727,9 +1727,10 @@ static void app_sigkill_mid_batch(void)
 /*
  * Kernel TLS on fd, one direction (TLS_TX or TLS_RX), TLS 1.2 AES-GCM-128 with a fixed key:
  * the app's kernel encrypts what it sends, the peer's decrypts it, so the peer checks the
- * plaintext stream as for any other scenario. Returns 0 or an errno (ENOENT: no tls module).
+ * plaintext stream as for any other scenario. raw: by syscall(2), which the library does not
+ * see. Returns 0 or an errno (ENOENT: no tls module).
  */
-static int ktls_on(int fd, int dir)
+static int ktls_on(int fd, int dir, bool raw)
 {
 	struct tls12_crypto_info_aes_gcm_128 ci = {
 		.info = { .version = TLS_1_2_VERSION, .cipher_type = TLS_CIPHER_AES_GCM_128 },
@@ -1737,8 +1738,10 @@ static int ktls_on(int fd, int dir)
 	memset(ci.key, 0x5a, sizeof(ci.key));
 	memset(ci.iv, 0x17, sizeof(ci.iv));
 	memset(ci.salt, 0x2c, sizeof(ci.salt));
-	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) ||
-	    setsockopt(fd, SOL_TLS, dir, &ci, sizeof(ci)))
+	if (raw ? syscall(SYS_setsockopt, fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) ||
+			  syscall(SYS_setsockopt, fd, SOL_TLS, dir, &ci, sizeof(ci))
+		: setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) ||
+			  setsockopt(fd, SOL_TLS, dir, &ci, sizeof(ci)))
 		return errno;
 	return 0;
 }
@@ -1758,22 +1761,37 @@ static int pattern_file(const char *name, uint64_t off, size_t n)
 	return T(f);
 }
 
+/* All n bytes of file f (from 0) to socket c, waiting for room; f is fstat'ed first, as a
+ * server does (the library defers sendfile from such a file). 0 or -1. */
+static int sendfile_all(int c, int f, size_t n)
+{
+	struct stat st;
+	off_t o = 0;
+	double end = app_now() + 30;
+	if (fstat(f, &st))
+		return -1;
+	while ((size_t)o < n) {
+		ssize_t k = sendfile(c, f, &o, n - (size_t)o);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR) && app_now() < end) {
+			struct pollfd pf = { .fd = c, .events = POLLOUT };
+			poll(&pf, 1, 100);
+			continue;
+		}
+		if (k <= 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
- * nginx's kTLS path without nginx: a non-blocking socket with TLS_TX, writes of many sizes
- * and sendfile, each batch closed by epoll_wait, the socket filled while the peer does not
- * read, then the rest waiting for room, the trailer and close. kTLS's sendmsg refuses
+ * nginx's kTLS path without nginx, once kTLS is on c and the peer was told: writes of many
+ * sizes and sendfile, each batch closed by epoll_wait, the socket filled while the peer does
+ * not read, then the rest waiting for room, the trailer and close. kTLS's sendmsg refuses
  * flags it does not know (MSG_WAITALL among them) with EOPNOTSUPP: every byte the app was
  * told was sent must reach the peer, in order, then EOF.
  */
-static void app_ktls_send(void)
+static void ktls_writes(int ep, int c)
 {
-	int ep = loop_thread();
-	int c = connect_peer(0);
-	int e = ktls_on(c, TLS_TX);
-	if (e) {
-		say("SKIP no kTLS here (TLS_TX: %s)", strerror(e));
-		return;
-	}
 	ctl_send("ktls");
 	say("peer decrypts: %s", ctl_wait("go", 20) ? "yes" : "NO");
 	set_nb(c, true);
@@ -1788,8 +1806,7 @@ static void app_ktls_send(void)
 			tick(ep);
 	}
 	int f = pattern_file("ktls-file", off, 100000);
-	off_t fo = 0;
-	say("sendfile 100000: %s", R(sendfile(c, f, &fo, 100000)));
+	say("sendfile 100000, waiting for room: %s", sendfile_all(c, f, 100000) ? "FAILED" : "ok");
 	off += 100000;
 	tick(ep);
 	/* the peer reads nothing yet: the socket fills (the library holds more) */
@@ -1806,19 +1823,46 @@ static void app_ktls_send(void)
 	fdtable();
 }
 
-static void peer_ktls(struct peer *p)
+/* kTLS set up before the first byte, by setsockopt calls the library sees. */
+static void app_ktls_send(void)
 {
-	int s = paccept(p, 5, 0);
-	if (s < 0) {
-		plog(p, "no connection");
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	int e = ktls_on(c, TLS_TX, false);
+	if (e) {
+		say("SKIP no kTLS here (TLS_TX: %s)", strerror(e));
 		return;
 	}
+	ktls_writes(ep, c);
+}
+
+/* kTLS attached behind the library's back (raw syscalls) after it already sent plaintext on
+ * the socket: it learns of kTLS from the refused send, and loses nothing. */
+static void app_ktls_behind(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	ep_add(ep, c, EPOLLIN, 1);
+	say("write hello: %s", R(write(c, "hello\n", 6)));
+	tick(ep);
+	say("peer read hello: %s", ctl_wait("got", 20) ? "yes" : "NO");
+	int e = ktls_on(c, TLS_TX, true);
+	if (e) {
+		say("SKIP no kTLS here (TLS_TX: %s)", strerror(e));
+		return;
+	}
+	epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL);
+	ktls_writes(ep, c);
+}
+
+/* After "ktls": TLS_RX, then the pattern stream with its trailer and the end. */
+static void peer_ktls_stream(struct peer *p, int s)
+{
 	if (!pwait(p, "ktls", 10)) {
 		plog(p, "no kTLS from the app");
-		close(s);
 		return;
 	}
-	int e = ktls_on(s, TLS_RX);
+	int e = ktls_on(s, TLS_RX, false);
 	plog(p, "TLS_RX: %s", e ? strerror(e) : "ok");
 	psend(p, "go");
 	bool sig = pwait(p, "drain", 60);
@@ -1827,6 +1871,42 @@ static void peer_ktls(struct peer *p)
 	pread_all(s, 60, &st);
 	plog(p, "%s, then %s", check_pattern(&st, true, UINT64_MAX), endname(st.end));
 	free(st.buf);
+}
+
+static void peer_ktls(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	if (s < 0) {
+		plog(p, "no connection");
+		return;
+	}
+	peer_ktls_stream(p, s);
+	close(s);
+}
+
+/* "hello\n" in plaintext first, told back to the app once read. */
+static void peer_ktls_hello(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	if (s < 0) {
+		plog(p, "no connection");
+		return;
+	}
+	char b[8] = "";
+	size_t got = 0;
+	double end = pnow() + 10;
+	while (got < 6 && pnow() < end) {
+		struct pollfd pf = { .fd = s, .events = POLLIN };
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		ssize_t k = recv(s, b + got, 6 - got, MSG_DONTWAIT);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	plog(p, "plaintext before kTLS: %s", got == 6 && !memcmp(b, "hello\n", 6) ? "hello" : "WRONG");
+	psend(p, "got");
+	peer_ktls_stream(p, s);
 	close(s);
 }
 
@@ -1882,5 +1962,7 @@ const struct scenario scenarios[] = {
 	{ "rst_mid_chain", "RST mid-chain", app_rst_mid_chain, peer_rst_mid_chain, 30, 0, LIB(NULL) },
 	{ "sigkill_mid_batch", "SIGKILL mid-batch", app_sigkill_mid_batch, peer_read_any, 20, 0, LIB(NULL) },
 	{ "ktls_send", "kTLS (issue 14)", app_ktls_send, peer_ktls, 90, SMALL_RCVBUF, LIB("SAIO_FD_BUDGET=256k") },
+	{ "ktls_behind", "kTLS (issue 14)", app_ktls_behind, peer_ktls_hello, 90, SMALL_RCVBUF,
+	  LIB("SAIO_FD_BUDGET=256k") },
 };
 const unsigned nscenarios = sizeof(scenarios) / sizeof(scenarios[0]);

@@ -13,7 +13,7 @@ import { repoRoot } from '../../paths';
 import { GuestHost } from './guest';
 
 const MODES = ['sync', 'uring', 'sqpoll'];
-const SCENARIOS = ['ktls_send'];
+const SCENARIOS = ['ktls_send', 'ktls_behind'];
 
 let guest: GuestHost | null = null;
 after(async () => {
