@@ -210,10 +210,7 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 	struct io_uring *ring = &p->ring;
 	struct io_uring_sqe *sqe;
 	unsigned need = (op->kind == SAIO_OP_SENDFILE && !op->arg2) ? 2 : 1;
-	struct saio_fd *f = saio_fd_peek(op->qfd);
-	/* kTLS refuses MSG_WAITALL (EOPNOTSUPP): such an fd's sends go one at a time
-	 * (SAIO_CAP_LINK_WAITALL) and a short one comes back to be sent again. */
-	const int sflags = (f && f->tls ? 0 : MSG_WAITALL) | MSG_NOSIGNAL;
+	const struct saio_fd *f;
 
 	if (io_uring_sq_space_left(ring) < need)
 		return -EBUSY;
@@ -229,8 +226,11 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 		__attribute__((fallthrough));
 	case SAIO_OP_SEND:
 		sqe = io_uring_get_sqe(ring);
+		/* kTLS refuses MSG_WAITALL (EOPNOTSUPP): such an fd's sends go one at a
+		 * time (SAIO_CAP_LINK_WAITALL) and a short one comes back to be sent again. */
+		f = saio_fd_peek(op->qfd);
 		io_uring_prep_send(sqe, op->fd, op->buf + op->sent, op->len - op->sent,
-				   op->msg_flags | sflags);
+				   op->msg_flags | MSG_NOSIGNAL | (f && f->tls ? 0 : MSG_WAITALL));
 		break;
 	case SAIO_OP_CLOSE:
 		sqe = io_uring_get_sqe(ring);
