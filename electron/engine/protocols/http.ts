@@ -83,8 +83,13 @@ export const http: ProtocolModule = {
     return { url: `${tls ? 'https' : 'http'}://${address}:${port}/${need(dataset).fileName}`, host: address, port, ...(tls ? { ca: readFileSync(tls.cert, 'utf8') } : {}) };
   },
   waitReady(endpoint, _dataset, timeoutMs, alive) {
+    // Each try may take longer than the last (1 s, 2 s, 4 s, then 4 s): a TLS handshake in a
+    // loaded guest can outlast a second, and a try cut short before it ends never succeeds.
+    let tryMs = 1000;
     return pollUntilReady(endpoint.url, timeoutMs, alive, async () => {
-      const r = await fetchSha256(endpoint.url, 1000, endpoint.ca);
+      const ms = tryMs;
+      tryMs = Math.min(2 * tryMs, 4000);
+      const r = await fetchSha256(endpoint.url, ms, endpoint.ca);
       if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
     });
   },

@@ -564,7 +564,8 @@ class PointContext {
       // The lab checks readiness and the result from outside: a server in a guest through a forward.
       const lab = this.hosts ? await this.hosts.labPort(port) : { address, port };
       const labEndpoint = lab.port === port ? endpoint : this.protocol.endpoint(lab.port, dataset, lab.address);
-      await this.protocol.waitReady(labEndpoint, dataset, READY_TIMEOUT_MS, () => proc.running);
+      // An emulated CPU (TCG) starts a server and answers a TLS handshake many times slower.
+      await this.protocol.waitReady(labEndpoint, dataset, guest?.accel.accel === 'tcg' ? 3 * READY_TIMEOUT_MS : READY_TIMEOUT_MS, () => proc.running);
       this.track('server', proc.pid);
       this.sampler.start();
       this.hosts?.startSampling();
