@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm test`: build, then every suite — the compiled *.test.js files and the end-to-end suite with
+// `npm test`: build, lint (`npm run lint`: typescript-eslint and the layer rule), then every suite —
+// the compiled *.test.js files and the end-to-end suite with
 // Node's test runner, libsaio's `make -C preload check`, saio-load's `make -C native check`, and
 // the kernel module's QEMU harness —
 // and a last line `N passed, N failed` over all of them. Arguments filter: a suite name
-// (`preload`, `native`, `kmod`) or a substring of test file paths (`npm test -- store bundle`).
+// (`lint`, `preload`, `native`, `kmod`) or a substring of test file paths (`npm test -- store bundle`).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } = require('node:fs');
@@ -12,7 +13,7 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const filters = process.argv.slice(2);
-const SUITES = ['preload', 'native', 'kmod'];
+const SUITES = ['lint', 'preload', 'native', 'kmod'];
 
 const build = spawnSync(process.execPath, [path.join(__dirname, 'build.js')], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status || 1);
@@ -34,6 +35,13 @@ function countsFrom(text) {
 }
 
 const results = [];
+
+// 0. Lint (`npm run lint`): one problem fails the suite (each is named with its file, line and rule).
+if (filters.length === 0 || filters.includes('lint')) {
+  console.log('\n=== lint: npm run lint');
+  const r = spawnSync('npm', ['run', '--silent', 'lint'], { cwd: root, stdio: 'inherit' });
+  results.push({ suite: 'lint', ok: r.status === 0, passed: r.status === 0 ? 1 : 0, failed: r.status === 0 ? 0 : 1 });
+}
 
 // 1. Node's test runner: unit and integration tests (compiled), then the browser end-to-end suite.
 const e2eDir = path.join(root, 'tests', 'e2e');

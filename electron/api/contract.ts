@@ -1,13 +1,13 @@
 // The one API between every UI and the lab engine. Each method has a zod schema for its input
 // (validated at the boundary by every transport) and a TypeScript output type. Electron IPC and
-// the web mode are two transports of exactly this map; the renderer imports only types from here
-// (and the schemas, to validate forms before sending).
+// the web mode are two transports of exactly this map, and the CLI a client of it; the renderer
+// imports this file, the two clients and engine/common/ only (the layer rule, eslint.config.mjs).
 import { z } from 'zod';
-import type { ArtifactRecord, NotebookRecord, ProgressEvent, RevisionRecord, RunRecord } from '../engine/model';
+import type { ArtifactRecord, NotebookRecord, PlacementSample, PointRecord, ProgressEvent, RevisionRecord, RunRecord } from '../engine/model';
 import type { Change } from '../engine/notebook/diff';
-import type { Notebook } from '../engine/notebook/schema';
+import type { Notebook } from '../engine/common/notebook/schema';
 import type { NotebookError } from '../engine/notebook/validate';
-import type { RunResults } from '../engine/report/types';
+import type { RunResults } from '../engine/common/results';
 
 const ref = z.string().min(1).max(200);
 const revRef = z.string().min(4).max(64);
@@ -17,7 +17,7 @@ export const inputs = {
   'notebooks.list': z.strictObject({}),
   'notebooks.get': z.strictObject({ ref, rev: revRef.optional() }),
   /** Create a notebook from a shipped notebook (by file name in experiments/) or from content. */
-  'notebooks.create': z.strictObject({ name: z.string().min(1).max(100), from: z.string().max(200).optional(), content: z.unknown().optional() }),
+  'notebooks.create': z.strictObject({ name: z.string().min(1).max(100), from: z.string().max(200).optional(), content: z.unknown().optional(), message: z.string().min(1).max(500).optional() }),
   /** Validate without saving: the editor shows errors next to fields. */
   'notebooks.validate': z.strictObject({ content: z.unknown() }),
   'notebooks.save': z.strictObject({ ref, content: z.unknown(), message: z.string().min(1).max(500) }),
@@ -36,7 +36,8 @@ export const inputs = {
   'runs.jobs': z.strictObject({}),
   /** A bundle of the notebook, base64 (the web transport carries JSON). */
   'bundles.export': z.strictObject({ ref }),
-  'bundles.import': z.strictObject({ data_base64: z.string().min(1).max(700 * 1024 * 1024), as: z.string().max(100).optional() }),
+  /** `file_name`: what the bundle's problems are said of (the file the user picked); default "the bundle". */
+  'bundles.import': z.strictObject({ data_base64: z.string().min(1).max(700 * 1024 * 1024), as: z.string().max(100).optional(), file_name: z.string().min(1).max(4096).optional() }),
 } as const;
 
 export type Method = keyof typeof inputs;
@@ -78,8 +79,8 @@ export interface Outputs {
   'runs.start': JobInfo;
   'runs.cancel': JobInfo;
   'runs.jobs': JobInfo[];
-  'bundles.export': { file_name: string; data_base64: string; runs: number; revisions: number };
-  'bundles.import': { notebook: { id: string; name: string }; revisions_added: number; runs_added: number; runs_present: number };
+  'bundles.export': { file_name: string; data_base64: string; runs: number; revisions: number; artifacts: number; bytes: number };
+  'bundles.import': { notebook: { id: string; name: string }; revisions_added: number; revisions_present: number; runs_added: number; runs_present: number; head_moved: boolean };
 }
 
 /** Commands of the desktop app's menu, forwarded to the UI (which owns the dialogs and forms). */
@@ -92,6 +93,8 @@ export type MenuCommand = (typeof menuCommands)[number];
  */
 export type LabEvent =
   | { type: 'progress'; job: string; event: ProgressEvent }
+  /** A point ended and is stored: the record and its placement samples, so a UI adds it to the run it shows instead of fetching the run again. */
+  | { type: 'point'; job: string; run_id: string; point: PointRecord; placement: PlacementSample[] }
   | { type: 'output'; job: string; role: string; stream: 'stdout' | 'stderr'; data: string }
   | { type: 'job'; job: JobInfo }
   /** Desktop only: a menu item was chosen. */

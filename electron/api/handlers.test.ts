@@ -167,6 +167,11 @@ test('engine errors map to ApiError codes, with one line and no stack', async ()
 
   const bundle = await err('bundles.import', { data_base64: Buffer.from('not a bundle at all').toString('base64') });
   assert.equal(bundle.code, 'bad_bundle');
+  // Said of the file the user picked (or "the bundle"), never of the handler's temporary copy.
+  assert.match(bundle.message, /^the bundle\b/);
+  const named = await err('bundles.import', { data_base64: Buffer.from('not a bundle at all').toString('base64'), file_name: '/home/me/picked.saiolab' });
+  assert.match(named.message, /^\/home\/me\/picked\.saiolab\b/);
+  assert.doesNotMatch(named.message, /import\.saiolab/);
   assert.equal((await err('bundles.import', { data_base64: 'not base64!' })).code, 'invalid_input');
 
   // Anything else: internal, one line, no stack — and the log hears the whole story.

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '../engine/lab';
 import { createNotebook, readNotebookFile, saveRevision } from '../engine/notebooks';
-import { NOTEBOOK_FORMAT, type Notebook } from '../engine/notebook/schema';
+import { NOTEBOOK_FORMAT, type Notebook } from '../engine/common/notebook/schema';
 import { NotebookInvalidError, validateNotebook } from '../engine/notebook/validate';
 import { repoRoot } from '../engine/paths';
 import { inputs, type ApiError, type Input, type Method, type NotebookSummary, type Outputs, type Result } from './contract';
@@ -66,15 +66,15 @@ export function createHandlers(lab: Lab, jobs: JobManager): Handlers {
 
     'notebooks.get': async ({ ref, rev }) => lab.content(ref, rev),
 
-    'notebooks.create': async ({ name, from, content }) => {
+    'notebooks.create': async ({ name, from, content, message: given }) => {
       if (from !== undefined && content !== undefined) throw new ApiFailure('invalid_input', 'give either "from" (a shipped notebook) or "content", not both');
       let nb: Notebook;
-      let message = 'Create notebook';
+      let message = given ?? 'Create notebook';
       if (from !== undefined) {
         const file = shippedFiles().find((f) => f === from || f === `${from}.json`);
         if (!file) throw new ApiFailure('not_found', `no shipped notebook "${from}" (shipped: ${shippedFiles().join(', ') || 'none'})`);
         nb = readNotebookFile(join(experimentsDir(), file));
-        message = `Create from ${file}`;
+        message = given ?? `Create from ${file}`;
       } else if (content !== undefined) {
         const v = validateNotebook(content);
         if (!v.ok) throw new NotebookInvalidError(`notebook "${name}"`, v.errors);
@@ -131,19 +131,25 @@ export function createHandlers(lab: Lab, jobs: JobManager): Handlers {
       return withTempDir((dir) => {
         const file = join(dir, `${notebook.name}.saiolab`);
         const r = lab.exportBundle(notebook.id, file);
-        return { file_name: `${notebook.name}.saiolab`, data_base64: readFileSync(file).toString('base64'), runs: r.runs, revisions: r.revisions };
+        return { file_name: `${notebook.name}.saiolab`, data_base64: readFileSync(file).toString('base64'), runs: r.runs, revisions: r.revisions, artifacts: r.artifacts, bytes: r.bytes };
       });
     },
 
-    'bundles.import': async ({ data_base64, as }) => {
+    'bundles.import': async ({ data_base64, as, file_name }) => {
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data_base64) || data_base64.length % 4 === 1) {
         throw new ApiFailure('invalid_input', 'data_base64: expected base64 text', [{ path: 'data_base64', message: 'expected base64 text' }]);
       }
       return withTempDir((dir) => {
         const file = join(dir, 'import.saiolab');
         writeFileSync(file, Buffer.from(data_base64, 'base64'));
-        const r = lab.importBundle(file, { as });
-        return { notebook: r.notebook, revisions_added: r.revisions_added, runs_added: r.runs_added, runs_present: r.runs_present };
+        try {
+          const r = lab.importBundle(file, { as });
+          return { notebook: r.notebook, revisions_added: r.revisions_added, revisions_present: r.revisions_present, runs_added: r.runs_added, runs_present: r.runs_present, head_moved: r.head_moved };
+        } catch (e) {
+          // The bundle's problems are said of the file the user gave, not of this temporary copy.
+          if (e instanceof Error && e.name === 'BundleError') e.message = e.message.split(file).join(file_name ?? 'the bundle');
+          throw e;
+        }
       });
     },
   };

@@ -76,9 +76,16 @@ test('a run through the API: progress and live output events, then the final job
   assert.ok(listed.ok && (listed.value as { state: string }[])[0]?.state === 'done');
   const results = await dispatch(handlers, 'runs.get', { run: final.runs[0]! });
   assert.ok(results.ok);
-  const points = (results.value as { points: { verified: boolean }[] }).points;
+  const stored = results.value as { points: { verified: boolean }[]; placement: unknown[] };
+  const points = stored.points;
   assert.equal(points.length, 1);
   assert.equal(points[0]?.verified, true);
+  // The point's own event carried exactly what is stored: the record and its placement samples.
+  const ended = events.filter((e): e is Extract<LabEvent, { type: 'point' }> => e.type === 'point');
+  assert.equal(ended.length, 1);
+  assert.deepEqual(ended[0]!.point, points[0]);
+  assert.deepEqual(ended[0]!.placement, stored.placement);
+  assert.ok(ended[0]!.placement.length > 0, 'the sampler saw the server while it ran');
 
   // The live output is also kept: artifacts of the run, readable as text.
   const arts = await dispatch(handlers, 'runs.artifacts', { run: final.runs[0]!.slice(0, 8) });

@@ -3,6 +3,7 @@
 // Progress, output and job state leave as LabEvents to every subscriber. One job at a time per
 // lab: two loads at once on the same machine would corrupt both measurements.
 import { randomUUID } from 'node:crypto';
+import { isFinalPhase } from '../engine/common/runs';
 import type { Lab } from '../engine/lab';
 import { LabError } from '../engine/notebooks';
 import type { RunRecord } from '../engine/model';
@@ -103,9 +104,8 @@ export class JobManager {
     const { info, controller } = job;
     // Let the caller have its answer (and the 'running' event) before the first progress event.
     await new Promise((r) => setImmediate(r));
-    let runs: RunRecord[] = [];
     try {
-      runs = await this.lab.runNotebook(notebookId, {
+      const runs: RunRecord[] = await this.lab.runNotebook(notebookId, {
         cells: opts.cells,
         quick: opts.quick,
         signal: controller.signal,
@@ -114,6 +114,10 @@ export class JobManager {
           info.last_progress = event;
           if (!info.runs.includes(event.run_id)) info.runs.push(event.run_id);
           this.publish({ type: 'progress', job: info.job, event });
+          if (isFinalPhase(event.phase)) {
+            const ended = this.lab.pointResults(event.run_id, event.point);
+            if (ended) this.publish({ type: 'point', job: info.job, run_id: event.run_id, ...ended });
+          }
         },
         onOutput: (c) => this.publish({ type: 'output', job: info.job, role: c.role, stream: c.stream, data: c.data }),
       });

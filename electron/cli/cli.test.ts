@@ -1,7 +1,7 @@
 // The saio-lab command as a user runs it: the quickstart replay against real nginx and wrk, its
 // outputs (opened in a real Chromium), export → import into an empty database, and bad input.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { saioKmod } from '../engine/backends/saio-kmod';
 import { cannotLoadModules, hostFacts } from '../engine/kmod/host';
 import { Lab } from '../engine/lab';
-import { escapeHtml } from '../engine/report/format';
+import { escapeHtml } from '../engine/common/format';
 import { repoRoot } from '../engine/paths';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-cli-'));
@@ -270,6 +270,14 @@ test('bad input: clear errors, exit 2, no stack trace, nothing written', async (
   const missing = await cli(['--db', db, 'replay', join(dir, 'nope.json'), '--out', out]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nope\.json: no such file/);
+  const junk = join(dir, 'junk.saiolab');
+  writeFileSync(junk, 'not a bundle');
+  const badBundle = await cli(['--db', db, 'import', junk]);
+  assert.equal(badBundle.code, 2);
+  assert.ok(badBundle.stderr.startsWith(`saio-lab import: ${junk}`), badBundle.stderr);
+  const noBundle = await cli(['--db', db, 'import', join(dir, 'nope.saiolab')]);
+  assert.equal(noBundle.code, 2);
+  assert.match(noBundle.stderr, /nope\.saiolab: ENOENT/);
   const noOut = await cli(['--db', db, 'replay', quickstart]);
   assert.equal(noOut.code, 2);
   assert.match(noOut.stderr, /replay needs --out DIR/);
@@ -285,4 +293,37 @@ test('the database path comes from --db, then SAIO_LAB_DB, then XDG_DATA_HOME', 
   const xdg = join(dir, 'xdg');
   await cli(['save', quickstart], { SAIO_LAB_DB: '', XDG_DATA_HOME: xdg });
   assert.match((await cli(['--db', join(xdg, 'saio-lab', 'lab.db'), 'list'])).stdout, /quickstart/);
+});
+
+test('run goes through the API as the UI does: progress from its events, an unknown cell refused, Ctrl-C cancels and the run is kept as cancelled', async () => {
+  const unknown = await cli(['--db', db, 'run', 'quickstart', '--cell', 'no-such-cell']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /quickstart" has no experiment cell "no-such-cell"/);
+
+  const child = spawn(process.execPath, [bin, '--db', db, 'run', 'quickstart', '--quick'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  // The first finished point's progress line (from the job's events) is the cue to interrupt.
+  const firstPoint = new Promise<void>((resolve) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (/\[nginx-keepalive\] point 1\//.test(stderr)) resolve();
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await Promise.race([firstPoint, exited]);
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 1, `${stderr}\n${stdout}`);
+  assert.match(stderr, /SIGINT: cancelling/);
+  assert.match(stdout, /run \S+ \[nginx-keepalive\] cancelled \(quick\)/);
+  const list = new Lab(db);
+  try {
+    const [latest] = list.runs('quickstart').slice(-1);
+    assert.equal(latest?.status, 'cancelled');
+    assert.ok(list.runResults(latest.id).points.length >= 1, 'the points measured before Ctrl-C are kept');
+  } finally {
+    list.close();
+  }
 });

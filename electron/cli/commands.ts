@@ -1,24 +1,33 @@
-// One function per CLI command. Each reads its arguments, calls the engine, prints, returns the
-// exit code. No command talks to the store directly.
-import { accelNote, runAccel } from '../engine/report/accel';
-import { resolve } from 'node:path';
+// One function per CLI command. Each reads its arguments, calls the API's handler map (ctx.call,
+// cli/client.ts) — replay, which has no API method, the engine —, prints, returns the exit code.
+// No command talks to the store directly.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { accelNote, runAccel } from '../engine/common/accel';
+import { METRICS, TAIL_METRICS } from '../engine/common/metrics';
+import { writeFileAtomic } from '../engine/atomic-write';
 import type { Lab } from '../engine/lab';
+import { LabError, nameFromPath, readNotebookFile } from '../engine/notebooks';
 import { formatChanges } from '../engine/notebook/diff';
 import { driverText, repeatsText, sweepText } from '../engine/report/describe';
-import { formatBytes } from '../engine/report/format';
-import { protocolText } from '../engine/protocols/catalog';
+import { formatBytes } from '../engine/common/format';
+import { protocolText } from '../engine/common/protocols/catalog';
 import { writeReplayOutputs } from '../engine/report/write';
 import { combineGates } from '../engine/report/gate-run';
-import type { ConfigComparison, ConfigSummary } from '../engine/report/statistics';
-import { gateJUnit, gateMarkdown } from '../engine/stats/gate-report';
-import { writeFileSync } from 'node:fs';
+import type { ConfigComparison, ConfigSummary } from '../engine/common/statistics';
+import { gateJUnit, gateMarkdown } from '../engine/common/stats/gate-report';
 import type { PointRecord, RunRecord } from '../engine/model';
+import type { JobInfo } from '../api/contract';
+import type { ApiCall, ApiClient } from './client';
 import { progressPrinter } from './progress';
 import { table } from './table';
 import { UsageError } from './usage';
 
 export interface CommandContext {
   lab: Lab;
+  /** The API, as the UI calls it, and its events. */
+  call: ApiCall;
+  subscribe: ApiClient['subscribe'];
   args: string[];
   opts: {
     out?: string;
@@ -41,7 +50,6 @@ export interface CommandContext {
 
 type Command = (ctx: CommandContext) => Promise<number>;
 
-
 function arg(ctx: CommandContext, i: number, what: string): string {
   const v = ctx.args[i];
   if (v === undefined) throw new UsageError(`missing ${what}`);
@@ -53,11 +61,12 @@ const num = (v: number | null, digits = 0) =>
   v === null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** Cancel on Ctrl-C / SIGTERM: the runner stops everything it started and records the run. */
-function cancellation(ctx: CommandContext): { signal: AbortSignal; dispose: () => void } {
+function cancellation(ctx: CommandContext, onCancel?: () => void): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     ctx.err.write(`\nsaio-lab: ${sig}: cancelling, stopping the server and load generator…\n`);
     ac.abort();
+    onCancel?.();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -76,10 +85,13 @@ function rateText(p: PointRecord): string {
   return p.rate_of_capacity === null ? num(p.rate_per_s) : `${num(p.rate_per_s)} (${p.rate_of_capacity}cap)`;
 }
 
+// A terminal is narrow: the median and the tail.
+const CLI_LATENCIES = ['latency_p50_us', ...TAIL_METRICS] as const;
+
 function pointsTable(points: PointRecord[]): string {
   const open = points.some((p) => p.rate_per_s !== null || p.rate_of_capacity !== null || p.kind === 'probe');
   return table(
-    ['#', 'backend', 'conns', 'workers', ...(open ? ['rate', 'offered/s'] : []), 'rep', 'req/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'errors', 'checked', 'verified', 'note'],
+    ['#', 'backend', 'conns', 'workers', ...(open ? ['rate', 'offered/s'] : []), 'rep', 'req/s', ...CLI_LATENCIES.map((m) => `${METRICS[m].short} µs`), 'errors', 'checked', 'verified', 'note'],
     points.map((p) => [
       String(p.seq),
       p.backend,
@@ -88,9 +100,7 @@ function pointsTable(points: PointRecord[]): string {
       ...(open ? [rateText(p), num(p.offered_per_s)] : []),
       p.kind === 'probe' ? '-' : String(p.repeat),
       num(p.requests_per_s),
-      num(p.latency_p50_us),
-      num(p.latency_p99_us),
-      num(p.latency_p999_us),
+      ...CLI_LATENCIES.map((m) => num(p[m])),
       p.errors === null ? '-' : String(p.errors),
       p.verification === null ? '-' : num(p.verification.responses_checked),
       p.status === 'ok' ? (p.verified ? 'yes' : 'NO') : p.status,
@@ -104,10 +114,10 @@ function runLine(r: RunRecord): string {
 }
 
 /** 0 when every run ended ok and every measured point was verified. */
-function verdict(ctx: CommandContext, runs: RunRecord[]): number {
+async function verdict(ctx: CommandContext, runIds: readonly string[]): Promise<number> {
   let code = 0;
-  for (const r of runs) {
-    const { points, hosts } = ctx.lab.runResults(r.id);
+  for (const id of runIds) {
+    const { run: r, points, hosts } = await ctx.call('runs.get', { run: id });
     // A guest's numbers say how its CPU ran: a TCG guest's are not comparable with a host's.
     const accel = runAccel(hosts);
     ctx.out.write(`${runLine(r)}${accel ? ` [accel ${accel}: ${accelNote(accel)}]` : ''}\n${pointsTable(points)}\n`);
@@ -144,9 +154,9 @@ const replay: Command = async (ctx) => {
       const cmp = results.comparisons.filter((c) => c.run_id === noise.run_id);
       ctx.out.write(`[${noise.cell_id}] ${comparisonText(cmp, results.summaries.filter((x) => x.run_id === noise.run_id))}${noise.message}\n\n`);
     }
-    let code = verdict(
+    let code = await verdict(
       ctx,
-      results.runs.map((r) => r.run),
+      results.runs.map((r) => r.run.id),
     );
     const extra: string[] = [];
     if (gating) {
@@ -190,43 +200,73 @@ function comparisonText(cmp: readonly ConfigComparison[], summaries: readonly Co
   )}\n${summaryTable}`;
 }
 
+/**
+ * Runs a notebook as the UI does: runs.start, its progress from the job's events until the job
+ * ends (Ctrl-C: runs.cancel), then each run's points.
+ */
 const run: Command = async (ctx) => {
   const ref = arg(ctx, 0, 'the notebook (name, id or .json file)');
-  const notebookRef = ref.endsWith('.json') ? ctx.lab.saveFile(ref).notebook.id : ref;
+  const notebookRef = ref.endsWith('.json') ? (await saveFile(ctx, ref, {})).notebook.id : ref;
   const progress = progressPrinter();
-  const cancel = cancellation(ctx);
-  try {
-    const runs = await ctx.lab.runNotebook(notebookRef, {
-      cells: ctx.opts.cell,
-      quick: ctx.opts.quick,
-      signal: cancel.signal,
-      onProgress: progress.onProgress,
+  let job: JobInfo | null = null;
+  let unsubscribe = () => {};
+  // This client's job manager runs only this command's job: every event is about it.
+  const ended = new Promise<JobInfo>((resolveEnd) => {
+    unsubscribe = ctx.subscribe((e) => {
+      if (e.type === 'progress') progress.onProgress(e.event);
+      else if (e.type === 'job' && e.job.state !== 'running') resolveEnd(e.job);
     });
+  });
+  const cancel = cancellation(ctx, () => {
+    if (job) void ctx.call('runs.cancel', { job: job.job }).catch(() => undefined);
+  });
+  try {
+    job = await ctx.call('runs.start', { ref: notebookRef, cells: ctx.opts.cell, quick: ctx.opts.quick });
+    if (cancel.signal.aborted) await ctx.call('runs.cancel', { job: job.job });
+    const done = await ended;
     progress.end();
-    return verdict(ctx, runs);
+    // A job that failed before any run began (the lab's own error) has nothing to show but why.
+    if (done.state === 'failed' && done.runs.length === 0) throw new LabError(done.error ?? 'the run failed before it began');
+    return await verdict(ctx, done.runs);
   } finally {
     progress.end();
+    unsubscribe();
     cancel.dispose();
   }
 };
 
+/**
+ * A notebook file into the lab through the API: a new notebook named after the file (or --name),
+ * or a new revision of the notebook of that name when the content changed. The file is read and
+ * checked here, so its problems are said of the file.
+ */
+async function saveFile(ctx: CommandContext, file: string, o: { name?: string; message?: string }): Promise<{ notebook: { id: string; name: string }; revision: { id: string }; created: boolean }> {
+  const content = readNotebookFile(file);
+  const name = o.name ?? nameFromPath(file);
+  const existing = (await ctx.call('notebooks.list', {})).find((n) => n.name === name);
+  if (!existing) {
+    const r = await ctx.call('notebooks.create', { name, content, message: o.message ?? `Create from ${basename(file)}` });
+    return { ...r, created: true };
+  }
+  const r = await ctx.call('notebooks.save', { ref: existing.id, content, message: o.message ?? `Save from ${basename(file)}` });
+  if (!r.ok) throw new LabError(`${file}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  return { notebook: existing, revision: r.revision, created: r.created };
+}
+
 const save: Command = async (ctx) => {
-  const r = ctx.lab.saveFile(arg(ctx, 0, 'the notebook file'), { name: ctx.opts.name, message: ctx.opts.m });
+  const r = await saveFile(ctx, arg(ctx, 0, 'the notebook file'), { name: ctx.opts.name, message: ctx.opts.m });
   ctx.out.write(r.created ? `saved ${r.notebook.name} revision ${short(r.revision.id)}\n` : `${r.notebook.name}: no change since revision ${short(r.revision.id)}\n`);
   return 0;
 };
 
 const list: Command = async (ctx) => {
-  const rows = ctx.lab.listNotebooks().map((n) => {
-    const runs = ctx.lab.runs(n.id);
-    return [n.name, short(n.id), short(n.head_revision_id ?? ''), String(ctx.lab.history(n.id).length), String(runs.length), runs.at(-1)?.started_at ?? '-'];
-  });
+  const rows = (await ctx.call('notebooks.list', {})).map((n) => [n.name, short(n.id), short(n.head_revision_id ?? ''), String(n.revisions), String(n.runs), n.last_run?.started_at ?? '-']);
   ctx.out.write(rows.length === 0 ? 'no notebooks yet (try: saio-lab save experiments/quickstart.json)\n' : `${table(['notebook', 'id', 'head', 'revisions', 'runs', 'last run'], rows)}\n`);
   return 0;
 };
 
 const show: Command = async (ctx) => {
-  const { notebook, revision, content } = ctx.lab.content(arg(ctx, 0, 'the notebook'), ctx.opts.rev);
+  const { notebook, revision, content } = await ctx.call('notebooks.get', { ref: arg(ctx, 0, 'the notebook'), rev: ctx.opts.rev });
   ctx.out.write(`${content.title}  (${notebook.name}, revision ${short(revision.id)} — ${revision.message})\n\n`);
   for (const c of content.cells) {
     if (c.type === 'markdown') ctx.out.write(`[${c.id}] markdown: ${c.source.split('\n')[0] ?? ''}\n`);
@@ -237,36 +277,37 @@ const show: Command = async (ctx) => {
           `driver ${driverText(c)}; ${sweepText(c)}; ${repeatsText(c.repeats)}, ${c.duration_s}s each\n`,
       );
   }
-  const runs = ctx.lab.runs(notebook.id);
+  const runs = await ctx.call('runs.list', { ref: notebook.id });
   ctx.out.write(`\n${runs.length} run(s)\n${runs.map(runLine).join('\n')}${runs.length ? '\n' : ''}`);
   return 0;
 };
 
 const cat: Command = async (ctx) => {
-  ctx.out.write(`${JSON.stringify(ctx.lab.content(arg(ctx, 0, 'the notebook'), ctx.opts.rev).content, null, 2)}\n`);
+  const { content } = await ctx.call('notebooks.get', { ref: arg(ctx, 0, 'the notebook'), rev: ctx.opts.rev });
+  ctx.out.write(`${JSON.stringify(content, null, 2)}\n`);
   return 0;
 };
 
 const historyCmd: Command = async (ctx) => {
-  const revs = ctx.lab.history(arg(ctx, 0, 'the notebook'));
+  const revs = await ctx.call('notebooks.history', { ref: arg(ctx, 0, 'the notebook') });
   ctx.out.write(`${table(['revision', 'parent', 'time', 'message'], revs.map((r) => [short(r.id), r.parent_id ? short(r.parent_id) : '-', r.created_at, r.message]))}\n`);
   return 0;
 };
 
 const diff: Command = async (ctx) => {
-  const d = ctx.lab.diff(arg(ctx, 0, 'the notebook'), arg(ctx, 1, 'the revision to compare from'), ctx.args[2]);
+  const d = await ctx.call('notebooks.diff', { ref: arg(ctx, 0, 'the notebook'), from: arg(ctx, 1, 'the revision to compare from'), to: ctx.args[2] });
   ctx.out.write(`--- ${short(d.from.id)} ${d.from.message}\n+++ ${short(d.to.id)} ${d.to.message}\n${formatChanges(d.changes)}`);
   return 0;
 };
 
 const restore: Command = async (ctx) => {
-  const r = ctx.lab.restore(arg(ctx, 0, 'the notebook'), arg(ctx, 1, 'the revision to restore'));
+  const r = await ctx.call('notebooks.restore', { ref: arg(ctx, 0, 'the notebook'), rev: arg(ctx, 1, 'the revision to restore') });
   ctx.out.write(r.created ? `restored as new revision ${short(r.revision.id)}\n` : `head already has that content (${short(r.revision.id)})\n`);
   return 0;
 };
 
 const results: Command = async (ctx) => {
-  const r = ctx.lab.runResults(arg(ctx, 0, 'the run id'));
+  const r = await ctx.call('runs.get', { run: arg(ctx, 0, 'the run id') });
   ctx.out.write(`${runLine(r.run)}\n${pointsTable(r.points)}\n`);
   return 0;
 };
@@ -274,13 +315,26 @@ const results: Command = async (ctx) => {
 const exportCmd: Command = async (ctx) => {
   const file = ctx.opts.o ?? ctx.opts.out;
   if (!file) throw new UsageError('export needs -o FILE');
-  const r = ctx.lab.exportBundle(arg(ctx, 0, 'the notebook'), resolve(file));
-  ctx.out.write(`wrote ${r.file}: ${r.revisions} revisions, ${r.runs} runs, ${r.artifacts} artifacts, ${r.bytes} bytes\n`);
+  const r = await ctx.call('bundles.export', { ref: arg(ctx, 0, 'the notebook') });
+  const path = resolve(file);
+  try {
+    writeFileAtomic(path, Buffer.from(r.data_base64, 'base64'));
+  } catch (e) {
+    throw new LabError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  ctx.out.write(`wrote ${path}: ${r.revisions} revisions, ${r.runs} runs, ${r.artifacts} artifacts, ${r.bytes} bytes\n`);
   return 0;
 };
 
 const importCmd: Command = async (ctx) => {
-  const r = ctx.lab.importBundle(arg(ctx, 0, 'the bundle file'), { as: ctx.opts.as });
+  const file = arg(ctx, 0, 'the bundle file');
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (e) {
+    throw new LabError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const r = await ctx.call('bundles.import', { data_base64: data.toString('base64'), file_name: file, ...(ctx.opts.as === undefined ? {} : { as: ctx.opts.as }) });
   ctx.out.write(
     `imported ${r.notebook.name}: ${r.revisions_added} revisions added (${r.revisions_present} already present), ` +
       `${r.runs_added} runs added (${r.runs_present} already present)${r.head_moved ? ', head moved' : ''}\n`,

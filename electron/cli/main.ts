@@ -5,6 +5,7 @@ import { LabError } from '../engine/notebooks';
 import { NotebookInvalidError } from '../engine/notebook/validate';
 import { defaultDbPath } from '../engine/locations';
 import { Lab } from '../engine/lab';
+import { ApiCallError, apiClient } from './client';
 import { commands, type CommandContext } from './commands';
 import { serve } from './serve';
 import { UsageError } from './usage';
@@ -92,14 +93,15 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     for (const h of await lab.recoverRemote()) process.stderr.write(`saio-lab: run ${h.run_id.slice(0, 8)} on ${h.line}\n`);
-    const ctx: CommandContext = { lab, args: rest, opts: parsed.values, out: process.stdout, err: process.stderr };
+    const api = apiClient(lab);
+    const ctx: CommandContext = { lab, call: api.call, subscribe: api.subscribe, args: rest, opts: parsed.values, out: process.stdout, err: process.stderr };
     return await command(ctx);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`saio-lab ${name}: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof NotebookInvalidError || e instanceof LabError || (e as Error).name === 'BundleError') {
+    if (e instanceof NotebookInvalidError || e instanceof LabError || (e as Error).name === 'BundleError' || e instanceof ApiCallError) {
       process.stderr.write(`saio-lab ${name}: ${(e as Error).message}\n`);
       return 2;
     }

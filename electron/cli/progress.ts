@@ -1,4 +1,5 @@
 // Progress on stderr: a redrawn bar on a terminal, one line per finished point elsewhere (CI logs).
+import { isFinalPhase } from '../engine/common/runs';
 import type { ProgressEvent } from '../engine/model';
 
 function clock(s: number | null): string {
@@ -15,7 +16,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { 
       const line = `[${e.cell_id}] point ${e.point}/${e.points} ${e.label}  elapsed ${clock(e.elapsed_s)}  ETA ${clock(e.eta_s)}`;
       if (tty) {
         const width = 24;
-        const doneCount = e.phase === 'done' || e.phase === 'skipped' || e.phase === 'failed' ? e.point : e.point - 1;
+        const doneCount = isFinalPhase(e.phase) ? e.point : e.point - 1;
         const filled = Math.round((doneCount / e.points) * width);
         const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
         const text = `${bar} ${line} (${e.phase})`;
@@ -26,7 +27,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { 
           stream.write('\n');
           drawn = false;
         }
-      } else if (e.phase === 'done' || e.phase === 'failed' || e.phase === 'skipped') {
+      } else if (isFinalPhase(e.phase)) {
         stream.write(`${line}${e.phase === 'done' ? '' : ` (${e.phase})`}\n`);
       } else if (e.point === 0) {
         // What comes before the first point (a guest booting: kernel, accelerator, boot time) is kept in CI logs too.

@@ -1,15 +1,15 @@
 // The lab engine: one object per open database, the functions every front end (CLI, desktop,
 // web mode) calls. It owns no UI; progress and live output leave through callbacks.
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
-import type { NotebookRecord, ProgressEvent, RevisionRecord, RunRecord } from './model';
+import type { NotebookRecord, PlacementSample, PointRecord, ProgressEvent, RevisionRecord, RunRecord } from './model';
 import { diffRevisions, headRevision, history, LabError, loadRevision, requireNotebook, requireRevision, restoreRevision, saveNotebookFile } from './notebooks';
 import type { Change } from './notebook/diff';
-import type { Notebook } from './notebook/schema';
+import type { Notebook } from './common/notebook/schema';
 import { recoverInterrupted, recoverRemote, type Recovered, type RemoteRecovery } from './recovery';
-import type { ReplayResults, RunResults } from './report/types';
-import { RESULTS_FORMAT } from './report/types';
+import type { ReplayResults, RunResults } from './common/results';
+import { RESULTS_FORMAT } from './common/results';
 import { comparableRun, gateCell } from './report/gate-run';
-import { runStatistics } from './report/statistics';
+import { runStatistics } from './common/statistics';
 import type { OutputChunk } from './runner/processes';
 import { GuestPool } from './hosts/qemu/pool';
 import { runCell } from './runner/runner';
@@ -98,6 +98,12 @@ export class Lab {
       points: this.store.listPoints(run.id),
       hosts: this.store.listRunHosts(run.id),
     };
+  }
+
+  /** A point as stored, with the placement samples taken while it ran (what a UI adds to a live run). */
+  pointResults(runId: string, seq: number): { point: PointRecord; placement: PlacementSample[] } | null {
+    const point = this.store.getPoint(runId, seq);
+    return point ? { point, placement: this.store.listPlacement(runId, point.id) } : null;
   }
 
   /** Run the experiment cells of a notebook's head (all of them, or the ones named). */

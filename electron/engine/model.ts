@@ -1,4 +1,5 @@
 // Records the engine produces and stores. Plain data: every field survives JSON and SQLite.
+import type { ColumnMetric } from './common/metrics';
 
 export type RunStatus = 'running' | 'ok' | 'failed' | 'interrupted' | 'cancelled';
 export type PointStatus = 'ok' | 'failed' | 'skipped';
@@ -76,11 +77,15 @@ export interface GeneratorRecord {
   window_start_ms: number | null;
 }
 
-
 export type PointKind = 'measure' | 'probe';
 
-/** One sweep point and repeat, as stored and as written to results.json. */
-export interface PointRecord {
+/**
+ * One sweep point and repeat, as stored and as written to results.json. Its measured numbers
+ * (requests_per_s, offered_per_s — open loop: what the schedule offered —, the latency
+ * percentiles, requests_per_cpu_s — requests per CPU second of the server side, null without
+ * cpu) are the columns common/metrics.ts defines.
+ */
+export interface PointRecord extends Record<ColumnMetric, number | null> {
   id: number;
   run_id: string;
   seq: number;
@@ -100,14 +105,6 @@ export interface PointRecord {
   status: PointStatus;
   /** Why the point failed or was skipped; null when ok. */
   reason: string | null;
-  requests_per_s: number | null;
-  /** Open loop: the rate the generator's schedule offered (measured); null in closed loop. */
-  offered_per_s: number | null;
-  latency_p50_us: number | null;
-  latency_p90_us: number | null;
-  latency_p99_us: number | null;
-  latency_p999_us: number | null;
-  latency_max_us: number | null;
   /** Socket errors plus wrong responses (bad status, error replies, content mismatches). */
   errors: number | null;
   verified: boolean;
@@ -119,8 +116,6 @@ export interface PointRecord {
   warnings: string[];
   /** CPU seconds of the server's and the load generator's threads over the measured phase; null when not measured. */
   cpu: PointCpu | null;
-  /** Requests of the measured phase per CPU second of the server side (cpu.server_s); null without it. */
-  requests_per_cpu_s: number | null;
   started_at: string;
   ended_at: string | null;
 }

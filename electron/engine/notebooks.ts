@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { NotebookRecord, RevisionRecord } from './model';
 import { diffNotebooks, type Change } from './notebook/diff';
-import type { Notebook } from './notebook/schema';
+import type { Notebook } from './common/notebook/schema';
 import { canonicalText, NotebookInvalidError, parseNotebookText, validateNotebook } from './notebook/validate';
 import { revisionId, sha256, type Store } from './store/store';
 

@@ -6,7 +6,7 @@
 import { SshHost } from './hosts/ssh';
 import type { CleanupReport } from './hosts/types';
 import { loadRevision } from './notebooks';
-import { LOCAL_HOST, qemuSpecOf, sshSpecOf } from './notebook/hosts';
+import { LOCAL_HOST, qemuSpecOf, sshSpecOf } from './common/notebook/hosts';
 import type { Store } from './store/store';
 import { isSameProcess } from './runner/procfs';
 

@@ -1,5 +1,5 @@
 // Small display helpers; numbers use the report's formatting so both read the same.
-export { formatRate, formatLatencyUs, formatBytes, formatCount, formatCpuList } from '../../electron/engine/report/format';
+export { formatRate, formatLatencyUs, formatBytes, formatCount, formatCpuList } from '../../electron/engine/common/format';
 
 export function shortId(id: string): string {
   return id.slice(0, 8);

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'out', 'e2e-screenshots');
@@ -158,7 +159,7 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     await page.getByLabel('Start from').selectOption('quickstart.json');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.locator('[data-cell-id="nginx-keepalive"]').waitFor();
-    await page.locator('.md h1', { hasText: 'Quickstart' }).waitFor();
+    await page.locator('.md h2', { hasText: 'Quickstart' }).waitFor();
     await shot('notebook');
   });
 
@@ -470,4 +471,119 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
   await t.test('no page errors (CSP violations, exceptions) along the way', () => {
     assert.deepEqual(pageErrors, []);
   });
+});
+
+// One renderer for notes (engine/common/markdown.ts): the same source must give the same DOM in
+// report.html and in the app, each as Chromium parses it.
+const MARKDOWN_SAMPLE = [
+  '# One', '## Two', '### Three', '#### Four', '##### Five', '###### Six', '',
+  'A *paragraph* with **bold**, `code <b>`, a [link](https://example.org/a?b=1&c=2), [mail](mailto:lab@example.org),',
+  'a [script link](javascript:alert(1)), an image ![x](https://example.org/x.png) and <b>raw html</b>.', '',
+  '> a quote', '> over two lines', '',
+  '1. first', '2. second', '', '- bullet', '  continued', '- another', '', '---', '',
+  '```sh', 'x < y && z', '```', '', '<script>alert(1)</script>',
+].join('\n');
+
+test('a note reads the same in report.html and in the app (Chromium)', { timeout: 120_000 }, async () => {
+  const require = createRequire(import.meta.url);
+  const { reportHtml } = require(path.join(root, 'dist', 'electron', 'engine', 'report', 'html.js'));
+  const content = { format: 'saio-lab/notebook@2', title: 'Markdown sample', cells: [{ id: 'notes', type: 'markdown', source: MARKDOWN_SAMPLE }] };
+  const created = await api('notebooks.create', { name: 'markdown-sample', content });
+  const report = path.join(tmp, 'markdown-report.html');
+  writeFileSync(report, reportHtml({ format: 'saio-lab/results@3', generated_at: new Date().toISOString(), notebook: { id: created.notebook.id, name: 'markdown-sample', revision_id: created.revision.id, content }, runs: [], elapsed_s: 0, quick: false, summaries: [], comparisons: [], noise: [], gates: [] }));
+  const reportPage = await browser.newPage();
+  try {
+    await reportPage.goto(`file://${report}`);
+    const inReport = await reportPage.locator('#cell-notes').evaluate((el) => el.innerHTML.trim());
+    await page.goto(url);
+    await page.locator('[data-nb-item="markdown-sample"]').click();
+    const md = page.locator('[data-cell-id="notes"] .md');
+    await md.locator('h2', { hasText: 'One' }).waitFor();
+    const inApp = await md.evaluate((el) => el.innerHTML.trim());
+    assert.equal(inApp, inReport);
+    // What the sample exercises is really there (not two empty strings that agree).
+    for (const tag of ['<h2>One</h2>', '<h6>Six</h6>', '<blockquote>', '<ol>', '<hr>', '<code class="language-sh">x &lt; y &amp;&amp; z', '&lt;script&gt;alert(1)&lt;/script&gt;', 'href="mailto:lab@example.org"']) {
+      assert.ok(inApp.includes(tag), `${tag} in ${inApp}`);
+    }
+    assert.ok(!/<script|<img|href="javascript/.test(inApp), inApp);
+  } finally {
+    await reportPage.close();
+  }
+});
+
+// The JSON editor of a cell says where its text stops being JSON by the engine's own rule
+// (common/json-syntax.ts), so Chromium reports what Node reports for the same text.
+test('a JSON syntax error reads the same in the app (Chromium) as in Node', { timeout: 120_000 }, async () => {
+  const require = createRequire(import.meta.url);
+  const { jsonSyntaxError } = require(path.join(root, 'dist', 'electron', 'engine', 'common', 'json-syntax.js'));
+  const quick = JSON.parse(readFileSync(path.join(root, 'experiments', 'quickstart.json'), 'utf8'));
+  await api('notebooks.create', { name: 'json-errors', content: quick });
+  await page.goto(url);
+  await page.locator('[data-nb-item="json-errors"]').click();
+  const cell = page.locator('[data-cell-id="nginx-keepalive"]');
+  await cell.getByRole('button', { name: 'JSON' }).click();
+  const editor = cell.locator('textarea');
+  for (const text of ['{"id": "nginx-keepalive",\n  "type": oops\n}', '{"id": "x",, "type": "experiment"}', '[1 2]', '{"a": 1} // note']) {
+    await editor.fill(text);
+    const shown = await cell.locator('.field-error[role="alert"]').innerText();
+    assert.equal(shown, `JSON: ${jsonSyntaxError(text).message}`);
+  }
+  assert.deepEqual(pageErrors, []);
+});
+
+// Issue 16: a live run grows from its events (each carries the point and its placement samples);
+// the page fetches the run once, not once per point. Measured for a 10-point and a 200-point run
+// of the same cell: how many times the page fetched the run, and the lag from a point being
+// stored (its ended_at) to its row showing in the points table. Judged on the fetch count, which
+// must not grow with the run; the lags go to timings.json.
+test('a live run grows point by point from its events: 10 and 200 points', { timeout: 1_500_000 }, async () => {
+  const quick = JSON.parse(readFileSync(path.join(root, 'experiments', 'quickstart.json'), 'utf8'));
+  for (const points of [10, 200]) {
+    const cell = { ...quick.cells[1], id: 'grow', title: `${points} points`, backends: ['baseline'], sweep: { connections: [10, 20] }, repeats: points / 2, duration_s: 1, warmup_s: 0, quick: { duration_s: 1, warmup_s: 0 } };
+    const name = `grow-${points}`;
+    const created = await api('notebooks.create', { name, content: { format: quick.format, title: name, cells: [cell] } });
+    await page.goto(url);
+    await page.locator(`[data-nb-item="${name}"]`).click();
+    await page.locator('[data-cell-id="grow"]').waitFor();
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await page.evaluate(() => {
+      window.__rows = [];
+      const count = () => document.querySelectorAll('[data-testid="points"] tbody tr').length;
+      new MutationObserver(() => {
+        const n = count();
+        if (window.__rows.at(-1)?.n !== n) window.__rows.push({ n, t: Date.now() });
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    let fetches = 0;
+    const onRequest = (r) => {
+      if (r.url().includes('/api/runs.get')) fetches += 1;
+    };
+    page.on('request', onRequest);
+    try {
+      const job = await api('runs.start', { ref: created.notebook.id, quick: true });
+      for (;;) {
+        const j = (await api('runs.jobs', {})).find((x) => x.job === job.job);
+        if (j && j.state !== 'running') {
+          assert.equal(j.state, 'done', `${points}-point run ended ${j.state}: ${j.error}`);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="points"] tbody tr').length === n, points, { timeout: LONG });
+    } finally {
+      page.off('request', onRequest);
+    }
+    const [runId] = (await api('runs.list', { ref: created.notebook.id })).map((r) => r.id);
+    const stored = (await api('runs.get', { run: runId })).points.sort((a, b) => a.seq - b.seq);
+    const rows = await page.evaluate(() => window.__rows);
+    const lags = stored.map((p, i) => (rows.find((r) => r.n >= i + 1)?.t ?? NaN) - Date.parse(p.ended_at)).sort((a, b) => a - b);
+    const at = (q) => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))];
+    timings[`run_${points}_points`] = { points, run_fetches: fetches, point_to_row_ms: { median: at(0.5), p90: at(0.9), max: lags.at(-1) } };
+    console.log(`${points}-point run: the page fetched the run ${fetches} time(s); point stored → row shown: median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${lags.at(-1)} ms`);
+    // Once when the run appears (and once more if a point was stored while that fetch was in
+    // flight), once when the job ends: never once per point.
+    assert.ok(fetches <= 3, `${points}-point run: the page fetched the run ${fetches} times`);
+    assert.ok(lags.every((l) => Number.isFinite(l)), 'every point showed as a row');
+  }
+  assert.deepEqual(pageErrors, []);
 });

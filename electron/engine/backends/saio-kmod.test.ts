@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cannotLoadModules, hostFacts } from '../kmod/host';
-import { KmodSettings, type ExperimentCell } from '../notebook/schema';
+import { KmodSettings, type ExperimentCell } from '../common/notebook/schema';
 import { pinningProblem } from '../runner/cpus';
 import { backendModule, backendNames } from './registry';
 import { libsaioPath } from './saio';

@@ -5,7 +5,7 @@
 import { cannotLoadModules, hostFacts } from '../kmod/host';
 import { guestModuleHost } from '../kmod/guest-step';
 import { ModuleStep } from '../kmod/module-step';
-import { KmodSettings, type ExperimentCell } from '../notebook/schema';
+import { KmodSettings, type ExperimentCell } from '../common/notebook/schema';
 import { saioBackend } from './saio';
 
 /** The cell's kmod settings, or their defaults when the cell has none. */

@@ -3,7 +3,7 @@
 // backend that needs the machine prepared (saio-kmod loads a kernel module), what happens once
 // before its first point of a run and once after the run.
 import type { GuestHost } from '../hosts/qemu/guest';
-import type { ExperimentCell } from '../notebook/schema';
+import type { ExperimentCell } from '../common/notebook/schema';
 import type { ServerLaunch } from '../servers/types';
 
 export interface BackendContext {

@@ -1,8 +1,6 @@
 // `saio-lab export`: write a notebook, its whole history and its finished runs to one bundle file.
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { writeFileAtomic } from '../atomic-write';
 import { jsonText } from '../common/json-text';
 import type { NotebookRecord, RevisionRecord, RunRecord } from '../model';
 import { sha256, type Store } from '../store/store';
@@ -109,24 +107,11 @@ function collect(store: Store, notebook: NotebookRecord) {
   });
 }
 
-/** Write to a temporary file beside the target, then rename: a failed export leaves no half file. */
+/** A failed export leaves no half file and whatever was at `file` before. */
 function writeAtomically(file: string, data: Buffer): void {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', 0o644);
-    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, file);
+    writeFileAtomic(file, data);
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created, or already renamed
-    }
     throw new BundleError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

@@ -4,7 +4,7 @@
 import { configKey } from '../common/axes';
 import type { EnvironmentSnapshot, LoadResult, NotebookRecord, PlacementSample, RevisionRecord, RunHostRecord } from '../model';
 import { createNotebook, saveRevision } from '../notebooks';
-import type { Notebook } from '../notebook/schema';
+import type { Notebook } from '../common/notebook/schema';
 import { validateNotebook } from '../notebook/validate';
 import type { NewPoint, Store } from '../store/store';
 import { fixtureCpu } from '../report/fixture';

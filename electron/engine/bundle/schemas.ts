@@ -2,6 +2,7 @@
 // new field means a new format version) and checked against the engine's record types below,
 // so the bundle and the store cannot drift apart silently.
 import { z } from 'zod';
+import { POINT_COLUMNS } from '../common/metrics';
 import type { EnvironmentSnapshot, JsonValue, PlacementSample, PointRecord, RunRecord } from '../model';
 import { jsonPath } from '../notebook/validate';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, PATH_ID } from './format';
@@ -157,13 +158,7 @@ const Point = z.strictObject({
   repeat: int,
   status: z.enum(['ok', 'failed', 'skipped']),
   reason: z.string().nullable(),
-  requests_per_s: n.nullable(),
-  offered_per_s: n.nullable(),
-  latency_p50_us: n.nullable(),
-  latency_p90_us: n.nullable(),
-  latency_p99_us: n.nullable(),
-  latency_p999_us: n.nullable(),
-  latency_max_us: n.nullable(),
+  ...(Object.fromEntries(POINT_COLUMNS.map((m) => [m, n.nullable()])) as Record<(typeof POINT_COLUMNS)[number], z.ZodNullable<typeof n>>),
   errors: int.nullable(),
   verified: z.boolean(),
   verification: Verification.nullable(),

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { checkName } from '../notebooks';
-import type { Notebook } from '../notebook/schema';
+import type { Notebook } from '../common/notebook/schema';
 import { parseNotebookText } from '../notebook/validate';
 import { revisionId, sha256 } from '../store/store';
 import { artifactPath, BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, classifyPath, MANIFEST_PATH, NOTEBOOK_PATH, type BundlePath } from './format';

@@ -2,9 +2,9 @@
 // The runner owns processes; a driver never spawns anything itself. What the notebook may say
 // about a driver (its settings, protocols, rules) is in catalog.ts.
 import type { LoadResult } from '../model';
-import type { ProtocolSettings } from '../protocols/catalog';
+import type { ProtocolSettings } from '../common/protocols/catalog';
 import type { Dataset, Endpoint } from '../protocols/types';
-import type { DriverSettings } from './catalog';
+import type { DriverSettings } from '../common/drivers/catalog';
 
 export interface LoadSpec {
   endpoint: Endpoint;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ToolMissingError } from '../runner/processes';
+import { portListeners } from './port-owner';
 import type { Host } from './types';
 
 export interface ContractTarget {
@@ -162,10 +163,25 @@ export function hostContract(label: string, make: () => Promise<ContractTarget>,
       assert.ok(cpus.length >= 1 && cpus.every((c) => Number.isInteger(c) && c >= 0));
       const port = await h.freePort(t.address);
       assert.ok(port > 1024 && port < 65536);
-      const py = `import socket,sys\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind((sys.argv[1],int(sys.argv[2])))\ns.listen()\nprint('listening',flush=True)\nc,_=s.accept()\nc.sendall(b'hello from the host\\n')\nc.close()`;
+      // SO_REUSEPORT, as nginx's `listen … reuseport`: a second such listener may share the port.
+      const py = `import socket,sys\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEPORT,1)\ns.bind((sys.argv[1],int(sys.argv[2])))\ns.listen()\nprint('listening',flush=True)\nc,_=s.accept()\nc.sendall(b'hello from the host\\n')\nc.close()`;
       const srv = await h.spawn({ role: 'server', argv: ['python3', '-c', py, t.address, String(port)], stdoutPath: join(local, 'l.out'), stderrPath: join(local, 'l.err') });
       await until('the listener', async () => srv.stdout.includes('listening') || !srv.running);
       assert.ok(srv.running, readFileSync(join(local, 'l.err'), 'utf8'));
+      // Alone on its port: the one listener there is a socket of its own group.
+      const alone = await portListeners(h, { pgid: srv.pid, address: t.address, port });
+      assert.equal(alone.ours.length, 1, JSON.stringify(alone));
+      assert.deepEqual(alone.foreign, []);
+      // A second group on the same port (a stranger to the first): seen, with its pid and name.
+      const other = await h.spawn({ role: 'server', argv: ['python3', '-c', py, t.address, String(port)], stdoutPath: join(local, 'o.out'), stderrPath: join(local, 'o.err') });
+      await until('the second listener', async () => other.stdout.includes('listening') || !other.running);
+      assert.ok(other.running, readFileSync(join(local, 'o.err'), 'utf8'));
+      const shared = await portListeners(h, { pgid: srv.pid, address: t.address, port });
+      assert.equal(shared.ours.length, 1);
+      assert.equal(shared.foreign.length, 1, JSON.stringify(shared));
+      assert.deepEqual(shared.foreign[0]?.owners.map((o) => o.pid), [other.pid]);
+      assert.match(shared.foreign[0]?.owners[0]?.comm ?? '', /^python/);
+      await other.stop('SIGKILL', 2000);
       const to = t.reach ? await t.reach(port) : { host: t.address, port };
       const got = await new Promise<string>((resolve, reject) => {
         const s = connect(to.port, to.host);

@@ -58,3 +58,28 @@ test('HostPlacementSampler on LocalHost sees the same threads as the runner\'s o
   assert.deepEqual(a.map(key).sort(), theirs.drain().map(key).sort());
   await p.stop('SIGKILL', 0);
 });
+
+test('HostPlacementSampler: a group that joins while a slow round is out gets a round of its own at once', { timeout: 30_000 }, async () => {
+  const { HostPlacementSampler } = await import('./placement');
+  // A host one second away each way (a loaded machine, a far host), sampled every 3 s.
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const far = Object.create(host) as LocalHost;
+  far.sampleProcesses = async (q) => {
+    await sleep(1000);
+    const r = await host.sampleProcesses(q);
+    await sleep(1000);
+    return r;
+  };
+  const sampler = new HostPlacementSampler(far, Date.now(), 3000);
+  sampler.start(); // round 1 goes out now and is back at 2 s, without the group
+  await sleep(100);
+  // A load generator that lives 1.6 s: the tick at 3 s would read /proc at 4 s, a round after the
+  // one out (back at 2 s) at 3 s; its own round reads at 1.1 s.
+  const p = await host.spawn({ role: 'driver', argv: ['sleep', '1.6'], stdoutPath: join(dir, 'short.out'), stderrPath: join(dir, 'short.err') });
+  sampler.add({ role: 'driver', pgrp: p.pid });
+  await p.exited;
+  await sleep(1200);
+  await sampler.stop();
+  const mine = sampler.drain().filter((s) => s.pid === p.pid);
+  assert.ok(mine.length >= 1, `samples of the short-lived group: ${mine.length} in ${sampler.roundCount} rounds`);
+});

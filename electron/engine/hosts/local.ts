@@ -11,7 +11,7 @@ import { allowedCpus as localAllowedCpus } from '../runner/cpus';
 import { captureEnvironment } from '../runner/environment';
 import { freePort as loopbackFreePort } from '../runner/net';
 import { findExecutable, RunningProcess } from '../runner/processes';
-import { isSameProcess, processesInGroup, processStat, tasksOf } from '../runner/procfs';
+import { isSameProcess, processesInGroup, processStat, socketInodesOf, tasksOf } from '../runner/procfs';
 import { clockOffsetOf, networkPathOf, toolVersions } from './facts';
 import { checkSignal, ROLE, type CleanupReport, type ClockOffset, type ExecOptions, type ExecResult, type ExitStatus, type Host, type HostEnvironment, type HostProcess, type NetworkPath, type ProcessSample, type SpawnOptions, type ToolProbe } from './types';
 
@@ -144,6 +144,15 @@ export class LocalHost implements Host {
     for (const pid of pids) {
       const stat = processStat(pid);
       if (stat) out.push({ pid, stat, tasks: tasksOf(pid) });
+    }
+    return out;
+  }
+
+  async socketInodes(pids: readonly number[]): Promise<Map<number, number[]>> {
+    const out = new Map<number, number[]>();
+    for (const pid of pids) {
+      const inodes = socketInodesOf(pid);
+      if (inodes) out.set(pid, inodes);
     }
     return out;
   }

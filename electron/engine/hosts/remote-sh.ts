@@ -184,6 +184,33 @@ export function cpuFollowScript(o: { procDir: string; roles: readonly string[]; 
   );
 }
 
+/**
+ * For each pid whose fds can be read: "P PID", then `ls -l` of /proc/PID/fd (one fork per
+ * process, not per fd; GNU and busybox ls both print "N -> socket:[INODE]").
+ */
+export function socketsScript(pids: readonly number[]): string {
+  return (
+    PREAMBLE +
+    `for p in ${pids.map((n) => int(n, 'pid')).join(' ')}; do l=$(ls -l /proc/$p/fd 2>/dev/null) || continue; echo "P $p"; printf '%s\\n' "$l"; done\n` +
+    'exit 0\n'
+  );
+}
+
+/** socketsScript's output → pid → socket inodes. */
+export function parseSocketListing(text: string): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  let cur: number[] | null = null;
+  for (const line of text.split('\n')) {
+    const pid = /^P (\d+)$/.exec(line)?.[1];
+    if (pid) out.set(Number(pid), (cur = []));
+    else {
+      const inode = / -> socket:\[(\d+)\]$/.exec(line)?.[1];
+      if (inode && cur) cur.push(Number(inode));
+    }
+  }
+  return out;
+}
+
 /** Live members of one group, one pid per line. */
 export function groupScript(pgid: number): string {
   return (

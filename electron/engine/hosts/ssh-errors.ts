@@ -2,32 +2,6 @@
 // with 255 for its own failures and prints why on stderr; the wording below is OpenSSH's.
 import { HostError } from './types';
 
-export interface Destination {
-  user: string | null;
-  host: string;
-  port: number | null;
-  /** Exactly what is passed to ssh. */
-  arg: string;
-}
-
-/**
- * "ssh://user@host:port", "user@host" or a Host alias of ~/.ssh/config. The value becomes an
- * argument of ssh (after "--"), so it is checked: no option-like or shell-like characters.
- */
-export function parseDestination(text: string): Destination {
-  const m = /^(?:ssh:\/\/)?(?:([A-Za-z0-9._][A-Za-z0-9._-]{0,63})@)?([A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/.exec(text);
-  if (!m || text.startsWith('-')) {
-    throw new Error(`host address ${JSON.stringify(text)}: expected ssh://user@host[:port], user@host or a Host name from ~/.ssh/config`);
-  }
-  const port = m[3] === undefined ? null : Number(m[3]);
-  if (port !== null && (port < 1 || port > 65535)) throw new Error(`host address ${JSON.stringify(text)}: port ${port} is not 1-65535`);
-  const host = m[2] as string;
-  const user = m[1] ?? null;
-  // ssh understands the URI form itself (OpenSSH ≥ 7.7); a bare user@host needs no rewriting.
-  const arg = text.startsWith('ssh://') || port !== null ? `ssh://${user ? `${user}@` : ''}${host}${port !== null ? `:${port}` : ''}` : text;
-  return { user, host, port, arg };
-}
-
 /** The HostError for an ssh failure, from its exit status and stderr. */
 export function sshFailure(name: string, address: string, code: number | null, stderr: string): HostError {
   const at = `${name} (${address})`;

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { parseStat, parseStatus } from '../runner/procfs';
 import { clockOffsetOf, environmentOf, freePortOf, networkPathOf, parseCpuList } from './facts';
 import { loginShellCommand, shQuote } from './quote';
-import { cleanupScript, groupScript, killScript, listDirScript, PREAMBLE, readTextFilesScript, sampleScript, whichScript } from './remote-sh';
+import { cleanupScript, groupScript, killScript, listDirScript, parseSocketListing, PREAMBLE, readTextFilesScript, sampleScript, socketsScript, whichScript } from './remote-sh';
 import { SshProcess, type SshProcessHost } from './ssh-process';
-import { parseDestination, sshFailure, type Destination } from './ssh-errors';
+import { parseDestination, type Destination } from '../common/notebook/ssh-destination';
+import { sshFailure } from './ssh-errors';
 import {
   checkSignal,
   HostError,
@@ -337,6 +338,11 @@ export class SshHost implements Host, SshProcessHost {
       } else i++;
     }
     return samples;
+  }
+
+  async socketInodes(pids: readonly number[]): Promise<Map<number, number[]>> {
+    if (pids.length === 0) return new Map();
+    return parseSocketListing(await this.run(socketsScript(pids)));
   }
 
   // ---- files --------------------------------------------------------------------------------

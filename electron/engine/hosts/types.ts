@@ -130,6 +130,11 @@ export interface Host {
   processesInGroup(pgid: number): Promise<number[]>;
   /** Every live process of these groups and these pids, with their threads, in one reading. */
   sampleProcesses(sel: { groups?: readonly number[]; pids?: readonly number[] }): Promise<ProcessSample[]>;
+  /**
+   * The socket inodes each of these processes holds open (its /proc/PID/fd links "socket:[N]"),
+   * in one reading; a process that is gone or whose fds cannot be read is left out.
+   */
+  socketInodes(pids: readonly number[]): Promise<Map<number, number[]>>;
 
   /** Text files (e.g. under /proc) in one round trip; null for a file that cannot be read. */
   readTextFiles(paths: readonly string[]): Promise<(string | null)[]>;

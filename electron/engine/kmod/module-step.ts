@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRun, BackendRunArtifact, BackendRunEnd } from '../backends/types';
-import { MODULE_PARAM_NAME, MODULE_PARAM_VALUE } from '../notebook/schema';
+import { MODULE_PARAM_NAME, MODULE_PARAM_VALUE } from '../common/notebook/schema';
 import { forChildProcess, repoRoot } from '../paths';
 import { cannotLoadModules, hostFacts, type HostFacts } from './host';
 

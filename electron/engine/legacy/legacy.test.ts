@@ -14,11 +14,11 @@ import { snapshot } from '../bundle/fixture';
 import { importBundle } from '../bundle/import';
 import { repack, editJson, unpack } from '../bundle/repack';
 import { loadRevision } from '../notebooks';
-import { NOTEBOOK_FORMAT } from '../notebook/schema';
+import { NOTEBOOK_FORMAT } from '../common/notebook/schema';
 import { canonicalText, parseNotebookText } from '../notebook/validate';
 import { repoRoot } from '../paths';
 import { gateCell } from '../report/gate-run';
-import { summarizePoints } from '../report/summary';
+import { summarizePoints } from '../common/summary';
 import { sha256, Store } from '../store/store';
 
 const LEGACY = join(repoRoot(), 'tests', 'fixtures', 'legacy-v1');

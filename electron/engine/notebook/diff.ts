@@ -1,6 +1,6 @@
 // A structural diff of two notebooks: cells are matched by id (so a moved cell is a move, not a
 // removal and an addition), fields are compared deeply and reported by JSON path.
-import type { Notebook } from './schema';
+import type { Notebook } from '../common/notebook/schema';
 import { jsonPath } from './validate';
 
 export interface Change {

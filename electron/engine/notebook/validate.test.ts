@@ -158,16 +158,16 @@ test('JSON syntax errors give line and column', () => {
   assert.equal(v.ok, false);
   if (!v.ok) {
     assert.equal(v.errors[0]?.path, '$');
-    assert.match(v.errors[0]?.message ?? '', /syntax error at line 3, column 12/);
+    assert.match(v.errors[0]?.message ?? '', /syntax error at line 3, column 12 \(near "oops\\n}"\): invalid symbol$/);
   }
 });
 
-test('the syntax error offset points at the offending character', () => {
+test('the syntax error offset points at the offending token, in words', () => {
   for (const [text, at] of [
     ['{"a": [1, 2,, 3]}', 12],
     ['{"a": 1} x', 9],
     ['{"a" 1}', 5],
-    ['{"a": "open', 11],
+    ['{"a": "open', 6], // the string that never closes
   ] as const) {
     const v = parseNotebookText(text);
     assert.equal(v.ok, false);

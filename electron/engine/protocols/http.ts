@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { HTTP_AFTER_CHECK } from '../legacy/v1';
 import type { AfterCheck } from '../model';
-import type { ProtocolSettings } from './catalog';
+import type { ProtocolSettings } from '../common/protocols/catalog';
 import { pollUntilReady, type Dataset, type Endpoint, type ProtocolModule } from './types';
 
 export interface Fetched {

@@ -1,5 +1,5 @@
 // Every protocol's runtime module, by kind.
-import type { ProtocolKind } from './catalog';
+import type { ProtocolKind } from '../common/protocols/catalog';
 import { http } from './http';
 import { memcached } from './memcached';
 import { redis } from './redis';

@@ -2,7 +2,7 @@
 // what to prepare for it to serve (the dataset), where it answers (the endpoint), when it is
 // ready, and one check through it after the load that says whether it still answers correctly.
 import type { AfterCheck } from '../model';
-import type { ProtocolKind, ProtocolSettings } from './catalog';
+import type { ProtocolKind, ProtocolSettings } from '../common/protocols/catalog';
 
 export interface Dataset {
   /** HTTP: the directory the server serves and the one file in it every request fetches. */

@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunHostRecord } from '../model';
-import type { PlotCell } from '../notebook/schema';
-import { chartSpec } from './chart';
+import type { PlotCell } from '../common/notebook/schema';
+import { chartSpec } from '../common/chart';
 import { fixture } from './fixture';
 import { reportHtml as renderReport } from './html';
 import { resultsJson } from './results-json';
-import type { ReplayResults } from './types';
+import type { ReplayResults } from '../common/results';
 
 function guestHost(accel: string): RunHostRecord {
   return {

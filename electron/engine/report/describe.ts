@@ -1,7 +1,7 @@
 // A cell's settings in words, one line each: what the report's settings table, the CLI's `show`
 // and the UI say about a cell. Pure.
-import type { ExperimentCell, RepeatsSetting } from '../notebook/schema';
-import { formatRate, formatSeconds } from './format';
+import type { ExperimentCell, RepeatsSetting } from '../common/notebook/schema';
+import { formatRate, formatSeconds } from '../common/format';
 
 /** The saio-kmod settings in one line: mode, kernel workers and their placement, insmod parameters. */
 export function kmodText(cell: ExperimentCell): string {

@@ -1,10 +1,11 @@
 // Test helper: a realistic replay of one experiment (two backends, three connection counts, two
 // repeats, one failed point) with its notebook, environment and placement samples.
 import { configKey } from '../common/axes';
+import { noMetrics } from '../common/metrics';
 import type { EnvironmentSnapshot, PlacementSample, PointCpu, PointRecord, RunRecord } from '../model';
-import type { Notebook } from '../notebook/schema';
-import { runStatistics } from './statistics';
-import { RESULTS_FORMAT, type ReplayResults, type RunResults } from './types';
+import type { Notebook } from '../common/notebook/schema';
+import { runStatistics } from '../common/statistics';
+import { RESULTS_FORMAT, type ReplayResults, type RunResults } from '../common/results';
 
 export const FIXTURE_FAIL_REASON = 'wrk exited with code 1: "socket: too many open files", giving up';
 
@@ -107,12 +108,7 @@ function point(seq: number, backend: string, connections: number, repeat: number
       ...base,
       status: 'failed',
       reason: failReason,
-      requests_per_s: null,
-      latency_p50_us: null,
-      latency_p90_us: null,
-      latency_p99_us: null,
-      latency_p999_us: null,
-      latency_max_us: null,
+      ...noMetrics(),
       errors: null,
       verified: false,
       verification: null,

@@ -3,8 +3,8 @@
 // full), on the same machine: same CPU model, kernel and core count (the fingerprint a bundle's
 // environment carries). Numbers from another machine say nothing about a regression here.
 import type { EnvironmentSnapshot, PointRecord, RunRecord } from '../model';
-import { gate, type GateResult, type GateSeries } from '../stats/gate';
-import type { CellGate } from './types';
+import { gate, type GateResult, type GateSeries } from '../common/stats/gate';
+import type { CellGate } from '../common/results';
 
 /** Metrics the gate judges (one testcase each per configuration). */
 // p50 rather than p99: a tail percentile of a short run moves by more than any threshold on a

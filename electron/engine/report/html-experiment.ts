@@ -1,10 +1,11 @@
 // The section of the report for one experiment cell: what it was set to, how its run ended,
 // every point (each repeat its own row) and the per-configuration summary.
-import { accelNote, runAccel, withAccel, type Accel } from './accel';
+import { accelNote, runAccel, withAccel, type Accel } from '../common/accel';
+import { LATENCY_COLUMNS, METRICS, TAIL_METRICS } from '../common/metrics';
 import { isMeasured } from '../common/points';
 import type { PointRecord } from '../model';
-import type { ExperimentCell } from '../notebook/schema';
-import { protocolText } from '../protocols/catalog';
+import type { ExperimentCell } from '../common/notebook/schema';
+import { protocolText } from '../common/protocols/catalog';
 import { driverText, kmodText, repeatsText, sweepText } from './describe';
 import {
   escapeHtml as esc,
@@ -14,13 +15,13 @@ import {
   formatLatencyUs,
   formatRate,
   formatSeconds,
-} from './format';
+} from '../common/format';
 import { type Column, htmlTable, keyValueTable } from './html-table';
-import { summarizePoints } from './summary';
+import { summarizePoints } from '../common/summary';
 
 export { kmodText } from './describe';
-import type { RunResults } from './types';
-import type { ConfigSummary } from './statistics';
+import type { RunResults } from '../common/results';
+import type { ConfigSummary } from '../common/statistics';
 import { statisticsTable } from './html-statistics';
 
 function settingsTable(cell: ExperimentCell, quick: boolean): string {
@@ -98,11 +99,7 @@ function pointsTable(points: readonly PointRecord[], accel: Accel | null): strin
     [{ label: 'status' }, (p) => esc(p.status)],
     [{ label: 'offered/s', num: true }, (p) => esc(formatRate(p.offered_per_s))],
     [{ label: 'requests/s', num: true }, (p) => esc(formatRate(p.requests_per_s))],
-    [{ label: 'p50', num: true }, (p) => esc(formatLatencyUs(p.latency_p50_us))],
-    [{ label: 'p90', num: true }, (p) => esc(formatLatencyUs(p.latency_p90_us))],
-    [{ label: 'p99', num: true }, (p) => esc(formatLatencyUs(p.latency_p99_us))],
-    [{ label: 'p99.9', num: true }, (p) => esc(formatLatencyUs(p.latency_p999_us))],
-    [{ label: 'max', num: true }, (p) => esc(formatLatencyUs(p.latency_max_us))],
+    ...LATENCY_COLUMNS.map((m): [Column, (p: PointRecord) => string] => [{ label: METRICS[m].short, num: true }, (p) => esc(formatLatencyUs(p[m]))]),
     [{ label: 'errors', num: true }, (p) => esc(formatCount(p.errors))],
     [{ label: 'server CPU s', num: true }, (p) => esc(p.cpu ? p.cpu.server_s.toFixed(2) : '—')],
     [{ label: 'req/CPU-s', num: true }, (p) => esc(formatRate(p.requests_per_cpu_s))],
@@ -125,8 +122,7 @@ function summaryTable(points: readonly PointRecord[], accel: Accel | null): stri
     { label: 'min', num: true },
     { label: 'max', num: true },
     { label: 'offered/s median', num: true },
-    { label: 'p99 median', num: true },
-    { label: 'p99.9 median', num: true },
+    ...TAIL_METRICS.map((m) => ({ label: `${METRICS[m].short} median`, num: true })),
     { label: 'warned', num: true },
   ];
   const rows = summarizePoints(points).map((r) => [
@@ -138,8 +134,7 @@ function summaryTable(points: readonly PointRecord[], accel: Accel | null): stri
     esc(formatRate(r.requests_per_s_min)),
     esc(formatRate(r.requests_per_s_max)),
     esc(formatRate(r.offered_per_s_median)),
-    esc(formatLatencyUs(r.latency_p99_us_median)),
-    esc(formatLatencyUs(r.latency_p999_us_median)),
+    ...TAIL_METRICS.map((m) => esc(formatLatencyUs(r[`${m}_median`]))),
     esc(r.warned ? `⚠ ${r.warned}` : '0'),
   ]);
   return htmlTable(cols, rows, 'Summary per configuration (ok points only; n = repeats measured)');

@@ -1,8 +1,8 @@
 // Per-run appendices: the machine each run measured, and where its threads ran.
 import type { EnvironmentSnapshot, PlacementSample } from '../model';
-import { escapeHtml as esc, formatBytes, formatCount, formatCpuList } from './format';
+import { escapeHtml as esc, formatBytes, formatCount, formatCpuList } from '../common/format';
 import { htmlTable, keyValueTable } from './html-table';
-import type { RunResults } from './types';
+import type { RunResults } from '../common/results';
 
 function runHeading(r: RunResults): string {
   return `<h3>Cell <code>${esc(r.run.cell_id)}</code>, run <code>${esc(r.run.id)}</code></h3>`;

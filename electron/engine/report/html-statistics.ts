@@ -1,22 +1,20 @@
 // The report's statistics: the comparison table that opens the page (every backend against the
 // cell's reference, ratio with its 95% CI, p-value, verdict; `~` uncoloured), the A/A noise flag,
 // the per-configuration summaries with the interval of each median, and the gate's result.
-import { fmtP } from '../stats/compare';
-import { runAccel, withAccel, type Accel } from './accel';
-import { formatSummary } from '../stats/gate-report';
-import { escapeHtml as esc, formatLatencyUs, formatRate } from './format';
+import { runAccel, withAccel, type Accel } from '../common/accel';
+import { formatMetric, METRICS, STAT_METRICS, type StatMetric } from '../common/metrics';
+import { fmtP } from '../common/stats/compare';
+import { formatSummary } from '../common/stats/gate-report';
+import { escapeHtml as esc } from '../common/format';
 import { htmlTable } from './html-table';
-import type { ConfigComparison, ConfigSummary, StatMetric } from './statistics';
-import type { ReplayResults } from './types';
+import type { ConfigComparison, ConfigSummary } from '../common/statistics';
+import type { ReplayResults } from '../common/results';
 
-export const METRIC_LABELS: Record<StatMetric, string> = {
-  requests_per_s: 'requests/s',
-  requests_per_cpu_s: 'requests per CPU second',
-  latency_p50_us: 'p50 latency',
-  latency_p99_us: 'p99 latency',
-  latency_p999_us: 'p99.9 latency',
-};
-const METRIC_ORDER: StatMetric[] = ['requests_per_s', 'requests_per_cpu_s', 'latency_p99_us', 'latency_p50_us', 'latency_p999_us'];
+/** A metric's label without its unit: the table's numbers carry theirs. */
+const metricLabel = (m: StatMetric) => METRICS[m].label.replace(/ \(.*\)$/, '');
+// The headline metrics first, then the others in their defined order.
+const HEADLINE: StatMetric[] = ['requests_per_s', 'requests_per_cpu_s', 'latency_p99_us'];
+const METRIC_ORDER: StatMetric[] = [...HEADLINE, ...STAT_METRICS.filter((m) => !HEADLINE.includes(m))];
 
 const ratio = (r: number) => `×${r.toFixed(3)}`;
 
@@ -31,7 +29,7 @@ export function comparisonSection(results: ReplayResults): string {
   const parts = ['<section class="cell comparisons" id="comparisons">', '<h2>Comparisons</h2>'];
   const sorted = [...results.comparisons].sort((a, b) => (a.cell_id < b.cell_id ? -1 : a.cell_id > b.cell_id ? 1 : 0) || METRIC_ORDER.indexOf(a.metric) - METRIC_ORDER.indexOf(b.metric));
   const cells = new Set(results.runs.map((r) => r.run.cell_id));
-  // A guest's numbers say its accelerator here too (report/accel.ts).
+  // A guest's numbers say its accelerator here too (common/accel.ts).
   const accelOf = new Map(results.runs.map((r) => [r.run.cell_id, runAccel(r.hosts)]));
   const cols = [
     { label: 'cell' },
@@ -51,7 +49,7 @@ export function comparisonSection(results: ReplayResults): string {
       `<code>${esc(c.config)}</code>`,
       `<code>${esc(withAccel(c.backend, accelOf.get(c.cell_id) ?? null))}</code>`,
       `<code>${esc(withAccel(c.reference, accelOf.get(c.cell_id) ?? null))}</code>`,
-      esc(METRIC_LABELS[c.metric]),
+      esc(metricLabel(c.metric)),
       esc(ratio(c.ratio)),
       esc(`${ratio(c.ci_low)} – ${ratio(c.ci_high)}`),
       esc(fmtP(c.p_value)),
@@ -76,7 +74,6 @@ export function comparisonSection(results: ReplayResults): string {
 /** The per-configuration statistics of one run: n, median with its 95% CI, CV, range, merged percentiles, the repeat policy's outcome. */
 export function statisticsTable(summaries: readonly ConfigSummary[], accel: Accel | null = null): string {
   if (summaries.length === 0) return '';
-  const fmt = (m: StatMetric, v: number | null) => (m.startsWith('latency') ? formatLatencyUs(v) : formatRate(v));
   const sorted = [...summaries].sort((a, b) => METRIC_ORDER.indexOf(a.metric) - METRIC_ORDER.indexOf(b.metric));
   const cols = [
     { label: 'metric' },
@@ -91,15 +88,15 @@ export function statisticsTable(summaries: readonly ConfigSummary[], accel: Acce
     { label: 'repeats', wide: true },
   ];
   const rows = sorted.map((s) => [
-    esc(METRIC_LABELS[s.metric]),
+    esc(metricLabel(s.metric)),
     `<code>${esc(withAccel(s.backend, accel))}</code>`,
     `<code>${esc(s.config)}</code>`,
     esc(String(s.n)),
-    esc(fmt(s.metric, s.median)),
-    s.ci_low === null ? `<span class="muted" title="${esc(s.ci_note ?? '')}">none (n &lt; 6)</span>` : esc(`${fmt(s.metric, s.ci_low)} – ${fmt(s.metric, s.ci_high)}`),
+    esc(formatMetric(s.metric, s.median)),
+    s.ci_low === null ? `<span class="muted" title="${esc(s.ci_note ?? '')}">none (n &lt; 6)</span>` : esc(`${formatMetric(s.metric, s.ci_low)} – ${formatMetric(s.metric, s.ci_high)}`),
     esc(s.cv === null ? '—' : `${(s.cv * 100).toFixed(1)}%`),
-    esc(s.min === null ? '—' : `${fmt(s.metric, s.min)} – ${fmt(s.metric, s.max)}`),
-    esc(s.merged === null ? '—' : fmt(s.metric, s.merged)),
+    esc(s.min === null ? '—' : `${formatMetric(s.metric, s.min)} – ${formatMetric(s.metric, s.max)}`),
+    esc(s.merged === null ? '—' : formatMetric(s.metric, s.merged)),
     esc(s.repeats?.message ?? ''),
   ]);
   return htmlTable(cols, rows, 'Statistics per configuration: the median of the repeats with its distribution-free 95% interval (order statistics; none below 6 repeats), coefficient of variation, range, and for latencies the percentile of all repeats\' histograms merged');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ChartSpec } from './chart';
+import type { ChartSpec } from '../common/chart';
 import { fixture, REPEATS } from './fixture';
 import { reportHtml } from './html';
 

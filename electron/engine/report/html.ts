@@ -1,16 +1,16 @@
 // report.html: one self-contained page (styles, data, plotly all inline; it loads nothing) that
 // shows the notebook in its own order with each experiment's results and each plot.
 import fs from 'node:fs';
-import type { PlotCell } from '../notebook/schema';
-import { chartSpec, plotlyFigure } from './chart';
-import { escapeHtml as esc, formatSeconds, jsonForScript } from './format';
+import type { PlotCell } from '../common/notebook/schema';
+import { chartSpec, PALETTE, plotlyFigure } from '../common/chart';
+import { escapeHtml as esc, formatSeconds, jsonForScript } from '../common/format';
 import { experimentSection } from './html-experiment';
 import { comparisonSection, gateSection } from './html-statistics';
 import { environmentSection, placementSection } from './html-run-details';
 import { REPORT_CSS } from './html-style';
-import { renderMarkdown } from './markdown';
-import { latestRunOf } from './summary';
-import type { ReplayResults } from './types';
+import { renderMarkdown } from '../common/markdown';
+import { latestRunOf } from '../common/summary';
+import type { ReplayResults } from '../common/results';
 
 /** The plotly bundle the page inlines; read once per process. */
 let plotlySource: string | null = null;
@@ -50,7 +50,7 @@ function chartScript(): string {
     var div = divs[i];
     var island = document.getElementById(div.getAttribute('data-chart'));
     if (!island || !window.Plotly) continue;
-    var fig = plotlyFigure(JSON.parse(island.textContent));
+    var fig = plotlyFigure(JSON.parse(island.textContent), ${JSON.stringify(PALETTE)});
     window.Plotly.newPlot(div, fig.data, fig.layout, { responsive: true, displaylogo: false });
   }
 })();`;

@@ -3,12 +3,12 @@
 // warnings on the points, in the tables, the chart data and the CSV.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PlotCell } from '../notebook/schema';
-import { chartSpec, plotlyFigure } from './chart';
+import type { PlotCell } from '../common/notebook/schema';
+import { chartSpec, plotlyFigure } from '../common/chart';
 import { rateFixture } from './fixture';
 import { reportHtml } from './html';
 import { CSV_COLUMNS, resultsCsv } from './results-csv';
-import { summarizePoints } from './summary';
+import { summarizePoints } from '../common/summary';
 
 const results = rateFixture();
 const run = results.runs[0]!;

@@ -1,7 +1,8 @@
 // results.csv: one row per point (every repeat, and capacity probes as kind "probe"), for
 // spreadsheets and quick scripts. `config` is the configuration key (common/axes.ts).
+import { POINT_COLUMNS } from '../common/metrics';
 import type { PointRecord, RunRecord } from '../model';
-import type { ReplayResults } from './types';
+import type { ReplayResults } from '../common/results';
 
 type CsvValue = string | number | boolean | null;
 
@@ -19,13 +20,7 @@ const COLUMNS = [
   'rate_of_capacity',
   'repeat',
   'status',
-  'requests_per_s',
-  'offered_per_s',
-  'latency_p50_us',
-  'latency_p90_us',
-  'latency_p99_us',
-  'latency_p999_us',
-  'latency_max_us',
+  ...POINT_COLUMNS,
   'errors',
   'verified',
   'requests_per_cpu_s',

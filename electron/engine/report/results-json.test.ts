@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, FIXTURE_ENVIRONMENT, FIXTURE_FAIL_REASON } from './fixture';
 import { resultsJson, resultsJsonText } from './results-json';
-import { median } from './summary';
-import { RESULTS_FORMAT } from './types';
+import { median } from '../common/summary';
+import { RESULTS_FORMAT } from '../common/results';
 
 // Round-trip through text: the file is what readers get.
 const doc = JSON.parse(resultsJsonText(fixture()));

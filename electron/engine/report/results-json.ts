@@ -1,10 +1,11 @@
 // results.json: the machine-readable record of a replay. Field names match the stored records
 // (model.ts) so a reader can go from one to the other; placement time is in seconds.
+import { POINT_COLUMNS } from '../common/metrics';
 import type { PlacementSample, PointRecord } from '../model';
 import { jsonText } from '../common/json-text';
-import { accelNote, runAccel, type Accel } from './accel';
-import { summarizePoints } from './summary';
-import type { ReplayResults, RunResults } from './types';
+import { accelNote, runAccel, type Accel } from '../common/accel';
+import { summarizePoints } from '../common/summary';
+import type { ReplayResults, RunResults } from '../common/results';
 
 function placementJson(s: PlacementSample) {
   return {
@@ -42,13 +43,7 @@ function pointJson(p: PointRecord, accel: Accel | null) {
     repeat: p.repeat,
     status: p.status,
     reason: p.reason,
-    requests_per_s: p.requests_per_s,
-    offered_per_s: p.offered_per_s,
-    latency_p50_us: p.latency_p50_us,
-    latency_p90_us: p.latency_p90_us,
-    latency_p99_us: p.latency_p99_us,
-    latency_p999_us: p.latency_p999_us,
-    latency_max_us: p.latency_max_us,
+    ...(Object.fromEntries(POINT_COLUMNS.map((m) => [m, p[m]])) as Record<(typeof POINT_COLUMNS)[number], number | null>),
     errors: p.errors,
     verified: p.verified,
     verification: p.verification,

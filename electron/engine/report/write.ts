@@ -1,17 +1,11 @@
 // What `replay` leaves in its output folder: results.json, results.csv and report.html.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write';
 import { reportHtml } from './html';
 import { comparisonsCsv, resultsCsv, summariesCsv } from './results-csv';
 import { resultsJsonText } from './results-json';
-import type { ReplayResults } from './types';
-
-// Write beside the target, then rename: a reader (or a crash) never sees half a file.
-function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
+import type { ReplayResults } from '../common/results';
 
 /** Writes the outputs into outDir (created if missing) and returns their paths. */
 export function writeReplayOutputs(outDir: string, results: ReplayResults): { json: string; csv: string; summaries: string; comparisons: string; html: string } {

@@ -20,8 +20,8 @@ import { bootGuest, type GuestPool } from '../hosts/qemu/pool';
 import { SshHost } from '../hosts/ssh';
 import type { Host, ToolProbe } from '../hosts/types';
 import type { PlacementSample, RunHostRecord } from '../model';
-import { LOCAL_HOST, qemuSpecOf, sshSpecOf, type NotebookHosts, type QemuHostSpec } from '../notebook/hosts';
-import type { ExperimentCell } from '../notebook/schema';
+import { LOCAL_HOST, qemuSpecOf, sshSpecOf, type NotebookHosts, type QemuHostSpec } from '../common/notebook/hosts';
+import type { ExperimentCell } from '../common/notebook/schema';
 import type { Dataset } from '../protocols/types';
 import type { ServerModule } from '../servers/types';
 

@@ -1,7 +1,7 @@
 // CPU lists: parsing the kernel's "0-3,6" form and checking a notebook's pinning against the
 // CPUs this process may actually use (a container or taskset may allow fewer than exist).
 import { readFileSync } from 'node:fs';
-import type { ExperimentCell } from '../notebook/schema';
+import type { ExperimentCell } from '../common/notebook/schema';
 
 export function parseCpuList(list: string): number[] {
   const out: number[] = [];

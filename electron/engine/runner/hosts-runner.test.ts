@@ -15,7 +15,7 @@ import { validateNotebook } from '../notebook/validate';
 import { createNotebook, loadRevision } from '../notebooks';
 import { repoRoot } from '../paths';
 import { Store } from '../store/store';
-import type { ExperimentCell } from '../notebook/schema';
+import type { ExperimentCell } from '../common/notebook/schema';
 import { besideTestHosts, down, strangersIn, up, type NetnsConfig, type NetnsHost } from '../hosts/testing/netns';
 import { runCell } from './runner';
 

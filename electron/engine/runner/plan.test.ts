@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configKey } from '../common/axes';
-import type { ExperimentCell } from '../notebook/schema';
+import type { ExperimentCell } from '../common/notebook/schema';
 import { validateNotebook } from '../notebook/validate';
 import { capacities, phaseDurations, planPoints, pointLabel, probeDurations, resolveRate } from './plan';
 

@@ -6,8 +6,10 @@
 // capacity first: one closed-loop probe per backend and (workers, connections), before anything.
 import { configKey, type Configuration, type RateSetting } from '../common/axes';
 import type { PointKind } from '../model';
-import type { ExperimentCell } from '../notebook/schema';
-import type { RepeatPolicy } from '../stats/repeats';
+import type { ExperimentCell } from '../common/notebook/schema';
+import { referenceOf, repeatPolicyOf } from '../common/notebook/cell-settings';
+
+export { referenceOf, repeatPolicyOf };
 
 export interface PlannedPoint {
   seq: number;
@@ -32,21 +34,10 @@ export function needsCapacity(cell: ExperimentCell): boolean {
   return r !== undefined && !Array.isArray(r);
 }
 
-/** The cell's repeat policy (a plain count n is { min: n, max: n, target_ci: null }). */
-export function repeatPolicyOf(cell: ExperimentCell, quick: boolean): RepeatPolicy {
-  const r = quick ? (cell.quick?.repeats ?? cell.repeats) : cell.repeats;
-  return typeof r === 'number' ? { min: r, max: r, target_ci: null } : { min: r.min, max: r.max, target_ci: r.target_ci ?? null };
-}
-
 /** Rounds planned before any result is known: `min` with a target (more follow while unclear), else the fixed count. */
 export function repeatsOf(cell: ExperimentCell, quick: boolean): number {
   const p = repeatPolicyOf(cell, quick);
   return p.target_ci === null ? p.max : p.min;
-}
-
-/** The backend the others are compared with: `reference`, else baseline when run, else the first. */
-export function referenceOf(cell: Pick<ExperimentCell, 'backends' | 'reference'>): string {
-  return cell.reference ?? (cell.backends.includes('baseline') ? 'baseline' : cell.backends[0]!);
 }
 
 /** One round (repeat) of every configuration, backends alternated innermost; seq numbers from firstSeq. */

@@ -9,7 +9,7 @@
 // goes to the stdout file (the stderr file is left empty) with CRLF normalised to LF, so that the
 // drivers' parsers read the same text in both modes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { accessSync, constants as fsConstants, createWriteStream, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type * as NodePty from 'node-pty';

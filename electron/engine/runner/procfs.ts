@@ -1,7 +1,7 @@
 // Reading /proc: a process's start time (to tell a live process from a recycled pid), its process
 // group, and per-thread placement. Fields are parsed after the ")" that ends the command name,
 // because the name itself may contain spaces and parentheses.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface TaskStat {
   comm: string;
@@ -111,6 +111,26 @@ export function threadStatsOf(pid: number): { tid: number; stat: TaskStat }[] {
     const stat = readOrNull(`${dir}/stat`);
     return stat === null ? null : { tid, stat: parseStat(stat) };
   });
+}
+
+/** Socket inodes among /proc/PID/fd's links ("socket:[N]"), or null when its fds cannot be read. */
+export function socketInodesOf(pid: number): number[] | null {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return null;
+  }
+  const out: number[] = [];
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) out.push(Number(m[1]));
+    } catch {
+      // closed since the listing
+    }
+  }
+  return out;
 }
 
 /**

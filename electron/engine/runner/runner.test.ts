@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { ProgressEvent } from '../model';
-import type { ExperimentCell, Notebook } from '../notebook/schema';
+import type { ExperimentCell, Notebook } from '../common/notebook/schema';
 import { validateNotebook } from '../notebook/validate';
 import { saioKmod } from '../backends/saio-kmod';
 import { cannotLoadModules, hostFacts, type HostFacts } from '../kmod/host';
 import { ModuleStep } from '../kmod/module-step';
 import { createNotebook, loadRevision } from '../notebooks';
 import { Store } from '../store/store';
-import { repeatDecision } from '../stats/repeats';
+import { repeatDecision } from '../common/stats/repeats';
 import { processesInGroup } from './procfs';
 import { planPoints, runCell } from './runner';
 

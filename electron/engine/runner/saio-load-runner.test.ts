@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { saioKmod } from '../backends/saio-kmod';
 import { saioLoadDriver } from '../drivers/saio-load/saio-load';
-import type { ExperimentCell } from '../notebook/schema';
+import type { ExperimentCell } from '../common/notebook/schema';
 import { validateNotebook } from '../notebook/validate';
 import { createNotebook, loadRevision } from '../notebooks';
 import { Store } from '../store/store';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseSaioLoadJson } from '../drivers/saio-load/json';
 import { saioLoadPath } from '../drivers/saio-load/saio-load';
-import type { ProtocolSettings } from '../protocols/catalog';
+import type { ProtocolSettings } from '../common/protocols/catalog';
 import { repoRoot } from '../paths';
 import { mergeLoadResults, splitLoad, t0UnixMs, type LoadShare } from './split-load';
 

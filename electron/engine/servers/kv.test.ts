@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { backendModule } from '../backends/registry';
-import { defaultProtocolSettings } from '../protocols/catalog';
+import { defaultProtocolSettings } from '../common/protocols/catalog';
 import { protocolModule } from '../protocols/registry';
 import { parseReplies } from '../protocols/redis';
 import { freePort } from '../runner/net';
@@ -47,7 +47,7 @@ async function serve(kind: 'redis' | 'memcached', backend: string, workers: numb
     await protocol.waitReady(endpoint, dataset, 10_000, () => proc.running);
   } catch (e) {
     await proc.stop(launch.stopSignal, 2000);
-    throw new Error(`${(e as Error).message}; stderr: ${readFileSync(join(runDir, 'err'), 'utf8').slice(-300)}`);
+    throw new Error(`${(e as Error).message}; stderr: ${readFileSync(join(runDir, 'err'), 'utf8').slice(-300)}`, { cause: e });
   }
   return { proc, endpoint, dataset, protocol, stop: () => proc.stop(launch.stopSignal, 5000) };
 }

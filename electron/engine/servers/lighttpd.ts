@@ -1,7 +1,7 @@
 // lighttpd in the foreground (-D), one config per point inside the point's run directory.
 // lighttpd 1.4 has one process; `workers` > 1 uses server.max-worker (pre-forked workers).
 import { join } from 'node:path';
-import { SERVERS } from './catalog';
+import { SERVERS } from '../common/servers/catalog';
 import { docRootOf, infoOf, keepAliveOf, type ServerInstanceSpec, type ServerLaunch, type ServerModule } from './types';
 
 function config(spec: ServerInstanceSpec): string {

@@ -1,7 +1,7 @@
 // memcached in the foreground, configured by its command line (it has no config file): bound to
 // 127.0.0.1 over TCP only (-U 0), `workers` = worker threads (-t). extra_config adds arguments,
 // split on whitespace (never through a shell).
-import { SERVERS } from './catalog';
+import { SERVERS } from '../common/servers/catalog';
 import { infoOf, type ServerInstanceSpec, type ServerLaunch, type ServerModule } from './types';
 
 export function memcachedArgv(spec: ServerInstanceSpec): string[] {

@@ -1,7 +1,7 @@
 // nginx in the foreground with its master process, one config per point, all paths inside the
 // point's run directory so that nothing touches /etc/nginx or /var.
 import { join } from 'node:path';
-import { SERVERS } from './catalog';
+import { SERVERS } from '../common/servers/catalog';
 import { docRootOf, infoOf, keepAliveOf, type ServerInstanceSpec, type ServerLaunch, type ServerModule } from './types';
 
 /** HTTPS with the run's certificate; kTLS: OpenSSL hands the record layer to the kernel, and sendfile goes through it (SSL_sendfile). */
@@ -45,7 +45,8 @@ http {
 ${spec.extraConfig ? `\n    # extra_config from the notebook\n${spec.extraConfig.replace(/^/gm, '    ')}\n` : ''}
     server {
         # reuseport: with several workers, each gets its own accept queue; without it one worker
-        # tends to take every connection.
+        # tends to take every connection. It also lets another reuseport listener (a second lab)
+        # bind this port: the runner checks the port's listeners (hosts/port-owner.ts).
         listen ${spec.address ?? '127.0.0.1'}:${spec.port}${tls ? ' ssl' : ''} reuseport;
         root ${docRootOf(spec)};
 ${tls ? tlsConfig(tls, spec.protocol.kind === 'http' && spec.protocol.tls === 'ktls') : ''}    }

@@ -2,7 +2,7 @@
 // bound to 127.0.0.1, no persistence (nothing touches /var/lib/redis), `workers` = io-threads
 // (redis's threaded I/O: 1 is the main thread alone; reads threaded too when above 1).
 import { join } from 'node:path';
-import { SERVERS } from './catalog';
+import { SERVERS } from '../common/servers/catalog';
 import { infoOf, type ServerInstanceSpec, type ServerLaunch, type ServerModule } from './types';
 
 function config(spec: ServerInstanceSpec): string {

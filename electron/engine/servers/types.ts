@@ -1,9 +1,9 @@
 // A server module knows how to configure and start one server program; the runner does the rest
 // (run directory, port, process lifetime, sampling, stop) and the protocol module the server
 // speaks knows its dataset, endpoint, readiness and checks.
-import type { ProtocolSettings } from '../protocols/catalog';
+import type { ProtocolSettings } from '../common/protocols/catalog';
 import type { Dataset } from '../protocols/types';
-import type { ServerInfo } from './catalog';
+import type { ServerInfo } from '../common/servers/catalog';
 
 export interface ServerInstanceSpec {
   /** Writable directory of this point: the module writes config, pid and temp paths under it. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { PlacementSample, RunHostRecord } from '../model';
-import type { Notebook } from '../notebook/schema';
+import type { Notebook } from '../common/notebook/schema';
 import { createNotebook } from '../notebooks';
 import { repoRoot } from '../paths';
 import { fixtureCpu } from '../report/fixture';

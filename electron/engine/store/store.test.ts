@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import type { Notebook } from '../notebook/schema';
+import type { Notebook } from '../common/notebook/schema';
 import { canonicalText } from '../notebook/validate';
 import { createNotebook, diffRevisions, history, loadRevision, restoreRevision, saveRevision } from '../notebooks';
 import { repoRoot } from '../paths';

@@ -1,5 +1,6 @@
 // The lab's store: every SQL statement of the project lives in this folder. Callers get typed
 // records; nothing outside sees a row, a statement or a column name.
+import { POINT_COLUMNS } from '../common/metrics';
 import Database from 'better-sqlite3';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -16,6 +17,13 @@ import type {
   RunStatus,
 } from '../model';
 import { migrate } from './migrations';
+
+/** A point's columns as insertPoint writes them (its metrics from common/metrics.ts). */
+const POINT_INSERT_COLUMNS = [
+  ...['run_id', 'seq', 'kind', 'backend', 'server', 'config', 'connections', 'workers', 'rate_per_s', 'rate_of_capacity', 'repeat', 'status', 'reason'],
+  ...POINT_COLUMNS,
+  ...['errors', 'verified', 'verification', 'load', 'warnings', 'cpu', 'requests_per_cpu_s', 'started_at', 'ended_at'],
+];
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -209,14 +217,8 @@ export class Store {
   insertPoint(p: NewPoint): number {
     const info = this.db
       .prepare(
-        `INSERT INTO points (run_id, seq, kind, backend, server, config, connections, workers, rate_per_s,
-           rate_of_capacity, repeat, status, reason, requests_per_s, offered_per_s, latency_p50_us,
-           latency_p90_us, latency_p99_us, latency_p999_us, latency_max_us, errors, verified, verification,
-           load, warnings, cpu, requests_per_cpu_s, started_at, ended_at)
-         VALUES (@run_id, @seq, @kind, @backend, @server, @config, @connections, @workers, @rate_per_s,
-           @rate_of_capacity, @repeat, @status, @reason, @requests_per_s, @offered_per_s, @latency_p50_us,
-           @latency_p90_us, @latency_p99_us, @latency_p999_us, @latency_max_us, @errors, @verified,
-           @verification, @load, @warnings, @cpu, @requests_per_cpu_s, @started_at, @ended_at)`,
+        `INSERT INTO points (${POINT_INSERT_COLUMNS.join(', ')})
+         VALUES (${POINT_INSERT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
       )
       .run({
         ...p,
@@ -231,6 +233,12 @@ export class Store {
 
   listPoints(runId: string): PointRecord[] {
     return (this.db.prepare('SELECT * FROM points WHERE run_id = ? ORDER BY seq').all(runId) as PointRow[]).map(toPoint);
+  }
+
+  /** One point of a run by its seq (the point a progress event names). */
+  getPoint(runId: string, seq: number): PointRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM points WHERE run_id = ? AND seq = ? ORDER BY id DESC LIMIT 1').get(runId, seq) as PointRow | undefined;
+    return row ? toPoint(row) : undefined;
   }
 
   insertArtifact(a: Omit<ArtifactRecord, 'id' | 'sha256' | 'size'>, content: Buffer): number {
@@ -285,13 +293,14 @@ export class Store {
     });
   }
 
-  listPlacement(runId: string): PlacementSample[] {
+  /** A run's placement samples, or only those taken during one of its points. */
+  listPlacement(runId: string, pointId?: number): PlacementSample[] {
     const rows = this.db
       .prepare(
         `SELECT host, point_id, t_ms, role, pid, tid, comm, cpu, allowed_cpus, voluntary_ctxt, nonvoluntary_ctxt,
-           utime_ticks, stime_ticks FROM placement_samples WHERE run_id = ? ORDER BY t_ms, tid`,
+           utime_ticks, stime_ticks FROM placement_samples WHERE run_id = ?${pointId === undefined ? '' : ' AND point_id = ?'} ORDER BY t_ms, tid`,
       )
-      .all(runId) as (PlacementSample & { host: string })[];
+      .all(...(pointId === undefined ? [runId] : [runId, pointId])) as (PlacementSample & { host: string })[];
     // "local" is the default: a run on this machine alone reads exactly as before hosts existed.
     return rows.map(({ host, ...s }) => (host === 'local' ? s : { host, ...s }));
   }

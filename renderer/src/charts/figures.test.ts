@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configKey } from '../../../electron/engine/common/axes';
 import type { PlacementSample, PointRecord } from '../../../electron/engine/model';
-import type { RunResults } from '../../../electron/engine/report/types';
-import { compareTable, latencyFigure, placementFigure, placementRows, tailLatencyFigure, throughputFigure } from './figures';
+import type { RunResults } from '../../../electron/engine/common/results';
+import { compareTable } from './compare';
+import { latencyFigure, tailLatencyFigure, throughputFigure } from './figures';
+import { placementFigure, placementRows } from './placement';
 
 let seq = 0;
 function point(connections: number, repeat: number, rps: number, p99: number, backend = 'baseline', rate: { per_s: number; of?: number; warnings?: string[] } | null = null): PointRecord {

@@ -1,14 +1,26 @@
 // A plotly chart. Plotly (the basic bundle: scatter, bar, pie; no eval) loads on first use, in its
 // own chunk. Every chart can be saved as PNG or SVG. data-state="drawn" and data-traces tell
 // tests (and people with devtools) what is on screen.
+//
+// Charts are drawn one per task and their cost is kept (charts/draw-queue.ts): a live run's next
+// point is shown between two charts, and a live view redraws less often as its charts grow.
 import { useEffect, useRef, useState } from 'react';
 import type { PlotlyStatic } from 'plotly.js-basic-dist-min';
-import type { Figure } from '../charts/figures';
+import { DrawQueue } from '../charts/draw-queue';
+import type { Figure } from '../charts/traces';
 
 let plotly: Promise<PlotlyStatic> | null = null;
 export function loadPlotly(): Promise<PlotlyStatic> {
   plotly ??= import('plotly.js-basic-dist-min').then((m) => ((m as { default?: PlotlyStatic }).default ?? (m as unknown as PlotlyStatic)));
   return plotly;
+}
+
+/** Every chart of the page waits in one queue (draw-queue.ts). */
+const charts = new DrawQueue<HTMLDivElement>();
+
+/** What drawing every chart on screen once costs now (ms), by their last drawings. */
+export function drawCostMs(): number {
+  return charts.costMs();
 }
 
 const CONFIG = {
@@ -26,18 +38,24 @@ export function Plot({ figure, name, testId, height = 320 }: { figure: Figure; n
     let live = true;
     const div = el.current;
     if (!div) return;
-    loadPlotly()
-      .then((P) => P.react(div, figure.data, { ...figure.layout, height: h, autosize: true }, CONFIG))
-      .then(() => {
+    // A newer figure (or the chart leaving the screen) before this one's turn: it is not drawn.
+    charts.enqueue(async () => {
+      if (!live) return;
+      try {
+        const P = await loadPlotly();
+        if (!live) return;
+        const t0 = performance.now();
+        await P.react(div, figure.data, { ...figure.layout, height: h, autosize: true }, CONFIG);
+        charts.record(div, performance.now() - t0);
         if (!live) return;
         setState('drawn');
         setError(null);
-      })
-      .catch((e: unknown) => {
+      } catch (e: unknown) {
         if (!live) return;
         setState('error');
         setError(e instanceof Error ? e.message : String(e));
-      });
+      }
+    });
     return () => {
       live = false;
     };
@@ -45,6 +63,7 @@ export function Plot({ figure, name, testId, height = 320 }: { figure: Figure; n
   useEffect(() => {
     const div = el.current;
     return () => {
+      if (div) charts.forget(div);
       if (div && plotly) void plotly.then((P) => P.purge(div));
     };
   }, []);

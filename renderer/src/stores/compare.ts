@@ -1,8 +1,8 @@
 // Runs picked for comparison (any revision of the open notebook) and the baseline for ratios.
 import { create } from 'zustand';
-import type { Metric } from '../../../electron/engine/common/metrics';
+import type { CompareMetric } from '../../../electron/engine/common/metrics';
 
-export type CompareMetric = Extract<Metric, 'requests_per_s' | 'requests_per_cpu_s' | 'latency_p50_us' | 'latency_p99_us' | 'latency_p999_us' | 'service_p99_us'>;
+export type { CompareMetric };
 
 interface CompareState {
   selected: string[];

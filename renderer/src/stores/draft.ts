@@ -1,5 +1,5 @@
 // Pure helpers over a notebook draft: immutable updates by path, new cells, auto messages.
-import type { Cell, Notebook } from '../../../electron/engine/notebook/schema';
+import type { Cell, Notebook } from '../../../electron/engine/common/notebook/schema';
 import type { Segment } from '../validation/paths';
 
 export type Draft = Notebook;

@@ -2,7 +2,7 @@
 // errors of the draft (instantly from the schema, then authoritatively from the engine).
 import { create } from 'zustand';
 import type { NotebookRecord, RevisionRecord } from '../../../electron/engine/model';
-import type { Cell } from '../../../electron/engine/notebook/schema';
+import type { Cell } from '../../../electron/engine/common/notebook/schema';
 import { call, errorText, LabCallError } from '../lab/client';
 import { validateLocal } from '../validation/local';
 import type { NotebookError, Segment } from '../validation/paths';

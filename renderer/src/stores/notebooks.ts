@@ -1,7 +1,7 @@
 // The notebook list, the shipped notebooks one can start from, creating and bundling notebooks.
 import { create } from 'zustand';
 import type { NotebookSummary } from '../../../electron/api/contract';
-import { NOTEBOOK_FORMAT } from '../../../electron/engine/notebook/schema';
+import { NOTEBOOK_FORMAT } from '../../../electron/engine/common/notebook/schema';
 import { call, errorText } from '../lab/client';
 
 export interface Shipped {

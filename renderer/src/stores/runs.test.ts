@@ -2,7 +2,7 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobInfo } from '../../../electron/api/contract';
-import type { ProgressEvent, RunRecord } from '../../../electron/engine/model';
+import type { PlacementSample, PointRecord, ProgressEvent, RunRecord } from '../../../electron/engine/model';
 import { installFake, tick, type Fake } from '../testing/fake-client';
 import { useCompare } from './compare';
 import { activeJob, latestRun, useRuns } from './runs';
@@ -55,7 +55,12 @@ test('start sends quick and the cells; the job becomes the active one', async ()
   assert.equal(activeJob(useRuns.getState())?.job, 'j1');
 });
 
-test('progress events are kept per job; a point ending refreshes that run\'s results; a new run reloads the list', async () => {
+const point = (id: number, seq: number): PointRecord =>
+  ({ id, run_id: 'run2', seq, kind: 'measure', backend: 'baseline', status: 'ok', requests_per_s: 1000 + seq, warnings: [] }) as unknown as PointRecord;
+const sample = (point_id: number, t_ms: number): PlacementSample =>
+  ({ point_id, t_ms, role: 'server', pid: 1, tid: 1, comm: 'nginx', cpu: 0, allowed_cpus: '0-1', voluntary_ctxt: 0, nonvoluntary_ctxt: 0, utime_ticks: 0, stime_ticks: 0 }) as PlacementSample;
+
+test('progress events are kept per job; a new run reloads the list; a progress event fetches no results', async () => {
   await useRuns.getState().load('qs', 'nb1');
   const before = fake.calls.length;
   useRuns.getState().onEvent({ type: 'progress', job: 'j1', event: progress('measure') });
@@ -64,8 +69,26 @@ test('progress events are kept per job; a point ending refreshes that run\'s res
   await tick(5);
   const methods = fake.calls.slice(before).map((c) => c.method);
   assert.ok(methods.includes('runs.list'), 'unknown run id: the list is reloaded');
-  assert.ok(methods.includes('runs.get'), 'a finished point: results are fetched');
-  assert.ok(useRuns.getState().results.run2);
+  assert.ok(!methods.includes('runs.get'), 'the point arrives in its own event');
+});
+
+test('a point event loads a run not shown yet once, then each later point is added from its event alone', async () => {
+  await useRuns.getState().load('qs', 'nb1');
+  const before = fake.calls.length;
+  useRuns.getState().onEvent({ type: 'point', job: 'j1', run_id: 'run2', point: point(11, 1), placement: [sample(11, 10)] });
+  await tick(5);
+  assert.equal(fake.calls.slice(before).filter((c) => c.method === 'runs.get').length, 1, 'a run not loaded: fetched once');
+  for (let seq = 2; seq <= 200; seq++) {
+    useRuns.getState().onEvent({ type: 'point', job: 'j1', run_id: 'run2', point: point(10 + seq, seq), placement: [sample(10 + seq, seq * 10)] });
+  }
+  // The same point again (a repeat decision names the last point too) changes nothing.
+  useRuns.getState().onEvent({ type: 'point', job: 'j1', run_id: 'run2', point: point(210, 200), placement: [sample(210, 2000)] });
+  await tick(5);
+  assert.equal(fake.calls.slice(before).filter((c) => c.method === 'runs.get').length, 1, '199 more points: no fetch');
+  const r = useRuns.getState().results.run2!;
+  assert.deepEqual(r.points.map((p) => p.seq), Array.from({ length: 199 }, (_, i) => i + 2), 'the fetched run had none; each event added its point, in order');
+  assert.equal(r.placement.length, 199);
+  assert.ok(r.placement.every((s, i) => i === 0 || s.t_ms >= r.placement[i - 1]!.t_ms));
 });
 
 test('output events reach the terminal buffer, which stays bounded', () => {

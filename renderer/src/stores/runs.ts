@@ -1,9 +1,10 @@
 // Runs of the open notebook, their results (fetched on demand, refreshed live while a run is
 // going), and jobs: starting, cancelling, progress events.
 import { create } from 'zustand';
+import { latestRun as latestRunOf } from '../../../electron/engine/common/runs';
 import type { JobInfo, LabEvent } from '../../../electron/api/contract';
-import type { ProgressEvent, RunRecord } from '../../../electron/engine/model';
-import type { RunResults } from '../../../electron/engine/report/types';
+import type { PlacementSample, PointRecord, ProgressEvent, RunRecord } from '../../../electron/engine/model';
+import type { RunResults } from '../../../electron/engine/common/results';
 import { call, errorText } from '../lab/client';
 import { useNotebooks } from './notebooks';
 import { useTerminal } from './terminal';
@@ -34,11 +35,21 @@ interface RunsState {
 const inflight = new Map<string, Promise<RunResults | null>>();
 const again = new Set<string>();
 
+/** The run with one more (or one replaced) point and that point's placement samples, in stored order. */
+export function withPoint(r: RunResults, point: PointRecord, placement: readonly PlacementSample[]): RunResults {
+  if (r.points.some((p) => p.id === point.id)) return r;
+  const points = [...r.points, point];
+  if (points.length > 1 && points[points.length - 2]!.seq > point.seq) points.sort((a, b) => a.seq - b.seq);
+  const samples = [...r.placement, ...placement];
+  const last = r.placement.at(-1);
+  const first = placement[0];
+  if (last && first && (first.t_ms < last.t_ms || (first.t_ms === last.t_ms && first.tid < last.tid))) samples.sort((a, b) => a.t_ms - b.t_ms || a.tid - b.tid);
+  return { ...r, points, placement: samples };
+}
+
 /** Latest run (by start time) of an experiment cell, or null. */
 export function latestRun(runs: readonly RunRecord[], cellId: string): RunRecord | null {
-  let best: RunRecord | null = null;
-  for (const r of runs) if (r.cell_id === cellId && (!best || r.started_at > best.started_at)) best = r;
-  return best;
+  return latestRunOf(runs, cellId, (r) => r);
 }
 
 /** The job of this notebook that is running now, if any. */
@@ -152,8 +163,21 @@ export const useRuns = create<RunsState>()((set, get) => ({
       set((s) => ({ progress: { ...s.progress, [e.job]: p } }));
       const known = get().runs.some((r) => r.id === p.run_id);
       if (!known && get().ref) void get().refreshRuns();
-      // A point just ended: its numbers are stored, so charts of this run can grow now.
-      if (p.phase === 'done' || p.phase === 'failed' || p.phase === 'skipped') void get().loadResults(p.run_id, true);
+      return;
+    }
+    if (e.type === 'point') {
+      // A point ended: the event carries it, so a run already shown grows by one point (and its
+      // placement samples) instead of being fetched again whole. A run not loaded yet is loaded
+      // (forced: a point stored after a fetch in flight read the run must not be missed).
+      const shown = get().results[e.run_id];
+      if (!shown) {
+        void get().loadResults(e.run_id, true);
+        return;
+      }
+      set((s) => {
+        const r = s.results[e.run_id];
+        return r ? { results: { ...s.results, [e.run_id]: withPoint(r, e.point, e.placement) } } : {};
+      });
       return;
     }
     if (e.type !== 'job') return;

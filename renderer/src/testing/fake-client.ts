@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Input, LabClient, LabEvent, Method, Outputs, Result } from '../../../electron/api/contract';
-import type { Notebook } from '../../../electron/engine/notebook/schema';
+import type { Notebook } from '../../../electron/engine/common/notebook/schema';
 import { setLab } from '../lab/client';
 
 export type Handler<M extends Method> = (input: Input<M>) => Outputs[M] | Promise<Outputs[M]> | { error: { code: 'invalid_notebook' | 'not_found' | 'internal'; message: string } };

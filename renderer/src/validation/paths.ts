@@ -1,10 +1,10 @@
 // Engine errors name JSON paths (`cells[1].sweep.connections[0]`); form fields know their own
 // path. These helpers decide which errors a field shows, so every error lands next to a field or,
 // failing that, at the top of its cell: none is dropped.
-import type { NotebookError } from '../../../electron/engine/notebook/explain';
+import type { NotebookError } from '../../../electron/engine/common/notebook/explain';
 
 export type { NotebookError };
-export { jsonPath } from '../../../electron/engine/notebook/explain';
+export { jsonPath } from '../../../electron/engine/common/notebook/explain';
 export type Segment = string | number;
 
 export function parsePath(path: string): Segment[] {

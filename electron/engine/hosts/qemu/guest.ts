@@ -341,6 +341,9 @@ export class GuestHost implements Host {
   sampleProcesses(sel: { groups?: readonly number[]; pids?: readonly number[] }): Promise<ProcessSample[]> {
     return this.guard('sample processes', () => this.ssh.sampleProcesses(sel));
   }
+  socketInodes(pids: readonly number[]): Promise<Map<number, number[]>> {
+    return this.guard('list sockets', () => this.ssh.socketInodes(pids));
+  }
   readTextFiles(paths: readonly string[]): Promise<(string | null)[]> {
     return this.guard('read files', () => this.ssh.readTextFiles(paths));
   }

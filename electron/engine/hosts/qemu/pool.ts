@@ -3,7 +3,7 @@
 // own with its own connection and run directory in the guest (GuestHost.beginRun). A guest that
 // died or whose kernel showed trouble is not handed out again: the next cell boots a fresh one.
 // Closing the pool powers every guest off.
-import type { QemuHostSpec } from '../../notebook/hosts';
+import type { QemuHostSpec } from '../../common/notebook/hosts';
 import { GuestHost, type GuestOptions } from './guest';
 
 export interface GuestRequest {

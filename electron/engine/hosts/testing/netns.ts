@@ -6,7 +6,7 @@
 // fresh-machine check's chroot runs beside this machine's own suites: the same names would
 // tear down each other's links mid-test).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../paths';
 
@@ -53,7 +53,65 @@ function script(...args: string[]): { status: number | null; out: string } {
   return scriptWith(DEFAULT_NETNS, ...args);
 }
 
+/** How long up() waits for another test run to give a set of hosts back. */
+const LOCK_WAIT_MS = Number(process.env.SAIO_TEST_NETNS_WAIT_MS) || 20 * 60_000;
+
+const lockPath = (cfg: NetnsConfig) => `${cfg.dir}.lock`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One test run at a time per set of hosts: two suites on one machine with the same prefix tore
+ * each other's links down mid-test (down() of one while the other ran). The lock is a file holding
+ * the owner's pid, made with O_EXCL; a dead owner's lock is taken over, a live one is waited for.
+ */
+function lock(cfg: NetnsConfig): void {
+  const end = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      writeFileSync(lockPath(cfg), `${process.pid}\n`, { flag: 'wx' });
+      process.once('exit', () => unlock(cfg));
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let owner: number;
+    try {
+      owner = Number(readFileSync(lockPath(cfg), 'utf8').trim());
+    } catch {
+      continue; // given back between our two calls
+    }
+    if (owner === process.pid) return;
+    if (!(owner > 0) || !alive(owner)) {
+      rmSync(lockPath(cfg), { force: true });
+      continue;
+    }
+    if (Date.now() > end)
+      throw new Error(
+        `test hosts ${cfg.prefix} (${cfg.subnet}.0/24) are still in use by pid ${owner} after ${LOCK_WAIT_MS / 1000} s: ` +
+          'wait for that test run, or give this one its own with SAIO_TEST_NETNS_PREFIX and SAIO_TEST_NETNS_SUBNET',
+      );
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  }
+}
+
+function unlock(cfg: NetnsConfig): void {
+  try {
+    if (Number(readFileSync(lockPath(cfg), 'utf8').trim()) === process.pid) rmSync(lockPath(cfg), { force: true });
+  } catch {
+    // not ours or already gone
+  }
+}
+
 export function up(count: 2 | 3 = 3, cfg: NetnsConfig = DEFAULT_NETNS): NetnsHost[] {
+  lock(cfg);
   const r = scriptWith(cfg, 'up', String(count));
   if (r.status !== 0) throw new Error(`scripts/netns-hosts.sh up failed (exit ${r.status}):\n${r.out}`);
   return readFileSync(join(cfg.dir, 'hosts'), 'utf8')
@@ -67,6 +125,7 @@ export function up(count: 2 | 3 = 3, cfg: NetnsConfig = DEFAULT_NETNS): NetnsHos
 
 export function down(cfg: NetnsConfig = DEFAULT_NETNS): void {
   const r = scriptWith(cfg, 'down');
+  unlock(cfg);
   if (r.status !== 0) throw new Error(`scripts/netns-hosts.sh down failed:\n${r.out}`);
 }
 

@@ -1,7 +1,7 @@
 // Per configuration: each run's median (over its repeats) with its 95% CI and n, and against the
 // baseline run the ratio of medians with its 95% CI, p and verdict (`~` uncoloured).
-import type { CompareRow } from '../../charts/figures';
-import type { Verdict } from '../../../../electron/engine/stats/compare';
+import type { CompareRow } from '../../charts/compare';
+import type { Verdict } from '../../../../electron/engine/common/stats/compare';
 import type { CompareMetric } from '../../stores/compare';
 import { formatLatencyUs, formatRate } from '../../format';
 

@@ -1,6 +1,8 @@
 // Two or more runs (from any revision) on one chart and in one table, with ratios to a baseline.
-import { useEffect, useMemo } from 'react';
-import { compareFigure, compareTable, METRIC_LABELS } from '../../charts/figures';
+import { useCallback, useEffect, useMemo } from 'react';
+import { compareFigure, compareTable } from '../../charts/compare';
+import { METRIC_LABELS } from '../../charts/traces';
+import { COMPARE_METRICS } from '../../../../electron/engine/common/metrics';
 import { useCompare, type CompareMetric } from '../../stores/compare';
 import { useRuns } from '../../stores/runs';
 import { shortId } from '../../format';
@@ -8,7 +10,7 @@ import { Plot } from '../Plot';
 import { RunList } from '../runs/RunList';
 import { CompareTable } from './CompareTable';
 
-const METRICS: CompareMetric[] = ['requests_per_s', 'requests_per_cpu_s', 'latency_p50_us', 'latency_p99_us', 'latency_p999_us', 'service_p99_us'];
+const METRICS: CompareMetric[] = COMPARE_METRICS;
 
 export function CompareView() {
   const selected = useCompare((s) => s.selected);
@@ -19,14 +21,17 @@ export function CompareView() {
   useEffect(() => {
     for (const id of selected) void useRuns.getState().loadResults(id);
   }, [selected]);
-  const loaded = selected.map((id) => results[id]).filter((r) => r !== undefined);
-  const label = (id: string) => {
-    const r = runs.find((x) => x.id === id);
-    return r ? `${shortId(id)} · ${r.cell_id} @${shortId(r.revision_id)}` : shortId(id);
-  };
-  const figure = useMemo(() => compareFigure(loaded.map((r) => ({ label: label(r.run.id), results: r })), metric), [loaded.map((r) => r.run.id + r.points.length).join(), metric]);
+  const loaded = useMemo(() => selected.map((id) => results[id]).filter((r) => r !== undefined), [selected, results]);
+  const label = useCallback(
+    (id: string) => {
+      const r = runs.find((x) => x.id === id);
+      return r ? `${shortId(id)} · ${r.cell_id} @${shortId(r.revision_id)}` : shortId(id);
+    },
+    [runs],
+  );
+  const figure = useMemo(() => compareFigure(loaded.map((r) => ({ label: label(r.run.id), results: r })), metric), [loaded, label, metric]);
   const baseIndex = Math.max(0, loaded.findIndex((r) => r.run.id === baseline));
-  const rows = useMemo(() => compareTable(loaded, baseIndex, metric), [loaded.map((r) => r.run.id + r.points.length).join(), baseIndex, metric]);
+  const rows = useMemo(() => compareTable(loaded, baseIndex, metric), [loaded, baseIndex, metric]);
   return (
     <div className="compare">
       <div className="compare-side">

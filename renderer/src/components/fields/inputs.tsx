@@ -41,6 +41,15 @@ function useSyncedText(value: unknown, same: (text: string, v: unknown) => boole
   return [text, setText] as const;
 }
 
+/** Keeps the typed text and sets the field to what it parses to (nothing, when optional and empty). */
+function onTyped(setText: (t: string) => void, path: readonly Segment[], parse: (t: string) => unknown, optional = false) {
+  return (e: { target: { value: string } }) => {
+    const t = e.target.value;
+    setText(t);
+    setField(path, optional && t.trim() === '' ? undefined : parse(t));
+  };
+}
+
 export function NumberInput({ label, path, hint, optional, unit }: Common & { unit?: string }) {
   const p = jsonPath(path);
   const value = useValue(path);
@@ -55,11 +64,7 @@ export function NumberInput({ label, path, hint, optional, unit }: Common & { un
           name={p}
           value={text}
           aria-invalid={messages.length > 0}
-          onChange={(e) => {
-            setText(e.target.value);
-            const t = e.target.value;
-            setField(path, optional && t.trim() === '' ? undefined : parseNumberText(t));
-          }}
+          onChange={onTyped(setText, path, parseNumberText, optional)}
         />
         {unit && <span className="unit">{unit}</span>}
       </span>
@@ -67,52 +72,45 @@ export function NumberInput({ label, path, hint, optional, unit }: Common & { un
   );
 }
 
-export function NumberListInput({ label, path, hint, optional }: Common) {
+interface ListText {
+  same: (text: string, v: unknown) => boolean;
+  format: (v: unknown) => string;
+  parse: (text: string) => unknown;
+}
+
+/** A list typed as text, with messages for the list and for each item. */
+function ListInput({ label, path, hint, optional, placeholder, list }: Common & { placeholder?: string; list: ListText }) {
   const p = jsonPath(path);
   const value = useValue(path);
   const messages = useFieldMessages(p, { list: true, items: Array.isArray(value) ? value : [] });
-  const [text, setText] = useSyncedText(value, sameListText, formatNumberList);
+  const [text, setText] = useSyncedText(value, list.same, list.format);
   return (
     <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})}>
       <input
         type="text"
         name={p}
         value={text}
-        placeholder={optional ? 'not swept' : ''}
+        {...(placeholder !== undefined ? { placeholder } : {})}
         aria-invalid={messages.length > 0}
-        onChange={(e) => {
-          setText(e.target.value);
-          const t = e.target.value;
-          setField(path, optional && t.trim() === '' ? undefined : parseNumberListText(t));
-        }}
+        onChange={onTyped(setText, path, list.parse, optional)}
       />
     </Field>
   );
 }
 
-export function NameListInput({ label, path, hint }: Common) {
-  const p = jsonPath(path);
-  const value = useValue(path);
-  const messages = useFieldMessages(p, { list: true, items: Array.isArray(value) ? value : [] });
-  const [text, setText] = useSyncedText(
-    value,
-    (t, v) => Array.isArray(v) && parseNameListText(t).join(',') === v.join(','),
-    (v) => (Array.isArray(v) ? v.join(', ') : ''),
-  );
-  return (
-    <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})}>
-      <input
-        type="text"
-        name={p}
-        value={text}
-        aria-invalid={messages.length > 0}
-        onChange={(e) => {
-          setText(e.target.value);
-          setField(path, parseNameListText(e.target.value));
-        }}
-      />
-    </Field>
-  );
+const NUMBERS: ListText = { same: sameListText, format: formatNumberList, parse: parseNumberListText };
+const NAMES: ListText = {
+  same: (t, v) => Array.isArray(v) && parseNameListText(t).join(',') === v.join(','),
+  format: (v) => (Array.isArray(v) ? v.join(', ') : ''),
+  parse: parseNameListText,
+};
+
+export function NumberListInput(props: Common) {
+  return <ListInput {...props} placeholder={props.optional ? 'not swept' : ''} list={NUMBERS} />;
+}
+
+export function NameListInput(props: Common) {
+  return <ListInput {...props} optional={false} list={NAMES} />;
 }
 
 export function TextInput({ label, path, hint, optional, wide, multiline }: Common & { multiline?: boolean }) {

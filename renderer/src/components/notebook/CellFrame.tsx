@@ -1,6 +1,6 @@
 // The chrome around every cell: its id and kind, move/remove, and focus for Ctrl+Enter.
 import type { ReactNode } from 'react';
-import type { Cell } from '../../../../electron/engine/notebook/schema';
+import type { Cell } from '../../../../electron/engine/common/notebook/schema';
 import { useEditor } from '../../stores/editor';
 import { useUi } from '../../stores/ui';
 

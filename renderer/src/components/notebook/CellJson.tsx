@@ -1,7 +1,8 @@
 // A cell as JSON text. Edits that parse replace the cell in the draft (and are validated like any
 // edit); text that does not parse stays here with its syntax error until fixed.
 import { useEffect, useState } from 'react';
-import type { Cell } from '../../../../electron/engine/notebook/schema';
+import type { Cell } from '../../../../electron/engine/common/notebook/schema';
+import { jsonSyntaxError } from '../../../../electron/engine/common/json-syntax';
 import { useEditor } from '../../stores/editor';
 
 export function CellJson({ index, cell }: { index: number; cell: Cell }) {
@@ -9,7 +10,7 @@ export function CellJson({ index, cell }: { index: number; cell: Cell }) {
   const [text, setText] = useState(canonical);
   const [syntax, setSyntax] = useState<string | null>(null);
   useEffect(() => {
-    let same = false;
+    let same: boolean;
     try {
       same = JSON.stringify(JSON.parse(text)) === JSON.stringify(cell);
     } catch {
@@ -27,13 +28,10 @@ export function CellJson({ index, cell }: { index: number; cell: Cell }) {
         aria-label={`JSON of cell ${cell.id}`}
         onChange={(e) => {
           setText(e.target.value);
-          try {
-            const parsed: unknown = JSON.parse(e.target.value);
-            setSyntax(null);
-            useEditor.getState().setField(['cells', index], parsed);
-          } catch (err) {
-            setSyntax((err as Error).message);
-          }
+          // The engine's own rule (line, column and words), not the browser's message.
+          const error = jsonSyntaxError(e.target.value);
+          setSyntax(error ? error.message : null);
+          if (!error) useEditor.getState().setField(['cells', index], JSON.parse(e.target.value) as unknown);
         }}
       />
       {syntax && <div className="field-error" role="alert">JSON: {syntax}</div>}

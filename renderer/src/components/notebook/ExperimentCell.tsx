@@ -1,6 +1,6 @@
 // An experiment cell: the form (or its JSON), errors no field claims, and its latest run.
 import { useEffect, useState } from 'react';
-import type { ExperimentCell as ExperimentCellT } from '../../../../electron/engine/notebook/schema';
+import type { ExperimentCell as ExperimentCellT } from '../../../../electron/engine/common/notebook/schema';
 import { runNow } from '../../lab/actions';
 import { latestRun, useRuns } from '../../stores/runs';
 import { CellErrors } from './CellErrors';
@@ -12,9 +12,12 @@ import { LatestRun } from './LatestRun';
 export function ExperimentCell({ index, cell, count }: { index: number; cell: ExperimentCellT; count: number }) {
   const [mode, setMode] = useState<'form' | 'json'>('form');
   const run = useRuns((s) => latestRun(s.runs, cell.id));
+  const runId = run?.id;
+  const runStatus = run?.status;
+  // Its points again when the run changes or ends.
   useEffect(() => {
-    if (run) void useRuns.getState().loadResults(run.id);
-  }, [run?.id, run?.status]);
+    if (runId) void useRuns.getState().loadResults(runId);
+  }, [runId, runStatus]);
   const tools = (
     <>
       <div className="seg" role="group" aria-label="Edit as">

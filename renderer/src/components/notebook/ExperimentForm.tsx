@@ -1,10 +1,10 @@
 // An experiment cell as a form: every field of the schema, each with its errors beside it. What
 // the protocol and the driver take depends on which they are: choosing another server brings its
 // protocol's settings, choosing another driver brings that driver's settings.
-import { driverInfo, DRIVERS, defaultDriverSettings } from '../../../../electron/engine/drivers/catalog';
-import type { ExperimentCell } from '../../../../electron/engine/notebook/schema';
-import { defaultProtocolSettings, KV_WORKLOADS } from '../../../../electron/engine/protocols/catalog';
-import { SERVERS, serverInfo } from '../../../../electron/engine/servers/catalog';
+import { driverInfo, DRIVERS, defaultDriverSettings } from '../../../../electron/engine/common/drivers/catalog';
+import type { ExperimentCell } from '../../../../electron/engine/common/notebook/schema';
+import { defaultProtocolSettings, KV_WORKLOADS } from '../../../../electron/engine/common/protocols/catalog';
+import { SERVERS, serverInfo } from '../../../../electron/engine/common/servers/catalog';
 import { getIn } from '../../stores/draft';
 import { useEditor } from '../../stores/editor';
 import { CheckboxInput, NameListInput, NumberInput, NumberListInput, SelectInput, TextInput } from '../fields/inputs';

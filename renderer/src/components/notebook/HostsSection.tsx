@@ -3,7 +3,7 @@
 // generator. "local" (this machine) is always there and is every role's default.
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import type { ExperimentCell } from '../../../../electron/engine/notebook/schema';
+import type { ExperimentCell } from '../../../../electron/engine/common/notebook/schema';
 import { getIn } from '../../stores/draft';
 import { useEditor } from '../../stores/editor';
 import { errorsAt, jsonPath } from '../../validation/paths';

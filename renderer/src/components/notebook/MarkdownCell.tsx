@@ -1,6 +1,6 @@
 // A note: rendered until clicked (or Enter), then a plain text editor; Escape or leaving ends it.
 import { useState } from 'react';
-import type { MarkdownCell as MarkdownCellT } from '../../../../electron/engine/notebook/schema';
+import type { MarkdownCell as MarkdownCellT } from '../../../../electron/engine/common/notebook/schema';
 import { Markdown } from '../../markdown/Markdown';
 import { useEditor } from '../../stores/editor';
 import { CellErrors } from './CellErrors';

@@ -1,5 +1,5 @@
 // The notebook: its title, its cells in order, and a row to add cells.
-import type { Cell } from '../../../../electron/engine/notebook/schema';
+import type { Cell } from '../../../../electron/engine/common/notebook/schema';
 import { useShallow } from 'zustand/react/shallow';
 import { useEditor } from '../../stores/editor';
 import { useUi } from '../../stores/ui';

@@ -1,8 +1,8 @@
 // A plot cell: which experiment and axes, and the chart of that experiment's latest run.
 import { useEffect, useMemo } from 'react';
 import { METRIC_NAMES, METRICS } from '../../../../electron/engine/common/metrics';
-import { plotX, type Notebook, type PlotCell as PlotCellT } from '../../../../electron/engine/notebook/schema';
-import { fieldLabel } from '../../../../electron/engine/report/labels';
+import { plotX, type Notebook, type PlotCell as PlotCellT } from '../../../../electron/engine/common/notebook/schema';
+import { fieldLabel } from '../../../../electron/engine/common/labels';
 import { plotCellFigure } from '../../charts/figures';
 import { latestRun, useRuns } from '../../stores/runs';
 import { MultiSelectInput, SelectInput, TextInput } from '../fields/inputs';
@@ -17,9 +17,10 @@ const SERIES = ['backend', 'workers', 'connections', 'rate'].map((v) => ({ value
 export function PlotCell({ index, cell, count, notebook }: { index: number; cell: PlotCellT; count: number; notebook: Notebook }) {
   const run = useRuns((s) => latestRun(s.runs, cell.experiment));
   const results = useRuns((s) => (run ? (s.results[run.id] ?? null) : null));
+  const runId = run?.id;
   useEffect(() => {
-    if (run) void useRuns.getState().loadResults(run.id);
-  }, [run?.id]);
+    if (runId) void useRuns.getState().loadResults(runId);
+  }, [runId]);
   const figure = useMemo(() => plotCellFigure(cell, results), [cell, results]);
   const experiments = notebook.cells.filter((c) => c.type === 'experiment').map((c) => ({ value: c.id, label: c.title ? `${c.id} — ${c.title}` : c.id }));
   const at = (k: string) => ['cells', index, k];

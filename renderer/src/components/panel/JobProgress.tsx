@@ -1,4 +1,5 @@
 // Progress of the running job (or the last one): point i of n, phase, elapsed and ETA.
+import { isFinalPhase } from '../../../../electron/engine/common/runs';
 import { useRuns } from '../../stores/runs';
 import { duration, shortId } from '../../format';
 
@@ -10,7 +11,7 @@ export function JobProgress() {
   const job = list.find((j) => j.state === 'running') ?? list[list.length - 1];
   if (!job) return <div className="progress muted">No run yet in this session. Ctrl+Enter runs the focused experiment cell.</div>;
   const p = progress[job.job] ?? job.last_progress;
-  const frac = p && p.points > 0 ? (p.point - (p.phase === 'done' ? 0 : 1)) / p.points : 0;
+  const frac = p && p.points > 0 ? (p.point - (isFinalPhase(p.phase) ? 0 : 1)) / p.points : 0;
   return (
     <div className="progress" data-testid="progress" data-state={job.state}>
       <span className={`status status-${job.state}`}>{job.state}</span>

@@ -2,6 +2,7 @@
 // starts with its source's coloured tag (like `docker compose logs`), so interleaved output stays
 // attributable and a line's origin shows even when its first line has scrolled away.
 import { useEffect, useRef } from 'react';
+import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import { useTerminal, type OutputChunk } from '../../stores/terminal';
 import { chunkText } from './terminal-text';
@@ -21,19 +22,11 @@ export function TerminalPane() {
     });
     term.current = t;
     t.open(host.current!);
-    // Columns and rows from the pane's size and the width of one character in the terminal font.
-    const probe = document.createElement('span');
-    probe.textContent = 'W'.repeat(100);
-    Object.assign(probe.style, { position: 'absolute', visibility: 'hidden', whiteSpace: 'pre', fontFamily: t.options.fontFamily ?? 'monospace', fontSize: `${t.options.fontSize ?? 12}px` });
-    document.body.appendChild(probe);
+    // Columns and rows from the pane's size and the renderer's own cell size (xterm's fit addon).
+    const fitAddon = new FitAddon();
+    t.loadAddon(fitAddon);
     const fit = () => {
-      const el = host.current;
-      if (!el || el.clientWidth === 0) return;
-      const charW = probe.getBoundingClientRect().width / 100 || 7.2;
-      const charH = Math.ceil((t.options.fontSize ?? 12) * (t.options.lineHeight ?? 1) * 1.2);
-      const cols = Math.max(20, Math.floor((el.clientWidth - 14) / charW));
-      const rows = Math.max(4, Math.floor((el.clientHeight - 4) / charH));
-      if (cols !== t.cols || rows !== t.rows) t.resize(cols, rows);
+      if (host.current && host.current.clientWidth > 0) fitAddon.fit();
     };
     const ro = new ResizeObserver(fit);
     ro.observe(host.current!);
@@ -62,7 +55,6 @@ export function TerminalPane() {
     return () => {
       unsub();
       ro.disconnect();
-      probe.remove();
       t.dispose();
       term.current = null;
     };

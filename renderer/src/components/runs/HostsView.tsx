@@ -1,6 +1,6 @@
 // The hosts a run used (issue 15): what each one ran, what it is, its clock against the lab's and
 // the route its load took. Absent for a run on this machine alone.
-import type { RunResults } from '../../../../electron/engine/report/types';
+import type { RunResults } from '../../../../electron/engine/common/results';
 import { formatBytes } from '../../format';
 
 export function HostsView({ results }: { results: RunResults }) {

@@ -1,7 +1,7 @@
 // Where every thread ran during the run, and a per-thread summary of CPUs used.
 import { useMemo } from 'react';
-import type { RunResults } from '../../../../electron/engine/report/types';
-import { placementFigure, placementRows } from '../../charts/figures';
+import type { RunResults } from '../../../../electron/engine/common/results';
+import { placementFigure, placementRows } from '../../charts/placement';
 import { Plot } from '../Plot';
 
 export function PlacementView({ results }: { results: RunResults }) {

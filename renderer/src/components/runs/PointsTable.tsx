@@ -1,7 +1,8 @@
 // Every point of a run, every repeat (and the capacity probes a rate sweep ran first), with its
 // verification, errors and the load generator's warnings.
 import type { PointRecord } from '../../../../electron/engine/model';
-import { withAccel, type Accel } from '../../../../electron/engine/report/accel';
+import { withAccel, type Accel } from '../../../../electron/engine/common/accel';
+import { LATENCY_COLUMNS, METRICS } from '../../../../electron/engine/common/metrics';
 import { formatCount, formatLatencyUs, formatRate } from '../../format';
 
 function rate(p: PointRecord): string {
@@ -24,11 +25,11 @@ export function PointsTable({ points, accel = null }: { points: PointRecord[]; a
           <th>status</th>
           <th className="num">offered/s</th>
           <th className="num">req/s</th>
-          <th className="num">p50</th>
-          <th className="num">p90</th>
-          <th className="num">p99</th>
-          <th className="num">p99.9</th>
-          <th className="num">max</th>
+          {LATENCY_COLUMNS.map((m) => (
+            <th key={m} className="num">
+              {METRICS[m].short}
+            </th>
+          ))}
           <th className="num">errors</th>
           <th className="num" title="server CPU seconds over the measured phase: its threads, libsaio's kernel workers, SQPOLL and io-wq">server CPU</th>
           <th className="num" title="requests per server CPU second">req/CPU-s</th>
@@ -50,11 +51,11 @@ export function PointsTable({ points, accel = null }: { points: PointRecord[]; a
             </td>
             <td className="num">{formatRate(p.offered_per_s)}</td>
             <td className="num">{formatRate(p.requests_per_s)}</td>
-            <td className="num">{formatLatencyUs(p.latency_p50_us)}</td>
-            <td className="num">{formatLatencyUs(p.latency_p90_us)}</td>
-            <td className="num">{formatLatencyUs(p.latency_p99_us)}</td>
-            <td className="num">{formatLatencyUs(p.latency_p999_us)}</td>
-            <td className="num">{formatLatencyUs(p.latency_max_us)}</td>
+            {LATENCY_COLUMNS.map((m) => (
+              <td key={m} className="num">
+                {formatLatencyUs(p[m])}
+              </td>
+            ))}
             <td className="num">{p.errors ?? '—'}</td>
             <td className="num" title={p.cpu ? p.cpu.threads.slice(0, 8).map((t) => `${t.comm} (${t.class}${t.host ? ` on ${t.host}` : ''}): ${t.total_s.toFixed(2)} s`).join('\n') : 'not measured'}>
               {p.cpu ? `${p.cpu.server_s.toFixed(2)} s` : '—'}

@@ -1,7 +1,7 @@
 // The standard views of a run: throughput against connections, latency percentiles, tail latency
 // against achieved rate (open loop), scaling with workers.
 import { useMemo } from 'react';
-import type { RunResults } from '../../../../electron/engine/report/types';
+import type { RunResults } from '../../../../electron/engine/common/results';
 import { latencyFigure, scalingFigure, tailLatencyFigure, throughputFigure } from '../../charts/figures';
 import { Plot } from '../Plot';
 

@@ -1,21 +1,30 @@
 // One run: what ran where, its charts, its placement and its points.
-import { useEffect } from 'react';
-import { accelNote, runAccel } from '../../../../electron/engine/report/accel';
+import { useDeferredValue, useEffect } from 'react';
+import { accelNote, runAccel } from '../../../../electron/engine/common/accel';
 import { useRuns } from '../../stores/runs';
+import { useThrottled } from '../useThrottled';
 import { clock, formatBytes, shortId } from '../../format';
 import { HostsView } from './HostsView';
 import { PlacementView } from './PlacementView';
+import { drawCostMs } from '../Plot';
+import { liveRedrawMs } from '../../charts/draw-queue';
 import { PointsTable } from './PointsTable';
 import { ResultsCharts } from './ResultsCharts';
 import { RunStatistics } from './RunStatistics';
 import { useEditor } from '../../stores/editor';
-import type { ExperimentCell } from '../../../../electron/engine/notebook/schema';
+import type { ExperimentCell } from '../../../../electron/engine/common/notebook/schema';
 
 export function RunDetail({ run }: { run: string }) {
   const results = useRuns((s) => s.results[run]);
   // The saved head's cell gives the reference backend and the repeat policy (a run of an older
   // revision whose cell changed since is read with today's reference).
   const cells = useEditor((s) => s.saved?.cells);
+  // Statistics and charts redraw from a copy that, while the run is live, follows its points at
+  // most every 3 s, and less often once the charts on screen would take more than a tenth of the
+  // page's time (a 200-point run's placement chart holds thousands of samples: liveRedrawMs) —
+  // and deferred: the points table must keep up with the run whatever its size.
+  const live = results?.run.status === 'running';
+  const drawn = useDeferredValue(useThrottled(results, live ? liveRedrawMs(drawCostMs()) : 0));
   useEffect(() => {
     void useRuns.getState().loadResults(run);
   }, [run]);
@@ -74,9 +83,9 @@ export function RunDetail({ run }: { run: string }) {
         )}
       </dl>
       <HostsView results={results} />
-      <RunStatistics results={results} cell={cells?.find((c): c is ExperimentCell => c.type === 'experiment' && c.id === r.cell_id)} />
-      <ResultsCharts results={results} />
-      <PlacementView results={results} />
+      <RunStatistics results={drawn ?? results} cell={cells?.find((c): c is ExperimentCell => c.type === 'experiment' && c.id === r.cell_id)} />
+      <ResultsCharts results={drawn ?? results} />
+      <PlacementView results={drawn ?? results} />
       <h3>Points</h3>
       <PointsTable points={results.points} accel={accel} />
     </div>

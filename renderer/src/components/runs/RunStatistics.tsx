@@ -2,14 +2,14 @@
 // verdict — `~` uncoloured), the A/A noise flag, and each configuration's median with its 95% CI.
 // Computed here from the stored points with the engine's own statistics (pure, no Node APIs).
 import { useMemo } from 'react';
-import type { ExperimentCell } from '../../../../electron/engine/notebook/schema';
-import type { RunResults } from '../../../../electron/engine/report/types';
-import { runStatistics, type ConfigComparison, type StatMetric } from '../../../../electron/engine/report/statistics';
-import { formatLatencyUs, formatRate } from '../../format';
+import type { ExperimentCell } from '../../../../electron/engine/common/notebook/schema';
+import type { RunResults } from '../../../../electron/engine/common/results';
+import { runStatistics, type ConfigComparison } from '../../../../electron/engine/common/statistics';
+import { formatMetric, METRICS, type StatMetric } from '../../../../electron/engine/common/metrics';
 
 const SHOWN: StatMetric[] = ['requests_per_s', 'requests_per_cpu_s', 'latency_p99_us'];
-const LABEL: Record<StatMetric, string> = { requests_per_s: 'req/s', requests_per_cpu_s: 'req/CPU-s', latency_p50_us: 'p50', latency_p99_us: 'p99', latency_p999_us: 'p99.9' };
-const fmt = (m: StatMetric, v: number | null) => (m.startsWith('latency') ? formatLatencyUs(v) : formatRate(v));
+const label = (m: StatMetric) => METRICS[m].short;
+const fmt = formatMetric;
 const x = (r: number) => `×${r.toFixed(3)}`;
 
 export function Verdict({ c }: { c: Pick<ConfigComparison, 'verdict' | 'reason' | 'metric'> }) {
@@ -58,7 +58,7 @@ export function RunStatistics({ results, cell }: { results: RunResults; cell: Ex
                 </td>
                 <td>{c.backend}</td>
                 <td>{c.reference}</td>
-                <td>{LABEL[c.metric]}</td>
+                <td>{label(c.metric)}</td>
                 <td className="num">{x(c.ratio)}</td>
                 <td className="num">
                   {x(c.ci_low)} – {x(c.ci_high)}
@@ -94,7 +94,7 @@ export function RunStatistics({ results, cell }: { results: RunResults; cell: Ex
               <td>
                 <code>{s.config}</code>
               </td>
-              <td>{LABEL[s.metric]}</td>
+              <td>{label(s.metric)}</td>
               <td className="num">{s.n}</td>
               <td className="num">{fmt(s.metric, s.median)}</td>
               <td className="num" title={s.ci_note ?? ''}>

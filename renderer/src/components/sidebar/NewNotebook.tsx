@@ -9,11 +9,14 @@ export function NewNotebook() {
   const shipped = useNotebooks((s) => s.shipped);
   const [name, setName] = useState('');
   const [from, setFrom] = useState('');
+  const none = shipped.length === 0;
   useEffect(() => {
-    if (creating && shipped.length === 0) void useNotebooks.getState().loadShipped();
-  }, [creating]);
+    if (creating && none) void useNotebooks.getState().loadShipped();
+  }, [creating, none]);
+  // The first shipped notebook is the default until one is picked.
   useEffect(() => {
-    if (from === '' && shipped[0]) setFrom(shipped[0].file);
+    const first = shipped[0];
+    if (first) setFrom((f) => (f === '' ? first.file : f));
   }, [shipped]);
   if (!creating) {
     return (
