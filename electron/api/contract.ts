@@ -37,7 +37,14 @@ export const inputs = {
   /** A bundle of the notebook, base64 (the web transport carries JSON). */
   'bundles.export': z.strictObject({ ref }),
   /** `file_name`: what the bundle's problems are said of (the file the user picked); default "the bundle". */
-  'bundles.import': z.strictObject({ data_base64: z.string().min(1).max(700 * 1024 * 1024), as: z.string().max(100).optional(), file_name: z.string().min(1).max(4096).optional() }),
+  'bundles.import': z.strictObject({
+    data_base64: z
+      .string()
+      .min(1)
+      .max(700 * 1024 * 1024),
+    as: z.string().max(100).optional(),
+    file_name: z.string().min(1).max(4096).optional(),
+  }),
 } as const;
 
 export type Method = keyof typeof inputs;

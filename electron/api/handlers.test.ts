@@ -58,7 +58,10 @@ test('every method refuses bad input, naming the JSON path', async () => {
     const [input, path] = bad[m];
     const e = await err(m, input);
     assert.equal(e.code, 'invalid_input', m);
-    assert.ok(e.errors?.some((x) => x.path === path), `${m}: ${JSON.stringify(e.errors)} should name ${path}`);
+    assert.ok(
+      e.errors?.some((x) => x.path === path),
+      `${m}: ${JSON.stringify(e.errors)} should name ${path}`,
+    );
     assert.match(e.message, new RegExp(`^${m.replace('.', '\\.')}: invalid input`));
     // A missing input is refused too.
     assert.equal((await err(m, undefined)).code, 'invalid_input', `${m} without input`);
@@ -162,7 +165,10 @@ test('engine errors map to ApiError codes, with one line and no stack', async ()
 
   const invalid = await err('notebooks.create', { name: 'n2', content: { format: 'saio-lab/notebook@1', title: '', cells: [] } });
   assert.equal(invalid.code, 'invalid_notebook');
-  assert.deepEqual(invalid.errors?.map((e) => e.path), ['title']);
+  assert.deepEqual(
+    invalid.errors?.map((e) => e.path),
+    ['title'],
+  );
   assert.ok(!invalid.message.includes('\n'));
 
   const bundle = await err('bundles.import', { data_base64: Buffer.from('not a bundle at all').toString('base64') });

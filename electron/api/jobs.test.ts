@@ -67,7 +67,13 @@ test('a run through the API: progress and live output events, then the final job
   assert.ok(progress.every((e) => e.job === job.job && e.event.run_id === final.runs[0]));
   assert.equal(progress.at(-1)?.event.phase, 'done');
   const output = events.filter((e): e is Extract<LabEvent, { type: 'output' }> => e.type === 'output');
-  assert.match(output.filter((e) => e.role === 'driver').map((e) => e.data).join(''), /Requests\/sec:/);
+  assert.match(
+    output
+      .filter((e) => e.role === 'driver')
+      .map((e) => e.data)
+      .join(''),
+    /Requests\/sec:/,
+  );
   const states = events.filter((e): e is Extract<LabEvent, { type: 'job' }> => e.type === 'job').map((e) => e.job.state);
   assert.deepEqual(states, ['running', 'done']);
   assert.equal(events[0]?.type, 'job', 'the job event comes before its progress');

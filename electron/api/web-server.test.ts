@@ -62,8 +62,7 @@ function raw(method: string, path: string, headers: Record<string, string> = {},
 }
 
 const auth = () => ({ 'X-SAIO-Lab-Token': server.token });
-const api = (method: string, input: unknown, headers: Record<string, string> = auth()) =>
-  raw('POST', `/api/${method}`, { 'Content-Type': 'application/json', ...headers }, JSON.stringify(input));
+const api = (method: string, input: unknown, headers: Record<string, string> = auth()) => raw('POST', `/api/${method}`, { 'Content-Type': 'application/json', ...headers }, JSON.stringify(input));
 
 test('the printed URL and the token: random, base64url, 32 characters', () => {
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
@@ -174,10 +173,13 @@ test('request bodies are capped', async () => {
   try {
     const body = JSON.stringify({ data_base64: 'A'.repeat(2000) });
     const r = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: small.port, method: 'POST', path: '/api/bundles.import', headers: { 'X-SAIO-Lab-Token': small.token, 'Content-Type': 'application/json' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        { host: '127.0.0.1', port: small.port, method: 'POST', path: '/api/bundles.import', headers: { 'X-SAIO-Lab-Token': small.token, 'Content-Type': 'application/json' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end(body); // chunked: no Content-Length, counted as it arrives
     });
@@ -282,7 +284,19 @@ test('`saio-lab serve`: URL first on stdout; SIGTERM cancels the run in flight, 
       content: {
         format: 'saio-lab/notebook@1',
         title: 'slow',
-        cells: [{ id: 'e', type: 'experiment', server: { kind: 'nginx', file_size: 1024 }, backends: ['baseline'], driver: { kind: 'wrk' }, sweep: { connections: [4, 8] }, duration_s: 5, warmup_s: 1, repeats: 1 }],
+        cells: [
+          {
+            id: 'e',
+            type: 'experiment',
+            server: { kind: 'nginx', file_size: 1024 },
+            backends: ['baseline'],
+            driver: { kind: 'wrk' },
+            sweep: { connections: [4, 8] },
+            duration_s: 5,
+            warmup_s: 1,
+            repeats: 1,
+          },
+        ],
       },
     });
     assert.ok(created.ok, JSON.stringify(created));

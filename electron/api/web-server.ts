@@ -76,8 +76,7 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
 
 const sendJson = (res: ServerResponse, status: number, value: unknown) => send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
 
-const transportError = (res: ServerResponse, status: number, message: string) =>
-  sendJson(res, status, { ok: false, error: { code: status === 500 ? 'internal' : 'invalid_input', message } });
+const transportError = (res: ServerResponse, status: number, message: string) => sendJson(res, status, { ok: false, error: { code: status === 500 ? 'internal' : 'invalid_input', message } });
 
 export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const token = o.token ?? newToken();

@@ -72,7 +72,10 @@ test('replay of the quickstart exits 0 with every point verified and requests/s 
       const deferred = stats.reduce((n, st) => n + st.ops_deferred, 0);
       assert.ok(deferred > 0 && stats.some((st) => st.batches > 0), `point ${p.seq}: ${JSON.stringify(stats)}`);
     }
-    assert.ok(arts.every((a) => points.find((p) => p.id === a.point_id)?.backend === 'saio-uring'), 'baseline points carry no stats');
+    assert.ok(
+      arts.every((a) => points.find((p) => p.id === a.point_id)?.backend === 'saio-uring'),
+      'baseline points carry no stats',
+    );
   } finally {
     lab.close();
   }
@@ -84,7 +87,10 @@ test('replay of the quickstart exits 0 with every point verified and requests/s 
   assert.equal(results.format, 'saio-lab/results@3');
   for (const p of run.points) {
     assert.ok(p.cpu.server_s > 0 && p.requests_per_cpu_s > 0, JSON.stringify(p.cpu));
-    assert.ok(p.cpu.threads.some((t: { comm: string; class: string }) => t.comm === 'nginx' && t.class === 'server'), 'nginx\'s worker thread is counted');
+    assert.ok(
+      p.cpu.threads.some((t: { comm: string; class: string }) => t.comm === 'nginx' && t.class === 'server'),
+      "nginx's worker thread is counted",
+    );
   }
   const metrics = new Set(results.summaries.map((x: { metric: string }) => x.metric));
   for (const m of ['requests_per_s', 'requests_per_cpu_s', 'latency_p50_us', 'latency_p99_us', 'latency_p999_us']) assert.ok(metrics.has(m), m);
@@ -113,9 +119,19 @@ test('report.html draws the requests/s plot in a real browser, offline', () => {
   const profile = mkdtempSync(join(dir, 'chromium-'));
   const r = spawnSync(
     '/usr/bin/chromium',
-    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--virtual-time-budget=10000', '--dump-dom',
-      `file://${join(out, 'report.html')}`],
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${profile}`,
+      '--virtual-time-budget=10000',
+      '--dump-dom',
+      `file://${join(out, 'report.html')}`,
+    ],
     { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 },
   );
   assert.equal(r.error, undefined, `chromium could not run (install the "chromium" package): ${r.error?.message}`);
@@ -170,7 +186,7 @@ test('replaying a bundle with --gate compares every configuration with the run t
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const results = JSON.parse(readFileSync(join(out3, 'results.json'), 'utf8'));
   const [g] = results.gates;
-  assert.ok(g.previous_run && g.previous_run !== results.runs[0].id, 'the bundle\'s run');
+  assert.ok(g.previous_run && g.previous_run !== results.runs[0].id, "the bundle's run");
   assert.equal(g.result.cases.length, 8 * 3, 'per backend and connection count: requests/s, requests per CPU second, p50');
   assert.ok(g.result.cases.every((c: { status: string; message: string }) => c.status === 'pass' && (c.message.startsWith('no regression') || /cannot reach α = 0\.01/.test(c.message))));
   assert.match(readFileSync(junit, 'utf8'), /<testcase classname="nginx-keepalive: saio-uring w=1 c=200 closed" name="requests_per_s"/);
@@ -199,7 +215,10 @@ test('a bundle written before issue 11 (version 1, wrk points) replays: its revi
   }
   const keys = [...new Set(results.comparisons.map((c: { backend: string; config: string }) => `${c.backend} ${c.config}`))].sort();
   assert.deepEqual(keys, ['saio-sync w=1 c=10 closed', 'saio-sync w=1 c=20 closed', 'saio-sync w=2 c=10 closed', 'saio-sync w=2 c=20 closed']);
-  assert.ok(results.comparisons.every((c: { reference: string; aa: boolean }) => c.reference === 'baseline' && c.aa), 'saio-sync against baseline is an A/A pair');
+  assert.ok(
+    results.comparisons.every((c: { reference: string; aa: boolean }) => c.reference === 'baseline' && c.aa),
+    'saio-sync against baseline is an A/A pair',
+  );
   assert.ok(results.runs[0].points.every((p: { verified: boolean; load: { driver: string } }) => p.verified && p.load.driver === 'wrk'));
 });
 

@@ -57,8 +57,7 @@ function arg(ctx: CommandContext, i: number, what: string): string {
 }
 
 const short = (id: string) => id.slice(0, 12);
-const num = (v: number | null, digits = 0) =>
-  v === null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const num = (v: number | null, digits = 0) => (v === null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 /** Cancel on Ctrl-C / SIGTERM: the runner stops everything it started and records the run. */
 function cancellation(ctx: CommandContext, onCancel?: () => void): { signal: AbortSignal; dispose: () => void } {
@@ -152,7 +151,12 @@ const replay: Command = async (ctx) => {
     const written = writeReplayOutputs(resolve(outDir), results);
     for (const noise of results.noise) {
       const cmp = results.comparisons.filter((c) => c.run_id === noise.run_id);
-      ctx.out.write(`[${noise.cell_id}] ${comparisonText(cmp, results.summaries.filter((x) => x.run_id === noise.run_id))}${noise.message}\n\n`);
+      ctx.out.write(
+        `[${noise.cell_id}] ${comparisonText(
+          cmp,
+          results.summaries.filter((x) => x.run_id === noise.run_id),
+        )}${noise.message}\n\n`,
+      );
     }
     let code = await verdict(
       ctx,
@@ -163,7 +167,13 @@ const replay: Command = async (ctx) => {
       const g = combineGates(results.gates, threshold);
       ctx.out.write(`\n${g.message}\n`);
       const failed = g.cases.filter((c) => c.status === 'fail');
-      if (failed.length > 0) ctx.out.write(`${table(['configuration', 'metric', 'result'], failed.map((c) => [c.config, c.metric, c.message]))}\n`);
+      if (failed.length > 0)
+        ctx.out.write(
+          `${table(
+            ['configuration', 'metric', 'result'],
+            failed.map((c) => [c.config, c.metric, c.message]),
+          )}\n`,
+        );
       if (ctx.opts.junit) {
         writeFileSync(resolve(ctx.opts.junit), gateJUnit(g, `saio-lab gate: ${results.notebook.name}`));
         extra.push(resolve(ctx.opts.junit));
@@ -186,17 +196,38 @@ const replay: Command = async (ctx) => {
 /** Every backend against the reference, requests/s first: ratio [95% CI], p, verdict; the noise flag when set. */
 function comparisonText(cmp: readonly ConfigComparison[], summaries: readonly ConfigSummary[]): string {
   const rows = summaries.filter((s) => s.metric === 'requests_per_s' || s.metric === 'requests_per_cpu_s');
-  const summaryTable = rows.length === 0 ? '' : `${table(
-    ['backend', 'configuration', 'metric', 'n', 'median', '95% CI', 'CV', 'repeats'],
-    rows.map((s) => [s.backend, s.config, s.metric, String(s.n), num(s.median), s.ci_low === null ? 'n < 6: none' : `${num(s.ci_low)} – ${num(s.ci_high)}`, s.cv === null ? '-' : `${(s.cv * 100).toFixed(1)}%`, s.repeats?.message ?? '']),
-  )}\n`;
+  const summaryTable =
+    rows.length === 0
+      ? ''
+      : `${table(
+          ['backend', 'configuration', 'metric', 'n', 'median', '95% CI', 'CV', 'repeats'],
+          rows.map((s) => [
+            s.backend,
+            s.config,
+            s.metric,
+            String(s.n),
+            num(s.median),
+            s.ci_low === null ? 'n < 6: none' : `${num(s.ci_low)} – ${num(s.ci_high)}`,
+            s.cv === null ? '-' : `${(s.cv * 100).toFixed(1)}%`,
+            s.repeats?.message ?? '',
+          ]),
+        )}\n`;
   if (cmp.length === 0) return summaryTable;
   // The terminal shows the headline metrics; results.json, comparisons.csv and the report have all.
   const order = (m: string) => ['requests_per_s', 'requests_per_cpu_s', 'latency_p99_us'].indexOf(m);
   const sorted = cmp.filter((c) => order(c.metric) >= 0).sort((a, b) => order(a.metric) - order(b.metric));
   return `${table(
     ['configuration', 'backend', 'vs', 'metric', 'ratio', '95% CI', 'p', 'verdict'],
-    sorted.map((c) => [c.config, c.backend, c.reference, c.metric, `×${c.ratio.toFixed(3)}`, `×${c.ci_low.toFixed(3)} – ×${c.ci_high.toFixed(3)}`, c.p_value.toPrecision(2), `${c.verdict}${c.aa ? ' (A/A)' : ''}${c.noise ? ` — ${c.noise}` : ''}`]),
+    sorted.map((c) => [
+      c.config,
+      c.backend,
+      c.reference,
+      c.metric,
+      `×${c.ratio.toFixed(3)}`,
+      `×${c.ci_low.toFixed(3)} – ×${c.ci_high.toFixed(3)}`,
+      c.p_value.toPrecision(2),
+      `${c.verdict}${c.aa ? ' (A/A)' : ''}${c.noise ? ` — ${c.noise}` : ''}`,
+    ]),
   )}\n${summaryTable}`;
 }
 
@@ -290,7 +321,12 @@ const cat: Command = async (ctx) => {
 
 const historyCmd: Command = async (ctx) => {
   const revs = await ctx.call('notebooks.history', { ref: arg(ctx, 0, 'the notebook') });
-  ctx.out.write(`${table(['revision', 'parent', 'time', 'message'], revs.map((r) => [short(r.id), r.parent_id ? short(r.parent_id) : '-', r.created_at, r.message]))}\n`);
+  ctx.out.write(
+    `${table(
+      ['revision', 'parent', 'time', 'message'],
+      revs.map((r) => [short(r.id), r.parent_id ? short(r.parent_id) : '-', r.created_at, r.message]),
+    )}\n`,
+  );
   return 0;
 };
 

@@ -28,13 +28,16 @@ function notebook(extra: string) {
     title: 'Gate',
     cells: [
       {
-        id: 'keepalive', type: 'experiment',
+        id: 'keepalive',
+        type: 'experiment',
         server: { kind: 'nginx', workers: 1, extra_config: extra },
         protocol: { kind: 'http', file_size: 1024, keep_alive: true },
         backends: ['baseline'],
         driver: { kind: 'saio-load', threads: 1 },
         sweep: { connections: [10] },
-        duration_s: 1, warmup_s: 0.2, repeats: 5,
+        duration_s: 1,
+        warmup_s: 0.2,
+        repeats: 5,
         pinning: { server: [0], driver: [1] },
       },
     ],
@@ -47,11 +50,22 @@ function gateRun(name: string, extra: string): Promise<{ code: number; stdout: s
   const junit = join(dir, `${name}.xml`);
   const summary = join(dir, `${name}.md`);
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, '--db', db, 'replay', file, '--out', join(dir, name), '--gate', '--threshold', '50%', '--junit', junit, '--summary', summary], { timeout: 120_000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      const read = (f: string) => { try { return readFileSync(f, 'utf8'); } catch { return `(no file; stderr: ${stderr})`; } };
-      resolve({ code, stdout, junit: read(junit), summary: read(summary) });
-    });
+    execFile(
+      process.execPath,
+      [bin, '--db', db, 'replay', file, '--out', join(dir, name), '--gate', '--threshold', '50%', '--junit', junit, '--summary', summary],
+      { timeout: 120_000, maxBuffer: 1 << 24 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        const read = (f: string) => {
+          try {
+            return readFileSync(f, 'utf8');
+          } catch {
+            return `(no file; stderr: ${stderr})`;
+          }
+        };
+        resolve({ code, stdout, junit: read(junit), summary: read(summary) });
+      },
+    );
   });
 }
 

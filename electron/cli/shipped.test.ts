@@ -15,8 +15,11 @@ const bin = join(repoRoot(), 'bin', 'saio-lab.js');
 
 function replay(notebook: string, out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, '--db', join(dir, `${notebook}.db`), 'replay', join(repoRoot(), 'experiments', `${notebook}.json`), '--quick', '--out', out], { maxBuffer: 1 << 26, timeout: 600_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [bin, '--db', join(dir, `${notebook}.db`), 'replay', join(repoRoot(), 'experiments', `${notebook}.json`), '--quick', '--out', out],
+      { maxBuffer: 1 << 26, timeout: 600_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -26,7 +29,19 @@ function renderedDom(html: string): string {
   const profile = mkdtempSync(join(dir, 'chromium-'));
   const r = spawnSync(
     '/usr/bin/chromium',
-    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--virtual-time-budget=15000', '--dump-dom', `file://${html}`],
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${profile}`,
+      '--virtual-time-budget=15000',
+      '--dump-dom',
+      `file://${html}`,
+    ],
     { encoding: 'utf8', timeout: 90_000, maxBuffer: 1 << 27 },
   );
   assert.equal(r.error, undefined, `chromium could not run: ${r.error?.message}`);
@@ -59,7 +74,10 @@ for (const [name, want] of Object.entries(SHIPPED)) {
       ran = await replay(name, out);
       assert.equal(ran.code, 0, `${ran.stdout.slice(-3000)}\n${ran.stderr.slice(-2000)}`);
       results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-      assert.deepEqual(results.runs.map((r) => r.cell_id), [...want.cells]);
+      assert.deepEqual(
+        results.runs.map((r) => r.cell_id),
+        [...want.cells],
+      );
       for (const run of results.runs) {
         assert.equal(run.status, 'ok', run.cell_id);
         for (const p of run.points) {
@@ -85,7 +103,10 @@ for (const [name, want] of Object.entries(SHIPPED)) {
       assert.ok(results, 'the replay ran');
       const dom = renderedDom(join(out, 'report.html'));
       const plots = results.notebook.content.cells.filter((c) => c.type === 'plot');
-      assert.deepEqual(plots.map((c) => c.id), [...want.plots]);
+      assert.deepEqual(
+        plots.map((c) => c.id),
+        [...want.plots],
+      );
       for (const plot of plots) {
         const at = dom.indexOf(`id="plot-${plot.id}"`);
         assert.ok(at >= 0, `${plot.id} is in the report`);

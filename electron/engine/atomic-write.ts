@@ -11,7 +11,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', mode);
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;

@@ -193,7 +193,14 @@ export interface RunHostRecord {
   address: string;
   roles: ('server' | 'driver')[];
   /** The machine as seen from there (kernel, CPUs, memory, tools), as hosts/types.ts HostEnvironment. */
-  environment: (Omit<EnvironmentSnapshot, 'node' | 'git_commit' | 'git_dirty' | 'server' | 'server_version' | 'driver' | 'driver_version'> & { host: string; kind: string; address: string; tools: Record<string, string> }) | null;
+  environment:
+    | (Omit<EnvironmentSnapshot, 'node' | 'git_commit' | 'git_dirty' | 'server' | 'server_version' | 'driver' | 'driver_version'> & {
+        host: string;
+        kind: string;
+        address: string;
+        tools: Record<string, string>;
+      })
+    | null;
   /** Its clock − the lab's, in ms, with the uncertainty of the estimate; null on the lab's own machine. */
   clock_offset: { offset_ms: number; uncertainty_ms: number; samples: number } | null;
   /** The route from this host to the server's address (load hosts; and the lab's own). */

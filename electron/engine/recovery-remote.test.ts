@@ -27,7 +27,18 @@ test('unreachable and silent hosts: one line each, bounded in time, kept with th
   const { notebook, revision } = createNotebook(store, 'two', v.notebook);
   const runId = '00000000-0000-4000-8000-000000000001';
   // A lab that is gone: pid 2^22 + 1 is above any pid the kernel hands out.
-  store.insertRun({ id: runId, notebook_id: notebook.id, revision_id: revision.id, cell_id: 'two-hosts', quick: true, started_at: new Date().toISOString(), owner_pid: 4194305, owner_start: '1', points_planned: 4, run_dir: join(dir, 'run') });
+  store.insertRun({
+    id: runId,
+    notebook_id: notebook.id,
+    revision_id: revision.id,
+    cell_id: 'two-hosts',
+    quick: true,
+    started_at: new Date().toISOString(),
+    owner_pid: 4194305,
+    owner_start: '1',
+    points_planned: 4,
+    run_dir: join(dir, 'run'),
+  });
   const recovered = recoverInterrupted(store);
   assert.equal(recovered.length, 1);
   assert.deepEqual(recovered[0]?.remote_hosts.map((h) => h.name).sort(), ['gen1', 'srv']);
@@ -40,7 +51,10 @@ test('unreachable and silent hosts: one line each, bounded in time, kept with th
   const seconds = (Date.now() - t0) / 1000;
   assert.ok(seconds < 10, `bounded: ${seconds} s`);
   const line = (name: string) => done.find((d) => d.host === name)?.line ?? '';
-  assert.match(line('srv'), /^srv \(ssh:\/\/root@127\.0\.0\.1:1\): could not clean up: .*(unreachable|refused).* — .*remove ~\/\.cache\/saio-lab\/runs\/00000000-0000-4000-8000-000000000001\.srv there$/);
+  assert.match(
+    line('srv'),
+    /^srv \(ssh:\/\/root@127\.0\.0\.1:1\): could not clean up: .*(unreachable|refused).* — .*remove ~\/\.cache\/saio-lab\/runs\/00000000-0000-4000-8000-000000000001\.srv there$/,
+  );
   assert.match(line('gen1'), /^gen1 \(ssh:\/\/root@127\.0\.0\.1:2\): could not clean up: no answer within 2 s — /);
   assert.ok(done.every((d) => !d.ok));
   const note = store.listArtifacts(runId).find((a) => a.kind === 'remote-recovery');

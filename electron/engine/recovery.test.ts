@@ -60,7 +60,10 @@ test('a run whose lab was killed with SIGKILL is marked interrupted at next star
   }
   cli.kill('SIGKILL');
   await exited;
-  assert.ok(leftover.some((p) => isSameProcess(p.pid, p.start_ticks)), 'the killed lab left its nginx running');
+  assert.ok(
+    leftover.some((p) => isSameProcess(p.pid, p.start_ticks)),
+    'the killed lab left its nginx running',
+  );
 
   const lab = new Lab(db);
   try {

@@ -106,7 +106,9 @@ export async function recoverRemote(
   o: { timeoutMs?: number; connectTimeoutS?: number; cleanupRun?: (h: RemoteHostOfRun, runId: string) => Promise<CleanupReport> } = {},
 ): Promise<RemoteRecovery[]> {
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const clean = o.cleanupRun ?? ((h: RemoteHostOfRun, runId: string) => SshHost.cleanupRun({ name: h.name, destination: h.destination, configFile: h.ssh_config, runId, connectTimeoutS: o.connectTimeoutS ?? 10 }));
+  const clean =
+    o.cleanupRun ??
+    ((h: RemoteHostOfRun, runId: string) => SshHost.cleanupRun({ name: h.name, destination: h.destination, configFile: h.ssh_config, runId, connectTimeoutS: o.connectTimeoutS ?? 10 }));
   const jobs = recovered.flatMap((r) => r.remote_hosts.map((h) => ({ r, h })));
   const done = await Promise.all(
     jobs.map(async ({ r, h }): Promise<RemoteRecovery> => {

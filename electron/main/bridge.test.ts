@@ -202,7 +202,11 @@ test('main registers exactly the lab:call handler, opens a locked-down window, f
     loadWith(electron, join(__dirname, 'main.js'));
     for (let i = 0; i < 50 && rec.windows.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
 
-    assert.deepEqual(rec.handle.map(([c]) => c), ['lab:call'], 'one invoke channel');
+    assert.deepEqual(
+      rec.handle.map(([c]) => c),
+      ['lab:call'],
+      'one invoke channel',
+    );
     assert.deepEqual(rec.ipcOther, [], 'no other IPC listener');
 
     assert.equal(rec.windows.length, 1);
@@ -237,7 +241,11 @@ test('main registers exactly the lab:call handler, opens a locked-down window, f
     // Menu: New, Open, Import, Export, Run reach the renderer as LabEvents on lab:event; Quit quits.
     const items = rec.menu.flatMap((m) => (m.submenu as Record<string, unknown>[]) ?? []).filter((i) => typeof i.label === 'string');
     const labels = items.map((i) => i.label as string);
-    for (const l of ['New', 'Open', 'Import', 'Export', 'Run', 'Quit']) assert.ok(labels.some((x) => x.startsWith(l)), l);
+    for (const l of ['New', 'Open', 'Import', 'Export', 'Run', 'Quit'])
+      assert.ok(
+        labels.some((x) => x.startsWith(l)),
+        l,
+      );
     (items.find((i) => (i.label as string).startsWith('Run'))!.click as Fn)();
     (items.find((i) => (i.label as string).startsWith('Import'))!.click as Fn)();
     assert.deepEqual(w.sent, [

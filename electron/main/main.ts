@@ -118,14 +118,10 @@ async function start(): Promise<void> {
 
   ipcMain.handle(CALL_CHANNEL, async (event, method: unknown, input: unknown) => {
     if (!fromOurPage(event)) return { ok: false, error: { code: 'invalid_input', message: 'calls are accepted from the lab window only' } };
-    return dispatch(handlers, typeof method === 'string' ? method : String(method), input, (m, e) =>
-      process.stderr.write(`saio-lab: internal error in ${m}: ${(e as Error)?.stack ?? String(e)}\n`),
-    );
+    return dispatch(handlers, typeof method === 'string' ? method : String(method), input, (m, e) => process.stderr.write(`saio-lab: internal error in ${m}: ${(e as Error)?.stack ?? String(e)}\n`));
   });
 
-  Menu.setApplicationMenu(
-    Menu.buildFromTemplate(menuTemplate({ send: (command) => send({ type: 'menu', command }), quit: () => app.quit(), devTools: !app.isPackaged })),
-  );
+  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate({ send: (command) => send({ type: 'menu', command }), quit: () => app.quit(), devTools: !app.isPackaged })));
   win = createWindow(join(dirname(dbPath), 'window-state.json'));
 }
 

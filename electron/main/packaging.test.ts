@@ -45,11 +45,17 @@ test('build/icons: one PNG per size, each as large as its name says, collected b
     assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [s, s], `${s}x${s}.png's own size`);
   }
   const { appBuilderPath } = require('app-builder-bin') as { appBuilderPath: string };
-  const r = spawnSync(appBuilderPath, ['icon', '--format', 'set', '--root', join(root, 'build'), '--root', root, '--out', join(dir, 'icon-set'), '--input', pkg.build.linux.icon], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(appBuilderPath, ['icon', '--format', 'set', '--root', join(root, 'build'), '--root', root, '--out', join(dir, 'icon-set'), '--input', pkg.build.linux.icon], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(r.stdout) as { icons: { file: string; size: number }[]; isFallback: boolean };
   assert.equal(result.isFallback, false, 'our icons, not the default Electron icon');
-  assert.deepEqual(result.icons.map((i) => i.size), ICON_SIZES);
+  assert.deepEqual(
+    result.icons.map((i) => i.size),
+    ICON_SIZES,
+  );
 });
 
 test(".desktop entry as electron-builder's Linux targets write it: our category, comment, keywords; desktop-file-validate accepts it", async () => {
@@ -62,7 +68,13 @@ test(".desktop entry as electron-builder's Linux targets write it: our category,
   // What a Packager hands LinuxTargetHelper: the app's info and the merged config.
   const helper = new LinuxTargetHelper({ appInfo, executableName: pkg.build.executableName, config: pkg.build, platformSpecificBuildOptions: linux, fileAssociations: [] });
   const entry = await helper.computeDesktopEntry(linux);
-  const fields = Object.fromEntries(entry.split('\n').slice(1).filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const fields = Object.fromEntries(
+    entry
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   assert.equal(entry.split('\n')[0], '[Desktop Entry]');
   assert.equal(fields.Name, 'SAIO Lab');
   assert.equal(fields.Categories, 'Development;');
@@ -91,10 +103,16 @@ test('every file pattern of the build section matches a file after npm run build
   walk(root);
   for (const pattern of [...pkg.build.files, ...pkg.build.asarUnpack]) {
     if (pattern.startsWith('!') || pattern.startsWith('**/node_modules/')) continue;
-    assert.ok(tree.some((f) => minimatch(f, pattern, { dot: true })), `"${pattern}" matches no file`);
+    assert.ok(
+      tree.some((f) => minimatch(f, pattern, { dot: true })),
+      `"${pattern}" matches no file`,
+    );
   }
   // The scripts the engine runs from the packaged app are among them.
   for (const script of ['kmod/scripts/module-step.sh', 'kmod/scripts/debian-kernel.sh']) {
-    assert.ok(pkg.build.files.some((p) => minimatch(script, p, { dot: true })), `${script} is packaged`);
+    assert.ok(
+      pkg.build.files.some((p) => minimatch(script, p, { dot: true })),
+      `${script} is packaged`,
+    );
   }
 });

@@ -20,8 +20,7 @@ export interface Rect {
 
 export const DEFAULT_WINDOW_STATE: WindowState = { width: 1280, height: 860, maximized: false };
 
-const int = (v: unknown, min: number, max: number): number | undefined =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : undefined;
+const int = (v: unknown, min: number, max: number): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : undefined);
 
 export function loadWindowState(file: string, displays: readonly Rect[]): WindowState {
   let raw: Record<string, unknown>;

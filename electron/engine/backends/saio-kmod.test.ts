@@ -46,7 +46,10 @@ test('libsaio’s environment: enter mode by default; worker mode with workers, 
   assert.equal(kmodEnv(k({ mode: 'worker', cpus: 'local+2' })).SAIO_KMOD_CPUS, 'local+2');
   assert.deepEqual(kmodEnv(k({ rings: 4 })), { SAIO_BACKEND: 'kmod', SAIO_KMOD_MODE: 'enter', SAIO_KMOD_RINGS: '4' });
   // Module parameters go to insmod, not to the library.
-  assert.equal(Object.keys(kmodEnv(k({ module_params: { default_idle_us: 5 } }))).some((n) => n.includes('IDLE')), false);
+  assert.equal(
+    Object.keys(kmodEnv(k({ module_params: { default_idle_us: 5 } }))).some((n) => n.includes('IDLE')),
+    false,
+  );
 });
 
 test('the server is launched under libsaio with those settings and its statistics in the point’s directory', () => {

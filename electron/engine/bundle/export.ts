@@ -28,7 +28,7 @@ function parentsFirst(newestFirst: readonly RevisionRecord[], notebook: Notebook
   const out: RevisionRecord[] = [];
   for (const rev of [...newestFirst].reverse()) {
     const chain: RevisionRecord[] = [];
-    for (let r: RevisionRecord | undefined = rev; r && !done.has(r.id); ) {
+    for (let r: RevisionRecord | undefined = rev; r && !done.has(r.id);) {
       chain.push(r);
       done.add(r.id);
       if (r.parent_id === null) break;
@@ -58,9 +58,7 @@ function runFiles(store: Store, run: RunRecord): { doc: RunDoc; artifacts: TarFi
     artifacts.push({ path: artifactPath(run.id, index), data });
     return { point_seq: toSeq(a.point_id, `artifact "${a.name}"`), kind: a.kind, name: a.name, size: a.size, sha256: a.sha256 };
   });
-  const placement: PlacementDoc[] = store
-    .listPlacement(run.id)
-    .map(({ point_id, ...s }) => ({ point_seq: toSeq(point_id, 'a placement sample'), ...s }));
+  const placement: PlacementDoc[] = store.listPlacement(run.id).map(({ point_id, ...s }) => ({ point_seq: toSeq(point_id, 'a placement sample'), ...s }));
   const doc: RunDoc = {
     run,
     environment: store.getEnvironment(run.id) ?? null,

@@ -51,7 +51,16 @@ const load = (rps: number): LoadResult => ({
   schedule_lag_us: { max: 300, p50: 1, p90: 2, p99: 30, p999: 100, p9999: 200 },
   cpu_s: { total: 1.25, threads: [1.25] },
   // An exact histogram as a generator writes it: whatever JSON, kept verbatim.
-  histogram: { unit: 'us', significant_digits: 3, buckets: [[85, 10], [90, 50], [800, 39], [9000, 1]] },
+  histogram: {
+    unit: 'us',
+    significant_digits: 3,
+    buckets: [
+      [85, 10],
+      [90, 50],
+      [800, 39],
+      [9000, 1],
+    ],
+  },
   warnings: ['achieved 99% of offered'],
 });
 
@@ -99,19 +108,39 @@ export function point(runId: string, seq: number, status: NewPoint['status']): N
     errors: ok ? 1 : null,
     verified: ok,
     verification: ok
-      ? { protocol: 'http', responses_checked: 100, responses_mismatched: 0, bad_responses: 0, socket_errors: 1, after: { check: 'sha256 of the body fetched after the load', expected: 'a'.repeat(64), found: 'a'.repeat(64), ok: true } }
+      ? {
+          protocol: 'http',
+          responses_checked: 100,
+          responses_mismatched: 0,
+          bad_responses: 0,
+          socket_errors: 1,
+          after: { check: 'sha256 of the body fetched after the load', expected: 'a'.repeat(64), found: 'a'.repeat(64), ok: true },
+        }
       : null,
     load: ok ? load(10000 + seq) : null,
     warnings: ok && seq % 2 === 1 ? ['generator was the bottleneck', 'achieved 82% of offered'] : [],
     cpu: ok ? fixtureCpu(0.75, 2) : null,
-    requests_per_cpu_s: ok ? (10000 + seq) * 2 / 0.75 : null,
+    requests_per_cpu_s: ok ? ((10000 + seq) * 2) / 0.75 : null,
     started_at: `2025-01-02T03:0${seq}:00.000Z`,
     ended_at: ok ? `2025-01-02T03:0${seq}:02.000Z` : null,
   };
 }
 
 function sample(pointId: number | null, t: number): PlacementSample {
-  return { point_id: pointId, t_ms: t, role: t % 2 ? 'driver' : 'server', pid: 4242, tid: 4242 + t, comm: 'nginx', cpu: t % 2, allowed_cpus: '0-1', voluntary_ctxt: 7 * t, nonvoluntary_ctxt: t, utime_ticks: 3 * t, stime_ticks: 2 * t };
+  return {
+    point_id: pointId,
+    t_ms: t,
+    role: t % 2 ? 'driver' : 'server',
+    pid: 4242,
+    tid: 4242 + t,
+    comm: 'nginx',
+    cpu: t % 2,
+    allowed_cpus: '0-1',
+    voluntary_ctxt: 7 * t,
+    nonvoluntary_ctxt: t,
+    utime_ticks: 3 * t,
+    stime_ticks: 2 * t,
+  };
 }
 
 const remoteHost: RunHostRecord = {
@@ -119,7 +148,20 @@ const remoteHost: RunHostRecord = {
   kind: 'ssh',
   address: 'ssh://saio-srv',
   roles: ['server'],
-  environment: { host: 'srv', kind: 'ssh', address: 'ssh://saio-srv', captured_at: '2025-01-02T03:10:00.000Z', kernel: '6.8.0-test', kernel_cmdline: 'ro', os: 'Debian GNU/Linux 12 (bookworm)', cpu_model: 'QEMU Virtual CPU', cpus: 2, memory_bytes: 2 ** 31, extra: {}, tools: { nginx: 'nginx/1.22.1' } },
+  environment: {
+    host: 'srv',
+    kind: 'ssh',
+    address: 'ssh://saio-srv',
+    captured_at: '2025-01-02T03:10:00.000Z',
+    kernel: '6.8.0-test',
+    kernel_cmdline: 'ro',
+    os: 'Debian GNU/Linux 12 (bookworm)',
+    cpu_model: 'QEMU Virtual CPU',
+    cpus: 2,
+    memory_bytes: 2 ** 31,
+    extra: {},
+    tools: { nginx: 'nginx/1.22.1' },
+  },
   clock_offset: { offset_ms: 0.4, uncertainty_ms: 1.2, samples: 7 },
   network_path: { to: '10.213.0.2', interface: 'eth0', source: '10.213.0.3', via: null, mtu: 1500, speed_mbps: 10000, link_kind: 'veth', operstate: 'up' },
   notes: ['libsaio.so: copied to /root/.cache/saio-lab/runs/x.srv/libsaio.so'],
@@ -128,8 +170,26 @@ const remoteHost: RunHostRecord = {
 /** Every byte value, zeros included, and a size that is no multiple of 512. */
 export const binaryArtifact = Buffer.from(Array.from({ length: 1500 }, (_, i) => (i * 7) % 256));
 
-function addRun(store: Store, nb: NotebookRecord, rev: RevisionRecord, id: string, statuses: NewPoint['status'][], artifacts: { kind: string; name: string; seq: number | null; content: Buffer }[]): void {
-  store.insertRun({ id, notebook_id: nb.id, revision_id: rev.id, cell_id: 'exp', quick: id.endsWith('2'), started_at: `2025-01-02T03:0${id.slice(-1)}:00.000Z`, owner_pid: 4000, owner_start: '123456', points_planned: statuses.length, run_dir: `/var/lab/runs/${id}` });
+function addRun(
+  store: Store,
+  nb: NotebookRecord,
+  rev: RevisionRecord,
+  id: string,
+  statuses: NewPoint['status'][],
+  artifacts: { kind: string; name: string; seq: number | null; content: Buffer }[],
+): void {
+  store.insertRun({
+    id,
+    notebook_id: nb.id,
+    revision_id: rev.id,
+    cell_id: 'exp',
+    quick: id.endsWith('2'),
+    started_at: `2025-01-02T03:0${id.slice(-1)}:00.000Z`,
+    owner_pid: 4000,
+    owner_start: '123456',
+    points_planned: statuses.length,
+    run_dir: `/var/lab/runs/${id}`,
+  });
   const ids = statuses.map((s, seq) => store.insertPoint(point(id, seq, s)));
   for (const a of artifacts) store.insertArtifact({ run_id: id, point_id: a.seq === null ? null : (ids[a.seq] as number), kind: a.kind, name: a.name }, a.content);
   store.insertPlacement(id, [sample(null, 0), ...ids.map((p, i) => sample(p, i + 1))]);
@@ -153,12 +213,19 @@ export function fillSource(store: Store, opts: { name?: string; extraConfig?: st
   if (exp?.type === 'experiment') exp.sweep.connections = [10, 50, 100];
   const r3 = saveRevision(store, notebook, third, 'Sweep 100 connections too').revision;
   const text = Buffer.from(opts.artifactText ?? 'worker_processes 1;\nhttp { }\n');
-  addRun(store, notebook, r2, 'run-000000000001', ['ok', 'ok', 'failed', 'ok'], [
-    { kind: 'server-config', name: 'nginx.conf', seq: null, content: text },
-    { kind: 'driver-stdout', name: 'wrk.out', seq: 1, content: binaryArtifact },
-    { kind: 'server-stderr', name: 'stderr', seq: 2, content: Buffer.alloc(0) },
-    { kind: 'dmesg', name: 'dmesg', seq: 3, content: Buffer.from([0, 0, 0, 1, 0]) },
-  ]);
+  addRun(
+    store,
+    notebook,
+    r2,
+    'run-000000000001',
+    ['ok', 'ok', 'failed', 'ok'],
+    [
+      { kind: 'server-config', name: 'nginx.conf', seq: null, content: text },
+      { kind: 'driver-stdout', name: 'wrk.out', seq: 1, content: binaryArtifact },
+      { kind: 'server-stderr', name: 'stderr', seq: 2, content: Buffer.alloc(0) },
+      { kind: 'dmesg', name: 'dmesg', seq: 3, content: Buffer.from([0, 0, 0, 1, 0]) },
+    ],
+  );
   store.finishRun('run-000000000001', 'ok', null, '2025-01-02T03:09:00.000Z');
   addRun(store, notebook, r3, 'run-000000000002', ['ok', 'skipped'], [{ kind: 'server-config', name: 'nginx.conf', seq: 0, content: text }]);
   // A run across hosts (issue 15): a sample from the server's host, and the hosts it used.

@@ -36,11 +36,7 @@ export const PATH_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const runPath = (runId: string): string => `runs/${runId}.json`;
 export const artifactPath = (runId: string, index: number): string => `artifacts/${runId}/${index}`;
 
-export type BundlePath =
-  | { kind: 'manifest' }
-  | { kind: 'notebook' }
-  | { kind: 'run'; runId: string }
-  | { kind: 'artifact'; runId: string; index: number };
+export type BundlePath = { kind: 'manifest' } | { kind: 'notebook' } | { kind: 'run'; runId: string } | { kind: 'artifact'; runId: string; index: number };
 
 /** Why a path could escape or confuse an extraction, or undefined when it is a plain relative path. */
 function unsafeReason(path: string): string | undefined {

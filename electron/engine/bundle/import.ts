@@ -87,9 +87,7 @@ function plan(store: Store, file: string, b: VerifiedBundle, as: string | undefi
 
   // Move an existing head only forward along the bundle's history, never sideways.
   const headMoved =
-    local !== undefined &&
-    local.head_revision_id !== nb.head_revision_id &&
-    (local.head_revision_id === null || isAncestor(local.head_revision_id, nb.head_revision_id, b.notebook.revisions));
+    local !== undefined && local.head_revision_id !== nb.head_revision_id && (local.head_revision_id === null || isAncestor(local.head_revision_id, nb.head_revision_id, b.notebook.revisions));
   return {
     local,
     name,
@@ -118,7 +116,10 @@ function writeRun(store: Store, { doc, artifacts }: VerifiedRun): void {
   doc.artifacts.forEach((a, i) => {
     store.insertArtifact({ run_id: runId, point_id: pointId(a.point_seq), kind: a.kind, name: a.name }, artifacts[i] as Buffer);
   });
-  store.insertPlacement(runId, doc.placement.map(({ point_seq, ...s }) => ({ ...s, point_id: pointId(point_seq) })));
+  store.insertPlacement(
+    runId,
+    doc.placement.map(({ point_seq, ...s }) => ({ ...s, point_id: pointId(point_seq) })),
+  );
   if (doc.environment) store.putEnvironment(runId, doc.environment);
   for (const h of doc.hosts ?? []) store.putRunHost(runId, h as RunHostRecord);
 }

@@ -53,8 +53,6 @@ export function editJson(members: Member[], path: string, edit: (doc: any) => vo
 /** The manifest a careful forger would write: every other member listed with its real checksum. */
 export function relist(members: Member[]): Member[] {
   return editJson(members, MANIFEST_PATH, (manifest) => {
-    manifest.files = members
-      .filter((m) => m.path !== MANIFEST_PATH)
-      .map((m) => ({ path: m.path, size: m.data.length, sha256: sha256(m.data) }));
+    manifest.files = members.filter((m) => m.path !== MANIFEST_PATH).map((m) => ({ path: m.path, size: m.data.length, sha256: sha256(m.data) }));
   });
 }

@@ -21,17 +21,20 @@ test('export writes manifest first, then every file it lists; running runs are l
   const r = exportBundle(src, notebook.name, file);
   assert.deepEqual({ ...r, bytes: r.bytes > 0 }, { file, revisions: 3, runs: 2, artifacts: 5, bytes: true, skipped_running: ['run-000000000003'] });
   const members = unpack(file);
-  assert.deepEqual(members.map((m) => m.path), [
-    'manifest.json',
-    'notebook.json',
-    'runs/run-000000000001.json',
-    'artifacts/run-000000000001/0',
-    'artifacts/run-000000000001/1',
-    'artifacts/run-000000000001/2',
-    'artifacts/run-000000000001/3',
-    'runs/run-000000000002.json',
-    'artifacts/run-000000000002/0',
-  ]);
+  assert.deepEqual(
+    members.map((m) => m.path),
+    [
+      'manifest.json',
+      'notebook.json',
+      'runs/run-000000000001.json',
+      'artifacts/run-000000000001/0',
+      'artifacts/run-000000000001/1',
+      'artifacts/run-000000000001/2',
+      'artifacts/run-000000000001/3',
+      'runs/run-000000000002.json',
+      'artifacts/run-000000000002/0',
+    ],
+  );
   const manifest = JSON.parse(member(members, 'manifest.json').data.toString());
   assert.equal(manifest.format, 'saio-lab/bundle');
   assert.equal(manifest.version, 2);
@@ -82,7 +85,18 @@ test('round trip into a store that already holds other points: points are matche
   const dst = new Store(':memory:');
   const { notebook: other } = createNotebook(dst, 'other', notebookDoc());
   for (let i = 0; i < 3; i++) {
-    dst.insertRun({ id: `local-${i}`, notebook_id: other.id, revision_id: other.head_revision_id as string, cell_id: 'exp', quick: false, started_at: '2024-01-01T00:00:00.000Z', owner_pid: 1, owner_start: '1', points_planned: 2, run_dir: '/x' });
+    dst.insertRun({
+      id: `local-${i}`,
+      notebook_id: other.id,
+      revision_id: other.head_revision_id as string,
+      cell_id: 'exp',
+      quick: false,
+      started_at: '2024-01-01T00:00:00.000Z',
+      owner_pid: 1,
+      owner_start: '1',
+      points_planned: 2,
+      run_dir: '/x',
+    });
     dst.insertPoint(point(`local-${i}`, 0, 'ok'));
     dst.insertPoint(point(`local-${i}`, 1, 'failed'));
   }
@@ -97,9 +111,23 @@ test('a run id already held by another notebook is refused, and nothing is writt
   exportBundle(src, notebook.id, file);
   const dst = new Store(':memory:');
   const { notebook: other } = createNotebook(dst, 'other', notebookDoc());
-  dst.insertRun({ id: 'run-000000000002', notebook_id: other.id, revision_id: other.head_revision_id as string, cell_id: 'exp', quick: false, started_at: '2024-01-01T00:00:00.000Z', owner_pid: 1, owner_start: '1', points_planned: 0, run_dir: '/x' });
+  dst.insertRun({
+    id: 'run-000000000002',
+    notebook_id: other.id,
+    revision_id: other.head_revision_id as string,
+    cell_id: 'exp',
+    quick: false,
+    started_at: '2024-01-01T00:00:00.000Z',
+    owner_pid: 1,
+    owner_start: '1',
+    points_planned: 0,
+    run_dir: '/x',
+  });
   const before = dst.dumpTables();
-  assert.throws(() => importBundle(dst, file), (e: unknown) => e instanceof BundleError && /run run-000000000002 is already in this database as part of another notebook/.test(e.message));
+  assert.throws(
+    () => importBundle(dst, file),
+    (e: unknown) => e instanceof BundleError && /run run-000000000002 is already in this database as part of another notebook/.test(e.message),
+  );
   assert.deepEqual(dst.dumpTables(), before);
 });
 
@@ -161,8 +189,14 @@ test('a later export adds only what is new, and the head moves only forward', ()
 test('export of an unknown notebook or to an unwritable place is a BundleError and leaves no file', () => {
   const src = new Store(':memory:');
   fillSource(src);
-  assert.throws(() => exportBundle(src, 'nope', join(dir, 'nope.saiolab')), (e: unknown) => e instanceof BundleError && /no notebook "nope"/.test(e.message));
+  assert.throws(
+    () => exportBundle(src, 'nope', join(dir, 'nope.saiolab')),
+    (e: unknown) => e instanceof BundleError && /no notebook "nope"/.test(e.message),
+  );
   const missingDir = join(dir, 'no-such-dir', 'x.saiolab');
-  assert.throws(() => exportBundle(src, 'static-files', missingDir), (e: unknown) => e instanceof BundleError && /cannot write .*ENOENT/.test(e.message));
+  assert.throws(
+    () => exportBundle(src, 'static-files', missingDir),
+    (e: unknown) => e instanceof BundleError && /cannot write .*ENOENT/.test(e.message),
+  );
   assert.equal(existsSync(join(dir, 'nope.saiolab')), false);
 });

@@ -41,7 +41,10 @@ test('the archive is ordinary ustar: the system tar lists and extracts it', (t) 
     t.skip('no tar on this machine');
     return;
   }
-  assert.deepEqual(listing.trim().split('\n'), files.map((f) => f.path));
+  assert.deepEqual(
+    listing.trim().split('\n'),
+    files.map((f) => f.path),
+  );
   execFileSync('tar', ['-xf', file, '-C', dir]);
   assert.deepEqual(readFileSync(join(dir, 'a/b/zeros-and-more')), files[3]?.data);
 });

@@ -104,12 +104,23 @@ function checkRevisions(file: string, doc: NotebookDoc): Map<string, Notebook> {
     const where = `${file}: ${NOTEBOOK_PATH} revisions[${i}] (${rev.id.slice(0, 12)})`;
     if (checked.has(rev.id)) throw new BundleError(`${where} appears twice; the bundle is damaged`);
     if (rev.parent_id !== null && !checked.has(rev.parent_id)) {
-      throw new BundleError(all.has(rev.parent_id) ? `${where} is listed before its parent; the bundle is damaged` : `${where} has parent ${rev.parent_id.slice(0, 12)}, which is not in the bundle; the bundle is incomplete`);
+      throw new BundleError(
+        all.has(rev.parent_id)
+          ? `${where} is listed before its parent; the bundle is damaged`
+          : `${where} has parent ${rev.parent_id.slice(0, 12)}, which is not in the bundle; the bundle is incomplete`,
+      );
     }
     const v = parseNotebookText(rev.content);
-    if (!v.ok) throw new BundleError(`${where}: content is not a valid notebook: ${v.errors.slice(0, 3).map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+    if (!v.ok)
+      throw new BundleError(
+        `${where}: content is not a valid notebook: ${v.errors
+          .slice(0, 3)
+          .map((e) => `${e.path}: ${e.message}`)
+          .join('; ')}`,
+      );
     if (sha256(rev.content) !== rev.content_sha256) throw new BundleError(`${where}: content does not match its content_sha256; the revision was altered, do not import it`);
-    if (revisionId({ ...rev, notebook_id: doc.notebook.id }) !== rev.id) throw new BundleError(`${where}: id does not match the hash of its notebook, parent, content, message and time; the revision was altered, do not import it`);
+    if (revisionId({ ...rev, notebook_id: doc.notebook.id }) !== rev.id)
+      throw new BundleError(`${where}: id does not match the hash of its notebook, parent, content, message and time; the revision was altered, do not import it`);
     checked.set(rev.id, v.notebook);
   }
   if (!checked.has(doc.notebook.head_revision_id)) throw new BundleError(`${file}: the notebook's head revision is not in the bundle; the bundle is incomplete`);

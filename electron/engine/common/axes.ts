@@ -42,8 +42,7 @@ export function configKey(c: Configuration): string {
 }
 
 export function configurationOf(p: ConfiguredPoint): Configuration {
-  const rate: RateSetting | null =
-    p.rate_of_capacity !== null ? { of_capacity: p.rate_of_capacity } : p.rate_per_s !== null ? { per_s: p.rate_per_s } : null;
+  const rate: RateSetting | null = p.rate_of_capacity !== null ? { of_capacity: p.rate_of_capacity } : p.rate_per_s !== null ? { per_s: p.rate_per_s } : null;
   return { workers: p.workers, connections: p.connections, rate };
 }
 

@@ -7,12 +7,21 @@ import { BACKENDS, CONNECTIONS, fixture, REPEATS } from '../report/fixture';
 const results = fixture();
 const run = results.runs[0]!;
 const cell = (over: Partial<PlotCell> = {}): PlotCell => ({
-  id: 'rps', type: 'plot', experiment: 'sweep', x: 'connections', y: 'requests_per_s', series: 'backend', ...over,
+  id: 'rps',
+  type: 'plot',
+  experiment: 'sweep',
+  x: 'connections',
+  y: 'requests_per_s',
+  series: 'backend',
+  ...over,
 });
 
 test('one series per backend, holding every ok repeat', () => {
   const spec = chartSpec(cell(), run);
-  assert.deepEqual(spec.series.map((s) => s.name), [...BACKENDS]);
+  assert.deepEqual(
+    spec.series.map((s) => s.name),
+    [...BACKENDS],
+  );
   const baseline = spec.series[0]!;
   assert.equal(baseline.x.length, CONNECTIONS.length * REPEATS);
   assert.deepEqual(baseline.repeat, [1, 2, 1, 2, 1, 2]);
@@ -32,7 +41,10 @@ test('the median line goes through the per-x median of the repeats', () => {
 
 test('numeric series sort ascending; a missing run gives an empty chart', () => {
   const byConn = chartSpec(cell({ x: 'workers', series: 'connections' }), run);
-  assert.deepEqual(byConn.series.map((s) => s.name), ['10', '100', '1000']);
+  assert.deepEqual(
+    byConn.series.map((s) => s.name),
+    ['10', '100', '1000'],
+  );
   assert.equal(byConn.x.log, false);
   const empty = chartSpec(cell(), null);
   assert.deepEqual(empty.series, []);

@@ -75,9 +75,7 @@ export function medianLine(pts: readonly PointRecord[], x: PlotField, y: Metric)
     const key = isSweepAxis(x) ? String(fieldValue(p, x)) : p.config;
     groups.set(key, [...(groups.get(key) ?? []), p]);
   }
-  const ordered = [...groups.values()].sort((a, b) =>
-    isSweepAxis(x) ? fieldValue(a[0]!, x)! - fieldValue(b[0]!, x)! : compareConfigurations(configurationOf(a[0]!), configurationOf(b[0]!)),
-  );
+  const ordered = [...groups.values()].sort((a, b) => (isSweepAxis(x) ? fieldValue(a[0]!, x)! - fieldValue(b[0]!, x)! : compareConfigurations(configurationOf(a[0]!), configurationOf(b[0]!))));
   const intervals = ordered.map((g) => summarize(g.map((p) => fieldValue(p, y)!)));
   return {
     x: ordered.map((g) => median(g.map((p) => fieldValue(p, x)!))!),

@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  escapeHtml,
-  formatBytes,
-  formatCpuList,
-  formatLatencyUs,
-  formatRate,
-  formatSeconds,
-  jsonForScript,
-} from './format';
+import { escapeHtml, formatBytes, formatCpuList, formatLatencyUs, formatRate, formatSeconds, jsonForScript } from './format';
 
 test('jsonForScript leaves no "<" (so no </script or <!--) and parses back to the same value', () => {
   const value = { reason: '</script><script>alert(1)</script> <!-- x', sep: '\u2028\u2029' };

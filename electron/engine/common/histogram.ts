@@ -63,7 +63,8 @@ export function readHistogram(json: JsonValue | null | undefined): LogHistogram 
   if (!isObj(json)) throw new HistogramError('not a histogram object');
   if (json.format !== HISTOGRAM_FORMAT) throw new HistogramError(`format ${JSON.stringify(json.format)}, expected "${HISTOGRAM_FORMAT}"`);
   const bits = json.sub_bucket_bits;
-  if (json.unit !== 'ns' || !isCount(bits) || bits < 2 || bits > 30 || !isCount(json.highest_trackable)) throw new HistogramError('unit, sub_bucket_bits or highest_trackable is not what saio-loghist/1 says');
+  if (json.unit !== 'ns' || !isCount(bits) || bits < 2 || bits > 30 || !isCount(json.highest_trackable))
+    throw new HistogramError('unit, sub_bucket_bits or highest_trackable is not what saio-loghist/1 says');
   return {
     format: HISTOGRAM_FORMAT,
     unit: 'ns',

@@ -3,9 +3,7 @@ import { test } from 'node:test';
 import { renderMarkdown } from './markdown';
 
 test('CommonMark blocks: headings one level down, paragraphs, lists, quotes, rules, fenced code', () => {
-  const html = renderMarkdown(
-    '# Title\n## Sub\n###### Sixth\n\npara one\ncontinues\n\n- a\n- b\n  more b\n\n1. first\n2. second\n\n> quoted\n\n---\n\n```sh\nx < y && z\n```',
-  );
+  const html = renderMarkdown('# Title\n## Sub\n###### Sixth\n\npara one\ncontinues\n\n- a\n- b\n  more b\n\n1. first\n2. second\n\n> quoted\n\n---\n\n```sh\nx < y && z\n```');
   assert.match(html, /<h2>Title<\/h2>/);
   assert.match(html, /<h3>Sub<\/h3>/);
   assert.match(html, /<h6>Sixth<\/h6>/, 'h6 stays h6: there is no h7');
@@ -43,10 +41,7 @@ test('javascript:, data: and relative targets are not made links; images are not
     assert.ok(html.includes('[c') || html.includes('[click'), html);
   }
   // An image is a link to it (the reader may follow it); nothing is fetched to show the page.
-  assert.equal(
-    renderMarkdown('![c](https://example.org/x.png)'),
-    '<p>!<a href="https://example.org/x.png" rel="noopener noreferrer" target="_blank">c</a></p>\n',
-  );
+  assert.equal(renderMarkdown('![c](https://example.org/x.png)'), '<p>!<a href="https://example.org/x.png" rel="noopener noreferrer" target="_blank">c</a></p>\n');
   // A quote in an http URL cannot close the attribute.
   assert.ok(!renderMarkdown('[x](https://e.org/"onmouseover="alert(1))').includes('" onmouseover'));
 });

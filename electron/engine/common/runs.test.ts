@@ -9,8 +9,18 @@ test('the latest run of a cell: started last, ties by id, whatever the list orde
   for (const list of [runs, [...runs].reverse(), [runs[2]!, runs[0]!, runs[3]!, runs[1]!]]) {
     assert.equal(latestRun(list, 'e', (r) => r)?.id, 'c3');
   }
-  assert.equal(latestRun(runs, 'none', (r) => r), null);
-  assert.equal(latestRun(runs.map((r) => ({ run: r })), 'other', (x) => x.run)?.run.id, 'z9');
+  assert.equal(
+    latestRun(runs, 'none', (r) => r),
+    null,
+  );
+  assert.equal(
+    latestRun(
+      runs.map((r) => ({ run: r })),
+      'other',
+      (x) => x.run,
+    )?.run.id,
+    'z9',
+  );
 });
 
 test('a point ends done, skipped or failed', () => {

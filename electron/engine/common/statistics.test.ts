@@ -20,10 +20,37 @@ let seq = 0;
 function point(backend: string, repeat: number, rps: number, p99: number, over: Partial<PointRecord> = {}): PointRecord {
   seq++;
   return {
-    id: seq, run_id: 'run', seq, kind: 'measure', backend, server: 'nginx', config: configKey({ workers: 1, connections: 100, rate: null }),
-    connections: 100, workers: 1, rate_per_s: null, rate_of_capacity: null, repeat, status: 'ok', reason: null, requests_per_s: rps, offered_per_s: null,
-    latency_p50_us: p99 / 4, latency_p90_us: p99 / 2, latency_p99_us: p99, latency_p999_us: p99 * 2, latency_max_us: p99 * 3, errors: 0, verified: true,
-    verification: null, load: null, warnings: [], cpu: null, requests_per_cpu_s: rps * 2, started_at: '', ended_at: null, ...over,
+    id: seq,
+    run_id: 'run',
+    seq,
+    kind: 'measure',
+    backend,
+    server: 'nginx',
+    config: configKey({ workers: 1, connections: 100, rate: null }),
+    connections: 100,
+    workers: 1,
+    rate_per_s: null,
+    rate_of_capacity: null,
+    repeat,
+    status: 'ok',
+    reason: null,
+    requests_per_s: rps,
+    offered_per_s: null,
+    latency_p50_us: p99 / 4,
+    latency_p90_us: p99 / 2,
+    latency_p99_us: p99,
+    latency_p999_us: p99 * 2,
+    latency_max_us: p99 * 3,
+    errors: 0,
+    verified: true,
+    verification: null,
+    load: null,
+    warnings: [],
+    cpu: null,
+    requests_per_cpu_s: rps * 2,
+    started_at: '',
+    ended_at: null,
+    ...over,
   };
 }
 
@@ -41,7 +68,13 @@ function run(aaFactor: (i: number) => number): PointRecord[] {
 }
 
 test('summaries: n, median, the order-statistics 95% CI at n = 6 ([min, max], 96.9%), CV, every repeat', () => {
-  const s = runStatistics('e', 'run', run(() => 1), cell(['baseline', 'saio-sync', 'saio-uring']), false);
+  const s = runStatistics(
+    'e',
+    'run',
+    run(() => 1),
+    cell(['baseline', 'saio-sync', 'saio-uring']),
+    false,
+  );
   const b = findSummary(s.summaries, 'baseline', 'w=1 c=100 closed', 'requests_per_s')!;
   assert.equal(b.n, 6);
   assert.equal(b.median, 10_250);
@@ -52,7 +85,13 @@ test('summaries: n, median, the order-statistics 95% CI at n = 6 ([min, max], 96
 });
 
 test('comparisons against the reference: 20% more requests/s and 20% less p99 in all 6 pairs → faster, p = 0.03125; A/A equal → ~, no noise flag', () => {
-  const s = runStatistics('e', 'run', run(() => 1), cell(['baseline', 'saio-sync', 'saio-uring']), false);
+  const s = runStatistics(
+    'e',
+    'run',
+    run(() => 1),
+    cell(['baseline', 'saio-sync', 'saio-uring']),
+    false,
+  );
   const rps = s.comparisons.find((c) => c.backend === 'saio-uring' && c.metric === 'requests_per_s')!;
   assert.equal(rps.reference, 'baseline');
   assert.equal(rps.ratio.toFixed(6), '1.200000');
@@ -72,7 +111,13 @@ test('comparisons against the reference: 20% more requests/s and 20% less p99 in
 });
 
 test('an A/A pair that differs marks every comparison of the run "machine too noisy"', () => {
-  const s = runStatistics('e', 'run', run((i) => 1.1 + i / 1000), cell(['baseline', 'saio-sync', 'saio-uring']), false);
+  const s = runStatistics(
+    'e',
+    'run',
+    run((i) => 1.1 + i / 1000),
+    cell(['baseline', 'saio-sync', 'saio-uring']),
+    false,
+  );
   const aa = s.comparisons.find((c) => c.backend === 'saio-sync' && c.metric === 'requests_per_s')!;
   assert.equal(aa.verdict, 'faster');
   assert.equal(s.noise.flag, TOO_NOISY);
@@ -80,7 +125,7 @@ test('an A/A pair that differs marks every comparison of the run "machine too no
   assert.ok(s.comparisons.length > 0 && s.comparisons.every((c) => c.noise === TOO_NOISY));
 });
 
-test('the reference is the cell\'s, repeats pair by number (a failed repeat drops its pair), and the repeat policy says why it stopped', () => {
+test("the reference is the cell's, repeats pair by number (a failed repeat drops its pair), and the repeat policy says why it stopped", () => {
   const points = run(() => 1).map((p) => (p.backend === 'baseline' && p.repeat === 2 ? { ...p, status: 'failed' as const, requests_per_s: null } : p));
   const s = runStatistics('e', 'run', points, cell(['baseline', 'saio-sync', 'saio-uring'], { reference: 'saio-uring', repeats: { min: 3, max: 6, target_ci: 0.5 } }), false);
   const c = s.comparisons.find((x) => x.backend === 'baseline' && x.metric === 'requests_per_s')!;
@@ -96,7 +141,7 @@ test('the reference is the cell\'s, repeats pair by number (a failed repeat drop
   assert.equal(u.repeats?.reason, 'target-reached');
 });
 
-test('latency summaries carry the percentile of all repeats merged from their histograms (saio-load\'s, exactly)', () => {
+test("latency summaries carry the percentile of all repeats merged from their histograms (saio-load's, exactly)", () => {
   const doc = parseSaioLoadJson(readFileSync(join(repoRoot(), 'electron', 'engine', 'drivers', 'saio-load', 'fixtures', 'captured-closed-http.json'), 'utf8'));
   // The same histogram twice: merging doubles every count, so every percentile stays what saio-load reported.
   const pts = [point('baseline', 1, 100, 1, { load: doc }), point('baseline', 2, 100, 2, { load: doc })];

@@ -118,9 +118,7 @@ function seriesOf(points: readonly PointRecord[]): { series: Series[]; repeats: 
   }
   const backends = [...new Set(points.map((p) => p.backend))];
   const conf = new Map(points.map((p) => [p.config, configurationOf(p)]));
-  const series = [...groups.values()].sort(
-    (a, b) => compareConfigurations(conf.get(a.config)!, conf.get(b.config)!) || backends.indexOf(a.backend) - backends.indexOf(b.backend),
-  );
+  const series = [...groups.values()].sort((a, b) => compareConfigurations(conf.get(a.config)!, conf.get(b.config)!) || backends.indexOf(a.backend) - backends.indexOf(b.backend));
   return { series, repeats: [...repeats].sort((a, b) => a - b) };
 }
 

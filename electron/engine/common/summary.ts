@@ -85,9 +85,7 @@ export function summarizePoints(points: readonly PointRecord[]): SummaryRow[] {
       warned: ok.filter((p) => p.warnings.length > 0).length,
     };
   });
-  return rows.sort(
-    (a, b) => backendOrder.indexOf(a.backend) - backendOrder.indexOf(b.backend) || compareConfigurations(configurationOf(a), configurationOf(b)),
-  );
+  return rows.sort((a, b) => backendOrder.indexOf(a.backend) - backendOrder.indexOf(b.backend) || compareConfigurations(configurationOf(a), configurationOf(b)));
 }
 
 /** The latest run of an experiment cell (common/runs.ts has the rule). */

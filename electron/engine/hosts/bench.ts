@@ -39,7 +39,13 @@ async function overhead(h: Host): Promise<{ exec_ms: ReturnType<typeof summary>;
 }
 
 async function main(): Promise<void> {
-  const result: Record<string, unknown> = { started: new Date().toISOString(), loadavg_start: loadavg().map((x) => x.toFixed(2)).join(' '), repeats: REPEATS };
+  const result: Record<string, unknown> = {
+    started: new Date().toISOString(),
+    loadavg_start: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+    repeats: REPEATS,
+  };
   const dir = mkdtempSync(join(tmpdir(), 'saio-bench-hosts-'));
   try {
     const local = new LocalHost(dir);
@@ -88,7 +94,9 @@ async function main(): Promise<void> {
     // The first boot pays for the KVM probe when there is a /dev/kvm; the others reuse its answer.
     result.guest = { accel, boot_to_sshd_ms: summary(toReady), boot_to_connected_ms: summary(toSsh), guest_uptime_at_sshd_ms: summary(uptimeAtReady), ...(guestOverhead as object) };
     console.log('guest', JSON.stringify(result.guest));
-    result.loadavg_end = loadavg().map((x) => x.toFixed(2)).join(' ');
+    result.loadavg_end = loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ');
     const out = join(repoRoot(), 'out');
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'bench-hosts.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -179,7 +179,10 @@ export function hostContract(label: string, make: () => Promise<ContractTarget>,
       const shared = await portListeners(h, { pgid: srv.pid, address: t.address, port });
       assert.equal(shared.ours.length, 1);
       assert.equal(shared.foreign.length, 1, JSON.stringify(shared));
-      assert.deepEqual(shared.foreign[0]?.owners.map((o) => o.pid), [other.pid]);
+      assert.deepEqual(
+        shared.foreign[0]?.owners.map((o) => o.pid),
+        [other.pid],
+      );
       assert.match(shared.foreign[0]?.owners[0]?.comm ?? '', /^python/);
       await other.stop('SIGKILL', 2000);
       const to = t.reach ? await t.reach(port) : { host: t.address, port };

@@ -130,7 +130,12 @@ export class HostCpuReader {
     this.reader = host.open().then(() =>
       host.spawn({
         role: 'cpu-reader',
-        argv: ['sh', '-c', cpuFollowScript({ procDir: `${host.runDir}/procs`, roles: ['server', 'driver'], intervalMs, maxReadings: Math.ceil((o.maxMs ?? 24 * 3600_000) / intervalMs) }), 'saio-cpu-reader'],
+        argv: [
+          'sh',
+          '-c',
+          cpuFollowScript({ procDir: `${host.runDir}/procs`, roles: ['server', 'driver'], intervalMs, maxReadings: Math.ceil((o.maxMs ?? 24 * 3600_000) / intervalMs) }),
+          'saio-cpu-reader',
+        ],
         stdoutPath: '/dev/null',
         stderrPath: join(o.dir, `cpu-reader.${host.name}.${tag}.stderr`),
         onOutput: (c) => {
@@ -138,10 +143,12 @@ export class HostCpuReader {
         },
       }),
     );
-    void this.reader.then((r) => r.exited).then(
-      () => this.end(null),
-      (e: unknown) => this.end((e as Error).message),
-    );
+    void this.reader
+      .then((r) => r.exited)
+      .then(
+        () => this.end(null),
+        (e: unknown) => this.end((e as Error).message),
+      );
   }
 
   /** Starts following the run's servers and load generators on `host`. */

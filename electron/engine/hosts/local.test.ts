@@ -25,7 +25,7 @@ test('LocalHost: the clock offset against itself is within its uncertainty of ze
   assert.ok(Math.abs(off.offset_ms) <= off.uncertainty_ms + 1, JSON.stringify(off));
 });
 
-test('HostPlacementSampler on LocalHost sees the same threads as the runner\'s own PlacementSampler', async () => {
+test("HostPlacementSampler on LocalHost sees the same threads as the runner's own PlacementSampler", async () => {
   const { PlacementSampler } = await import('../runner/sampler');
   const { HostPlacementSampler } = await import('./placement');
   const p = await host.spawn({ role: 'server', argv: ['sh', '-c', 'sleep 30 & sleep 30 & wait'], stdoutPath: join(dir, 'ps.out'), stderrPath: join(dir, 'ps.err') });

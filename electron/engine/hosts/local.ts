@@ -13,7 +13,22 @@ import { freePort as loopbackFreePort } from '../runner/net';
 import { findExecutable, RunningProcess } from '../runner/processes';
 import { isSameProcess, processesInGroup, processStat, socketInodesOf, tasksOf } from '../runner/procfs';
 import { clockOffsetOf, networkPathOf, toolVersions } from './facts';
-import { checkSignal, ROLE, type CleanupReport, type ClockOffset, type ExecOptions, type ExecResult, type ExitStatus, type Host, type HostEnvironment, type HostProcess, type NetworkPath, type ProcessSample, type SpawnOptions, type ToolProbe } from './types';
+import {
+  checkSignal,
+  ROLE,
+  type CleanupReport,
+  type ClockOffset,
+  type ExecOptions,
+  type ExecResult,
+  type ExitStatus,
+  type Host,
+  type HostEnvironment,
+  type HostProcess,
+  type NetworkPath,
+  type ProcessSample,
+  type SpawnOptions,
+  type ToolProbe,
+} from './types';
 
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 

@@ -20,7 +20,9 @@ after(() => down(NS));
 test("a second run's up waits for the first run's down, and its hosts outlive the first run", { timeout: 240_000 }, async () => {
   // The first run: another process that holds the hosts for 4 s, then gives them back.
   const netns = join(__dirname, 'testing', 'netns.js');
-  const first = spawn(process.execPath, ['-e', `const n = require(${JSON.stringify(netns)}); const cfg = ${JSON.stringify(NS)}; n.up(2, cfg); setTimeout(() => n.down(cfg), 4000);`], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const first = spawn(process.execPath, ['-e', `const n = require(${JSON.stringify(netns)}); const cfg = ${JSON.stringify(NS)}; n.up(2, cfg); setTimeout(() => n.down(cfg), 4000);`], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const firstExit = new Promise<number | null>((r) => first.on('exit', r));
   for (let i = 0; i < 600 && !linkUp(); i++) await sleep(100);
   assert.ok(linkUp(), "the first run's hosts are up");
@@ -44,9 +46,18 @@ test("a dead run's lock is taken over; a live one past the wait is one clear lin
   // A live owner (this test's parent process stands in for another test run) and a short wait.
   writeFileSync(lockFile, `${process.ppid}\n`);
   const netns = join(__dirname, 'testing', 'netns.js');
-  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(netns)}).up(2, ${JSON.stringify(NS)})`], { encoding: 'utf8', env: { ...process.env, SAIO_TEST_NETNS_WAIT_MS: '1500' }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(netns)}).up(2, ${JSON.stringify(NS)})`], {
+    encoding: 'utf8',
+    env: { ...process.env, SAIO_TEST_NETNS_WAIT_MS: '1500' },
+    timeout: 60_000,
+  });
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, new RegExp(`test hosts ${NS.prefix} \\(${NS.subnet.replace(/\./g, '\\.')}\\.0/24\\) are still in use by pid ${process.ppid} after 1\\.5 s: wait for that test run, or give this one its own with SAIO_TEST_NETNS_PREFIX and SAIO_TEST_NETNS_SUBNET`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `test hosts ${NS.prefix} \\(${NS.subnet.replace(/\./g, '\\.')}\\.0/24\\) are still in use by pid ${process.ppid} after 1\\.5 s: wait for that test run, or give this one its own with SAIO_TEST_NETNS_PREFIX and SAIO_TEST_NETNS_SUBNET`,
+    ),
+  );
   assert.equal(readFileSync(lockFile, 'utf8').trim(), String(process.ppid), "the other run's lock is left alone");
   rmSync(lockFile);
   assert.equal(linkUp(), false);

@@ -79,7 +79,12 @@ test('the remote socket listing through sh, dash, bash and busybox (with busybox
       ['/bin/sh', []],
       ['/bin/dash', []],
       ['/bin/bash', []],
-      ...(existsSync('/usr/bin/busybox') ? ([['/usr/bin/busybox', ['sh']], ['/usr/bin/busybox', ['sh'], bbBin]] as [string, string[], string][]) : []),
+      ...(existsSync('/usr/bin/busybox')
+        ? ([
+            ['/usr/bin/busybox', ['sh']],
+            ['/usr/bin/busybox', ['sh'], bbBin],
+          ] as [string, string[], string][])
+        : []),
     ];
     for (const [shell, args, path] of shells) {
       // A gone pid and a pid that is not a number are not in the answer; a gone one is not an error.

@@ -90,9 +90,16 @@ export async function portListeners(host: Host, o: { pgid: number; address: stri
   const ours = listening.filter((l) => held.has(l.inode));
   const strangers = listening.filter((l) => !held.has(l.inode));
   if (strangers.length === 0) return { ours, foreign: [] };
-  const others = (await host.listDir('/proc')).filter((n) => /^\d+$/.test(n)).map(Number).filter((p) => !members.includes(p));
+  const others = (await host.listDir('/proc'))
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((p) => !members.includes(p));
   const sockets = await host.socketInodes(others);
-  const owning = (inode: number) => [...sockets].filter(([, inodes]) => inodes.includes(inode)).map(([pid]) => pid).sort((a, b) => a - b);
+  const owning = (inode: number) =>
+    [...sockets]
+      .filter(([, inodes]) => inodes.includes(inode))
+      .map(([pid]) => pid)
+      .sort((a, b) => a - b);
   const pids = [...new Set(strangers.flatMap((l) => owning(l.inode)))];
   const comms = await host.readTextFiles(pids.map((p) => `/proc/${p}/comm`));
   const comm = new Map(pids.map((p, i) => [p, (comms[i] ?? '?').trim()]));

@@ -44,10 +44,7 @@ export function spawnScript(o: { procDir: string; pidFile: string; role: string;
     'printf "%s %s %s\\n" $$ "$t" "$r" > "$f" || { echo "SAIO-ERROR cannot write $f" >&2; exit 125; }\n' +
     'printf "SAIO-PID %s %s\\n" $$ "$t" >&2\n' +
     'exec "$@"\n';
-  const lines = [
-    PREAMBLE,
-    `mkdir -p ${shQuote(o.procDir)} || { echo "SAIO-ERROR cannot create the run directory" >&2; exit 125; }\n`,
-  ];
+  const lines = [PREAMBLE, `mkdir -p ${shQuote(o.procDir)} || { echo "SAIO-ERROR cannot create the run directory" >&2; exit 125; }\n`];
   if (o.cwd !== undefined) lines.push(`cd ${shQuote(o.cwd)} || { echo "SAIO-ERROR cannot enter the working directory" >&2; exit 125; }\n`);
   for (const [k, v] of Object.entries(o.env ?? {})) lines.push(`export ${shAssign(k, v)}\n`);
   lines.push(
@@ -189,11 +186,7 @@ export function cpuFollowScript(o: { procDir: string; roles: readonly string[]; 
  * process, not per fd; GNU and busybox ls both print "N -> socket:[INODE]").
  */
 export function socketsScript(pids: readonly number[]): string {
-  return (
-    PREAMBLE +
-    `for p in ${pids.map((n) => int(n, 'pid')).join(' ')}; do l=$(ls -l /proc/$p/fd 2>/dev/null) || continue; echo "P $p"; printf '%s\\n' "$l"; done\n` +
-    'exit 0\n'
-  );
+  return PREAMBLE + `for p in ${pids.map((n) => int(n, 'pid')).join(' ')}; do l=$(ls -l /proc/$p/fd 2>/dev/null) || continue; echo "P $p"; printf '%s\\n' "$l"; done\n` + 'exit 0\n';
 }
 
 /** socketsScript's output → pid → socket inodes. */

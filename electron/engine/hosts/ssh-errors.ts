@@ -6,10 +6,19 @@ import { HostError } from './types';
 export function sshFailure(name: string, address: string, code: number | null, stderr: string): HostError {
   const at = `${name} (${address})`;
   const text = stderr.replace(/\r/g, '');
-  const last = text.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? '';
+  const last =
+    text
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .pop() ?? '';
   let m: RegExpExecArray | null;
   if ((m = /Permission denied \(([^)]*)\)/.exec(text)) || /Too many authentication failures/.test(text)) {
-    return new HostError(name, 'auth', `${at}: authentication failed${m ? ` (server accepts: ${m[1]})` : ''}: the key ssh offered is not accepted — check IdentityFile or ssh-agent for this host, and the remote user's authorized_keys`);
+    return new HostError(
+      name,
+      'auth',
+      `${at}: authentication failed${m ? ` (server accepts: ${m[1]})` : ''}: the key ssh offered is not accepted — check IdentityFile or ssh-agent for this host, and the remote user's authorized_keys`,
+    );
   }
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No [A-Z0-9-]+ host key is known/.test(text)) {
     return new HostError(name, 'host-key', `${at}: the host key is unknown or has changed — connect once with ssh to check and record it in known_hosts (the lab never accepts host keys on its own)`);

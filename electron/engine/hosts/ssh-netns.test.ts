@@ -38,10 +38,14 @@ after(() => {
 });
 
 const srv = mk(srvNs);
-hostContract('SshHost (sshd in a network namespace)', async () => ({ host: srv, address: srvNs.address, kernel: release() }), async () => {
-  await srv.close();
-  assert.deepEqual(strangersIn(srvNs), [], 'nothing of the contract tests is left in the namespace');
-});
+hostContract(
+  'SshHost (sshd in a network namespace)',
+  async () => ({ host: srv, address: srvNs.address, kernel: release() }),
+  async () => {
+    await srv.close();
+    assert.deepEqual(strangersIn(srvNs), [], 'nothing of the contract tests is left in the namespace');
+  },
+);
 
 // Strings a notebook could hold that a shell would otherwise read as syntax.
 const HOSTILE = [
@@ -51,7 +55,7 @@ const HOSTILE = [
   "''",
   '"',
   '\\',
-  '\\\'',
+  "\\'",
   `a'b"c\\d`,
   '$HOME',
   '${HOME}',
@@ -96,7 +100,7 @@ for (const h of [srvNs, gen2Ns]) {
       assert.equal(e.code, 0, e.stderr);
       assert.deepEqual(e.stdout.split('\0'), [argv.slice(0, 30).join(''), `${weird}\n`]);
       assert.equal(existsSync(canary), false, 'no hostile string was run as a command');
-      await assert.rejects(host.exec(["printf", "a\0b"], { timeoutMs: 1000 }), /NUL/);
+      await assert.rejects(host.exec(['printf', 'a\0b'], { timeoutMs: 1000 }), /NUL/);
     } finally {
       await host.close();
     }
@@ -109,10 +113,7 @@ test('one ControlMaster connection per host carries every call; close ends it an
   const masterPid = host.masterPid as number;
   const p = await host.spawn({ role: 'server', argv: ['sleep', '30'], stdoutPath: join(tmp, 'cm.out'), stderrPath: join(tmp, 'cm.err') });
   await Promise.all(Array.from({ length: 12 }, () => host.readTextFiles(['/proc/uptime', '/proc/loadavg'])));
-  const conns = () =>
-    spawnSync('ss', ['-Htn', 'state', 'established', 'dst', gen1Ns.address, 'dport', '=', ':22'], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .filter(Boolean);
+  const conns = () => spawnSync('ss', ['-Htn', 'state', 'established', 'dst', gen1Ns.address, 'dport', '=', ':22'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   assert.equal(conns().length, 1, `one TCP connection to ${gen1Ns.address}:22, got:\n${conns().join('\n')}`);
   for (const c of conns()) for (const a of c.match(/\d+\.\d+\.\d+\.\d+/g) ?? []) assert.ok(inSubnet(a), `address ${a} is inside ${SUBNET}.0/24`);
   assert.ok(p.running);
@@ -145,25 +146,29 @@ test('placement sampling over ssh: every thread of a remote group, one round tri
   }
 });
 
-test("CPU over ssh: the run's reader on srv follows cpu-burn started there as a server, and its count matches cpu-burn's own CPU clocks, threads born and gone included", { timeout: 120_000 }, async () => {
-  const { HostCpuReader } = await import('./cpu');
-  const { buildBurner, burnOn, countedServerBurn } = await import('./testing/cpu-burn');
-  const host = mk(srvNs);
-  const reader = HostCpuReader.start(host, { dir: tmp });
-  try {
-    // One filesystem under every namespace: the binary built here runs on srv as it is.
-    const burner = await burnOn(host, buildBurner(tmp), ['-t', '2', '-b', '300', '-x', '200'], tmp, 'srv-burn');
+test(
+  "CPU over ssh: the run's reader on srv follows cpu-burn started there as a server, and its count matches cpu-burn's own CPU clocks, threads born and gone included",
+  { timeout: 120_000 },
+  async () => {
+    const { HostCpuReader } = await import('./cpu');
+    const { buildBurner, burnOn, countedServerBurn } = await import('./testing/cpu-burn');
+    const host = mk(srvNs);
+    const reader = HostCpuReader.start(host, { dir: tmp });
     try {
-      const { usage } = await countedServerBurn(reader, burner);
-      assert.ok(usage.samples >= 3, `read on srv while it ran (${usage.samples} readings)`);
+      // One filesystem under every namespace: the binary built here runs on srv as it is.
+      const burner = await burnOn(host, buildBurner(tmp), ['-t', '2', '-b', '300', '-x', '200'], tmp, 'srv-burn');
+      try {
+        const { usage } = await countedServerBurn(reader, burner);
+        assert.ok(usage.samples >= 3, `read on srv while it ran (${usage.samples} readings)`);
+      } finally {
+        await burner.proc.stop('SIGKILL', 2000);
+      }
     } finally {
-      await burner.proc.stop('SIGKILL', 2000);
+      await reader.close();
+      await host.close();
     }
-  } finally {
-    await reader.close();
-    await host.close();
-  }
-});
+  },
+);
 
 async function startLabChild(names: NetnsHost[], run: string): Promise<{ child: ReturnType<typeof spawn>; pids: Record<string, number> }> {
   const cfg = { runId: run, hosts: names.map((h) => ({ name: h.name, destination: `root@${h.address}`, configFile: SSH_CONFIG })) };
@@ -227,7 +232,10 @@ test('bad hosts: unreachable, wrong key and a missing nginx each fail the check 
   const badKey = new SshHost({ name: 'gen1', destination: `root@${gen1Ns.address}`, configFile: wrongConfig, runId: runId() });
   const noNginx = mk(gen2Ns);
   const good = mk(srvNs);
-  const nginx = [{ kind: 'program' as const, program: 'nginx', for: 'the server of this cell' }, { kind: 'program' as const, program: 'sh' }];
+  const nginx = [
+    { kind: 'program' as const, program: 'nginx', for: 'the server of this cell' },
+    { kind: 'program' as const, program: 'sh' },
+  ];
   try {
     const all = await checkHosts([
       { host: unreachable, needs: nginx },

@@ -134,9 +134,19 @@ export class SshHost implements Host, SshProcessHost {
   private async connect(): Promise<void> {
     this.privateDir = mkdtempSync(join(tmpdir(), 'saio-ssh-'));
     this.masterGone = null;
-    const argv = [this.o.ssh ?? 'ssh', ...this.baseArgs(), '-o', 'ControlMaster=yes', '-o', 'ControlPersist=no', '-T', '--', this.destination.arg,
+    const argv = [
+      this.o.ssh ?? 'ssh',
+      ...this.baseArgs(),
+      '-o',
+      'ControlMaster=yes',
+      '-o',
+      'ControlPersist=no',
+      '-T',
+      '--',
+      this.destination.arg,
       // The master's own session waits for its stdin to end: when this lab dies, so does the connection.
-      loginShellCommand('echo SAIO-READY; exec cat >/dev/null')];
+      loginShellCommand('echo SAIO-READY; exec cat >/dev/null'),
+    ];
     const master = spawn(argv[0] as string, argv.slice(1), { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.master = master;
     master.stdin?.on('error', () => {});
@@ -325,7 +335,7 @@ export class SshHost implements Host, SshProcessHost {
   async sampleProcesses(sel: { groups?: readonly number[]; pids?: readonly number[] }): Promise<ProcessSample[]> {
     const out = (await this.call(sampleScript(sel.groups ?? [], sel.pids ?? []))).stdout.toString('utf8').split('\0');
     const samples: ProcessSample[] = [];
-    for (let i = 0; i < out.length; ) {
+    for (let i = 0; i < out.length;) {
       const tag = out[i];
       if (tag === 'P') {
         const pid = Number(out[i + 1]);

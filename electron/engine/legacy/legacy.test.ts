@@ -46,7 +46,10 @@ test('a format-1 notebook validates and reads as format 2: file size and keep-al
   broken.cells[1].server.file_size = -1;
   const e = parseNotebookText(JSON.stringify(broken));
   assert.ok(!e.ok);
-  assert.deepEqual(e.errors.map((x) => x.path), ['cells[1].server.file_size']);
+  assert.deepEqual(
+    e.errors.map((x) => x.path),
+    ['cells[1].server.file_size'],
+  );
 });
 
 test('a version-1 bundle imports: revision text and hash kept, points in todayâ€™s shape, verified as recorded', () => {
@@ -57,7 +60,11 @@ test('a version-1 bundle imports: revision text and hash kept, points in todayâ€
   assert.equal(report.revisions_added, 1);
   const nb = store.getNotebook(report.notebook.id)!;
   const rev = store.getRevision(nb.head_revision_id!)!;
-  const bundled = JSON.parse(unpack(file).find((m) => m.path === 'notebook.json')!.data.toString()).revisions[0];
+  const bundled = JSON.parse(
+    unpack(file)
+      .find((m) => m.path === 'notebook.json')!
+      .data.toString(),
+  ).revisions[0];
   assert.equal(store.revisionContent(rev.id), bundled.content, 'the revision is stored exactly as written');
   assert.equal(sha256(bundled.content), rev.content_sha256);
   assert.equal(loadRevision(store, rev.id).format, NOTEBOOK_FORMAT);

@@ -65,7 +65,10 @@ export function verificationFromV1(v: VerificationV1): VerificationRecord {
 }
 
 /** A format-1 point (without id and run id), as today's point: closed loop, measured, keyed. */
-export interface PointV1 extends Omit<PointRecord, 'id' | 'run_id' | 'kind' | 'config' | 'rate_per_s' | 'rate_of_capacity' | 'offered_per_s' | 'warnings' | 'load' | 'verification' | 'cpu' | 'requests_per_cpu_s'> {
+export interface PointV1 extends Omit<
+  PointRecord,
+  'id' | 'run_id' | 'kind' | 'config' | 'rate_per_s' | 'rate_of_capacity' | 'offered_per_s' | 'warnings' | 'load' | 'verification' | 'cpu' | 'requests_per_cpu_s'
+> {
   load: LoadResultV1 | null;
   verification: VerificationV1 | null;
 }

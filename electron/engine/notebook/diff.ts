@@ -12,8 +12,7 @@ export interface Change {
 
 function deepDiff(a: unknown, b: unknown, path: PropertyKey[], out: Change[]): void {
   if (JSON.stringify(a) === JSON.stringify(b)) return;
-  const bothObjects =
-    a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b);
+  const bothObjects = a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b);
   if (!bothObjects || Array.isArray(a)) {
     // Arrays inside a cell (sweep lists, backends) are small: report them whole.
     out.push({ kind: 'changed', path: jsonPath(path), before: a, after: b });

@@ -48,7 +48,10 @@ test('a cell naming a host the notebook does not declare is refused at its path,
   nb.cells[i].server_host = 'srv2';
   nb.cells[i].driver_hosts = ['gen9'];
   const errors = errorsOf(nb);
-  assert.deepEqual(errors.map((e) => e.path), [`cells[${i}].server_host`, `cells[${i}].driver_hosts[0]`]);
+  assert.deepEqual(
+    errors.map((e) => e.path),
+    [`cells[${i}].server_host`, `cells[${i}].driver_hosts[0]`],
+  );
   assert.match(errors[0]?.message ?? '', /a host of the notebook's "hosts" \("local", "srv", "gen1"\), found "srv2"/);
 });
 
@@ -68,7 +71,11 @@ test('bad host entries: "local" declared, a destination ssh could read as an opt
   const at = (p: string) => errors.filter((e) => e.path === p);
   assert.equal(at('hosts.local').length, 1, JSON.stringify(errors));
   assert.match(at('hosts.local')[0]?.message ?? '', /no host named "local": it is this machine/);
-  for (const p of ['hosts.a', 'hosts.b', 'hosts.c', 'hosts.d', 'hosts.e']) assert.ok(errors.some((e) => e.path.startsWith(p)), `${p}: ${JSON.stringify(errors)}`);
+  for (const p of ['hosts.a', 'hosts.b', 'hosts.c', 'hosts.d', 'hosts.e'])
+    assert.ok(
+      errors.some((e) => e.path.startsWith(p)),
+      `${p}: ${JSON.stringify(errors)}`,
+    );
 });
 
 test('several load hosts are accepted; a duplicate, an unknown host, wrk, fewer connections or keys than the split needs are refused at their path; saio-kmod with the server elsewhere too', () => {
@@ -96,14 +103,20 @@ test('several load hosts are accepted; a duplicate, an unknown host, wrk, fewer 
   wrk.hosts.gen2 = 'saio-gen2';
   wrk.cells[i].driver_hosts = ['gen1', 'gen2'];
   wrk.cells[i].driver = { kind: 'wrk', threads: 1 };
-  assert.ok(errorsOf(wrk).some((e) => e.path === `cells[${i}].driver_hosts` && /several load hosts need driver "saio-load"/.test(e.message)), JSON.stringify(errorsOf(wrk)));
+  assert.ok(
+    errorsOf(wrk).some((e) => e.path === `cells[${i}].driver_hosts` && /several load hosts need driver "saio-load"/.test(e.message)),
+    JSON.stringify(errorsOf(wrk)),
+  );
 
   const kv = twoHosts();
   kv.hosts.gen2 = 'saio-gen2';
   kv.cells[i].driver_hosts = ['gen1', 'gen2'];
   kv.cells[i].server = { kind: 'redis', workers: 1, extra_config: '' };
   kv.cells[i].protocol = { kind: 'redis', keys: 50 };
-  assert.ok(errorsOf(kv).some((e) => e.path === `cells[${i}].protocol.keys` && /at least 100 keys/.test(e.message)), JSON.stringify(errorsOf(kv)));
+  assert.ok(
+    errorsOf(kv).some((e) => e.path === `cells[${i}].protocol.keys` && /at least 100 keys/.test(e.message)),
+    JSON.stringify(errorsOf(kv)),
+  );
 });
 
 const guestNotebook = () => JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'saio-kmod-guest.json'), 'utf8'));
@@ -113,10 +126,13 @@ test('a QEMU guest host: saio-kmod-guest.json is read with its guest, defaults f
   assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
   assert.deepEqual(v.notebook.hosts?.guest, { kind: 'qemu', cpus: 2, memory_mb: 2048, kernel: 'debian', accel: 'auto' });
   const cells = v.notebook.cells.filter((c) => c.type === 'experiment');
-  assert.deepEqual(cells.map((c) => c.type === 'experiment' && [c.server_host, c.driver_hosts, c.backends.includes('saio-kmod')]), [
-    ['guest', ['guest'], true],
-    ['guest', ['guest'], true],
-  ]);
+  assert.deepEqual(
+    cells.map((c) => c.type === 'experiment' && [c.server_host, c.driver_hosts, c.backends.includes('saio-kmod')]),
+    [
+      ['guest', ['guest'], true],
+      ['guest', ['guest'], true],
+    ],
+  );
   const nb = guestNotebook();
   nb.hosts.guest = { kind: 'qemu' };
   const d = validateNotebook(nb);
@@ -130,18 +146,30 @@ test('a QEMU guest host: bad sizes, kernels and fields are refused at their path
   const bad = guestNotebook();
   bad.hosts.guest = { kind: 'qemu', cpus: 0, memory_mb: 64, kernel: 'vmlinuz; rm -rf /', accel: 'fast', disk: 'x' };
   const errors = errorsOf(bad);
-  assert.ok(errors.some((e) => e.path.startsWith('hosts.guest')), JSON.stringify(errors));
-  assert.ok(errors.some((e) => /"debian" or a kernel image \/boot\/vmlinuz-VERSION|kind/.test(e.message)), JSON.stringify(errors));
+  assert.ok(
+    errors.some((e) => e.path.startsWith('hosts.guest')),
+    JSON.stringify(errors),
+  );
+  assert.ok(
+    errors.some((e) => /"debian" or a kernel image \/boot\/vmlinuz-VERSION|kind/.test(e.message)),
+    JSON.stringify(errors),
+  );
 
   const i = expIndex(guestNotebook());
   const split = guestNotebook();
   split.cells[i].driver_hosts = ['local'];
   const e1 = errorsOf(split);
-  assert.ok(e1.some((e) => e.path === `cells[${i}].driver_hosts` && /the server in the QEMU guest "guest" needs its load generator there too: "driver_hosts": \["guest"\]/.test(e.message)), JSON.stringify(e1));
+  assert.ok(
+    e1.some((e) => e.path === `cells[${i}].driver_hosts` && /the server in the QEMU guest "guest" needs its load generator there too: "driver_hosts": \["guest"\]/.test(e.message)),
+    JSON.stringify(e1),
+  );
   const loadOnly = guestNotebook();
   loadOnly.cells[i].server_host = 'local';
   const e2 = errorsOf(loadOnly);
-  assert.ok(e2.some((e) => e.path === `cells[${i}].server_host` && /"guest" \(a QEMU guest\) in driver_hosts needs the server there too/.test(e.message)), JSON.stringify(e2));
+  assert.ok(
+    e2.some((e) => e.path === `cells[${i}].server_host` && /"guest" \(a QEMU guest\) in driver_hosts needs the server there too/.test(e.message)),
+    JSON.stringify(e2),
+  );
   const implicit = guestNotebook();
   delete implicit.cells[i].driver_hosts;
   assert.ok(errorsOf(implicit).some((e) => e.path === `cells[${i}].driver_hosts`));
@@ -156,8 +184,14 @@ test('https: tls "on" or "ktls" with nginx and wrk is accepted; with lighttpd or
   nb.cells[i].driver = { kind: 'saio-load', threads: 1 };
   nb.cells[i].server.kind = 'lighttpd';
   const errors = errorsOf(nb);
-  assert.ok(errors.some((e) => e.path === `cells[${i}].driver.kind` && /"wrk" for https \(saio-load speaks plain HTTP only\)/.test(e.message)), JSON.stringify(errors));
-  assert.ok(errors.some((e) => e.path === `cells[${i}].protocol.tls` && /no tls with server "lighttpd"/.test(e.message)), JSON.stringify(errors));
+  assert.ok(
+    errors.some((e) => e.path === `cells[${i}].driver.kind` && /"wrk" for https \(saio-load speaks plain HTTP only\)/.test(e.message)),
+    JSON.stringify(errors),
+  );
+  assert.ok(
+    errors.some((e) => e.path === `cells[${i}].protocol.tls` && /no tls with server "lighttpd"/.test(e.message)),
+    JSON.stringify(errors),
+  );
   nb.cells[i].protocol.tls = 'ssl';
   assert.ok(errorsOf(nb).some((e) => e.path === `cells[${i}].protocol.tls`));
 });

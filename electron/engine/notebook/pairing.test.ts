@@ -52,7 +52,9 @@ test('each server with its protocol and saio-load is valid, with defaults filled
 
 test('a protocol the server does not speak is refused at protocol.kind', () => {
   assert.deepEqual(errorsOf({ server: { kind: 'redis' } }), [{ path: 'cells[0].protocol.kind', message: 'expected "redis" (the protocol redis speaks), found "http"' }]);
-  assert.deepEqual(errorsOf({ server: { kind: 'nginx' }, protocol: { kind: 'memcached' } }), [{ path: 'cells[0].protocol.kind', message: 'expected "http" (the protocol nginx speaks), found "memcached"' }]);
+  assert.deepEqual(errorsOf({ server: { kind: 'nginx' }, protocol: { kind: 'memcached' } }), [
+    { path: 'cells[0].protocol.kind', message: 'expected "http" (the protocol nginx speaks), found "memcached"' },
+  ]);
 });
 
 test('a driver that does not speak the server’s protocol is refused at driver.kind', () => {
@@ -64,7 +66,9 @@ test('a driver that does not speak the server’s protocol is refused at driver.
 test('protocol and driver settings are checked by their own schemas', () => {
   assert.deepEqual(errorsOf({ protocol: { kind: 'http', file_size: 10, workload: 'get' } }), [{ path: 'cells[0].protocol', message: 'unknown field "workload"' }]);
   assert.deepEqual(errorsOf({ ...redis, protocol: { kind: 'redis', key_size: 4 } }), [{ path: 'cells[0].protocol.key_size', message: 'expected a number ≥ 8, found number 4' }]);
-  assert.deepEqual(errorsOf({ server: { kind: 'memcached' }, protocol: { kind: 'memcached', key_size: 300 } }), [{ path: 'cells[0].protocol.key_size', message: 'expected a number ≤ 250, found number 300' }]);
+  assert.deepEqual(errorsOf({ server: { kind: 'memcached' }, protocol: { kind: 'memcached', key_size: 300 } }), [
+    { path: 'cells[0].protocol.key_size', message: 'expected a number ≤ 250, found number 300' },
+  ]);
   assert.deepEqual(errorsOf({ driver: { kind: 'saio-load', verify: 'all' } }), [{ path: 'cells[0].driver', message: 'unknown field "verify"' }]);
   assert.deepEqual(errorsOf({ driver: { kind: 'wrk', depth: 2 } }), [{ path: 'cells[0].driver', message: 'unknown field "depth"' }]);
   assert.deepEqual(errorsOf({ driver: { kind: 'ab' } }), [{ path: 'cells[0].driver.kind', message: 'expected "wrk", "saio-load", found "ab"' }]);

@@ -41,10 +41,7 @@ test('numbers out of range and fractional counts are named', () => {
   nb.cells[1].repeats = 0;
   nb.cells[1].server.workers = 1.5;
   const errors = errorsOf(nb);
-  assert.deepEqual(
-    errors.map((e) => e.path).sort(),
-    ['cells[1].repeats', 'cells[1].server.workers'],
-  );
+  assert.deepEqual(errors.map((e) => e.path).sort(), ['cells[1].repeats', 'cells[1].server.workers']);
   assert.match(errors.find((e) => e.path === 'cells[1].repeats')?.message ?? '', /expected a number ≥ 1, found number 0/);
   assert.match(errors.find((e) => e.path === 'cells[1].server.workers')?.message ?? '', /whole number/);
 });
@@ -72,7 +69,10 @@ test('duplicate cell ids and plots of missing experiments are caught', () => {
   nb.cells[2].id = 'intro';
   nb.cells[3].experiment = 'nope';
   const errors = errorsOf(nb);
-  assert.deepEqual(errors.map((e) => e.path), ['cells[2].id', 'cells[3].experiment']);
+  assert.deepEqual(
+    errors.map((e) => e.path),
+    ['cells[2].id', 'cells[3].experiment'],
+  );
   assert.match(errors[0]?.message ?? '', /unique cell id \(cells\[0\] already uses "intro"\)/);
   assert.match(errors[1]?.message ?? '', /the id of an experiment cell in this notebook \(found "nope"\)/);
 });
@@ -81,9 +81,7 @@ test('a missing required field and a wrong format are reported', () => {
   const nb = quickstart();
   delete nb.cells[1].duration_s;
   assert.deepEqual(errorsOf(nb), [{ path: 'cells[1].duration_s', message: 'expected a number, found nothing' }]);
-  assert.deepEqual(errorsOf({ ...quickstart(), format: 'other@9' }), [
-    { path: 'format', message: 'expected "saio-lab/notebook@2" (or the older "saio-lab/notebook@1"), found "other@9"' },
-  ]);
+  assert.deepEqual(errorsOf({ ...quickstart(), format: 'other@9' }), [{ path: 'format', message: 'expected "saio-lab/notebook@2" (or the older "saio-lab/notebook@1"), found "other@9"' }]);
   assert.deepEqual(errorsOf([1, 2]), [{ path: '$', message: 'expected a notebook object, found an array' }]);
 });
 
@@ -190,7 +188,7 @@ test('repeats: a count or a policy {min, max, target_ci}; a policy that cannot w
   assert.deepEqual(errorsOf(nb), [
     { path: 'cells[1].reference', message: 'expected one of the cell\'s backends ("baseline", "saio-uring"), found "saio-kmod"' },
     { path: 'cells[1].repeats.max', message: 'expected a whole number ≥ repeats.min (got 4)' },
-    { path: 'cells[1].repeats.max', message: 'expected at least 6 with a target_ci (the median\'s 95% interval needs ≥ 6 repeats), found 4' },
+    { path: 'cells[1].repeats.max', message: "expected at least 6 with a target_ci (the median's 95% interval needs ≥ 6 repeats), found 4" },
   ]);
   delete nb.cells[1].reference;
   nb.cells[1].repeats = { min: 3, max: 10, target_ci: 3 };

@@ -51,11 +51,10 @@ export function selfSignedCertificate(dir: string): { cert: string; key: string 
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  const r = spawnSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=saio-lab', '-keyout', key, '-out', cert],
-    { encoding: 'utf8', timeout: 30_000 },
-  );
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=saio-lab', '-keyout', key, '-out', cert], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   if (r.error || r.status !== 0) throw new Error(`https needs a certificate made with openssl, which failed (apt-get install openssl): ${(r.error?.message ?? r.stderr).trim().split('\n').pop()}`);
   return { cert, key };
 }

@@ -13,7 +13,11 @@ export function kmodText(cell: ExperimentCell): string {
     parts.push(`${k.workers} kernel worker${k.workers === 1 ? '' : 's'}`);
     const offset = typeof k.cpus === 'string' ? k.cpus.slice('local'.length) : '';
     parts.push(
-      k.cpus === undefined ? 'not pinned' : typeof k.cpus === 'string' ? `each next to its submitter${offset ? `, offset ${offset}` : ''}` : `worker i on CPU ${k.cpus.join(', ')} [i mod ${k.cpus.length}]`,
+      k.cpus === undefined
+        ? 'not pinned'
+        : typeof k.cpus === 'string'
+          ? `each next to its submitter${offset ? `, offset ${offset}` : ''}`
+          : `worker i on CPU ${k.cpus.join(', ')} [i mod ${k.cpus.length}]`,
     );
     if (k.idle_us !== undefined) parts.push(`spin ${k.idle_us} µs before sleeping`);
   }
@@ -43,7 +47,6 @@ export function sweepText(cell: ExperimentCell): string {
         : `open loop at ${r.of_capacity.join(', ')} × capacity (closed-loop probe of ${formatSeconds(r.probe_s ?? 2)} per backend first)`;
   return `${workers}; connections ${cell.sweep.connections.join(', ')}; ${rate}`;
 }
-
 
 /** "5 repeats", or "3 to 20 repeats until the median's 95% CI is within ±3%". */
 export function repeatsText(r: RepeatsSetting): string {

@@ -34,8 +34,7 @@ function notebook(o: FixtureOptions): Notebook {
         type: 'markdown',
         source:
           o.markdown ??
-          '# Why\n\nDoes **saio-uring** beat *baseline* on a `4 KiB` file?\n\n- keep-alive on\n- 1 worker\n\n' +
-            'See [the paper](https://example.org/saio).\n\n```sh\nsaio-lab replay nb.json\n```',
+          '# Why\n\nDoes **saio-uring** beat *baseline* on a `4 KiB` file?\n\n- keep-alive on\n- 1 worker\n\n' + 'See [the paper](https://example.org/saio).\n\n```sh\nsaio-lab replay nb.json\n```',
       },
       {
         id: 'sweep',
@@ -74,7 +73,13 @@ export function fixtureCpu(server_s: number, wall_s: number): PointCpu {
     wall_s,
     server_s,
     loadgen_s: 0.5,
-    by_class: { server: { user_s: server_s / 2, system_s: server_s / 2, total_s: server_s, threads: 1 }, 'saio-kworker': none, sqpoll: none, 'io-wq': none, loadgen: { user_s: 0.25, system_s: 0.25, total_s: 0.5, threads: 1 } },
+    by_class: {
+      server: { user_s: server_s / 2, system_s: server_s / 2, total_s: server_s, threads: 1 },
+      'saio-kworker': none,
+      sqpoll: none,
+      'io-wq': none,
+      loadgen: { user_s: 0.25, system_s: 0.25, total_s: 0.5, threads: 1 },
+    },
     unattributed_s: { server: 0, loadgen: 0 },
     threads: [{ pid: 10, tid: 11, comm: 'nginx', class: 'server', user_s: server_s / 2, system_s: server_s / 2, total_s: server_s }],
   };
@@ -245,11 +250,36 @@ export function rateFixture(): ReplayResults {
     const seq = points.length + 1;
     const rate = fraction === null ? null : Math.round(fraction * 12_000);
     points.push({
-      id: 500 + seq, run_id: RUN_ID, seq, kind, backend, server: 'nginx',
+      id: 500 + seq,
+      run_id: RUN_ID,
+      seq,
+      kind,
+      backend,
+      server: 'nginx',
       config: configKey({ workers: 1, connections: 50, rate: fraction === null ? null : { of_capacity: fraction } }),
-      connections: 50, workers: 1, rate_per_s: rate, rate_of_capacity: fraction, repeat, status: 'ok', reason: null,
-      requests_per_s: rps, offered_per_s: rate, latency_p50_us: p99 / 5, latency_p90_us: p99 / 2, latency_p99_us: p99, latency_p999_us: p99 * 3, latency_max_us: p99 * 4,
-      errors: 0, verified: true, verification: null, load: null, warnings, cpu: null, requests_per_cpu_s: null, started_at: new Date(START + seq * 3000).toISOString(), ended_at: new Date(START + seq * 3000 + 2500).toISOString(),
+      connections: 50,
+      workers: 1,
+      rate_per_s: rate,
+      rate_of_capacity: fraction,
+      repeat,
+      status: 'ok',
+      reason: null,
+      requests_per_s: rps,
+      offered_per_s: rate,
+      latency_p50_us: p99 / 5,
+      latency_p90_us: p99 / 2,
+      latency_p99_us: p99,
+      latency_p999_us: p99 * 3,
+      latency_max_us: p99 * 4,
+      errors: 0,
+      verified: true,
+      verification: null,
+      load: null,
+      warnings,
+      cpu: null,
+      requests_per_cpu_s: null,
+      started_at: new Date(START + seq * 3000).toISOString(),
+      ended_at: new Date(START + seq * 3000 + 2500).toISOString(),
     });
   };
   add('baseline', 'probe', null, 1, 10_000, 900, []);

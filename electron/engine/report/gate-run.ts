@@ -66,7 +66,12 @@ export function gateCell(
   o: { threshold: number; alpha?: number },
 ): CellGate {
   if ('none' in previous) {
-    return { cell_id: current.run.cell_id, run_id: current.run.id, previous_run: null, result: gate(null, gateSeries(current.points), { threshold: o.threshold, alpha: o.alpha, noPrevious: previous.none }) };
+    return {
+      cell_id: current.run.cell_id,
+      run_id: current.run.id,
+      previous_run: null,
+      result: gate(null, gateSeries(current.points), { threshold: o.threshold, alpha: o.alpha, noPrevious: previous.none }),
+    };
   }
   const label = `run ${previous.run.id.slice(0, 12)} of ${previous.run.started_at}`;
   // Prefix configurations with the cell, so the JUnit file names where a regression is.

@@ -7,15 +7,7 @@ import type { PointRecord } from '../model';
 import type { ExperimentCell } from '../common/notebook/schema';
 import { protocolText } from '../common/protocols/catalog';
 import { driverText, kmodText, repeatsText, sweepText } from './describe';
-import {
-  escapeHtml as esc,
-  formatBytes,
-  formatCount,
-  formatCpuList,
-  formatLatencyUs,
-  formatRate,
-  formatSeconds,
-} from '../common/format';
+import { escapeHtml as esc, formatBytes, formatCount, formatCpuList, formatLatencyUs, formatRate, formatSeconds } from '../common/format';
 import { type Column, htmlTable, keyValueTable } from './html-table';
 import { summarizePoints } from '../common/summary';
 
@@ -31,9 +23,7 @@ function settingsTable(cell: ExperimentCell, quick: boolean): string {
   const quickText = q ? `${formatSeconds(q.duration_s)} measured after ${formatSeconds(q.warmup_s)} warm-up${q.repeats !== undefined ? `, ${repeatsText(q.repeats)}` : ''}` : null;
   // Say which durations this replay used: --quick swaps them when the cell has quick ones.
   const durations =
-    quick && quickText
-      ? `${esc(quickText)} <span class="muted">(quick; full: ${esc(full)})</span>`
-      : esc(full) + (quickText ? ` <span class="muted">(quick: ${esc(quickText)})</span>` : '');
+    quick && quickText ? `${esc(quickText)} <span class="muted">(quick; full: ${esc(full)})</span>` : esc(full) + (quickText ? ` <span class="muted">(quick: ${esc(quickText)})</span>` : '');
   const pin = (cpus: number[] | undefined) => (cpus ? `CPUs ${esc(formatCpuList(cpus))}` : 'not pinned');
   const rows: [string, string][] = [
     ['Server', `${esc(s.kind)}, workers ${esc(cell.sweep.workers ? `swept: ${cell.sweep.workers.join(', ')}` : String(s.workers))}`],
@@ -109,7 +99,11 @@ function pointsTable(points: readonly PointRecord[], accel: Accel | null): strin
   const hidden = new Set([...(showWorkers ? [] : ['workers']), ...(showRate ? [] : ['rate asked', 'offered/s']), ...(showWarnings ? [] : ['warnings'])]);
   const columns = all.filter(([c]) => !hidden.has(c.label));
   const rows = points.map((p) => ({ className: `status-${p.status}${p.warnings.length > 0 ? ' warned' : ''}${p.kind === 'probe' ? ' probe' : ''}`, cells: columns.map(([, cell]) => cell(p)) }));
-  return htmlTable(columns.map(([c]) => c), rows, 'Points (one row per point and repeat; capacity probes first when a rate is a fraction of capacity)');
+  return htmlTable(
+    columns.map(([c]) => c),
+    rows,
+    'Points (one row per point and repeat; capacity probes first when a rate is a fraction of capacity)',
+  );
 }
 
 function summaryTable(points: readonly PointRecord[], accel: Accel | null): string {
@@ -157,10 +151,10 @@ function runStatus(r: RunResults): string {
 export function experimentSection(cell: ExperimentCell, run: RunResults | null, quick: boolean, summaries: readonly ConfigSummary[] = []): string {
   const title = cell.title ? esc(cell.title) : `Experiment <code>${esc(cell.id)}</code>`;
   const body = run
-    ? `${runStatus(run)}\n${statisticsTable(summaries.filter((s) => s.run_id === run.run.id), runAccel(run.hosts))}\n${pointsTable(run.points, runAccel(run.hosts))}\n${summaryTable(run.points.filter(isMeasured), runAccel(run.hosts))}`
+    ? `${runStatus(run)}\n${statisticsTable(
+        summaries.filter((s) => s.run_id === run.run.id),
+        runAccel(run.hosts),
+      )}\n${pointsTable(run.points, runAccel(run.hosts))}\n${summaryTable(run.points.filter(isMeasured), runAccel(run.hosts))}`
     : '<p class="run-status muted">Not run in this replay.</p>';
-  return (
-    `<section class="cell experiment" id="cell-${esc(cell.id)}">\n<h2>${title}</h2>\n` +
-    `${settingsTable(cell, quick)}\n${body}\n</section>`
-  );
+  return `<section class="cell experiment" id="cell-${esc(cell.id)}">\n<h2>${title}</h2>\n` + `${settingsTable(cell, quick)}\n${body}\n</section>`;
 }

@@ -9,10 +9,7 @@ function runHeading(r: RunResults): string {
 }
 
 function environmentTable(env: EnvironmentSnapshot): string {
-  const git =
-    env.git_commit === null
-      ? 'unknown'
-      : `<code>${esc(env.git_commit)}</code>${env.git_dirty ? ' <span class="bad">(dirty)</span>' : env.git_dirty === false ? ' (clean)' : ''}`;
+  const git = env.git_commit === null ? 'unknown' : `<code>${esc(env.git_commit)}</code>${env.git_dirty ? ' <span class="bad">(dirty)</span>' : env.git_dirty === false ? ' (clean)' : ''}`;
   const rows: [string, string][] = [
     ['Kernel', esc(env.kernel)],
     ['Kernel command line', `<code>${esc(env.kernel_cmdline)}</code>`],
@@ -33,9 +30,7 @@ function environmentTable(env: EnvironmentSnapshot): string {
 }
 
 export function environmentSection(runs: readonly RunResults[]): string {
-  const parts = runs.map(
-    (r) => `${runHeading(r)}\n${r.environment ? environmentTable(r.environment) : '<p class="muted">Not captured.</p>'}`,
-  );
+  const parts = runs.map((r) => `${runHeading(r)}\n${r.environment ? environmentTable(r.environment) : '<p class="muted">Not captured.</p>'}`);
   return `<section class="appendix" id="environment">\n<h2>Environment</h2>\n${parts.join('\n') || '<p class="muted">No runs.</p>'}\n</section>`;
 }
 
@@ -111,10 +106,7 @@ function placementTable(samples: readonly PlacementSample[]): string {
 }
 
 export function placementSection(runs: readonly RunResults[]): string {
-  const parts = runs.map(
-    (r) =>
-      `${runHeading(r)}\n${r.placement.length ? placementTable(r.placement) : '<p class="muted">No placement samples.</p>'}`,
-  );
+  const parts = runs.map((r) => `${runHeading(r)}\n${r.placement.length ? placementTable(r.placement) : '<p class="muted">No placement samples.</p>'}`);
   return (
     `<section class="appendix" id="placement">\n<h2>Thread placement</h2>\n` +
     `<p class="muted">Sampled from /proc during each run; one row per thread.</p>\n` +

@@ -59,8 +59,22 @@ export function comparisonSection(results: ReplayResults): string {
   parts.push(
     htmlTable(
       cols,
-      rows.length > 0 ? rows : [[`<span class="muted">no comparison: ${cells.size === 0 ? 'nothing ran' : 'every cell ran a single backend, or no configuration has a repeat of both'}</span>`, '', '', '', '', '', '', '', '']],
-      'Every backend against its cell\'s reference backend, per configuration: ratio of medians (candidate / reference) with its 95% bootstrap interval (repeats paired: backends alternate in each round), p from the Wilcoxon signed-rank test on the paired ratios; faster/slower only when p < 0.05 and the interval excludes 1, else ~',
+      rows.length > 0
+        ? rows
+        : [
+            [
+              `<span class="muted">no comparison: ${cells.size === 0 ? 'nothing ran' : 'every cell ran a single backend, or no configuration has a repeat of both'}</span>`,
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+            ],
+          ],
+      "Every backend against its cell's reference backend, per configuration: ratio of medians (candidate / reference) with its 95% bootstrap interval (repeats paired: backends alternate in each round), p from the Wilcoxon signed-rank test on the paired ratios; faster/slower only when p < 0.05 and the interval excludes 1, else ~",
     ),
   );
   for (const n of results.noise) {
@@ -99,7 +113,11 @@ export function statisticsTable(summaries: readonly ConfigSummary[], accel: Acce
     esc(s.merged === null ? '—' : formatMetric(s.metric, s.merged)),
     esc(s.repeats?.message ?? ''),
   ]);
-  return htmlTable(cols, rows, 'Statistics per configuration: the median of the repeats with its distribution-free 95% interval (order statistics; none below 6 repeats), coefficient of variation, range, and for latencies the percentile of all repeats\' histograms merged');
+  return htmlTable(
+    cols,
+    rows,
+    "Statistics per configuration: the median of the repeats with its distribution-free 95% interval (order statistics; none below 6 repeats), coefficient of variation, range, and for latencies the percentile of all repeats' histograms merged",
+  );
 }
 
 export function gateSection(results: ReplayResults): string {
@@ -110,11 +128,35 @@ export function gateSection(results: ReplayResults): string {
     parts.push(`<p class="${r.passed ? 'ok' : 'bad'}"><code>${esc(g.cell_id)}</code>: ${esc(r.message)}</p>`);
     if (r.cases.length === 0) continue;
     const order = { fail: 0, pass: 1, skipped: 2 } as const;
-    const rows = [...r.cases].sort((a, b) => order[a.status] - order[b.status]).map((c) => ({
-      className: c.status === 'fail' ? 'status-failed' : undefined,
-      cells: [`<code>${esc(c.config)}</code>`, esc(c.metric), esc(formatSummary(c.previous)), esc(formatSummary(c.current)), esc(c.comparison ? `${ratio(c.comparison.ratio)} [${ratio(c.comparison.ci_low)}, ${ratio(c.comparison.ci_high)}]` : '—'), esc(c.comparison ? fmtP(c.comparison.p_value) : '—'), esc(`${c.status}: ${c.message}`)],
-    }));
-    parts.push(htmlTable([{ label: 'configuration' }, { label: 'metric' }, { label: 'previous', num: true }, { label: 'current', num: true }, { label: 'ratio [95% CI]', num: true }, { label: 'p', num: true }, { label: 'result', wide: true }], rows, `Against ${esc(r.previous_label ?? 'nothing')}: a failure needs p < ${r.alpha} (Mann-Whitney U) and worse by more than ${(r.threshold * 100).toFixed(0)}%`));
+    const rows = [...r.cases]
+      .sort((a, b) => order[a.status] - order[b.status])
+      .map((c) => ({
+        className: c.status === 'fail' ? 'status-failed' : undefined,
+        cells: [
+          `<code>${esc(c.config)}</code>`,
+          esc(c.metric),
+          esc(formatSummary(c.previous)),
+          esc(formatSummary(c.current)),
+          esc(c.comparison ? `${ratio(c.comparison.ratio)} [${ratio(c.comparison.ci_low)}, ${ratio(c.comparison.ci_high)}]` : '—'),
+          esc(c.comparison ? fmtP(c.comparison.p_value) : '—'),
+          esc(`${c.status}: ${c.message}`),
+        ],
+      }));
+    parts.push(
+      htmlTable(
+        [
+          { label: 'configuration' },
+          { label: 'metric' },
+          { label: 'previous', num: true },
+          { label: 'current', num: true },
+          { label: 'ratio [95% CI]', num: true },
+          { label: 'p', num: true },
+          { label: 'result', wide: true },
+        ],
+        rows,
+        `Against ${esc(r.previous_label ?? 'nothing')}: a failure needs p < ${r.alpha} (Mann-Whitney U) and worse by more than ${(r.threshold * 100).toFixed(0)}%`,
+      ),
+    );
   }
   parts.push('</section>');
   return parts.join('\n');

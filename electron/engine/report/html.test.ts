@@ -41,8 +41,14 @@ test('the page is self-contained and inlines plotly', () => {
 test('content follows the notebook order with stable plot ids', () => {
   const order = ['id="cell-intro"', 'id="cell-sweep"', 'id="cell-rps"', 'id="cell-p99"', 'id="environment"', 'id="placement"'];
   const at = order.map((s) => html.indexOf(s));
-  assert.ok(at.every((i) => i >= 0), String(at));
-  assert.deepEqual([...at].sort((a, b) => a - b), at);
+  assert.ok(
+    at.every((i) => i >= 0),
+    String(at),
+  );
+  assert.deepEqual(
+    [...at].sort((a, b) => a - b),
+    at,
+  );
   assert.match(html, /<div class="saio-plot" id="plot-rps"/);
   assert.match(html, /<div class="saio-plot" id="plot-p99"/);
   assert.match(html, /<h1>nginx static file: baseline vs saio-uring<\/h1>/);
@@ -51,9 +57,15 @@ test('content follows the notebook order with stable plot ids', () => {
 
 test('chart data has one series per backend with a point for every ok repeat', () => {
   const spec = chartData(html, 'rps');
-  assert.deepEqual(spec.series.map((s) => s.name), ['baseline', 'saio-uring']);
+  assert.deepEqual(
+    spec.series.map((s) => s.name),
+    ['baseline', 'saio-uring'],
+  );
   const baseline = spec.series[0]!;
-  assert.deepEqual([...new Set(baseline.repeat)], Array.from({ length: REPEATS }, (_, i) => i + 1));
+  assert.deepEqual(
+    [...new Set(baseline.repeat)],
+    Array.from({ length: REPEATS }, (_, i) => i + 1),
+  );
   assert.equal(baseline.x.length, 6);
   assert.deepEqual(chartData(html, 'p99').y.fields, ['latency_p99_us']);
 });

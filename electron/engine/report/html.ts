@@ -27,10 +27,10 @@ function plotSection(cell: PlotCell, results: ReplayResults): string {
   const spec = chartSpec(cell, run);
   const title = cell.title ? esc(cell.title) : `${esc(spec.y.label)} by ${esc(spec.x.label)}`;
   const joins = spec.x.field === 'connections' || spec.x.field === 'workers' || spec.x.field === 'rate' ? `the per-${esc(spec.x.label)} medians` : 'the medians of each configuration, in sweep order';
-  const warned = spec.warned > 0 ? ` <span class="plot-warned">⚠ ${spec.warned} point${spec.warned === 1 ? '' : 's'} (outlined in black) carry warnings from the load generator; hover for why.</span>` : '';
+  const warned =
+    spec.warned > 0 ? ` <span class="plot-warned">⚠ ${spec.warned} point${spec.warned === 1 ? '' : 's'} (outlined in black) carry warnings from the load generator; hover for why.</span>` : '';
   const note = run
-    ? `Run <code>${esc(run.run.id)}</code> of <a href="#cell-${esc(cell.experiment)}"><code>${esc(cell.experiment)}</code></a>; ` +
-      `one marker per point and repeat, the line joins ${joins}.${warned}`
+    ? `Run <code>${esc(run.run.id)}</code> of <a href="#cell-${esc(cell.experiment)}"><code>${esc(cell.experiment)}</code></a>; ` + `one marker per point and repeat, the line joins ${joins}.${warned}`
     : `<code>${esc(cell.experiment)}</code> has no run in this replay.`;
   return (
     `<section class="cell plot" id="cell-${esc(cell.id)}">\n<h2>${title}</h2>\n<p class="muted">${note}</p>\n` +

@@ -16,8 +16,19 @@ const tail = results.notebook.content.cells.find((c) => c.id === 'tail') as Plot
 
 test('tail latency chart: a series per backend and metric, probes left out, the line joins configurations in sweep order', () => {
   const spec = chartSpec(tail, run);
-  assert.deepEqual(spec.series.map((s) => s.name), ['baseline · p99 latency', 'baseline · p99.9 latency', 'saio-uring · p99 latency', 'saio-uring · p99.9 latency']);
-  assert.deepEqual(spec.series.map((s) => [s.group, s.metric]), [[0, 0], [0, 1], [1, 0], [1, 1]]);
+  assert.deepEqual(
+    spec.series.map((s) => s.name),
+    ['baseline · p99 latency', 'baseline · p99.9 latency', 'saio-uring · p99 latency', 'saio-uring · p99.9 latency'],
+  );
+  assert.deepEqual(
+    spec.series.map((s) => [s.group, s.metric]),
+    [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ],
+  );
   const b = spec.series[0]!;
   assert.equal(b.x.length, 4, 'two rates × two repeats; the probe is not a point of the sweep');
   assert.deepEqual(b.median_x, [5998.5, 9901.5]);
@@ -29,18 +40,19 @@ test('tail latency chart: a series per backend and metric, probes left out, the 
   const fig = plotlyFigure(spec);
   const markers = fig.data.filter((t) => t.mode === 'markers');
   assert.deepEqual((markers[0]!.marker as { line: { width: number[] } }).line.width, [0, 2, 0, 2], 'warned points outlined');
-  assert.deepEqual(fig.data.filter((t) => t.mode === 'lines').map((t) => (t.line as { dash: string }).dash), ['solid', 'dash', 'solid', 'dash']);
+  assert.deepEqual(
+    fig.data.filter((t) => t.mode === 'lines').map((t) => (t.line as { dash: string }).dash),
+    ['solid', 'dash', 'solid', 'dash'],
+  );
   assert.equal((markers[0]!.marker as { color: string }).color, (markers[1]!.marker as { color: string }).color, 'a backend keeps its colour for both percentiles');
 });
 
 test('summary: one row per backend and configuration key, probes left out, warned points counted', () => {
   const rows = summarizePoints(run.points);
-  assert.deepEqual(rows.map((r) => `${r.backend} ${r.config} n=${r.n} warned=${r.warned}`), [
-    'baseline w=1 c=50 rate=0.5cap n=2 warned=0',
-    'baseline w=1 c=50 rate=0.9cap n=2 warned=2',
-    'saio-uring w=1 c=50 rate=0.5cap n=2 warned=0',
-    'saio-uring w=1 c=50 rate=0.9cap n=2 warned=0',
-  ]);
+  assert.deepEqual(
+    rows.map((r) => `${r.backend} ${r.config} n=${r.n} warned=${r.warned}`),
+    ['baseline w=1 c=50 rate=0.5cap n=2 warned=0', 'baseline w=1 c=50 rate=0.9cap n=2 warned=2', 'saio-uring w=1 c=50 rate=0.5cap n=2 warned=0', 'saio-uring w=1 c=50 rate=0.9cap n=2 warned=0'],
+  );
   assert.equal(rows[1]?.rate_per_s, 10_800);
 });
 
@@ -56,5 +68,8 @@ test('report: the probes listed, rates asked and offered, the warning beside its
   const lines = resultsCsv(results).split('\r\n');
   assert.equal(lines.filter((l) => l.includes('"achieved 91.7% of the offered load (9,900 of 10,800/s)"')).length, 2, 'the warning, quoted (it has commas)');
   const csv = lines.map((l) => l.split(','));
-  assert.deepEqual(csv.slice(1, 3).map((r) => r[CSV_COLUMNS.indexOf('kind')]), ['probe', 'probe']);
+  assert.deepEqual(
+    csv.slice(1, 3).map((r) => r[CSV_COLUMNS.indexOf('kind')]),
+    ['probe', 'probe'],
+  );
 });

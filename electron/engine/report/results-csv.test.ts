@@ -12,16 +12,16 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') ((field += '"'), i++);
       else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
+    else if (c === ',') (row.push(field), (field = ''));
     else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field), rows.push(row), (row = []), (field = ''), i++;
+      (row.push(field), rows.push(row), (row = []), (field = ''), i++);
     } else field += c;
   }
-  if (field || row.length) row.push(field), rows.push(row);
+  if (field || row.length) (row.push(field), rows.push(row));
   return rows;
 }
 
@@ -30,9 +30,33 @@ test('header row then one row per point, every row the same width', () => {
   assert.ok(text.endsWith('\r\n'));
   const rows = parseCsv(text);
   assert.deepEqual(rows[0], [
-    'run_id', 'cell_id', 'seq', 'kind', 'backend', 'server', 'config', 'connections', 'workers', 'rate_per_s', 'rate_of_capacity',
-    'repeat', 'status', 'requests_per_s', 'offered_per_s', 'latency_p50_us', 'latency_p90_us', 'latency_p99_us', 'latency_p999_us',
-    'latency_max_us', 'errors', 'verified', 'requests_per_cpu_s', 'cpu_server_s', 'cpu_loadgen_s', 'warnings', 'reason',
+    'run_id',
+    'cell_id',
+    'seq',
+    'kind',
+    'backend',
+    'server',
+    'config',
+    'connections',
+    'workers',
+    'rate_per_s',
+    'rate_of_capacity',
+    'repeat',
+    'status',
+    'requests_per_s',
+    'offered_per_s',
+    'latency_p50_us',
+    'latency_p90_us',
+    'latency_p99_us',
+    'latency_p999_us',
+    'latency_max_us',
+    'errors',
+    'verified',
+    'requests_per_cpu_s',
+    'cpu_server_s',
+    'cpu_loadgen_s',
+    'warnings',
+    'reason',
   ]);
   assert.equal(rows.length, 1 + 12);
   for (const r of rows) assert.equal(r.length, CSV_COLUMNS.length);

@@ -63,23 +63,95 @@ function csv(header: readonly string[], rows: readonly CsvValue[][]): string {
   return `${[header.map(csvField).join(','), ...rows.map((r) => r.map(csvField).join(','))].join('\r\n')}\r\n`;
 }
 
-export const SUMMARY_COLUMNS = ['run_id', 'cell_id', 'backend', 'config', 'metric', 'n', 'median', 'ci_low', 'ci_high', 'ci_method', 'ci_coverage', 'min', 'max', 'cv', 'merged', 'repeats_reason', 'samples'] as const;
+export const SUMMARY_COLUMNS = [
+  'run_id',
+  'cell_id',
+  'backend',
+  'config',
+  'metric',
+  'n',
+  'median',
+  'ci_low',
+  'ci_high',
+  'ci_method',
+  'ci_coverage',
+  'min',
+  'max',
+  'cv',
+  'merged',
+  'repeats_reason',
+  'samples',
+] as const;
 
 /** summaries.csv: one row per run, backend, configuration and metric (samples joined by ";"). */
 export function summariesCsv(results: ReplayResults): string {
   return csv(
     SUMMARY_COLUMNS,
-    results.summaries.map((s) => [s.run_id, s.cell_id, s.backend, s.config, s.metric, s.n, s.median, s.ci_low, s.ci_high, s.ci_method, s.ci_coverage, s.min, s.max, s.cv, s.merged, s.repeats?.reason ?? null, s.samples.map((v) => (v === null ? '' : String(v))).join(';')]),
+    results.summaries.map((s) => [
+      s.run_id,
+      s.cell_id,
+      s.backend,
+      s.config,
+      s.metric,
+      s.n,
+      s.median,
+      s.ci_low,
+      s.ci_high,
+      s.ci_method,
+      s.ci_coverage,
+      s.min,
+      s.max,
+      s.cv,
+      s.merged,
+      s.repeats?.reason ?? null,
+      s.samples.map((v) => (v === null ? '' : String(v))).join(';'),
+    ]),
   );
 }
 
-export const COMPARISON_COLUMNS = ['run_id', 'cell_id', 'config', 'backend', 'reference', 'metric', 'ratio', 'ci_low', 'ci_high', 'p_value', 'verdict', 'test', 'n_reference', 'n_candidate', 'aa', 'noise', 'reason'] as const;
+export const COMPARISON_COLUMNS = [
+  'run_id',
+  'cell_id',
+  'config',
+  'backend',
+  'reference',
+  'metric',
+  'ratio',
+  'ci_low',
+  'ci_high',
+  'p_value',
+  'verdict',
+  'test',
+  'n_reference',
+  'n_candidate',
+  'aa',
+  'noise',
+  'reason',
+] as const;
 
 /** comparisons.csv: one row per run, configuration, backend and metric against the reference backend. */
 export function comparisonsCsv(results: ReplayResults): string {
   return csv(
     COMPARISON_COLUMNS,
-    results.comparisons.map((c) => [c.run_id, c.cell_id, c.config, c.backend, c.reference, c.metric, c.ratio, c.ci_low, c.ci_high, c.p_value, c.verdict, c.test, c.n_reference, c.n_candidate, c.aa, c.noise, c.reason]),
+    results.comparisons.map((c) => [
+      c.run_id,
+      c.cell_id,
+      c.config,
+      c.backend,
+      c.reference,
+      c.metric,
+      c.ratio,
+      c.ci_low,
+      c.ci_high,
+      c.p_value,
+      c.verdict,
+      c.test,
+      c.n_reference,
+      c.n_candidate,
+      c.aa,
+      c.noise,
+      c.reason,
+    ]),
   );
 }
 

@@ -43,11 +43,28 @@ test('placement samples have time in seconds and the thread fields', () => {
 test('every repeat is its own point with all measured fields', () => {
   const points = doc.runs[0].points;
   assert.equal(points.length, 12);
-  const fields = ['backend', 'connections', 'workers', 'repeat', 'status', 'reason', 'requests_per_s', 'latency_p50_us',
-    'latency_p90_us', 'latency_p99_us', 'latency_p999_us', 'errors', 'verified', 'verification'];
+  const fields = [
+    'backend',
+    'connections',
+    'workers',
+    'repeat',
+    'status',
+    'reason',
+    'requests_per_s',
+    'latency_p50_us',
+    'latency_p90_us',
+    'latency_p99_us',
+    'latency_p999_us',
+    'errors',
+    'verified',
+    'verification',
+  ];
   for (const p of points) for (const k of fields) assert.ok(k in p, k);
   const repeats = points.filter((p: any) => p.backend === 'baseline' && p.connections === 100);
-  assert.deepEqual(repeats.map((p: any) => p.repeat), [1, 2]);
+  assert.deepEqual(
+    repeats.map((p: any) => p.repeat),
+    [1, 2],
+  );
   assert.notEqual(repeats[0].requests_per_s, repeats[1].requests_per_s);
   const failed = points.filter((p: any) => p.status === 'failed');
   assert.equal(failed.length, 1);
@@ -72,7 +89,10 @@ test('summary has one row per configuration with median/min/max over ok repeats'
   assert.equal(partial.n, 1);
   assert.equal(partial.not_ok, 1);
   assert.equal(partial.requests_per_s_min, partial.requests_per_s_max);
-  assert.deepEqual(summary.map((r: any) => r.backend), ['baseline', 'baseline', 'baseline', 'saio-uring', 'saio-uring', 'saio-uring']);
+  assert.deepEqual(
+    summary.map((r: any) => r.backend),
+    ['baseline', 'baseline', 'baseline', 'saio-uring', 'saio-uring', 'saio-uring'],
+  );
 });
 
 test('resultsJson is plain data and median handles odd, even and empty input', () => {

@@ -169,7 +169,11 @@ export class CellHosts {
     for (const g of this.guests()) {
       const dead = await g.settle();
       if (dead) return `${g.name}: the guest died: ${dead}`;
-      if (g.trouble.length > 0) return `${g.name}: guest kernel trouble: ${g.trouble.slice(0, 8).map((l) => JSON.stringify(l)).join('; ')}`;
+      if (g.trouble.length > 0)
+        return `${g.name}: guest kernel trouble: ${g.trouble
+          .slice(0, 8)
+          .map((l) => JSON.stringify(l))
+          .join('; ')}`;
     }
     return null;
   }
@@ -250,14 +254,20 @@ export class CellHosts {
     if (server) {
       const spec = sshSpecOf(this.hosts[server.name] as NonNullable<NotebookHosts[string]>);
       const address = spec.address ?? (await sshHostname(spec.ssh, spec.ssh_config));
-      if (!address) throw new Error(`${server.name} (${server.address}): the server binds to this host's address, but ssh resolves "${spec.ssh}" to no IPv4 address — give it as "address" in the notebook's hosts`);
+      if (!address)
+        throw new Error(
+          `${server.name} (${server.address}): the server binds to this host's address, but ssh resolves "${spec.ssh}" to no IPv4 address — give it as "address" in the notebook's hosts`,
+        );
       return address;
     }
     const driver = this.driverHosts.map((n) => this.remote.get(n)).find((h) => h !== undefined);
     if (!driver) return '127.0.0.1';
     const spec = sshSpecOf(this.hosts[driver.name] as NonNullable<NotebookHosts[string]>);
     const target = spec.address ?? (await sshHostname(spec.ssh, spec.ssh_config));
-    if (!target) throw new Error(`${driver.name} (${driver.address}): the local server must bind to the address this load host reaches, but ssh resolves "${spec.ssh}" to no IPv4 address — give it as "address" in the notebook's hosts`);
+    if (!target)
+      throw new Error(
+        `${driver.name} (${driver.address}): the local server must bind to the address this load host reaches, but ssh resolves "${spec.ssh}" to no IPv4 address — give it as "address" in the notebook's hosts`,
+      );
     const path = await new LocalHost('/nonexistent').networkPath(target);
     if (!path.source) throw new Error(`this machine has no source address on its route to ${driver.name} (${target}, via ${path.interface})`);
     return path.source;
@@ -291,7 +301,7 @@ export class CellHosts {
   /** argv with its program replaced by the path the host check found (or copied) on the role's host. */
   argvOn(role: Role, argv: readonly string[], hostName: string = this.placement[role]): string[] {
     const host = this.remote.get(hostName);
-    const found = host ? this.paths.get(host.name)?.[argv[0] as string] ?? this.paths.get(host.name)?.[role === 'driver' ? this.cell.driver.kind : ''] : undefined;
+    const found = host ? (this.paths.get(host.name)?.[argv[0] as string] ?? this.paths.get(host.name)?.[role === 'driver' ? this.cell.driver.kind : '']) : undefined;
     return found ? [found, ...argv.slice(1)] : [...argv];
   }
 
@@ -299,7 +309,12 @@ export class CellHosts {
   envOnServer(env: Record<string, string>): Record<string, string> {
     const there = this.paths.get(this.placement.server)?.['libsaio.so'];
     if (!there || env.LD_PRELOAD === undefined) return env;
-    return { ...env, LD_PRELOAD: env.LD_PRELOAD.split(' ').map((p) => (p === libsaioPath() ? there : p)).join(' ') };
+    return {
+      ...env,
+      LD_PRELOAD: env.LD_PRELOAD.split(' ')
+        .map((p) => (p === libsaioPath() ? there : p))
+        .join(' '),
+    };
   }
 
   /**
@@ -448,7 +463,13 @@ export class CellHosts {
       artifacts.push({ kind: 'guest-console', name: `guest-console.${g.name}.log`, content: Buffer.from(`${g.consoleSince(run.mark).join('\n')}\n`) });
       // A pooled guest with trouble is never handed out again: whatever is here, this run saw.
       const trouble = g.trouble;
-      if (trouble.length > 0) problems.push(`${g.name}: guest kernel trouble (guest-console.${g.name}.log has every line): ${trouble.slice(0, 12).map((l) => JSON.stringify(l)).join('; ')}`);
+      if (trouble.length > 0)
+        problems.push(
+          `${g.name}: guest kernel trouble (guest-console.${g.name}.log has every line): ${trouble
+            .slice(0, 12)
+            .map((l) => JSON.stringify(l))
+            .join('; ')}`,
+        );
       if (g.dead) problems.push(`${g.name}: the guest died during the run: ${g.dead}`);
     }
     await Promise.all(

@@ -76,7 +76,13 @@ test('per-class CPU of a server with SQPOLL and io-wq threads, and of a load gen
   const server = await startBurner(['-t', '2', '-b', '400', '-x', '300', '-q', '200000', '-w', '256']);
   const loadgen = await startBurner(['-t', '1', '-b', '200']);
   try {
-    const acct = CpuAccounting.start([{ pid: server.pid, role: 'server' }, { pid: loadgen.pid, role: 'loadgen' }], { intervalMs: 50 });
+    const acct = CpuAccounting.start(
+      [
+        { pid: server.pid, role: 'server' },
+        { pid: loadgen.pid, role: 'loadgen' },
+      ],
+      { intervalMs: 50 },
+    );
     server.child.stdin.write('go\n');
     loadgen.child.stdin.write('go\n');
     const s = parseDone(await server.line());

@@ -166,8 +166,15 @@ export class CpuLedger {
     const appeared = !atStart && starttime >= this.startTicks;
     const now = { utime: stat.utime, stime: stat.stime };
     const proc: Tracked = {
-      pid: target.pid, tid: target.pid, role: target.role, comm: stat.comm, starttime,
-      base: appeared ? { utime: 0, stime: 0 } : now, last: now, appeared, gone: false,
+      pid: target.pid,
+      tid: target.pid,
+      role: target.role,
+      comm: stat.comm,
+      starttime,
+      base: appeared ? { utime: 0, stime: 0 } : now,
+      last: now,
+      appeared,
+      gone: false,
     };
     this.processes.set(target.pid, proc);
     this.readThreads(proc, readThreads(), atStart);
@@ -204,8 +211,15 @@ export class CpuLedger {
       }
       const appeared = !atStart && starttime >= this.startTicks;
       this.threads.set(key, {
-        pid: proc.pid, tid, role: proc.role, comm: st.comm, starttime,
-        base: appeared ? { utime: 0, stime: 0 } : now, last: now, appeared, gone: false,
+        pid: proc.pid,
+        tid,
+        role: proc.role,
+        comm: st.comm,
+        starttime,
+        base: appeared ? { utime: 0, stime: 0 } : now,
+        last: now,
+        appeared,
+        gone: false,
       });
     }
     for (const [key, t] of this.threads) if (t.pid === proc.pid && !seen.has(key)) t.gone = true;

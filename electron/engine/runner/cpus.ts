@@ -28,20 +28,14 @@ export function pinningProblem(cell: ExperimentCell, allowed: readonly number[] 
     const want = cell.pinning[role];
     const missing = want?.filter((c) => !allowed.includes(c)) ?? [];
     if (missing.length > 0) {
-      return (
-        `pinning.${role} names CPU ${missing.join(', ')}, but this machine lets the lab use CPUs ${allowed.join(', ')}; ` +
-        `edit the notebook's pinning (or remove it) and run again`
-      );
+      return `pinning.${role} names CPU ${missing.join(', ')}, but this machine lets the lab use CPUs ${allowed.join(', ')}; ` + `edit the notebook's pinning (or remove it) and run again`;
     }
   }
   // Kernel workers of saio-kmod pinned to a CPU the lab may not use would run elsewhere or fail.
   const kcpus = cell.kmod?.cpus;
   const missing = Array.isArray(kcpus) ? kcpus.filter((c) => !allowed.includes(c)) : [];
   if (missing.length > 0) {
-    return (
-      `kmod.cpus names CPU ${missing.join(', ')}, but this machine lets the lab use CPUs ${allowed.join(', ')}; ` +
-      `edit the notebook's kmod.cpus (or use "local", or remove it) and run again`
-    );
+    return `kmod.cpus names CPU ${missing.join(', ')}, but this machine lets the lab use CPUs ${allowed.join(', ')}; ` + `edit the notebook's kmod.cpus (or use "local", or remove it) and run again`;
   }
   return null;
 }

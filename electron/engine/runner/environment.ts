@@ -49,12 +49,7 @@ function vulnerabilities(): Record<string, string> {
   return out;
 }
 
-export async function captureEnvironment(tools: {
-  server: string;
-  serverVersion: string;
-  driver: string;
-  driverVersion: string;
-}): Promise<EnvironmentSnapshot> {
+export async function captureEnvironment(tools: { server: string; serverVersion: string; driver: string; driverVersion: string }): Promise<EnvironmentSnapshot> {
   const git = await gitState();
   const cpuinfo = readTrim('/proc/cpuinfo');
   const selfStatus = readTrim('/proc/self/status');

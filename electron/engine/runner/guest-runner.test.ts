@@ -59,7 +59,12 @@ const v = validateNotebook({
   hosts: { vm: SPEC },
   cells: [
     cellOf('kmod', ['baseline', 'saio-kmod'], true, { kmod: { mode: 'enter' } }),
-    cellOf('ktls', ['baseline'], true, { protocol: { kind: 'http', file_size: 4096, keep_alive: true, tls: 'ktls' }, driver: { kind: 'wrk', threads: 1, timeout_s: 5, verify: 'warmup' }, duration_s: 3, warmup_s: 3 }),
+    cellOf('ktls', ['baseline'], true, {
+      protocol: { kind: 'http', file_size: 4096, keep_alive: true, tls: 'ktls' },
+      driver: { kind: 'wrk', threads: 1, timeout_s: 5, verify: 'warmup' },
+      duration_s: 3,
+      warmup_s: 3,
+    }),
     cellOf('oops', ['baseline'], true, { duration_s: 6 }),
     cellOf('killed', ['baseline'], true, { duration_s: 20 }),
     cellOf('here', ['baseline'], false),
@@ -100,12 +105,18 @@ test('a cell in a guest: baseline and saio-kmod run and verified there, the modu
   const lines: string[] = [];
   const r = await run('kmod', (e) => lines.push(e.label));
   assert.equal(r.status, 'ok', `${r.reason}\n${lines.join('\n')}`);
-  assert.ok(lines.some((l) => /^vm: accel (kvm|tcg) \(/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /^vm: accel (kvm|tcg) \(/.test(l)),
+    lines.join('\n'),
+  );
   const points = store.listPoints(r.id);
-  assert.deepEqual(points.map((p) => [p.backend, p.status, p.verified]), [
-    ['baseline', 'ok', true],
-    ['saio-kmod', 'ok', true],
-  ]);
+  assert.deepEqual(
+    points.map((p) => [p.backend, p.status, p.verified]),
+    [
+      ['baseline', 'ok', true],
+      ['saio-kmod', 'ok', true],
+    ],
+  );
   const [host] = store.listRunHosts(r.id);
   assert.equal(host?.kind, 'qemu');
   const k = debianKernel();
@@ -134,7 +145,10 @@ test('a cell in a guest: baseline and saio-kmod run and verified there, the modu
   assert.ok(rings.reduce((n: number, x: { submitted: number }) => n + x.submitted, 0) > 0, JSON.stringify(rings));
   assert.ok(stats.every((s) => s.kmod === undefined || s.kmod.mode === 'enter'));
 
-  assert.ok(store.listPlacement(r.id).some((s) => s.host === 'vm' && s.role === 'server'), 'placement sampled in the guest');
+  assert.ok(
+    store.listPlacement(r.id).some((s) => s.host === 'vm' && s.role === 'server'),
+    'placement sampled in the guest',
+  );
   const console = artifact(r.id, null, 'guest-console.vm.log') ?? '';
   assert.match(console, /SAIO-GUEST-READY/);
   assert.ok(artifact(r.id, points[0]!.id, 'access.log') !== null || store.listArtifacts(r.id).some((a) => a.point_id === points[0]!.id && a.kind === 'server-log'), 'the server log came back');
@@ -203,7 +217,10 @@ test('a guest whose QEMU is killed mid-point fails the run saying so; nothing of
     const g = pool.current('vm');
     const qemu = g?.qemuPid;
     if (!g || g === guest || qemu === undefined) return;
-    privateDir = readFileSync(`/proc/${qemu}/cmdline`, 'utf8').split('\0').find((a) => a.includes('saio-guest-'))?.match(/\/[^,]*saio-guest-[A-Za-z0-9]+/)?.[0];
+    privateDir = readFileSync(`/proc/${qemu}/cmdline`, 'utf8')
+      .split('\0')
+      .find((a) => a.includes('saio-guest-'))
+      ?.match(/\/[^,]*saio-guest-[A-Za-z0-9]+/)?.[0];
     killed = qemu;
     setTimeout(() => process.kill(qemu, 'SIGKILL'), 1500);
   });

@@ -33,7 +33,9 @@ const nothingLeft = () => {
 after(() => {
   down(NS);
   // `down` removes everything it made: namespaces, the lab's link, keys and config.
-  const left = spawnSync('ip', ['-o', 'netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(`${NS.prefix}-`));
+  const left = spawnSync('ip', ['-o', 'netns', 'list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => l.startsWith(`${NS.prefix}-`));
   assert.deepEqual(left, []);
   assert.equal(spawnSync('ip', ['link', 'show', `${NS.prefix}-lab`]).status !== 0, true, 'the lab link is gone');
   assert.equal(existsSync(NS.dir), false);
@@ -74,7 +76,14 @@ test('bad hosts: unreachable, wrong key and missing nginx each fail their cell w
   const content = loadRevision(store, revision.id);
   const runOf = async (id: string) => {
     const t0 = Date.now();
-    const run = await runCell(store, { notebookId: notebook.id, revisionId: revision.id, cell: content.cells.find((c) => c.id === id) as ExperimentCell, quick: true, runsDir: join(tmp, 'runs'), hosts: content.hosts });
+    const run = await runCell(store, {
+      notebookId: notebook.id,
+      revisionId: revision.id,
+      cell: content.cells.find((c) => c.id === id) as ExperimentCell,
+      quick: true,
+      runsDir: join(tmp, 'runs'),
+      hosts: content.hosts,
+    });
     return { run, lines: (run.reason ?? '').split('\n'), seconds: (Date.now() - t0) / 1000 };
   };
 
@@ -82,7 +91,12 @@ test('bad hosts: unreachable, wrong key and missing nginx each fail their cell w
   assert.equal(a.run.status, 'failed');
   assert.equal(a.lines[0], "the cell's hosts are not ready; no point was started:");
   assert.equal(a.lines.length, 3, a.run.reason ?? '');
-  assert.match(a.lines[1] as string, new RegExp(`^gen2 \\(ssh://${NS.prefix}-gen2\\): nginx is not installed \\(not found on PATH, /usr/sbin or /sbin\\); it is needed for the cell's server \\(nginx; Debian: apt-get install nginx\\) — install it there$`));
+  assert.match(
+    a.lines[1] as string,
+    new RegExp(
+      `^gen2 \\(ssh://${NS.prefix}-gen2\\): nginx is not installed \\(not found on PATH, /usr/sbin or /sbin\\); it is needed for the cell's server \\(nginx; Debian: apt-get install nginx\\) — install it there$`,
+    ),
+  );
   assert.match(a.lines[2] as string, new RegExp(`^gone \\(ssh://root@${dots(NS.subnet)}\\.9\\): unreachable: `));
   assert.ok(a.seconds < 60, `the check is bounded (${a.seconds} s)`);
 
@@ -100,7 +114,7 @@ test('bad hosts: unreachable, wrong key and missing nginx each fail their cell w
   nothingLeft();
 });
 
-test('a cancelled run across hosts: the points so far are kept, nothing is left running or on disk there; pinning is checked against the role\'s host', async () => {
+test("a cancelled run across hosts: the points so far are kept, nothing is left running or on disk there; pinning is checked against the role's host", async () => {
   const nb = validateNotebook(twoHostsHere());
   assert.ok(nb.ok, JSON.stringify(!nb.ok && nb.errors));
   const store = new Store(join(tmp, 'cancel.db'));
@@ -110,7 +124,13 @@ test('a cancelled run across hosts: the points so far are kept, nothing is left 
   const abort = new AbortController();
   let running = 0;
   const run = await runCell(store, {
-    notebookId: notebook.id, revisionId: revision.id, cell, quick: true, runsDir: join(tmp, 'runs'), hosts: content.hosts, signal: abort.signal,
+    notebookId: notebook.id,
+    revisionId: revision.id,
+    cell,
+    quick: true,
+    runsDir: join(tmp, 'runs'),
+    hosts: content.hosts,
+    signal: abort.signal,
     onProgress: (e) => {
       // Mid-measurement of the second point: a server on srv and saio-load on gen1 run now.
       if (e.point === 2 && e.phase === 'measure' && running++ === 0) setTimeout(() => abort.abort(), 500);
@@ -118,12 +138,22 @@ test('a cancelled run across hosts: the points so far are kept, nothing is left 
   });
   assert.equal(run.status, 'cancelled', run.reason ?? '');
   assert.equal(store.listPoints(run.id).length, 1, 'the first point is kept');
-  assert.ok(store.listProcesses(run.id).some((p) => p.host === 'gen1' && p.argv[0]?.endsWith('saio-load')), 'the second point had started its load');
+  assert.ok(
+    store.listProcesses(run.id).some((p) => p.host === 'gen1' && p.argv[0]?.endsWith('saio-load')),
+    'the second point had started its load',
+  );
   nothingLeft();
   for (const name of ['srv', 'gen1']) assert.equal(existsSync(join(process.env.HOME ?? '/root', '.cache', 'saio-lab', 'runs', `${run.id}.${name}`)), false);
 
   // CPUs are the role's host's: one it does not have is refused before any point, naming the host.
-  const pinned = await runCell(store, { notebookId: notebook.id, revisionId: revision.id, cell: { ...cell, pinning: { server: [4000] } }, quick: true, runsDir: join(tmp, 'runs'), hosts: content.hosts });
+  const pinned = await runCell(store, {
+    notebookId: notebook.id,
+    revisionId: revision.id,
+    cell: { ...cell, pinning: { server: [4000] } },
+    quick: true,
+    runsDir: join(tmp, 'runs'),
+    hosts: content.hosts,
+  });
   assert.equal(pinned.status, 'failed');
   assert.match(pinned.reason ?? '', /\nsrv: pinning\.server names CPU 4000, but the lab may use CPUs [\d, ]+ there/);
   assert.deepEqual(store.listPoints(pinned.id), []);
@@ -172,9 +202,15 @@ test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on ge
 
   // Placement: the server's threads sampled on srv, the load generator's on gen1, for every point.
   const measured = new Set(run.points.map((p) => p.id));
-  for (const [host, role, comm] of [['srv', 'server', 'nginx'], ['gen1', 'driver', 'saio-load']] as const) {
+  for (const [host, role, comm] of [
+    ['srv', 'server', 'nginx'],
+    ['gen1', 'driver', 'saio-load'],
+  ] as const) {
     const mine: ResultsJson['runs'][number]['placement'] = run.placement.filter((s) => s.host === host && s.role === role);
-    assert.ok(mine.some((s) => s.comm === comm), `${host} ${role}: ${JSON.stringify(mine.slice(0, 2))}`);
+    assert.ok(
+      mine.some((s) => s.comm === comm),
+      `${host} ${role}: ${JSON.stringify(mine.slice(0, 2))}`,
+    );
     assert.deepEqual(new Set(mine.map((s) => s.point_id)), measured, `${host}: samples for every point`);
   }
   assert.equal(run.placement.filter((s) => s.host === 'local').length, 0, 'nothing of this cell ran on the lab machine');
@@ -200,7 +236,11 @@ test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on ge
   }
   // libsaio ran on srv (its statistics came back from there) for the saio-uring points.
   const uringPoints = run.points.filter((p) => p.backend === 'saio-uring').map((p) => p.id);
-  for (const id of uringPoints) assert.ok(store.listArtifacts(run.id).some((a) => a.point_id === id && a.kind === 'preload-stats'), `libsaio statistics of point ${id}`);
+  for (const id of uringPoints)
+    assert.ok(
+      store.listArtifacts(run.id).some((a) => a.point_id === id && a.kind === 'preload-stats'),
+      `libsaio statistics of point ${id}`,
+    );
   store.close();
 
   // Nothing left: no process in any namespace but its sshd, no run directory on either host.
@@ -225,13 +265,34 @@ function cpuOnHosts(p: ResultsJson['runs'][number]['points'][number], server: st
   assert.ok(cpu.server_s > 0 && cpu.loadgen_s > 0, `${what}: server ${cpu.server_s} s, load ${cpu.loadgen_s} s`);
   assert.ok((p.requests_per_cpu_s ?? 0) > 0, `${what}: requests per CPU second ${p.requests_per_cpu_s}`);
   const threads = cpu.threads;
-  assert.ok(threads.some((t) => t.comm === 'nginx' && t.class === 'server' && t.host === server && t.total_s > 0), `${what}: nginx's threads on ${server}: ${JSON.stringify(threads)}`);
+  assert.ok(
+    threads.some((t) => t.comm === 'nginx' && t.class === 'server' && t.host === server && t.total_s > 0),
+    `${what}: nginx's threads on ${server}: ${JSON.stringify(threads)}`,
+  );
   for (const t of threads.filter((x) => x.class !== 'loadgen')) assert.equal(t.host, server, `${what}: ${t.comm} (${t.class}) on ${t.host}`);
-  for (const g of generators) assert.ok(threads.some((t) => t.class === 'loadgen' && t.comm === 'saio-load' && t.host === g), `${what}: saio-load's threads on ${g}: ${JSON.stringify(threads)}`);
-  assert.ok(threads.filter((t) => t.class === 'loadgen').every((t) => generators.includes(t.host ?? 'local')), `${what}: load generator threads only on ${generators.join(', ')}`);
+  for (const g of generators)
+    assert.ok(
+      threads.some((t) => t.class === 'loadgen' && t.comm === 'saio-load' && t.host === g),
+      `${what}: saio-load's threads on ${g}: ${JSON.stringify(threads)}`,
+    );
+  assert.ok(
+    threads.filter((t) => t.class === 'loadgen').every((t) => generators.includes(t.host ?? 'local')),
+    `${what}: load generator threads only on ${generators.join(', ')}`,
+  );
 }
 
-interface RawDoc { connections: number; requests: number; requests_per_s: number; offered_per_s?: number | null; errors: Record<string, number>; mismatched: number; verified: number; t0_unix_ns: number; warmup_s: number; url: string }
+interface RawDoc {
+  connections: number;
+  requests: number;
+  requests_per_s: number;
+  offered_per_s?: number | null;
+  errors: Record<string, number>;
+  mismatched: number;
+  verified: number;
+  t0_unix_ns: number;
+  warmup_s: number;
+  url: string;
+}
 
 test('experiments/three-hosts.json: nginx on srv, saio-load on gen1 and gen2 at once; every point verified, the merged numbers are the sum and the exact merge of the raw outputs, the windows coincide', async () => {
   const file = join(tmp, 'three-hosts.json');
@@ -250,7 +311,11 @@ test('experiments/three-hosts.json: nginx on srv, saio-load on gen1 and gen2 at 
   let checked = 0;
   for (const run of results.runs) {
     assert.equal(run.status, 'ok', run.reason ?? '');
-    assert.deepEqual(run.hosts.map((h) => [h.name, h.roles]).sort(), [['gen1', ['driver']], ['gen2', ['driver']], ['srv', ['server']]]);
+    assert.deepEqual(run.hosts.map((h) => [h.name, h.roles]).sort(), [
+      ['gen1', ['driver']],
+      ['gen2', ['driver']],
+      ['srv', ['server']],
+    ]);
     const artifacts = store.listArtifacts(run.id);
     for (const p of run.points) {
       assert.equal(p.status, 'ok', `${p.backend} c=${p.connections}: ${p.reason}`);
@@ -276,7 +341,10 @@ test('experiments/three-hosts.json: nginx on srv, saio-load on gen1 and gen2 at 
       assert.equal(load.mismatched, g1.mismatched + g2.mismatched);
       assert.equal(load.verified, g1.verified + g2.verified);
       const errs = (d: RawDoc) => Object.values(d.errors).reduce((a, b) => a + b, 0);
-      assert.equal(Object.values(load.errors).reduce((a, b) => a + b, 0), errs(g1) + errs(g2));
+      assert.equal(
+        Object.values(load.errors).reduce((a, b) => a + b, 0),
+        errs(g1) + errs(g2),
+      );
       // Latency percentiles: exactly what saio-load --merge computes from the two raw files.
       const merge = spawnSync(join(repoRoot(), 'native', 'build', 'saio-load'), ['--merge', join(raw, `${p.id}.gen1.json`), join(raw, `${p.id}.gen2.json`)], { encoding: 'utf8' });
       assert.equal(merge.status, 0, merge.stderr);
@@ -288,7 +356,10 @@ test('experiments/three-hosts.json: nginx on srv, saio-load on gen1 and gen2 at 
       const skewMs = Math.abs(g1.t0_unix_ns - g2.t0_unix_ns) / 1e6;
       assert.ok(skewMs < 50, `windows began ${skewMs} ms apart: ${JSON.stringify(docs.map((d) => [(d as unknown as { start_at_ms: number }).start_at_ms, d.t0_unix_ns]))}`);
       assert.ok(!load.warnings.some((w) => /apart|did not say/.test(w)), JSON.stringify(load.warnings));
-      assert.deepEqual(load.generators?.map((g) => g.host), ['gen1', 'gen2']);
+      assert.deepEqual(
+        load.generators?.map((g) => g.host),
+        ['gen1', 'gen2'],
+      );
       // CPU: nginx on srv, each generator's share on its own host, summed.
       cpuOnHosts(p, 'srv', ['gen1', 'gen2']);
       checked++;
@@ -344,7 +415,13 @@ test('the lab SIGKILLed mid-run: the next lab start stops what it left on each h
   assert.match(next.stderr, /was left running by a lab that died: marked interrupted/);
   const lines = next.stderr.split('\n').filter((l) => / on (srv|gen1) \(/.test(l));
   assert.equal(lines.length, 2, next.stderr);
-  for (const l of lines) assert.match(l, new RegExp(`^saio-lab: run [0-9a-f]{8} on (srv|gen1) \\(${NS.prefix}-(srv|gen1)\\): (stopped \\d+ process group\\(s\\) the run left \\(.*\\)|nothing of the run was still running); its directory there was removed$`));
+  for (const l of lines)
+    assert.match(
+      l,
+      new RegExp(
+        `^saio-lab: run [0-9a-f]{8} on (srv|gen1) \\(${NS.prefix}-(srv|gen1)\\): (stopped \\d+ process group\\(s\\) the run left \\(.*\\)|nothing of the run was still running); its directory there was removed$`,
+      ),
+    );
   assert.ok(seconds < 60, `bounded: ${seconds} s`);
   // Nothing left, and nobody cleaned up by hand: no process but the sshds, no run directory.
   nothingLeft();
@@ -354,7 +431,10 @@ test('the lab SIGKILLed mid-run: the next lab start stops what it left on each h
   const note = store.listArtifacts(run?.id as string).find((a) => a.kind === 'remote-recovery');
   assert.ok(note, 'what recovery did there is kept with the run');
   assert.match(store.artifactContent(note.id)?.toString('utf8') ?? '', new RegExp(`^srv \\(${NS.prefix}-srv\\): .*removed$`, 'm'));
-  assert.ok(store.listProcesses(run?.id as string).every((p) => p.ended), 'every process of the run is known to have ended');
+  assert.ok(
+    store.listProcesses(run?.id as string).every((p) => p.ended),
+    'every process of the run is known to have ended',
+  );
   store.close();
   for (const name of ['srv', 'gen1']) assert.equal(existsSync(runDir(run?.id as string, name)), false, `${name}: the run's directory is gone`);
   console.log(`recovery on two hosts after SIGKILL: ${seconds} s`);

@@ -26,7 +26,9 @@ export function ktlsVerdict(before: Record<string, number> | null, after: Record
   const delta = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]));
   const tx = (delta.TlsTxSw ?? 0) + (delta.TlsTxDevice ?? 0);
   if (tx > 0) return { delta, warning: null };
-  const errors = Object.entries(delta).filter(([k, v]) => /Error|Fail/i.test(k) && v > 0).map(([k, v]) => `${k} +${v}`);
+  const errors = Object.entries(delta)
+    .filter(([k, v]) => /Error|Fail/i.test(k) && v > 0)
+    .map(([k, v]) => `${k} +${v}`);
   return { delta, warning: `kTLS was asked for but not used: TlsTxSw and TlsTxDevice did not grow during the point${errors.length > 0 ? ` (${errors.join(', ')})` : ''}` };
 }
 

@@ -87,7 +87,10 @@ export async function measurePoint(
   // after the warm-up; one with a separate warm-up invocation (wrk) from the start.
   const cpu = { window, with: [server], afterS: invocations.some((i) => i.purpose === 'warmup') ? 0 : phases.warmup_s };
   for (const inv of invocations) {
-    const what = inv.purpose === 'warmup' ? `warm-up ${phases.warmup_s}s` : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
+    const what =
+      inv.purpose === 'warmup'
+        ? `warm-up ${phases.warmup_s}s`
+        : `${phases.warmup_s > 0 && inv.purpose === 'measure' && results.length === 0 ? `${phases.warmup_s}s warm-up, then ` : ''}${phases.duration_s}s`;
     ctx.progress(p.seq, inv.purpose, `${label}: ${what}`);
     try {
       const r = await ctx.load(inv, dir, { cpu: inv.purpose === 'measure' ? cpu : undefined });
@@ -130,7 +133,14 @@ export async function measurePoint(
  * CPU: the server's from the agreed start of the measured window until every generator has
  * ended, each generator's from then until it ends, each on its own host.
  */
-async function loadSplit(ctx: MeasureContext, spec: LoadSpec, generators: readonly string[], dir: string, files: ArtifactFile[], cpu: { window: PointCpuWindow; server: CpuGroup }): Promise<LoadResult> {
+async function loadSplit(
+  ctx: MeasureContext,
+  spec: LoadSpec,
+  generators: readonly string[],
+  dir: string,
+  files: ArtifactFile[],
+  cpu: { window: PointCpuWindow; server: CpuGroup },
+): Promise<LoadResult> {
   const hosts = ctx.hosts as CellHosts;
   const shares = splitLoad(spec, generators);
   // Enough for the slowest host to start its generator and connect (a login shell's rc files can take seconds).

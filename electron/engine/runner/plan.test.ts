@@ -12,7 +12,21 @@ function cell(over: Record<string, unknown>): ExperimentCell {
   const v = validateNotebook({
     format: 'saio-lab/notebook@2',
     title: 'plan',
-    cells: [{ id: 'e', type: 'experiment', server: { kind: 'nginx' }, protocol: { kind: 'http', file_size: 1 }, backends: ['baseline'], driver: { kind: 'saio-load' }, sweep: { connections: [10] }, duration_s: 5, warmup_s: 1, repeats: 2, ...over }],
+    cells: [
+      {
+        id: 'e',
+        type: 'experiment',
+        server: { kind: 'nginx' },
+        protocol: { kind: 'http', file_size: 1 },
+        backends: ['baseline'],
+        driver: { kind: 'saio-load' },
+        sweep: { connections: [10] },
+        duration_s: 5,
+        warmup_s: 1,
+        repeats: 2,
+        ...over,
+      },
+    ],
   });
   assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
   return v.notebook.cells[0] as ExperimentCell;
@@ -71,5 +85,8 @@ test('capacity: the highest verified probe of any backend, per (workers, connect
     { configuration: conf(20), requests_per_s: null, usable: true },
   ]);
   assert.deepEqual([...caps.entries()], [['w=1 c=10 closed', 1200.4]]);
-  assert.deepEqual([0.1, 0.5, 0.95, 0.0001].map((f) => resolveRate(f, 1200.4)), [120, 600, 1140, 1]);
+  assert.deepEqual(
+    [0.1, 0.5, 0.95, 0.0001].map((f) => resolveRate(f, 1200.4)),
+    [120, 600, 1140, 1],
+  );
 });

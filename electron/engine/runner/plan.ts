@@ -57,8 +57,7 @@ export function planRound(cell: ExperimentCell, repeat: number, firstSeq: number
 export function planPoints(cell: ExperimentCell, quick = false): PlannedPoint[] {
   const workers = cell.sweep.workers ?? [cell.server.workers];
   const out: PlannedPoint[] = [];
-  const add = (kind: PointKind, backend: string, configuration: Configuration, repeat: number) =>
-    out.push({ seq: out.length + 1, kind, backend, configuration, repeat });
+  const add = (kind: PointKind, backend: string, configuration: Configuration, repeat: number) => out.push({ seq: out.length + 1, kind, backend, configuration, repeat });
   if (needsCapacity(cell)) {
     for (const w of workers) for (const c of cell.sweep.connections) for (const b of cell.backends) add('probe', b, { workers: w, connections: c, rate: null }, 1);
   }

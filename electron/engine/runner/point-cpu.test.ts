@@ -59,7 +59,7 @@ function scriptedHost(name: string, now: () => Proc[]): Host & { readers: number
     async open(): Promise<void> {},
     async spawn(o: SpawnOptions): Promise<HostProcess> {
       host.readers++;
-      assert.match(o.argv[2] as string, new RegExp(`procs='/run/${name}/procs'`), 'it follows the run\'s pid files there');
+      assert.match(o.argv[2] as string, new RegExp(`procs='/run/${name}/procs'`), "it follows the run's pid files there");
       let running = true;
       let ended!: () => void;
       const exited = new Promise<{ code: number; signal: null }>((r) => (ended = () => ((running = false), r({ code: 0, signal: null }))));
@@ -75,7 +75,19 @@ function scriptedHost(name: string, now: () => Proc[]): Host & { readers: number
         ended();
         return { code: 0, signal: null, forced: false };
       };
-      return { role: o.role, argv: o.argv, pid: 4242, startTicks: '1', exited, get running() { return running; }, stdout: '', signal: async () => {}, stop };
+      return {
+        role: o.role,
+        argv: o.argv,
+        pid: 4242,
+        startTicks: '1',
+        exited,
+        get running() {
+          return running;
+        },
+        stdout: '',
+        signal: async () => {},
+        stop,
+      };
     },
   };
   return host as unknown as Host & { readers: number };
@@ -86,7 +98,14 @@ function nginxOn(pgrp: number, worker: number, sqp: number): Proc[] {
   return [
     { pid: pgrp, line: statLine(pgrp, 'nginx', pgrp, 5, 5), threads: [{ tid: pgrp, line: statLine(pgrp, 'nginx', pgrp, 5, 5) }] },
     // The worker process's line counts its threads (SQPOLL included).
-    { pid: pgrp + 1, line: statLine(pgrp + 1, 'nginx', pgrp, worker, sqp), threads: [{ tid: pgrp + 1, line: statLine(pgrp + 1, 'nginx', pgrp, worker, 0) }, { tid: pgrp + 7, line: statLine(pgrp + 7, `iou-sqp-${pgrp + 1}`, pgrp, 0, sqp) }] },
+    {
+      pid: pgrp + 1,
+      line: statLine(pgrp + 1, 'nginx', pgrp, worker, sqp),
+      threads: [
+        { tid: pgrp + 1, line: statLine(pgrp + 1, 'nginx', pgrp, worker, 0) },
+        { tid: pgrp + 7, line: statLine(pgrp + 7, `iou-sqp-${pgrp + 1}`, pgrp, 0, sqp) },
+      ],
+    },
   ];
 }
 
@@ -107,7 +126,13 @@ test("a remote server's CPU comes from its host's readings, not from a process o
   try {
     await sleep(200);
     const window = new PointCpuWindow({ windowMs: 400 });
-    const end = window.count([{ pgrp, role: 'server', reader: srvReader }, { pgrp, role: 'loadgen', reader: gen1Reader }], Date.now());
+    const end = window.count(
+      [
+        { pgrp, role: 'server', reader: srvReader },
+        { pgrp, role: 'loadgen', reader: gen1Reader },
+      ],
+      Date.now(),
+    );
     await sleep(200);
     phase = 'during';
     await sleep(200);
@@ -122,13 +147,15 @@ test("a remote server's CPU comes from its host's readings, not from a process o
     assert.ok(Math.abs(cpu.server_s - 1.1) < 1e-9, `server side ${cpu.server_s} s`);
     assert.equal(cpu.unattributed_s.server, 0);
     assert.deepEqual([srv.readers, gen1.readers], [1, 1], 'one reader on each host for the whole run');
-    assert.deepEqual(cpu.threads.filter((t) => t.class !== 'loadgen').map((t) => `${t.host} ${t.comm} ${t.tid} ${t.total_s.toFixed(2)}`), [
-      `srv nginx ${pgrp + 1} 0.80`,
-      `srv iou-sqp-${pgrp + 1} ${pgrp + 7} 0.30`,
-      `srv nginx ${pgrp} 0.00`,
-    ]);
+    assert.deepEqual(
+      cpu.threads.filter((t) => t.class !== 'loadgen').map((t) => `${t.host} ${t.comm} ${t.tid} ${t.total_s.toFixed(2)}`),
+      [`srv nginx ${pgrp + 1} 0.80`, `srv iou-sqp-${pgrp + 1} ${pgrp + 7} 0.30`, `srv nginx ${pgrp} 0.00`],
+    );
     // Each thread names its host; the same pid on two hosts is two threads.
-    assert.ok(cpu.threads.some((t) => t.host === 'gen1' && t.comm === 'saio-load' && t.tid === pgrp), JSON.stringify(cpu.threads));
+    assert.ok(
+      cpu.threads.some((t) => t.host === 'gen1' && t.comm === 'saio-load' && t.tid === pgrp),
+      JSON.stringify(cpu.threads),
+    );
     assert.ok(Math.abs(cpu.loadgen_s - 0.25) < 1e-9, `gen1's generator: ${cpu.loadgen_s} s`);
   } finally {
     await srvReader.close();
@@ -141,51 +168,64 @@ test("a remote server's CPU comes from its host's readings, not from a process o
   }
 });
 
-test('a generator that ends keeps its last reading; a local server is read from this machine\'s /proc; a group no reading saw leaves the point without CPU, saying why', { timeout: 30_000 }, async () => {
-  const burner = spawn(process.execPath, ['-e', 'const end = Date.now() + 20000; while (Date.now() < end);'], { detached: true, stdio: 'ignore' });
-  const pgrp = burner.pid as number;
-  let used = 10;
-  let alive = true;
-  const gen = (): Proc[] => (alive ? [{ pid: 77, line: statLine(77, 'saio-load', 77, used, 0), threads: [{ tid: 77, line: statLine(77, 'saio-load', 77, used, 0) }] }] : []);
-  const gen1 = scriptedHost('gen1', gen);
-  const gen1Reader = HostCpuReader.start(gen1, { dir });
-  try {
-    await sleep(200);
-    const window = new PointCpuWindow({ windowMs: 600 });
-    const before = ticksOf(pgrp);
-    const end = window.count([{ pgrp, role: 'server', reader: null }, { pgrp: 77, role: 'loadgen', reader: gen1Reader }], Date.now());
-    await sleep(200);
-    used = 35; // 0.25 s of the generator's, read at least once …
-    await sleep(200);
-    alive = false; // … before it ends
-    await sleep(200);
-    await end();
-    const burnt = (ticksOf(pgrp) - before) / 100;
-    const cpu = window.result();
-    assert.ok(cpu, window.problem ?? '');
-    assert.ok(cpu.server_s > 0.05 && Math.abs(cpu.server_s - burnt) <= 0.05, `the local burner was counted: ${cpu.server_s} s, its /proc says ${burnt} s`);
-    assert.ok(cpu.threads.filter((t) => t.class === 'server').every((t) => t.host === undefined), 'local threads name no host');
-    assert.ok(Math.abs(cpu.loadgen_s - 0.25) < 1e-9, `gen1's generator: ${cpu.loadgen_s} s`);
-
-    // A group no reading there had: no numbers, and the problem names the host and the group.
-    const w2 = new PointCpuWindow({ windowMs: 400 });
-    const end2 = w2.count([{ pgrp: 4242, role: 'server', reader: gen1Reader }], Date.now());
-    await sleep(200);
-    await end2();
-    assert.equal(w2.result(), null);
-    assert.equal(w2.problem, 'CPU not measured: gen1: process group 4242 (server) was not seen there in the measured window: nothing to account');
-
-    // The generator ended before its window began.
-    const w3 = new PointCpuWindow({ windowMs: 400 });
-    await w3.count([{ pgrp, role: 'server', reader: null }], Date.now() + 60_000)();
-    assert.equal(w3.result(), null);
-    assert.equal(w3.problem, 'CPU not measured: the load generator ended before its measured phase began');
-  } finally {
-    await gen1Reader.close();
+test(
+  "a generator that ends keeps its last reading; a local server is read from this machine's /proc; a group no reading saw leaves the point without CPU, saying why",
+  { timeout: 30_000 },
+  async () => {
+    const burner = spawn(process.execPath, ['-e', 'const end = Date.now() + 20000; while (Date.now() < end);'], { detached: true, stdio: 'ignore' });
+    const pgrp = burner.pid as number;
+    let used = 10;
+    let alive = true;
+    const gen = (): Proc[] => (alive ? [{ pid: 77, line: statLine(77, 'saio-load', 77, used, 0), threads: [{ tid: 77, line: statLine(77, 'saio-load', 77, used, 0) }] }] : []);
+    const gen1 = scriptedHost('gen1', gen);
+    const gen1Reader = HostCpuReader.start(gen1, { dir });
     try {
-      process.kill(-pgrp, 'SIGKILL');
-    } catch {
-      // it ended by itself
+      await sleep(200);
+      const window = new PointCpuWindow({ windowMs: 600 });
+      const before = ticksOf(pgrp);
+      const end = window.count(
+        [
+          { pgrp, role: 'server', reader: null },
+          { pgrp: 77, role: 'loadgen', reader: gen1Reader },
+        ],
+        Date.now(),
+      );
+      await sleep(200);
+      used = 35; // 0.25 s of the generator's, read at least once …
+      await sleep(200);
+      alive = false; // … before it ends
+      await sleep(200);
+      await end();
+      const burnt = (ticksOf(pgrp) - before) / 100;
+      const cpu = window.result();
+      assert.ok(cpu, window.problem ?? '');
+      assert.ok(cpu.server_s > 0.05 && Math.abs(cpu.server_s - burnt) <= 0.05, `the local burner was counted: ${cpu.server_s} s, its /proc says ${burnt} s`);
+      assert.ok(
+        cpu.threads.filter((t) => t.class === 'server').every((t) => t.host === undefined),
+        'local threads name no host',
+      );
+      assert.ok(Math.abs(cpu.loadgen_s - 0.25) < 1e-9, `gen1's generator: ${cpu.loadgen_s} s`);
+
+      // A group no reading there had: no numbers, and the problem names the host and the group.
+      const w2 = new PointCpuWindow({ windowMs: 400 });
+      const end2 = w2.count([{ pgrp: 4242, role: 'server', reader: gen1Reader }], Date.now());
+      await sleep(200);
+      await end2();
+      assert.equal(w2.result(), null);
+      assert.equal(w2.problem, 'CPU not measured: gen1: process group 4242 (server) was not seen there in the measured window: nothing to account');
+
+      // The generator ended before its window began.
+      const w3 = new PointCpuWindow({ windowMs: 400 });
+      await w3.count([{ pgrp, role: 'server', reader: null }], Date.now() + 60_000)();
+      assert.equal(w3.result(), null);
+      assert.equal(w3.problem, 'CPU not measured: the load generator ended before its measured phase began');
+    } finally {
+      await gen1Reader.close();
+      try {
+        process.kill(-pgrp, 'SIGKILL');
+      } catch {
+        // it ended by itself
+      }
     }
-  }
-});
+  },
+);

@@ -75,7 +75,8 @@ export class PointCpuWindow {
       }
       // Readings that began after the window did counted less than the window.
       for (const t of there) {
-        if (t.count.lateMs > 0.05 * this.o.windowMs) this.warnings.push(`CPU on ${t.host} counted from ${Math.round(t.count.lateMs)} ms into the ${this.o.windowMs / 1000} s measured window (no reading there before): its seconds are low`);
+        if (t.count.lateMs > 0.05 * this.o.windowMs)
+          this.warnings.push(`CPU on ${t.host} counted from ${Math.round(t.count.lateMs)} ms into the ${this.o.windowMs / 1000} s measured window (no reading there before): its seconds are low`);
       }
     };
   }
@@ -96,12 +97,15 @@ export function pointCpu(parts: readonly HostedUsage[]): PointCpu {
     .map(({ pid, tid, comm, class: cls, user_s, system_s, total_s, host }) => ({ pid, tid, comm, class: cls, user_s, system_s, total_s, ...(host ? { host } : {}) }));
   const sum = (f: (u: HostedUsage) => number) => parts.reduce((a, u) => a + f(u), 0);
   const by_class = Object.fromEntries(
-    THREAD_CLASSES.map((c): [ThreadClass, ClassUsage] => [c, {
-      user_s: sum((u) => u.by_class[c].user_s),
-      system_s: sum((u) => u.by_class[c].system_s),
-      total_s: sum((u) => u.by_class[c].total_s),
-      threads: sum((u) => u.by_class[c].threads),
-    }]),
+    THREAD_CLASSES.map((c): [ThreadClass, ClassUsage] => [
+      c,
+      {
+        user_s: sum((u) => u.by_class[c].user_s),
+        system_s: sum((u) => u.by_class[c].system_s),
+        total_s: sum((u) => u.by_class[c].total_s),
+        threads: sum((u) => u.by_class[c].threads),
+      },
+    ]),
   ) as Record<ThreadClass, ClassUsage>;
   return {
     wall_s: Math.max(...parts.map((u) => u.wall_s)),

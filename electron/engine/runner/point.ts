@@ -122,7 +122,16 @@ export class PointRunner implements MeasureContext, RoundsContext {
   async prepareKtls(): Promise<void> {
     if (!this.wantsKtls()) return;
     const said = await loadTlsModule(this.hosts?.hostOf('server') ?? null);
-    this.o.onProgress?.({ run_id: this.runId, cell_id: this.o.cell.id, point: 0, points: this.total, phase: 'starting', label: `kTLS: ${said}`, elapsed_s: (Date.now() - this.startedAt) / 1000, eta_s: null });
+    this.o.onProgress?.({
+      run_id: this.runId,
+      cell_id: this.o.cell.id,
+      point: 0,
+      points: this.total,
+      phase: 'starting',
+      label: `kTLS: ${said}`,
+      elapsed_s: (Date.now() - this.startedAt) / 1000,
+      eta_s: null,
+    });
     recordRunArtifact(this.store, this.runId, 'ktls', 'ktls.txt', Buffer.from(`${said}\n`));
   }
 
@@ -228,8 +237,7 @@ export class PointRunner implements MeasureContext, RoundsContext {
   progress(point: number, phase: ProgressEvent['phase'], label: string): void {
     const elapsed = (Date.now() - this.startedAt) / 1000;
     const { duration_s, warmup_s } = phaseDurations(this.o.cell, this.o.quick);
-    const perPoint =
-      this.pointTimes.length > 0 ? this.pointTimes.reduce((a, b) => a + b, 0) / this.pointTimes.length : duration_s + warmup_s + 0.5;
+    const perPoint = this.pointTimes.length > 0 ? this.pointTimes.reduce((a, b) => a + b, 0) / this.pointTimes.length : duration_s + warmup_s + 0.5;
     const remaining = this.total - point + (isFinalPhase(phase) ? 0 : 1);
     this.o.onProgress?.({
       run_id: this.runId,
@@ -243,7 +251,13 @@ export class PointRunner implements MeasureContext, RoundsContext {
     });
   }
 
-  private async start(role: Role, argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean; host?: string } = {}): Promise<RunningProcess | HostProcess> {
+  private async start(
+    role: Role,
+    argv: readonly string[],
+    dir: string,
+    name: string,
+    extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean; host?: string } = {},
+  ): Promise<RunningProcess | HostProcess> {
     const live = this.o.onOutput;
     const remote = this.remoteOf(role, extra.host);
     if (remote) return this.startOn(remote.name, role, argv, dir, name, extra);
@@ -267,7 +281,14 @@ export class PointRunner implements MeasureContext, RoundsContext {
   }
 
   /** start() on another host: the same files and records, the program and libsaio as found there. */
-  private async startOn(host: string, role: Role, argv: readonly string[], dir: string, name: string, extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean }): Promise<HostProcess> {
+  private async startOn(
+    host: string,
+    role: Role,
+    argv: readonly string[],
+    dir: string,
+    name: string,
+    extra: { env?: Record<string, string>; cpus?: readonly number[]; liveStdout?: boolean },
+  ): Promise<HostProcess> {
     const hosts = this.hosts as CellHosts;
     const live = this.o.onOutput;
     const p = await (hosts.named(host) as RemoteHost).spawn({
@@ -557,6 +578,13 @@ function appendReason(reason: string | null | undefined, more: string): string {
 }
 
 function lastLines(text: string, n: number): string {
-  const lines = [...new Set(text.split('\n').map((l) => l.trim()).filter(Boolean))];
+  const lines = [
+    ...new Set(
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ];
   return lines.slice(-n).join(' | ');
 }

@@ -42,7 +42,10 @@ async function startForeignNginx(port: number, name = 'foreign'): Promise<ChildP
   started.push(child);
   // Listening once it logged a probe of ours (another listener on the port may answer some).
   for (let i = 0; i < 200; i++) {
-    await fetch(`http://127.0.0.1:${port}/probe`, { headers: { connection: 'close' } }).then((r) => r.text(), () => '');
+    await fetch(`http://127.0.0.1:${port}/probe`, { headers: { connection: 'close' } }).then(
+      (r) => r.text(),
+      () => '',
+    );
     if (existsSync(log) && readFileSync(log, 'utf8').includes('GET /probe')) return child;
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -74,7 +77,9 @@ after(async () => {
  * it is what must catch that).
  */
 function foreignRequests(log = foreignLog): number {
-  return readFileSync(log, 'utf8').split('\n').filter((l) => l && !l.includes('GET /probe') && !l.endsWith(' close')).length;
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.includes('GET /probe') && !l.endsWith(' close')).length;
 }
 
 async function run(store: Store, name: string, ports: (address: string) => Promise<number>, cellOver: Record<string, unknown> = {}, onProgress?: (e: ProgressEvent) => void) {
@@ -117,7 +122,10 @@ test('a port another reuseport listener holds is given up: the load reaches only
   const port = Number(/listen 127\.0\.0\.1:(\d+)/.exec(store.artifactContent(conf!.id)!.toString())?.[1]);
   assert.notEqual(port, foreignPort);
   assert.ok(offered >= 2, 'a second port was asked for');
-  assert.ok(p?.warnings.some((w) => w.includes(`127.0.0.1:${foreignPort}`) && w.includes(String(foreign.pid))), JSON.stringify(p?.warnings));
+  assert.ok(
+    p?.warnings.some((w) => w.includes(`127.0.0.1:${foreignPort}`) && w.includes(String(foreign.pid))),
+    JSON.stringify(p?.warnings),
+  );
   assert.equal(store.openProcesses(r.id).length, 0, 'the server on the shared port was stopped');
   store.close();
 });
@@ -150,7 +158,10 @@ test('redis (no SO_REUSEPORT) on a held port cannot bind it: moved to another po
   const [p] = store.listPoints(r.id);
   assert.equal(r.status, 'ok', r.reason ?? '');
   assert.equal(p?.verified, true, p?.reason ?? '');
-  assert.ok(p?.warnings.some((w) => w.includes(`127.0.0.1:${foreignPort}`)), JSON.stringify(p?.warnings));
+  assert.ok(
+    p?.warnings.some((w) => w.includes(`127.0.0.1:${foreignPort}`)),
+    JSON.stringify(p?.warnings),
+  );
   assert.equal(store.openProcesses(r.id).length, 0);
   store.close();
 });
@@ -173,7 +184,9 @@ test('a stranger that binds the port during the measurement fails the point: its
   const stranger = await (late as unknown as Promise<ChildProcess>);
   const [p] = store.listPoints(r.id);
   // Here every request of the lab says "Connection: close": count all but the stranger's own probes.
-  const took = readFileSync(join(dir, 'late', 'access.log'), 'utf8').split('\n').filter((l) => l && !l.includes('GET /probe')).length;
+  const took = readFileSync(join(dir, 'late', 'access.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.includes('GET /probe')).length;
   t.diagnostic(`the stranger answered ${took} of the lab's requests; reason: ${p?.reason}`);
   assert.equal(p?.status, 'failed');
   assert.doesNotMatch(p?.reason ?? '', /\n/);

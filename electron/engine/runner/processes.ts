@@ -201,7 +201,12 @@ function signalName(n: number): NodeJS.Signals {
 
 /** The path `program` would run as (execvp's lookup), or undefined. */
 export function findExecutable(program: string, pathVar: string): string | undefined {
-  const candidates = program.includes('/') ? [program] : pathVar.split(delimiter).filter(Boolean).map((d) => join(d, program));
+  const candidates = program.includes('/')
+    ? [program]
+    : pathVar
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, program));
   for (const c of candidates) {
     try {
       if (!statSync(c).isFile()) continue;

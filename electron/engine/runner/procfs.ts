@@ -21,7 +21,10 @@ export function parseStat(text: string): TaskStat {
   if (open < 0 || close < open) throw new Error(`unexpected /proc stat line: ${text.slice(0, 80)}`);
   const comm = text.slice(open + 1, close);
   // After ")": field 3 (state) is index 0 here, so field N is index N - 3.
-  const f = text.slice(close + 2).trim().split(' ');
+  const f = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
   const num = (field: number) => Number(f[field - 3]);
   return {
     comm,

@@ -21,7 +21,10 @@ export function recordPoint(store: Store, runId: string, point: NewPoint, files:
       if (!existsSync(f.path)) continue;
       store.insertArtifact({ run_id: runId, point_id: id, kind: f.kind, name: f.name }, readFileSync(f.path));
     }
-    store.insertPlacement(runId, samples.map((s) => ({ ...s, point_id: id })));
+    store.insertPlacement(
+      runId,
+      samples.map((s) => ({ ...s, point_id: id })),
+    );
   });
 }
 

@@ -40,7 +40,11 @@ export async function repeatUntilClear(ctx: RoundsContext, planned: number): Pro
     round++;
     const more = planRound(ctx.cell, round, seq + 1);
     ctx.planMore(more.length);
-    ctx.progress(seq, 'starting', `round ${round} of at most ${policy.max}: ${decision.pending.length} series still above ±${(policy.target_ci * 100).toFixed(1)}% (first: ${decision.pending[0] ?? ''})`);
+    ctx.progress(
+      seq,
+      'starting',
+      `round ${round} of at most ${policy.max}: ${decision.pending.length} series still above ±${(policy.target_ci * 100).toFixed(1)}% (first: ${decision.pending[0] ?? ''})`,
+    );
     for (const p of more) {
       if (ctx.signal?.aborted) throw ctx.cancelled();
       await ctx.runPoint(p);

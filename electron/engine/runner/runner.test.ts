@@ -57,7 +57,10 @@ test('planPoints alternates backends innermost and repeats outermost', () => {
     plan.map((p) => `${p.repeat}:${p.configuration.connections}:${p.backend}`),
     ['1:1:a', '1:1:b', '1:2:a', '1:2:b', '2:1:a', '2:1:b', '2:2:a', '2:2:b'],
   );
-  assert.deepEqual(plan.map((p) => p.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(
+    plan.map((p) => p.seq),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
 });
 
 test('a sweep against real nginx: verified points, placement, artifacts, environment, progress', async () => {
@@ -81,10 +84,19 @@ test('a sweep against real nginx: verified points, placement, artifacts, environ
   const placement = store.listPlacement(r.id);
   const server = placement.filter((s) => s.role === 'server');
   const driver = placement.filter((s) => s.role === 'driver');
-  assert.ok(server.some((s) => s.comm === 'nginx'), 'nginx threads sampled');
-  assert.ok(driver.some((s) => s.comm === 'wrk'), 'wrk threads sampled');
+  assert.ok(
+    server.some((s) => s.comm === 'nginx'),
+    'nginx threads sampled',
+  );
+  assert.ok(
+    driver.some((s) => s.comm === 'wrk'),
+    'wrk threads sampled',
+  );
   // Pinned: every sampled thread ran where the notebook put it.
-  assert.ok(server.every((s) => s.cpu === 0 && s.allowed_cpus === '0'), JSON.stringify(server.slice(0, 3)));
+  assert.ok(
+    server.every((s) => s.cpu === 0 && s.allowed_cpus === '0'),
+    JSON.stringify(server.slice(0, 3)),
+  );
   assert.ok(driver.every((s) => s.cpu === 1 && s.allowed_cpus === '1'));
   assert.ok(placement.every((s) => s.point_id !== null));
   assert.ok(new Set(server.map((s) => s.pid)).size >= 2, 'master and worker both seen');
@@ -101,7 +113,10 @@ test('a sweep against real nginx: verified points, placement, artifacts, environ
   assert.ok(env?.kernel);
 
   assert.deepEqual([...new Set(events.map((e) => e.points))], [2]);
-  assert.deepEqual(events.filter((e) => e.phase === 'done').map((e) => e.point), [1, 2]);
+  assert.deepEqual(
+    events.filter((e) => e.phase === 'done').map((e) => e.point),
+    [1, 2],
+  );
   assert.equal(events.at(-1)?.eta_s, 0);
   assert.equal(store.openProcesses(r.id).length, 0, 'every process the run started has ended');
   const sampler = store.listArtifacts(r.id).find((a) => a.kind === 'sampler-stats');
@@ -112,7 +127,11 @@ test('a sweep against real nginx: verified points, placement, artifacts, environ
 
 test('a server that cannot start fails its points with the server’s own words, and the run says so', async () => {
   const store = new Store(join(dir, 'bad.db'));
-  const r = await run(store, 'bad', { server: { kind: 'nginx', workers: 1, extra_config: 'no_such_directive on;' }, protocol: { kind: 'http', file_size: 10, keep_alive: true }, sweep: { connections: [2] } });
+  const r = await run(store, 'bad', {
+    server: { kind: 'nginx', workers: 1, extra_config: 'no_such_directive on;' },
+    protocol: { kind: 'http', file_size: 10, keep_alive: true },
+    sweep: { connections: [2] },
+  });
   assert.equal(r.status, 'failed');
   const [p] = store.listPoints(r.id);
   assert.equal(p?.status, 'failed');
@@ -206,7 +225,10 @@ test('UI runs (server under a pseudo-terminal): a point is verified and the driv
   const [p] = store.listPoints(r.id);
   assert.equal(p?.verified, true, p?.reason ?? '');
   assert.ok((p?.requests_per_s ?? 0) > 0);
-  const driverText = chunks.filter((c) => c.role === 'driver').map((c) => c.data).join('');
+  const driverText = chunks
+    .filter((c) => c.role === 'driver')
+    .map((c) => c.data)
+    .join('');
   assert.match(driverText, /Requests\/sec:/, 'the driver’s report arrived as live output');
   assert.match(driverText, /SAIO-WRK-JSON \{.*\}\}\n/, 'the report arrived to its last line');
   const artifacts = store.listArtifacts(r.id);
@@ -232,7 +254,10 @@ test('saio-kmod on a host that cannot load modules: every saio-kmod point is ski
   assert.equal(r.status, 'ok', r.reason ?? '');
   assert.equal(r.reason, `2 of 4 points skipped: ${reason}`);
   const points = store.listPoints(r.id);
-  assert.deepEqual(points.map((p) => `${p.backend}:${p.connections}:${p.status}`), ['baseline:4:ok', 'saio-kmod:4:skipped', 'baseline:8:ok', 'saio-kmod:8:skipped']);
+  assert.deepEqual(
+    points.map((p) => `${p.backend}:${p.connections}:${p.status}`),
+    ['baseline:4:ok', 'saio-kmod:4:skipped', 'baseline:8:ok', 'saio-kmod:8:skipped'],
+  );
   for (const p of points.filter((x) => x.backend === 'baseline')) {
     assert.equal(p.verified, true, p.reason ?? '');
     assert.ok((p.requests_per_s ?? 0) > 0);
@@ -243,10 +268,19 @@ test('saio-kmod on a host that cannot load modules: every saio-kmod point is ski
     assert.equal(p.verified, false);
   }
   const skippedEvents = events.filter((e) => e.phase === 'skipped');
-  assert.deepEqual(skippedEvents.map((e) => e.point), [2, 4]);
-  assert.ok(skippedEvents.every((e) => e.label.endsWith(`: skipped (${reason})`)), skippedEvents[0]?.label);
+  assert.deepEqual(
+    skippedEvents.map((e) => e.point),
+    [2, 4],
+  );
+  assert.ok(
+    skippedEvents.every((e) => e.label.endsWith(`: skipped (${reason})`)),
+    skippedEvents[0]?.label,
+  );
   const arts = store.listArtifacts(r.id);
-  assert.ok(arts.every((a) => a.point_id === null || points.find((p) => p.id === a.point_id)?.backend === 'baseline'), 'nothing ran for the skipped points');
+  assert.ok(
+    arts.every((a) => a.point_id === null || points.find((p) => p.id === a.point_id)?.backend === 'baseline'),
+    'nothing ran for the skipped points',
+  );
   assert.ok(!arts.some((a) => a.kind === 'dmesg' || a.kind === 'kmod-build-log'), 'no module was built or loaded');
   assert.equal(store.openProcesses(r.id).length, 0);
   store.close();
@@ -289,15 +323,30 @@ esac
   try {
     const r = await run(store, 'kmod-step', { backends: ['saio-kmod', 'baseline'], sweep: { connections: [4] }, repeats: 2 }, { quick: true });
     const points = store.listPoints(r.id);
-    assert.deepEqual(points.map((p) => `${p.backend}:${p.status}`), ['saio-kmod:failed', 'baseline:ok', 'saio-kmod:failed', 'baseline:ok']);
+    assert.deepEqual(
+      points.map((p) => `${p.backend}:${p.status}`),
+      ['saio-kmod:failed', 'baseline:ok', 'saio-kmod:failed', 'baseline:ok'],
+    );
     const insmod = /^insmod saio\.ko default_idle_us=9 failed: insmod .*saio\.ko failed: Killed$/;
     for (const p of points.filter((x) => x.backend === 'saio-kmod')) assert.match(p.reason ?? '', insmod);
     assert.equal(r.status, 'failed');
-    assert.match(r.reason ?? '', /^2 of 4 points failed; first: insmod saio\.ko .*; saio-kmod: kernel trouble in the kernel log while saio was loaded \(dmesg\.txt has every line\): \[ 1\.0\] BUG: kernel NULL pointer dereference$/);
-    const calls = readFileSync(join(dir, 'stand-in.calls'), 'utf8').trim().split('\n').map((c) => c.split(' ')[0]);
+    assert.match(
+      r.reason ?? '',
+      /^2 of 4 points failed; first: insmod saio\.ko .*; saio-kmod: kernel trouble in the kernel log while saio was loaded \(dmesg\.txt has every line\): \[ 1\.0\] BUG: kernel NULL pointer dereference$/,
+    );
+    const calls = readFileSync(join(dir, 'stand-in.calls'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((c) => c.split(' ')[0]);
     assert.deepEqual(calls, ['loaded', 'build', 'mark', 'load', 'dmesg-since'], 'one module step for the whole run');
     const runArts = store.listArtifacts(r.id).filter((a) => a.point_id === null);
-    assert.deepEqual(runArts.map((a) => a.kind).filter((k) => k !== 'sampler-stats').sort(), ['dmesg', 'kmod-build-log', 'kmod-step']);
+    assert.deepEqual(
+      runArts
+        .map((a) => a.kind)
+        .filter((k) => k !== 'sampler-stats')
+        .sort(),
+      ['dmesg', 'kmod-build-log', 'kmod-step'],
+    );
     const dmesg = runArts.find((a) => a.kind === 'dmesg');
     assert.match(store.artifactContent(dmesg!.id)!.toString(), /BUG: kernel NULL pointer dereference/);
   } finally {
@@ -307,10 +356,16 @@ esac
   }
 });
 
-test('repeats until clear: rounds of both backends (alternated) until each median\'s 95% CI is within target_ci, or max; repeats.json says which; every point carries its CPU', async () => {
+test("repeats until clear: rounds of both backends (alternated) until each median's 95% CI is within target_ci, or max; repeats.json says which; every point carries its CPU", async () => {
   const store = new Store(join(dir, 'repeats.db'));
   try {
-    const cell = { backends: ['baseline', 'saio-sync'], driver: { kind: 'saio-load' as const, threads: 1, arrivals: 'poisson' as const, depth: 1, pipeline: 1, timeout_s: 5 }, sweep: { connections: [10] }, duration_s: 0.5, warmup_s: 0 };
+    const cell = {
+      backends: ['baseline', 'saio-sync'],
+      driver: { kind: 'saio-load' as const, threads: 1, arrivals: 'poisson' as const, depth: 1, pipeline: 1, timeout_s: 5 },
+      sweep: { connections: [10] },
+      duration_s: 0.5,
+      warmup_s: 0,
+    };
     // ±99.9%: on a quiet machine any 6 repeats are precise enough, so the run stops at the first
     // round that has an interval (6). On a loaded one a repeat can run at twice the median, and
     // the loop must then go on: the rounds it ran are checked against the decision rule itself.
@@ -323,7 +378,10 @@ test('repeats until clear: rounds of both backends (alternated) until each media
     const rounds: number = doc.rounds;
     assert.ok(rounds >= 6 && rounds <= policy.max, `rounds ${rounds}: no interval before 6 repeats, at most max`);
     const order = Array.from({ length: rounds }, (_, i) => [`${i + 1}b`, `${i + 1}s`]).flat();
-    assert.deepEqual(points.map((p) => `${p.repeat}${p.backend === 'baseline' ? 'b' : 's'}`), order);
+    assert.deepEqual(
+      points.map((p) => `${p.repeat}${p.backend === 'baseline' ? 'b' : 's'}`),
+      order,
+    );
     const samples = (backend: string, n: number) => points.filter((p) => p.backend === backend && p.repeat <= n).map((p) => p.requests_per_s!);
     const stops = (n: number) => ['baseline', 'saio-sync'].every((b) => repeatDecision(policy, samples(b, n)).action === 'stop');
     assert.ok(stops(rounds), `the rule stops after round ${rounds}`);
@@ -333,7 +391,11 @@ test('repeats until clear: rounds of both backends (alternated) until each media
       assert.ok(p.cpu.by_class.server.threads >= 2, 'nginx master and worker');
     }
     const reasons = doc.decisions.map((d: { reason: string }) => d.reason);
-    if (rounds < policy.max) assert.ok(reasons.every((r: string) => r === 'target-reached'), JSON.stringify(doc.decisions));
+    if (rounds < policy.max)
+      assert.ok(
+        reasons.every((r: string) => r === 'target-reached'),
+        JSON.stringify(doc.decisions),
+      );
     // ±0.01%: never reached on this machine; stops at max and says so.
     const tight = await run(store, 'tight', { ...cell, backends: ['baseline'], repeats: { min: 6, max: 7, target_ci: 0.0001 } });
     assert.equal(store.listPoints(tight.id).length, 7);

@@ -81,10 +81,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     if (hosts) storeRunArtifacts(store, runId, (await hosts.close()).artifacts);
     return finish('failed', `${(e as Error).message}: install it (Debian/Ubuntu: apt-get install ${server.apt}${driver.kind === 'wrk' ? ' wrk' : ''}) and run again`);
   }
-  store.putEnvironment(
-    runId,
-    await captureEnvironment({ server: server.kind, serverVersion, driver: driver.kind, driverVersion }),
-  );
+  store.putEnvironment(runId, await captureEnvironment({ server: server.kind, serverVersion, driver: driver.kind, driverVersion }));
 
   const ctx = new PointRunner(store, o, runId, runDir, server, driver, protocol, startedAt, plan.length, hosts);
   let stopped: { status: 'failed' | 'cancelled'; reason: string } | null = null;

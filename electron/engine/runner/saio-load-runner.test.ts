@@ -40,25 +40,34 @@ async function runIt(cell: Record<string, unknown>, onOutput?: (c: OutputChunk) 
 
 test('nginx, closed loop then open loop at fractions of capacity: probes first, rates resolved from them, every point verified', async () => {
   const live: OutputChunk[] = [];
-  const { store, run, points } = await runIt({
-    server: { kind: 'nginx' },
-    protocol: { kind: 'http', file_size: 2048 },
-    backends: ['baseline', 'saio-uring'],
-    sweep: { connections: [8], rate: { of_capacity: [0.2, 0.5], probe_s: 1 } },
-  }, (c) => live.push(c));
+  const { store, run, points } = await runIt(
+    {
+      server: { kind: 'nginx' },
+      protocol: { kind: 'http', file_size: 2048 },
+      backends: ['baseline', 'saio-uring'],
+      sweep: { connections: [8], rate: { of_capacity: [0.2, 0.5], probe_s: 1 } },
+    },
+    (c) => live.push(c),
+  );
   assert.notEqual(run.status, 'failed', run.reason ?? '');
   // A live terminal gets a line per invocation, not saio-load's document (histograms: ~100 KiB each).
-  const driverText = live.filter((c) => c.role === 'driver').map((c) => c.data).join('');
+  const driverText = live
+    .filter((c) => c.role === 'driver')
+    .map((c) => c.data)
+    .join('');
   assert.doesNotMatch(driverText, /"histogram"/);
   assert.equal(driverText.match(/^saio-load: [\d,]+ (of [\d,]+ offered )?requests\/s.*responses right, 0 wrong/gm)?.length, 6, driverText.slice(0, 500));
-  assert.deepEqual(points.map((p) => `${p.kind}:${p.backend}:${p.config}`), [
-    'probe:baseline:w=1 c=8 closed',
-    'probe:saio-uring:w=1 c=8 closed',
-    'measure:baseline:w=1 c=8 rate=0.2cap',
-    'measure:saio-uring:w=1 c=8 rate=0.2cap',
-    'measure:baseline:w=1 c=8 rate=0.5cap',
-    'measure:saio-uring:w=1 c=8 rate=0.5cap',
-  ]);
+  assert.deepEqual(
+    points.map((p) => `${p.kind}:${p.backend}:${p.config}`),
+    [
+      'probe:baseline:w=1 c=8 closed',
+      'probe:saio-uring:w=1 c=8 closed',
+      'measure:baseline:w=1 c=8 rate=0.2cap',
+      'measure:saio-uring:w=1 c=8 rate=0.2cap',
+      'measure:baseline:w=1 c=8 rate=0.5cap',
+      'measure:saio-uring:w=1 c=8 rate=0.5cap',
+    ],
+  );
   const capacity = Math.max(...points.filter((p) => p.kind === 'probe').map((p) => p.requests_per_s ?? 0));
   for (const p of points) {
     assert.equal(p.status, 'ok', p.reason ?? '');
@@ -100,7 +109,10 @@ for (const kind of ['redis', 'memcached'] as const) {
       assert.match(p.verification?.after?.check ?? '', /random key/);
       assert.equal(p.server, kind);
     }
-    assert.ok(store.listArtifacts(run.id).some((a) => a.kind === 'preload-stats'), 'libsaio’s statistics kept for the saio-uring points');
+    assert.ok(
+      store.listArtifacts(run.id).some((a) => a.kind === 'preload-stats'),
+      'libsaio’s statistics kept for the saio-uring points',
+    );
     assert.match(store.getEnvironment(run.id)?.server_version ?? '', new RegExp(`^${kind}/\\d`));
     assert.match(store.getEnvironment(run.id)?.driver_version ?? '', /^saio-load 1 \(binary sha256 [0-9a-f]{12}\)$/);
     store.close();
@@ -120,7 +132,10 @@ test('offered far more than the server can take: the generator’s warning marks
   const [over] = points;
   assert.equal(over?.rate_per_s, 2_000_000);
   assert.ok((over?.requests_per_s ?? Infinity) < 0.5 * 2_000_000, `achieved ${over?.requests_per_s}`);
-  assert.ok(over?.warnings.some((w) => /^achieved \d+\.\d% of the offered load/.test(w)), JSON.stringify(over?.warnings));
+  assert.ok(
+    over?.warnings.some((w) => /^achieved \d+\.\d% of the offered load/.test(w)),
+    JSON.stringify(over?.warnings),
+  );
   assert.equal(over?.verified, true, over?.reason ?? '');
   assert.ok((over?.verification?.responses_checked ?? 0) > 0);
   assert.equal(run.status, 'ok');
@@ -141,7 +156,10 @@ test('so far beyond capacity that no request of the window completes: the point 
   assert.equal(p?.requests_per_s, 0);
   assert.equal(p?.latency_p99_us, null);
   assert.match(p?.reason ?? '', /^no request completed in the measured window \(offered 2000000\/s: the load was not achieved\)$/);
-  assert.ok(p?.warnings.some((w) => /^achieved 0\.0% of the offered load/.test(w)), JSON.stringify(p?.warnings));
+  assert.ok(
+    p?.warnings.some((w) => /^achieved 0\.0% of the offered load/.test(w)),
+    JSON.stringify(p?.warnings),
+  );
   assert.equal(run.status, 'failed');
   assert.match(run.reason ?? '', /^1 of 1 points failed; first: no request completed in the measured window/);
 });
@@ -153,7 +171,10 @@ test('no capacity measured (every probe failed): the rate points fail with that 
     sweep: { connections: [8], rate: { of_capacity: [0.5] } },
   });
   assert.equal(run.status, 'failed');
-  assert.deepEqual(points.map((p) => `${p.kind}:${p.status}`), ['probe:failed', 'measure:failed']);
+  assert.deepEqual(
+    points.map((p) => `${p.kind}:${p.status}`),
+    ['probe:failed', 'measure:failed'],
+  );
   assert.match(points[0]?.reason ?? '', /exited before it answered.*no-such-directive/i);
   assert.match(points[1]?.reason ?? '', /^no capacity measured for w=1 c=8: no capacity probe gave a verified rate \(first: the server exited/);
   assert.equal(points[1]?.rate_per_s, null);
@@ -170,7 +191,10 @@ test('redis and memcached under saio-kmod: on a host that cannot load modules it
       sweep: { connections: [4] },
     });
     assert.equal(run.status, 'ok', run.reason ?? '');
-    assert.deepEqual(points.map((p) => `${p.backend}:${p.status}`), ['baseline:ok', 'saio-kmod:skipped']);
+    assert.deepEqual(
+      points.map((p) => `${p.backend}:${p.status}`),
+      ['baseline:ok', 'saio-kmod:skipped'],
+    );
     assert.equal(points[1]?.reason, why);
     assert.equal(points[0]?.verified, true);
   }

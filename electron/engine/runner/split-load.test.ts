@@ -18,20 +18,51 @@ const FIXTURES = join(repoRoot(), 'electron', 'engine', 'drivers', 'saio-load', 
 
 test('connections: floor(C/n) each, the first C mod n hosts one more; rate in proportion, whole requests/s adding up to round(R)', () => {
   const s = splitLoad({ connections: 10, rate_per_s: null, protocol: http }, ['a', 'b', 'c']);
-  assert.deepEqual(s.map((x) => [x.host, x.connections, x.rate_per_s]), [['a', 4, null], ['b', 3, null], ['c', 3, null]]);
+  assert.deepEqual(
+    s.map((x) => [x.host, x.connections, x.rate_per_s]),
+    [
+      ['a', 4, null],
+      ['b', 3, null],
+      ['c', 3, null],
+    ],
+  );
   const o = splitLoad({ connections: 10, rate_per_s: 1000.4, protocol: http }, ['a', 'b', 'c']);
-  assert.deepEqual(o.map((x) => x.rate_per_s), [400, 300, 300]);
+  assert.deepEqual(
+    o.map((x) => x.rate_per_s),
+    [400, 300, 300],
+  );
   const odd = splitLoad({ connections: 3, rate_per_s: 1001, protocol: http }, ['a', 'b']);
   // 2 and 1 connections: 667.33 and 333.67 → 667 and 333, the one left over to the first host.
-  assert.deepEqual(odd.map((x) => [x.connections, x.rate_per_s]), [[2, 668], [1, 333]]);
-  assert.equal(odd.reduce((a, x) => a + (x.rate_per_s ?? 0), 0), 1001);
-  assert.ok(s.every((x) => x.keys === null && x.key_prefix === null), 'http has no key space');
+  assert.deepEqual(
+    odd.map((x) => [x.connections, x.rate_per_s]),
+    [
+      [2, 668],
+      [1, 333],
+    ],
+  );
+  assert.equal(
+    odd.reduce((a, x) => a + (x.rate_per_s ?? 0), 0),
+    1001,
+  );
+  assert.ok(
+    s.every((x) => x.keys === null && x.key_prefix === null),
+    'http has no key space',
+  );
 });
 
 test('redis/memcached: keys split like connections under disjoint five-character prefixes', () => {
   const s = splitLoad({ connections: 100, rate_per_s: null, protocol: redis }, ['gen1', 'gen2']);
-  assert.deepEqual(s.map((x) => [x.keys, x.key_prefix]), [[501, 'sg01:'], [500, 'sg02:']]);
-  assert.throws(() => splitLoad({ connections: 100, rate_per_s: null, protocol: { ...redis, keys: 60 } as ProtocolSettings }, ['a', 'b', 'c']), /60 keys cannot be split over 3 load hosts with 100 connections/);
+  assert.deepEqual(
+    s.map((x) => [x.keys, x.key_prefix]),
+    [
+      [501, 'sg01:'],
+      [500, 'sg02:'],
+    ],
+  );
+  assert.throws(
+    () => splitLoad({ connections: 100, rate_per_s: null, protocol: { ...redis, keys: 60 } as ProtocolSettings }, ['a', 'b', 'c']),
+    /60 keys cannot be split over 3 load hosts with 100 connections/,
+  );
 });
 
 test('bad lists: a host twice, more hosts than connections', () => {
@@ -40,11 +71,17 @@ test('bad lists: a host twice, more hosts than connections', () => {
 });
 
 test('merged results equal saio-load --merge of the raw documents; requests, rates, errors and checks are sums', () => {
-  for (const [fa, fb] of [['captured-closed-http.json', 'captured-closed-http.json'], ['captured-open-http-lag.json', 'captured-open-http-overload.json']] as const) {
+  for (const [fa, fb] of [
+    ['captured-closed-http.json', 'captured-closed-http.json'],
+    ['captured-open-http-lag.json', 'captured-open-http-overload.json'],
+  ] as const) {
     const docs = [fa, fb].map((f) => join(FIXTURES, f));
     const results = docs.map((f) => parseSaioLoadJson(readFileSync(f, 'utf8')));
     const share = (host: string): LoadShare => ({ host, connections: 1, rate_per_s: null, keys: null, key_prefix: null });
-    const merged = mergeLoadResults(results.map((result, i) => ({ share: share(`g${i}`), result, window_start_ms: 1000 + i })), 50);
+    const merged = mergeLoadResults(
+      results.map((result, i) => ({ share: share(`g${i}`), result, window_start_ms: 1000 + i })),
+      50,
+    );
     const cli = spawnSync(saioLoadPath(), ['--merge', ...docs], { encoding: 'utf8' });
     assert.equal(cli.status, 0, cli.stderr);
     const want = JSON.parse(cli.stdout) as { requests: number; latency_us: unknown; service_us: unknown; schedule_lag_us: unknown };
@@ -58,7 +95,13 @@ test('merged results equal saio-load --merge of the raw documents; requests, rat
     assert.equal(merged.offered_per_s, a.offered_per_s === null ? null : a.offered_per_s + (b.offered_per_s ?? 0));
     assert.equal(merged.mismatched, a.mismatched + b.mismatched);
     for (const k of new Set([...Object.keys(a.errors), ...Object.keys(b.errors)])) assert.equal(merged.errors[k], (a.errors[k] ?? 0) + (b.errors[k] ?? 0), k);
-    assert.deepEqual(merged.generators?.map((g) => [g.host, g.requests]), [['g0', a.requests], ['g1', b.requests]]);
+    assert.deepEqual(
+      merged.generators?.map((g) => [g.host, g.requests]),
+      [
+        ['g0', a.requests],
+        ['g1', b.requests],
+      ],
+    );
     assert.ok(!merged.warnings.some((w) => /apart/.test(w)), '1 ms apart is within 50 ms');
   }
 });
@@ -66,9 +109,24 @@ test('merged results equal saio-load --merge of the raw documents; requests, rat
 test('windows further apart than allowed, or unknown, are said in a warning', () => {
   const r = parseSaioLoadJson(readFileSync(join(FIXTURES, 'captured-closed-http.json'), 'utf8'));
   const share = (host: string): LoadShare => ({ host, connections: 1, rate_per_s: null, keys: null, key_prefix: null });
-  const apart = mergeLoadResults([{ share: share('a'), result: r, window_start_ms: 0 }, { share: share('b'), result: r, window_start_ms: 400 }], 50);
-  assert.ok(apart.warnings.some((w) => /began 400 ms apart \(more than 50 ms\)/.test(w)), JSON.stringify(apart.warnings));
-  const unknown = mergeLoadResults([{ share: share('a'), result: r, window_start_ms: null }, { share: share('b'), result: r, window_start_ms: 0 }], 50);
+  const apart = mergeLoadResults(
+    [
+      { share: share('a'), result: r, window_start_ms: 0 },
+      { share: share('b'), result: r, window_start_ms: 400 },
+    ],
+    50,
+  );
+  assert.ok(
+    apart.warnings.some((w) => /began 400 ms apart \(more than 50 ms\)/.test(w)),
+    JSON.stringify(apart.warnings),
+  );
+  const unknown = mergeLoadResults(
+    [
+      { share: share('a'), result: r, window_start_ms: null },
+      { share: share('b'), result: r, window_start_ms: 0 },
+    ],
+    50,
+  );
   assert.ok(unknown.warnings.some((w) => /did not say when their windows began/.test(w)));
   assert.throws(() => mergeLoadResults([{ share: share('a'), result: { ...r, histogram: null }, window_start_ms: 0 }], 50), /on a wrote no histogram/);
   assert.equal(t0UnixMs('{"t0_unix_ns": 1796516672899232922}'), 1796516672899);

@@ -109,9 +109,18 @@ export function mergeLoadResults(parts: readonly { share: LoadShare; result: Loa
     verified,
     mismatched: sum(rs.map((r) => r.mismatched)),
     mismatches: add((r) => r.mismatches),
-    latency_us: pct(merged.latency, rs.some((r) => r.latency_us !== null)),
-    service_us: pct(merged.service, rs.some((r) => r.service_us !== null)),
-    schedule_lag_us: pct(merged.schedule_lag, rs.some((r) => r.schedule_lag_us !== null)),
+    latency_us: pct(
+      merged.latency,
+      rs.some((r) => r.latency_us !== null),
+    ),
+    service_us: pct(
+      merged.service,
+      rs.some((r) => r.service_us !== null),
+    ),
+    schedule_lag_us: pct(
+      merged.schedule_lag,
+      rs.some((r) => r.schedule_lag_us !== null),
+    ),
     cpu_s: cpu,
     histogram: merged as unknown as LoadResult['histogram'],
     warnings,

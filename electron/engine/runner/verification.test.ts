@@ -6,9 +6,24 @@ import { verdict } from './verification';
 
 function load(over: Partial<LoadResult> = {}): LoadResult {
   return {
-    driver: 'wrk', loop: 'closed', duration_s: 1, requests: 1000, requests_per_s: 1000, offered_per_s: null, bytes: 1 << 20,
-    errors: {}, verified: 1000, mismatched: 0, mismatches: {}, latency_us: null, service_us: null, schedule_lag_us: null,
-    cpu_s: null, histogram: null, warnings: [], ...over,
+    driver: 'wrk',
+    loop: 'closed',
+    duration_s: 1,
+    requests: 1000,
+    requests_per_s: 1000,
+    offered_per_s: null,
+    bytes: 1 << 20,
+    errors: {},
+    verified: 1000,
+    mismatched: 0,
+    mismatches: {},
+    latency_us: null,
+    service_us: null,
+    schedule_lag_us: null,
+    cpu_s: null,
+    histogram: null,
+    warnings: [],
+    ...over,
   };
 }
 const after: AfterCheck = { check: 'GET /1k', expected: '1024 bytes', found: '1024 bytes', ok: true };

@@ -45,10 +45,12 @@ export function verdict(protocol: string, checked: readonly LoadResult[], measur
     why.push('no response was checked under load');
   }
   if (mismatched > 0) {
-    const kinds = Object.entries(checked.reduce<Record<string, number>>((acc, r) => {
-      for (const [k, v] of Object.entries(r.mismatches)) acc[k] = (acc[k] ?? 0) + v;
-      return acc;
-    }, {})).filter(([, v]) => v > 0);
+    const kinds = Object.entries(
+      checked.reduce<Record<string, number>>((acc, r) => {
+        for (const [k, v] of Object.entries(r.mismatches)) acc[k] = (acc[k] ?? 0) + v;
+        return acc;
+      }, {}),
+    ).filter(([, v]) => v > 0);
     why.push(`${mismatched} of ${responses} checked responses were wrong${kinds.length ? ` (${kinds.map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`);
   }
   if (bad > 0) why.push(`${bad} responses were protocol errors (${protocol === 'http' ? 'not 2xx' : 'error replies'})`);

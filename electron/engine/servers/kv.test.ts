@@ -131,7 +131,11 @@ test('redis after-load check: a stale value (another key’s), a flipped byte an
     garbage.server.close();
   }
   assert.equal(parseReplies(Buffer.from('+OK\r\n$3\r\nab'), 2), null, 'a bulk reply cut short is not complete');
-  assert.deepEqual(parseReplies(Buffer.from('-ERR no\r\n$-1\r\n:0\r\n'), 3), [{ type: 'error', text: 'ERR no' }, { type: 'bulk', value: null }, { type: 'integer', value: 0 }]);
+  assert.deepEqual(parseReplies(Buffer.from('-ERR no\r\n$-1\r\n:0\r\n'), 3), [
+    { type: 'error', text: 'ERR no' },
+    { type: 'bulk', value: null },
+    { type: 'integer', value: 0 },
+  ]);
 });
 
 test('memcached after-load check: a short value and an error reply are caught without waiting for the timeout', async () => {

@@ -21,12 +21,35 @@ const dir = mkdtempSync(join(tmpdir(), 'saio-store-hosts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const quickstart = () => JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'quickstart.json'), 'utf8')) as Notebook;
 const sample = (tid: number, host?: string): PlacementSample => ({
-  ...(host ? { host } : {}), point_id: null, t_ms: tid, role: 'server', pid: 10, tid, comm: 'nginx', cpu: 0, allowed_cpus: '0-1', voluntary_ctxt: 1, nonvoluntary_ctxt: 2, utime_ticks: 3, stime_ticks: 4,
+  ...(host ? { host } : {}),
+  point_id: null,
+  t_ms: tid,
+  role: 'server',
+  pid: 10,
+  tid,
+  comm: 'nginx',
+  cpu: 0,
+  allowed_cpus: '0-1',
+  voluntary_ctxt: 1,
+  nonvoluntary_ctxt: 2,
+  utime_ticks: 3,
+  stime_ticks: 4,
 });
 
 function withRun(s: Store): void {
   const { notebook, revision } = createNotebook(s, 'qs', quickstart());
-  s.insertRun({ id: 'run-1', notebook_id: notebook.id, revision_id: revision.id, cell_id: 'nginx-keepalive', quick: true, started_at: '2026-01-01T00:00:00.000Z', owner_pid: process.pid, owner_start: '1', points_planned: 1, run_dir: '/tmp/x' });
+  s.insertRun({
+    id: 'run-1',
+    notebook_id: notebook.id,
+    revision_id: revision.id,
+    cell_id: 'nginx-keepalive',
+    quick: true,
+    started_at: '2026-01-01T00:00:00.000Z',
+    owner_pid: process.pid,
+    owner_start: '1',
+    points_planned: 1,
+    run_dir: '/tmp/x',
+  });
 }
 
 /** A database as an older saio-lab left it: migrations 1..version applied, nothing else. */
@@ -37,8 +60,7 @@ function olderDatabase(path: string, version: 2 | 3): void {
   raw.close();
 }
 
-const hostDefault = (s: Store, t: string) =>
-  (s.db.prepare(`PRAGMA table_info(${t})`).all() as { name: string; dflt_value: string }[]).find((c) => c.name === 'host')?.dflt_value;
+const hostDefault = (s: Store, t: string) => (s.db.prepare(`PRAGMA table_info(${t})`).all() as { name: string; dflt_value: string }[]).find((c) => c.name === 'host')?.dflt_value;
 
 test('a schema-2 database upgrades to 4: points get their CPU columns, placement and processes a host column whose default is local', () => {
   const path = join(dir, 'v2.db');
@@ -59,11 +81,17 @@ test('a schema-3 database (issue 12: points with CPU) upgrades to 4 with its poi
   const nb = quickstart();
   raw.prepare("INSERT INTO notebooks VALUES ('nb-1', 'qs', '2026-01-01T00:00:00.000Z', 'rev-1')").run();
   raw.prepare("INSERT INTO revisions VALUES ('rev-1', 'nb-1', NULL, ?, 'x', 'first', '2026-01-01T00:00:00.000Z')").run(JSON.stringify(nb));
-  raw.prepare("INSERT INTO runs (id, notebook_id, revision_id, cell_id, status, quick, started_at, owner_pid, owner_start, points_planned, run_dir) VALUES ('run-1', 'nb-1', 'rev-1', 'nginx-keepalive', 'running', 1, '2026-01-01T00:00:00.000Z', 1, '1', 1, '/tmp/x')").run();
+  raw
+    .prepare(
+      "INSERT INTO runs (id, notebook_id, revision_id, cell_id, status, quick, started_at, owner_pid, owner_start, points_planned, run_dir) VALUES ('run-1', 'nb-1', 'rev-1', 'nginx-keepalive', 'running', 1, '2026-01-01T00:00:00.000Z', 1, '1', 1, '/tmp/x')",
+    )
+    .run();
   const cpu = fixtureCpu(0.5, 1);
-  raw.prepare(
-    "INSERT INTO points (id, run_id, seq, backend, server, connections, workers, repeat, status, requests_per_s, verified, started_at, config, cpu, requests_per_cpu_s) VALUES (7, 'run-1', 1, 'baseline', 'nginx', 10, 1, 1, 'ok', 1234.5, 1, '2026-01-01T00:00:00.000Z', 'w=1 c=10 closed', ?, 2469)",
-  ).run(JSON.stringify(cpu));
+  raw
+    .prepare(
+      "INSERT INTO points (id, run_id, seq, backend, server, connections, workers, repeat, status, requests_per_s, verified, started_at, config, cpu, requests_per_cpu_s) VALUES (7, 'run-1', 1, 'baseline', 'nginx', 10, 1, 1, 'ok', 1234.5, 1, '2026-01-01T00:00:00.000Z', 'w=1 c=10 closed', ?, 2469)",
+    )
+    .run(JSON.stringify(cpu));
   raw.prepare("INSERT INTO placement_samples VALUES ('run-1', 7, 5, 'server', 10, 11, 'nginx', 0, '0', 1, 2, 3, 4)").run();
   raw.prepare("INSERT INTO run_processes (run_id, point_id, role, pid, start_ticks, argv) VALUES ('run-1', 7, 'server', 10, '5', '[\"nginx\"]')").run();
   raw.close();
@@ -76,7 +104,10 @@ test('a schema-3 database (issue 12: points with CPU) upgrades to 4 with its poi
   assert.deepEqual(s.listPlacement('run-1'), [
     { point_id: 7, t_ms: 5, role: 'server', pid: 10, tid: 11, comm: 'nginx', cpu: 0, allowed_cpus: '0', voluntary_ctxt: 1, nonvoluntary_ctxt: 2, utime_ticks: 3, stime_ticks: 4 },
   ]);
-  assert.deepEqual(s.listProcesses('run-1').map((p) => `${p.host} ${p.role} ${p.pid} ${p.ended}`), ['local server 10 false']);
+  assert.deepEqual(
+    s.listProcesses('run-1').map((p) => `${p.host} ${p.role} ${p.pid} ${p.ended}`),
+    ['local server 10 false'],
+  );
   assert.deepEqual(s.listRunHosts('run-1'), []);
   s.close();
 });
@@ -94,10 +125,29 @@ test('placement and processes by host; a run keeps the hosts it used', () => {
   assert.deepEqual(s.openProcessHosts('run-1'), []);
   s.recordProcess({ run_id: 'run-1', point_id: null, role: 'driver', pid: 11, start_ticks: '7', argv: ['saio-load'], host: 'gen1' });
   assert.deepEqual(s.openProcessHosts('run-1'), ['gen1']);
-  assert.deepEqual(s.listProcesses('run-1').map((p) => `${p.host} ${p.role} ${p.pid} ${p.ended}`), ['srv server 10 true', 'local driver 10 false', 'gen1 driver 11 false']);
+  assert.deepEqual(
+    s.listProcesses('run-1').map((p) => `${p.host} ${p.role} ${p.pid} ${p.ended}`),
+    ['srv server 10 true', 'local driver 10 false', 'gen1 driver 11 false'],
+  );
   const h: RunHostRecord = {
-    name: 'srv', kind: 'ssh', address: 'ssh://saio-srv', roles: ['server'],
-    environment: { host: 'srv', kind: 'ssh', address: 'ssh://saio-srv', captured_at: 'x', kernel: '6.1', kernel_cmdline: '', os: 'Debian', cpu_model: 'cpu', cpus: 2, memory_bytes: 1, extra: {}, tools: { nginx: 'nginx/1.22.1' } },
+    name: 'srv',
+    kind: 'ssh',
+    address: 'ssh://saio-srv',
+    roles: ['server'],
+    environment: {
+      host: 'srv',
+      kind: 'ssh',
+      address: 'ssh://saio-srv',
+      captured_at: 'x',
+      kernel: '6.1',
+      kernel_cmdline: '',
+      os: 'Debian',
+      cpu_model: 'cpu',
+      cpus: 2,
+      memory_bytes: 1,
+      extra: {},
+      tools: { nginx: 'nginx/1.22.1' },
+    },
     clock_offset: { offset_ms: 1, uncertainty_ms: 2, samples: 7 },
     network_path: null,
     notes: ['libsaio.so: copied'],

@@ -5,17 +5,7 @@ import Database from 'better-sqlite3';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type {
-  ArtifactRecord,
-  EnvironmentSnapshot,
-  NotebookRecord,
-  PlacementSample,
-  PointRecord,
-  RevisionRecord,
-  RunHostRecord,
-  RunRecord,
-  RunStatus,
-} from '../model';
+import type { ArtifactRecord, EnvironmentSnapshot, NotebookRecord, PlacementSample, PointRecord, RevisionRecord, RunHostRecord, RunRecord, RunStatus } from '../model';
 import { migrate } from './migrations';
 
 /** A point's columns as insertPoint writes them (its metrics from common/metrics.ts). */
@@ -102,9 +92,7 @@ export class Store {
   }
 
   insertNotebook(nb: NotebookRecord): void {
-    this.db
-      .prepare('INSERT INTO notebooks (id, name, created_at, head_revision_id) VALUES (?, ?, ?, ?)')
-      .run(nb.id, nb.name, nb.created_at, nb.head_revision_id);
+    this.db.prepare('INSERT INTO notebooks (id, name, created_at, head_revision_id) VALUES (?, ?, ?, ?)').run(nb.id, nb.name, nb.created_at, nb.head_revision_id);
   }
 
   newNotebookId(): string {
@@ -135,9 +123,7 @@ export class Store {
   }
 
   getRevision(id: string): RevisionRecord | undefined {
-    return this.db
-      .prepare('SELECT id, notebook_id, parent_id, content_sha256, message, created_at FROM revisions WHERE id = ?')
-      .get(id) as RevisionRecord | undefined;
+    return this.db.prepare('SELECT id, notebook_id, parent_id, content_sha256, message, created_at FROM revisions WHERE id = ?').get(id) as RevisionRecord | undefined;
   }
 
   /** A revision of this notebook by full id or unique prefix (at least 4 characters). */
@@ -153,9 +139,7 @@ export class Store {
   }
 
   revisionContent(id: string): string | undefined {
-    const row = this.db.prepare('SELECT content FROM revisions WHERE id = ?').get(id) as
-      | { content: string }
-      | undefined;
+    const row = this.db.prepare('SELECT content FROM revisions WHERE id = ?').get(id) as { content: string } | undefined;
     return row?.content;
   }
 
@@ -185,9 +169,7 @@ export class Store {
   }
 
   finishRun(id: string, status: Exclude<RunStatus, 'running'>, reason: string | null, endedAt: string): void {
-    this.db
-      .prepare(`UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE id = ? AND status = 'running'`)
-      .run(status, reason, endedAt, id);
+    this.db.prepare(`UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE id = ? AND status = 'running'`).run(status, reason, endedAt, id);
   }
 
   getRun(id: string): RunRecord | undefined {
@@ -203,9 +185,7 @@ export class Store {
 
   /** Oldest first. */
   listRuns(notebookId: string): RunRecord[] {
-    return (
-      this.db.prepare('SELECT * FROM runs WHERE notebook_id = ? ORDER BY started_at, rowid').all(notebookId) as RunRow[]
-    ).map(toRun);
+    return (this.db.prepare('SELECT * FROM runs WHERE notebook_id = ? ORDER BY started_at, rowid').all(notebookId) as RunRow[]).map(toRun);
   }
 
   runsInState(status: RunStatus): RunRecord[] {
@@ -252,21 +232,15 @@ export class Store {
   }
 
   listArtifacts(runId: string): ArtifactRecord[] {
-    return this.db
-      .prepare('SELECT id, run_id, point_id, kind, name, sha256, size FROM artifacts WHERE run_id = ? ORDER BY id')
-      .all(runId) as ArtifactRecord[];
+    return this.db.prepare('SELECT id, run_id, point_id, kind, name, sha256, size FROM artifacts WHERE run_id = ? ORDER BY id').all(runId) as ArtifactRecord[];
   }
 
   getArtifact(id: number): ArtifactRecord | undefined {
-    return this.db.prepare('SELECT id, run_id, point_id, kind, name, sha256, size FROM artifacts WHERE id = ?').get(id) as
-      | ArtifactRecord
-      | undefined;
+    return this.db.prepare('SELECT id, run_id, point_id, kind, name, sha256, size FROM artifacts WHERE id = ?').get(id) as ArtifactRecord | undefined;
   }
 
   artifactContent(id: number): Buffer | undefined {
-    const row = this.db.prepare('SELECT content FROM artifacts WHERE id = ?').get(id) as
-      | { content: Buffer }
-      | undefined;
+    const row = this.db.prepare('SELECT content FROM artifacts WHERE id = ?').get(id) as { content: Buffer } | undefined;
     return row?.content;
   }
 
@@ -275,9 +249,7 @@ export class Store {
   }
 
   getEnvironment(runId: string): EnvironmentSnapshot | undefined {
-    const row = this.db.prepare('SELECT snapshot FROM environments WHERE run_id = ?').get(runId) as
-      | { snapshot: string }
-      | undefined;
+    const row = this.db.prepare('SELECT snapshot FROM environments WHERE run_id = ?').get(runId) as { snapshot: string } | undefined;
     return row && (JSON.parse(row.snapshot) as EnvironmentSnapshot);
   }
 
@@ -317,14 +289,18 @@ export class Store {
 
   /** Processes of a run on this machine that were never seen to end (other hosts: runHosts). */
   openProcesses(runId: string): { pid: number; start_ticks: string; role: string }[] {
-    return this.db
-      .prepare("SELECT pid, start_ticks, role FROM run_processes WHERE run_id = ? AND ended = 0 AND host = 'local'")
-      .all(runId) as { pid: number; start_ticks: string; role: string }[];
+    return this.db.prepare("SELECT pid, start_ticks, role FROM run_processes WHERE run_id = ? AND ended = 0 AND host = 'local'").all(runId) as { pid: number; start_ticks: string; role: string }[];
   }
 
   /** Every process a run started, where, and with what command line. */
   listProcesses(runId: string): { host: string; role: string; pid: number; argv: string[]; ended: boolean }[] {
-    const rows = this.db.prepare('SELECT host, role, pid, argv, ended FROM run_processes WHERE run_id = ? ORDER BY rowid').all(runId) as { host: string; role: string; pid: number; argv: string; ended: number }[];
+    const rows = this.db.prepare('SELECT host, role, pid, argv, ended FROM run_processes WHERE run_id = ? ORDER BY rowid').all(runId) as {
+      host: string;
+      role: string;
+      pid: number;
+      argv: string;
+      ended: number;
+    }[];
     return rows.map((r) => ({ ...r, argv: JSON.parse(r.argv) as string[], ended: r.ended === 1 }));
   }
 
@@ -349,7 +325,13 @@ export class Store {
       roles: string;
       facts: string;
     }[];
-    return rows.map((r) => ({ name: r.name, kind: r.kind, address: r.address, roles: JSON.parse(r.roles) as RunHostRecord['roles'], ...(JSON.parse(r.facts) as Omit<RunHostRecord, 'name' | 'kind' | 'address' | 'roles'>) }));
+    return rows.map((r) => ({
+      name: r.name,
+      kind: r.kind,
+      address: r.address,
+      roles: JSON.parse(r.roles) as RunHostRecord['roles'],
+      ...(JSON.parse(r.facts) as Omit<RunHostRecord, 'name' | 'kind' | 'address' | 'roles'>),
+    }));
   }
 
   // ---- bundles ------------------------------------------------------------------------------
@@ -369,9 +351,7 @@ export class Store {
 
   /** Every row of every table, in rowid order: to show that a refused import changed nothing. */
   dumpTables(): Record<string, unknown[]> {
-    const tables = this.db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-      .all() as { name: string }[];
+    const tables = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
     const out: Record<string, unknown[]> = {};
     for (const { name } of tables) {
       out[name] = this.db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}" ORDER BY rowid`).all();

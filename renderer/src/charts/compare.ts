@@ -43,7 +43,14 @@ export function compareFigure(runs: readonly LabelledRun[], metric: Metric): Fig
   const open = all.length > 0 && all.every((p) => p.rate_per_s !== null);
   const x: PlotField = open ? 'requests_per_s' : 'connections';
   const l = layout(fieldLabel(x), METRIC_LABELS[metric]);
-  if (!open) Object.assign(l.xaxis as object, sweepAxis('connections', all.map((p) => p.connections)));
+  if (!open)
+    Object.assign(
+      l.xaxis as object,
+      sweepAxis(
+        'connections',
+        all.map((p) => p.connections),
+      ),
+    );
   Object.assign(l.yaxis as object, { tickformat: ',.0f' });
   if (all.length === 0) return { data: [], layout: l, empty: 'pick runs with finished points' };
   return { data: seriesTraces(groups, x, metric), layout: l, warned: warnedCount(all) };
@@ -87,7 +94,16 @@ export function compareTable(runs: readonly RunResults[], baselineIndex: number,
       const pts = okPoints(r).filter((p) => `${p.backend}|${p.config}` === key);
       const vs = pts.map((p) => fieldValue(p, metric)).filter((v): v is number => v !== null);
       const sum = vs.length ? summarize(vs) : null;
-      return { values: vs, median: median(vs), ci_low: sum?.ci_low ?? null, ci_high: sum?.ci_high ?? null, n: vs.length, min: vs.length ? Math.min(...vs) : null, max: vs.length ? Math.max(...vs) : null, warned: warnedCount(pts) };
+      return {
+        values: vs,
+        median: median(vs),
+        ci_low: sum?.ci_low ?? null,
+        ci_high: sum?.ci_high ?? null,
+        n: vs.length,
+        min: vs.length ? Math.min(...vs) : null,
+        max: vs.length ? Math.max(...vs) : null,
+        warned: warnedCount(pts),
+      };
     });
     const baseStats = stats[baselineIndex];
     const base = baseStats?.median ?? null;
@@ -99,9 +115,15 @@ export function compareTable(runs: readonly RunResults[], baselineIndex: number,
       connections: first.connections,
       cells: stats.map(({ values, ...s }, i) => {
         const c = i !== baselineIndex && base && baseStats && values.length > 0 && metricKnown(metric) ? safeCompare(baseStats.values, values, metric, key) : null;
-        return { ...s, ratio: base && s.median !== null ? s.median / base : null, ratio_ci: c ? [c.ci_low, c.ci_high] as [number, number] : null, p_value: c?.p_value ?? null, verdict: c?.verdict ?? null, reason: c?.reason ?? null };
+        return {
+          ...s,
+          ratio: base && s.median !== null ? s.median / base : null,
+          ratio_ci: c ? ([c.ci_low, c.ci_high] as [number, number]) : null,
+          p_value: c?.p_value ?? null,
+          verdict: c?.verdict ?? null,
+          reason: c?.reason ?? null,
+        };
       }),
     };
   });
 }
-

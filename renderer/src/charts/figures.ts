@@ -8,10 +8,21 @@ import { backendWorkers, closedLoop, FONT, groupBy, layout, okPoints, seriesTrac
 
 export function throughputFigure(run: RunResults | null | undefined): Figure {
   const pts = closedLoop(okPoints(run));
-  if (pts.length === 0) return { data: [], layout: layout('connections', 'requests/s'), empty: okPoints(run).length ? 'no closed-loop points in this run (see tail latency against achieved rate)' : 'no finished points yet' };
+  if (pts.length === 0)
+    return {
+      data: [],
+      layout: layout('connections', 'requests/s'),
+      empty: okPoints(run).length ? 'no closed-loop points in this run (see tail latency against achieved rate)' : 'no finished points yet',
+    };
   const data = seriesTraces(groupBy(pts, backendWorkers(pts)), 'connections', 'requests_per_s');
   const l = layout('connections', 'requests/s');
-  Object.assign(l.xaxis as object, sweepAxis('connections', pts.map((p) => p.connections)));
+  Object.assign(
+    l.xaxis as object,
+    sweepAxis(
+      'connections',
+      pts.map((p) => p.connections),
+    ),
+  );
   Object.assign(l.yaxis as object, { tickformat: ',.0f' });
   return { data, layout: l, warned: warnedCount(pts) };
 }
@@ -71,7 +82,13 @@ export function scalingFigure(run: RunResults | null | undefined): Figure {
     [...pts].sort((a, b) => a.connections - b.connections),
     (p) => (many ? `${p.connections} conn · ${p.backend}` : `${p.connections} conn`),
   );
-  Object.assign(l.xaxis as object, sweepAxis('workers', pts.map((p) => p.workers)));
+  Object.assign(
+    l.xaxis as object,
+    sweepAxis(
+      'workers',
+      pts.map((p) => p.workers),
+    ),
+  );
   const fig: Figure = { data: seriesTraces(groups, 'workers', 'requests_per_s'), layout: l, warned: warnedCount(pts) };
   if (new Set(pts.map((p) => p.workers)).size < 2) fig.empty = 'one worker count in this run: sweep.workers lists several to see scaling';
   return fig;
@@ -86,4 +103,3 @@ export function plotCellFigure(cell: PlotCell, run: RunResults | null): Figure {
   const n = spec.series.reduce((a, s) => a + s.x.length, 0);
   return { data: fig.data as unknown as Record<string, unknown>[], layout: lay, warned: spec.warned, ...(n === 0 ? { empty: run ? 'no finished points in the latest run' : 'not run yet' } : {}) };
 }
-

@@ -32,7 +32,17 @@ export function placementRows(samples: readonly PlacementSample[]): ThreadRow[] 
     let r = rows.get(key);
     if (!r) {
       const tag = s.role === 'kernel-worker' ? '⚙ kernel' : s.role;
-      r = { key, ...(s.host ? { host: s.host } : {}), tid: s.tid, pid: s.pid, comm: s.comm, role: s.role, label: `${s.host ? `${s.host} · ` : ''}${tag} · ${s.comm} ${s.pid}/${s.tid}`, samples: 0, cpus: new Map() };
+      r = {
+        key,
+        ...(s.host ? { host: s.host } : {}),
+        tid: s.tid,
+        pid: s.pid,
+        comm: s.comm,
+        role: s.role,
+        label: `${s.host ? `${s.host} · ` : ''}${tag} · ${s.comm} ${s.pid}/${s.tid}`,
+        samples: 0,
+        cpus: new Map(),
+      };
       rows.set(key, r);
     }
     r.samples++;
@@ -100,7 +110,13 @@ export function placementFigure(run: RunResults | null | undefined): Figure {
     shapes,
     margin: { l: 12, r: 12, t: 8, b: 40 },
   });
-  Object.assign(l.yaxis as object, { type: 'category', categoryorder: 'array', categoryarray: [...order].reverse(), title: { text: '' }, rangemode: 'normal', tickfont: { family: 'ui-monospace, SFMono-Regular, Menlo, monospace', size: 10 } });
+  Object.assign(l.yaxis as object, {
+    type: 'category',
+    categoryorder: 'array',
+    categoryarray: [...order].reverse(),
+    title: { text: '' },
+    rangemode: 'normal',
+    tickfont: { family: 'ui-monospace, SFMono-Regular, Menlo, monospace', size: 10 },
+  });
   return { data, layout: l, ...(samples.length === 0 ? { empty: 'no placement samples in this run' } : {}) };
 }
-

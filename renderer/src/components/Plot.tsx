@@ -11,7 +11,7 @@ import type { Figure } from '../charts/traces';
 
 let plotly: Promise<PlotlyStatic> | null = null;
 export function loadPlotly(): Promise<PlotlyStatic> {
-  plotly ??= import('plotly.js-basic-dist-min').then((m) => ((m as { default?: PlotlyStatic }).default ?? (m as unknown as PlotlyStatic)));
+  plotly ??= import('plotly.js-basic-dist-min').then((m) => (m as { default?: PlotlyStatic }).default ?? (m as unknown as PlotlyStatic));
   return plotly;
 }
 
@@ -72,7 +72,14 @@ export function Plot({ figure, name, testId, height = 320 }: { figure: Figure; n
     if (div) void loadPlotly().then((P) => P.downloadImage(div, { format, filename: name, width: div.clientWidth || 900, height: h, scale: format === 'png' ? 2 : 1 }));
   };
   return (
-    <div className="plot" data-testid={testId} data-state={state} data-warned={figure.warned ?? 0} data-traces={figure.data.length} data-points={figure.data.reduce((n, t) => n + (t.mode === 'markers' ? ((t.x as unknown[])?.length ?? 0) : 0), 0)}>
+    <div
+      className="plot"
+      data-testid={testId}
+      data-state={state}
+      data-warned={figure.warned ?? 0}
+      data-traces={figure.data.length}
+      data-points={figure.data.reduce((n, t) => n + (t.mode === 'markers' ? ((t.x as unknown[])?.length ?? 0) : 0), 0)}
+    >
       <div className="plot-tools">
         {figure.empty && <span className="muted plot-empty">{figure.empty}</span>}
         {!figure.empty && (figure.warned ?? 0) > 0 && (

@@ -32,7 +32,11 @@ export function Toolbar() {
             @{shortId(rev.id)}
           </span>
         )}
-        {dirty && <span className="dirty" title="Unsaved edits">●</span>}
+        {dirty && (
+          <span className="dirty" title="Unsaved edits">
+            ●
+          </span>
+        )}
         {nErrors > 0 && (
           <span className="bad" data-testid="error-count">
             {nErrors} problem{nErrors > 1 ? 's' : ''}

@@ -83,7 +83,11 @@ export function autoMessage(saved: Draft | null, draft: Draft): string {
   if (edited.length) parts.push(`edit ${edited.join(', ')}`);
   if (added.length) parts.push(`add ${added.join(', ')}`);
   if (removed.length) parts.push(`remove ${removed.join(', ')}`);
-  const order = (nb: Draft) => nb.cells.map((c) => c.id).filter((id) => before.has(id) && after.has(id)).join();
+  const order = (nb: Draft) =>
+    nb.cells
+      .map((c) => c.id)
+      .filter((id) => before.has(id) && after.has(id))
+      .join();
   if (parts.length === 0 && order(saved) !== order(draft)) parts.push('reorder cells');
   const text = parts.join('; ') || 'Save notebook';
   return text.charAt(0).toUpperCase() + text.slice(1);

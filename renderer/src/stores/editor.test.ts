@@ -37,7 +37,10 @@ test('an edit is validated at once by the schema, then by the engine, whose answ
   let s = useEditor.getState();
   assert.equal(isDirty(s), true);
   assert.equal(s.errorsFrom, 'local');
-  assert.deepEqual(s.errors.map((e) => e.path), ['cells[1].sweep.connections[1]']);
+  assert.deepEqual(
+    s.errors.map((e) => e.path),
+    ['cells[1].sweep.connections[1]'],
+  );
   answer = [{ path: 'cells[1].server.kind', message: 'expected one of "nginx"' }];
   await useEditor.getState().validateNow();
   s = useEditor.getState();
@@ -94,7 +97,10 @@ test('cells can be added, moved and removed', async () => {
   useEditor.getState().moveCell(1, 1);
   assert.equal(useEditor.getState().draft!.cells[2]!.id, id);
   useEditor.getState().removeCell(2);
-  assert.deepEqual(useEditor.getState().draft!.cells.map((c) => c.id), head.cells.map((c) => c.id));
+  assert.deepEqual(
+    useEditor.getState().draft!.cells.map((c) => c.id),
+    head.cells.map((c) => c.id),
+  );
 });
 
 test('draft helpers update by path without touching the original', () => {

@@ -42,7 +42,10 @@ beforeEach(() => {
 test('runs load newest first; the latest run of a cell is found', async () => {
   runs.push(run('run0', 'e', '2025-12-31T00:00:00Z'), run('runX', 'other', '2026-02-01T00:00:00Z'));
   await useRuns.getState().load('qs', 'nb1');
-  assert.deepEqual(useRuns.getState().runs.map((r) => r.id), ['runX', 'run1', 'run0']);
+  assert.deepEqual(
+    useRuns.getState().runs.map((r) => r.id),
+    ['runX', 'run1', 'run0'],
+  );
   assert.equal(latestRun(useRuns.getState().runs, 'e')?.id, 'run1');
   assert.equal(latestRun(useRuns.getState().runs, 'none'), null);
 });
@@ -86,7 +89,11 @@ test('a point event loads a run not shown yet once, then each later point is add
   await tick(5);
   assert.equal(fake.calls.slice(before).filter((c) => c.method === 'runs.get').length, 1, '199 more points: no fetch');
   const r = useRuns.getState().results.run2!;
-  assert.deepEqual(r.points.map((p) => p.seq), Array.from({ length: 199 }, (_, i) => i + 2), 'the fetched run had none; each event added its point, in order');
+  assert.deepEqual(
+    r.points.map((p) => p.seq),
+    Array.from({ length: 199 }, (_, i) => i + 2),
+    'the fetched run had none; each event added its point, in order',
+  );
   assert.equal(r.placement.length, 199);
   assert.ok(r.placement.every((s, i) => i === 0 || s.t_ms >= r.placement[i - 1]!.t_ms));
 });
@@ -100,7 +107,7 @@ test('output events reach the terminal buffer, which stays bounded', () => {
   assert.ok(useTerminal.getState().dropped > 0);
 });
 
-test('a job that ends reloads runs and its runs\' results, and notes it in the terminal', async () => {
+test("a job that ends reloads runs and its runs' results, and notes it in the terminal", async () => {
   await useRuns.getState().load('qs', 'nb1');
   useRuns.getState().onEvent({ type: 'job', job: job('running') });
   const before = fake.calls.length;

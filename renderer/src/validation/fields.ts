@@ -22,9 +22,7 @@ export function formatNumberList(value: unknown): string {
 }
 
 export function parseNameListText(text: string): string[] {
-  return text
-    .split(/[\s,]+/)
-    .filter((s) => s !== '');
+  return text.split(/[\s,]+/).filter((s) => s !== '');
 }
 
 /** True when the text already says what the value says (so a field keeps the user's spelling). */

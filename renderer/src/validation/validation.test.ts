@@ -32,10 +32,7 @@ test('list fields show per-item errors with the item position and value', () => 
     { path: 'cells[1].sweep.connections', message: 'expected at least 1 item(s)' },
     { path: 'cells[1].sweep.workers[0]', message: 'other field' },
   ];
-  assert.deepEqual(listFieldMessages(errors, 'cells[1].sweep.connections', [10, -5]), [
-    'item 2 (-5): expected a number ≥ 1, found number -5',
-    'expected at least 1 item(s)',
-  ]);
+  assert.deepEqual(listFieldMessages(errors, 'cells[1].sweep.connections', [10, -5]), ['item 2 (-5): expected a number ≥ 1, found number -5', 'expected at least 1 item(s)']);
   assert.equal(errorsAt(errors, 'cells[1].sweep.connections').length, 1);
   assert.equal(errorsWithin(errors, 'cells[1].sweep').length, 3);
 });
@@ -48,7 +45,10 @@ test('errors no field claims are kept for the cell header, none dropped', () => 
     { path: 'cells[2].x', message: 'c' },
   ];
   const left = unclaimedErrors(errors, 'cells[1]', ['cells[1].sweep.connections', 'cells[1].pinning.server']);
-  assert.deepEqual(left.map((e) => e.path), ['cells[1]', 'cells[1].pinning.gpu']);
+  assert.deepEqual(
+    left.map((e) => e.path),
+    ['cells[1]', 'cells[1].pinning.gpu'],
+  );
 });
 
 test('local validation finds what the engine finds, at the same paths, with the same words', () => {

@@ -9,9 +9,7 @@ import { parseDestination } from './ssh-destination';
 
 export const LOCAL_HOST = 'local';
 
-export const hostName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a host name: 1 to 32 of a-z, 0-9, "_", "-", starting with a letter or digit');
+export const hostName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a host name: 1 to 32 of a-z, 0-9, "_", "-", starting with a letter or digit');
 
 const destination = z.string().superRefine((text, ctx) => {
   try {
@@ -29,7 +27,10 @@ export const SshHostSpec = z.strictObject({
   /** ssh://user@host[:port], user@host, or a Host of the ssh config. */
   ssh: destination,
   /** An ssh config file used instead of ~/.ssh/config (ssh -F), absolute. */
-  ssh_config: z.string().regex(/^\/[^\0]{0,4095}$/, 'an absolute path').optional(),
+  ssh_config: z
+    .string()
+    .regex(/^\/[^\0]{0,4095}$/, 'an absolute path')
+    .optional(),
   /**
    * The IPv4 address the other hosts reach this one at (a server placed here binds to it). Absent:
    * the HostName ssh resolves the destination to, when that is an IPv4 address.
@@ -48,16 +49,19 @@ export const QemuHostSpec = z.strictObject({
   cpus: z.number().int().min(1).max(16).default(2),
   memory_mb: z.number().int().min(256).max(65536).default(2048),
   /** "debian": the newest Debian kernel with headers here (kmod/scripts/debian-kernel.sh), or /boot/vmlinuz-VERSION. */
-  kernel: z.union([z.literal('debian'), z.string().regex(/^\/boot\/vmlinuz-[A-Za-z0-9._+-]{1,128}$/, 'a kernel image /boot/vmlinuz-VERSION')], {
-    error: '"debian" or a kernel image /boot/vmlinuz-VERSION (its headers in /usr/src/linux-headers-VERSION)',
-  }).default('debian'),
+  kernel: z
+    .union([z.literal('debian'), z.string().regex(/^\/boot\/vmlinuz-[A-Za-z0-9._+-]{1,128}$/, 'a kernel image /boot/vmlinuz-VERSION')], {
+      error: '"debian" or a kernel image /boot/vmlinuz-VERSION (its headers in /usr/src/linux-headers-VERSION)',
+    })
+    .default('debian'),
   /** auto: KVM when a short boot probe succeeds, else TCG (software emulation). */
   accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
 });
 
 /** A host as the notebook gives it: a destination string, the ssh object form, or a QEMU guest. */
 export const HostSpec = z.union([destination, SshHostSpec, QemuHostSpec], {
-  error: 'an ssh destination ("ssh://user@host", "user@host", a Host of the ssh config), { "ssh": …, "ssh_config"?: …, "address"?: … } or { "kind": "qemu", "cpus"?: …, "memory_mb"?: …, "kernel"?: "debian" | "/boot/vmlinuz-V" }',
+  error:
+    'an ssh destination ("ssh://user@host", "user@host", a Host of the ssh config), { "ssh": …, "ssh_config"?: …, "address"?: … } or { "kind": "qemu", "cpus"?: …, "memory_mb"?: …, "kernel"?: "debian" | "/boot/vmlinuz-V" }',
 });
 
 export const Hosts = z.record(hostName, HostSpec).superRefine((hosts, ctx) => {
@@ -113,7 +117,10 @@ export function placementIssues(
   });
   if (drivers.length > 1) {
     if (cell.driver && cell.driver.kind !== 'saio-load') {
-      issues.push({ path: ['driver_hosts'], message: `several load hosts need driver "saio-load" (its histograms merge exactly and it starts at an agreed time); "${cell.driver.kind}" runs on one host only` });
+      issues.push({
+        path: ['driver_hosts'],
+        message: `several load hosts need driver "saio-load" (its histograms merge exactly and it starts at an agreed time); "${cell.driver.kind}" runs on one host only`,
+      });
     }
     const fewest = Math.min(...(cell.sweep?.connections ?? [Infinity]));
     if (fewest < drivers.length) {
@@ -128,12 +135,17 @@ export function placementIssues(
   const server = cell.server_host ?? LOCAL_HOST;
   const guests = [server, ...drivers].filter((h) => qemuSpecOf(hosts?.[h]) !== null);
   for (const g of new Set(guests)) {
-    if (server !== g) issues.push({ path: ['server_host'], message: `"${g}" (a QEMU guest) in driver_hosts needs the server there too: "server_host": "${g}" (a guest's network is reached from nowhere else)` });
-    else if (drivers.length !== 1 || drivers[0] !== g) issues.push({ path: ['driver_hosts'], message: `the server in the QEMU guest "${g}" needs its load generator there too: "driver_hosts": ["${g}"]` });
+    if (server !== g)
+      issues.push({ path: ['server_host'], message: `"${g}" (a QEMU guest) in driver_hosts needs the server there too: "server_host": "${g}" (a guest's network is reached from nowhere else)` });
+    else if (drivers.length !== 1 || drivers[0] !== g)
+      issues.push({ path: ['driver_hosts'], message: `the server in the QEMU guest "${g}" needs its load generator there too: "driver_hosts": ["${g}"]` });
   }
   // The module step (build, insmod, rmmod) runs on this machine or inside a QEMU guest.
   if (server !== LOCAL_HOST && qemuSpecOf(hosts?.[server]) === null && cell.backends.includes('saio-kmod')) {
-    issues.push({ path: ['backends'], message: `no "saio-kmod" with the server on "${cell.server_host}": the kernel module is loaded on this machine or in a QEMU guest only (place the server on "local" or on a host of "kind": "qemu")` });
+    issues.push({
+      path: ['backends'],
+      message: `no "saio-kmod" with the server on "${cell.server_host}": the kernel module is loaded on this machine or in a QEMU guest only (place the server on "local" or on a host of "kind": "qemu")`,
+    });
   }
   return issues;
 }

@@ -5,9 +5,7 @@ import { z } from 'zod';
 
 export const NOTEBOOK_FORMAT_V1 = 'saio-lab/notebook@1';
 
-const cellId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cell id: lower-case letters, digits and "-", at most 63 characters');
+const cellId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cell id: lower-case letters, digits and "-", at most 63 characters');
 
 const cpuList = z.array(z.number().int().min(0).max(4095)).min(1).max(4096);
 
@@ -20,10 +18,17 @@ const ServerSettings = z.strictObject({
   /** Worker processes (nginx worker_processes); swept by `sweep.workers` when given there. */
   workers: z.number().int().min(1).max(256).default(1),
   /** Size in bytes of the one file every request fetches. */
-  file_size: z.number().int().min(0).max(1 << 30),
+  file_size: z
+    .number()
+    .int()
+    .min(0)
+    .max(1 << 30),
   keep_alive: z.boolean().default(true),
   /** Appended verbatim inside the server's http block (nginx) or its equivalent. */
-  extra_config: z.string().max(64 * 1024).default(''),
+  extra_config: z
+    .string()
+    .max(64 * 1024)
+    .default(''),
 });
 
 const DriverSettings = z.strictObject({
@@ -70,9 +75,7 @@ const KmodSettings = z.strictObject({
    * Where kernel workers run (worker mode only): "local" next to the thread that submits to them
    * ("local+K" / "local-K": K CPUs further), or CPU numbers (worker i on cpus[i % n]). Absent: not pinned.
    */
-  cpus: z
-    .union([z.string().regex(/^local([+-](0|[1-9]\d{0,2}|10[01]\d|102[0-4]))?$/, KMOD_CPUS), cpuList.max(64)], { error: KMOD_CPUS })
-    .optional(),
+  cpus: z.union([z.string().regex(/^local([+-](0|[1-9]\d{0,2}|10[01]\d|102[0-4]))?$/, KMOD_CPUS), cpuList.max(64)], { error: KMOD_CPUS }).optional(),
   /** How long a worker spins for work before it sleeps, in µs (worker mode only); absent: the module's default_idle_us. */
   idle_us: z.number().int().min(1).max(1_000_000).optional(),
   /** insmod parameters of saio.ko, such as {"default_idle_us": 200}. */
@@ -176,8 +179,10 @@ export const NotebookV1 = z
       // Enter mode has no kernel workers: settings for them would silently do nothing.
       const k = cell.kmod;
       if (k.workers !== 1) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'workers'], message: `1 in enter mode (kernel workers exist only with "mode": "worker"), found ${k.workers}` });
-      if (k.cpus !== undefined) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'cpus'], message: 'no cpus in enter mode (they place kernel workers, which exist only with "mode": "worker")' });
-      if (k.idle_us !== undefined) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'idle_us'], message: 'no idle_us in enter mode (it is the spin time of kernel workers, which exist only with "mode": "worker")' });
+      if (k.cpus !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'cpus'], message: 'no cpus in enter mode (they place kernel workers, which exist only with "mode": "worker")' });
+      if (k.idle_us !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'idle_us'], message: 'no idle_us in enter mode (it is the spin time of kernel workers, which exist only with "mode": "worker")' });
     });
     nb.cells.forEach((cell, i) => {
       if (cell.type !== 'plot') return;

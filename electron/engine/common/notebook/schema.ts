@@ -13,9 +13,7 @@ import { Hosts, Placement, placementIssues } from './hosts';
 
 export const NOTEBOOK_FORMAT = 'saio-lab/notebook@2';
 
-const cellId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cell id: lower-case letters, digits and "-", at most 63 characters');
+const cellId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cell id: lower-case letters, digits and "-", at most 63 characters');
 
 const cpuList = z.array(z.number().int().min(0).max(4095)).min(1).max(4096);
 
@@ -34,7 +32,10 @@ export const ServerSettings = z.strictObject({
    * Appended verbatim to the server's configuration: inside nginx's http block, to lighttpd's or
    * redis's config file; for memcached, extra command-line arguments (whitespace-separated).
    */
-  extra_config: z.string().max(64 * 1024).default(''),
+  extra_config: z
+    .string()
+    .max(64 * 1024)
+    .default(''),
 });
 
 export const DriverSettings = DriverSettingsSchema;
@@ -83,9 +84,7 @@ export const KmodSettings = z.strictObject({
    * Where kernel workers run (worker mode only): "local" next to the thread that submits to them
    * ("local+K" / "local-K": K CPUs further), or CPU numbers (worker i on cpus[i % n]). Absent: not pinned.
    */
-  cpus: z
-    .union([z.string().regex(/^local([+-](0|[1-9]\d{0,2}|10[01]\d|102[0-4]))?$/, KMOD_CPUS), cpuList.max(64)], { error: KMOD_CPUS })
-    .optional(),
+  cpus: z.union([z.string().regex(/^local([+-](0|[1-9]\d{0,2}|10[01]\d|102[0-4]))?$/, KMOD_CPUS), cpuList.max(64)], { error: KMOD_CPUS }).optional(),
   /** How long a worker spins for work before it sleeps, in µs (worker mode only); absent: the module's default_idle_us. */
   idle_us: z.number().int().min(1).max(1_000_000).optional(),
   /** insmod parameters of saio.ko, such as {"default_idle_us": 200}. */
@@ -238,15 +237,20 @@ export const Notebook = z
       // Enter mode has no kernel workers: settings for them would silently do nothing.
       const k = cell.kmod;
       if (k.workers !== 1) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'workers'], message: `1 in enter mode (kernel workers exist only with "mode": "worker"), found ${k.workers}` });
-      if (k.cpus !== undefined) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'cpus'], message: 'no cpus in enter mode (they place kernel workers, which exist only with "mode": "worker")' });
-      if (k.idle_us !== undefined) ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'idle_us'], message: 'no idle_us in enter mode (it is the spin time of kernel workers, which exist only with "mode": "worker")' });
+      if (k.cpus !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'cpus'], message: 'no cpus in enter mode (they place kernel workers, which exist only with "mode": "worker")' });
+      if (k.idle_us !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'kmod', 'idle_us'], message: 'no idle_us in enter mode (it is the spin time of kernel workers, which exist only with "mode": "worker")' });
     });
     nb.cells.forEach((cell, i) => {
       if (cell.type !== 'experiment') return;
       if (cell.reference !== undefined && !cell.backends.includes(cell.reference)) {
         ctx.addIssue({ code: 'custom', path: ['cells', i, 'reference'], message: `one of the cell's backends (${oneOf(cell.backends)}), found "${cell.reference}"` });
       }
-      const policies: [(string | number)[], RepeatsSetting | undefined][] = [[['repeats'], cell.repeats], [['quick', 'repeats'], cell.quick?.repeats]];
+      const policies: [(string | number)[], RepeatsSetting | undefined][] = [
+        [['repeats'], cell.repeats],
+        [['quick', 'repeats'], cell.quick?.repeats],
+      ];
       for (const [path, r] of policies) {
         if (r === undefined || typeof r === 'number') continue;
         for (const sentence of repeatPolicyErrors(r)) {
@@ -263,8 +267,10 @@ export const Notebook = z
     nb.cells.forEach((cell, i) => {
       if (cell.type !== 'experiment' || cell.protocol.kind !== 'http' || cell.protocol.tls === undefined) return;
       // HTTPS is built for nginx and wrk (saio-load speaks plain HTTP so far).
-      if (cell.server.kind !== 'nginx') ctx.addIssue({ code: 'custom', path: ['cells', i, 'protocol', 'tls'], message: `no tls with server "${cell.server.kind}" (https is configured for nginx only), found "${cell.protocol.tls}"` });
-      if (cell.driver.kind !== 'wrk') ctx.addIssue({ code: 'custom', path: ['cells', i, 'driver', 'kind'], message: `"wrk" for https (saio-load speaks plain HTTP only), found "${cell.driver.kind}"` });
+      if (cell.server.kind !== 'nginx')
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'protocol', 'tls'], message: `no tls with server "${cell.server.kind}" (https is configured for nginx only), found "${cell.protocol.tls}"` });
+      if (cell.driver.kind !== 'wrk')
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'driver', 'kind'], message: `"wrk" for https (saio-load speaks plain HTTP only), found "${cell.driver.kind}"` });
     });
     nb.cells.forEach((cell, i) => {
       if (cell.type !== 'plot') return;

@@ -9,7 +9,11 @@ export type ProtocolKind = (typeof PROTOCOLS)[number];
 export const HttpSettings = z.strictObject({
   kind: z.literal('http'),
   /** Size in bytes of the one file every request fetches (random bytes, fresh for each run). */
-  file_size: z.number().int().min(0).max(1 << 30),
+  file_size: z
+    .number()
+    .int()
+    .min(0)
+    .max(1 << 30),
   keep_alive: z.boolean().default(true),
   /**
    * Absent: plain HTTP; on: HTTPS (TLS 1.2/1.3 with a self-signed certificate made for the run);
@@ -32,7 +36,12 @@ function kvSettings<K extends 'redis' | 'memcached'>(kind: K, maxKeySize: number
     keys: z.number().int().min(1).max(10_000_000).default(10_000),
     key_size: z.number().int().min(8).max(maxKeySize).default(16),
     // At least 16: a value begins with its key's index and version, so a stale one is told apart.
-    value_size: z.number().int().min(16).max(1 << 20).default(64),
+    value_size: z
+      .number()
+      .int()
+      .min(16)
+      .max(1 << 20)
+      .default(64),
   });
 }
 

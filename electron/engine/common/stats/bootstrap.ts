@@ -36,11 +36,7 @@ function positive(name: string, s: readonly number[]): void {
   }
 }
 
-export function bootstrapRatioOfMedians(
-  reference: readonly number[],
-  candidate: readonly number[],
-  o: BootstrapOptions = {},
-): RatioInterval {
+export function bootstrapRatioOfMedians(reference: readonly number[], candidate: readonly number[], o: BootstrapOptions = {}): RatioInterval {
   const level = o.level ?? 0.95;
   const resamples = o.resamples ?? DEFAULT_RESAMPLES;
   const paired = o.paired ?? false;

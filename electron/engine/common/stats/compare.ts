@@ -96,11 +96,7 @@ export function fmtP(p: number): string {
   return p < 0.0001 ? p.toExponential(1) : String(Number(p.toPrecision(2)));
 }
 
-export function compare(
-  reference: readonly (number | null)[],
-  candidate: readonly (number | null)[],
-  o: CompareOptions,
-): Comparison {
+export function compare(reference: readonly (number | null)[], candidate: readonly (number | null)[], o: CompareOptions): Comparison {
   const direction = o.direction ?? metricDirection(o.metric);
   const alpha = o.alpha ?? 0.05;
   const level = o.level ?? 0.95;

@@ -8,21 +8,26 @@ import type { Summary } from './summary';
 
 /** Escapes text for XML content and attributes, dropping characters XML 1.0 cannot carry. */
 export function xmlEscape(text: string): string {
-  return text
-    // XML 1.0 has no place for these control characters, not even escaped.
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      // XML 1.0 has no place for these control characters, not even escaped.
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 /** 45,879 for large values, 3 significant digits for small ones. */
 export function formatValue(v: number | null): string {
   if (v === null) return '–';
-  if (Math.abs(v) >= 1000) return Math.round(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  if (Math.abs(v) >= 1000)
+    return Math.round(v)
+      .toString()
+      .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return String(Number(v.toPrecision(3)));
 }
 
@@ -86,8 +91,11 @@ const RESULT: Record<GateCase['status'], string> = { fail: '❌ regression', pas
 export function gateMarkdown(r: GateResult, title = 'saio-lab gate'): string {
   const verdict = r.passed ? 'passed' : 'FAILED';
   const out = [`## ${mdCell(title)}: ${verdict}`, '', mdCell(r.message) + '.', ''];
-  out.push(`Fails a configuration only when the change is significant (Mann-Whitney U, α = ${r.alpha}) and worse than ${(r.threshold * 100).toFixed(0)}%.` +
-    (r.previous_label ? ` Previous run: ${mdCell(r.previous_label)}.` : ''), '');
+  out.push(
+    `Fails a configuration only when the change is significant (Mann-Whitney U, α = ${r.alpha}) and worse than ${(r.threshold * 100).toFixed(0)}%.` +
+      (r.previous_label ? ` Previous run: ${mdCell(r.previous_label)}.` : ''),
+    '',
+  );
   if (r.cases.length === 0) return out.join('\n');
   out.push('| Configuration | Metric | Previous median [95% CI] n | Current median [95% CI] n | Ratio [95% CI] | p | Result |');
   out.push('|---|---|---:|---:|---:|---:|---|');
@@ -96,15 +104,17 @@ export function gateMarkdown(r: GateResult, title = 'saio-lab gate'): string {
   const rows = [...r.cases].sort((a, b) => order[a.status] - order[b.status]);
   for (const c of rows) {
     const k = c.comparison;
-    out.push(`| ${[
-      mdCell(c.config),
-      mdCell(c.metric),
-      formatSummary(c.previous),
-      formatSummary(c.current),
-      k ? `${formatRatio(k.ratio)} [${formatRatio(k.ci_low)}, ${formatRatio(k.ci_high)}]` : '–',
-      k ? fmtP(k.p_value) : '–',
-      `${RESULT[c.status]}${c.status === 'pass' ? '' : `: ${mdCell(c.message)}`}`,
-    ].join(' | ')} |`);
+    out.push(
+      `| ${[
+        mdCell(c.config),
+        mdCell(c.metric),
+        formatSummary(c.previous),
+        formatSummary(c.current),
+        k ? `${formatRatio(k.ratio)} [${formatRatio(k.ci_low)}, ${formatRatio(k.ci_high)}]` : '–',
+        k ? fmtP(k.p_value) : '–',
+        `${RESULT[c.status]}${c.status === 'pass' ? '' : `: ${mdCell(c.message)}`}`,
+      ].join(' | ')} |`,
+    );
   }
   out.push('');
   return out.join('\n');

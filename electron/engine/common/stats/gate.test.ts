@@ -10,13 +10,21 @@ import { repoRoot } from '../../paths';
 import { gate, type GateSeries } from './gate';
 import { gateJUnit, gateMarkdown } from './gate-report';
 
-interface OracleGateCase { config: string; metric: string; status: string; p_value?: number; ratio?: number; worse_by?: number; min_attainable_p?: number }
+interface OracleGateCase {
+  config: string;
+  metric: string;
+  status: string;
+  p_value?: number;
+  ratio?: number;
+  worse_by?: number;
+  min_attainable_p?: number;
+}
 const oracle = JSON.parse(readFileSync(join(repoRoot(), 'electron/engine/common/stats/oracle/expected.json'), 'utf8')) as {
   gate: { input: { previous: GateSeries[]; current: GateSeries[] }; threshold: number; alpha: number; cases: OracleGateCase[] };
 };
 const { input } = oracle.gate;
 
-test('each configuration × metric gets the oracle\'s decision, with its numbers', () => {
+test("each configuration × metric gets the oracle's decision, with its numbers", () => {
   const r = gate(input.previous, input.current, { alpha: oracle.gate.alpha, threshold: oracle.gate.threshold });
   for (const want of oracle.gate.cases) {
     const got = r.cases.find((c) => c.config === want.config && c.metric === want.metric);
@@ -51,7 +59,13 @@ test('without a comparable previous run the gate passes and says why, in both ou
   assert.match(gateMarkdown(r), /passed[\s\S]*no finished run/);
 });
 
-interface ParsedCase { classname: string; name: string; failure: string | null; failureText: string | null; skipped: string | null }
+interface ParsedCase {
+  classname: string;
+  name: string;
+  failure: string | null;
+  failureText: string | null;
+  skipped: string | null;
+}
 function parseJUnit(xml: string): ParsedCase[] {
   const py = `
 import json, sys, xml.etree.ElementTree as ET
@@ -86,7 +100,13 @@ test('JUnit XML: one testcase per configuration × metric, failures name the con
   assert.match(c10.failure!, /baseline c10 requests_per_s: regression: down 12\.1% \(×0\.879, 95% CI ×[\d.]+–×[\d.]+\), p = 0\.00016 < 0\.01, worse by 12\.1% > 10\.0% threshold/);
   assert.match(c10.failureText!, /previous: median 45,\d{3} \[[\d,]+, [\d,]+\] n=8/);
   assert.match(c10.failureText!, /mann-whitney-exact: p = 0\.00016/);
-  assert.equal(cases.filter((c) => c.skipped !== null).map((c) => c.classname).join(), 'saio c400');
+  assert.equal(
+    cases
+      .filter((c) => c.skipped !== null)
+      .map((c) => c.classname)
+      .join(),
+    'saio c400',
+  );
   assert.match(xml, /value="run 7 &lt;2026-01-02&gt; &quot;quick&quot; &amp; co"/, 'attributes escaped');
 });
 

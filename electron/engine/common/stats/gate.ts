@@ -84,9 +84,10 @@ function judge(prev: GateSeries, cur: GateSeries, direction: Direction, alpha: n
     message = `regression: ${numbers} < ${alpha}, worse by ${pct(worse_by)} > ${pct(threshold)} threshold`;
   } else if (worse_by <= 0) message = `no regression: ${numbers}`;
   else if (!significant) {
-    const floor = c.min_attainable_p !== null && c.min_attainable_p >= alpha
-      ? `; ${c.n_candidate} vs ${c.n_reference} repeats cannot reach α = ${alpha} (smallest p ${fmtP(c.min_attainable_p)}): add repeats for a gate that can fail`
-      : '';
+    const floor =
+      c.min_attainable_p !== null && c.min_attainable_p >= alpha
+        ? `; ${c.n_candidate} vs ${c.n_reference} repeats cannot reach α = ${alpha} (smallest p ${fmtP(c.min_attainable_p)}): add repeats for a gate that can fail`
+        : '';
     message = `not significant: ${numbers} ≥ ${alpha}${floor}`;
   } else message = `significant but within the threshold: ${numbers}, worse by ${pct(worse_by)} ≤ ${pct(threshold)}`;
   return { ...base, status, comparison: c, worse_by, message };
@@ -109,18 +110,39 @@ export function gate(previous: readonly GateSeries[] | null, current: readonly G
     const prev = before.get(key(cur));
     before.delete(key(cur));
     if (!prev) {
-      cases.push({ config: cur.config, metric: cur.metric, direction: direction(cur.metric), status: 'skipped', previous: null, current: summarize(cur.samples), comparison: null, worse_by: null, message: 'not measured in the previous run' });
+      cases.push({
+        config: cur.config,
+        metric: cur.metric,
+        direction: direction(cur.metric),
+        status: 'skipped',
+        previous: null,
+        current: summarize(cur.samples),
+        comparison: null,
+        worse_by: null,
+        message: 'not measured in the previous run',
+      });
     } else cases.push(judge(prev, cur, direction(cur.metric), alpha, threshold));
   }
   for (const prev of before.values()) {
-    cases.push({ config: prev.config, metric: prev.metric, direction: direction(prev.metric), status: 'skipped', previous: summarize(prev.samples), current: null, comparison: null, worse_by: null, message: 'measured in the previous run but not in this one' });
+    cases.push({
+      config: prev.config,
+      metric: prev.metric,
+      direction: direction(prev.metric),
+      status: 'skipped',
+      previous: summarize(prev.samples),
+      current: null,
+      comparison: null,
+      worse_by: null,
+      message: 'measured in the previous run but not in this one',
+    });
   }
   const failures = cases.filter((c) => c.status === 'fail').length;
   const compared = cases.filter((c) => c.status !== 'skipped').length;
-  const message = compared === 0
-    ? 'gate passed without comparing: no configuration and metric was measured in both runs'
-    : failures > 0
-    ? `gate failed: ${failures} regression${failures === 1 ? '' : 's'} (significant at α = ${alpha} and worse by more than ${pct(threshold)}) in ${compared} compared`
-    : `gate passed: no significant regression beyond ${pct(threshold)} in ${compared} compared (α = ${alpha})`;
+  const message =
+    compared === 0
+      ? 'gate passed without comparing: no configuration and metric was measured in both runs'
+      : failures > 0
+        ? `gate failed: ${failures} regression${failures === 1 ? '' : 's'} (significant at α = ${alpha} and worse by more than ${pct(threshold)}) in ${compared} compared`
+        : `gate passed: no significant regression beyond ${pct(threshold)} in ${compared} compared (α = ${alpha})`;
   return { ...common, comparable: true, passed: failures === 0, cases, failures, message };
 }

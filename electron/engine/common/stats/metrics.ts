@@ -19,7 +19,5 @@ export function metricDirection(metric: string): Direction {
   const known = DIRECTIONS[metric];
   if (known) return known;
   if (LOWER_PREFIXES.some((p) => metric.startsWith(p))) return 'lower';
-  throw new RangeError(
-    `unknown metric "${metric}": pass its direction ('higher' or 'lower' is better) explicitly`,
-  );
+  throw new RangeError(`unknown metric "${metric}": pass its direction ('higher' or 'lower' is better) explicitly`);
 }

@@ -26,11 +26,10 @@ export interface NoiseGuard {
 export function noiseGuard(aa: readonly AaCheck[]): NoiseGuard {
   const offending = aa
     .filter((a) => a.comparison.verdict !== '~')
-    .map(({ label, comparison: c }) =>
-      `${label} (${c.metric}): ${c.verdict} ${formatRatio(c.ratio)} [${formatRatio(c.ci_low)}, ${formatRatio(c.ci_high)}], p = ${fmtP(c.p_value)}`);
+    .map(({ label, comparison: c }) => `${label} (${c.metric}): ${c.verdict} ${formatRatio(c.ratio)} [${formatRatio(c.ci_low)}, ${formatRatio(c.ci_high)}], p = ${fmtP(c.p_value)}`);
   const noisy = offending.length > 0;
   let message: string;
-  if (aa.length === 0) message = 'no A/A pair in this cell: the machine\'s noise was not checked';
+  if (aa.length === 0) message = "no A/A pair in this cell: the machine's noise was not checked";
   else if (noisy) message = `${TOO_NOISY}: an A/A pair that should not differ did — ${offending.join('; ')}`;
   else message = `A/A check passed: ${aa.length} comparison${aa.length === 1 ? '' : 's'} of like against like, all ~`;
   return { noisy, flag: noisy ? TOO_NOISY : null, offending, checked: aa.length, message };

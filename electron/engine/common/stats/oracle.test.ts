@@ -14,18 +14,36 @@ import { signedRankOfRatios, wilcoxonSignedRank } from './signed-rank';
 import { medianIntervalRanks, summarize } from './summary';
 
 interface OracleSummary {
-  n: number; median: number; min: number; max: number; mean: number; cv: number | null;
-  ci_low: number | null; ci_high: number | null; ci_ranks: [number, number] | null; ci_coverage: number | null;
-  ci_method: string; ci_half_width_rel: number | null;
+  n: number;
+  median: number;
+  min: number;
+  max: number;
+  mean: number;
+  cv: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  ci_ranks: [number, number] | null;
+  ci_coverage: number | null;
+  ci_method: string;
+  ci_half_width_rel: number | null;
 }
 interface OracleComparison {
-  paired: boolean; ratio: number; ci_low: number; ci_high: number; verdict: string;
+  paired: boolean;
+  ratio: number;
+  ci_low: number;
+  ci_high: number;
+  verdict: string;
   test: { test: string; statistic: number; p_value: number; min_attainable_p: number | null; normal_p: number; normal_z: number };
   scipy: { bootstrap_ci: [number, number] } | null;
 }
 interface OracleDataset {
-  metric: string; reference: number[]; candidate: number[]; paired?: boolean;
-  summary_reference: OracleSummary; summary_candidate: OracleSummary; comparisons: OracleComparison[];
+  metric: string;
+  reference: number[];
+  candidate: number[];
+  paired?: boolean;
+  summary_reference: OracleSummary;
+  summary_candidate: OracleSummary;
+  comparisons: OracleComparison[];
 }
 interface Oracle {
   scipy: string | null;
@@ -71,7 +89,10 @@ test('order-statistic ranks and exact coverage for n = 1..100 (oracle: Fractions
 
 for (const [name, d] of datasets) {
   test(`summary of "${name}" (oracle: statistics.median/stdev/fmean, exact binomial ranks)`, () => {
-    for (const [side, samples, want] of [['reference', d.reference, d.summary_reference], ['candidate', d.candidate, d.summary_candidate]] as const) {
+    for (const [side, samples, want] of [
+      ['reference', d.reference, d.summary_reference],
+      ['candidate', d.candidate, d.summary_candidate],
+    ] as const) {
       const s = summarize(samples);
       assert.equal(s.n, want.n, `${side} n`);
       close(s.median, want.median, 1e-12, `${side} median`);

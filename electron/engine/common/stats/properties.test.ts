@@ -83,7 +83,12 @@ test('the stats module bundles for the browser (the renderer will import it)', a
   const { build } = await import('esbuild');
   const out = await build({
     entryPoints: [join(repoRoot(), 'electron/engine/common/stats/index.ts')],
-    bundle: true, platform: 'browser', format: 'iife', globalName: 'stats', write: false, logLevel: 'silent',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: 'stats',
+    write: false,
+    logLevel: 'silent',
   });
   const code = out.outputFiles[0]!.text;
   const stats = new Function(`${code}; return stats;`)() as typeof import('./index');

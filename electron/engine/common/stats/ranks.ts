@@ -12,7 +12,7 @@ export function doubledMidRanks(values: readonly number[]): DoubledRanks {
   const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
   const doubled = new Array<number>(values.length);
   const tieSizes: number[] = [];
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && values[order[j + 1]!] === values[order[i]!]) j++;
     // sorted positions i..j hold ranks i+1..j+1, whose mean doubled is i + j + 2.

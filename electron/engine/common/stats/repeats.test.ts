@@ -35,7 +35,10 @@ test('max reached says how far from the target it stopped', () => {
 
 test('a round continues while any series is unclear', () => {
   const p = { min: 3, max: 10, target_ci: 0.05 };
-  const r = roundDecision(p, [{ label: 'baseline c100', samples: tight }, { label: 'saio c100', samples: wide }]);
+  const r = roundDecision(p, [
+    { label: 'baseline c100', samples: tight },
+    { label: 'saio c100', samples: wide },
+  ]);
   assert.deepEqual([r.action, r.pending], ['continue', ['saio c100']]);
   assert.equal(roundDecision(p, [{ label: 'baseline c100', samples: tight }]).action, 'stop');
 });

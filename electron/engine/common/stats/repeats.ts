@@ -77,10 +77,7 @@ export interface SeriesDecision extends RepeatDecision {
  * One decision per series (configuration × backend), and whether the runner needs another
  * round: yes while any series says continue.
  */
-export function roundDecision(
-  policy: RepeatPolicy,
-  series: readonly { label: string; samples: readonly number[] }[],
-): { action: 'continue' | 'stop'; pending: string[]; decisions: SeriesDecision[] } {
+export function roundDecision(policy: RepeatPolicy, series: readonly { label: string; samples: readonly number[] }[]): { action: 'continue' | 'stop'; pending: string[]; decisions: SeriesDecision[] } {
   const decisions = series.map((s) => ({ label: s.label, ...repeatDecision(policy, s.samples) }));
   const pending = decisions.filter((d) => d.action === 'continue').map((d) => d.label);
   return { action: pending.length > 0 ? 'continue' : 'stop', pending, decisions };

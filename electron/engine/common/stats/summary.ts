@@ -79,8 +79,20 @@ export function summarize(samples: readonly number[], level = 0.95): Summary {
   const sorted = finite(samples).sort((a, b) => a - b);
   const n = sorted.length;
   const empty: Summary = {
-    n, median: null, ci_low: null, ci_high: null, ci_level: level, ci_coverage: null, ci_method: 'none', ci_ranks: null,
-    ci_note: 'no samples', ci_half_width_rel: null, min: null, max: null, mean: null, cv: null,
+    n,
+    median: null,
+    ci_low: null,
+    ci_high: null,
+    ci_level: level,
+    ci_coverage: null,
+    ci_method: 'none',
+    ci_ranks: null,
+    ci_note: 'no samples',
+    ci_half_width_rel: null,
+    min: null,
+    max: null,
+    mean: null,
+    cv: null,
   };
   if (n === 0) return empty;
   const med = medianSorted(sorted);

@@ -80,10 +80,7 @@ function documentText(stdout: string): unknown {
       }
     }
   }
-  throw new DriverOutputError(
-    text === '' ? 'saio-load printed nothing on stdout (expected its --json document)' : 'saio-load did not print one JSON document on stdout (its --json output)',
-    stdout,
-  );
+  throw new DriverOutputError(text === '' ? 'saio-load printed nothing on stdout (expected its --json document)' : 'saio-load did not print one JSON document on stdout (its --json output)', stdout);
 }
 
 export function parseSaioLoadJson(stdout: string): LoadResult {

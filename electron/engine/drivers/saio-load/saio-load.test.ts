@@ -29,9 +29,21 @@ describe('saio-load argv', () => {
   test('closed loop over HTTP: threads, connections, durations, pipeline, keep-alive, the file every body must equal, JSON, URL last', () => {
     assert.deepEqual(saioLoadArgv(http), [
       saioLoadPath(),
-      '-t', '2', '-c', '50', '-d', '2', '--warmup', '0.5', '--timeout', '2',
-      '--pipeline', '1',
-      '--keepalive', '--expect-file', '/d/file-1024.bin',
+      '-t',
+      '2',
+      '-c',
+      '50',
+      '-d',
+      '2',
+      '--warmup',
+      '0.5',
+      '--timeout',
+      '2',
+      '--pipeline',
+      '1',
+      '--keepalive',
+      '--expect-file',
+      '/d/file-1024.bin',
       '--json',
       'http://127.0.0.1:8080/file-1024.bin',
     ]);
@@ -53,7 +65,12 @@ describe('saio-load argv', () => {
   });
 
   test('redis and memcached: the workload and key space; no expected file', () => {
-    const kv: LoadSpec = { ...http, endpoint: { url: 'redis://127.0.0.1:6400', host: '127.0.0.1', port: 6400 }, protocol: { ...(defaultProtocolSettings('redis') as Extract<LoadSpec['protocol'], { kind: 'redis' }>), workload: 'mixed', get_fraction: 0.8 }, dataset: { docRoot: null, fileName: null, bodyFile: null, sha256: null } };
+    const kv: LoadSpec = {
+      ...http,
+      endpoint: { url: 'redis://127.0.0.1:6400', host: '127.0.0.1', port: 6400 },
+      protocol: { ...(defaultProtocolSettings('redis') as Extract<LoadSpec['protocol'], { kind: 'redis' }>), workload: 'mixed', get_fraction: 0.8 },
+      dataset: { docRoot: null, fileName: null, bodyFile: null, sha256: null },
+    };
     const argv = saioLoadArgv(kv);
     assert.equal(valueAfter(argv, '--workload'), 'mixed:0.8');
     assert.equal(valueAfter(argv, '--keys'), '10000');
@@ -72,12 +89,22 @@ describe('saio-load argv', () => {
   });
 
   test('a capacity probe pipelines as many requests per connection as the open loop allows in flight', () => {
-    assert.deepEqual(saioLoadDriver.probeSettings?.({ kind: 'saio-load', threads: 1, arrivals: 'poisson', depth: 4, pipeline: 1, timeout_s: 2 }), { kind: 'saio-load', threads: 1, arrivals: 'poisson', depth: 4, pipeline: 4, timeout_s: 2 });
+    assert.deepEqual(saioLoadDriver.probeSettings?.({ kind: 'saio-load', threads: 1, arrivals: 'poisson', depth: 4, pipeline: 1, timeout_s: 2 }), {
+      kind: 'saio-load',
+      threads: 1,
+      arrivals: 'poisson',
+      depth: 4,
+      pipeline: 4,
+      timeout_s: 2,
+    });
   });
 
   test('one invocation per point: its own warm-up, then the measured phase', () => {
     const inv = saioLoadDriver.invocations(http);
-    assert.deepEqual(inv.map((i) => [i.name, i.purpose]), [['driver', 'measure']]);
+    assert.deepEqual(
+      inv.map((i) => [i.name, i.purpose]),
+      [['driver', 'measure']],
+    );
   });
 });
 
@@ -156,7 +183,10 @@ describe('saio-load --json (captured from the real binary)', () => {
   test('a document missing a key, with a wrong type, half its percentiles, no document, or nothing: refused, naming what', () => {
     const doc = JSON.parse(fixture('captured-closed-http.json'));
     const refuse = (text: string, re: RegExp) =>
-      assert.throws(() => parseSaioLoadJson(text), (e: unknown) => e instanceof DriverOutputError && re.test(e.message) && e.output === text);
+      assert.throws(
+        () => parseSaioLoadJson(text),
+        (e: unknown) => e instanceof DriverOutputError && re.test(e.message) && e.output === text,
+      );
     refuse(JSON.stringify({ ...doc, verified: undefined }), /verified: /);
     refuse(JSON.stringify({ ...doc, latency_us: { ...doc.latency_us, p999: 'x' } }), /latency_us\.p999/);
     refuse(JSON.stringify({ ...doc, latency_us: { ...doc.latency_us, p999: null } }), /latency_us has some percentiles and not others/);

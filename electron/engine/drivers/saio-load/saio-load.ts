@@ -37,17 +37,19 @@ export function saioLoadArgv(spec: LoadSpec): string[] {
   const s = settingsOf(spec.settings, 'saio-load');
   if (!(Number.isInteger(spec.connections) && spec.connections > 0)) throw new RangeError(`saio-load: connections must be a positive integer, got ${spec.connections}`);
   if (!(spec.duration_s > 0)) throw new RangeError(`saio-load: duration_s must be positive, got ${spec.duration_s}`);
-  const loop =
-    spec.rate_per_s === null
-      ? ['--pipeline', String(s.pipeline)]
-      : ['-R', String(Math.round(spec.rate_per_s)), '--arrivals', s.arrivals, '--depth', String(s.depth)];
+  const loop = spec.rate_per_s === null ? ['--pipeline', String(s.pipeline)] : ['-R', String(Math.round(spec.rate_per_s)), '--arrivals', s.arrivals, '--depth', String(s.depth)];
   return [
     saioLoadPath(),
-    '-t', String(Math.min(s.threads, spec.connections)),
-    '-c', String(spec.connections),
-    '-d', secondsArg(spec.duration_s),
-    '--warmup', secondsArg(spec.warmup_s),
-    '--timeout', secondsArg(s.timeout_s),
+    '-t',
+    String(Math.min(s.threads, spec.connections)),
+    '-c',
+    String(spec.connections),
+    '-d',
+    secondsArg(spec.duration_s),
+    '--warmup',
+    secondsArg(spec.warmup_s),
+    '--timeout',
+    secondsArg(s.timeout_s),
     ...loop,
     ...workloadArgs(spec),
     ...(spec.key_prefix !== undefined ? ['--key-prefix', spec.key_prefix] : []),
@@ -56,7 +58,6 @@ export function saioLoadArgv(spec: LoadSpec): string[] {
     spec.endpoint.url,
   ];
 }
-
 
 /** What saio-load says about its version, with the binary's sha256 (it is built from this tree). */
 function parseVersion(output: string): string {
@@ -90,4 +91,3 @@ export const saioLoadDriver: Driver = {
   },
   parse: parseSaioLoadJson,
 };
-

@@ -33,10 +33,7 @@ export type WrkJsonSummary = z.infer<typeof WrkJsonSummary>;
 export function parseJsonLine(stdout: string): WrkJsonSummary {
   const lines = stdout.split('\n').filter((l) => l.startsWith(JSON_LINE_PREFIX));
   if (lines.length === 0) {
-    throw new DriverOutputError(
-      `wrk output has no "${JSON_LINE_PREFIX.trim()}" line: wrk did not run summary.lua's done() (no -s summary.lua, a Lua error, or output cut short)`,
-      stdout,
-    );
+    throw new DriverOutputError(`wrk output has no "${JSON_LINE_PREFIX.trim()}" line: wrk did not run summary.lua's done() (no -s summary.lua, a Lua error, or output cut short)`, stdout);
   }
   if (lines.length > 1) {
     throw new DriverOutputError(`wrk output has ${lines.length} "${JSON_LINE_PREFIX.trim()}" lines, expected one`, stdout);

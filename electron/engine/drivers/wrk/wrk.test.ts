@@ -449,7 +449,9 @@ function assertOutputError(fn: () => unknown, message: RegExp, output: string): 
 
 describe('wrk fixtures', () => {
   test('every fixture file is covered', () => {
-    const files = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.txt')).sort();
+    const files = readdirSync(FIXTURE_DIR)
+      .filter((f) => f.endsWith('.txt'))
+      .sort();
     assert.deepEqual(files, FIXTURES.map((f) => f.file).sort());
   });
 
@@ -476,12 +478,17 @@ describe('wrk fixtures', () => {
         test('argv reproduces the capture command', () => {
           const expected = [
             'wrk',
-            '-t', String(f.text.threads),
-            '-c', String(f.text.connections),
-            '-d', `${f.text.test_duration_s}s`,
-            '--timeout', `${spec.timeout_s}s`,
+            '-t',
+            String(f.text.threads),
+            '-c',
+            String(f.text.connections),
+            '-d',
+            `${f.text.test_duration_s}s`,
+            '--timeout',
+            `${spec.timeout_s}s`,
             '--latency',
-            '-s', summaryScriptPath(),
+            '-s',
+            summaryScriptPath(),
             ...(spec.keep_alive ? [] : ['-H', 'Connection: close']),
             f.text.url,
             ...(spec.verify_body_file ? ['--', spec.verify_body_file] : []),

@@ -54,12 +54,17 @@ export function wrkArgv(spec: WrkPhase): string[] {
   const threads = Math.min(spec.threads, spec.connections);
   return [
     'wrk',
-    '-t', String(threads),
-    '-c', String(spec.connections),
-    '-d', `${wholeSeconds(spec.duration_s)}s`,
-    '--timeout', `${wholeSeconds(spec.timeout_s)}s`,
+    '-t',
+    String(threads),
+    '-c',
+    String(spec.connections),
+    '-d',
+    `${wholeSeconds(spec.duration_s)}s`,
+    '--timeout',
+    `${wholeSeconds(spec.timeout_s)}s`,
     '--latency',
-    '-s', summaryScriptPath(),
+    '-s',
+    summaryScriptPath(),
     ...(spec.keep_alive ? [] : ['-H', 'Connection: close']),
     spec.url,
     // After "--", wrk hands the remaining arguments to the script's init(args).
@@ -78,7 +83,14 @@ function wrkInvocations(spec: LoadSpec): Invocation[] {
   if (spec.rate_per_s !== null) throw new Error('wrk is closed loop only: it cannot offer a fixed rate');
   const body = spec.dataset.bodyFile;
   if (body === null) throw new Error('wrk: no file to check bodies against');
-  const phase: WrkPhase = { url: spec.endpoint.url, connections: spec.connections, threads: settings.threads, duration_s: spec.duration_s, timeout_s: settings.timeout_s, keep_alive: spec.protocol.keep_alive };
+  const phase: WrkPhase = {
+    url: spec.endpoint.url,
+    connections: spec.connections,
+    threads: settings.threads,
+    duration_s: spec.duration_s,
+    timeout_s: settings.timeout_s,
+    keep_alive: spec.protocol.keep_alive,
+  };
   const out: Invocation[] = [];
   if (spec.warmup_s > 0) out.push({ name: 'driver-warmup', purpose: 'warmup', argv: wrkArgv({ ...phase, duration_s: spec.warmup_s, verify_body_file: body }) });
   const verifyMeasured = settings.verify === 'all' || spec.warmup_s === 0;
@@ -104,10 +116,7 @@ function crossCheck(text: WrkTextReport, json: WrkJsonSummary, stdout: string): 
   ];
   for (const [what, fromText, fromJson] of pairs) {
     if (fromText !== fromJson) {
-      throw new DriverOutputError(
-        `wrk's text report and its SAIO-WRK-JSON line disagree on ${what}: ${fromText} vs ${fromJson}`,
-        stdout,
-      );
+      throw new DriverOutputError(`wrk's text report and its SAIO-WRK-JSON line disagree on ${what}: ${fromText} vs ${fromJson}`, stdout);
     }
   }
 }

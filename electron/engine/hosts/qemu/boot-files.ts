@@ -73,7 +73,12 @@ export function moduleLoadOrder(depText: string, wanted: readonly string[]): str
     const [mod, rest] = line.split(':');
     if (!mod || rest === undefined) continue;
     deps.set(mod, rest.trim().split(/\s+/).filter(Boolean));
-    byName.set(basename(mod).replace(/\.ko(\.[a-z]+)?$/, '').replace(/-/g, '_'), mod);
+    byName.set(
+      basename(mod)
+        .replace(/\.ko(\.[a-z]+)?$/, '')
+        .replace(/-/g, '_'),
+      mod,
+    );
   }
   const order: string[] = [];
   const visit = (mod: string, path: string[]) => {
@@ -106,13 +111,7 @@ export function guestInitramfs(k: GuestKernel): string {
   const busybox = staticBusybox();
   const init = readFileSync(initScript());
   const order = moduleLoadOrder(readFileSync(join(k.modulesDir, 'modules.dep'), 'utf8'), INITRAMFS_MODULES);
-  const key = createHash('sha256')
-    .update(k.version)
-    .update(init)
-    .update(order.join('\n'))
-    .update(readFileSync(busybox))
-    .digest('hex')
-    .slice(0, 16);
+  const key = createHash('sha256').update(k.version).update(init).update(order.join('\n')).update(readFileSync(busybox)).digest('hex').slice(0, 16);
   const out = join(cacheDir(), `initramfs-${k.version}-${key}.cpio.gz`);
   if (existsSync(out)) return out;
   const stage = mkdtempSync(join(cacheDir(), 'stage-'));

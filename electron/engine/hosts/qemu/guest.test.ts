@@ -21,7 +21,9 @@ import { probeAccel } from './qemu';
 const tmp = mkdtempSync(join(tmpdir(), 'saio-guesttest-'));
 let guest: GuestHost | null = null;
 const progress: string[] = [];
-const booting = GuestHost.boot({ name: 'vm', runId: `g-${randomBytes(3).toString('hex')}`, cpus: 2, memory_mb: 1024, accel: 'auto', probeTimeoutMs: 20_000, onProgress: (l) => progress.push(l) }).then((g) => (guest = g));
+const booting = GuestHost.boot({ name: 'vm', runId: `g-${randomBytes(3).toString('hex')}`, cpus: 2, memory_mb: 1024, accel: 'auto', probeTimeoutMs: 20_000, onProgress: (l) => progress.push(l) }).then(
+  (g) => (guest = g),
+);
 booting.catch(() => {}); // reported by the first test that awaits it
 after(async () => {
   await guest?.close();
@@ -44,7 +46,13 @@ function processesMentioning(text: string): number[] {
 }
 
 test('modules.dep: each module after what it needs, built-ins skipped', () => {
-  const dep = ['kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko kernel/fs/netfs/netfs.ko', 'kernel/net/9p/9pnet.ko:', 'kernel/fs/netfs/netfs.ko:', 'kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko kernel/drivers/virtio/virtio.ko', 'kernel/drivers/virtio/virtio.ko:'].join('\n');
+  const dep = [
+    'kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko kernel/fs/netfs/netfs.ko',
+    'kernel/net/9p/9pnet.ko:',
+    'kernel/fs/netfs/netfs.ko:',
+    'kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko kernel/drivers/virtio/virtio.ko',
+    'kernel/drivers/virtio/virtio.ko:',
+  ].join('\n');
   assert.deepEqual(moduleLoadOrder(dep, ['9pnet_virtio', '9p', 'builtin_thing']), [
     'kernel/net/9p/9pnet.ko',
     'kernel/drivers/virtio/virtio.ko',
@@ -83,7 +91,10 @@ test('boot: accel chosen by the probe and said with its reason, the Debian kerne
   const k = debianKernel();
   assert.ok(!('missing' in k));
   assert.equal(g.kernel.version, k.version);
-  assert.ok(progress.some((l) => l.startsWith(`accel ${g.accel.accel}`)), progress.join('\n'));
+  assert.ok(
+    progress.some((l) => l.startsWith(`accel ${g.accel.accel}`)),
+    progress.join('\n'),
+  );
   assert.ok(g.console.some((l) => l.startsWith('SAIO-GUEST-READY')));
   const env = await g.environment([]);
   assert.equal(env.kind, 'qemu');
@@ -157,7 +168,10 @@ test('a guest kernel WARNING (a test module that WARNs on load) fails the comman
   await g.writeFile(ko, readFileSync(join(src, 'saio_warn_test.ko')));
   await assert.rejects(g.exec(['insmod', ko], { timeoutMs: 120_000 }), (e: unknown) => {
     assert.ok(e instanceof GuestKernelTrouble, String(e));
-    assert.ok(e.lines.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*saio_warn_test/.test(l)), e.lines.join('\n'));
+    assert.ok(
+      e.lines.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*saio_warn_test/.test(l)),
+      e.lines.join('\n'),
+    );
     assert.ok(!e.message.includes('\n'), 'one line');
     assert.match(e.message, /^vm: guest kernel trouble during insmod .*saio_warn_test\.ko: "/);
     return true;
@@ -171,7 +185,10 @@ test('a guest killed mid-command: the command fails saying the guest died, and n
   const g = await booting;
   const qemu = g.qemuPid as number;
   assert.equal((await g.exec(['true'], { timeoutMs: 60_000 })).code, 0);
-  const privateDir = readFileSync(`/proc/${qemu}/cmdline`, 'utf8').split('\0').find((a) => a.includes('saio-guest-'))?.match(/\/[^,]*saio-guest-[A-Za-z0-9]+/)?.[0];
+  const privateDir = readFileSync(`/proc/${qemu}/cmdline`, 'utf8')
+    .split('\0')
+    .find((a) => a.includes('saio-guest-'))
+    ?.match(/\/[^,]*saio-guest-[A-Za-z0-9]+/)?.[0];
   assert.ok(privateDir, 'QEMU names the guest directory');
   const running = g.exec(['sleep', '120'], { timeoutMs: 300_000 });
   await new Promise((r) => setTimeout(r, 3000));

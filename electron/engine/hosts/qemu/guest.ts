@@ -11,7 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../runner/net';
 import { SshHost } from '../ssh';
-import { HostError, type CleanupReport, type ClockOffset, type ExecOptions, type ExecResult, type Host, type HostEnvironment, type HostProcess, type NetworkPath, type ProcessSample, type SpawnOptions, type ToolProbe } from '../types';
+import {
+  HostError,
+  type CleanupReport,
+  type ClockOffset,
+  type ExecOptions,
+  type ExecResult,
+  type Host,
+  type HostEnvironment,
+  type HostProcess,
+  type NetworkPath,
+  type ProcessSample,
+  type SpawnOptions,
+  type ToolProbe,
+} from '../types';
 import { guestInitramfs, guestKernel, type GuestKernel } from './boot-files';
 import { probeAccel, startQemu, type Accel, type AccelChoice, type RunningQemu } from './qemu';
 
@@ -42,7 +55,14 @@ export class GuestKernelTrouble extends HostError {
     readonly lines: string[],
     what: string,
   ) {
-    super(host, 'failed', `${host}: guest kernel trouble during ${what}: ${lines.slice(0, 8).map((l) => JSON.stringify(l)).join('; ')}`);
+    super(
+      host,
+      'failed',
+      `${host}: guest kernel trouble during ${what}: ${lines
+        .slice(0, 8)
+        .map((l) => JSON.stringify(l))
+        .join('; ')}`,
+    );
     this.name = 'GuestKernelTrouble';
   }
 }
@@ -95,7 +115,10 @@ export class GuestHost implements Host {
   ) {
     this.address = `qemu:${accel.accel}:${kernel.version}`;
     void q.exited.then(({ code, signal }) => {
-      const tail = q.console.tail(5).filter((l) => l.trim()).join(' | ');
+      const tail = q.console
+        .tail(5)
+        .filter((l) => l.trim())
+        .join(' | ');
       this.died = `the guest's QEMU (pid ${q.child.pid}) ${signal ? `was killed by ${signal}` : `exited with status ${code}`}${tail ? `; console: ${tail}` : ''}`;
     });
   }
@@ -154,7 +177,11 @@ export class GuestHost implements Host {
       if (timer) clearTimeout(timer);
       if (outcome !== 'SAIO-GUEST-READY') {
         const why =
-          outcome === 'timeout' ? `did not come up within ${limit / 1000} s` : outcome === 'exited' ? `QEMU exited (${q.stderr().trim().split('\n').pop() ?? ''})` : outcome.replace('SAIO-GUEST-FAIL: ', 'its init failed: ');
+          outcome === 'timeout'
+            ? `did not come up within ${limit / 1000} s`
+            : outcome === 'exited'
+              ? `QEMU exited (${q.stderr().trim().split('\n').pop() ?? ''})`
+              : outcome.replace('SAIO-GUEST-FAIL: ', 'its init failed: ');
         throw new HostError(o.name, 'unreachable', `${o.name}: the guest (${accel.accel}, kernel ${kernel.version}) ${why}; console: ${q.console.tail(8).join(' | ')}`);
       }
       say('guest sshd up');
@@ -171,7 +198,15 @@ export class GuestHost implements Host {
 
   /** The ssh connection (and remote run directory) of one run in this guest. */
   private session(runId: string): SshHost {
-    return new SshHost({ name: this.name, destination: `ssh://root@127.0.0.1:${this.sshPort}`, configFile: join(this.dir, 'ssh_config'), runId, remoteBase: '/run/saio-lab/runs', kind: 'qemu', connectTimeoutS: 20 });
+    return new SshHost({
+      name: this.name,
+      destination: `ssh://root@127.0.0.1:${this.sshPort}`,
+      configFile: join(this.dir, 'ssh_config'),
+      runId,
+      remoteBase: '/run/saio-lab/runs',
+      kind: 'qemu',
+      connectTimeoutS: 20,
+    });
   }
 
   /**

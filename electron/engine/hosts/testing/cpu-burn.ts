@@ -74,7 +74,10 @@ export async function countedServerBurn(reader: HostCpuReader, burner: RemoteBur
   assert.ok(Math.abs(proc.total_s - s.processCpuS) <= TOLERANCE_S, `${where}'s reading ${proc.total_s} s, cpu-burn's clock ${s.processCpuS} s`);
   assert.ok(u.server_s >= s.processCpuS - TOLERANCE_S && u.server_s <= s.processCpuS + 2 * TOLERANCE_S, `server side ${u.server_s} s vs ${s.processCpuS} s`);
   const burns = u.threads.filter((t) => /^burn-\d$|^exiter$/.test(t.comm));
-  assert.ok(burns.every((t) => t.appeared && t.class === 'server'), JSON.stringify(burns));
+  assert.ok(
+    burns.every((t) => t.appeared && t.class === 'server'),
+    JSON.stringify(burns),
+  );
   assert.ok(burns.reduce((a, t) => a + t.total_s, 0) + u.unattributed_s.server >= s.burnS - TOLERANCE_S, 'what the burn threads burned is counted or unattributed');
   return { usage: u, lateMs: count.lateMs };
 }

@@ -16,10 +16,7 @@ export function migrate(db: Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations[migrations.length - 1]?.version ?? 0;
   if (current > latest) {
-    throw new Error(
-      `this database was written by a newer saio-lab (schema ${current}, this one knows up to ${latest}); ` +
-        'upgrade saio-lab or use another --db',
-    );
+    throw new Error(`this database was written by a newer saio-lab (schema ${current}, this one knows up to ${latest}); ` + 'upgrade saio-lab or use another --db');
   }
   for (const m of migrations) {
     if (m.version <= current) continue;

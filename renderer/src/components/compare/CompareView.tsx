@@ -29,8 +29,18 @@ export function CompareView() {
     },
     [runs],
   );
-  const figure = useMemo(() => compareFigure(loaded.map((r) => ({ label: label(r.run.id), results: r })), metric), [loaded, label, metric]);
-  const baseIndex = Math.max(0, loaded.findIndex((r) => r.run.id === baseline));
+  const figure = useMemo(
+    () =>
+      compareFigure(
+        loaded.map((r) => ({ label: label(r.run.id), results: r })),
+        metric,
+      ),
+    [loaded, label, metric],
+  );
+  const baseIndex = Math.max(
+    0,
+    loaded.findIndex((r) => r.run.id === baseline),
+  );
   const rows = useMemo(() => compareTable(loaded, baseIndex, metric), [loaded, baseIndex, metric]);
   return (
     <div className="compare">

@@ -3,14 +3,7 @@
 import { useEffect, useState } from 'react';
 import { useEditor } from '../../stores/editor';
 import { getIn } from '../../stores/draft';
-import {
-  formatNumberList,
-  parseNameListText,
-  parseNumberListText,
-  parseNumberText,
-  sameListText,
-  sameNumberText,
-} from '../../validation/fields';
+import { formatNumberList, parseNameListText, parseNumberListText, parseNumberText, sameListText, sameNumberText } from '../../validation/fields';
 import { jsonPath, type Segment } from '../../validation/paths';
 import { Field } from './Field';
 import { useFieldMessages } from './useErrors';
@@ -58,14 +51,7 @@ export function NumberInput({ label, path, hint, optional, unit }: Common & { un
   return (
     <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})}>
       <span className="input-unit">
-        <input
-          type="text"
-          inputMode="numeric"
-          name={p}
-          value={text}
-          aria-invalid={messages.length > 0}
-          onChange={onTyped(setText, path, parseNumberText, optional)}
-        />
+        <input type="text" inputMode="numeric" name={p} value={text} aria-invalid={messages.length > 0} onChange={onTyped(setText, path, parseNumberText, optional)} />
         {unit && <span className="unit">{unit}</span>}
       </span>
     </Field>
@@ -86,14 +72,7 @@ function ListInput({ label, path, hint, optional, placeholder, list }: Common & 
   const [text, setText] = useSyncedText(value, list.same, list.format);
   return (
     <Field label={label} path={p} messages={messages} {...(hint ? { hint } : {})}>
-      <input
-        type="text"
-        name={p}
-        value={text}
-        {...(placeholder !== undefined ? { placeholder } : {})}
-        aria-invalid={messages.length > 0}
-        onChange={onTyped(setText, path, list.parse, optional)}
-      />
+      <input type="text" name={p} value={text} {...(placeholder !== undefined ? { placeholder } : {})} aria-invalid={messages.length > 0} onChange={onTyped(setText, path, list.parse, optional)} />
     </Field>
   );
 }

@@ -5,7 +5,15 @@ import { jsonPath, unclaimedErrors } from '../../validation/paths';
 
 export function CellErrors({ index, claimed }: { index: number; claimed: readonly string[] }) {
   const base = jsonPath(['cells', index]);
-  const errors = useEditor(useShallow((s) => unclaimedErrors(s.errors, base, claimed.map((c) => `${base}.${c}`))));
+  const errors = useEditor(
+    useShallow((s) =>
+      unclaimedErrors(
+        s.errors,
+        base,
+        claimed.map((c) => `${base}.${c}`),
+      ),
+    ),
+  );
   if (errors.length === 0) return null;
   return (
     <ul className="cell-errors" role="alert">

@@ -34,7 +34,11 @@ export function CellJson({ index, cell }: { index: number; cell: Cell }) {
           if (!error) useEditor.getState().setField(['cells', index], JSON.parse(e.target.value) as unknown);
         }}
       />
-      {syntax && <div className="field-error" role="alert">JSON: {syntax}</div>}
+      {syntax && (
+        <div className="field-error" role="alert">
+          JSON: {syntax}
+        </div>
+      )}
     </div>
   );
 }

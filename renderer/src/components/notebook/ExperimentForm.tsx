@@ -129,7 +129,12 @@ function RateInput({ index, cell }: { index: number; cell: ExperimentCell }) {
   return (
     <>
       {/* Errors about the rate as a whole show here with fractions of capacity; with fixed rates the list field shows them. */}
-      <Field label="load" path={mode === 'capacity' ? p : `${p}:mode`} messages={mode === 'capacity' ? modeMessages : []} hint="closed loop: send when a response arrives; open loop: send on a schedule, at fixed rates">
+      <Field
+        label="load"
+        path={mode === 'capacity' ? p : `${p}:mode`}
+        messages={mode === 'capacity' ? modeMessages : []}
+        hint="closed loop: send when a response arrives; open loop: send on a schedule, at fixed rates"
+      >
         <select
           name={`${p}:mode`}
           value={mode}
@@ -169,7 +174,12 @@ function ProtocolFields({ index, cell }: { index: number; cell: ExperimentCell }
   }
   return (
     <>
-      <SelectInput label="workload" path={at('workload')} options={KV_WORKLOADS.map((w) => ({ value: w, label: w === 'mixed' ? 'GETs and SETs' : `${w.toUpperCase()}s only` }))} hint="every GET is checked against the value the generator SET" />
+      <SelectInput
+        label="workload"
+        path={at('workload')}
+        options={KV_WORKLOADS.map((w) => ({ value: w, label: w === 'mixed' ? 'GETs and SETs' : `${w.toUpperCase()}s only` }))}
+        hint="every GET is checked against the value the generator SET"
+      />
       {pr.workload === 'mixed' && <NumberInput label="GET share" path={at('get_fraction')} hint="0.9: nine GETs for each SET" />}
       <NumberInput label="keys" path={at('keys')} />
       <NumberInput label="key size" path={at('key_size')} unit="bytes" />
@@ -259,7 +269,13 @@ export function ExperimentForm({ index }: { index: number }) {
         <legend>Server</legend>
         <ServerKindInput index={index} cell={cell} />
         <NumberInput label="workers" path={at('server', 'workers')} hint={workersHint} />
-        <TextInput label="extra config" path={at('server', 'extra_config')} multiline wide hint={cell.server.kind === 'memcached' ? 'extra command-line arguments' : "appended to the server's configuration"} />
+        <TextInput
+          label="extra config"
+          path={at('server', 'extra_config')}
+          multiline
+          wide
+          hint={cell.server.kind === 'memcached' ? 'extra command-line arguments' : "appended to the server's configuration"}
+        />
       </fieldset>
       <fieldset data-protocol={cell.protocol.kind}>
         <legend>Protocol: {cell.protocol.kind}</legend>
@@ -300,4 +316,3 @@ export function ExperimentForm({ index }: { index: number }) {
     </div>
   );
 }
-

@@ -40,7 +40,8 @@ export function HostsSection() {
     <fieldset className="hosts" data-testid="notebook-hosts">
       <legend>Hosts</legend>
       <p className="muted">
-        <code>local</code> is this machine. Other hosts are reached with <code>ssh</code> as you configured it (keys, agent, jump hosts); a cell places its server and its load generator on them. A QEMU guest boots Debian's kernel with this machine's files shared read-only, for a cell placed wholly in it (saio-kmod and kTLS run there); under TCG its numbers are an emulated CPU's.
+        <code>local</code> is this machine. Other hosts are reached with <code>ssh</code> as you configured it (keys, agent, jump hosts); a cell places its server and its load generator on them. A
+        QEMU guest boots Debian's kernel with this machine's files shared read-only, for a cell placed wholly in it (saio-kmod and kTLS run there); under TCG its numbers are an emulated CPU's.
       </p>
       {names.map((n) => {
         const v = hosts[n] as HostValue;

@@ -18,7 +18,11 @@ export function LatestRun({ run }: { run: RunRecord | null }) {
       <span className="muted">
         {ok ?? '…'} / {run.points_planned} points ok
       </span>
-      {run.reason && <span className="muted" title={run.reason}>· {run.reason}</span>}
+      {run.reason && (
+        <span className="muted" title={run.reason}>
+          · {run.reason}
+        </span>
+      )}
       <button
         className="link"
         onClick={() => {

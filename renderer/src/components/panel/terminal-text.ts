@@ -22,4 +22,3 @@ export function chunkText(c: OutputChunk, prev: OutputChunk | undefined): string
   });
   return out;
 }
-

@@ -38,13 +38,15 @@ export function HostsView({ results }: { results: RunResults }) {
                 </td>
                 <td>{e ? `${e.cpu_model}, ${e.cpus} CPUs, ${formatBytes(e.memory_bytes)}` : '—'}</td>
                 <td>{e?.kernel ?? '—'}</td>
-                <td>{e ? Object.entries(e.tools).map(([t, v]) => `${t} ${v}`).join(' · ') : '—'}</td>
-                <td>{h.clock_offset ? `${h.clock_offset.offset_ms.toFixed(1)} ms ± ${h.clock_offset.uncertainty_ms.toFixed(1)}` : '—'}</td>
                 <td>
-                  {n
-                    ? `${n.to} via ${n.interface} (${n.link_kind}${n.mtu ? `, MTU ${n.mtu}` : ''}${n.speed_mbps ? `, ${n.speed_mbps} Mb/s` : ''}) from ${n.source ?? '?'}`
+                  {e
+                    ? Object.entries(e.tools)
+                        .map(([t, v]) => `${t} ${v}`)
+                        .join(' · ')
                     : '—'}
                 </td>
+                <td>{h.clock_offset ? `${h.clock_offset.offset_ms.toFixed(1)} ms ± ${h.clock_offset.uncertainty_ms.toFixed(1)}` : '—'}</td>
+                <td>{n ? `${n.to} via ${n.interface} (${n.link_kind}${n.mtu ? `, MTU ${n.mtu}` : ''}${n.speed_mbps ? `, ${n.speed_mbps} Mb/s` : ''}) from ${n.source ?? '?'}` : '—'}</td>
                 <td>{h.notes.join('; ') || '—'}</td>
               </tr>
             );

@@ -10,9 +10,7 @@ export function PlacementView({ results }: { results: RunResults }) {
   const hosts = rows.some((r) => r.host !== undefined);
   return (
     <figure className="placement">
-      <figcaption>
-        Placement: one row per thread (pid/tid), time across, colour = CPU it ran on; kernel worker threads shaded with ◆ markers; dotted lines = point starts
-      </figcaption>
+      <figcaption>Placement: one row per thread (pid/tid), time across, colour = CPU it ran on; kernel worker threads shaded with ◆ markers; dotted lines = point starts</figcaption>
       <Plot figure={fig} name={`placement-${results.run.id.slice(0, 8)}`} testId="chart-placement" />
       {rows.length > 0 && (
         <table className="grid compact">

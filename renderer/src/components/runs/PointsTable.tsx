@@ -31,8 +31,12 @@ export function PointsTable({ points, accel = null }: { points: PointRecord[]; a
             </th>
           ))}
           <th className="num">errors</th>
-          <th className="num" title="server CPU seconds over the measured phase: its threads, libsaio's kernel workers, SQPOLL and io-wq">server CPU</th>
-          <th className="num" title="requests per server CPU second">req/CPU-s</th>
+          <th className="num" title="server CPU seconds over the measured phase: its threads, libsaio's kernel workers, SQPOLL and io-wq">
+            server CPU
+          </th>
+          <th className="num" title="requests per server CPU second">
+            req/CPU-s
+          </th>
           <th>verified</th>
           <th>warnings</th>
         </tr>
@@ -57,11 +61,27 @@ export function PointsTable({ points, accel = null }: { points: PointRecord[]; a
               </td>
             ))}
             <td className="num">{p.errors ?? '—'}</td>
-            <td className="num" title={p.cpu ? p.cpu.threads.slice(0, 8).map((t) => `${t.comm} (${t.class}${t.host ? ` on ${t.host}` : ''}): ${t.total_s.toFixed(2)} s`).join('\n') : 'not measured'}>
+            <td
+              className="num"
+              title={
+                p.cpu
+                  ? p.cpu.threads
+                      .slice(0, 8)
+                      .map((t) => `${t.comm} (${t.class}${t.host ? ` on ${t.host}` : ''}): ${t.total_s.toFixed(2)} s`)
+                      .join('\n')
+                  : 'not measured'
+              }
+            >
               {p.cpu ? `${p.cpu.server_s.toFixed(2)} s` : '—'}
             </td>
             <td className="num">{formatRate(p.requests_per_cpu_s)}</td>
-            <td title={p.verification ? `${formatCount(p.verification.responses_checked)} responses checked${p.verification.after ? `; ${p.verification.after.check}: ${p.verification.after.ok ? 'as expected' : `found ${p.verification.after.found ?? 'no answer'}`}` : ''}` : ''}>
+            <td
+              title={
+                p.verification
+                  ? `${formatCount(p.verification.responses_checked)} responses checked${p.verification.after ? `; ${p.verification.after.check}: ${p.verification.after.ok ? 'as expected' : `found ${p.verification.after.found ?? 'no answer'}`}` : ''}`
+                  : ''
+              }
+            >
               {p.verified ? '✓' : '✗'} {p.verification ? formatCount(p.verification.responses_checked) : ''}
             </td>
             <td className="warnings" data-testid={p.warnings.length ? 'point-warning' : undefined}>
