@@ -32,6 +32,16 @@
  * - settle() (optional, for backends whose requests another thread issues) waits until
  *   the kernel has attempted every submitted request, so that an op still in flight
  *   afterwards is one that waits for socket space. Without it, submit() is that point.
+ * - epoll_prep() (optional; lock held) stages an epoll_wait(epfd, ev, maxev) request that
+ *   completes with its count of events or -errno, recorded for epoll_done() and never
+ *   reported to the engine. -ENOSYS: not available here; -EBUSY: no room now.
+ * - epoll_enter() (called WITHOUT the ring's lock: other threads may use the ring while
+ *   this one sleeps) hands every staged request to the kernel and waits, in the same
+ *   system call, until a completion is posted, ts (relative; NULL: no limit) passes or a
+ *   signal arrives, with the signal mask sm during the wait if given. 0 or -errno.
+ * - epoll_done() (lock held): true once the staged epoll wait completed (*res: its result).
+ * - epoll_cancel() (lock held): cancel the epoll wait in flight and wait until it completed
+ *   (with -ECANCELED, or with events it got first).
  * - recall() (optional) makes every op of f that is in flight come back to the engine
  *   (cancelled: -ECANCELED, or the count a send got out), bounded; afterwards nothing in
  *   the kernel or the backend refers to f's number. Without it a closed socket whose ops
@@ -40,7 +50,10 @@
 #ifndef SAIO_BACKEND_H
 #define SAIO_BACKEND_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <sys/epoll.h>
+#include <linux/time_types.h>
 
 #include "saio_int.h"
 
@@ -69,6 +82,11 @@ struct saio_backend {
 	void (*notify_ack)(struct saio_ring *r);
 	void (*settle)(struct saio_ring *r);
 	void (*recall)(struct saio_ring *r, struct saio_fd *f);
+	int (*epoll_prep)(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev);
+	int (*epoll_enter)(struct saio_ring *r, const struct __kernel_timespec *ts,
+			   const sigset_t *sm);
+	bool (*epoll_done)(struct saio_ring *r, int *res);
+	void (*epoll_cancel)(struct saio_ring *r);
 };
 
 extern const struct saio_backend saio_backend_uring;

@@ -435,8 +435,10 @@ static void fill(struct kmod_priv *p, struct saio_op *op, bool link)
 		sqe->opcode = SAIO_KOP_SEND;
 		sqe->addr = (uint64_t)(uintptr_t)(op->buf + done);
 		sqe->len = op->len - done;
-		sqe->op_flags = (uint32_t)(op->msg_flags & KMOD_SEND_FLAGS) | MSG_DONTWAIT |
-				MSG_NOSIGNAL;
+		sqe->op_flags = (uint32_t)(((op->msg_flags & ~MSG_MORE) |
+					     saio_send_more(op, saio_fd_peek(op->qfd))) &
+					    KMOD_SEND_FLAGS) |
+				MSG_DONTWAIT | MSG_NOSIGNAL;
 		break;
 	case SAIO_OP_SENDFILE:
 		sqe->opcode = SAIO_KOP_SENDFILE;

@@ -9,8 +9,10 @@
  * on a kTLS socket, whose sendmsg refuses MSG_WAITALL, sends go without it, one op of
  * the fd in flight at a time, and a short one is sent again by the engine):
  *   SEND        IORING_OP_SEND of op->buf[sent..len)
- *   SENDFILE    IORING_OP_READ (file -> op->buf at op->off) linked to IORING_OP_SEND;
- *               io_uring has no sendfile opcode. A read shorter than asked fails the link.
+ *   SENDFILE    IORING_OP_READ (file at op->off -> op->buf + op->fbase) linked to
+ *               IORING_OP_SEND of the whole buffer (bytes written before and after the
+ *               sendfile may share it: fusion); io_uring has no sendfile opcode. A read
+ *               shorter than asked fails the link.
  *   CLOSE       IORING_OP_CLOSE
  *   SHUTDOWN    IORING_OP_SHUTDOWN
  *   SETSOCKOPT  IORING_OP_URING_CMD with SOCKET_URING_OP_SETSOCKOPT (kernel 6.7+;
@@ -38,17 +40,32 @@
 #define SOCKET_URING_OP_SETSOCKOPT 3
 #endif
 
+/* IORING_OP_EPOLL_WAIT (6.15+), not in liburing 2.3's copy of the uapi header. */
+#ifndef IORING_OP_EPOLL_WAIT
+#define IORING_OP_EPOLL_WAIT 59
+#endif
+/* user_data of the epoll wait request: never an op's address (ops are 8-byte aligned and
+ * not in the first page), nor 0 (probes and cancels). */
+#define EPW_UD 2ull
+
+enum { EPW_NONE, EPW_PENDING, EPW_DONE };
+
 struct uring_priv {
 	struct io_uring ring;
 	bool sqpoll;
 	int efd;		/* SQPOLL: eventfd signalled on every completion */
 	unsigned cq_entries;	/* the completion queue's size */
 	unsigned inflight;	/* requests staged or submitted whose completion is not reaped */
+	int epw_state;		/* the epoll wait request: EPW_* */
+	int epw_res;		/* its result once EPW_DONE */
+	unsigned del_first;	/* the last run of epoll removals staged: SQ indices */
+	unsigned del_end;	/* [del_first, del_end) */
 };
 
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
 static int attach_fd = -1;		/* first SQPOLL ring of this process */
 static int setsockopt_ok = -1;		/* -1 unknown, 0 no, 1 yes */
+static int epoll_wait_ok = -1;		/* IORING_OP_EPOLL_WAIT: -1 unknown, 0 no, 1 yes */
 
 static void prep_setsockopt(struct io_uring_sqe *sqe, int fd, int level, int optname,
 			    int *optval)
@@ -157,6 +174,17 @@ static int uring_init(struct saio_ring *r)
 	r->be_priv = p;
 	if (__atomic_load_n(&setsockopt_ok, __ATOMIC_RELAXED) < 0)
 		probe_setsockopt(&p->ring);
+	if (__atomic_load_n(&epoll_wait_ok, __ATOMIC_RELAXED) < 0) {
+		/* SAIO_EPOLL_WAIT=0 skips the probe: the library then waits as on a kernel
+		 * without the opcode (epoll_wait after the batch's io_uring_enter). */
+		struct io_uring_probe *pr = saio_cfg.epoll_fold ? io_uring_get_probe_ring(&p->ring)
+							       : NULL;
+		int ok = pr && io_uring_opcode_supported(pr, IORING_OP_EPOLL_WAIT) &&
+			 (p->ring.features & IORING_FEAT_EXT_ARG);
+		if (pr)
+			io_uring_free_probe(pr);
+		__atomic_store_n(&epoll_wait_ok, ok, __ATOMIC_RELAXED);
+	}
 	return 0;
 }
 
@@ -218,7 +246,8 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 	case SAIO_OP_SENDFILE:
 		if (!op->arg2) {	/* arg2: file bytes already in buf */
 			sqe = io_uring_get_sqe(ring);
-			io_uring_prep_read(sqe, op->arg, op->buf, op->len, (uint64_t)op->off);
+			io_uring_prep_read(sqe, op->arg, op->buf + op->fbase, op->flen,
+					   (uint64_t)op->off);
 			sqe->flags |= IOSQE_IO_LINK;
 			io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op);
 		}
@@ -230,7 +259,8 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 		 * time (SAIO_CAP_LINK_WAITALL) and a short one comes back to be sent again. */
 		f = saio_fd_peek(op->qfd);
 		io_uring_prep_send(sqe, op->fd, op->buf + op->sent, op->len - op->sent,
-				   op->msg_flags | MSG_NOSIGNAL | (f && f->tls ? 0 : MSG_WAITALL));
+				   (op->msg_flags & ~MSG_MORE) | saio_send_more(op, f) | MSG_NOSIGNAL |
+					   (f && f->tls ? 0 : MSG_WAITALL));
 		break;
 	case SAIO_OP_CLOSE:
 		sqe = io_uring_get_sqe(ring);
@@ -246,8 +276,11 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 		prep_setsockopt(sqe, op->fd, IPPROTO_TCP, op->arg2, &op->optval);
 		break;
 	case SAIO_OP_EPOLL_DEL:
+		if (p->del_end != ring->sq.sqe_tail)
+			p->del_first = ring->sq.sqe_tail;	/* a new run */
 		sqe = io_uring_get_sqe(ring);
 		io_uring_prep_epoll_ctl(sqe, op->arg, op->fd, EPOLL_CTL_DEL, NULL);
+		p->del_end = ring->sq.sqe_tail;
 		break;
 	default:
 		return -EINVAL;
@@ -299,6 +332,12 @@ static int uring_reap(struct saio_ring *r)
 		n++;
 		if (!ud)
 			continue;	/* probe, cancel */
+		if (ud == EPW_UD) {
+			/* whichever thread reaps it: the waiting one looks at epw_state */
+			p->epw_res = cqe->res;
+			p->epw_state = EPW_DONE;
+			continue;
+		}
 		saio_engine_complete(r, (struct saio_op *)(uintptr_t)(ud & ~(uint64_t)1),
 				     (int)(ud & 1), cqe->res);
 	}
@@ -387,6 +426,126 @@ static void uring_recall(struct saio_ring *r, struct saio_fd *f)
 	}
 }
 
+/* ---- the epoll wait folded into the batch's io_uring_enter ---------------------------- */
+
+/*
+ * The epoll wait (the SQE just staged) must not report a descriptor the application closed:
+ * the removals staged right before it, [first, end), are hard-linked to one another and to
+ * it, so that it starts when they are all done even if one went to an io-wq worker (an
+ * EPOLL_CTL that finds the set's mutex taken); a failed removal does not cancel it. They
+ * are done inline as a rule: the wait then starts from the enter's task work, before the
+ * enter sleeps. Only a run of removals that ends right before the wait and has not been
+ * handed to the kernel yet.
+ */
+static void link_removals(struct io_uring *ring, unsigned first, unsigned end)
+{
+	struct io_uring_sq *sq = &ring->sq;
+	unsigned wait = sq->sqe_tail - 1;
+	if (end != wait || first == end || wait - first > wait - sq->sqe_head)
+		return;
+	for (unsigned i = first; i != end; i++)
+		sq->sqes[i & sq->ring_mask].flags |= IOSQE_IO_HARDLINK;
+}
+
+static int uring_epoll_prep(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev)
+{
+	struct uring_priv *p = r->be_priv;
+	if (!p || p->sqpoll || __atomic_load_n(&epoll_wait_ok, __ATOMIC_RELAXED) != 1)
+		return -ENOSYS;
+	if (p->epw_state != EPW_NONE || uring_space(r) < 1)
+		return -EBUSY;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_rw(IORING_OP_EPOLL_WAIT, sqe, epfd, ev, (unsigned)maxev, 0);
+	io_uring_sqe_set_data64(sqe, EPW_UD);
+	link_removals(&p->ring, p->del_first, p->del_end);
+	p->inflight++;
+	p->epw_state = EPW_PENDING;
+	return 0;
+}
+
+/* Lock held. Make the staged SQEs visible to the kernel; how many are not consumed yet. */
+static unsigned sq_publish(struct io_uring *ring)
+{
+	struct io_uring_sq *sq = &ring->sq;
+	unsigned tail = sq->sqe_tail;
+	if (sq->sqe_head != tail) {
+		sq->sqe_head = tail;
+		/* the SQEs' contents before the new tail (pairs with the kernel's acquire of
+		 * the SQ tail in io_submit_sqes) */
+		io_uring_smp_store_release(sq->ktail, tail);
+	}
+	return tail - io_uring_smp_load_acquire(sq->khead);
+}
+
+static int uring_epoll_enter(struct saio_ring *r, const struct __kernel_timespec *ts,
+			     const sigset_t *sm)
+{
+	struct uring_priv *p = r->be_priv;
+	struct io_uring_getevents_arg arg;
+
+	pthread_mutex_lock(&r->lock);
+	unsigned submit = sq_publish(&p->ring);
+	int fd = p->ring.enter_ring_fd;
+	pthread_mutex_unlock(&r->lock);
+	memset(&arg, 0, sizeof(arg));
+	arg.sigmask = (uint64_t)(uintptr_t)sm;
+	arg.sigmask_sz = _NSIG / 8;
+	arg.ts = (uint64_t)(uintptr_t)ts;
+	atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+	/* Unlocked: another thread may submit on this ring meanwhile (the kernel serializes
+	 * submitters; each publishes its SQEs under the lock first) or reap its completions
+	 * (uring_reap records the epoll wait's for us). */
+	int ret = io_uring_enter2((unsigned)fd, submit, 1,
+				  IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+				  (sigset_t *)&arg, sizeof(arg));
+	return ret < 0 ? ret : 0;
+}
+
+static bool uring_epoll_done(struct saio_ring *r, int *res)
+{
+	struct uring_priv *p = r->be_priv;
+	if (p->epw_state != EPW_DONE)
+		return false;
+	*res = p->epw_res;
+	p->epw_state = EPW_NONE;
+	return true;
+}
+
+static void uring_epoll_cancel(struct saio_ring *r)
+{
+	struct uring_priv *p = r->be_priv;
+	struct io_uring_cqe *cqe;
+
+	uring_reap(r);
+	/* A poll-armed request is cancelled at once; one still linked behind removals that
+	 * an io-wq worker runs is not found until it starts: asked again every 10 ms.
+	 * Bounded all the same. */
+	for (int i = 0; i < 5000 && p->epw_state == EPW_PENDING; i++) {
+		if (i % 10 == 0) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+			if (!sqe) {
+				io_uring_submit(&p->ring);
+				sqe = io_uring_get_sqe(&p->ring);
+			}
+			if (sqe) {
+				io_uring_prep_cancel64(sqe, EPW_UD, 0);
+				io_uring_sqe_set_data64(sqe, 0);
+				p->inflight++;
+			}
+			atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+			io_uring_submit(&p->ring);
+			uring_reap(r);
+			continue;
+		}
+		struct __kernel_timespec t = { 0, 1000000 };
+		atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+		io_uring_wait_cqe_timeout(&p->ring, &cqe, &t);
+		uring_reap(r);
+	}
+}
+
 static unsigned uring_caps(struct saio_ring *r)
 {
 	struct uring_priv *p = r->be_priv;
@@ -421,4 +580,8 @@ const struct saio_backend saio_backend_uring = {
 	.notify_fd = uring_notify_fd,
 	.settle = uring_settle,
 	.recall = uring_recall,
+	.epoll_prep = uring_epoll_prep,
+	.epoll_enter = uring_epoll_enter,
+	.epoll_done = uring_epoll_done,
+	.epoll_cancel = uring_epoll_cancel,
 };

@@ -20,6 +20,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "backend.h"
 
@@ -34,6 +36,8 @@ struct saio_config saio_cfg = {
 	.exit_drain_ms = 5000,
 	.drain_max = 1024,
 	.sendfile_copy_max = 16384,
+	.fuse = true,
+	.epoll_fold = true,
 	.stats_path = NULL,
 	.kmod_workers = 1,
 	.kmod_rings = 16,
@@ -151,8 +155,22 @@ static void finish(struct saio_ring *r, struct saio_op *op)
 	if (op->kind == SAIO_OP_SENDFILE && op->res < 0 && !transient(op->res)) {
 		/* The read failed or was short (the file shrank after the application's
 		 * fstat): the bytes promised cannot be produced. */
-		atomic_fetch_add(&saio_stats.bytes_dropped, op->len - op->sent);
 		set_error(f, op, op->res);
+		if (op->fbase > op->sent && (res >= 0 || transient(res))) {
+			/* Bytes written before the sendfile joined its op (fusion): they were
+			 * the application's own and go out as they would have; the file's do
+			 * not, and the stream ends there (broken: nothing after is sent). */
+			uint32_t lost = op->len - op->fbase;
+			atomic_fetch_add(&saio_stats.bytes_dropped, lost);
+			give(f, lost);
+			op->len = op->fbase;
+			op->kind = SAIO_OP_SEND;
+			op->res = op->res1 = 0;
+			unpin(r, op);
+			requeue(r, f, op);
+			goto out;
+		}
+		atomic_fetch_add(&saio_stats.bytes_dropped, op->len - op->sent);
 		retire(r, f, op);
 		goto out;
 	}
@@ -204,8 +222,11 @@ static void finish(struct saio_ring *r, struct saio_op *op)
 		/* The real call would have returned its error at once, and servers ignore it
 		 * (nginx's TCP_NOPUSH, a shutdown of a reset connection): it is counted, and
 		 * the stream goes on. A real fault of the socket shows at the next send. */
-		if (res < 0 && !transient(res))
+		if (res < 0 && !transient(res)) {
 			atomic_fetch_add(&saio_stats.op_errors_ignored, 1);
+			if (op->kind == SAIO_OP_SETSOCKOPT && op->arg2 == TCP_CORK)
+				f->cork = SAIO_CORK_UNKNOWN;	/* no more elision on it */
+		}
 		retire(r, f, op);
 		break;
 	}
@@ -231,7 +252,7 @@ void saio_engine_complete(struct saio_ring *r, struct saio_op *op, int phase, in
 		return;
 	}
 	if (phase == 0) {
-		if (res == (int)op->len) {
+		if (res == (int)op->flen) {
 			op->arg2 = 1;	/* the file's bytes are in buf now: */
 			unpin(r, op);	/* the file may close (a held close runs) */
 		} else
@@ -295,13 +316,41 @@ static void submit_now(struct saio_ring *r, unsigned *staged)
 	r->be->reap(r);
 }
 
+/* An epoll wait to stage with the batch (saio_ring_stage_wait). */
+struct wait_req {
+	int epfd;
+	struct epoll_event *ev;
+	int maxev;
+	int res;	/* the backend's epoll_prep: 0 staged */
+};
+
+static int ring_flush(struct saio_ring *r, bool submit, struct wait_req *w);
+
 int saio_ring_flush(struct saio_ring *r)
+{
+	return ring_flush(r, true, NULL);
+}
+
+int saio_ring_stage(struct saio_ring *r)
+{
+	return ring_flush(r, false, NULL);
+}
+
+int saio_ring_stage_wait(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev)
+{
+	struct wait_req w = { .epfd = epfd, .ev = ev, .maxev = maxev, .res = -ENOSYS };
+	ring_flush(r, false, &w);
+	return w.res;
+}
+
+static int ring_flush(struct saio_ring *r, bool submit, struct wait_req *w)
 {
 	const struct saio_backend *be = r->be;
 	unsigned staged = 0, total = 0;
 	const bool native = be->caps(r) & SAIO_CAP_NATIVE_SENDFILE;
 	const bool nolink = be->caps(r) & SAIO_CAP_NO_LINK;
 	const bool link_waitall = be->caps(r) & SAIO_CAP_LINK_WAITALL;
+	bool split = false;	/* some removals went to the kernel ahead of the rest */
 
 	be->reap(r);	/* completions free budget and may re-dirty fds */
 	while (r->standalone) {
@@ -310,6 +359,7 @@ int saio_ring_flush(struct saio_ring *r)
 			if (!staged)
 				break;	/* the kernel has not consumed the queue: next flush */
 			submit_now(r, &staged);
+			split = true;
 			continue;
 		}
 		r->standalone = op->next;
@@ -320,6 +370,12 @@ int saio_ring_flush(struct saio_ring *r)
 		staged++;
 		total++;
 	}
+	/* The wait right behind the removals, which it must not overtake: the backend links
+	 * it to them. Not when some were handed over alone (they may still run: the caller
+	 * waits for them), nor when some are left over. */
+	if (w)
+		w->res = split || r->standalone ? -EBUSY
+					       : be->epoll_prep(r, w->epfd, w->ev, w->maxev);
 	struct saio_fd *list = r->dirty;
 	r->dirty = NULL;
 	while (list) {
@@ -387,7 +443,13 @@ int saio_ring_flush(struct saio_ring *r)
 			break;
 		}
 	}
-	submit_now(r, &staged);
+	if (submit) {
+		submit_now(r, &staged);
+	} else if (staged) {
+		/* handed to the kernel by the enter that waits (backend epoll_enter) */
+		atomic_fetch_add(&saio_stats.batches, 1);
+		atomic_fetch_add(&saio_stats.batch_ops, staged);
+	}
 	return (int)total;
 }
 
@@ -987,8 +1049,16 @@ extern pthread_mutex_t saio_ep_lock;
  * bytes in the kernel. Bytes in flight for a full socket are as bytes the real parent would
  * still be holding: the child's writes may come first, as they would without the library.
  */
+static void cork_real_one(struct saio_fd *f, void *arg)
+{
+	(void)arg;
+	saio_cork_real(f);
+}
+
 static void atfork_prepare(void)
 {
+	/* the child shares the sockets: their kernel state must be what the application set */
+	saio_fd_foreach(cork_real_one, NULL);
 	pthread_mutex_lock(&rings_lock);
 	for (struct saio_ring *r = rings_all; r; r = r->next_all) {
 		pthread_mutex_lock(&r->lock);
@@ -1000,8 +1070,19 @@ static void atfork_prepare(void)
 	pthread_mutex_lock(&saio_ep_lock);
 }
 
+static void forget_cork(struct saio_fd *f, void *arg)
+{
+	(void)arg;
+	/* A connected socket is shared with the other process now, which may cork it:
+	 * its state is no longer known here (listeners keep theirs: accepted sockets
+	 * start from it). */
+	if (f->conn)
+		f->cork = SAIO_CORK_UNKNOWN;
+}
+
 static void atfork_parent(void)
 {
+	saio_fd_foreach(forget_cork, NULL);
 	pthread_mutex_unlock(&saio_ep_lock);
 	for (struct saio_ring *r = rings_all; r; r = r->next_all)
 		pthread_mutex_unlock(&r->lock);
@@ -1043,6 +1124,7 @@ static void child_fd(struct saio_fd *f, void *arg)
 	atomic_store(&f->pins, 0);
 	atomic_store(&f->close_held, 0);
 	f->notify_ring = NULL;
+	forget_cork(f, NULL);
 }
 
 static void atfork_child(void)
@@ -1241,6 +1323,8 @@ static void saio_init(void)
 	saio_cfg.drain_ms = (unsigned)env_ul("SAIO_DRAIN_MS", orphan_ms());
 	saio_cfg.drain_max = env_range("SAIO_DRAIN_MAX", 1, 1u << 20, 1024);
 	saio_cfg.sendfile_copy_max = env_ul("SAIO_SENDFILE_COPY_MAX", saio_cfg.sendfile_copy_max);
+	saio_cfg.fuse = env_ul("SAIO_FUSE", 1) != 0;
+	saio_cfg.epoll_fold = env_ul("SAIO_EPOLL_WAIT", 1) != 0;
 	saio_budget.fd_max = env_ul("SAIO_FD_BUDGET", saio_budget.fd_max);
 	saio_budget.global_max = env_ul("SAIO_BUDGET", saio_budget.global_max);
 	if (saio_budget.fd_max < 1)

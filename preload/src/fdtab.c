@@ -73,6 +73,8 @@ void saio_fd_reset(struct saio_fd *f)
 	atomic_store_explicit(&f->pins, 0, memory_order_relaxed);
 	f->broken = 0;
 	f->conn = 0;
+	f->cork = SAIO_CORK_UNKNOWN;
+	f->cork_virt = 0;
 	f->linger_on = 0;
 	f->linger_s = 0;
 	f->st_size = -1;

@@ -314,6 +314,7 @@ static void born_sock(int fd, int domain, int type, int proto, bool conn)
 		f->tcp = domain != AF_UNIX;
 		f->nonblock = (type & SOCK_NONBLOCK) != 0;
 		f->conn = conn;
+		f->cork = SAIO_CORK_OFF;	/* a new socket is not corked */
 	} else {
 		f->kind = SAIO_FD_PASS;
 	}
@@ -350,6 +351,86 @@ static uint64_t fd_room(const struct saio_fd *f, uint64_t want)
 	if (f->nqueued + f->ninflight >= SAIO_FD_OPS_MAX)
 		return 0;
 	return saio_budget_room(&saio_budget, f, want);
+}
+
+/*
+ * Response fusion. A call's bytes that follow bytes still queued on the same descriptor
+ * (not yet handed to the kernel) join that op: nginx's writev of the headers and its
+ * sendfile of a small body become one send, with the file read into the buffer right
+ * after the headers. The byte stream is the same; only its segmentation changes, and
+ * what the application sees (counts, errors at the next call) does not. Not joined: a
+ * MSG_MORE call onto an op without it (the earlier bytes would be held back), calls that
+ * differ in MSG_NOSIGNAL (a failure raises SIGPIPE as the first call asked), a second
+ * file range (one hole per buffer), an op of a backend that sends files itself.
+ */
+#define SAIO_FUSE_MAX (64u << 10)	/* a fused op's bytes, at most */
+#define SAIO_FUSE_SLACK 4096u		/* a small op's buffer leaves room for a body */
+
+/* Lock held. The op at f's tail that `more` bytes may join (grown if need be), or NULL. */
+static struct saio_op *fuse_tail(struct saio_ring *r, struct saio_fd *f, uint64_t more,
+				 int flags, bool file)
+{
+	struct saio_op *t = f->tail;
+	if (!saio_cfg.fuse || !t || t->state != SAIO_OP_QUEUED)
+		return NULL;
+	bool native = r->be->caps(r) & SAIO_CAP_NATIVE_SENDFILE;
+	if (t->kind != SAIO_OP_SEND && (t->kind != SAIO_OP_SENDFILE || native || file))
+		return NULL;
+	if (file && native)
+		return NULL;
+	if (t->nosignal != ((flags & MSG_NOSIGNAL) != 0) ||
+	    ((flags & MSG_MORE) && !(t->msg_flags & MSG_MORE)) ||
+	    (uint64_t)t->len + more > SAIO_FUSE_MAX)
+		return NULL;
+	if (t->len + more <= t->cap)
+		return t;
+	struct saio_op *n = saio_op_get(&r->cache, t->len + more);
+	if (!n)
+		return NULL;
+	uint32_t cap = n->cap;
+	memcpy(n, t, sizeof(*t));
+	n->buf = n->data;
+	n->cap = cap;
+	memcpy(n->buf, t->buf, t->len);
+	struct saio_op **pp = &f->head;
+	while (*pp != t)
+		pp = &(*pp)->next;
+	*pp = n;
+	f->tail = n;
+	saio_op_put(&r->cache, t);
+	return n;
+}
+
+/* A new op for `total` bytes; a small one with room for what may join it. */
+/* Lock held. op holds total more bytes for fd: it is the queued op they were fused onto, or
+ * a new one (kind set) that joins f's FIFO. The budgets and statistics count them; a full
+ * batch goes to the kernel. */
+static void queue_bytes(struct saio_ring *r, struct saio_fd *f, struct saio_op *op, bool fused,
+			int fd, int call, uint64_t total)
+{
+	saio_budget_take(&saio_budget, f, total);
+	if (fused) {
+		op->len += (uint32_t)total;
+		count(&saio_stats.fused, 1);
+	} else {
+		op->fd = fd;
+		op->call = (uint8_t)call;
+		op->len = (uint32_t)total;
+		saio_fifo_push(f, op);
+		r->nqueued++;
+		saio_ring_dirty(r, f);
+	}
+	count(&saio_stats.ops[call], 1);
+	count(&saio_stats.bytes_deferred, total);
+	if (r->nqueued >= saio_cfg.batch_max)
+		saio_ring_flush(r);
+}
+
+static struct saio_op *send_op_get(struct saio_ring *r, uint64_t total)
+{
+	if (saio_cfg.fuse && total < SAIO_FUSE_SLACK)
+		return saio_op_get(&r->cache, SAIO_FUSE_SLACK);
+	return saio_op_get(&r->cache, total);
 }
 
 static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, int flags)
@@ -424,7 +505,10 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 			total = room;	/* a short count, as a full socket would give */
 		}
 	}
-	struct saio_op *op = saio_op_get(&r->cache, total);
+	struct saio_op *op = fuse_tail(r, f, total, flags, false);
+	bool fused = op != NULL;
+	if (!op)
+		op = send_op_get(r, total);
 	if (!op) {
 		saio_ring_wait_fd(r, f, false);
 		release(f, r);
@@ -432,25 +516,18 @@ static ssize_t try_send(int fd, int call, const struct iovec *iov, int iovcnt, i
 		return SAIO_PASS;
 	}
 	size_t off = 0;
+	char *dst = op->buf + (fused ? op->len : 0);
 	for (int i = 0; i < iovcnt && off < total; i++) {
 		size_t n = iov[i].iov_len < total - off ? iov[i].iov_len : total - off;
-		memcpy(op->buf + off, iov[i].iov_base, n);
+		memcpy(dst + off, iov[i].iov_base, n);
 		off += n;
 	}
-	op->kind = SAIO_OP_SEND;
-	op->fd = fd;
-	op->call = (uint8_t)call;
-	op->nosignal = (flags & MSG_NOSIGNAL) != 0;
-	op->msg_flags = flags & MSG_MORE;
-	op->len = (uint32_t)total;
-	saio_budget_take(&saio_budget, f, total);
-	saio_fifo_push(f, op);
-	r->nqueued++;
-	saio_ring_dirty(r, f);
-	count(&saio_stats.ops[call], 1);
-	count(&saio_stats.bytes_deferred, total);
-	if (r->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(r);
+	op->msg_flags = flags & MSG_MORE;	/* a fused op: the last call's */
+	if (!fused) {
+		op->kind = SAIO_OP_SEND;
+		op->nosignal = (flags & MSG_NOSIGNAL) != 0;
+	}
+	queue_bytes(r, f, op, fused, fd, call, total);
 	release(f, r);
 	return (ssize_t)total;
 }
@@ -518,6 +595,93 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 	return r;
 }
 
+/* The kernel's TCP_CORK is set as the application believes it is (virtual cork: see
+ * head_now). Before the socket is shared (dup, fork, SCM_RIGHTS). */
+void saio_cork_real(struct saio_fd *f)
+{
+	if (!f->cork_virt)
+		return;
+	int one = 1;
+	f->cork_virt = 0;
+	REAL(setsockopt)(f->fdnum, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+}
+
+/*
+ * A sendfile too large to copy (> SAIO_SENDFILE_COPY_MAX) runs as the real call after the
+ * bytes queued before it: the response's headers, and the cork before them (nginx: TCP_CORK,
+ * writev, sendfile, ..., TCP_CORK 0). Instead of an io_uring_enter for the cork and the
+ * headers, the headers go now in one real send with MSG_MORE (held for the file's bytes as a
+ * cork holds them), and the cork, on a socket known uncorked, is not run: the application's
+ * cork is virtual until it uncorks (nothing to run then either) and getsockopt answers it.
+ * The real sendfile follows at once. Only when the whole FIFO is [cork] bytes..., nothing in
+ * flight and the send takes every byte; else the bytes stay queued (any part sent is gone
+ * from them) and the usual path runs. Lock not held; true when the queue is empty now.
+ */
+static bool head_now(int fd, struct saio_fd *f, struct saio_ring *mine)
+{
+	/* Not on kTLS: MSG_MORE would hold the headers in an open TLS record, which a close
+	 * after a failed sendfile frees unsent; there the usual path sends them first. */
+	if (!saio_cfg.fuse || !f->tcp || f->tls || !atomic_load(&f->owner))
+		return false;
+	struct saio_ring *r = acquire(f, mine);
+	r->be->reap(r);
+	struct saio_op *cork = NULL, *op = f->head;
+	struct iovec iov[16];
+	int n = 0;
+	size_t total = 0;
+	bool ok = !f->closing && !f->err && !f->broken && !f->ninflight && op;
+	if (ok && op->kind == SAIO_OP_SETSOCKOPT && op->arg2 == TCP_CORK && op->arg == 1 &&
+	    op->cork_fusable) {
+		cork = op;
+		op = op->next;
+	}
+	for (; ok && op; op = op->next) {
+		if (op->kind != SAIO_OP_SEND || n == 16) {
+			ok = false;
+			break;
+		}
+		iov[n].iov_base = op->buf + op->sent;
+		iov[n].iov_len = op->len - op->sent;
+		total += iov[n].iov_len;
+		n++;
+	}
+	if (!ok || !n) {
+		release(f, r);
+		return false;
+	}
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+	ssize_t k = REAL(sendmsg)(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL | (cork ? MSG_MORE : 0));
+	if (k > 0) {
+		/* what went out is no longer ours, whole ops or a part */
+		size_t left = (size_t)k;
+		for (op = cork ? cork->next : f->head; op && left;) {
+			struct saio_op *next = op->next;
+			uint32_t part = op->len - op->sent;
+			uint32_t took = left < part ? (uint32_t)left : part;
+			op->sent += took;
+			saio_budget_give(&saio_budget, f, took);
+			left -= took;
+			if (op->sent == op->len) {
+				saio_fifo_remove(f, op);
+				r->nqueued--;
+				saio_op_put(&r->cache, op);
+			}
+			op = next;
+		}
+	}
+	bool done = k >= 0 && (size_t)k == total;
+	if (done && cork) {
+		saio_fifo_remove(f, cork);
+		r->nqueued--;
+		saio_op_free(cork);
+		f->cork_virt = 1;
+		count(&saio_stats.corks_elided, 1);
+	}
+	done = done && !f->head;
+	release(f, r);
+	return done;
+}
+
 /*
  * sendfile: deferred only when the file's size is known (the application fstat'ed this
  * descriptor) and an offset pointer is given; the op reads the range into an owned
@@ -549,8 +713,10 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 		total = 0x7ffff000u;
 	/* A backend that sends from the file in the kernel needs no buffer at any size. */
 	bool native = mine->be->caps(mine) & SAIO_CAP_NATIVE_SENDFILE;
-	if (total > saio_cfg.sendfile_copy_max && !native)
+	if (total > saio_cfg.sendfile_copy_max && !native) {
+		head_now(out, f, mine);
 		return pass_ordered(out, SAIO_C_SENDFILE);
+	}
 
 	struct saio_ring *r;
 	int e = acquire_to_queue(f, mine, &r);
@@ -595,41 +761,42 @@ static ssize_t try_sendfile(int out, int in, off_t *offset, size_t count_)
 	 * does not read, one descriptor per response. Read it now instead (one pread: this
 	 * is the slow path) and queue plain bytes. */
 	bool read_now = f->ninflight > 0;
-	struct saio_op *op = saio_op_get(&r->cache, native && !read_now ? 0 : total);
+	/* The range joins the bytes queued before it (the response's headers): one send. */
+	struct saio_op *op = fuse_tail(r, f, total, 0, !read_now);
+	bool fused = op != NULL;
+	if (!op)
+		op = native && !read_now ? saio_op_get(&r->cache, 0) : send_op_get(r, total);
 	if (!op) {
 		saio_ring_wait_fd(r, f, false);
 		release(f, r);
 		return SAIO_PASS;
 	}
-	op->fd = out;
-	op->call = SAIO_C_SENDFILE;
+	uint32_t base = fused ? op->len : 0;
 	if (read_now) {
-		ssize_t k = pread(in, op->buf, total, *offset);
+		ssize_t k = pread(in, op->buf + base, total, *offset);
 		if (k <= 0) {
 			int e = errno;
-			saio_op_put(&r->cache, op);
+			if (!fused)
+				saio_op_put(&r->cache, op);
 			release(f, r);
 			errno = e;
 			return k;	/* EOF (the file shrank): 0, as the real call; or its error */
 		}
 		total = (uint64_t)k;
-		op->kind = SAIO_OP_SEND;
+		if (!fused)
+			op->kind = SAIO_OP_SEND;
 	} else {
 		op->kind = SAIO_OP_SENDFILE;
 		op->arg = in;
 		op->off = *offset;
+		op->fbase = base;
+		op->flen = (uint32_t)total;
+		op->arg2 = 0;
 		op->pinned = 1;
 		atomic_fetch_add(&src->pins, 1);
 	}
-	op->len = (uint32_t)total;
-	saio_budget_take(&saio_budget, f, total);
-	saio_fifo_push(f, op);
-	r->nqueued++;
-	saio_ring_dirty(r, f);
-	count(&saio_stats.ops[SAIO_C_SENDFILE], 1);
-	count(&saio_stats.bytes_deferred, total);
-	if (r->nqueued >= saio_cfg.batch_max)
-		saio_ring_flush(r);
+	op->msg_flags = 0;
+	queue_bytes(r, f, op, fused, out, SAIO_C_SENDFILE, total);
 	release(f, r);
 	*offset += (off_t)total;
 	return (ssize_t)total;
@@ -656,6 +823,8 @@ EXPORT ssize_t sendfile64(int out, int in, off_t *offset, size_t n)
 }
 
 /* ---- close, shutdown, socket options ---------------------------------------------- */
+
+static bool cork_elide(struct saio_ring *r, struct saio_fd *f, bool closing);
 
 static int close_sync(int fd, struct saio_fd *f)
 {
@@ -837,6 +1006,18 @@ EXPORT int close(int fd)
 		d->next = r->standalone;
 		r->standalone = d;
 	}
+	/* A close sends what a cork holds, with the FIN (Connection: close in nginx corks
+	 * and never uncorks): a cork still queued on a socket known uncorked need not run.
+	 * The bytes' last send then holds its tail as the cork would (MSG_MORE), so that the
+	 * close's FIN leaves in the same segment: the peer sees what the cork makes. Not on
+	 * kTLS (known now, or by the time the send is made: saio_send_more), where MSG_MORE
+	 * holds an open record that the close would free unsent; its cork runs as asked. */
+	if (saio_cfg.fuse && !f->broken && !f->tls && cork_elide(r, f, true)) {
+		struct saio_op *last = f->tail;
+		if (last && last->state == SAIO_OP_QUEUED &&
+		    (last->kind == SAIO_OP_SEND || last->kind == SAIO_OP_SENDFILE))
+			last->fin_more = 1;
+	}
 	op->kind = SAIO_OP_CLOSE;
 	op->call = SAIO_C_CLOSE;
 	op->fd = fd;
@@ -852,6 +1033,40 @@ EXPORT int close(int fd)
 	if (sp)
 		raise(SIGPIPE);
 	return 0;
+}
+
+/*
+ * Lock held. TCP_CORK is being turned off (or the socket closed): if the op that turned it
+ * on is still queued, the socket was uncorked before it (known), and only bytes (one fused
+ * send, normally) are queued after it, neither change needs to run: the bytes go in one
+ * send on an uncorked socket, which is what the pair produces. The socket ends uncorked
+ * either way, so getsockopt answers what the application set. True when it was elided.
+ */
+static bool cork_elide(struct saio_ring *r, struct saio_fd *f, bool closing)
+{
+	struct saio_op *cand = NULL;
+	bool bytes = false;
+	for (struct saio_op *op = f->head; op; op = op->next) {
+		if (op->kind == SAIO_OP_SETSOCKOPT && op->arg2 == TCP_CORK) {
+			cand = op;
+			bytes = false;
+		} else if (op->kind == SAIO_OP_SEND || op->kind == SAIO_OP_SENDFILE) {
+			bytes = true;
+		} else {
+			cand = NULL;
+		}
+	}
+	/* (with no bytes between, the pair runs: the FIFO never empties here; a close
+	 * follows at once) */
+	if (!cand || (!bytes && !closing) || cand->state != SAIO_OP_QUEUED || cand->arg != 1 ||
+	    !cand->cork_fusable)
+		return false;
+	saio_fifo_remove(f, cand);
+	r->nqueued--;
+	saio_op_free(cand);
+	f->cork = SAIO_CORK_OFF;
+	count(&saio_stats.corks_elided, 1);
+	return true;
 }
 
 /* Queue a non-byte op (shutdown, setsockopt) on a deferrable socket. Returns SAIO_PASS
@@ -880,6 +1095,16 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 		release(f, r);
 		return (int)deliver(e);
 	}
+	if (kind == SAIO_OP_SETSOCKOPT && arg2 == TCP_CORK && f->cork_virt) {
+		/* Corked only for the application (head_now): the kernel's is off already. */
+		if (!arg) {
+			f->cork_virt = 0;
+			f->cork = SAIO_CORK_OFF;
+		}
+		count(&saio_stats.ops[call], 1);
+		release(f, r);
+		return 0;
+	}
 	/* Uncorking is the application saying "send the rest now". With nothing queued
 	 * (the body went out by a real sendfile) deferring it would hold the response's last
 	 * segment until the end of the event-loop iteration, behind every other connection
@@ -888,6 +1113,12 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 		release(f, r);
 		count(&saio_stats.passed[call], 1);
 		return (int)SAIO_PASS;
+	}
+	if (kind == SAIO_OP_SETSOCKOPT && arg2 == TCP_CORK && arg == 0 && saio_cfg.fuse &&
+	    !f->broken && cork_elide(r, f, false)) {
+		count(&saio_stats.ops[call], 1);
+		release(f, r);
+		return 0;
 	}
 	bool full = f->nqueued + f->ninflight >= SAIO_FD_OPS_MAX;
 	struct saio_op *op = f->broken || full ? NULL : saio_op_alloc(0);
@@ -906,6 +1137,10 @@ static int try_simple(int fd, int call, int kind, int arg, int arg2, bool data_c
 	op->fd = fd;
 	op->arg = arg;
 	op->arg2 = arg2;
+	if (kind == SAIO_OP_SETSOCKOPT && arg2 == TCP_CORK) {
+		op->cork_fusable = arg && f->cork == SAIO_CORK_OFF;
+		f->cork = arg ? SAIO_CORK_ON : SAIO_CORK_OFF;
+	}
 	saio_fifo_push(f, op);
 	r->nqueued++;
 	saio_ring_dirty(r, f);
@@ -966,6 +1201,19 @@ EXPORT int shutdown(int fd, int how)
 	return r != SAIO_PASS ? (int)r : REAL(shutdown)(fd, how);
 }
 
+/* A real TCP_CORK call ran (val: what it set, NULL if it failed or is not understood). */
+static void cork_set(int fd, const void *val)
+{
+	struct saio_fd *f = saio_fd_peek(fd);
+	if (!f || !defer_mode())
+		return;
+	int v = 0;
+	if (val)
+		memcpy(&v, val, sizeof(v));
+	f->cork = !val ? SAIO_CORK_UNKNOWN : v ? SAIO_CORK_ON : SAIO_CORK_OFF;
+	f->cork_virt = 0;	/* the kernel's is the application's again */
+}
+
 EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	if (!defer_mode())
@@ -990,6 +1238,8 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 		if (f && f->kind == SAIO_FD_SOCK && f->tcp)
 			f->tls = saio_fd_ulp_tls(fd);
 	}
+	if (level == IPPROTO_TCP && name == TCP_CORK)
+		cork_set(fd, ret == 0 && val && len >= (socklen_t)sizeof(int) ? val : NULL);
 	if (ret == 0 && level == SOL_SOCKET && name == SO_LINGER && val &&
 	    len >= (socklen_t)sizeof(struct linger)) {
 		/* close() must then take effect as the kernel's does (reset, or wait) */
@@ -1031,7 +1281,16 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		*len = sizeof(int);
 		return 0;
 	}
-	return REAL(getsockopt)(fd, level, name, val, len);
+	int ret = REAL(getsockopt)(fd, level, name, val, len);
+	if (ret == 0 && level == IPPROTO_TCP && name == TCP_CORK && val && len &&
+	    *len >= sizeof(int) && defer_mode()) {
+		struct saio_fd *f = saio_fd_peek(fd);
+		if (f && f->cork_virt) {
+			int one = 1;
+			memcpy(val, &one, sizeof(int));	/* what the application set */
+		}
+	}
+	return ret;
 }
 
 /* ---- reads: hand queued ops to the kernel first, do not wait ---------------------- */
@@ -1088,6 +1347,8 @@ static void made_shared(int oldfd, int newfd)
 	if (!defer_mode())
 		return;
 	struct saio_fd *o = saio_fd_get(oldfd), *n = saio_fd_get(newfd);
+	if (o)
+		saio_cork_real(o);
 	if (o && o->kind == SAIO_FD_SOCK)
 		o->kind = SAIO_FD_PASS;
 	if (n)
@@ -1489,6 +1750,8 @@ static void born_accepted(int lfd, int fd, int flags)
 		f->tcp = l->tcp;
 		f->nonblock = (flags & SOCK_NONBLOCK) != 0;
 		f->conn = 1;
+		/* uncorked when its listener is (whatever the kernel copies from it) */
+		f->cork = l->cork == SAIO_CORK_OFF ? SAIO_CORK_OFF : SAIO_CORK_UNKNOWN;
 	}
 }
 
@@ -1704,6 +1967,90 @@ static void batch_boundary(struct saio_ring *r)
 	}
 }
 
+/* Lock held. Hand over what is staged; the removals of closed descriptors finish before
+ * the caller blocks. */
+static void batch_submit(struct saio_ring *r)
+{
+	r->be->submit(r);
+	r->be->reap(r);
+	while (r->ndel_inflight) {
+		if (r->be->wait(r) < 0)
+			break;
+		r->be->reap(r);
+	}
+}
+
+/*
+ * Lock held. batch_boundary's work, but the batch stays staged with an epoll wait on epfd:
+ * they go to the kernel in one io_uring_enter, the wait linked behind this batch's removals
+ * of closed descriptors. Removals handed over earlier (a flush in the middle of the loop
+ * iteration) finish first. 0 when the wait is staged; else the batch has been handed over
+ * alone, as by batch_boundary.
+ */
+static int batch_stage_wait(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev)
+{
+	r->be->reap(r);
+	if (r->ndel_inflight)
+		batch_submit(r);
+	if (r->nclosing || r->ncust)
+		saio_custody_check(r);
+	if (saio_ring_stage_wait(r, epfd, ev, maxev) == 0)
+		return 0;
+	batch_submit(r);
+	return -1;
+}
+
+#define FOLD_AGAIN INT_MIN	/* fold_wait: nothing for the application; wait the usual way */
+
+/*
+ * One kernel entry per event-loop iteration: the batch staged under the lock and an
+ * IORING_OP_EPOLL_WAIT (staged last) go to the kernel in one io_uring_enter, which also
+ * waits. Completions of our ops end the enter early: their follow-up requests (the next
+ * chain of a descriptor, a held file close) are staged and the next enter hands them over
+ * while it waits on. A signal handler that ran, or the deadline (CLOCK_MONOTONIC ns, <0:
+ * none), cancels the wait; events it got first are returned all the same (as epoll_wait
+ * returns events rather than EINTR when both are there). Returns the count of events or
+ * -errno as the wait completed, or FOLD_AGAIN when EPOLLOUTs became owed meanwhile.
+ */
+static int fold_wait(struct saio_ring *r, int64_t deadline, unsigned long gen, bool owed)
+{
+	count(&saio_stats.epoll_folded, 1);
+	for (;;) {
+		struct __kernel_timespec ts, *tsp = NULL;
+		if (deadline >= 0 || owed) {
+			int64_t left = owed ? 0 : deadline - now_ns();
+			if (left < 0)
+				left = 0;
+			ts.tv_sec = left / 1000000000;
+			ts.tv_nsec = left % 1000000000;
+			tsp = &ts;
+		}
+		int ret = r->be->epoll_enter(r, tsp, NULL);
+		pthread_mutex_lock(&r->lock);
+		r->be->reap(r);
+		int res;
+		if (r->be->epoll_done(r, &res)) {
+			pthread_mutex_unlock(&r->lock);
+			return res;
+		}
+		bool sig = atomic_load(&saio_sig_gen) != gen;
+		bool late = deadline >= 0 && now_ns() >= deadline;
+		bool failed = ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EAGAIN &&
+			      ret != -EBUSY;
+		if (sig || late || failed || r->nwake) {
+			r->be->epoll_cancel(r);
+			if (!r->be->epoll_done(r, &res))
+				res = -ECANCELED;	/* (bounded cancel gave up) */
+			pthread_mutex_unlock(&r->lock);
+			if (res != -ECANCELED)
+				return res;
+			return sig ? -EINTR : failed ? ret : late ? 0 : FOLD_AGAIN;
+		}
+		saio_ring_stage(r);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
 /* Lock held. EPOLLOUT events owed to descriptors we answered EAGAIN for budget. */
 /*
  * Lock held. The kernel reported ev[0..n) from epfd: an EPOLLONESHOT registration of a
@@ -1845,6 +2192,24 @@ static int filter_notify(struct saio_ring *r, int nfd, struct epoll_event *ev, i
 	return out;
 }
 
+/*
+ * After a wait that returned n: true when it ended at our cap (closes, custody deadlines,
+ * zombie rings) and not at the application's timeout, so it waits again; else the events
+ * it reports are noted (an EPOLLONESHOT one we may owe an EPOLLOUT to is disarmed).
+ */
+static bool wait_again(struct saio_ring *r, int epfd, const struct epoll_event *ev, int n,
+		       bool capped, int64_t tmo_ns, int64_t deadline)
+{
+	if (n == 0 && capped && (tmo_ns < 0 || deadline - now_ns() > 0))
+		return true;
+	if (n > 0 && (r->nwake || r->nowed)) {
+		pthread_mutex_lock(&r->lock);
+		note_delivered(r, epfd, ev, n);
+		pthread_mutex_unlock(&r->lock);
+	}
+	return false;
+}
+
 static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, int ms,
 		       const struct timespec *ts, const sigset_t *sm)
 {
@@ -1866,10 +2231,23 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 			ef->shared = 1;
 		ef->waiter = r;
 	}
+	/* The wait folded into the batch's io_uring_enter: an epoll set we know, a wait that
+	 * may block, a maxevents epoll_wait itself accepts (else its EINVAL, the old way), no
+	 * signal mask (epoll_pwait's must cover the whole call: between our enters, a signal
+	 * it blocks would run its handler and end the wait early). */
+	bool can_fold = saio_cfg.epoll_fold && r->be->epoll_prep && nfd < 0 && tmo_ns != 0 &&
+			!sm &&
+			ef && ef->kind == SAIO_FD_EPOLL &&
+			maxev <= (int)(INT_MAX / sizeof(struct epoll_event));
 	for (;;) {
 		saio_serve_zombies();
 		pthread_mutex_lock(&r->lock);
-		batch_boundary(r);
+		/* (EPOLLOUTs owed: the usual way, which hands them over) */
+		bool fold = can_fold && !r->nwake;
+		if (fold)
+			fold = batch_stage_wait(r, epfd, ev, maxev) == 0;
+		else
+			batch_boundary(r);
 		bool owed = r->nwake != 0;
 		bool busy = r->ninflight || r->nqueued;
 		/* Closed sockets still draining have a deadline, and closes may be stuck:
@@ -1879,11 +2257,28 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 			next = 100000000LL;	/* rings of exited threads wait for us */
 		int64_t left_ns = tmo_ns < 0 ? -1 : tmo_ns > 0 ? deadline - now_ns() : 0;
 		bool capped = next >= 0 && (left_ns < 0 || left_ns > next);
+		unsigned long gen = atomic_load(&saio_sig_gen);
 		pthread_mutex_unlock(&r->lock);
+		if (fold) {
+			/* capped: closes to look at, custody deadlines, zombie rings */
+			int64_t until = tmo_ns < 0 ? -1 : deadline;
+			if (capped)
+				until = now_ns() + next;
+			/* (EPOLLOUTs owed, found while staging: the wait does not sleep, and is
+			 * cancelled unless it has events: the usual way then) */
+			int n = fold_wait(r, until, gen, owed);
+			/* (FOLD_AGAIN: EPOLLOUTs owed, the usual way with what is left) */
+			if (n == FOLD_AGAIN || wait_again(r, epfd, ev, n, capped, tmo_ns, deadline))
+				goto again;
+			if (n < 0) {
+				errno = -n;
+				return -1;
+			}
+			return n;
+		}
 		if (nfd >= 0 && busy)
 			ensure_notify(r, epfd, nfd);
 
-		unsigned long gen = atomic_load(&saio_sig_gen);
 		int n;
 		if (owed) {
 			/* What the kernel has now, then the EPOLLOUTs we owe (a failing wait,
@@ -1916,13 +2311,8 @@ static int wait_common(int which, int epfd, struct epoll_event *ev, int maxev, i
 			if (n == 0)
 				goto again;	/* only our completions: wait on */
 		}
-		if (n == 0 && capped && (tmo_ns < 0 || deadline - now_ns() > 0))
-			goto again;	/* our cap, not the application's timeout */
-		if (n > 0 && (r->nwake || r->nowed)) {
-			pthread_mutex_lock(&r->lock);
-			note_delivered(r, epfd, ev, n);
-			pthread_mutex_unlock(&r->lock);
-		}
+		if (wait_again(r, epfd, ev, n, capped, tmo_ns, deadline))
+			goto again;
 		if (n >= 0 || errno != EINTR || atomic_load(&saio_sig_gen) != gen)
 			return n;
 		/* EINTR without a signal handler having run: io_uring task work (a completion

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct saio_ring;
@@ -56,12 +57,17 @@ struct saio_op {
 	uint8_t nosignal;		/* caller passed MSG_NOSIGNAL */
 	uint8_t nr_cqe;			/* kernel completions still expected */
 	uint8_t pinned;			/* SENDFILE: holds a pin on its file (src->pins) */
+	uint8_t cork_fusable;		/* SETSOCKOPT TCP_CORK=1 issued on a socket known uncorked */
+	uint8_t fin_more;		/* the close behind holds the tail with MSG_MORE (not kTLS's:
+					 * saio_send_more) */
 	int msg_flags;			/* MSG_MORE, ... given to the send */
 	int arg;			/* shutdown how / setsockopt value / epoll fd / source fd */
 	int arg2;			/* setsockopt optname */
 	int res;			/* sendfile: result of the read (0 until known) */
 	int res1;			/* result of the op's last kernel request */
 	int64_t off;			/* sendfile: file offset */
+	uint32_t fbase;			/* sendfile: where in buf the file's bytes go */
+	uint32_t flen;			/* sendfile: how many file bytes are read there */
 	uint32_t len;			/* bytes to send (owned, counted in the budgets) */
 	uint32_t sent;			/* bytes already confirmed sent (short send recovery) */
 	uint32_t be_done;		/* bytes the backend sent but has not reported yet */
@@ -80,6 +86,9 @@ enum saio_fd_kind {
 	SAIO_FD_FILE,		/* regular file whose size the application fstat'ed */
 	SAIO_FD_EPOLL,		/* an epoll instance */
 };
+
+/* What the socket's TCP_CORK is once the ops issued so far have run (f->cork). */
+enum { SAIO_CORK_UNKNOWN = 0, SAIO_CORK_OFF, SAIO_CORK_ON };
 
 #define SAIO_EP_MAX 4		/* epoll sets a descriptor can be tracked in */
 
@@ -107,6 +116,9 @@ struct saio_fd {
 	uint8_t conn;			/* a connected stream (accepted, socketpair, connected) */
 	uint8_t own;			/* the library's own descriptor (ring, notifier, custody) */
 	uint8_t custody;		/* a socket the application closed, drained here */
+	uint8_t cork;			/* TCP_CORK as last set: SAIO_CORK_UNKNOWN, _OFF, _ON */
+	uint8_t cork_virt;		/* the application corked it, the kernel's is off (the
+					 * head of a large sendfile went with MSG_MORE) */
 	int64_t deadline;		/* custody: when it is aborted (CLOCK_MONOTONIC ns) */
 	uint8_t linger_on;		/* SO_LINGER set with l_onoff */
 	uint32_t linger_s;		/* its l_linger */
@@ -139,6 +151,17 @@ int saio_fd_classify(int fd, struct saio_fd *f);/* fill kind/nonblock/tcp/tls (s
 bool saio_fd_ulp_tls(int fd);			/* the socket's TCP ULP is kTLS's */
 void saio_fd_foreach(void (*fn)(struct saio_fd *f, void *arg), void *arg);
 
+/*
+ * MSG_MORE for a send op: the application's, or the one close() adds so that the FIN leaves
+ * with the last bytes. Not the latter on kTLS (f: the op's queue, f->tls known when it is
+ * sent): MSG_MORE leaves the TLS record open, and closing the socket frees an open record
+ * without sending it.
+ */
+static inline int saio_send_more(const struct saio_op *op, const struct saio_fd *f)
+{
+	return (op->msg_flags & MSG_MORE) | (op->fin_more && !(f && f->tls) ? MSG_MORE : 0);
+}
+
 /* ---- budgets and FIFO (queue.c: pure logic, unit tested) --------------------------- */
 
 struct saio_budget {
@@ -155,10 +178,11 @@ void saio_budget_give(struct saio_budget *b, struct saio_fd *f, uint64_t n);
 struct saio_op *saio_op_alloc(size_t datalen);
 void saio_op_free(struct saio_op *op);
 
-/* A ring's cache of large ops: a server sending 100 KiB bodies would otherwise grow and
- * trim the heap (brk, page faults) on every response. Power-of-two capacities. */
-#define SAIO_OPCACHE_MIN 16384u
-#define SAIO_OPCACHE_N 32
+/* A ring's cache of ops with buffers of 4 KiB and more: a server sending 100 KiB bodies,
+ * or a hundred fused 1 KiB responses per batch, would otherwise grow and trim the heap
+ * (brk, page faults) on every batch. Power-of-two capacities. */
+#define SAIO_OPCACHE_MIN 4096u
+#define SAIO_OPCACHE_N 256
 #define SAIO_OPCACHE_BYTES (16u << 20)
 struct saio_opcache {
 	struct saio_op *op[SAIO_OPCACHE_N];
@@ -197,6 +221,9 @@ struct saio_stats {
 	_Atomic uint64_t drain_aborted;		/* custody fds reset (time or count bound) */
 	_Atomic uint64_t fd_reused;		/* numbers closed behind our back, ops dropped */
 	_Atomic uint64_t op_errors_ignored;	/* failed setsockopt/shutdown ops (stream goes on) */
+	_Atomic uint64_t fused;			/* calls whose bytes joined the op queued before */
+	_Atomic uint64_t corks_elided;		/* TCP_CORK on/off pairs around fused bytes, not run */
+	_Atomic uint64_t epoll_folded;		/* epoll waits made inside io_uring_enter */
 };
 
 struct saio_ring {
@@ -240,6 +267,8 @@ struct saio_config {
 	unsigned drain_ms;		/* a closed socket's bytes wait at most this long */
 	unsigned drain_max;		/* closed sockets drained at once, at most */
 	uint64_t sendfile_copy_max;	/* larger sendfiles run as the real, zero-copy call */
+	bool fuse;			/* SAIO_FUSE: join a response's queued writes, elide corks */
+	bool epoll_fold;		/* SAIO_EPOLL_WAIT: wait for epoll inside io_uring_enter */
 	const char *stats_path;
 	/* kmod backend (SAIO_KMOD_*) */
 	bool kmod_worker;		/* MODE=worker: kernel workers drain the rings */
@@ -257,6 +286,13 @@ void saio_init_once(void);
 extern _Atomic int saio_ready;	/* the constructor has run: every REAL() is resolved */
 struct saio_ring *saio_ring_self(bool create);	/* this thread's ring */
 int saio_ring_flush(struct saio_ring *r);		/* lock held */
+int saio_ring_stage(struct saio_ring *r);		/* lock held: flush, but leave the last
+							 * requests staged for the next enter */
+struct epoll_event;
+/* Lock held: saio_ring_stage, with an epoll wait on epfd staged right after the batch's
+ * epoll removals (the backend starts it when they are done). 0 when the wait is staged;
+ * else the backend's error and the batch is staged alone. */
+int saio_ring_stage_wait(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev);
 void saio_ring_reap(struct saio_ring *r);		/* lock held */
 /* Lock and return the ring that owns f's ops, or NULL when it has none. */
 struct saio_ring *saio_lock_owner(struct saio_fd *f);
@@ -270,6 +306,7 @@ void saio_closing_add(struct saio_ring *r, struct saio_fd *f);	/* lock held */
 void saio_custody_check(struct saio_ring *r);				/* lock held */
 int64_t saio_custody_next(struct saio_ring *r);				/* lock held */
 void saio_fd_set_own(int fd, bool own);
+void saio_cork_real(struct saio_fd *f);	/* a virtual TCP_CORK set in the kernel */
 int saio_own_fd(int fd);	/* move a library descriptor high and mark it ours */
 int64_t saio_now_ns(void);
 void saio_ring_dirty(struct saio_ring *r, struct saio_fd *f);

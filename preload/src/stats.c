@@ -71,7 +71,8 @@ void saio_stats_write(void)
 		      "\"bytes_dropped\":%llu,\"waits\":%llu,\"eintr_hidden\":%llu,"
 		      "\"epollout_injected\":%llu,\"budget_fd\":%llu,\"budget_global\":%llu,"
 		      "\"draining_fds\":%llu,\"draining_bytes\":%llu,\"drained\":%llu,"
-		      "\"drain_aborted\":%llu,\"drain_max\":%u,\"drain_ms\":%u,\"fd_reused\":%llu,\"op_errors_ignored\":%llu",
+		      "\"drain_aborted\":%llu,\"drain_max\":%u,\"drain_ms\":%u,\"fd_reused\":%llu,\"op_errors_ignored\":%llu,"
+		      "\"fused\":%llu,\"corks_elided\":%llu,\"epoll_folded\":%llu",
 		      (unsigned long long)ops, (unsigned long long)batches,
 		      (unsigned long long)bops, batches ? (double)bops / (double)batches : 0.0,
 		      (unsigned long long)ld(&saio_stats.sqes), (unsigned long long)batches,
@@ -95,7 +96,10 @@ void saio_stats_write(void)
 		      (unsigned long long)ld(&saio_stats.drain_aborted),
 		      saio_cfg.drain_max, saio_cfg.drain_ms,
 		      (unsigned long long)ld(&saio_stats.fd_reused),
-		      (unsigned long long)ld(&saio_stats.op_errors_ignored));
+		      (unsigned long long)ld(&saio_stats.op_errors_ignored),
+		      (unsigned long long)ld(&saio_stats.fused),
+		      (unsigned long long)ld(&saio_stats.corks_elided),
+		      (unsigned long long)ld(&saio_stats.epoll_folded));
 	if (n <= 0 || (size_t)n >= sizeof(buf))
 		return;
 	/*

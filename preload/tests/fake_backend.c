@@ -24,7 +24,7 @@ static void stage(struct saio_op *op, int phase, bool link)
 	q->phase = phase;
 	q->kind = op->kind;
 	q->fd = op->fd;
-	q->len = phase ? op->len - op->sent : op->len;
+	q->len = phase ? op->len - op->sent : op->flen;
 	q->link = link;
 }
 

@@ -44,6 +44,8 @@ struct mode {
 static const struct mode modes[] = {
 	{ "sync", { "SAIO_BACKEND=sync" } },
 	{ "uring", { "SAIO_BACKEND=uring" } },
+	/* a kernel without IORING_OP_EPOLL_WAIT: the batch's enter, then epoll_wait */
+	{ "uring_nofold", { "SAIO_BACKEND=uring", "SAIO_EPOLL_WAIT=0" } },
 	{ "sqpoll", { "SAIO_BACKEND=uring", "SAIO_SQPOLL=1", "SAIO_SQ_IDLE_MS=20" } },
 	{ "kmod_enter", { "SAIO_BACKEND=kmod", "SAIO_KMOD_MODE=enter" } },
 	{ "kmod_worker", { "SAIO_BACKEND=kmod", "SAIO_KMOD_MODE=worker", "SAIO_KMOD_WORKERS=2" } },

@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1482,6 +1483,133 @@ static void app_tiny_ring_sendfile(void)
 	fdtable();
 }
 
+/*
+ * Response fusion (issue 13): the shapes of responses servers write — nginx's TCP_CORK,
+ * writev of headers, sendfile of a small body, uncork; MSG_MORE sequences; writev after
+ * writev — with the application's view of TCP_CORK asked in between. Under the library
+ * the bytes of one response are joined into one send and the cork pair around them is
+ * not run; from outside the stream, every return value and getsockopt must be the same.
+ */
+static const char *cork_now(int s)
+{
+	int v = -1;
+	socklen_t vl = sizeof(v);
+	errno = 0;
+	if (getsockopt(s, IPPROTO_TCP, TCP_CORK, &v, &vl))
+		return res(-1, errno);
+	return v ? "on" : "off";
+}
+
+static void app_response_fusion(void)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/file", getenv("TORTURE_DIR"));
+	int f = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	for (uint64_t o = 0; o < 262144; o += 65536)
+		(void)!write(f, pattern_at(o, 65536), 65536);
+	T(f);
+	struct stat st;
+	fstat(f, &st);
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	ep_add(ep, c, EPOLLIN, 1);
+	tick(ep);
+	int one = 1, zero = 0;
+	uint64_t off = 0;
+	off_t fo;
+	for (int round = 0; round < 3; round++) {
+		/* nginx: cork, headers, a body by sendfile, uncork (keep-alive) */
+		say("cork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one))));
+		struct iovec hv[2] = { { (void *)pattern_at(off, 100), 100 },
+				       { (void *)pattern_at(off + 100, 137), 137 } };
+		say("writev headers: %s", R(writev(c, hv, 2)));
+		off += 237;
+		fo = (off_t)off;
+		say("sendfile 1024: %s", R(sendfile(c, f, &fo, 1024)));
+		off = (uint64_t)fo;
+		say("uncork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero))));
+		say("TCP_CORK now: %s", cork_now(c));
+		if (round == 1)
+			tick(ep);
+	}
+	/* a cork still on at the batch's end is applied for real */
+	say("cork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one))));
+	say("write: %s", R(write(c, pattern_at(off, 300), 300)));
+	off += 300;
+	tick(ep);
+	say("TCP_CORK after the batch: %s", cork_now(c));
+	say("write: %s", R(write(c, pattern_at(off, 300), 300)));
+	off += 300;
+	say("uncork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero))));
+	say("TCP_CORK now: %s", cork_now(c));
+	/* asked while corked: on, then the pair's second half still runs */
+	say("cork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one))));
+	say("write: %s", R(write(c, pattern_at(off, 50), 50)));
+	off += 50;
+	say("TCP_CORK mid-response: %s", cork_now(c));
+	fo = (off_t)off;
+	say("sendfile 2000: %s", R(sendfile(c, f, &fo, 2000)));
+	off = (uint64_t)fo;
+	say("uncork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero))));
+	say("TCP_CORK now: %s", cork_now(c));
+	/* two file ranges and bytes after them in one corked response */
+	say("cork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one))));
+	say("write: %s", R(write(c, pattern_at(off, 10), 10)));
+	off += 10;
+	for (int i = 0; i < 2; i++) {
+		fo = (off_t)off;
+		say("sendfile 700: %s", R(sendfile(c, f, &fo, 700)));
+		off = (uint64_t)fo;
+		say("write: %s", R(write(c, pattern_at(off, 2), 2)));
+		off += 2;
+	}
+	say("uncork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero))));
+	say("cork, nothing between: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one))));
+	say("uncork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero))));
+	say("TCP_CORK now: %s", cork_now(c));
+	/* MSG_MORE sequences and writev after writev */
+	say("send MSG_MORE: %s", R(send(c, pattern_at(off, 40), 40, MSG_MORE)));
+	off += 40;
+	say("send MSG_MORE: %s", R(send(c, pattern_at(off, 41), 41, MSG_MORE | MSG_NOSIGNAL)));
+	off += 41;
+	say("send: %s", R(send(c, pattern_at(off, 42), 42, 0)));
+	off += 42;
+	say("send: %s", R(send(c, pattern_at(off, 5), 5, 0)));
+	say("send MSG_MORE: %s", R(send(c, pattern_at(off + 5, 6), 6, MSG_MORE)));
+	off += 11;
+	say("write: %s", R(write(c, pattern_at(off, 7), 7)));
+	off += 7;
+	for (int i = 0; i < 4; i++) {
+		struct iovec v[2] = { { (void *)pattern_at(off, 33), 33 },
+				      { (void *)pattern_at(off + 33, 3000), 3000 } };
+		say("writev: %s", R(writev(c, v, 2)));
+		off += 3033;
+	}
+	/* a body larger than the library copies: the real sendfile after the headers */
+	say("cork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one))));
+	say("write: %s", R(write(c, pattern_at(off, 222), 222)));
+	off += 222;
+	fo = (off_t)off;
+	say("sendfile 100000: %s", R(sendfile(c, f, &fo, 100000)));
+	off = (uint64_t)fo;
+	say("TCP_CORK before the uncork: %s", cork_now(c));
+	fo = (off_t)off;
+	say("sendfile 30000: %s", R(sendfile(c, f, &fo, 30000)));
+	off = (uint64_t)fo;
+	say("write: %s", R(write(c, pattern_at(off, 5), 5)));
+	off += 5;
+	say("uncork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero))));
+	say("TCP_CORK now: %s", cork_now(c));
+	tick(ep);
+	/* Connection: close: corked, the last bytes, and the close (no uncork) */
+	say("cork: %s", R(setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one))));
+	write_trailer(c, off);
+	xclose(c);
+	xclose(f);
+	tick(ep);
+	fdtable();
+}
+
 /* fork, thread exit and close at once, with the exit drain running in another thread:
  * the library's locks must not form a cycle. */
 static volatile int storm_stop;
@@ -1957,6 +2085,7 @@ const struct scenario scenarios[] = {
 	  LIB("SAIO_FD_BUDGET=256k") },
 	{ "tiny_ring_sendfile", "12", app_tiny_ring_sendfile, peer_read_trailer, 30, 0,
 	  LIB("SAIO_RING_ENTRIES=1") },
+	{ "response_fusion", "13: fusion", app_response_fusion, peer_read_trailer, 30, 0, LIB(NULL) },
 	{ "lock_storm", "12", app_lock_storm, NULL, 60, 0, LIB("SAIO_EXIT_DRAIN_MS=500") },
 	{ "half_closed_peer", "stalled/half-closed peers", app_half_closed, peer_half_closed, 30, 0, LIB(NULL) },
 	{ "rst_mid_chain", "RST mid-chain", app_rst_mid_chain, peer_rst_mid_chain, 30, 0, LIB(NULL) },

@@ -40,6 +40,18 @@ static void pair(int sv[2], bool nonblock)
 	socketpair(AF_UNIX, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0, sv);
 }
 
+/* An unlinked temporary file holding data[0..n), fstat'ed: the library knows its size. */
+static int data_file(const void *data, size_t n)
+{
+	char path[] = "/tmp/saio-unit-XXXXXX";
+	int fd = mkstemp(path);
+	unlink(path);
+	CHECK(REAL(write)(fd, data, n) == (ssize_t)n);
+	struct stat st;
+	CHECK(fstat(fd, &st) == 0);
+	return fd;
+}
+
 static void tcp_pair(int sv[2])
 {
 	int l = socket(AF_INET, SOCK_STREAM, 0);
@@ -76,6 +88,9 @@ static void settle(void)
 int main(void)
 {
 	saio_backend_default = &fake_backend;
+	/* These tests look at chains of ops that stay apart: fusion (SAIO_FUSE=0) is off but
+	 * in the "fusion:" tests. */
+	saio_cfg.fuse = false;
 	signal(SIGPIPE, on_pipe);
 	/* This thread becomes an event-loop thread (it gets a ring) at its first epoll_wait. */
 	int ep = epoll_create1(0);
@@ -364,12 +379,7 @@ int main(void)
 	});
 
 	TEST("sendfile: a file that shrank fails the transfer and the next call sees it", {
-		char path[] = "/tmp/saio-unit-XXXXXX";
-		int file = mkstemp(path);
-		unlink(path);
-		CHECK(REAL(write)(file, "0123456789", 10) == 10);
-		struct stat st;
-		fstat(file, &st);
+		int file = data_file("0123456789", 10);
 		int sv[2];
 		pair(sv, true);
 		off_t off = 0;
@@ -408,12 +418,15 @@ int main(void)
 		tcp_pair(sv);
 		int on = 1, off = 0;
 		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0);
 		CHECK(write(sv[1], "h", 1) == 1);
 		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) == 0);
 		saio_flush();
-		CHECK(fake_nsub == 3 && fake_sub[0].kind == SAIO_OP_SETSOCKOPT &&
-		      fake_sub[0].op->arg == 1 && fake_sub[2].kind == SAIO_OP_SETSOCKOPT &&
-		      fake_sub[2].op->arg == 0 && fake_sub[1].kind == SAIO_OP_SEND);
+		/* (a TCP_NODELAY between them keeps the cork pair: only bytes may be between) */
+		CHECK(fake_nsub == 4 && fake_sub[0].kind == SAIO_OP_SETSOCKOPT &&
+		      fake_sub[0].op->arg == 1 && fake_sub[3].kind == SAIO_OP_SETSOCKOPT &&
+		      fake_sub[3].op->arg == 0 && fake_sub[1].kind == SAIO_OP_SETSOCKOPT &&
+		      fake_sub[1].op->arg2 == TCP_NODELAY && fake_sub[2].kind == SAIO_OP_SEND);
 		settle();
 		/* other options pass through after the queue */
 		CHECK(setsockopt(sv[1], SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == 0);
@@ -470,6 +483,242 @@ int main(void)
 		close(sv[1]);
 		settle();
 	});
+
+	saio_cfg.fuse = true;
+	TEST("fusion: cork, writev, sendfile, uncork become one send, the file read after the headers", {
+		char data[300];
+		memset(data, 'b', sizeof(data));
+		int file = data_file(data, sizeof(data));
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1, off = 0, v = -1;
+		socklen_t vl = sizeof(v);
+		uint64_t fused = atomic_load(&saio_stats.fused);
+		uint64_t elided = atomic_load(&saio_stats.corks_elided);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		struct iovec hv[2] = { { "HTTP/1.1 200 OK\r\n", 17 }, { "\r\n", 2 } };
+		CHECK(writev(sv[1], hv, 2) == 19);
+		off_t fo = 0;
+		CHECK(sendfile(sv[1], file, &fo, 300) == 300 && fo == 300);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) == 0);
+		CHECK(close(file) == 0);
+		saio_flush();
+		CHECK(fake_nsub == 2);
+		CHECK(fake_sub[0].phase == 0 && fake_sub[0].len == 300 && fake_sub[0].link);
+		CHECK(fake_sub[1].kind == SAIO_OP_SENDFILE && fake_sub[1].len == 319 &&
+		      !fake_sub[1].link);
+		CHECK(fake_sub[1].op->fbase == 19 && memcmp(fake_sub[1].op->buf, "HTTP/1.1 200 OK\r\n\r\n", 19) == 0);
+		CHECK(fake_find(SAIO_OP_SETSOCKOPT, sv[1]) < 0);
+		CHECK(atomic_load(&saio_stats.fused) == fused + 1);
+		CHECK(atomic_load(&saio_stats.corks_elided) == elided + 1);
+		/* what the application set, and what the kernel has */
+		CHECK(getsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 0);
+		settle();
+		CHECK(saio_fd_peek(sv[1])->head == NULL);
+		REAL(close)(file);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("fusion: a cork left on at the batch end runs; so do pairs on sockets of unknown cork state", {
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1, off = 0;
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(sv[1], "ab", 2) == 2);
+		saio_flush();
+		CHECK(fake_nsub == 2 && fake_sub[0].kind == SAIO_OP_SETSOCKOPT &&
+		      fake_sub[0].op->arg == 1 && fake_sub[1].kind == SAIO_OP_SEND);
+		CHECK(write(sv[1], "cd", 2) == 2);	/* in flight before it: not joined */
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) == 0);
+		fake_complete_all();
+		saio_flush();
+		CHECK(fake_nsub == 2 && fake_sub[0].kind == SAIO_OP_SEND && fake_sub[0].len == 2 &&
+		      fake_sub[1].kind == SAIO_OP_SETSOCKOPT && fake_sub[1].op->arg == 0);
+		settle();
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+		/* a listener corked by the application: what its sockets start with is the
+		 * kernel's business, so their pairs are not elided */
+		int l = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t al = sizeof(a);
+		bind(l, (struct sockaddr *)&a, sizeof(a));
+		listen(l, 1);
+		getsockname(l, (struct sockaddr *)&a, &al);
+		CHECK(setsockopt(l, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		connect(c, (struct sockaddr *)&a, sizeof(a));
+		int s2 = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+		CHECK(setsockopt(s2, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(s2, "x", 1) == 1);
+		CHECK(setsockopt(s2, IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) == 0);
+		saio_flush();
+		CHECK(fake_nsub == 3 && fake_sub[0].kind == SAIO_OP_SETSOCKOPT &&
+		      fake_sub[2].kind == SAIO_OP_SETSOCKOPT);
+		settle();
+		close(c);
+		close(s2);
+		close(l);
+		settle();
+	});
+
+	TEST("fusion: a large body's headers go at once with MSG_MORE, then the real sendfile; the cork is virtual", {
+		static char data[40000];
+		for (int i = 0; i < (int)sizeof(data); i++)
+			data[i] = (char)(i * 31 + 7);
+		int file = data_file(data, sizeof(data));
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1, off = 0, v = -1;
+		socklen_t vl = sizeof(v);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		struct iovec hv[2] = { { "HTTP/1.1 200 OK\r\n", 17 }, { "\r\n", 2 } };
+		CHECK(writev(sv[1], hv, 2) == 19);
+		off_t fo = 0;
+		CHECK(sendfile(sv[1], file, &fo, sizeof(data)) == (ssize_t)sizeof(data));
+		CHECK(fake_nstaged == 0 && fake_nsub == 0);	/* no kernel op at all */
+		CHECK(getsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 1);
+		CHECK(REAL(getsockopt)(sv[1], IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 0);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) == 0);
+		CHECK(getsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 0);
+		saio_flush();
+		CHECK(fake_nsub == 0);
+		static char got[40019];
+		size_t n = 0;
+		while (n < sizeof(got)) {
+			ssize_t k = REAL(read)(sv[0], got + n, sizeof(got) - n);
+			if (k <= 0)
+				break;
+			n += (size_t)k;
+		}
+		CHECK(n == sizeof(got) && !memcmp(got, "HTTP/1.1 200 OK\r\n\r\n", 19) &&
+		      !memcmp(got + 19, data, sizeof(data)));
+		/* a cork that stays virtual is set for real before the socket is shared */
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(sv[1], "H", 1) == 1);
+		fo = 0;
+		CHECK(sendfile(sv[1], file, &fo, 20000) == 20000);
+		int d = dup(sv[1]);
+		CHECK(REAL(getsockopt)(sv[1], IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 1);
+		close(d);
+		close(file);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("fusion: a cork followed by bytes and the close (Connection: close) is not run", {
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1;
+		uint64_t elided = atomic_load(&saio_stats.corks_elided);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(sv[1], "HTTP/1.1 200 OK\r\n\r\nbody", 23) == 23);
+		CHECK(close(sv[1]) == 0);
+		saio_flush();
+		CHECK(fake_nsub == 2 && fake_sub[0].kind == SAIO_OP_SEND && fake_sub[0].len == 23 &&
+		      fake_sub[1].kind == SAIO_OP_CLOSE);
+		CHECK(atomic_load(&saio_stats.corks_elided) == elided + 1);
+		settle();
+		REAL(close)(sv[1]);	/* the fake backend did not really close it */
+		close(sv[0]);
+		settle();
+	});
+
+	TEST("fusion: the close's MSG_MORE is held back on kTLS (the close would free an open record unsent)", {
+		int sv[2];
+		tcp_pair(sv);
+		int on = 1;
+		uint64_t elided = atomic_load(&saio_stats.corks_elided);
+		/* plain TCP: the last send holds its tail for the FIN ... */
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(sv[1], "HTTP/1.1 200 OK\r\n\r\nbody", 23) == 23);
+		struct saio_fd *f = saio_fd_peek(sv[1]);
+		CHECK(close(sv[1]) == 0);
+		saio_flush();
+		CHECK(fake_nsub == 2 && fake_sub[0].kind == SAIO_OP_SEND && fake_sub[0].op->fin_more);
+		CHECK(saio_send_more(fake_sub[0].op, f) == MSG_MORE);
+		/* ... unless the socket turned out to be kTLS by the time the send is made */
+		f->tls = 1;
+		CHECK(saio_send_more(fake_sub[0].op, f) == 0);
+		f->tls = 0;
+		settle();
+		REAL(close)(sv[1]);
+		close(sv[0]);
+		settle();
+		/* known kTLS at the close (this kernel has none: marked as the ULP check would):
+		 * the cork runs as asked and no send carries MSG_MORE */
+		tcp_pair(sv);
+		f = saio_fd_peek(sv[1]);
+		f->tls = 1;
+		elided = atomic_load(&saio_stats.corks_elided);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0);
+		CHECK(write(sv[1], "HTTP/1.1 200 OK\r\n\r\nbody", 23) == 23);
+		CHECK(close(sv[1]) == 0);
+		saio_flush();
+		CHECK(fake_nsub == 3 && fake_sub[0].kind == SAIO_OP_SETSOCKOPT &&
+		      fake_sub[1].kind == SAIO_OP_SEND && fake_sub[1].len == 23 &&
+		      !fake_sub[1].op->fin_more && !(fake_sub[1].op->msg_flags & MSG_MORE) &&
+		      fake_sub[2].kind == SAIO_OP_CLOSE);
+		CHECK(atomic_load(&saio_stats.corks_elided) == elided);
+		settle();
+		REAL(close)(sv[1]);
+		close(sv[0]);
+		settle();
+	});
+
+	TEST("fusion: MSG_MORE joins only onto MSG_MORE, MSG_NOSIGNAL apart, the last flags win", {
+		int sv[2];
+		pair(sv, true);
+		CHECK(send(sv[0], "ab", 2, MSG_MORE) == 2);
+		CHECK(send(sv[0], "cd", 2, 0) == 2);		/* joins: no MSG_MORE left */
+		CHECK(send(sv[0], "e", 1, MSG_MORE) == 1);	/* not onto a plain send */
+		CHECK(send(sv[0], "f", 1, MSG_NOSIGNAL) == 1);	/* not across MSG_NOSIGNAL */
+		struct iovec v[2] = { { "gh", 2 }, { "i", 1 } };
+		CHECK(writev(sv[0], v, 2) == 3);
+		CHECK(writev(sv[0], v, 2) == 3);		/* writev after writev: one */
+		saio_flush();
+		CHECK(fake_nsub == 4);
+		CHECK(fake_sub[0].len == 4 && fake_sub[0].op->msg_flags == 0 &&
+		      memcmp(fake_sub[0].op->buf, "abcd", 4) == 0);
+		CHECK(fake_sub[1].len == 1 && fake_sub[1].op->msg_flags == MSG_MORE);
+		CHECK(fake_sub[2].len == 1 && fake_sub[2].op->nosignal);
+		CHECK(fake_sub[3].len == 6 && memcmp(fake_sub[3].op->buf, "ghighi", 6) == 0);
+		settle();
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	TEST("fusion: a fused body whose file shrank: the headers go out, the next call fails", {
+		int file = data_file("0123456789", 10);
+		int sv[2];
+		pair(sv, true);
+		CHECK(write(sv[0], "HDR", 3) == 3);
+		off_t fo = 0;
+		CHECK(sendfile(sv[0], file, &fo, 10) == 10);
+		CHECK(write(sv[0], "tail", 4) == 4);
+		saio_flush();
+		CHECK(fake_nsub == 2 && fake_sub[1].len == 17);
+		fake_complete(0, 4);		/* short read */
+		fake_complete(0, -ECANCELED);
+		saio_flush();			/* the headers alone, again */
+		CHECK(fake_nsub == 1 && fake_sub[0].kind == SAIO_OP_SEND && fake_sub[0].len == 3 &&
+		      memcmp(fake_sub[0].op->buf, "HDR", 3) == 0);
+		errno = 0;
+		CHECK(write(sv[0], "x", 1) == -1 && errno == EIO);
+		settle();
+		CHECK(saio_fd_peek(sv[0])->bytes == 0);
+		close(file);
+		close(sv[0]);
+		close(sv[1]);
+		settle();
+	});
+
+	saio_cfg.fuse = false;
 
 	TEST("pass-through: files, pipes and UDP are never deferred", {
 		int p[2];

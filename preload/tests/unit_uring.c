@@ -17,8 +17,11 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/tcp.h>	/* (struct tcp_info with tcpi_segs_in: glibc's copy is older) */
+#include <sys/uio.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -71,6 +74,13 @@ static void *kick(void *arg)
 	usleep(100000);
 	pthread_kill(*(pthread_t *)arg, SIGUSR1);
 	return NULL;
+}
+
+static void *late_byte(void *arg)
+{
+	usleep(50000);
+	ssize_t n = REAL(write)(*(int *)arg, "y", 1);
+	return (void *)(long)n;
 }
 
 static void *plain_writer(void *arg)
@@ -161,6 +171,69 @@ static void *drain_reader(void *arg)
 	return NULL;
 }
 
+/*
+ * nginx's Connection: close (cork, the response, close without an uncork) on a fresh
+ * loopback connection, with the library (lib) or with the real calls: the peer reads to
+ * EOF; returns how many segments it received (tcpi_segs_in: the SYN-ACK, then the
+ * response and the FIN), or 0 if the bytes were not all there.
+ */
+static unsigned corked_close_segs(int ep, bool lib)
+{
+	/* (a listener the library saw made: its connections are known uncorked) */
+	int l = lib ? socket(AF_INET, SOCK_STREAM, 0) : REAL(socket)(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	bind(l, (struct sockaddr *)&sa, sizeof(sa));
+	listen(l, 4);
+	getsockname(l, (struct sockaddr *)&sa, &sl);
+	int c = REAL(socket)(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&sa, sizeof(sa));
+	char resp[1043];
+	for (size_t i = 0; i < sizeof(resp); i++)
+		resp[i] = (char)(i * 13);
+	if (lib) {
+		int s = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+		struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = s };
+		epoll_ctl(ep, EPOLL_CTL_ADD, s, &e);
+		setsockopt(s, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+		write(s, resp, sizeof(resp));
+		close(s);
+		epoll_wait(ep, &e, 1, 20);	/* the batch (folded into the wait where it can) */
+	} else {
+		int s = REAL(accept4)(l, NULL, NULL, SOCK_NONBLOCK);
+		REAL(setsockopt)(s, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+		REAL(write)(s, resp, sizeof(resp));
+		REAL(close)(s);
+	}
+	size_t n = 0;
+	int end = read_all(c, &n);
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	REAL(getsockopt)(c, IPPROTO_TCP, TCP_INFO, &ti, &tl);
+	REAL(close)(c);
+	if (lib)
+		close(l);
+	else
+		REAL(close)(l);
+	return end == 0 && n == sizeof(resp) ? ti.tcpi_segs_in : 0;
+}
+
+/* Takes the epoll set's lock over and over (EPOLL_CTL_MOD of another descriptor), so that
+ * an io_uring EPOLL_CTL may find it taken and go to an io-wq worker. */
+static int ctl_ep, ctl_fd;
+static volatile int ctl_stop;
+
+static void *ctl_storm(void *arg)
+{
+	(void)arg;
+	struct epoll_event e = { .events = EPOLLOUT, .data.u64 = 9 };
+	while (!ctl_stop)
+		REAL(epoll_ctl)(ctl_ep, EPOLL_CTL_MOD, ctl_fd, &e);
+	return NULL;
+}
+
 int main(void)
 {
 	int ep = epoll_create1(0);
@@ -200,6 +273,7 @@ int main(void)
 		pthread_t t;
 		pthread_create(&t, NULL, slow_reader, NULL);
 		uint64_t hidden = atomic_load(&saio_stats.eintr_hidden);
+		uint64_t folded = atomic_load(&saio_stats.epoll_folded);
 		int eintr = 0;
 		for (int i = 0; i < 40 && saio_fd_peek(sv[0])->head; i++) {
 			int n = epoll_wait(ep, &ev, 1, 100);
@@ -209,8 +283,15 @@ int main(void)
 		pthread_join(t, NULL);
 		CHECK(reader_ok);
 		CHECK(eintr == 0);
-		if (uring && !saio_cfg.sqpoll)	/* io_uring task work interrupted the waits */
-			CHECK(atomic_load(&saio_stats.eintr_hidden) > hidden);
+		/* The waits ran inside io_uring_enter (IORING_OP_EPOLL_WAIT: the task work of
+		 * the sends runs there), or io_uring task work interrupted epoll_wait and the
+		 * EINTRs were hidden (SAIO_EPOLL_WAIT=0, or a kernel without the opcode). */
+		if (uring && !saio_cfg.sqpoll)
+			CHECK(atomic_load(&saio_stats.epoll_folded) > folded ||
+			      atomic_load(&saio_stats.eintr_hidden) > hidden);
+		if (uring && !saio_cfg.epoll_fold)
+			CHECK(atomic_load(&saio_stats.epoll_folded) == folded &&
+			      atomic_load(&saio_stats.eintr_hidden) > hidden);
 		CHECK(saio_fd_peek(sv[0])->bytes == 0);
 		free(chunk);
 		close(sv[0]);
@@ -231,6 +312,136 @@ int main(void)
 		int n = epoll_wait(ep, &ev, 1, 2000);
 		CHECK(n == -1 && errno == EINTR && usr1 == 1);
 		pthread_join(t, NULL);
+	});
+
+	TEST("uring: epoll_wait folded into the batch's io_uring_enter answers as epoll_wait does", {
+		/* Kernels with IORING_OP_EPOLL_WAIT (SAIO_EPOLL_WAIT=0: the old way, where the
+		 * same answers are checked and nothing is folded). */
+		int sv[2];
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+		int ep2 = epoll_create1(0);
+		struct epoll_event e = { .events = EPOLLIN, .data.u64 = 42 }, out[4];
+		CHECK(epoll_ctl(ep2, EPOLL_CTL_ADD, sv[0], &e) == 0);
+		epoll_wait(ep2, out, 4, 0);
+		uint64_t folded = atomic_load(&saio_stats.epoll_folded);
+		uint64_t enters = atomic_load(&saio_stats.enters);
+		/* a queued write and a wait whose event is there: one system call */
+		CHECK(write(sv[0], "ping", 4) == 4);
+		CHECK(REAL(write)(sv[1], "x", 1) == 1);
+		memset(out, 0, sizeof(out));
+		CHECK(epoll_wait(ep2, out, 4, 1000) == 1 && out[0].data.u64 == 42 &&
+		      out[0].events == EPOLLIN);
+		bool fold = atomic_load(&saio_stats.epoll_folded) > folded;
+		if (fold)
+			CHECK(atomic_load(&saio_stats.enters) - enters == 1);
+		else
+			CHECK(!saio_cfg.epoll_fold || !uring || saio_cfg.sqpoll);
+		char b[8];
+		saio_drain_fd(sv[0]);	/* (with SQPOLL another thread issues the send) */
+		ssize_t got = REAL(read)(sv[1], b, sizeof(b));
+		if (got != 4) {
+			struct saio_fd *ff = saio_fd_peek(sv[0]);
+			fprintf(stderr, "  read %zd (%s); folded %d, queued %u, in flight %u\n", got,
+				strerror(errno), fold, ff->nqueued, ff->ninflight);
+		}
+		CHECK(got == 4 && !memcmp(b, "ping", 4));
+		CHECK(REAL(read)(sv[0], b, 1) == 1);
+		/* nothing comes: 0 at the timeout, not before */
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK(epoll_wait(ep2, out, 4, 80) == 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		CHECK(ms >= 79 && ms < 2000);
+		/* an event arriving during the wait ends it */
+		pthread_t tw;
+		pthread_create(&tw, NULL, late_byte, &sv[1]);
+		CHECK(epoll_wait(ep2, out, 4, 5000) == 1 && out[0].data.u64 == 42);
+		pthread_join(tw, NULL);
+		CHECK(REAL(read)(sv[0], b, 1) == 1);
+		/* epoll_pwait's mask holds a signal back for the wait; it runs after (such a
+		 * wait is not folded: the mask must cover the whole call) */
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_usr1;
+		sigaction(SIGUSR1, &sa, NULL);
+		sigset_t block;
+		sigemptyset(&block);
+		sigaddset(&block, SIGUSR1);
+		int before = usr1;
+		pthread_t self = pthread_self(), tk;
+		pthread_create(&tk, NULL, kick, &self);
+		CHECK(epoll_pwait(ep2, out, 4, 300, &block) == 0);
+		pthread_join(tk, NULL);
+		CHECK(usr1 == before + 1);	/* delivered when the mask was lifted */
+		/* a set that is not an epoll instance, and a closed one: epoll_wait's errors */
+		errno = 0;
+		CHECK(epoll_wait(sv[0], out, 4, 10) == -1 && errno == EINVAL);
+		close(ep2);
+		errno = 0;
+		CHECK(epoll_wait(ep2, out, 4, 10) == -1 && errno == EBADF);
+		if (uring && !saio_cfg.sqpoll && saio_cfg.epoll_fold)
+			CHECK(fold);
+		close(sv[0]);
+		close(sv[1]);
+	});
+
+	TEST("uring: a close's epoll removal goes in the wait's io_uring_enter; the wait never reports the closed descriptor", {
+		int ep2 = epoll_create1(0), live[2], sv[2];
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, live);
+		struct epoll_event e = { .events = EPOLLIN, .data.u64 = 8 }, out[8];
+		CHECK(epoll_ctl(ep2, EPOLL_CTL_ADD, live[0], &e) == 0);
+		CHECK(REAL(write)(live[1], "l", 1) == 1);	/* always an event: no sleeping */
+		epoll_wait(ep2, out, 8, 0);
+		/* a readable socket closed: its removal, its close and the wait, one enter */
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+		e.data.u64 = 7;
+		CHECK(epoll_ctl(ep2, EPOLL_CTL_ADD, sv[0], &e) == 0);
+		CHECK(REAL(write)(sv[1], "r", 1) == 1);
+		uint64_t folded = atomic_load(&saio_stats.epoll_folded);
+		uint64_t enters = atomic_load(&saio_stats.enters);
+		CHECK(close(sv[0]) == 0);
+		CHECK(epoll_wait(ep2, out, 8, 1000) == 1 && out[0].data.u64 == 8);
+		if (uring && !saio_cfg.sqpoll && saio_cfg.epoll_fold) {
+			CHECK(atomic_load(&saio_stats.epoll_folded) == folded + 1);
+			CHECK(atomic_load(&saio_stats.enters) - enters == 1);
+		}
+		REAL(close)(sv[1]);
+		/* and while another thread holds the set's lock now and then: a removal the
+		 * kernel could not do at once still comes before the wait */
+		int other[2];
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, other);
+		e.data.u64 = 9;
+		e.events = EPOLLOUT;
+		REAL(epoll_ctl)(ep2, EPOLL_CTL_ADD, other[0], &e);
+		ctl_ep = ep2;
+		ctl_fd = other[0];
+		ctl_stop = 0;
+		pthread_t ts;
+		pthread_create(&ts, NULL, ctl_storm, NULL);
+		int reported = 0;
+		for (int i = 0; i < 3000; i++) {
+			socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+			e.events = EPOLLIN;
+			e.data.u64 = 1000 + (uint64_t)i;
+			epoll_ctl(ep2, EPOLL_CTL_ADD, sv[0], &e);
+			REAL(write)(sv[1], "r", 1);
+			close(sv[0]);
+			int n = epoll_wait(ep2, out, 8, 1000);
+			for (int k = 0; k < n; k++)
+				reported += out[k].data.u64 >= 1000;
+			REAL(close)(sv[1]);
+		}
+		ctl_stop = 1;
+		pthread_join(ts, NULL);
+		CHECK(reported == 0);
+		if (reported)
+			fprintf(stderr, "  a closed descriptor reported %d times\n", reported);
+		close(other[0]);
+		close(other[1]);
+		close(live[0]);
+		close(live[1]);
+		close(ep2);
 	});
 
 	TEST("uring: a peer's reset reaches the next call on the fd", {
@@ -290,6 +501,81 @@ int main(void)
 			epoll_wait(ep, &ev, 1, 10);
 		CHECK(fcntl(file, F_GETFD) == -1);	/* the held close ran */
 		close(sv[1]);
+	});
+
+	TEST("uring: an nginx response (cork, writev, sendfile, uncork) is one read and one send", {
+		char path[] = "/tmp/saio-unit-XXXXXX";
+		int file = mkstemp(path);
+		unlink(path);
+		char data[1024];
+		for (int i = 0; i < 1024; i++)
+			data[i] = (char)(i * 7);
+		REAL(write)(file, data, sizeof(data));
+		struct stat st;
+		fstat(file, &st);
+		int l = socket(AF_INET, SOCK_STREAM, 0), one = 1, zero = 0, v = -1;
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t sl = sizeof(sa), vl = sizeof(v);
+		bind(l, (struct sockaddr *)&sa, sizeof(sa));
+		listen(l, 4);
+		getsockname(l, (struct sockaddr *)&sa, &sl);
+		int c = REAL(socket)(AF_INET, SOCK_STREAM, 0);
+		connect(c, (struct sockaddr *)&sa, sizeof(sa));
+		int s = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+		epoll_wait(ep, &ev, 1, 0);
+		bool is_uring = !strcmp(saio_backend_default->name, "uring");
+		uint64_t kops = atomic_load(&saio_stats.sqes);
+		for (int i = 0; i < 3; i++) {
+			CHECK(setsockopt(s, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) == 0);
+			struct iovec hv[2] = { { "HTTP/1.1 200 OK\r\n", 17 }, { "\r\n", 2 } };
+			CHECK(writev(s, hv, 2) == 19);
+			off_t off = 0;
+			CHECK(sendfile(s, file, &off, 1024) == 1024);
+			CHECK(setsockopt(s, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero)) == 0);
+			CHECK(getsockopt(s, IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 0);
+			epoll_wait(ep, &ev, 1, 0);
+			char got[2048];
+			size_t n = 0;
+			for (int round = 0; round < 1000 && n < 1043; round++) {
+				ssize_t k = REAL(recv)(c, got + n, sizeof(got) - n, MSG_DONTWAIT);
+				if (k > 0)
+					n += (size_t)k;
+				else
+					epoll_wait(ep, &ev, 1, 10);
+			}
+			CHECK(n == 1043 && !memcmp(got, "HTTP/1.1 200 OK\r\n\r\n", 19) &&
+			      !memcmp(got + 19, data, 1024));
+		}
+		/* io_uring: a read and a send per response, no setsockopt (kmod sends the
+		 * file itself: its count differs) */
+		if (is_uring)
+			CHECK(atomic_load(&saio_stats.sqes) - kops == 6);
+		/* a cork left on at the batch end is the kernel's, and getsockopt says so */
+		CHECK(setsockopt(s, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) == 0);
+		CHECK(write(s, "x", 1) == 1);
+		epoll_wait(ep, &ev, 1, 0);
+		saio_drain_fd(s);	/* (an SQPOLL thread runs it when it runs) */
+		v = -1;
+		CHECK(REAL(getsockopt)(s, IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 1);
+		CHECK(setsockopt(s, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero)) == 0);
+		v = -1;
+		CHECK(getsockopt(s, IPPROTO_TCP, TCP_CORK, &v, &vl) == 0 && v == 0);
+		close(file);
+		close(s);
+		close(l);
+		REAL(close)(c);
+		epoll_wait(ep, &ev, 1, 0);
+	});
+
+	TEST("uring: a corked response closed (Connection: close) ends in one segment with the FIN, as without the library", {
+		/* the cork is not run (fusion), but the bytes still wait for the FIN as the
+		 * cork would have made them: the peer sees the same segments */
+		unsigned real = corked_close_segs(ep, false), ours = corked_close_segs(ep, true);
+		CHECK(real != 0 && ours == real);
+		if (ours != real)
+			fprintf(stderr, "  segments at the peer: %u without the library, %u with it\n",
+				real, ours);
 	});
 
 	TEST("uring: another thread has its own ring and its writes arrive", {
