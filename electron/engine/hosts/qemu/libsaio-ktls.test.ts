@@ -13,7 +13,7 @@ import { repoRoot } from '../../paths';
 import { GuestHost } from './guest';
 
 const MODES = ['sync', 'uring', 'sqpoll'];
-const SCENARIOS = ['ktls_send', 'ktls_behind'];
+const SCENARIOS = ['ktls_send', 'ktls_behind', 'ktls_slow_reader', 'ktls_keepalive'];
 
 let guest: GuestHost | null = null;
 after(async () => {
