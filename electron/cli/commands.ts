@@ -3,6 +3,7 @@
 // No command talks to the store directly.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { accelNote, runAccel } from '../engine/common/accel';
 import { METRICS, TAIL_METRICS } from '../engine/common/metrics';
 import { writeFileAtomic } from '../engine/atomic-write';
 import type { Lab } from '../engine/lab';
@@ -115,8 +116,10 @@ function runLine(r: RunRecord): string {
 async function verdict(ctx: CommandContext, runIds: readonly string[]): Promise<number> {
   let code = 0;
   for (const id of runIds) {
-    const { run: r, points } = await ctx.call('runs.get', { run: id });
-    ctx.out.write(`${runLine(r)}\n${pointsTable(points)}\n`);
+    const { run: r, points, hosts } = await ctx.call('runs.get', { run: id });
+    // A guest's numbers say how its CPU ran: a TCG guest's are not comparable with a host's.
+    const accel = runAccel(hosts);
+    ctx.out.write(`${runLine(r)}${accel ? ` [accel ${accel}: ${accelNote(accel)}]` : ''}\n${pointsTable(points)}\n`);
     if (r.status !== 'ok' || points.some((p) => p.status === 'ok' && !p.verified)) code = 1;
   }
   return code;

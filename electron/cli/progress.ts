@@ -29,6 +29,9 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { 
         }
       } else if (isFinalPhase(e.phase)) {
         stream.write(`${line}${e.phase === 'done' ? '' : ` (${e.phase})`}\n`);
+      } else if (e.point === 0) {
+        // What comes before the first point (a guest booting: kernel, accelerator, boot time) is kept in CI logs too.
+        stream.write(`[${e.cell_id}] ${e.label}  elapsed ${clock(e.elapsed_s)}\n`);
       }
     },
     end() {

@@ -11,6 +11,7 @@ import { RESULTS_FORMAT } from './common/results';
 import { comparableRun, gateCell } from './report/gate-run';
 import { runStatistics } from './common/statistics';
 import type { OutputChunk } from './runner/processes';
+import { GuestPool } from './hosts/qemu/pool';
 import { runCell } from './runner/runner';
 import { runsDir } from './locations';
 import { Store } from './store/store';
@@ -113,24 +114,31 @@ export class Lab {
       if (!cells.some((c) => c.id === id)) throw new LabError(`notebook "${notebook.name}" has no experiment cell "${id}"`);
     }
     const out: RunRecord[] = [];
-    for (const cell of cells) {
-      if (cell.type !== 'experiment') continue;
-      if (opts.cells && !opts.cells.includes(cell.id)) continue;
-      if (opts.signal?.aborted) break;
-      out.push(
-        await runCell(this.store, {
-          notebookId: notebook.id,
-          revisionId: revision.id,
-          cell,
-          quick: opts.quick ?? false,
-          runsDir: runsDir(this.dbPath),
-          signal: opts.signal,
-          onProgress: opts.onProgress,
-          onOutput: opts.onOutput,
-          pty: opts.pty,
-          hosts: content.hosts,
-        }),
-      );
+    // A QEMU host boots once for the cells placed on it, and is powered off when they are done.
+    const guests = new GuestPool();
+    try {
+      for (const cell of cells) {
+        if (cell.type !== 'experiment') continue;
+        if (opts.cells && !opts.cells.includes(cell.id)) continue;
+        if (opts.signal?.aborted) break;
+        out.push(
+          await runCell(this.store, {
+            notebookId: notebook.id,
+            revisionId: revision.id,
+            cell,
+            quick: opts.quick ?? false,
+            runsDir: runsDir(this.dbPath),
+            signal: opts.signal,
+            onProgress: opts.onProgress,
+            onOutput: opts.onOutput,
+            pty: opts.pty,
+            hosts: content.hosts,
+            guests,
+          }),
+        );
+      }
+    } finally {
+      await guests.close();
     }
     return out;
   }

@@ -6,7 +6,7 @@
 import { SshHost } from './hosts/ssh';
 import type { CleanupReport } from './hosts/types';
 import { loadRevision } from './notebooks';
-import { LOCAL_HOST, sshSpecOf } from './common/notebook/hosts';
+import { LOCAL_HOST, qemuSpecOf, sshSpecOf } from './common/notebook/hosts';
 import type { Store } from './store/store';
 import { isSameProcess } from './runner/procfs';
 
@@ -78,7 +78,8 @@ function remoteHostsOf(store: Store, runId: string, revisionId: string, cellId: 
   names.delete(LOCAL_HOST);
   return [...names].flatMap((name) => {
     const spec = notebook.hosts?.[name];
-    if (!spec) return [];
+    // A guest keeps its run directories in its own memory: there is nothing to remove over ssh.
+    if (!spec || qemuSpecOf(spec)) return [];
     const s = sshSpecOf(spec);
     return [{ name, destination: s.ssh, ...(s.ssh_config ? { ssh_config: s.ssh_config } : {}) }];
   });

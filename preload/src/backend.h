@@ -62,6 +62,9 @@
 #define SAIO_CAP_ASYNC_ISSUE (1u << 2)	/* ops are issued by another thread (SQPOLL) */
 #define SAIO_CAP_NATIVE_SENDFILE (1u << 3) /* sendfile in the kernel: no buffer, any size */
 #define SAIO_CAP_NO_LINK (1u << 4)	/* links may break: one op of an fd in flight at a time */
+/* A chain of sends stays in order through MSG_WAITALL (a short send fails the link), which
+ * kTLS's sendmsg refuses: an fd with kernel TLS has one op in flight at a time. */
+#define SAIO_CAP_LINK_WAITALL (1u << 5)
 
 struct saio_backend {
 	const char *name;
@@ -90,5 +93,10 @@ extern const struct saio_backend saio_backend_uring;
 extern const struct saio_backend saio_backend_kmod;
 /* The backend new rings use; tests replace it before the first ring is made. */
 extern const struct saio_backend *saio_backend_default;
+
+/* The saio.ko context of this process as the module counts it (SAIO_IOC_STATS per ring in use,
+ * SAIO_IOC_WORKER_INFO per kernel worker), as a JSON member `,"kmod":{...}` appended to buf;
+ * returns the bytes written, 0 when the process has no context (or they do not fit). */
+int saio_kmod_stats_json(char *buf, size_t size);
 
 #endif

@@ -241,6 +241,67 @@ fail:
 	return err;
 }
 
+/* ---- the module's own counters (for SAIO_STATS) ------------------------------------ */
+
+static const char *const wstate_names[] = { "off", "running", "spinning", "sleeping" };
+
+int saio_kmod_stats_json(char *buf, size_t size)
+{
+	size_t n = 0;
+	int w;
+
+	pthread_mutex_lock(&ctx_lock);
+	struct kmod_ctx *c = kctx;
+	if (!c || c->fd < 0) {
+		pthread_mutex_unlock(&ctx_lock);
+		return 0;
+	}
+#define PUT(...)                                                            \
+	do {                                                                \
+		w = snprintf(buf + n, size - n, __VA_ARGS__);               \
+		if (w < 0 || (size_t)w >= size - n)                         \
+			goto full;                                          \
+		n += (size_t)w;                                             \
+	} while (0)
+	PUT(",\"kmod\":{\"mode\":\"%s\",\"nr_rings\":%u,\"rings\":[",
+	    c->p.mode == SAIO_MODE_WORKER ? "worker" : "enter", c->p.nr_rings);
+	bool first = true;
+	for (unsigned i = 0; i < c->p.nr_rings; i++) {
+		if (!(c->used[i / 64] & (1ull << (i % 64))))
+			continue;	/* never taken by a thread: nothing to count */
+		struct saio_ring_stats st = { .ring = i };
+		if (ioctl(c->fd, SAIO_IOC_STATS, &st) < 0)
+			continue;
+		PUT("%s{\"ring\":%u,\"worker\":%d,\"submitted\":%llu,\"completed\":%llu,"
+		    "\"errors\":%llu,\"enters\":%llu,\"cq_full\":%llu,\"bad_tail\":%llu,"
+		    "\"wakes\":%llu}",
+		    first ? "" : ",", i, st.worker == ~0u ? -1 : (int)st.worker,
+		    (unsigned long long)st.submitted, (unsigned long long)st.completed,
+		    (unsigned long long)st.errors, (unsigned long long)st.enters,
+		    (unsigned long long)st.cq_full, (unsigned long long)st.bad_tail,
+		    (unsigned long long)st.wakes);
+		first = false;
+	}
+	PUT("],\"workers\":[");
+	for (unsigned i = 0; i < c->nworkers; i++) {
+		struct saio_worker_info wi = { .index = i };
+		if (ioctl(c->fd, SAIO_IOC_WORKER_INFO, &wi) < 0)
+			continue;
+		PUT("%s{\"index\":%u,\"state\":\"%s\",\"tid\":%d,\"cpu\":%d,\"pinned_cpu\":%d,"
+		    "\"nr_rings\":%u,\"ops\":%llu,\"sleeps\":%llu,\"wakeups\":%llu}",
+		    i ? "," : "", i, wi.state < 4 ? wstate_names[wi.state] : "?", wi.tid, wi.cpu,
+		    wi.pinned_cpu, wi.nr_rings, (unsigned long long)wi.ops,
+		    (unsigned long long)wi.sleeps, (unsigned long long)wi.wakeups);
+	}
+	PUT("]}");
+#undef PUT
+	pthread_mutex_unlock(&ctx_lock);
+	return (int)n;
+full:
+	pthread_mutex_unlock(&ctx_lock);
+	return 0;
+}
+
 /* ---- rings ------------------------------------------------------------------------ */
 
 static int kmod_init(struct saio_ring *r)
@@ -374,8 +435,10 @@ static void fill(struct kmod_priv *p, struct saio_op *op, bool link)
 		sqe->opcode = SAIO_KOP_SEND;
 		sqe->addr = (uint64_t)(uintptr_t)(op->buf + done);
 		sqe->len = op->len - done;
-		sqe->op_flags = (uint32_t)(op->msg_flags & KMOD_SEND_FLAGS) | MSG_DONTWAIT |
-				MSG_NOSIGNAL;
+		sqe->op_flags = (uint32_t)(((op->msg_flags & ~MSG_MORE) |
+					     saio_send_more(op, saio_fd_peek(op->qfd))) &
+					    KMOD_SEND_FLAGS) |
+				MSG_DONTWAIT | MSG_NOSIGNAL;
 		break;
 	case SAIO_OP_SENDFILE:
 		sqe->opcode = SAIO_KOP_SENDFILE;

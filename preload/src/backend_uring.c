@@ -5,7 +5,9 @@
  *
  * Op encodings (all sends carry MSG_WAITALL so that a short send fails the link and a
  * full socket makes io_uring wait for space instead of completing short, and
- * MSG_NOSIGNAL because SIGPIPE is raised by the engine when the error is delivered):
+ * MSG_NOSIGNAL because SIGPIPE is raised by the engine when the error is delivered;
+ * on a kTLS socket, whose sendmsg refuses MSG_WAITALL, sends go without it, one op of
+ * the fd in flight at a time, and a short one is sent again by the engine):
  *   SEND        IORING_OP_SEND of op->buf[sent..len)
  *   SENDFILE    IORING_OP_READ (file at op->off -> op->buf + op->fbase) linked to
  *               IORING_OP_SEND of the whole buffer (bytes written before and after the
@@ -236,7 +238,7 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 	struct io_uring *ring = &p->ring;
 	struct io_uring_sqe *sqe;
 	unsigned need = (op->kind == SAIO_OP_SENDFILE && !op->arg2) ? 2 : 1;
-	const int sflags = MSG_WAITALL | MSG_NOSIGNAL;
+	const struct saio_fd *f;
 
 	if (io_uring_sq_space_left(ring) < need)
 		return -EBUSY;
@@ -253,8 +255,12 @@ static int uring_prep(struct saio_ring *r, struct saio_op *op, bool link)
 		__attribute__((fallthrough));
 	case SAIO_OP_SEND:
 		sqe = io_uring_get_sqe(ring);
+		/* kTLS refuses MSG_WAITALL (EOPNOTSUPP): such an fd's sends go one at a
+		 * time (SAIO_CAP_LINK_WAITALL) and a short one comes back to be sent again. */
+		f = saio_fd_peek(op->qfd);
 		io_uring_prep_send(sqe, op->fd, op->buf + op->sent, op->len - op->sent,
-				   op->msg_flags | sflags);
+				   (op->msg_flags & ~MSG_MORE) | saio_send_more(op, f) | MSG_NOSIGNAL |
+					   (f && f->tls ? 0 : MSG_WAITALL));
 		break;
 	case SAIO_OP_CLOSE:
 		sqe = io_uring_get_sqe(ring);
@@ -543,7 +549,7 @@ static void uring_epoll_cancel(struct saio_ring *r)
 static unsigned uring_caps(struct saio_ring *r)
 {
 	struct uring_priv *p = r->be_priv;
-	unsigned c = SAIO_CAP_EPOLL_DEL;
+	unsigned c = SAIO_CAP_EPOLL_DEL | SAIO_CAP_LINK_WAITALL;
 	if (__atomic_load_n(&setsockopt_ok, __ATOMIC_RELAXED) == 1)
 		c |= SAIO_CAP_SETSOCKOPT;
 	/* An SQPOLL thread shared by several rings (ATTACH_WQ) submits at most 8 entries

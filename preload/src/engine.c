@@ -178,6 +178,14 @@ static void finish(struct saio_ring *r, struct saio_op *op)
 	switch (op->kind) {
 	case SAIO_OP_SEND:
 	case SAIO_OP_SENDFILE:
+		if (res == -EOPNOTSUPP && !f->tls && (r->be->caps(r) & SAIO_CAP_LINK_WAITALL) &&
+		    saio_fd_ulp_tls(op->fd)) {
+			/* kTLS was attached behind our back (not by a setsockopt we saw): its
+			 * sendmsg refused MSG_WAITALL before taking a byte. Sent again without
+			 * it, one op at a time. */
+			f->tls = 1;
+			res = 0;
+		}
 		if (res > 0) {
 			op->sent += (uint32_t)res;
 			give(f, (uint64_t)res);
@@ -341,6 +349,7 @@ static int ring_flush(struct saio_ring *r, bool submit, struct wait_req *w)
 	unsigned staged = 0, total = 0;
 	const bool native = be->caps(r) & SAIO_CAP_NATIVE_SENDFILE;
 	const bool nolink = be->caps(r) & SAIO_CAP_NO_LINK;
+	const bool link_waitall = be->caps(r) & SAIO_CAP_LINK_WAITALL;
 	bool split = false;	/* some removals went to the kernel ahead of the rest */
 
 	be->reap(r);	/* completions free budget and may re-dirty fds */
@@ -376,17 +385,18 @@ static int ring_flush(struct saio_ring *r, bool submit, struct wait_req *w)
 		f->dirty_next = NULL;
 		if (f->ninflight || !f->nqueued)
 			continue;	/* completion of the in-flight chain re-dirties it */
+		const bool one = nolink || (f->tls && link_waitall);
 		for (int attempt = 0; attempt < 2; attempt++) {
 			unsigned space = be->space(r), need = 0, cnt = 0;
 			struct saio_op *op;
 			for (op = f->head; op; op = op->next) {
 				unsigned k = nreq(op, native);
-				if (need + k > space || (nolink && cnt))
+				if (need + k > space || (one && cnt))
 					break;
 				need += k;
 				cnt++;
 			}
-			if (nolink && cnt && op)
+			if (one && cnt && op)
 				op = NULL;	/* one op at a time is all there is: no room to make */
 			/* A chain must reach the kernel in one submission: if the whole FIFO does
 			 * not fit, make room first; the part that never fits waits for this

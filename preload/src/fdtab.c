@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/stat.h>
 
 #include "saio_int.h"
@@ -63,6 +64,7 @@ void saio_fd_reset(struct saio_fd *f)
 	f->kind = SAIO_FD_UNKNOWN;
 	f->nonblock = 0;
 	f->tcp = 0;
+	f->tls = 0;
 	f->closing = 0;
 	f->want_wake = 0;
 	f->err = 0;
@@ -112,6 +114,14 @@ void saio_fd_forget_epfd(int epfd)
 	saio_fd_foreach(forget_one, &epfd);
 }
 
+bool saio_fd_ulp_tls(int fd)
+{
+	char name[16] = "";
+	socklen_t len = sizeof(name) - 1;
+
+	return REAL(getsockopt)(fd, IPPROTO_TCP, TCP_ULP, name, &len) == 0 && !strcmp(name, "tls");
+}
+
 int saio_fd_classify(int fd, struct saio_fd *f)
 {
 	struct stat st;
@@ -146,6 +156,7 @@ int saio_fd_classify(int fd, struct saio_fd *f)
 	f->conn = REAL(getpeername)(fd, (struct sockaddr *)&peer, &pl) == 0;
 	f->nonblock = (fl & O_NONBLOCK) != 0;
 	f->tcp = dom != AF_UNIX;
+	f->tls = f->tcp && saio_fd_ulp_tls(fd);
 	f->kind = SAIO_FD_SOCK;
 	return 0;
 }

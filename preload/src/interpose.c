@@ -619,7 +619,9 @@ void saio_cork_real(struct saio_fd *f)
  */
 static bool head_now(int fd, struct saio_fd *f, struct saio_ring *mine)
 {
-	if (!saio_cfg.fuse || !f->tcp || !atomic_load(&f->owner))
+	/* Not on kTLS: MSG_MORE would hold the headers in an open TLS record, which a close
+	 * after a failed sendfile frees unsent; there the usual path sends them first. */
+	if (!saio_cfg.fuse || !f->tcp || f->tls || !atomic_load(&f->owner))
 		return false;
 	struct saio_ring *r = acquire(f, mine);
 	r->be->reap(r);
@@ -1007,12 +1009,14 @@ EXPORT int close(int fd)
 	/* A close sends what a cork holds, with the FIN (Connection: close in nginx corks
 	 * and never uncorks): a cork still queued on a socket known uncorked need not run.
 	 * The bytes' last send then holds its tail as the cork would (MSG_MORE), so that the
-	 * close's FIN leaves in the same segment: the peer sees what the cork makes. */
-	if (saio_cfg.fuse && !f->broken && cork_elide(r, f, true)) {
+	 * close's FIN leaves in the same segment: the peer sees what the cork makes. Not on
+	 * kTLS (known now, or by the time the send is made: saio_send_more), where MSG_MORE
+	 * holds an open record that the close would free unsent; its cork runs as asked. */
+	if (saio_cfg.fuse && !f->broken && !f->tls && cork_elide(r, f, true)) {
 		struct saio_op *last = f->tail;
 		if (last && last->state == SAIO_OP_QUEUED &&
 		    (last->kind == SAIO_OP_SEND || last->kind == SAIO_OP_SENDFILE))
-			last->msg_flags |= MSG_MORE;
+			last->fin_more = 1;
 	}
 	op->kind = SAIO_OP_CLOSE;
 	op->call = SAIO_C_CLOSE;
@@ -1222,10 +1226,18 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 		if (r != (int)SAIO_PASS)
 			return r;
 	}
-	int e = order_before(fd, OBSERVE, ERR_NONE);
+	/* Kernel TLS encrypts what is sent after it is set up, so every byte of ours sent
+	 * before must be in the socket first, even on a non-blocking one. */
+	bool ktls = (level == IPPROTO_TCP && name == TCP_ULP) || level == SOL_TLS;
+	int e = order_before(fd, ktls ? DRAIN : OBSERVE, ERR_NONE);
 	if (e)
 		return (int)deliver(e);
 	int ret = REAL(setsockopt)(fd, level, name, val, len);
+	if (ret == 0 && ktls) {
+		struct saio_fd *f = saio_fd_peek(fd);
+		if (f && f->kind == SAIO_FD_SOCK && f->tcp)
+			f->tls = saio_fd_ulp_tls(fd);
+	}
 	if (level == IPPROTO_TCP && name == TCP_CORK)
 		cork_set(fd, ret == 0 && val && len >= (socklen_t)sizeof(int) ? val : NULL);
 	if (ret == 0 && level == SOL_SOCKET && name == SO_LINGER && val &&

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct saio_ring;
@@ -57,6 +58,8 @@ struct saio_op {
 	uint8_t nr_cqe;			/* kernel completions still expected */
 	uint8_t pinned;			/* SENDFILE: holds a pin on its file (src->pins) */
 	uint8_t cork_fusable;		/* SETSOCKOPT TCP_CORK=1 issued on a socket known uncorked */
+	uint8_t fin_more;		/* the close behind holds the tail with MSG_MORE (not kTLS's:
+					 * saio_send_more) */
 	int msg_flags;			/* MSG_MORE, ... given to the send */
 	int arg;			/* shutdown how / setsockopt value / epoll fd / source fd */
 	int arg2;			/* setsockopt optname */
@@ -101,6 +104,7 @@ struct saio_fd {
 	uint8_t kind;			/* enum saio_fd_kind */
 	uint8_t nonblock;		/* O_NONBLOCK known set */
 	uint8_t tcp;			/* AF_INET/AF_INET6 (TCP_CORK/NODELAY may be folded) */
+	uint8_t tls;			/* kernel TLS (TCP_ULP "tls"): its sendmsg refuses MSG_WAITALL */
 	uint8_t closing;		/* the application closed it; our close has not run */
 	uint8_t dirty;			/* on owner->dirty list */
 	uint8_t want_wake;		/* we returned EAGAIN for budget: owe an EPOLLOUT */
@@ -143,8 +147,20 @@ struct saio_fd *saio_fd_get(int fd);		/* NULL if fd < 0 or too large */
 struct saio_fd *saio_fd_peek(int fd);		/* NULL if never allocated */
 void saio_fd_reset(struct saio_fd *f);		/* forget everything but the ep list */
 void saio_fd_forget_epfd(int epfd);		/* epfd closed: drop registrations in it */
-int saio_fd_classify(int fd, struct saio_fd *f);/* fill kind/nonblock/tcp (syscalls) */
+int saio_fd_classify(int fd, struct saio_fd *f);/* fill kind/nonblock/tcp/tls (syscalls) */
+bool saio_fd_ulp_tls(int fd);			/* the socket's TCP ULP is kTLS's */
 void saio_fd_foreach(void (*fn)(struct saio_fd *f, void *arg), void *arg);
+
+/*
+ * MSG_MORE for a send op: the application's, or the one close() adds so that the FIN leaves
+ * with the last bytes. Not the latter on kTLS (f: the op's queue, f->tls known when it is
+ * sent): MSG_MORE leaves the TLS record open, and closing the socket frees an open record
+ * without sending it.
+ */
+static inline int saio_send_more(const struct saio_op *op, const struct saio_fd *f)
+{
+	return (op->msg_flags & MSG_MORE) | (op->fin_more && !(f && f->tls) ? MSG_MORE : 0);
+}
 
 /* ---- budgets and FIFO (queue.c: pure logic, unit tested) --------------------------- */
 

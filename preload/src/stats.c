@@ -39,7 +39,7 @@ void saio_stats_write(void)
 		used = ld(&saio_stats.ops[i]) || ld(&saio_stats.passed[i]);
 	if (!used)
 		return;
-	char path[4096], tmp[4200], buf[4096];
+	char path[4096], tmp[4200], buf[16384];
 	pid_t pid = getpid();
 	if (forked)
 		snprintf(path, sizeof(path), "%s.%d", base, (int)pid);
@@ -72,7 +72,7 @@ void saio_stats_write(void)
 		      "\"epollout_injected\":%llu,\"budget_fd\":%llu,\"budget_global\":%llu,"
 		      "\"draining_fds\":%llu,\"draining_bytes\":%llu,\"drained\":%llu,"
 		      "\"drain_aborted\":%llu,\"drain_max\":%u,\"drain_ms\":%u,\"fd_reused\":%llu,\"op_errors_ignored\":%llu,"
-		      "\"fused\":%llu,\"corks_elided\":%llu,\"epoll_folded\":%llu}\n",
+		      "\"fused\":%llu,\"corks_elided\":%llu,\"epoll_folded\":%llu",
 		      (unsigned long long)ops, (unsigned long long)batches,
 		      (unsigned long long)bops, batches ? (double)bops / (double)batches : 0.0,
 		      (unsigned long long)ld(&saio_stats.sqes), (unsigned long long)batches,
@@ -102,6 +102,14 @@ void saio_stats_write(void)
 		      (unsigned long long)ld(&saio_stats.epoll_folded));
 	if (n <= 0 || (size_t)n >= sizeof(buf))
 		return;
+	/*
+	 * The kmod backend adds what saio.ko itself counted for this process's context; not
+	 * from a signal handler, whose interrupted thread may hold the kmod context's lock.
+	 */
+	if (saio_backend_default == &saio_backend_kmod && saio_cfg.mode == SAIO_MODE_DEFER &&
+	    !saio_in_handler)
+		n += saio_kmod_stats_json(buf + n, sizeof(buf) - (size_t)n - 2);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "}\n");
 	if (saio_in_handler) {
 		if (pthread_mutex_trylock(&write_lock))
 			return;	/* (exit in a handler that interrupted a stats write) */

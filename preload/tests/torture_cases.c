@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/tls.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1890,6 +1891,534 @@ static void app_sigkill_mid_batch(void)
 	raise(SIGKILL);
 }
 
+/* ---- kTLS: sends on a socket whose kernel encrypts them (issue 14) ---------------------------- */
+
+/*
+ * Kernel TLS on fd, one direction (TLS_TX or TLS_RX), TLS 1.2 AES-GCM-128 with a fixed key:
+ * the app's kernel encrypts what it sends, the peer's decrypts it, so the peer checks the
+ * plaintext stream as for any other scenario. raw: by syscall(2), which the library does not
+ * see. Returns 0 or an errno (ENOENT: no tls module).
+ */
+static int ktls_on(int fd, int dir, bool raw)
+{
+	struct tls12_crypto_info_aes_gcm_128 ci = {
+		.info = { .version = TLS_1_2_VERSION, .cipher_type = TLS_CIPHER_AES_GCM_128 },
+	};
+	memset(ci.key, 0x5a, sizeof(ci.key));
+	memset(ci.iv, 0x17, sizeof(ci.iv));
+	memset(ci.salt, 0x2c, sizeof(ci.salt));
+	if (raw ? syscall(SYS_setsockopt, fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) ||
+			  syscall(SYS_setsockopt, fd, SOL_TLS, dir, &ci, sizeof(ci))
+		: setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) ||
+			  setsockopt(fd, SOL_TLS, dir, &ci, sizeof(ci)))
+		return errno;
+	return 0;
+}
+
+/* A file holding pattern bytes [off, off + n) at offset 0, for sendfile. */
+static int pattern_file(const char *name, uint64_t off, size_t n)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", getenv("TORTURE_DIR"), name);
+	int f = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	for (size_t done = 0; f >= 0 && done < n;) {
+		size_t k = n - done < 65536 ? n - done : 65536;
+		if (write(f, pattern_at(off + done, k), k) != (ssize_t)k)
+			break;
+		done += k;
+	}
+	return T(f);
+}
+
+/* All n bytes of file f (from 0) to socket c, waiting for room; f is fstat'ed first, as a
+ * server does (the library defers sendfile from such a file). 0 or -1. */
+static int sendfile_all(int c, int f, size_t n)
+{
+	struct stat st;
+	off_t o = 0;
+	double end = app_now() + 30;
+	if (fstat(f, &st))
+		return -1;
+	while ((size_t)o < n) {
+		ssize_t k = sendfile(c, f, &o, n - (size_t)o);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR) && app_now() < end) {
+			struct pollfd pf = { .fd = c, .events = POLLOUT };
+			poll(&pf, 1, 100);
+			continue;
+		}
+		if (k <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * nginx's kTLS path without nginx, once kTLS is on c and the peer was told: writes of many
+ * sizes and sendfile, each batch closed by epoll_wait, the socket filled while the peer does
+ * not read, then the rest waiting for room, the trailer and close. kTLS's sendmsg refuses
+ * flags it does not know (MSG_WAITALL among them) with EOPNOTSUPP: every byte the app was
+ * told was sent must reach the peer, in order, then EOF.
+ */
+static void ktls_writes(int ep, int c)
+{
+	ctl_send("ktls");
+	say("peer decrypts: %s", ctl_wait("go", 20) ? "yes" : "NO");
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLIN, 1);
+	tick(ep);
+	uint64_t off = 0;
+	static const size_t sizes[] = { 1, 100, 5000, 16384, 16385, 40000 };
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		say("write %zu: %s", sizes[i], R(write(c, pattern_at(off, sizes[i]), sizes[i])));
+		off += sizes[i];
+		if (i % 2)
+			tick(ep);
+	}
+	int f = pattern_file("ktls-file", off, 100000);
+	say("sendfile 100000, waiting for room: %s", sendfile_all(c, f, 100000) ? "FAILED" : "ok");
+	off += 100000;
+	tick(ep);
+	/* the peer reads nothing yet: the socket fills (the library holds more) */
+	say("fill: %s", fill(c, &off) > 0 ? "some bytes accepted" : "NOTHING accepted");
+	tick(ep);
+	ctl_send("drain");
+	say("write 300000 more, waiting for room: %s", write_all(c, &off, 300000) ? "FAILED" : "ok");
+	tick(ep);
+	say("trailer: %s", write_trailer(c, off) ? "FAILED" : "ok");
+	tick(ep);
+	xclose(c);
+	xclose(f);
+	tick(ep);
+	fdtable();
+}
+
+/* kTLS set up before the first byte, by setsockopt calls the library sees. */
+static void app_ktls_send(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	int e = ktls_on(c, TLS_TX, false);
+	if (e) {
+		say("SKIP no kTLS here (TLS_TX: %s)", strerror(e));
+		return;
+	}
+	ktls_writes(ep, c);
+}
+
+/* kTLS attached behind the library's back (raw syscalls) after it already sent plaintext on
+ * the socket: it learns of kTLS from the refused send, and loses nothing. */
+static void app_ktls_behind(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	ep_add(ep, c, EPOLLIN, 1);
+	say("write hello: %s", R(write(c, "hello\n", 6)));
+	tick(ep);
+	say("peer read hello: %s", ctl_wait("got", 20) ? "yes" : "NO");
+	int e = ktls_on(c, TLS_TX, true);
+	if (e) {
+		say("SKIP no kTLS here (TLS_TX: %s)", strerror(e));
+		return;
+	}
+	epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL);
+	ktls_writes(ep, c);
+}
+
+/* After "ktls": TLS_RX, then the pattern stream with its trailer and the end. */
+static void peer_ktls_stream(struct peer *p, int s)
+{
+	if (!pwait(p, "ktls", 10)) {
+		plog(p, "no kTLS from the app");
+		return;
+	}
+	int e = ktls_on(s, TLS_RX, false);
+	plog(p, "TLS_RX: %s", e ? strerror(e) : "ok");
+	psend(p, "go");
+	bool sig = pwait(p, "drain", 60);
+	plog(p, "drain signal %s", sig ? "received" : "NOT received");
+	struct stream st = { 0 };
+	pread_all(s, 60, &st);
+	plog(p, "%s, then %s", check_pattern(&st, true, UINT64_MAX), endname(st.end));
+	free(st.buf);
+}
+
+static void peer_ktls(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	if (s < 0) {
+		plog(p, "no connection");
+		return;
+	}
+	peer_ktls_stream(p, s);
+	close(s);
+}
+
+/* "hello\n" in plaintext first, told back to the app once read. */
+static void peer_ktls_hello(struct peer *p)
+{
+	int s = paccept(p, 5, 0);
+	if (s < 0) {
+		plog(p, "no connection");
+		return;
+	}
+	char b[8] = "";
+	size_t got = 0;
+	double end = pnow() + 10;
+	while (got < 6 && pnow() < end) {
+		struct pollfd pf = { .fd = s, .events = POLLIN };
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		ssize_t k = recv(s, b + got, 6 - got, MSG_DONTWAIT);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	plog(p, "plaintext before kTLS: %s", got == 6 && !memcmp(b, "hello\n", 6) ? "hello" : "WRONG");
+	psend(p, "got");
+	peer_ktls_stream(p, s);
+	close(s);
+}
+
+/*
+ * nginx's kTLS responses without nginx (issue 14's 100 KiB points stalled under the
+ * library): a non-blocking socket registered edge-triggered for EPOLLIN | EPOLLOUT, and
+ * responses of a 250-byte header (write) and a 100 KiB body, by write(2) and by sendfile(2)
+ * in turn, each sent as a server does: what the call accepts, then epoll_wait for the
+ * socket's EPOLLOUT edge before the rest. The peer reads slowly through a small receive
+ * buffer, so the socket is full most of the time. A response that makes no progress for
+ * 15 s is reported STALLED (the app gives up and closes): the kernel alone never stalls.
+ */
+#define KTLS_RESPONSES 8
+#define KTLS_HEADER 250
+#define KTLS_BODY 102400
+
+/* n bytes from the stream at *off by write (f < 0) or by sendfile from f (which holds the
+ * bytes at *off at offset 0), waiting for EPOLLOUT edges. 0, or -1 when stalled/failed. */
+static int ktls_send_part(int ep, int c, int f, uint64_t *off, size_t n)
+{
+	size_t done = 0;
+	off_t fo = 0;
+	double progress = app_now();
+	while (done < n) {
+		ssize_t k;
+		if (f < 0)
+			k = write(c, pattern_at(*off + done, n - done < 65536 ? n - done : 65536),
+				  n - done < 65536 ? n - done : 65536);
+		else
+			k = sendfile(c, f, &fo, n - done);
+		if (k > 0) {
+			done += (size_t)k;
+			progress = app_now();
+			continue;
+		}
+		if (k < 0 && errno != EAGAIN && errno != EINTR) {
+			say("send: %s", strerror(errno));
+			return -1;
+		}
+		if (app_now() - progress > 15) {
+			say("STALLED: no byte accepted for 15 s");
+			return -1;
+		}
+		struct epoll_event ev[4];
+		epoll_wait(ep, ev, 4, 1000);
+	}
+	*off += n;
+	return 0;
+}
+
+static void app_ktls_slow_reader(void)
+{
+	int ep = loop_thread();
+	int c = connect_peer(0);
+	int e = ktls_on(c, TLS_TX, false);
+	if (e) {
+		say("SKIP no kTLS here (TLS_TX: %s)", strerror(e));
+		return;
+	}
+	ctl_send("ktls");
+	say("peer decrypts: %s", ctl_wait("go", 20) ? "yes" : "NO");
+	set_nb(c, true);
+	ep_add(ep, c, EPOLLIN | EPOLLOUT | EPOLLET, 1);
+	tick(ep);
+	uint64_t off = 0;
+	int i;
+	for (i = 0; i < KTLS_RESPONSES; i++) {
+		if (ktls_send_part(ep, c, -1, &off, KTLS_HEADER))
+			break;
+		int f = -1;
+		if (i % 2) {
+			char name[32];
+			snprintf(name, sizeof(name), "ktls-body-%d", i);
+			f = pattern_file(name, off, KTLS_BODY);
+			struct stat st;
+			fstat(f, &st);	/* as a server does: the library may defer the sendfile */
+		}
+		int r = ktls_send_part(ep, c, f, &off, KTLS_BODY);
+		if (f >= 0)
+			xclose(f);
+		if (r)
+			break;
+	}
+	say("responses sent: %d of %d", i, KTLS_RESPONSES);
+	if (i == KTLS_RESPONSES)
+		say("trailer: %s", write_trailer(c, off) ? "FAILED" : "ok");
+	xclose(c);
+	tick(ep);
+	fdtable();
+}
+
+/* TLS_RX, then a slow reader: 4 KiB at a time, a 20 ms pause after every 32 KiB. */
+static void peer_ktls_slow(struct peer *p)
+{
+	int s = paccept(p, 5, SMALL_RCVBUF);
+	if (s < 0 || !pwait(p, "ktls", 10)) {
+		plog(p, "no kTLS connection");
+		if (s >= 0)
+			close(s);
+		return;
+	}
+	int e = ktls_on(s, TLS_RX, false);
+	plog(p, "TLS_RX: %s", e ? strerror(e) : "ok");
+	psend(p, "go");
+	struct stream st = { .end = ETIMEDOUT };
+	size_t since = 0;
+	double end = pnow() + 240;
+	while (pnow() < end) {
+		struct pollfd pf = { .fd = s, .events = POLLIN };
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		if (st.cap - st.len < 4096) {
+			st.cap = st.cap * 2 + 65536;
+			st.buf = realloc(st.buf, st.cap);
+			if (!st.buf)
+				abort();
+		}
+		ssize_t k = recv(s, st.buf + st.len, 4096, MSG_DONTWAIT);
+		if (k > 0) {
+			st.len += (size_t)k;
+			since += (size_t)k;
+			if (since >= 32768) {
+				since = 0;
+				msleep(20);
+			}
+			continue;
+		}
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		st.end = k == 0 ? 0 : errno;
+		break;
+	}
+	plog(p, "%s, then %s", check_pattern(&st, true, UINT64_MAX), endname(st.end));
+	free(st.buf);
+	close(s);
+}
+
+/*
+ * The same as a keep-alive HTTPS server with kTLS and several clients: KTLS_CONNS
+ * connections in one edge-triggered event loop; each client (the peer) sends "GET\n", reads
+ * the whole response (header, then a 100 KiB body) and asks again, KTLS_ROUNDS times. The
+ * app answers a request as nginx does with sendfile and tcp_nopush: TCP_CORK on, the header
+ * by write, the body by sendfile from a file opened, fstat'ed and closed per response, then
+ * TCP_CORK off; what does not fit waits for that connection's EPOLLOUT edge, and a
+ * connection is only looked at when epoll reports it. No progress on any connection for
+ * 15 s: STALLED.
+ */
+#define KTLS_CONNS 4
+#define KTLS_ROUNDS 5
+#define KTLS_RESP ((uint64_t)KTLS_HEADER + KTLS_BODY)
+
+struct kconn {
+	int fd, file;
+	int served;		/* responses completed */
+	bool sending;
+	size_t hdr;		/* header bytes sent */
+	off_t fo;		/* body bytes sent (sendfile's offset) */
+};
+
+/* Go on with c's response; true when it made progress. */
+static bool kconn_send(struct kconn *k)
+{
+	bool moved = false;
+	uint64_t base = (uint64_t)k->served * KTLS_RESP;
+	while (k->sending) {
+		ssize_t n;
+		if (k->hdr < KTLS_HEADER)
+			n = write(k->fd, pattern_at(base + k->hdr, KTLS_HEADER - k->hdr), KTLS_HEADER - k->hdr);
+		else
+			n = sendfile(k->fd, k->file, &k->fo, (size_t)(KTLS_BODY - k->fo));
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				say("conn %d: send: %s", k->fd, strerror(errno));
+				k->sending = false;
+				k->served = -1000;
+			}
+			return moved;
+		}
+		moved = moved || n > 0;
+		if (k->hdr < KTLS_HEADER)
+			k->hdr += (size_t)n;
+		if (k->fo == KTLS_BODY) {
+			int zero = 0;
+			setsockopt(k->fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+			xclose(k->file);
+			k->file = -1;
+			k->sending = false;
+			k->served++;
+		}
+	}
+	return moved;
+}
+
+/* A request was read: open the body's file, cork, and send what fits. */
+static void kconn_start(struct kconn *k)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/ktls-resp-%d", getenv("TORTURE_DIR"), k->served);
+	k->file = T(open(path, O_RDONLY | O_CLOEXEC));
+	struct stat st;
+	fstat(k->file, &st);
+	int one = 1;
+	setsockopt(k->fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+	k->hdr = 0;
+	k->fo = 0;
+	k->sending = true;
+}
+
+static void app_ktls_keepalive(void)
+{
+	int ep = loop_thread();
+	struct kconn conns[KTLS_CONNS];
+	for (int i = 0; i < KTLS_ROUNDS; i++) {	/* response i's body: the stream at its offset */
+		char name[32];
+		snprintf(name, sizeof(name), "ktls-resp-%d", i);
+		xclose(pattern_file(name, (uint64_t)i * KTLS_RESP + KTLS_HEADER, KTLS_BODY));
+	}
+	for (int i = 0; i < KTLS_CONNS; i++) {
+		conns[i] = (struct kconn){ .fd = connect_peer(0), .file = -1 };
+		int e = ktls_on(conns[i].fd, TLS_TX, false);
+		if (e) {
+			say("SKIP no kTLS here (TLS_TX: %s)", strerror(e));
+			return;
+		}
+	}
+	ctl_send("ktls");
+	say("peer decrypts: %s", ctl_wait("go", 20) ? "yes" : "NO");
+	for (int i = 0; i < KTLS_CONNS; i++) {
+		set_nb(conns[i].fd, true);
+		ep_add(ep, conns[i].fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, (uint64_t)i);
+	}
+	double progress = app_now();
+	int done = 0;
+	while (done < KTLS_CONNS) {
+		struct epoll_event ev[KTLS_CONNS];
+		int n = epoll_wait(ep, ev, KTLS_CONNS, 1000);
+		for (int j = 0; j < n; j++) {
+			struct kconn *k = &conns[ev[j].data.u64];
+			if (ev[j].events & EPOLLIN) {
+				char req[64];
+				ssize_t got;
+				while ((got = recv(k->fd, req, sizeof(req), 0)) > 0) {
+					progress = app_now();
+					if (!k->sending && k->served >= 0 && k->served < KTLS_ROUNDS)
+						kconn_start(k);
+				}
+			}
+			if (k->sending && kconn_send(k))
+				progress = app_now();
+			if (k->served == KTLS_ROUNDS) {
+				k->served++;
+				done++;
+			}
+		}
+		if (app_now() - progress > 15) {
+			for (int i = 0; i < KTLS_CONNS; i++)
+				if (conns[i].served <= KTLS_ROUNDS)
+					say("STALLED: conn %d at response %d (header %zu, body %lld)", i,
+					    conns[i].served, conns[i].hdr, (long long)conns[i].fo);
+			break;
+		}
+	}
+	say("connections served to the end: %d of %d", done, KTLS_CONNS);
+	for (int i = 0; i < KTLS_CONNS; i++) {
+		if (conns[i].file >= 0)
+			xclose(conns[i].file);
+		xclose(conns[i].fd);
+	}
+	tick(ep);
+	fdtable();
+}
+
+/* KTLS_CONNS clients: "GET\n", the whole response, again, KTLS_ROUNDS times; then EOF. */
+static void peer_ktls_clients(struct peer *p)
+{
+	int s[KTLS_CONNS];
+	struct stream st[KTLS_CONNS];
+	int asked[KTLS_CONNS], ended[KTLS_CONNS];
+	for (int i = 0; i < KTLS_CONNS; i++) {
+		s[i] = paccept(p, 5, SMALL_RCVBUF);
+		st[i] = (struct stream){ .end = ETIMEDOUT };
+		asked[i] = ended[i] = 0;
+		if (s[i] < 0) {
+			plog(p, "connection %d: none", i);
+			for (int j = 0; j < i; j++)
+				close(s[j]);
+			return;
+		}
+	}
+	if (!pwait(p, "ktls", 20)) {
+		plog(p, "no kTLS from the app");
+		for (int i = 0; i < KTLS_CONNS; i++)
+			close(s[i]);
+		return;
+	}
+	int bad = 0;
+	for (int i = 0; i < KTLS_CONNS; i++)
+		bad += ktls_on(s[i], TLS_RX, false) != 0;
+	plog(p, "TLS_RX: %s", bad ? "FAILED" : "ok");
+	psend(p, "go");
+	double end = pnow() + 300;
+	int left = KTLS_CONNS;
+	while (left && pnow() < end) {
+		struct pollfd pf[KTLS_CONNS];
+		for (int i = 0; i < KTLS_CONNS; i++) {
+			if (!ended[i] && asked[i] < KTLS_ROUNDS && st[i].len == (size_t)asked[i] * KTLS_RESP) {
+				(void)!send(s[i], "GET\n", 4, MSG_NOSIGNAL);
+				asked[i]++;
+			}
+			pf[i] = (struct pollfd){ .fd = ended[i] ? -1 : s[i], .events = POLLIN };
+		}
+		if (poll(pf, KTLS_CONNS, 100) <= 0)
+			continue;
+		for (int i = 0; i < KTLS_CONNS; i++) {
+			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			struct stream *t = &st[i];
+			if (t->cap - t->len < 65536) {
+				t->cap = t->cap * 2 + 65536;
+				t->buf = realloc(t->buf, t->cap);
+				if (!t->buf)
+					abort();
+			}
+			ssize_t k = recv(s[i], t->buf + t->len, 16384, MSG_DONTWAIT);
+			if (k > 0) {
+				t->len += (size_t)k;
+				continue;
+			}
+			if (k < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			t->end = k == 0 ? 0 : errno;
+			ended[i] = 1;
+			left--;
+		}
+	}
+	for (int i = 0; i < KTLS_CONNS; i++) {
+		plog(p, "connection %d: %d requests, %s, then %s", i, asked[i],
+		     check_pattern(&st[i], false, (uint64_t)KTLS_ROUNDS * KTLS_RESP), endname(st[i].end));
+		free(st[i].buf);
+		close(s[i]);
+	}
+}
+
 /* ---- the table ----------------------------------------------------------------------------- */
 
 #define LIB(...) { __VA_ARGS__ }
@@ -1943,5 +2472,12 @@ const struct scenario scenarios[] = {
 	{ "half_closed_peer", "stalled/half-closed peers", app_half_closed, peer_half_closed, 30, 0, LIB(NULL) },
 	{ "rst_mid_chain", "RST mid-chain", app_rst_mid_chain, peer_rst_mid_chain, 30, 0, LIB(NULL) },
 	{ "sigkill_mid_batch", "SIGKILL mid-batch", app_sigkill_mid_batch, peer_read_any, 20, 0, LIB(NULL) },
+	{ "ktls_send", "kTLS (issue 14)", app_ktls_send, peer_ktls, 90, SMALL_RCVBUF, LIB("SAIO_FD_BUDGET=256k") },
+	{ "ktls_behind", "kTLS (issue 14)", app_ktls_behind, peer_ktls_hello, 90, SMALL_RCVBUF,
+	  LIB("SAIO_FD_BUDGET=256k") },
+	{ "ktls_slow_reader", "kTLS (issue 14)", app_ktls_slow_reader, peer_ktls_slow, 120, SMALL_RCVBUF,
+	  LIB("SAIO_FD_BUDGET=256k") },
+	{ "ktls_keepalive", "kTLS (issue 14)", app_ktls_keepalive, peer_ktls_clients, 120, SMALL_RCVBUF,
+	  LIB(NULL) },
 };
 const unsigned nscenarios = sizeof(scenarios) / sizeof(scenarios[0]);

@@ -200,6 +200,21 @@ test('the lab in a browser: notebook, validation, runs, charts, history, compare
     await page.locator('[data-error-path="cells[1].server_host"]', { hasText: 'a host of the notebook\'s "hosts" ("local"), found "srv"' }).waitFor();
     await page.locator('select[name="cells[1].server_host"]').selectOption('local');
     await page.locator('[data-testid="error-count"]').waitFor({ state: 'detached' });
+    // A QEMU guest: its settings in its row; the server placed in it takes the load generator along, and back.
+    await hosts.locator('input[name="new-host"]').fill('vm');
+    await hosts.getByRole('button', { name: '+ QEMU guest' }).click();
+    assert.equal(await page.locator('[name="hosts.vm.cpus"]').inputValue(), '2');
+    await page.locator('select[name="cells[1].server_host"]').selectOption('vm');
+    assert.equal(await page.locator('select[name="cells[1].driver_hosts"]').inputValue(), 'vm');
+    await page.locator('[data-testid="error-count"]').waitFor({ state: 'detached' });
+    await fill('hosts.vm.memory_mb', '64');
+    await page.locator('[data-error-path="hosts.vm.memory_mb"]').waitFor();
+    await fill('hosts.vm.memory_mb', '2048');
+    await shot('hosts-guest');
+    await page.locator('select[name="cells[1].server_host"]').selectOption('local');
+    assert.equal(await page.locator('select[name="cells[1].driver_hosts"]').inputValue(), 'local');
+    await hosts.locator('.host-row[data-host="vm"]').getByRole('button', { name: 'remove' }).click();
+    await page.locator('[data-testid="error-count"]').waitFor({ state: 'detached' });
   });
 
   await t.test('runs the experiment with live progress and output (Ctrl+Enter), charts appear', async () => {

@@ -3,6 +3,7 @@
 // Before its first point of a run the kernel module step builds and loads saio.ko; on a host that
 // cannot load modules every saio-kmod point is skipped with the exact reason (kmod/host.ts).
 import { cannotLoadModules, hostFacts } from '../kmod/host';
+import { guestModuleHost } from '../kmod/guest-step';
 import { ModuleStep } from '../kmod/module-step';
 import { KmodSettings, type ExperimentCell } from '../common/notebook/schema';
 import { saioBackend } from './saio';
@@ -24,6 +25,14 @@ export function kmodEnv(k: KmodSettings): Record<string, string> {
 
 export const saioKmod = saioBackend('saio-kmod', {
   env: (ctx) => kmodEnv(kmodSettings(ctx.cell)),
-  unavailable: () => cannotLoadModules(hostFacts()),
-  beginRun: (ctx) => ModuleStep.begin({ runDir: ctx.runDir, params: kmodSettings(ctx.cell).module_params, signal: ctx.signal, progress: ctx.progress }),
+  // In a guest, the guest's kernel is what loads the module: the module step checks it there.
+  unavailable: (place) => (place?.guest ? null : cannotLoadModules(hostFacts())),
+  beginRun: (ctx) =>
+    ModuleStep.begin({
+      runDir: ctx.runDir,
+      params: kmodSettings(ctx.cell).module_params,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      ...(ctx.guest ? { on: guestModuleHost(ctx.guest), hostName: ctx.guest.name } : {}),
+    }),
 });

@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { forChildProcess, repoRoot } from '../paths';
 import type { ServerLaunch } from '../servers/types';
-import type { BackendContext, BackendModule } from './types';
+import type { BackendContext, BackendModule, BackendPlace } from './types';
 
 export const STATS_FILE = 'saio-stats.json';
 
@@ -22,7 +22,7 @@ export interface SaioBackendOptions {
   /** libsaio's environment for this backend (SAIO_BACKEND and its own settings). */
   env: (ctx: BackendContext) => Record<string, string>;
   /** What else this backend needs beyond the library, checked after it. */
-  unavailable?: () => string | null;
+  unavailable?: (place?: BackendPlace) => string | null;
   beginRun?: BackendModule['beginRun'];
 }
 
@@ -30,7 +30,7 @@ export function saioBackend(name: string, o: SaioBackendOptions): BackendModule 
   return {
     name,
     // Every reason at once: someone fixing one should not discover the next on the next run.
-    unavailable: () => [libsaioMissing(), o.unavailable?.() ?? null].filter((r): r is string => r !== null).join('; ') || null,
+    unavailable: (place?: BackendPlace) => [libsaioMissing(), o.unavailable?.(place) ?? null].filter((r): r is string => r !== null).join('; ') || null,
     wrap(launch: ServerLaunch, ctx: BackendContext): ServerLaunch {
       const preload = [libsaioPath(), launch.env.LD_PRELOAD].filter(Boolean).join(' ');
       return { ...launch, env: { ...launch.env, ...o.env(ctx), LD_PRELOAD: preload, SAIO_STATS: join(ctx.pointDir, STATS_FILE) } };

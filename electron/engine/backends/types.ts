@@ -2,6 +2,7 @@
 // through libsaio with one of its backends. It changes how the server is launched and, for a
 // backend that needs the machine prepared (saio-kmod loads a kernel module), what happens once
 // before its first point of a run and once after the run.
+import type { GuestHost } from '../hosts/qemu/guest';
 import type { ExperimentCell } from '../common/notebook/schema';
 import type { ServerLaunch } from '../servers/types';
 
@@ -26,6 +27,8 @@ export interface BackendRunContext {
   signal?: AbortSignal;
   /** Tell the person watching what is happening (shown like a point's progress). */
   progress(label: string): void;
+  /** The QEMU guest the server runs in (the preparation happens there), or absent: this machine. */
+  guest?: GuestHost;
 }
 
 /** A run-level file or text a backend leaves when the run ends, stored with the run (no point). */
@@ -50,12 +53,19 @@ export interface BackendRun {
   unusable: { status: 'skipped' | 'failed'; reason: string } | null;
   /** Undo the preparation; called exactly once when the run ends, however it ends. */
   end(): Promise<BackendRunEnd>;
+  /** Optional: what the preparation's state says after each point (saio-kmod: the module's), kept with the point. */
+  afterPoint?(): Promise<{ name: string; content: Buffer }>;
+}
+
+/** Where a backend's points would run: this machine, or a QEMU guest (whose kernel is checked in beginRun). */
+export interface BackendPlace {
+  guest: boolean;
 }
 
 export interface BackendModule {
   name: string;
-  /** null when the backend can run here; otherwise what is missing and what to do about it. */
-  unavailable(): string | null;
+  /** null when the backend can run there (default: this machine); otherwise what is missing and what to do about it. */
+  unavailable(place?: BackendPlace): string | null;
   wrap(launch: ServerLaunch, ctx: BackendContext): ServerLaunch;
   /** Files the backend left for this point, to be stored as artifacts (missing ones are skipped). */
   artifacts(ctx: BackendContext): BackendArtifact[];

@@ -2,6 +2,7 @@
 // (plotlyFigure, run in the page). The page carries the spec as JSON, one entry per series value
 // (and y metric) with every repeat as its own point, so what the reader sees can be checked
 // against the data. Points the generator warned about are marked (outlined) and say why.
+import { runAccel, withAccel } from './accel';
 import { axisValue, compareConfigurations, configurationOf } from './axes';
 import { metricValue, type Metric } from './metrics';
 import { isMeasured } from './points';
@@ -119,7 +120,8 @@ export function chartSpec(cell: PlotCell, run: RunResults | null): ChartSpec {
       if (pts.length === 0) return;
       const line = medianLine(pts, cell.x, y);
       // Plotly reads a few tags in legend text; names are registry names or numbers anyway.
-      const clean = name.replace(/[<>&]/g, '');
+      // A guest's numbers say how its CPU ran ("saio-kmod [tcg]"): not to be read as a host's.
+      const clean = withAccel(name.replace(/[<>&]/g, ''), runAccel(run?.hosts));
       series.push({
         name: ys.length > 1 ? `${clean} · ${fieldLabel(y).replace(/ \(.*\)$/, '')}` : clean,
         group,

@@ -278,3 +278,53 @@ test('a step cancelled by the run stops at once', async () => {
   assert.ok(Date.now() - t0 < 5000);
   assert.match(step.unusable?.reason ?? '', /cancelled/);
 });
+
+test('in a guest: facts asked there, saio.ko built here against the guest kernel headers and placed there, every other call run there; the module state after a point read there', async () => {
+  const s = standIn('guest', {});
+  const runDir = join(dir, 'run-guest');
+  const there: string[] = [];
+  const placed: string[] = [];
+  const guestFacts: HostFacts = { ...able, kernel: '7.3.0-9-guest', headers: '/usr/src/linux-headers-7.3.0-9-guest' };
+  const on = {
+    facts: async () => guestFacts,
+    run: async (argv: readonly string[]) => {
+      there.push(argv.slice(2).join(' '));
+      const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+    place: async (ko: string) => {
+      placed.push(readFileSync(ko, 'utf8'));
+      return '/run/saio-lab/runs/r.vm/kmod/saio.ko';
+    },
+    readTextFiles: async (paths: readonly string[]) =>
+      paths.map((p) => ({ '/proc/modules': 'ext4 1 0 - Live 0x0\nsaio 65536 1 - Live 0x0 (OE)\n', '/sys/module/saio/refcnt': '1\n', '/sys/module/saio/initstate': 'live\n', '/sys/module/saio/taint': 'OE\n', '/sys/module/saio/coresize': '65536\n', '/sys/module/saio/parameters/default_idle_us': '300\n' })[p] ?? null),
+    listDir: async (p: string) => (p === '/sys/module/saio/parameters' ? ['default_idle_us'] : []),
+  };
+  const step = await ModuleStep.begin({ runDir, params: { default_idle_us: 300 }, script: s.script, on, hostName: 'vm' });
+  assert.equal(step.unusable, null);
+  // The stand-in logs every call, here and "there"; only the build was not run through the guest.
+  assert.deepEqual(s.calls(), ['loaded', `build /usr/src/linux-headers-7.3.0-9-guest ${join(runDir, 'kmod-build')}`, 'mark', 'load /run/saio-lab/runs/r.vm/kmod/saio.ko default_idle_us=300']);
+  assert.deepEqual(placed, ['fake-ko\n']);
+  assert.deepEqual(there, ['loaded', 'mark', 'load /run/saio-lab/runs/r.vm/kmod/saio.ko default_idle_us=300']);
+  const state = JSON.parse((await step.afterPoint()).content.toString());
+  assert.deepEqual([state.host, state.kernel, state.loaded, state.refcnt, state.taint, state.coresize, state.parameters, state.proc_modules], ['vm', '7.3.0-9-guest', true, 1, 'OE', 65536, { default_idle_us: '300' }, 'saio 65536 1 - Live 0x0 (OE)']);
+  const end = await step.end();
+  assert.equal(end.problem, null);
+  assert.deepEqual(there.slice(3), ['unload', 'dmesg-since saio-lab-mark-42']);
+  const rec = JSON.parse(end.artifacts.find((a) => a.name === 'kmod-step.json')!.content.toString());
+  assert.deepEqual([rec.host, rec.kernel, rec.kdir, rec.loaded, rec.unloaded], ['vm', '7.3.0-9-guest', '/usr/src/linux-headers-7.3.0-9-guest', true, true]);
+});
+
+test('in a guest whose kernel cannot load modules, or whose facts cannot be read: skipped or failed with why', async () => {
+  const s = standIn('guest-no', {});
+  const no = { facts: async (): Promise<HostFacts> => ({ ...able, moduleSupport: false }), run: async () => ({ code: 0, stdout: '', stderr: '' }), place: async () => '', readTextFiles: async () => [], listDir: async () => [] };
+  const skipped = await ModuleStep.begin({ runDir: join(dir, 'run-guest-no'), params: {}, script: s.script, on: no, hostName: 'vm' });
+  assert.equal(skipped.unusable?.status, 'skipped');
+  assert.match(skipped.unusable?.reason ?? '', /no loadable-module support/);
+  const gone = { ...no, facts: async (): Promise<HostFacts> => { throw new Error('vm: cannot run sh: the guest\'s QEMU (pid 1) was killed by SIGKILL'); } };
+  const failed = await ModuleStep.begin({ runDir: join(dir, 'run-guest-gone'), params: {}, script: s.script, on: gone, hostName: 'vm' });
+  assert.equal(failed.unusable?.status, 'failed');
+  assert.match(failed.unusable?.reason ?? '', /could not read the kernel's facts: vm: cannot run sh: the guest's QEMU/);
+  assert.deepEqual(s.calls(), [], 'nothing built or loaded');
+  assert.equal((await failed.end()).problem, null);
+});

@@ -10,7 +10,7 @@
 // and a module of unknown build and parameters would make the numbers unexplainable.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendRun, BackendRunArtifact, BackendRunEnd } from '../backends/types';
 import { MODULE_PARAM_NAME, MODULE_PARAM_VALUE } from '../common/notebook/schema';
@@ -97,6 +97,23 @@ function tail(text: string, n: number): string {
     .join(' | ');
 }
 
+/**
+ * Where the module is loaded when it is not this machine (a QEMU guest): saio.ko is still built
+ * here, against the headers of that kernel, then placed there; every other subcommand of the
+ * script runs there.
+ */
+export interface ModuleHost {
+  /** What the lab knows of that kernel; `headers` is the kbuild tree on this machine to build against. */
+  facts(): Promise<HostFacts>;
+  /** One script call there (never throws: a failure is a result with code null and why on stderr). */
+  run(argv: readonly string[], timeoutMs: number): Promise<StepResult>;
+  /** Copies the module built here to that host; returns its path there. */
+  place(localKo: string): Promise<string>;
+  /** Files there, as text (null: missing), for the module's state after each point. */
+  readTextFiles(paths: readonly string[]): Promise<(string | null)[]>;
+  listDir(path: string): Promise<string[]>;
+}
+
 export interface ModuleStepOptions {
   /** The run's directory: saio.ko is built in its `kmod-build/` (removed when the run ends). */
   runDir: string;
@@ -108,10 +125,14 @@ export interface ModuleStepOptions {
   script?: string;
   /** Per-call limits (ms). */
   timeouts?: Partial<{ build: number; load: number; unload: number; dmesg: number }>;
+  /** Load it there (a QEMU guest) instead of on this machine. */
+  on?: ModuleHost;
 }
 
 /** What the step did, stored with the run as kmod-step.json. */
 export interface ModuleStepRecord {
+  /** Where the module was loaded: "local" or the guest's name. */
+  host: string;
   kernel: string;
   kdir: string | null;
   host_check: string | null;
@@ -129,6 +150,16 @@ export interface ModuleStepRecord {
   problem: string | null;
 }
 
+/** This machine's files, read the way a ModuleHost reads its own. */
+const localFiles = {
+  readTextFiles: async (paths: readonly string[]) => paths.map((p) => (existsSync(p) ? readFileSync(p, 'utf8') : null)),
+  listDir: async (path: string) => readdirSync(path),
+};
+
+function emptyRecord(host: string, facts: HostFacts): ModuleStepRecord {
+  return { host, kernel: facts.kernel, kdir: null, host_check: null, already_loaded: null, insmod_args: [], build_dir: null, built: false, ko_sha256: null, kernel_log_mark: null, loaded: false, unloaded: null, kernel_log_lines: null, kernel_log_note: null, failure: null, problem: null };
+}
+
 const DEFAULT_TIMEOUTS = { build: 10 * 60_000, load: 60_000, unload: 60_000, dmesg: 30_000 };
 
 export class ModuleStep implements BackendRun {
@@ -144,10 +175,19 @@ export class ModuleStep implements BackendRun {
   ) {}
 
   /** Everything before the first point. Never throws: what went wrong ends up in `unusable`. */
-  static async begin(o: ModuleStepOptions): Promise<ModuleStep> {
-    const facts = o.facts ?? hostFacts();
+  static async begin(o: ModuleStepOptions & { hostName?: string }): Promise<ModuleStep> {
+    let facts: HostFacts;
+    try {
+      facts = o.facts ?? (o.on ? await o.on.facts() : hostFacts());
+    } catch (e) {
+      facts = { kernel: 'unknown', uid: -1, moduleSupport: false, modulesDisabled: false, lockdown: null, headers: null };
+      const step = new ModuleStep(o, o.script ?? moduleStepScript(), emptyRecord(o.hostName ?? 'local', facts), { ...DEFAULT_TIMEOUTS, ...o.timeouts });
+      step.fail(`the module step could not read the kernel's facts: ${(e as Error).message}`);
+      return step;
+    }
     const kdir = join('/lib/modules', facts.kernel, 'build');
     const record: ModuleStepRecord = {
+      host: o.hostName ?? 'local',
       kernel: facts.kernel,
       kdir: facts.headers ?? null,
       host_check: null,
@@ -182,8 +222,11 @@ export class ModuleStep implements BackendRun {
     this.unusable = { status: 'failed', reason };
   }
 
-  private call(sub: Parameters<typeof stepArgv>[1], args: string[], timeoutMs: number): Promise<StepResult> {
-    return runStep(stepArgv(this.script, sub, ...args), { timeoutMs, signal: this.o.signal });
+  /** One subcommand where the module lives (build always runs here). */
+  private call(sub: Parameters<typeof stepArgv>[1], args: string[], timeoutMs: number, o: { cancellable?: boolean } = {}): Promise<StepResult> {
+    const argv = stepArgv(this.script, sub, ...args);
+    if (this.o.on && sub !== 'build') return this.o.on.run(argv, timeoutMs);
+    return runStep(argv, { timeoutMs, signal: o.cancellable === false ? undefined : this.o.signal });
   }
 
   private async prepare(facts: HostFacts, kdir: string): Promise<void> {
@@ -219,13 +262,14 @@ export class ModuleStep implements BackendRun {
     this.o.progress?.(`saio-kmod: building saio.ko for kernel ${facts.kernel} (once per run)`);
     const build = await this.call('build', [kdir, out], this.timeouts.build);
     this.artifacts.push({ kind: 'kmod-build-log', name: 'kmod-build.log', content: Buffer.from(`${build.stdout}${build.stderr}`) });
-    const ko = join(out, 'saio.ko');
-    if (build.code !== EXIT.ok || !existsSync(ko)) {
+    const built = join(out, 'saio.ko');
+    if (build.code !== EXIT.ok || !existsSync(built)) {
       this.fail(`building saio.ko against ${kdir} failed (kmod-build.log has it all): ${tail(`${build.stdout}\n${build.stderr}`, 4)}`);
       return;
     }
     this.record.built = true;
-    this.record.ko_sha256 = createHash('sha256').update(readFileSync(ko)).digest('hex');
+    this.record.ko_sha256 = createHash('sha256').update(readFileSync(built)).digest('hex');
+    const ko = this.o.on ? await this.o.on.place(built) : built;
 
     const mark = await this.call('mark', [], this.timeouts.dmesg);
     if (mark.code !== EXIT.ok || mark.stdout.trim() === '') {
@@ -244,6 +288,34 @@ export class ModuleStep implements BackendRun {
     this.record.loaded = true;
   }
 
+  /**
+   * The module's state after a point, kept with the point (kmod-stats.json): /sys/module/saio
+   * (its users, taint, size, parameters as the kernel holds them) and its /proc/modules line.
+   * What the rings and kernel workers did is libsaio's part, in the point's saio-stats.json.
+   */
+  async afterPoint(): Promise<{ name: string; content: Buffer }> {
+    const read = this.o.on ? this.o.on : localFiles;
+    const base = '/sys/module/saio';
+    const params = (await read.listDir(`${base}/parameters`).catch(() => [] as string[])).sort();
+    const files = ['refcnt', 'taint', 'coresize', 'initstate', ...params.map((p) => `parameters/${p}`)];
+    const [modules, ...values] = await read.readTextFiles(['/proc/modules', ...files.map((f) => `${base}/${f}`)]);
+    const at = (f: string) => values[files.indexOf(f)]?.trim() ?? null;
+    const state = {
+      host: this.record.host,
+      kernel: this.record.kernel,
+      ko_sha256: this.record.ko_sha256,
+      loaded: at('initstate') !== null,
+      initstate: at('initstate'),
+      refcnt: at('refcnt') === null ? null : Number(at('refcnt')),
+      taint: at('taint'),
+      coresize: at('coresize') === null ? null : Number(at('coresize')),
+      parameters: Object.fromEntries(params.map((p) => [p, at(`parameters/${p}`)])),
+      proc_modules: (modules ?? '').split('\n').find((l) => l.startsWith('saio ')) ?? null,
+      read_at: new Date().toISOString(),
+    };
+    return { name: 'kmod-stats.json', content: Buffer.from(`${JSON.stringify(state, null, 2)}\n`) };
+  }
+
   /** After the run, however it ended: unload, keep the kernel log, judge it. Runs once. */
   end(): Promise<BackendRunEnd> {
     this.ended ??= this.finish();
@@ -255,13 +327,13 @@ export class ModuleStep implements BackendRun {
     try {
       if (this.record.loaded) {
         // Not this.o.signal: a cancelled run still unloads what it loaded.
-        const un = await runStep(stepArgv(this.script, 'unload'), { timeoutMs: this.timeouts.unload });
+        const un = await this.call('unload', [], this.timeouts.unload, { cancellable: false });
         this.record.unloaded = un.code === EXIT.ok;
         if (un.code !== EXIT.ok) problems.push(`rmmod saio after the run failed, saio stays loaded (unload it by hand): ${tail(un.stderr, 3)}`);
       }
       const mark = this.record.kernel_log_mark;
       if (mark) {
-        const log = await runStep(stepArgv(this.script, 'dmesg-since', mark), { timeoutMs: this.timeouts.dmesg });
+        const log = await this.call('dmesg-since', [mark], this.timeouts.dmesg, { cancellable: false });
         const lines = log.stdout.split('\n').filter(Boolean);
         this.record.kernel_log_lines = lines.length;
         this.artifacts.push({ kind: 'dmesg', name: 'dmesg.txt', content: Buffer.from(log.stdout) });

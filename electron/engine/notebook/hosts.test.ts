@@ -118,3 +118,80 @@ test('several load hosts are accepted; a duplicate, an unknown host, wrk, fewer 
     JSON.stringify(errorsOf(kv)),
   );
 });
+
+const guestNotebook = () => JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'saio-kmod-guest.json'), 'utf8'));
+
+test('a QEMU guest host: saio-kmod-guest.json is read with its guest, defaults filled in; saio-kmod may run there', () => {
+  const v = validateNotebook(guestNotebook());
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+  assert.deepEqual(v.notebook.hosts?.guest, { kind: 'qemu', cpus: 2, memory_mb: 2048, kernel: 'debian', accel: 'auto' });
+  const cells = v.notebook.cells.filter((c) => c.type === 'experiment');
+  assert.deepEqual(
+    cells.map((c) => c.type === 'experiment' && [c.server_host, c.driver_hosts, c.backends.includes('saio-kmod')]),
+    [
+      ['guest', ['guest'], true],
+      ['guest', ['guest'], true],
+    ],
+  );
+  const nb = guestNotebook();
+  nb.hosts.guest = { kind: 'qemu' };
+  const d = validateNotebook(nb);
+  assert.ok(d.ok);
+  assert.deepEqual(d.notebook.hosts?.guest, { kind: 'qemu', cpus: 2, memory_mb: 2048, kernel: 'debian', accel: 'auto' });
+  nb.hosts.guest = { kind: 'qemu', kernel: '/boot/vmlinuz-6.1.0-lab-test', accel: 'tcg', cpus: 1, memory_mb: 512 };
+  assert.ok(validateNotebook(nb).ok);
+});
+
+test('a QEMU guest host: bad sizes, kernels and fields are refused at their path; a guest holds a cell wholly (server and load) or not at all', () => {
+  const bad = guestNotebook();
+  bad.hosts.guest = { kind: 'qemu', cpus: 0, memory_mb: 64, kernel: 'vmlinuz; rm -rf /', accel: 'fast', disk: 'x' };
+  const errors = errorsOf(bad);
+  assert.ok(
+    errors.some((e) => e.path.startsWith('hosts.guest')),
+    JSON.stringify(errors),
+  );
+  assert.ok(
+    errors.some((e) => /"debian" or a kernel image \/boot\/vmlinuz-VERSION|kind/.test(e.message)),
+    JSON.stringify(errors),
+  );
+
+  const i = expIndex(guestNotebook());
+  const split = guestNotebook();
+  split.cells[i].driver_hosts = ['local'];
+  const e1 = errorsOf(split);
+  assert.ok(
+    e1.some((e) => e.path === `cells[${i}].driver_hosts` && /the server in the QEMU guest "guest" needs its load generator there too: "driver_hosts": \["guest"\]/.test(e.message)),
+    JSON.stringify(e1),
+  );
+  const loadOnly = guestNotebook();
+  loadOnly.cells[i].server_host = 'local';
+  const e2 = errorsOf(loadOnly);
+  assert.ok(
+    e2.some((e) => e.path === `cells[${i}].server_host` && /"guest" \(a QEMU guest\) in driver_hosts needs the server there too/.test(e.message)),
+    JSON.stringify(e2),
+  );
+  const implicit = guestNotebook();
+  delete implicit.cells[i].driver_hosts;
+  assert.ok(errorsOf(implicit).some((e) => e.path === `cells[${i}].driver_hosts`));
+});
+
+test('https: tls "on" or "ktls" with nginx and wrk is accepted; with lighttpd or saio-load refused at its path', () => {
+  const nb = JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'saio-backends.json'), 'utf8'));
+  const i = expIndex(nb);
+  nb.cells[i].protocol.tls = 'ktls';
+  const v = validateNotebook(nb);
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+  nb.cells[i].driver = { kind: 'saio-load', threads: 1 };
+  nb.cells[i].server.kind = 'lighttpd';
+  const errors = errorsOf(nb);
+  assert.ok(
+    errors.some((e) => e.path === `cells[${i}].driver.kind` && /"wrk" for https \(saio-load speaks plain HTTP only\)/.test(e.message)),
+    JSON.stringify(errors),
+  );
+  assert.ok(
+    errors.some((e) => e.path === `cells[${i}].protocol.tls` && /no tls with server "lighttpd"/.test(e.message)),
+    JSON.stringify(errors),
+  );
+  nb.cells[i].protocol.tls = 'ssl';
+  assert.ok(errorsOf(nb).some((e) => e.path === `cells[${i}].protocol.tls`));
+});

@@ -1,9 +1,11 @@
 // HTTP/1.1: the server serves one file of random bytes (so a misplaced or duplicated chunk cannot
 // look right); ready when a GET of it answers 200; after the load, a body fetched on a fresh
 // connection must have the file's sha256.
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { HTTP_AFTER_CHECK } from '../legacy/v1';
 import type { AfterCheck } from '../model';
@@ -16,10 +18,15 @@ export interface Fetched {
   bytes: number;
 }
 
-/** One GET on a fresh connection; rejects on a socket error or after timeoutMs. */
-export function fetchSha256(url: string, timeoutMs: number): Promise<Fetched> {
+/**
+ * One GET on a fresh connection; rejects on a socket error or after timeoutMs. HTTPS trusts `ca`
+ * only (the run's own certificate; its name is not the address, so only the chain is checked).
+ */
+export function fetchSha256(url: string, timeoutMs: number, ca?: string): Promise<Fetched> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+    const options = { method: 'GET', agent: false, timeout: timeoutMs, headers: { connection: 'close' } };
+    const tls = url.startsWith('https:');
+    const onResponse = (res: import('node:http').IncomingMessage) => {
       const hash = createHash('sha256');
       let bytes = 0;
       res.on('data', (b: Buffer) => {
@@ -28,11 +35,28 @@ export function fetchSha256(url: string, timeoutMs: number): Promise<Fetched> {
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, sha256: hash.digest('hex'), bytes }));
       res.on('error', reject);
-    });
+    };
+    const req = tls ? httpsRequest(url, { ...options, ca, checkServerIdentity: () => undefined }, onResponse) : request(url, options, onResponse);
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * A certificate made for one run (ECDSA P-256, valid two days, CN saio-lab) with `openssl req`:
+ * nothing is reused between runs, and nothing but the run trusts it.
+ */
+export function selfSignedCertificate(dir: string): { cert: string; key: string } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=saio-lab', '-keyout', key, '-out', cert], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (r.error || r.status !== 0) throw new Error(`https needs a certificate made with openssl, which failed (apt-get install openssl): ${(r.error?.message ?? r.stderr).trim().split('\n').pop()}`);
+  return { cert, key };
 }
 
 function need(d: Dataset): { docRoot: string; fileName: string; bodyFile: string; sha256: string } {
@@ -50,14 +74,21 @@ export const http: ProtocolModule = {
     const body = randomBytes(settings.file_size);
     const bodyFile = join(docRoot, fileName);
     writeFileSync(bodyFile, body);
-    return { docRoot, fileName, bodyFile, sha256: createHash('sha256').update(body).digest('hex') };
+    const tls = settings.tls === undefined ? null : selfSignedCertificate(join(dir, 'tls'));
+    return { docRoot, fileName, bodyFile, sha256: createHash('sha256').update(body).digest('hex'), tls };
   },
   endpoint(port: number, dataset: Dataset, address = '127.0.0.1'): Endpoint {
-    return { url: `http://${address}:${port}/${need(dataset).fileName}`, host: address, port };
+    const tls = dataset.tls ?? null;
+    return { url: `${tls ? 'https' : 'http'}://${address}:${port}/${need(dataset).fileName}`, host: address, port, ...(tls ? { ca: readFileSync(tls.cert, 'utf8') } : {}) };
   },
   waitReady(endpoint, _dataset, timeoutMs, alive) {
+    // Each try may take longer than the last (1 s, 2 s, 4 s, then 4 s): a TLS handshake in a
+    // loaded guest can outlast a second, and a try cut short before it ends never succeeds.
+    let tryMs = 1000;
     return pollUntilReady(endpoint.url, timeoutMs, alive, async () => {
-      const r = await fetchSha256(endpoint.url, 1000);
+      const ms = tryMs;
+      tryMs = Math.min(2 * tryMs, 4000);
+      const r = await fetchSha256(endpoint.url, ms, endpoint.ca);
       if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
     });
   },
@@ -65,7 +96,7 @@ export const http: ProtocolModule = {
     const expected = need(dataset).sha256;
     let found: string | null;
     try {
-      const f = await fetchSha256(endpoint.url, timeoutMs);
+      const f = await fetchSha256(endpoint.url, timeoutMs, endpoint.ca);
       found = f.status === 200 ? f.sha256 : `HTTP ${f.status}`;
     } catch {
       found = null;

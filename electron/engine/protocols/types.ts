@@ -11,6 +11,8 @@ export interface Dataset {
   /** HTTP: that file's path and sha256 (what every response body must equal). */
   bodyFile: string | null;
   sha256: string | null;
+  /** HTTPS: the run's self-signed certificate and its key (PEM files; never inside the docroot). */
+  tls?: { cert: string; key: string } | null;
 }
 
 export interface Endpoint {
@@ -18,6 +20,8 @@ export interface Endpoint {
   url: string;
   host: string;
   port: number;
+  /** HTTPS: the certificate the server must present (PEM), which is all the lab trusts there. */
+  ca?: string;
 }
 
 export interface ProtocolModule {

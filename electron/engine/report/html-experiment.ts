@@ -1,5 +1,6 @@
 // The section of the report for one experiment cell: what it was set to, how its run ended,
 // every point (each repeat its own row) and the per-configuration summary.
+import { accelNote, runAccel, withAccel, type Accel } from '../common/accel';
 import { LATENCY_COLUMNS, METRICS, TAIL_METRICS } from '../common/metrics';
 import { isMeasured } from '../common/points';
 import type { PointRecord } from '../model';
@@ -72,7 +73,7 @@ function rateCell(p: PointRecord): string {
   return p.rate_of_capacity === null ? formatRate(p.rate_per_s) : `${formatRate(p.rate_per_s)} (${p.rate_of_capacity}× cap)`;
 }
 
-function pointsTable(points: readonly PointRecord[]): string {
+function pointsTable(points: readonly PointRecord[], accel: Accel | null): string {
   // Workers and rate columns only when they vary (or when a rate was swept); otherwise the
   // settings above already say them, and the table keeps room for failure reasons.
   const showWorkers = new Set(points.map((p) => p.workers)).size > 1;
@@ -80,7 +81,7 @@ function pointsTable(points: readonly PointRecord[]): string {
   const showWarnings = points.some((p) => p.warnings.length > 0);
   const all: [Column, (p: PointRecord) => string][] = [
     [{ label: '#', num: true }, (p) => esc(String(p.seq))],
-    [{ label: 'backend' }, (p) => `<code>${esc(p.backend)}</code>`],
+    [{ label: 'backend' }, (p) => `<code>${esc(withAccel(p.backend, accel))}</code>`],
     [{ label: 'workers', num: true }, (p) => esc(String(p.workers))],
     [{ label: 'connections', num: true }, (p) => esc(formatCount(p.connections))],
     [{ label: 'rate asked', num: true }, (p) => esc(rateCell(p))],
@@ -105,7 +106,7 @@ function pointsTable(points: readonly PointRecord[]): string {
   );
 }
 
-function summaryTable(points: readonly PointRecord[]): string {
+function summaryTable(points: readonly PointRecord[], accel: Accel | null): string {
   const cols = [
     { label: 'backend' },
     { label: 'configuration' },
@@ -119,7 +120,7 @@ function summaryTable(points: readonly PointRecord[]): string {
     { label: 'warned', num: true },
   ];
   const rows = summarizePoints(points).map((r) => [
-    `<code>${esc(r.backend)}</code>`,
+    `<code>${esc(withAccel(r.backend, accel))}</code>`,
     `<code>${esc(r.config)}</code>${r.rate_of_capacity !== null && r.rate_per_s !== null ? ` <span class="muted">(${esc(formatRate(r.rate_per_s))}/s)</span>` : ''}`,
     esc(String(r.n)),
     esc(String(r.not_ok)),
@@ -135,19 +136,25 @@ function summaryTable(points: readonly PointRecord[]): string {
 
 function runStatus(r: RunResults): string {
   const run = r.run;
+  const accel = runAccel(r.hosts);
+  const note = accelNote(accel);
   const ended = run.ended_at ? ` – ${esc(run.ended_at)}` : '';
   const reason = run.reason ? `<br><span class="reason">${esc(run.reason)}</span>` : '';
   return (
     `<p class="run-status status-${esc(run.status)}">Run <code>${esc(run.id)}</code>: ` +
     `<strong>${esc(run.status)}</strong>, ${r.points.length} of ${run.points_planned} points, ` +
-    `${esc(run.started_at)}${ended}${reason}</p>`
+    `${esc(run.started_at)}${ended}${reason}</p>` +
+    (note ? `\n<p class="run-status accel-${esc(accel ?? '')}"><strong>accel ${esc(accel ?? '')}</strong>: ${esc(note)}</p>` : '')
   );
 }
 
 export function experimentSection(cell: ExperimentCell, run: RunResults | null, quick: boolean, summaries: readonly ConfigSummary[] = []): string {
   const title = cell.title ? esc(cell.title) : `Experiment <code>${esc(cell.id)}</code>`;
   const body = run
-    ? `${runStatus(run)}\n${statisticsTable(summaries.filter((s) => s.run_id === run.run.id))}\n${pointsTable(run.points)}\n${summaryTable(run.points.filter(isMeasured))}`
+    ? `${runStatus(run)}\n${statisticsTable(
+        summaries.filter((s) => s.run_id === run.run.id),
+        runAccel(run.hosts),
+      )}\n${pointsTable(run.points, runAccel(run.hosts))}\n${summaryTable(run.points.filter(isMeasured), runAccel(run.hosts))}`
     : '<p class="run-status muted">Not run in this replay.</p>';
   return `<section class="cell experiment" id="cell-${esc(cell.id)}">\n<h2>${title}</h2>\n` + `${settingsTable(cell, quick)}\n${body}\n</section>`;
 }

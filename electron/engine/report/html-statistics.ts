@@ -1,6 +1,7 @@
 // The report's statistics: the comparison table that opens the page (every backend against the
 // cell's reference, ratio with its 95% CI, p-value, verdict; `~` uncoloured), the A/A noise flag,
 // the per-configuration summaries with the interval of each median, and the gate's result.
+import { runAccel, withAccel, type Accel } from '../common/accel';
 import { formatMetric, METRICS, STAT_METRICS, type StatMetric } from '../common/metrics';
 import { fmtP } from '../common/stats/compare';
 import { formatSummary } from '../common/stats/gate-report';
@@ -28,6 +29,8 @@ export function comparisonSection(results: ReplayResults): string {
   const parts = ['<section class="cell comparisons" id="comparisons">', '<h2>Comparisons</h2>'];
   const sorted = [...results.comparisons].sort((a, b) => (a.cell_id < b.cell_id ? -1 : a.cell_id > b.cell_id ? 1 : 0) || METRIC_ORDER.indexOf(a.metric) - METRIC_ORDER.indexOf(b.metric));
   const cells = new Set(results.runs.map((r) => r.run.cell_id));
+  // A guest's numbers say its accelerator here too (common/accel.ts).
+  const accelOf = new Map(results.runs.map((r) => [r.run.cell_id, runAccel(r.hosts)]));
   const cols = [
     { label: 'cell' },
     { label: 'configuration' },
@@ -44,8 +47,8 @@ export function comparisonSection(results: ReplayResults): string {
     cells: [
       `<a href="#cell-${esc(c.cell_id)}"><code>${esc(c.cell_id)}</code></a>`,
       `<code>${esc(c.config)}</code>`,
-      `<code>${esc(c.backend)}</code>`,
-      `<code>${esc(c.reference)}</code>`,
+      `<code>${esc(withAccel(c.backend, accelOf.get(c.cell_id) ?? null))}</code>`,
+      `<code>${esc(withAccel(c.reference, accelOf.get(c.cell_id) ?? null))}</code>`,
       esc(metricLabel(c.metric)),
       esc(ratio(c.ratio)),
       esc(`${ratio(c.ci_low)} – ${ratio(c.ci_high)}`),
@@ -83,7 +86,7 @@ export function comparisonSection(results: ReplayResults): string {
 }
 
 /** The per-configuration statistics of one run: n, median with its 95% CI, CV, range, merged percentiles, the repeat policy's outcome. */
-export function statisticsTable(summaries: readonly ConfigSummary[]): string {
+export function statisticsTable(summaries: readonly ConfigSummary[], accel: Accel | null = null): string {
   if (summaries.length === 0) return '';
   const sorted = [...summaries].sort((a, b) => METRIC_ORDER.indexOf(a.metric) - METRIC_ORDER.indexOf(b.metric));
   const cols = [
@@ -100,7 +103,7 @@ export function statisticsTable(summaries: readonly ConfigSummary[]): string {
   ];
   const rows = sorted.map((s) => [
     esc(metricLabel(s.metric)),
-    `<code>${esc(s.backend)}</code>`,
+    `<code>${esc(withAccel(s.backend, accel))}</code>`,
     `<code>${esc(s.config)}</code>`,
     esc(String(s.n)),
     esc(formatMetric(s.metric, s.median)),

@@ -3,6 +3,7 @@
 import { POINT_COLUMNS } from '../common/metrics';
 import type { PlacementSample, PointRecord } from '../model';
 import { jsonText } from '../common/json-text';
+import { accelNote, runAccel, type Accel } from '../common/accel';
 import { summarizePoints } from '../common/summary';
 import type { ReplayResults, RunResults } from '../common/results';
 
@@ -25,9 +26,11 @@ function placementJson(s: PlacementSample) {
 }
 
 // Every repeat is its own entry: spread between repeats is part of the result.
-function pointJson(p: PointRecord) {
+function pointJson(p: PointRecord, accel: Accel | null) {
   return {
     id: p.id,
+    /** kvm|tcg for a point measured in a QEMU guest; null on a host. */
+    accel,
     seq: p.seq,
     kind: p.kind,
     backend: p.backend,
@@ -55,8 +58,12 @@ function pointJson(p: PointRecord) {
 
 function runJson(r: RunResults) {
   const { run } = r;
+  const accel = runAccel(r.hosts);
   return {
     id: run.id,
+    accel,
+    accel_note: accelNote(accel),
+    comparable_with_host: accel !== 'tcg',
     cell_id: run.cell_id,
     revision_id: run.revision_id,
     status: run.status,
@@ -68,7 +75,7 @@ function runJson(r: RunResults) {
     environment: r.environment,
     hosts: r.hosts ?? [],
     placement: r.placement.map(placementJson),
-    points: r.points.map(pointJson),
+    points: r.points.map((p) => pointJson(p, accel)),
     summary: summarizePoints(r.points),
   };
 }

@@ -15,10 +15,12 @@ import { HostCpuReader } from '../hosts/cpu';
 import { allowedCpus as localAllowedCpus } from './cpus';
 import { HostPlacementSampler } from '../hosts/placement';
 import { LocalHost } from '../hosts/local';
+import { GuestHost } from '../hosts/qemu/guest';
+import { bootGuest, type GuestPool } from '../hosts/qemu/pool';
 import { SshHost } from '../hosts/ssh';
 import type { Host, ToolProbe } from '../hosts/types';
 import type { PlacementSample, RunHostRecord } from '../model';
-import { LOCAL_HOST, sshSpecOf, type NotebookHosts } from '../common/notebook/hosts';
+import { LOCAL_HOST, qemuSpecOf, sshSpecOf, type NotebookHosts, type QemuHostSpec } from '../common/notebook/hosts';
 import type { ExperimentCell } from '../common/notebook/schema';
 import type { Dataset } from '../protocols/types';
 import type { ServerModule } from '../servers/types';
@@ -52,14 +54,39 @@ export async function sshHostname(destination: string, configFile?: string): Pro
 
 const isSaio = (backend: string) => backend.startsWith('saio-');
 
+/** A host a cell's role runs on that is not this machine. */
+export type RemoteHost = SshHost | GuestHost;
+
+/** The guest's address on its own user-mode network: where a server in a guest listens. */
+export const GUEST_ADDRESS = '10.0.2.15';
+
+/** What a cell's guests need from the runner: the notebook run's pool (guests kept across cells) and a progress line. */
+export interface GuestUse {
+  pool?: GuestPool;
+  onProgress?: (line: string) => void;
+}
+
+/** A run-level file the hosts leave (a guest's console and kernel log). */
+export interface HostRunArtifact {
+  kind: string;
+  name: string;
+  content: Buffer;
+}
+
 /** The other hosts of one run of one cell: opened, checked, described, sampled, closed. */
 export class CellHosts {
   /** The server's host and the first load host (the one a single-generator point uses). */
   readonly placement: Record<Role, string>;
   /** Every load host, in the notebook's order: each point's load is split between them. */
   readonly driverHosts: string[];
-  /** Remote hosts by name (local roles run through the runner's own local path). */
-  private readonly remote = new Map<string, SshHost>();
+  /** Remote hosts by name (local roles run through the runner's own local path); guests join in open(). */
+  private readonly remote = new Map<string, RemoteHost>();
+  /** The QEMU guests the cell uses, by name, booted (or taken from the pool) in open(). */
+  private readonly guestSpecs = new Map<string, QemuHostSpec>();
+  /** Per guest: where this run's console lines begin, and whether the pool keeps it after the run. */
+  private readonly guestRuns = new Map<string, { mark: number; pooled: boolean }>();
+  /** Per guest: local port → the forward made for it (removed at close). */
+  private readonly forwards: { guest: GuestHost; port: number }[] = [];
   private readonly samplers = new Map<string, HostPlacementSampler>();
   /** Per remote host: the run's CPU reader there (startCpuReaders). */
   private readonly cpuReaders = new Map<string, HostCpuReader>();
@@ -85,19 +112,88 @@ export class CellHosts {
       if (name === LOCAL_HOST) continue;
       const spec = hosts[name];
       if (!spec) throw new Error(`cell "${cell.id}" places a process on host "${name}", which the notebook's "hosts" does not name`);
+      const guest = qemuSpecOf(spec);
+      if (guest) {
+        this.guestSpecs.set(name, guest);
+        continue;
+      }
       const s = sshSpecOf(spec);
       this.remote.set(name, new SshHost({ name, destination: s.ssh, configFile: s.ssh_config, runId, connectTimeoutS: 5 }));
     }
   }
 
   /** The remote host of a role, or null when the role runs on this machine. */
-  hostOf(role: Role): SshHost | null {
+  hostOf(role: Role): RemoteHost | null {
     return this.remote.get(this.placement[role]) ?? null;
   }
 
   /** A host by its notebook name, or null for this machine. */
-  named(name: string): SshHost | null {
+  named(name: string): RemoteHost | null {
     return this.remote.get(name) ?? null;
+  }
+
+  /** The guest the server runs in, or null. */
+  serverGuest(): GuestHost | null {
+    const h = this.hostOf('server');
+    return h instanceof GuestHost ? h : null;
+  }
+
+  /** The guests of this run. */
+  guests(): GuestHost[] {
+    return [...this.remote.values()].filter((h): h is GuestHost => h instanceof GuestHost);
+  }
+
+  /**
+   * The port the lab itself reaches a server on (its readiness and the check after the load):
+   * the server's own port, or for a server in a guest a port of 127.0.0.1 forwarded into it.
+   */
+  async labPort(port: number): Promise<{ address: string; port: number }> {
+    const guest = this.serverGuest();
+    if (!guest) return { address: this.bindAddress, port };
+    const local = await guest.forward(port);
+    this.forwards.push({ guest, port: local });
+    return { address: '127.0.0.1', port: local };
+  }
+
+  /** Removes the forwards labPort made (one point's). */
+  async dropForwards(): Promise<void> {
+    const all = this.forwards.splice(0);
+    for (const f of all) await f.guest.unforward(f.port);
+  }
+
+  /**
+   * Why a command in a guest failed, when the guest is the cause: it died (QEMU gone) or its
+   * kernel showed trouble. Waits a moment, since QEMU's exit may be seen after the failure.
+   */
+  async guestFailure(): Promise<string | null> {
+    for (const g of this.guests()) {
+      const dead = await g.settle();
+      if (dead) return `${g.name}: the guest died: ${dead}`;
+      if (g.trouble.length > 0)
+        return `${g.name}: guest kernel trouble: ${g.trouble
+          .slice(0, 8)
+          .map((l) => JSON.stringify(l))
+          .join('; ')}`;
+    }
+    return null;
+  }
+
+  /** Boots (or takes from the pool) every guest of the cell; one line per guest that did not come up. */
+  private async bootGuests(runId: string, use: GuestUse): Promise<string[]> {
+    const problems: string[] = [];
+    await Promise.all(
+      [...this.guestSpecs].map(async ([name, spec]) => {
+        const say = (l: string) => use.onProgress?.(`${name}: ${l}`);
+        try {
+          const got = use.pool ? await use.pool.acquire({ name, spec, runId, onProgress: say }) : { guest: await bootGuest({ name, spec, runId, onProgress: say }), reused: false };
+          this.remote.set(name, got.guest);
+          this.guestRuns.set(name, { mark: got.reused ? got.guest.consoleMark() : 0, pooled: use.pool !== undefined });
+        } catch (e) {
+          problems.push(`${name} (QEMU guest): ${(e as Error).message}`);
+        }
+      }),
+    );
+    return problems;
   }
 
   /** What each remote host must have for this cell. */
@@ -124,7 +220,9 @@ export class CellHosts {
    * Connect to every remote host and check it; returns one line per problem (empty: ready). The
    * server's address is resolved here too, since a host that cannot be placed is a problem as well.
    */
-  async open(server: ServerModule, driver: Driver): Promise<string[]> {
+  async open(server: ServerModule, driver: Driver, guests: GuestUse = {}): Promise<string[]> {
+    const booted = await this.bootGuests(this.runId, guests);
+    if (booted.length > 0) return booted;
     const needs = this.needs(server, driver);
     const checked = await checkHosts([...this.remote.values()].map((host) => ({ host, needs: needs.get(host.name) ?? [] })));
     for (const c of checked.checks) {
@@ -150,6 +248,9 @@ export class CellHosts {
    */
   private async resolveBindAddress(): Promise<string> {
     const server = this.hostOf('server');
+    // A guest's load generators are in the guest too (placementIssues): its own address, which
+    // nothing outside reaches but the lab's forwards.
+    if (server instanceof GuestHost) return GUEST_ADDRESS;
     if (server) {
       const spec = sshSpecOf(this.hosts[server.name] as NonNullable<NotebookHosts[string]>);
       const address = spec.address ?? (await sshHostname(spec.ssh, spec.ssh_config));
@@ -191,7 +292,7 @@ export class CellHosts {
 
   /** The server's version, asked on its host. */
   async serverVersion(server: ServerModule): Promise<string> {
-    const host = this.hostOf('server') as SshHost;
+    const host = this.hostOf('server') as RemoteHost;
     const program = this.paths.get(host.name)?.[server.versionArgv[0] as string] ?? (server.versionArgv[0] as string);
     const r = await host.exec([program, ...server.versionArgv.slice(1)], { timeoutMs: 15_000 });
     return server.parseVersion(`${r.stdout}\n${r.stderr}`);
@@ -232,7 +333,16 @@ export class CellHosts {
         const docRoot = `${host.runDir}/dataset/docroot`;
         await host.mkdirp(docRoot);
         for (const f of readdirSync(local.docRoot)) await host.writeFile(`${docRoot}/${f}`, readFileSync(join(local.docRoot, f)), { mode: 0o644 });
-        there = { ...local, docRoot, bodyFile: local.fileName === null ? null : `${docRoot}/${local.fileName}` };
+        // HTTPS: the run's certificate and key go where the server runs (the key readable by root only).
+        let tls = local.tls ?? null;
+        if (tls) {
+          const dir = `${host.runDir}/dataset/tls`;
+          await host.mkdirp(dir);
+          await host.writeFile(`${dir}/cert.pem`, readFileSync(tls.cert), { mode: 0o644 });
+          await host.writeFile(`${dir}/key.pem`, readFileSync(tls.key), { mode: 0o600 });
+          tls = { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
+        }
+        there = { ...local, docRoot, bodyFile: local.fileName === null ? null : `${docRoot}/${local.fileName}`, tls };
         copied.set(host.name, there);
         this.datasetsByHost.set(host.name, there);
       }
@@ -240,7 +350,7 @@ export class CellHosts {
     }
     // A file made here must read back the same there: a body check against a different file would lie.
     for (const [name, d] of copied) {
-      const host = this.remote.get(name) as SshHost;
+      const host = this.remote.get(name) as RemoteHost;
       if (d.bodyFile && local.sha256 && (await host.sha256(d.bodyFile)) !== local.sha256) throw new Error(`${name}: the dataset copied to ${d.bodyFile} reads back with another sha256`);
     }
     return out;
@@ -248,7 +358,7 @@ export class CellHosts {
 
   /** The point's directory on the server's host (its config, pid, log and libsaio's statistics). */
   async pointDirOnServer(localPointDir: string): Promise<string> {
-    const host = this.hostOf('server') as SshHost;
+    const host = this.hostOf('server') as RemoteHost;
     const dir = `${host.runDir}/${localPointDir.split('/').pop() as string}`;
     await host.mkdirp(dir);
     return dir;
@@ -256,7 +366,7 @@ export class CellHosts {
 
   /** Files a remote server left in its point directory, copied into the local one (the artifacts). */
   async fetchServerFiles(remoteDir: string, localDir: string, wanted: (name: string) => boolean): Promise<void> {
-    const host = this.hostOf('server') as SshHost;
+    const host = this.hostOf('server') as RemoteHost;
     for (const name of await host.listDir(remoteDir)) {
       if (!wanted(name)) continue;
       try {
@@ -322,7 +432,7 @@ export class CellHosts {
       // hosts): shifting a start time by it would only add the estimate's noise (a slow login shell biases it).
       if (clock) this.clockOffsetMs.set(name, Math.abs(clock.offset_ms) > clock.uncertainty_ms ? clock.offset_ms : 0);
       // The path load travels: from a load host to the server's address (the lab's own route for a local role).
-      const network = this.bindAddress === '127.0.0.1' ? null : await host.networkPath(this.bindAddress);
+      const network = this.bindAddress === '127.0.0.1' || remote instanceof GuestHost ? null : await host.networkPath(this.bindAddress);
       out.push({ name, kind: host.kind, address: host.address, roles, environment, clock_offset: clock, network_path: network, notes: this.notes.get(name) ?? [] });
     }
     return out;
@@ -335,10 +445,39 @@ export class CellHosts {
     return out;
   }
 
-  /** Stops what the run left on every remote host, removes its directories there, disconnects. */
-  async close(): Promise<void> {
+  /**
+   * Stops what the run left on every remote host, removes its directories there, disconnects; a
+   * guest of the run is powered off, one of the pool stays up for the next cell. Returns each
+   * guest's console of this run and the kernel trouble seen there (which fails the run).
+   */
+  async close(): Promise<{ artifacts: HostRunArtifact[]; problems: string[] }> {
     await this.stopSampling();
+    await this.dropForwards().catch(() => undefined);
     await Promise.all([...this.cpuReaders.values()].map((r) => r.close()));
-    await Promise.all([...this.remote.values()].map((h) => h.close().catch(() => undefined)));
+    const artifacts: HostRunArtifact[] = [];
+    const problems: string[] = [];
+    for (const g of this.guests()) {
+      const run = this.guestRuns.get(g.name) ?? { mark: 0, pooled: false };
+      // Everything the kernel printed up to now has reached the console (a live guest only).
+      if (!g.dead) await g.checkConsole(run.mark).catch(() => undefined);
+      artifacts.push({ kind: 'guest-console', name: `guest-console.${g.name}.log`, content: Buffer.from(`${g.consoleSince(run.mark).join('\n')}\n`) });
+      // A pooled guest with trouble is never handed out again: whatever is here, this run saw.
+      const trouble = g.trouble;
+      if (trouble.length > 0)
+        problems.push(
+          `${g.name}: guest kernel trouble (guest-console.${g.name}.log has every line): ${trouble
+            .slice(0, 12)
+            .map((l) => JSON.stringify(l))
+            .join('; ')}`,
+        );
+      if (g.dead) problems.push(`${g.name}: the guest died during the run: ${g.dead}`);
+    }
+    await Promise.all(
+      [...this.remote.values()].map((h) => {
+        if (h instanceof GuestHost && this.guestRuns.get(h.name)?.pooled && !h.dead) return h.endRun().catch(() => undefined);
+        return h.close().catch(() => undefined);
+      }),
+    );
+    return { artifacts, problems };
   }
 }

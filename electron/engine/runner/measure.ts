@@ -55,6 +55,8 @@ export async function measurePoint(
   dir: string,
   files: ArtifactFile[],
   serverPgrp: number,
+  /** Where the lab itself reaches the server (its check after the load): a server in a guest through a forward. */
+  labEndpoint: Endpoint = endpoint,
 ): Promise<Partial<NewPoint>> {
   const { cell, driver, protocol } = ctx;
   const phases = p.kind === 'probe' ? probeDurations(cell, ctx.quick) : phaseDurations(cell, ctx.quick);
@@ -102,7 +104,7 @@ export async function measurePoint(
   if (!measured) throw new Error(`${driver.kind} planned no measured phase`);
 
   ctx.progress(p.seq, 'verify', `${label}: ${protocol.kind} check through the server`);
-  const after = await protocol.checkAfter(endpoint, dataset, 10_000);
+  const after = await protocol.checkAfter(labEndpoint, dataset, 10_000);
   const v = verdict(protocol.kind, results, measured, after);
   const usage = window.result();
   return {

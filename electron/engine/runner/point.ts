@@ -14,14 +14,16 @@ import type { BackendModule, BackendRun } from '../backends/types';
 import type { Driver, Invocation } from '../drivers/types';
 import { LocalHost } from '../hosts/local';
 import { ownersText, portListeners } from '../hosts/port-owner';
-import type { SshHost } from '../hosts/ssh';
+import { GuestKernelTrouble } from '../hosts/qemu/guest';
+import type { GuestPool } from '../hosts/qemu/pool';
 import type { HostProcess } from '../hosts/types';
 import type { LoadResult, PointRecord, ProgressEvent } from '../model';
 import type { NotebookHosts } from '../common/notebook/hosts';
 import type { Dataset, Endpoint, ProtocolModule } from '../protocols/types';
 import type { ServerModule } from '../servers/types';
 import type { NewPoint, Store } from '../store/store';
-import type { CellHosts, Role } from './cell-hosts';
+import type { CellHosts, RemoteHost, Role } from './cell-hosts';
+import { ktlsVerdict, loadTlsModule, readTlsStat } from './ktls';
 import { loadSummary, measurePoint, type LoadOptions, type MeasureContext } from './measure';
 import { freePort } from './net';
 import { capacities, capacityKey, phaseDurations, pointLabel, resolveRate, type PlannedPoint } from './plan';
@@ -54,11 +56,15 @@ export interface RunCellOptions {
    * Tests give a port another listener holds, as a second lab might between lookup and bind.
    */
   freePort?: (address: string) => Promise<number>;
+  /** The notebook run's QEMU guests, kept up across its cells; absent: a guest is booted for this run and powered off after it. */
+  guests?: GuestPool;
 }
 
 export class Cancelled extends Error {}
 
 const STOP_GRACE_MS = 5000;
+/** Carried by every point measured in a guest under TCG (its numbers are an emulated CPU's). */
+export const TCG_WARNING = 'accel tcg: measured in a QEMU guest on an emulated CPU (TCG); not comparable with numbers measured on a host or under KVM';
 const READY_TIMEOUT_MS = 10_000;
 /** Ports tried for one point before a port shared with a stranger fails it. */
 const PORT_ATTEMPTS = 3;
@@ -112,6 +118,27 @@ export class PointRunner implements MeasureContext, RoundsContext {
     this.dataset = this.protocol.prepare(join(this.runDir, 'dataset'), this.o.cell.protocol);
   }
 
+  /** kTLS asked for: the server's kernel loads its tls module once per run (a guest's Debian kernel has it). */
+  async prepareKtls(): Promise<void> {
+    if (!this.wantsKtls()) return;
+    const said = await loadTlsModule(this.hosts?.hostOf('server') ?? null);
+    this.o.onProgress?.({
+      run_id: this.runId,
+      cell_id: this.o.cell.id,
+      point: 0,
+      points: this.total,
+      phase: 'starting',
+      label: `kTLS: ${said}`,
+      elapsed_s: (Date.now() - this.startedAt) / 1000,
+      eta_s: null,
+    });
+    recordRunArtifact(this.store, this.runId, 'ktls', 'ktls.txt', Buffer.from(`${said}\n`));
+  }
+
+  private wantsKtls(): boolean {
+    return this.o.cell.protocol.kind === 'http' && this.o.cell.protocol.tls === 'ktls';
+  }
+
   /** The dataset copied to the other hosts that need it. */
   async placeDataset(): Promise<void> {
     const local = this.localDataset();
@@ -124,7 +151,7 @@ export class PointRunner implements MeasureContext, RoundsContext {
   }
 
   /** The other host a role's process runs on (`host`: a load host other than the role's first), or null for this machine. */
-  private remoteOf(role: Role, host?: string): SshHost | null {
+  private remoteOf(role: Role, host?: string): RemoteHost | null {
     return (host ? this.hosts?.named(host) : this.hosts?.hostOf(role)) ?? null;
   }
 
@@ -174,10 +201,12 @@ export class PointRunner implements MeasureContext, RoundsContext {
     if (!backend.beginRun) return null;
     let run = this.backendRuns.get(backend.name);
     if (!run) {
-      run = backend.beginRun({ runDir: this.runDir, cell: this.o.cell, signal: this.o.signal, progress: (label) => this.progress(seq, 'starting', label) }).catch((e: unknown) => ({
-        unusable: { status: 'failed' as const, reason: `${backend.name} could not prepare the run: ${(e as Error).message}` },
-        end: async () => ({ artifacts: [], problem: null }),
-      }));
+      run = backend
+        .beginRun({ runDir: this.runDir, cell: this.o.cell, signal: this.o.signal, progress: (label) => this.progress(seq, 'starting', label), guest: this.hosts?.serverGuest() ?? undefined })
+        .catch((e: unknown) => ({
+          unusable: { status: 'failed' as const, reason: `${backend.name} could not prepare the run: ${(e as Error).message}` },
+          end: async () => ({ artifacts: [], problem: null }),
+        }));
       this.backendRuns.set(backend.name, run);
     }
     return run;
@@ -262,7 +291,7 @@ export class PointRunner implements MeasureContext, RoundsContext {
   ): Promise<HostProcess> {
     const hosts = this.hosts as CellHosts;
     const live = this.o.onOutput;
-    const p = await (hosts.named(host) as SshHost).spawn({
+    const p = await (hosts.named(host) as RemoteHost).spawn({
       role,
       argv: hosts.argvOn(role, argv, host),
       env: role === 'server' ? hosts.envOnServer(extra.env ?? {}) : extra.env,
@@ -353,7 +382,7 @@ export class PointRunner implements MeasureContext, RoundsContext {
       this.progress(p.seq, status, `${label}: ${status} (${reason})`);
     };
     const backend = backendModule(p.backend);
-    const unavailable = backend.unavailable();
+    const unavailable = backend.unavailable({ guest: (this.hosts?.serverGuest() ?? null) !== null });
     if (unavailable) return end('skipped', unavailable);
     const prepared = await this.backendRun(backend, p.seq);
     if (this.o.signal?.aborted) throw new Cancelled();
@@ -372,6 +401,11 @@ export class PointRunner implements MeasureContext, RoundsContext {
     let outcome: Partial<NewPoint>;
     let forcedStop = false;
     let serverDir = dir;
+    // A guest that dies or whose kernel shows trouble ends the run, not just this point.
+    let fatal: Error | null = null;
+    const guest = this.hosts?.serverGuest() ?? null;
+    const consoleMark = guest?.consoleMark() ?? 0;
+    let tlsBefore: Record<string, number> | null = null;
     try {
       const serverHost = this.hosts?.hostOf('server');
       const address = this.hosts?.bindAddress ?? '127.0.0.1';
@@ -384,6 +418,9 @@ export class PointRunner implements MeasureContext, RoundsContext {
       const shared: string[] = [];
       const portHost = serverHost ?? new LocalHost(dir);
       let endpoint: Endpoint | undefined;
+      // Where the lab itself reaches the server (readiness, the check after the load): a server in a guest through a forward.
+      let labEndpoint: Endpoint | undefined;
+      if (this.wantsKtls()) tlsBefore = await readTlsStat(serverHost ?? null);
       // A port found free can be bound by a stranger before the server binds it (with SO_REUSEPORT
       // both binds succeed): once it is ready, the server must be the port's only listener, else
       // it is stopped and started again on another port, a bounded number of times.
@@ -412,18 +449,24 @@ export class PointRunner implements MeasureContext, RoundsContext {
         serverProc = await this.start('server', launch.argv, dir, 'server', { env: launch.env, cpus: this.o.cell.pinning.server });
         const proc = serverProc;
         const candidate = this.protocol.endpoint(port, dataset, address);
+        const lab = this.hosts ? await this.hosts.labPort(port) : { address, port };
+        const labCandidate = lab.port === port ? candidate : this.protocol.endpoint(lab.port, dataset, lab.address);
         let notReady: unknown = null;
-        await this.protocol.waitReady(candidate, dataset, READY_TIMEOUT_MS, () => proc.running).catch((e: unknown) => (notReady = e));
+        // An emulated CPU (TCG) starts a server and answers a TLS handshake many times slower.
+        const readyMs = guest?.accel.accel === 'tcg' ? 3 * READY_TIMEOUT_MS : READY_TIMEOUT_MS;
+        await this.protocol.waitReady(labCandidate, dataset, readyMs, () => proc.running).catch((e: unknown) => (notReady = e));
         // Not ready (a server without SO_REUSEPORT exits on EADDRINUSE) or ready: a stranger on the port is the same story.
         const { foreign } = await portListeners(portHost, { pgid: proc.pid, address, port });
         if (foreign.length === 0) {
           if (notReady) throw notReady;
           endpoint = candidate;
+          labEndpoint = labCandidate;
           break;
         }
         shared.push(`${hostPort(address, port)} was also listened on by ${foreign.map(ownersText).join('; ')}`);
         serverProc = undefined;
         await proc.stop(stopSignal, STOP_GRACE_MS);
+        await this.hosts?.dropForwards();
         if (attempt === PORT_ATTEMPTS) {
           throw new Error(
             `${[...new Set(shared)].join('; ')}, which this run did not start (${PORT_ATTEMPTS} ports tried, each held): with SO_REUSEPORT the kernel would split the load between both listeners, so no load was sent; stop it (or wait for the other run to end) and run again`,
@@ -435,7 +478,7 @@ export class PointRunner implements MeasureContext, RoundsContext {
       this.track('server', proc.pid);
       this.sampler.start();
       this.hosts?.startSampling();
-      outcome = await measurePoint(this, p, base, endpoint, datasets.driver, dir, files, proc.pid);
+      outcome = await measurePoint(this, p, base, endpoint, datasets.driver, dir, files, proc.pid, labEndpoint);
       // A stranger that bound the port after the check took part of the load: the numbers are not the server's.
       const late = (await portListeners(portHost, { pgid: proc.pid, address, port: endpoint.port })).foreign;
       if (late.length > 0) {
@@ -447,11 +490,31 @@ export class PointRunner implements MeasureContext, RoundsContext {
       }
       // Said with the point: which ports it gave up and why.
       if (shared.length > 0) outcome.warnings = [...shared.map((w) => `${w}; the server moved to another port`), ...(outcome.warnings ?? [])];
+      if (this.wantsKtls()) {
+        // Did the kernel encrypt the records? The counters say; a point where it did not is marked.
+        const tlsAfter = await readTlsStat(serverHost ?? null);
+        const k = ktlsVerdict(tlsBefore, tlsAfter);
+        writeFileSync(join(dir, 'tls_stat.json'), `${JSON.stringify({ before: tlsBefore, after: tlsAfter, delta: k.delta, ktls_used: k.warning === null }, null, 2)}\n`);
+        files.push({ kind: 'tls-stat', name: 'tls_stat.json', path: join(dir, 'tls_stat.json') });
+        if (k.warning) outcome.warnings = [...(outcome.warnings ?? []), k.warning];
+      }
+      if (guest) {
+        // Kernel lines printed while the point ran have all reached the console; trouble among them fails the run.
+        await guest.checkConsole(consoleMark, `point ${label}`);
+        if (guest.accel.accel === 'tcg') outcome.warnings = [...(outcome.warnings ?? []), TCG_WARNING];
+      }
     } catch (e) {
       if (e instanceof Cancelled || this.o.signal?.aborted) throw new Cancelled();
       if (e instanceof ToolMissingError) throw e;
       outcome = { status: 'failed', reason: (e as Error).message };
-      if (serverProc && !serverProc.running) {
+      if (guest) {
+        const why = e instanceof GuestKernelTrouble ? e.message : await (this.hosts as CellHosts).guestFailure();
+        if (why) {
+          fatal = new Error(why);
+          outcome.reason = why;
+        }
+      }
+      if (serverProc && !serverProc.running && !fatal) {
         // The server died: its own words say why (a bad directive, a port in use, …).
         await serverProc.exited;
         await this.fetchServerFiles(serverDir, dir);
@@ -461,18 +524,26 @@ export class PointRunner implements MeasureContext, RoundsContext {
     } finally {
       this.sampler.stop();
       await this.hosts?.stopSampling();
-      if (serverProc) {
+      await this.hosts?.dropForwards();
+      if (serverProc && !guest?.dead) {
         this.untrack('server', serverProc.pid);
         const stop = await serverProc.stop(stopSignal, STOP_GRACE_MS);
         if (stop.forced) forcedStop = true;
       }
       // What a server on another host wrote there (its log, libsaio's statistics) becomes the point's artifacts.
-      await this.fetchServerFiles(serverDir, dir);
+      if (!guest?.dead) await this.fetchServerFiles(serverDir, dir);
     }
     if (this.o.signal?.aborted) throw new Cancelled();
     if (forcedStop) outcome.reason = appendReason(outcome.reason, `the server did not stop within ${STOP_GRACE_MS} ms and was killed`);
+    // The backend's own record of the point (saio-kmod: the module's state after it).
+    if (prepared?.afterPoint && !fatal) {
+      const rec = await prepared.afterPoint().catch((e: unknown) => ({ name: 'kmod-stats.json', content: Buffer.from(`${JSON.stringify({ error: (e as Error).message })}\n`) }));
+      writeFileSync(join(dir, rec.name), rec.content);
+      files.push({ kind: 'kmod-stats', name: rec.name, path: join(dir, rec.name) });
+    }
     const point: NewPoint = { ...base, ...outcome, ended_at: new Date().toISOString() };
     recordPoint(this.store, this.runId, point, files.concat(backend.artifacts({ pointDir: dir, cell: this.o.cell })), [...this.sampler.drain(), ...(this.hosts?.drain() ?? [])]);
+    if (fatal) throw fatal;
     if (p.kind === 'probe') {
       this.probes.push({ configuration: c, requests_per_s: point.requests_per_s, usable: point.status === 'ok' && point.verified, reason: point.reason });
     }

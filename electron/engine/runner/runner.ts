@@ -17,11 +17,12 @@ import { Cancelled, PointRunner, type RunCellOptions } from './point';
 import { pinningProblem } from './cpus';
 import { ToolMissingError } from './processes';
 import { startTicks } from './procfs';
-import { runOutcome } from './record';
+import { recordRunArtifact, runOutcome } from './record';
 import { repeatUntilClear } from './rounds';
 
 export { phaseDurations, planPoints, type PlannedPoint } from './plan';
 export { loadSummary } from './measure';
+export { TCG_WARNING } from './point';
 export type { RunCellOptions };
 
 export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecord> {
@@ -59,9 +60,12 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
   // Other hosts: connected and checked before anything else, every problem said at once.
   const hosts = usesOtherHosts(o.cell) ? new CellHosts(o.cell, o.hosts ?? {}, runId, startedAt) : null;
   if (hosts) {
-    const problems = await hosts.open(server, driver);
+    // A guest boots here (20-30 s under TCG): its progress is the run's first lines.
+    const onProgress = (label: string) =>
+      o.onProgress?.({ run_id: runId, cell_id: o.cell.id, point: 0, points: plan.length, phase: 'starting', label, elapsed_s: (Date.now() - startedAt) / 1000, eta_s: null });
+    const problems = await hosts.open(server, driver, { pool: o.guests, onProgress });
     if (problems.length > 0) {
-      await hosts.close();
+      storeRunArtifacts(store, runId, (await hosts.close()).artifacts);
       return finish('failed', `the cell's hosts are not ready; no point was started:\n${problems.join('\n')}`);
     }
     // Their CPU readers start now, to be reading well before the first point's window.
@@ -74,7 +78,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     serverVersion = hosts?.hostOf('server') ? await hosts.serverVersion(server) : await toolVersion(server.versionArgv, server.parseVersion);
     driverVersion = await toolVersion(driver.versionArgv(), driver.parseVersion);
   } catch (e) {
-    await hosts?.close();
+    if (hosts) storeRunArtifacts(store, runId, (await hosts.close()).artifacts);
     return finish('failed', `${(e as Error).message}: install it (Debian/Ubuntu: apt-get install ${server.apt}${driver.kind === 'wrk' ? ' wrk' : ''}) and run again`);
   }
   store.putEnvironment(runId, await captureEnvironment({ server: server.kind, serverVersion, driver: driver.kind, driverVersion }));
@@ -92,6 +96,7 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     }
     ctx.prepareDataset();
     await ctx.placeDataset();
+    await ctx.prepareKtls();
     for (const p of plan) {
       if (o.signal?.aborted) throw new Cancelled();
       await ctx.runPoint(p);
@@ -103,16 +108,28 @@ export async function runCell(store: Store, o: RunCellOptions): Promise<RunRecor
     else stopped = { status: 'failed', reason: `run aborted: ${(e as Error).message}` };
   } finally {
     ctx.cleanup();
-    // Stops whatever the run left on other hosts and removes its directories there.
-    await hosts?.close();
   }
-  // Whatever ended the run, backends undo their preparation (saio-kmod unloads its module) and
-  // what they found wrong meanwhile (kernel trouble in the log) makes the run fail.
+  // Whatever ended the run, backends undo their preparation (saio-kmod unloads its module, in a
+  // guest too, so before the guest goes) and what they found wrong meanwhile (kernel trouble in
+  // the log) makes the run fail.
   const backendProblems = await ctx.endBackendRuns();
+  if (hosts) {
+    // Stops whatever the run left on other hosts and removes its directories there; a guest's
+    // console of this run is kept, and kernel trouble on it or a guest that died fails the run.
+    const closed = await hosts.close();
+    storeRunArtifacts(store, runId, closed.artifacts);
+    const hostProblems = closed.problems.filter((p) => !backendProblems.some((b) => b.includes(p)) && !(stopped?.reason.includes(p) ?? false));
+    backendProblems.push(...hostProblems);
+  }
   if (stopped) return finish(stopped.status, [stopped.reason, ...backendProblems].join('; '));
   ctx.recordSamplerCost();
   const outcome = runOutcome(store.listPoints(runId), plan.length, backendProblems);
   return finish(outcome.status, outcome.reason);
+}
+
+/** Run-level files the hosts leave (a guest's console) stored with the run. */
+function storeRunArtifacts(store: Store, runId: string, artifacts: readonly { kind: string; name: string; content: Buffer }[]): void {
+  for (const a of artifacts) recordRunArtifact(store, runId, a.kind, a.name, a.content);
 }
 
 export type { PointRecord };

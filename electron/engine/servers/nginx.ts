@@ -4,8 +4,18 @@ import { join } from 'node:path';
 import { SERVERS } from '../common/servers/catalog';
 import { docRootOf, infoOf, keepAliveOf, type ServerInstanceSpec, type ServerLaunch, type ServerModule } from './types';
 
+/** HTTPS with the run's certificate; kTLS: OpenSSL hands the record layer to the kernel, and sendfile goes through it (SSL_sendfile). */
+function tlsConfig(tls: { cert: string; key: string }, ktls: boolean): string {
+  return (
+    `        ssl_certificate ${tls.cert};\n        ssl_certificate_key ${tls.key};\n` +
+    '        ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_session_cache off;\n        ssl_session_tickets off;\n' +
+    (ktls ? '        ssl_conf_command Options KTLS;\n' : '')
+  );
+}
+
 function config(spec: ServerInstanceSpec): string {
   const p = (name: string) => join(spec.runDir, name);
+  const tls = spec.dataset.tls ?? null;
   // Running as root, nginx would drop its workers to "nobody", who cannot read a run directory
   // under root's home; keep the workers as the user that runs the lab.
   const user = process.getuid?.() === 0 ? 'user root root;\n' : '';
@@ -37,9 +47,9 @@ ${spec.extraConfig ? `\n    # extra_config from the notebook\n${spec.extraConfig
         # reuseport: with several workers, each gets its own accept queue; without it one worker
         # tends to take every connection. It also lets another reuseport listener (a second lab)
         # bind this port: the runner checks the port's listeners (hosts/port-owner.ts).
-        listen ${spec.address ?? '127.0.0.1'}:${spec.port} reuseport;
+        listen ${spec.address ?? '127.0.0.1'}:${spec.port}${tls ? ' ssl' : ''} reuseport;
         root ${docRootOf(spec)};
-    }
+${tls ? tlsConfig(tls, spec.protocol.kind === 'http' && spec.protocol.tls === 'ktls') : ''}    }
 }
 `;
 }

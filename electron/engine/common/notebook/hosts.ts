@@ -38,9 +38,30 @@ export const SshHostSpec = z.strictObject({
   address: z.string().regex(IPV4, 'an IPv4 address such as 10.213.0.2').optional(),
 });
 
-/** A host as the notebook gives it: a destination string, or the object form. */
-export const HostSpec = z.union([destination, SshHostSpec], {
-  error: 'an ssh destination ("ssh://user@host", "user@host", a Host of the ssh config) or { "ssh": …, "ssh_config"?: …, "address"?: … }',
+/**
+ * A QEMU guest the lab boots for a run (issue 14): Debian's stock kernel (or the one given) with
+ * this machine's root shared read-only, so the guest runs this machine's own programs; a cell
+ * placed there runs its server and its load generator inside, and saio.ko is loaded in its kernel.
+ */
+export const QemuHostSpec = z.strictObject({
+  kind: z.literal('qemu'),
+  /** Virtual CPUs (under TCG each one is a thread of this machine). */
+  cpus: z.number().int().min(1).max(16).default(2),
+  memory_mb: z.number().int().min(256).max(65536).default(2048),
+  /** "debian": the newest Debian kernel with headers here (kmod/scripts/debian-kernel.sh), or /boot/vmlinuz-VERSION. */
+  kernel: z
+    .union([z.literal('debian'), z.string().regex(/^\/boot\/vmlinuz-[A-Za-z0-9._+-]{1,128}$/, 'a kernel image /boot/vmlinuz-VERSION')], {
+      error: '"debian" or a kernel image /boot/vmlinuz-VERSION (its headers in /usr/src/linux-headers-VERSION)',
+    })
+    .default('debian'),
+  /** auto: KVM when a short boot probe succeeds, else TCG (software emulation). */
+  accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+});
+
+/** A host as the notebook gives it: a destination string, the ssh object form, or a QEMU guest. */
+export const HostSpec = z.union([destination, SshHostSpec, QemuHostSpec], {
+  error:
+    'an ssh destination ("ssh://user@host", "user@host", a Host of the ssh config), { "ssh": …, "ssh_config"?: …, "address"?: … } or { "kind": "qemu", "cpus"?: …, "memory_mb"?: …, "kernel"?: "debian" | "/boot/vmlinuz-V" }',
 });
 
 export const Hosts = z.record(hostName, HostSpec).superRefine((hosts, ctx) => {
@@ -49,11 +70,19 @@ export const Hosts = z.record(hostName, HostSpec).superRefine((hosts, ctx) => {
 });
 
 export type HostSpec = z.infer<typeof HostSpec>;
+export type QemuHostSpec = z.infer<typeof QemuHostSpec>;
 export type NotebookHosts = z.infer<typeof Hosts>;
 
-/** The object form of any host spec. */
+/** The guest spec of a QEMU host, or null for a host reached over ssh. */
+export function qemuSpecOf(spec: HostSpec | undefined): QemuHostSpec | null {
+  return spec !== undefined && typeof spec === 'object' && 'kind' in spec ? spec : null;
+}
+
+/** The object form of an ssh host spec (a QEMU guest has none: it is refused here). */
 export function sshSpecOf(spec: HostSpec): z.infer<typeof SshHostSpec> {
-  return typeof spec === 'string' ? { ssh: spec } : spec;
+  if (typeof spec === 'string') return { ssh: spec };
+  if ('kind' in spec) throw new Error('a QEMU guest is not reached by an ssh destination of the notebook');
+  return spec;
 }
 
 /** Per cell: which host runs the server and which the load generator. */
@@ -101,9 +130,22 @@ export function placementIssues(
     const most = Math.max(...(cell.sweep?.connections ?? [0]));
     if (keys !== undefined && keys < most) issues.push({ path: ['protocol', 'keys'], message: `at least ${most} keys (one per connection, split between the load hosts), found ${keys}` });
   }
-  // The module step (build, insmod, rmmod) runs on this machine only, so far.
-  if ((cell.server_host ?? LOCAL_HOST) !== LOCAL_HOST && cell.backends.includes('saio-kmod')) {
-    issues.push({ path: ['backends'], message: `no "saio-kmod" with the server on "${cell.server_host}": the kernel module is loaded on this machine only (place the server on "local")` });
+  // A guest's network is its own (user-mode, no way in but the lab's forwards): whatever a cell
+  // places in a guest, it places wholly there, server and every load generator.
+  const server = cell.server_host ?? LOCAL_HOST;
+  const guests = [server, ...drivers].filter((h) => qemuSpecOf(hosts?.[h]) !== null);
+  for (const g of new Set(guests)) {
+    if (server !== g)
+      issues.push({ path: ['server_host'], message: `"${g}" (a QEMU guest) in driver_hosts needs the server there too: "server_host": "${g}" (a guest's network is reached from nowhere else)` });
+    else if (drivers.length !== 1 || drivers[0] !== g)
+      issues.push({ path: ['driver_hosts'], message: `the server in the QEMU guest "${g}" needs its load generator there too: "driver_hosts": ["${g}"]` });
+  }
+  // The module step (build, insmod, rmmod) runs on this machine or inside a QEMU guest.
+  if (server !== LOCAL_HOST && qemuSpecOf(hosts?.[server]) === null && cell.backends.includes('saio-kmod')) {
+    issues.push({
+      path: ['backends'],
+      message: `no "saio-kmod" with the server on "${cell.server_host}": the kernel module is loaded on this machine or in a QEMU guest only (place the server on "local" or on a host of "kind": "qemu")`,
+    });
   }
   return issues;
 }

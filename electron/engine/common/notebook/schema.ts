@@ -265,6 +265,14 @@ export const Notebook = z
       }
     });
     nb.cells.forEach((cell, i) => {
+      if (cell.type !== 'experiment' || cell.protocol.kind !== 'http' || cell.protocol.tls === undefined) return;
+      // HTTPS is built for nginx and wrk (saio-load speaks plain HTTP so far).
+      if (cell.server.kind !== 'nginx')
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'protocol', 'tls'], message: `no tls with server "${cell.server.kind}" (https is configured for nginx only), found "${cell.protocol.tls}"` });
+      if (cell.driver.kind !== 'wrk')
+        ctx.addIssue({ code: 'custom', path: ['cells', i, 'driver', 'kind'], message: `"wrk" for https (saio-load speaks plain HTTP only), found "${cell.driver.kind}"` });
+    });
+    nb.cells.forEach((cell, i) => {
       if (cell.type !== 'plot') return;
       const target = nb.cells.find((c) => c.id === cell.experiment);
       if (!target || target.type !== 'experiment') {

@@ -15,6 +15,12 @@ export const HttpSettings = z.strictObject({
     .min(0)
     .max(1 << 30),
   keep_alive: z.boolean().default(true),
+  /**
+   * Absent: plain HTTP; on: HTTPS (TLS 1.2/1.3 with a self-signed certificate made for the run);
+   * ktls: HTTPS with the kernel doing the record encryption (nginx `ssl_conf_command Options
+   * KTLS` with sendfile; needs the kernel's `tls` module: a QEMU guest's Debian kernel has it).
+   */
+  tls: z.enum(['on', 'ktls']).optional(),
 });
 
 /** What a key-value load does: only GETs, only SETs, or a mix with `get_fraction` GETs. */
@@ -56,7 +62,7 @@ export function defaultProtocolSettings(kind: ProtocolKind): ProtocolSettings {
 
 /** One line for tables and reports: "http, 1 KiB file, keep-alive"; "redis, mixed 90% GET, 10000 keys of 16+64 B". */
 export function protocolText(p: ProtocolSettings, formatBytes: (n: number) => string): string {
-  if (p.kind === 'http') return `http, ${formatBytes(p.file_size)} file, ${p.keep_alive ? 'keep-alive' : 'Connection: close'}`;
+  if (p.kind === 'http') return `${p.tls === undefined ? 'http' : p.tls === 'ktls' ? 'https (kTLS)' : 'https'}, ${formatBytes(p.file_size)} file, ${p.keep_alive ? 'keep-alive' : 'Connection: close'}`;
   const mix = p.workload === 'mixed' ? `mixed ${Math.round(p.get_fraction * 1000) / 10}% GET` : `${p.workload.toUpperCase()} only`;
   return `${p.kind}, ${mix}, ${p.keys} keys of ${p.key_size} B, values of ${formatBytes(p.value_size)}`;
 }

@@ -185,15 +185,7 @@ export class GuestHost implements Host {
         throw new HostError(o.name, 'unreachable', `${o.name}: the guest (${accel.accel}, kernel ${kernel.version}) ${why}; console: ${q.console.tail(8).join(' | ')}`);
       }
       say('guest sshd up');
-      g.ssh = new SshHost({
-        name: o.name,
-        destination: `ssh://root@127.0.0.1:${port}`,
-        configFile: join(dir, 'ssh_config'),
-        runId: o.runId,
-        remoteBase: '/run/saio-lab/runs',
-        kind: 'qemu',
-        connectTimeoutS: 20,
-      });
+      g.ssh = g.session(o.runId);
       await g.ssh.open();
       g.bootMs = Date.now() - t0;
       say(`guest up in ${(g.bootMs / 1000).toFixed(1)} s`);
@@ -202,6 +194,42 @@ export class GuestHost implements Host {
       await g.shutdown();
       throw e;
     }
+  }
+
+  /** The ssh connection (and remote run directory) of one run in this guest. */
+  private session(runId: string): SshHost {
+    return new SshHost({
+      name: this.name,
+      destination: `ssh://root@127.0.0.1:${this.sshPort}`,
+      configFile: join(this.dir, 'ssh_config'),
+      runId,
+      remoteBase: '/run/saio-lab/runs',
+      kind: 'qemu',
+      connectTimeoutS: 20,
+    });
+  }
+
+  /**
+   * A guest kept up across runs (GuestPool): the next run gets its own connection and run
+   * directory; what the previous run left is stopped and removed first.
+   */
+  async beginRun(runId: string): Promise<void> {
+    if (this.died) throw new HostError(this.name, 'gone', `${this.name}: the guest is gone: ${this.died}`);
+    if (this.ssh.o.runId === runId) return;
+    await this.ssh.close().catch(() => {});
+    this.ssh = this.session(runId);
+    await this.guard('connect', () => this.ssh.open());
+  }
+
+  /** The end of one run in a guest that stays up: its processes stopped, its directory removed, its connection closed. */
+  async endRun(): Promise<void> {
+    if (this.died) await this.ssh.close({ cleanup: false }).catch(() => {});
+    else await this.ssh.close().catch(() => {});
+  }
+
+  /** The console lines from `mark` on (a run's share of the guest's console). */
+  consoleSince(mark: number): string[] {
+    return this.q.console.lines.slice(mark);
   }
 
   get runDir(): string {
@@ -216,6 +244,12 @@ export class GuestHost implements Host {
     return this.q.child.pid;
   }
 
+  /** After a failure: why the guest is gone (QEMU's exit may be seen a moment later), or null while it runs. */
+  async settle(ms = 1500): Promise<string | null> {
+    if (!this.died) await Promise.race([this.q.exited, new Promise((r) => setTimeout(r, ms))]);
+    return this.died;
+  }
+
   /** Why the guest is gone, or null while it runs. */
   get dead(): string | null {
     return this.died;
@@ -227,6 +261,12 @@ export class GuestHost implements Host {
     const reply = await this.monitor(`hostfwd_add tcp:127.0.0.1:${port}-10.0.2.15:${Math.trunc(guestPort)}`);
     if (/error|could not|invalid/i.test(reply)) throw new Error(`${this.name}: hostfwd_add failed: ${reply.trim()}`);
     return port;
+  }
+
+  /** Removes a forward forward() added. */
+  async unforward(hostPort: number): Promise<void> {
+    if (this.died) return;
+    await this.monitor(`hostfwd_remove tcp:127.0.0.1:${Math.trunc(hostPort)}`).catch(() => undefined);
   }
 
   private monitor(command: string): Promise<string> {

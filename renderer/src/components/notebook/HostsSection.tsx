@@ -8,10 +8,13 @@ import { getIn } from '../../stores/draft';
 import { useEditor } from '../../stores/editor';
 import { errorsAt, jsonPath } from '../../validation/paths';
 import { Field } from '../fields/Field';
-import { TextInput } from '../fields/inputs';
+import { NumberInput, SelectInput, TextInput } from '../fields/inputs';
 import { useFieldMessages } from '../fields/useErrors';
 
-type HostValue = string | { ssh: string; ssh_config?: string; address?: string };
+type HostValue = string | { ssh: string; ssh_config?: string; address?: string } | { kind: 'qemu'; cpus?: number; memory_mb?: number; kernel?: string; accel?: string };
+
+/** A new QEMU guest: what experiments/saio-kmod-guest.json uses. */
+const NEW_GUEST = { kind: 'qemu' as const, cpus: 2, memory_mb: 2048, kernel: 'debian' };
 
 function useHosts(): Record<string, HostValue> {
   return useEditor(useShallow((s) => (getIn(s.draft, ['hosts']) as Record<string, HostValue> | undefined) ?? {}));
@@ -27,17 +30,18 @@ export function HostsSection() {
   const [name, setName] = useState('');
   const errors = useEditor(useShallow((s) => errorsAt(s.errors, 'hosts')));
   const names = Object.keys(hosts);
-  const add = () => {
+  const add = (guest = false) => {
     const n = name.trim();
     if (!n || n in hosts) return;
-    setHosts({ ...hosts, [n]: { ssh: '' } });
+    setHosts({ ...hosts, [n]: guest ? { ...NEW_GUEST } : { ssh: '' } });
     setName('');
   };
   return (
     <fieldset className="hosts" data-testid="notebook-hosts">
       <legend>Hosts</legend>
       <p className="muted">
-        <code>local</code> is this machine. Other hosts are reached with <code>ssh</code> as you configured it (keys, agent, jump hosts); a cell places its server and its load generator on them.
+        <code>local</code> is this machine. Other hosts are reached with <code>ssh</code> as you configured it (keys, agent, jump hosts); a cell places its server and its load generator on them. A
+        QEMU guest boots Debian's kernel with this machine's files shared read-only, for a cell placed wholly in it (saio-kmod and kTLS run there); under TCG its numbers are an emulated CPU's.
       </p>
       {names.map((n) => {
         const v = hosts[n] as HostValue;
@@ -46,6 +50,14 @@ export function HostsSection() {
             <strong>{n}</strong>
             {typeof v === 'string' ? (
               <TextInput label="ssh" path={['hosts', n]} hint="ssh://user@host[:port], user@host or a Host of your ssh config" />
+            ) : 'kind' in v ? (
+              <>
+                <span className="muted">QEMU guest</span>
+                <NumberInput label="CPUs" path={['hosts', n, 'cpus']} hint="virtual CPUs (under TCG, each a thread here)" />
+                <NumberInput label="memory" path={['hosts', n, 'memory_mb']} unit="MiB" hint="the guest's memory; its writable places live in it" />
+                <TextInput label="kernel" path={['hosts', n, 'kernel']} hint='"debian" (the newest Debian kernel with headers here) or /boot/vmlinuz-VERSION' />
+                <SelectInput label="accel" path={['hosts', n, 'accel']} hint="auto: KVM when a short boot probe succeeds, else TCG" options={[{ value: 'auto' }, { value: 'kvm' }, { value: 'tcg' }]} />
+              </>
             ) : (
               <>
                 <TextInput label="ssh" path={['hosts', n, 'ssh']} hint="ssh://user@host[:port], user@host or a Host of your ssh config" />
@@ -67,8 +79,11 @@ export function HostsSection() {
       })}
       <div className="host-add">
         <input name="new-host" placeholder="host name (srv, gen1, …)" value={name} onChange={(e) => setName(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && add()} />
-        <button className="small" onClick={add} disabled={!name.trim() || name.trim() in hosts}>
+        <button className="small" onClick={() => add()} disabled={!name.trim() || name.trim() in hosts}>
           + host
+        </button>
+        <button className="small" onClick={() => add(true)} disabled={!name.trim() || name.trim() in hosts}>
+          + QEMU guest
         </button>
       </div>
       {errors.length > 0 && (
@@ -103,10 +118,19 @@ function HostSelect({ label, path, value, onChange, names }: { label: string; pa
 
 /** A cell's placement: which host runs its server and which its load generator. */
 export function CellHostsFields({ index, cell }: { index: number; cell: ExperimentCell }) {
-  const names = Object.keys(useHosts());
+  const hosts = useHosts();
+  const names = Object.keys(hosts);
+  const isGuest = (h: string | undefined) => {
+    const v = h === undefined ? undefined : hosts[h];
+    return typeof v === 'object' && 'kind' in v;
+  };
   const set = (key: 'server_host' | 'driver_hosts', v: string) => {
     const value = v === 'local' ? undefined : key === 'driver_hosts' ? [v] : v;
     useEditor.getState().setField(['cells', index, key], value);
+    // A guest holds a cell wholly: its server and its load generator move in (or out) together.
+    const other = key === 'server_host' ? 'driver_hosts' : 'server_host';
+    const otherNow = key === 'server_host' ? cell.driver_hosts?.[0] : cell.server_host;
+    if (isGuest(v) || isGuest(otherNow)) useEditor.getState().setField(['cells', index, other], v === 'local' ? undefined : other === 'driver_hosts' ? [v] : v);
   };
   return (
     <>

@@ -18,7 +18,8 @@ export function JobProgress() {
       {p ? (
         <>
           <span data-testid="progress-point">
-            point {p.point} of {p.points}
+            {/* Point 0: before the first point (a guest booting, the module step, kTLS), said in the label. */}
+            {p.point === 0 ? `preparing ${p.points} points` : `point ${p.point} of ${p.points}`}
           </span>
           <span className="muted">{p.cell_id}</span>
           <span className="phase">{p.phase}</span>

@@ -1,6 +1,7 @@
 // Every point of a run, every repeat (and the capacity probes a rate sweep ran first), with its
 // verification, errors and the load generator's warnings.
 import type { PointRecord } from '../../../../electron/engine/model';
+import { withAccel, type Accel } from '../../../../electron/engine/common/accel';
 import { LATENCY_COLUMNS, METRICS } from '../../../../electron/engine/common/metrics';
 import { formatCount, formatLatencyUs, formatRate } from '../../format';
 
@@ -10,7 +11,7 @@ function rate(p: PointRecord): string {
   return `${formatRate(p.rate_per_s)}${p.rate_of_capacity !== null ? ` (${p.rate_of_capacity}× cap)` : ''}`;
 }
 
-export function PointsTable({ points }: { points: PointRecord[] }) {
+export function PointsTable({ points, accel = null }: { points: PointRecord[]; accel?: Accel | null }) {
   return (
     <table className="grid compact points" data-testid="points">
       <thead>
@@ -44,7 +45,7 @@ export function PointsTable({ points }: { points: PointRecord[] }) {
         {points.map((p) => (
           <tr key={p.id} className={`${p.status !== 'ok' ? 'bad-row' : ''}${p.warnings.length ? ' warn-row' : ''}${p.kind === 'probe' ? ' probe-row' : ''}`} title={p.reason ?? ''} data-seq={p.seq}>
             <td>{p.seq}</td>
-            <td>{p.backend}</td>
+            <td>{withAccel(p.backend, accel)}</td>
             <td>{p.workers}</td>
             <td>{p.connections}</td>
             <td>{rate(p)}</td>

@@ -1,5 +1,6 @@
 // One run: what ran where, its charts, its placement and its points.
 import { useDeferredValue, useEffect } from 'react';
+import { accelNote, runAccel } from '../../../../electron/engine/common/accel';
 import { useRuns } from '../../stores/runs';
 import { useThrottled } from '../useThrottled';
 import { clock, formatBytes, shortId } from '../../format';
@@ -30,11 +31,20 @@ export function RunDetail({ run }: { run: string }) {
   if (!results) return <div className="muted">loading run {shortId(run)}…</div>;
   const r = results.run;
   const env = results.environment;
+  // Numbers measured in a QEMU guest carry how its CPU ran; TCG's are an emulated CPU's.
+  const accel = runAccel(results.hosts);
   return (
     <div className="run-detail" data-testid="run-detail" data-run={r.id}>
       <h2>
         Run <code>{shortId(r.id)}</code> <span className={`status status-${r.status}`}>{r.status}</span>
+        {accel && (
+          <span className={`accel accel-${accel}`} data-testid="run-accel" title={accelNote(accel) ?? ''}>
+            {' '}
+            accel {accel}
+          </span>
+        )}
       </h2>
+      {accel && <p className="muted accel-note">{accelNote(accel)}</p>}
       <dl className="facts">
         <dt>cell</dt>
         <dd>{r.cell_id}</dd>
@@ -77,7 +87,7 @@ export function RunDetail({ run }: { run: string }) {
       <ResultsCharts results={drawn ?? results} />
       <PlacementView results={drawn ?? results} />
       <h3>Points</h3>
-      <PointsTable points={results.points} />
+      <PointsTable points={results.points} accel={accel} />
     </div>
   );
 }
