@@ -143,7 +143,8 @@ function sample(pointId: number | null, t: number): PlacementSample {
   };
 }
 
-const remoteHost: RunHostRecord = {
+/** A host of a run across hosts: an SSH server with its environment, clock offset and network path. */
+export const remoteHost: RunHostRecord = {
   name: 'srv',
   kind: 'ssh',
   address: 'ssh://saio-srv',
