@@ -9,6 +9,7 @@ import { useEditor } from '../../stores/editor';
 import { errorsAt, jsonPath } from '../../validation/paths';
 import { Field } from '../fields/Field';
 import { TextInput } from '../fields/inputs';
+import { ErrorList } from './CellErrors';
 import { useFieldMessages } from '../fields/useErrors';
 
 type HostValue = string | { ssh: string; ssh_config?: string; address?: string };
@@ -71,15 +72,7 @@ export function HostsSection() {
           + host
         </button>
       </div>
-      {errors.length > 0 && (
-        <ul className="cell-errors" role="alert">
-          {errors.map((e, i) => (
-            <li key={i}>
-              <code>{e.path}</code> {e.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <ErrorList errors={errors} />
     </fieldset>
   );
 }
