@@ -1,7 +1,7 @@
 // The saio-lab command as a user runs it: the quickstart replay against real nginx and wrk, its
 // outputs (opened in a real Chromium), export → import into an empty database, and bad input.
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { saioKmod } from '../engine/backends/saio-kmod';
 import { cannotLoadModules, hostFacts } from '../engine/kmod/host';
 import { Lab } from '../engine/lab';
 import { escapeHtml } from '../engine/common/format';
+import { renderedDom } from './chromium';
 import { repoRoot } from '../engine/paths';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-cli-'));
@@ -116,26 +117,7 @@ test('replay of the quickstart exits 0 with every point verified and requests/s 
 test('report.html draws the requests/s plot in a real browser, offline', () => {
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.ok(!/<script[^>]+src=|<link[^>]+href="http/.test(html), 'self-contained: no external scripts or styles');
-  const profile = mkdtempSync(join(dir, 'chromium-'));
-  const r = spawnSync(
-    '/usr/bin/chromium',
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--user-data-dir=${profile}`,
-      '--virtual-time-budget=10000',
-      '--dump-dom',
-      `file://${join(out, 'report.html')}`,
-    ],
-    { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 },
-  );
-  assert.equal(r.error, undefined, `chromium could not run (install the "chromium" package): ${r.error?.message}`);
-  const dom = r.stdout;
+  const dom = renderedDom(join(out, 'report.html'), dir, 10_000);
   const plot = dom.slice(dom.indexOf('id="plot-throughput"'));
   assert.ok(plot.length > 0, 'the throughput plot element exists');
   // Plotly replaces the empty div with its SVG: one marker per point and repeat.

@@ -2,12 +2,13 @@
 // every point verified with counts of the responses checked, and every figure of the report
 // drawn in a real Chromium with a marker for each point it plots.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { repoRoot } from '../engine/paths';
+import { renderedDom } from './chromium';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-shipped-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,30 +23,6 @@ function replay(notebook: string, out: string): Promise<{ code: number | null; s
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
-}
-
-/** The report as Chromium leaves it once plotly has drawn (scripts run, DOM dumped). */
-function renderedDom(html: string): string {
-  const profile = mkdtempSync(join(dir, 'chromium-'));
-  const r = spawnSync(
-    '/usr/bin/chromium',
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--user-data-dir=${profile}`,
-      '--virtual-time-budget=15000',
-      '--dump-dom',
-      `file://${html}`,
-    ],
-    { encoding: 'utf8', timeout: 90_000, maxBuffer: 1 << 27 },
-  );
-  assert.equal(r.error, undefined, `chromium could not run: ${r.error?.message}`);
-  return r.stdout;
 }
 
 interface PointJson {
@@ -101,7 +78,7 @@ for (const [name, want] of Object.entries(SHIPPED)) {
 
     test('the report draws every figure: a marker for each plotted point, in Chromium', () => {
       assert.ok(results, 'the replay ran');
-      const dom = renderedDom(join(out, 'report.html'));
+      const dom = renderedDom(join(out, 'report.html'), dir, 15_000);
       const plots = results.notebook.content.cells.filter((c) => c.type === 'plot');
       assert.deepEqual(
         plots.map((c) => c.id),

@@ -8,19 +8,16 @@ import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { createNotebook } from '../notebooks';
 import { sha256, Store } from '../store/store';
-import { exportBundle } from './export';
 import { BundleError } from './format';
-import { fillSource, notebookDoc } from './fixture';
+import { exportedSource, notebookDoc } from './fixture';
 import { importBundle } from './import';
 import { editJson, member, packAny, relist, repack, unpack, type Member } from './repack';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-bundle-bad-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const src = new Store(':memory:');
-const { notebook } = fillSource(src);
 const good = join(dir, 'good.saiolab');
-exportBundle(src, notebook.id, good);
+exportedSource(good);
 const RUN = 'runs/run-000000000001.json';
 const ARTIFACT = 'artifacts/run-000000000001/1';
 

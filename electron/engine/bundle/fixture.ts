@@ -6,7 +6,8 @@ import type { EnvironmentSnapshot, LoadResult, NotebookRecord, PlacementSample, 
 import { createNotebook, saveRevision } from '../notebooks';
 import type { Notebook } from '../common/notebook/schema';
 import { validateNotebook } from '../notebook/validate';
-import type { NewPoint, Store } from '../store/store';
+import { Store, type NewPoint } from '../store/store';
+import { exportBundle } from './export';
 import { fixtureCpu } from '../report/fixture';
 
 export function notebookDoc(extraConfig = ''): Notebook {
@@ -143,7 +144,8 @@ function sample(pointId: number | null, t: number): PlacementSample {
   };
 }
 
-const remoteHost: RunHostRecord = {
+/** A host of a run across hosts: an SSH server with its environment, clock offset and network path. */
+export const remoteHost: RunHostRecord = {
   name: 'srv',
   kind: 'ssh',
   address: 'ssh://saio-srv',
@@ -258,4 +260,28 @@ export function snapshot(store: Store, notebookId: string) {
         };
       }),
   };
+}
+
+/** A fresh in-memory store filled by fillSource, its notebook exported to `file`: where a bundle test starts. */
+export function exportedSource(file: string): { src: Store; notebook: NotebookRecord } {
+  const src = new Store(':memory:');
+  const { notebook } = fillSource(src);
+  exportBundle(src, notebook.id, file);
+  return { src, notebook };
+}
+
+/** Inserts run `id` of `notebook` (another notebook than the bundle's) into `store`, as a lab on another machine made it. */
+export function insertOtherRun(store: Store, notebook: NotebookRecord, id: string, pointsPlanned: number): void {
+  store.insertRun({
+    id,
+    notebook_id: notebook.id,
+    revision_id: notebook.head_revision_id as string,
+    cell_id: 'exp',
+    quick: false,
+    started_at: '2024-01-01T00:00:00.000Z',
+    owner_pid: 1,
+    owner_start: '1',
+    points_planned: pointsPlanned,
+    run_dir: '/x',
+  });
 }

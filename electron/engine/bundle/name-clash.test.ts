@@ -5,18 +5,15 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createNotebook } from '../notebooks';
 import { Store } from '../store/store';
-import { exportBundle } from './export';
 import { BundleError } from './format';
-import { fillSource, notebookDoc, snapshot } from './fixture';
+import { exportedSource, notebookDoc, snapshot } from './fixture';
 import { importBundle } from './import';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-bundle-clash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const src = new Store(':memory:');
-const { notebook } = fillSource(src);
 const file = join(dir, 'clash.saiolab');
-exportBundle(src, notebook.id, file);
+const { src, notebook } = exportedSource(file);
 
 const isBundleError = (re: RegExp) => (e: unknown) => e instanceof BundleError && re.test(e.message);
 

@@ -7,7 +7,7 @@ import { createNotebook, loadRevision, saveRevision } from '../notebooks';
 import { Store } from '../store/store';
 import { exportBundle } from './export';
 import { BundleError } from './format';
-import { fillSource, notebookDoc, point, snapshot } from './fixture';
+import { exportedSource, fillSource, insertOtherRun, notebookDoc, point, snapshot } from './fixture';
 import { importBundle } from './import';
 import { member, unpack } from './repack';
 
@@ -47,10 +47,8 @@ test('export writes manifest first, then every file it lists; running runs are l
 });
 
 test('round trip: an empty store gets the same notebook, revisions, runs, points, artifacts', () => {
-  const src = new Store(':memory:');
-  const { notebook } = fillSource(src);
   const file = join(dir, 'roundtrip.saiolab');
-  exportBundle(src, notebook.id, file);
+  const { src, notebook } = exportedSource(file);
 
   const dst = new Store(':memory:');
   const report = importBundle(dst, file);
@@ -78,25 +76,12 @@ test('round trip: an empty store gets the same notebook, revisions, runs, points
 });
 
 test('round trip into a store that already holds other points: points are matched by seq, not id', () => {
-  const src = new Store(':memory:');
-  const { notebook } = fillSource(src);
   const file = join(dir, 'busy.saiolab');
-  exportBundle(src, notebook.id, file);
+  const { src, notebook } = exportedSource(file);
   const dst = new Store(':memory:');
   const { notebook: other } = createNotebook(dst, 'other', notebookDoc());
   for (let i = 0; i < 3; i++) {
-    dst.insertRun({
-      id: `local-${i}`,
-      notebook_id: other.id,
-      revision_id: other.head_revision_id as string,
-      cell_id: 'exp',
-      quick: false,
-      started_at: '2024-01-01T00:00:00.000Z',
-      owner_pid: 1,
-      owner_start: '1',
-      points_planned: 2,
-      run_dir: '/x',
-    });
+    insertOtherRun(dst, other, `local-${i}`, 2);
     dst.insertPoint(point(`local-${i}`, 0, 'ok'));
     dst.insertPoint(point(`local-${i}`, 1, 'failed'));
   }
@@ -105,24 +90,11 @@ test('round trip into a store that already holds other points: points are matche
 });
 
 test('a run id already held by another notebook is refused, and nothing is written', () => {
-  const src = new Store(':memory:');
-  const { notebook } = fillSource(src);
   const file = join(dir, 'taken.saiolab');
-  exportBundle(src, notebook.id, file);
+  exportedSource(file);
   const dst = new Store(':memory:');
   const { notebook: other } = createNotebook(dst, 'other', notebookDoc());
-  dst.insertRun({
-    id: 'run-000000000002',
-    notebook_id: other.id,
-    revision_id: other.head_revision_id as string,
-    cell_id: 'exp',
-    quick: false,
-    started_at: '2024-01-01T00:00:00.000Z',
-    owner_pid: 1,
-    owner_start: '1',
-    points_planned: 0,
-    run_dir: '/x',
-  });
+  insertOtherRun(dst, other, 'run-000000000002', 0);
   const before = dst.dumpTables();
   assert.throws(
     () => importBundle(dst, file),
@@ -132,10 +104,8 @@ test('a run id already held by another notebook is refused, and nothing is writt
 });
 
 test('importing the same bundle twice changes nothing the second time', () => {
-  const src = new Store(':memory:');
-  const { notebook } = fillSource(src);
   const file = join(dir, 'twice.saiolab');
-  exportBundle(src, notebook.id, file);
+  const { notebook } = exportedSource(file);
   const dst = new Store(':memory:');
   importBundle(dst, file);
   const before = dst.dumpTables();

@@ -56,6 +56,9 @@ function point(backend: string, repeat: number, rps: number, p99: number, over: 
 
 const cell = (backends: string[], over: Partial<ExperimentCell> = {}) => ({ id: 'e', backends, repeats: 6, ...over }) as unknown as ExperimentCell;
 
+/** The statistics of run(): baseline, its A/A twin saio-sync, and saio-uring, reference baseline. */
+const statisticsOf = (points: PointRecord[]) => runStatistics('e', 'run', points, cell(['baseline', 'saio-sync', 'saio-uring']), false);
+
 function run(aaFactor: (i: number) => number): PointRecord[] {
   const out: PointRecord[] = [];
   BASE.forEach((b, i) => {
@@ -68,13 +71,7 @@ function run(aaFactor: (i: number) => number): PointRecord[] {
 }
 
 test('summaries: n, median, the order-statistics 95% CI at n = 6 ([min, max], 96.9%), CV, every repeat', () => {
-  const s = runStatistics(
-    'e',
-    'run',
-    run(() => 1),
-    cell(['baseline', 'saio-sync', 'saio-uring']),
-    false,
-  );
+  const s = statisticsOf(run(() => 1));
   const b = findSummary(s.summaries, 'baseline', 'w=1 c=100 closed', 'requests_per_s')!;
   assert.equal(b.n, 6);
   assert.equal(b.median, 10_250);
@@ -85,13 +82,7 @@ test('summaries: n, median, the order-statistics 95% CI at n = 6 ([min, max], 96
 });
 
 test('comparisons against the reference: 20% more requests/s and 20% less p99 in all 6 pairs → faster, p = 0.03125; A/A equal → ~, no noise flag', () => {
-  const s = runStatistics(
-    'e',
-    'run',
-    run(() => 1),
-    cell(['baseline', 'saio-sync', 'saio-uring']),
-    false,
-  );
+  const s = statisticsOf(run(() => 1));
   const rps = s.comparisons.find((c) => c.backend === 'saio-uring' && c.metric === 'requests_per_s')!;
   assert.equal(rps.reference, 'baseline');
   assert.equal(rps.ratio.toFixed(6), '1.200000');
@@ -111,13 +102,7 @@ test('comparisons against the reference: 20% more requests/s and 20% less p99 in
 });
 
 test('an A/A pair that differs marks every comparison of the run "machine too noisy"', () => {
-  const s = runStatistics(
-    'e',
-    'run',
-    run((i) => 1.1 + i / 1000),
-    cell(['baseline', 'saio-sync', 'saio-uring']),
-    false,
-  );
+  const s = statisticsOf(run((i) => 1.1 + i / 1000));
   const aa = s.comparisons.find((c) => c.backend === 'saio-sync' && c.metric === 'requests_per_s')!;
   assert.equal(aa.verdict, 'faster');
   assert.equal(s.noise.flag, TOO_NOISY);

@@ -8,51 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loginShellCommand, shAssign, shCommand, shQuote } from './quote';
+import { hostileStrings } from './testing/hostile';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-quote-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const canary = join(dir, 'CANARY');
 
-const HOSTILE = [
-  '',
-  ' ',
-  "'",
-  "''",
-  '"',
-  '\\',
-  "\\'",
-  `a'b"c\\d`,
-  '$HOME',
-  '${HOME}',
-  `$(touch ${canary})`,
-  `\`touch ${canary}\``,
-  `; touch ${canary}`,
-  `' ; touch ${canary} ; '`,
-  `" ; touch ${canary} ; "`,
-  `\ntouch ${canary}\n`,
-  `|| touch ${canary}`,
-  `&& touch ${canary} &`,
-  `> ${canary}`,
-  '*',
-  '~',
-  '!',
-  '!!',
-  '#x',
-  '-n',
-  '--',
-  '-e \\x41',
-  'a=b',
-  '{a,b}',
-  '%s%n',
-  'tab\there',
-  '\r\n\u0001\u001b[31m',
-  'üñíçødé ✓ 漢字',
-  'x'.repeat(50_000),
-  "'\"'\"'",
-  '\\\\\\',
-  '$((1+1))',
-  '$#$?$$$!',
-];
+const HOSTILE = hostileStrings(canary, 50_000);
 
 // Every POSIX-ish shell here; each stands in for a login shell.
 const SHELLS = ['/bin/sh', '/bin/dash', '/bin/bash', '/usr/bin/busybox sh'].filter((s) => existsSync(s.split(' ')[0] as string));

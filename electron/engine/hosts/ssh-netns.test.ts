@@ -14,6 +14,7 @@ import { checkHost, checkHosts, sha256File } from './check';
 import { hostContract } from './contract';
 import { SshHost } from './ssh';
 import { HostError } from './types';
+import { hostileStrings } from './testing/hostile';
 import { DIR, down, PREFIX, SSH_CONFIG, strangersIn, SUBNET, up, runScript, type NetnsHost } from './testing/netns';
 
 const hosts = up(3);
@@ -47,48 +48,10 @@ hostContract(
   },
 );
 
-// Strings a notebook could hold that a shell would otherwise read as syntax.
-const HOSTILE = [
-  '',
-  ' ',
-  "'",
-  "''",
-  '"',
-  '\\',
-  "\\'",
-  `a'b"c\\d`,
-  '$HOME',
-  '${HOME}',
-  '$(touch CANARY)',
-  '`touch CANARY`',
-  '; touch CANARY',
-  "' ; touch CANARY ; '",
-  '" ; touch CANARY ; "',
-  '\ntouch CANARY\n',
-  '|| touch CANARY',
-  '&& touch CANARY &',
-  '> CANARY',
-  '*',
-  '~',
-  '!',
-  '!!',
-  '#comment',
-  '-n',
-  '--',
-  '-e \\x41',
-  'a=b',
-  '{a,b}',
-  '%s%n',
-  'tab\there',
-  '\r\n\u0001\u001b[31m',
-  'üñíçødé ✓ 漢字',
-  'x'.repeat(20_000),
-];
-
 for (const h of [srvNs, gen2Ns]) {
   test(`quoting: hostile argv, env and cwd arrive byte for byte (${h.name}: ${h.name === 'gen2' ? "bash login shell reading root's rc files" : 'sh login shell'})`, async () => {
     const canary = join(tmp, `canary-${h.name}`);
-    const argv = HOSTILE.map((s) => s.replace(/CANARY/g, canary));
+    const argv = hostileStrings(canary, 20_000);
     const host = mk(h);
     try {
       const r = await host.exec(['printf', '%s\\0', ...argv], { timeoutMs: 60_000 });

@@ -1,21 +1,12 @@
 // The notebook's hosts and each cell's placement: what is accepted, and what is refused with its
 // path and a message that says what to write instead.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { repoRoot } from '../paths';
-import { validateNotebook, type NotebookError } from './validate';
+import { errorsOf, quickstart, shippedNotebook } from './fixture';
+import { validateNotebook } from './validate';
 
-const twoHosts = () => JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'two-hosts.json'), 'utf8'));
-const quickstart = () => JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'quickstart.json'), 'utf8'));
+const twoHosts = () => shippedNotebook('two-hosts');
 const expIndex = (nb: { cells: { type: string }[] }) => nb.cells.findIndex((c) => c.type === 'experiment');
-
-function errorsOf(data: unknown): NotebookError[] {
-  const v = validateNotebook(data);
-  assert.equal(v.ok, false, 'expected the notebook to be rejected');
-  return v.ok ? [] : v.errors;
-}
 
 test('two-hosts.json: its hosts and the cell placement are read as given; a notebook without hosts places everything on local', () => {
   const v = validateNotebook(twoHosts());

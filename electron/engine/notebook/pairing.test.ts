@@ -2,29 +2,10 @@
 // driver's own rules apply only to cells that use it, and the rate axis needs an open-loop driver.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { oneCellNotebook } from './fixture';
 import { validateNotebook, type NotebookError } from './validate';
 
-function nb(cell: Record<string, unknown>): unknown {
-  return {
-    format: 'saio-lab/notebook@2',
-    title: 'pairing',
-    cells: [
-      {
-        id: 'e',
-        type: 'experiment',
-        server: { kind: 'nginx' },
-        protocol: { kind: 'http', file_size: 1024 },
-        backends: ['baseline'],
-        driver: { kind: 'saio-load' },
-        sweep: { connections: [10] },
-        duration_s: 1,
-        warmup_s: 1,
-        repeats: 1,
-        ...cell,
-      },
-    ],
-  };
-}
+const nb = (cell: Record<string, unknown>) => oneCellNotebook(cell, 'pairing');
 
 function errorsOf(cell: Record<string, unknown>): NotebookError[] {
   const v = validateNotebook(nb(cell));

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../paths';
-import { parseNotebookText, validateNotebook, type NotebookError } from './validate';
-
-const quickstart = () => JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'quickstart.json'), 'utf8'));
-
-function errorsOf(data: unknown): NotebookError[] {
-  const v = validateNotebook(data);
-  assert.equal(v.ok, false, 'expected the notebook to be rejected');
-  return v.ok ? [] : v.errors;
-}
+import { errorsOf, quickstart, shippedNotebook } from './fixture';
+import { parseNotebookText, validateNotebook } from './validate';
 
 test('the shipped quickstart notebook is valid and gets its defaults', () => {
   const v = validateNotebook(quickstart());
@@ -25,7 +18,7 @@ test('every shipped notebook in experiments/ is valid', () => {
   const files = readdirSync(join(repoRoot(), 'experiments')).filter((f) => f.endsWith('.json'));
   assert.ok(files.includes('quickstart.json') && files.includes('saio-backends.json'), files.join(', '));
   for (const f of files) {
-    const v = validateNotebook(JSON.parse(readFileSync(join(repoRoot(), 'experiments', f), 'utf8')));
+    const v = validateNotebook(shippedNotebook(f.replace(/\.json$/, '')));
     assert.ok(v.ok, `${f}: ${JSON.stringify(!v.ok && v.errors)}`);
   }
 });

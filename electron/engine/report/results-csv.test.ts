@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { POINT_COLUMNS } from '../common/metrics';
 import { fixture, FIXTURE_FAIL_REASON } from './fixture';
 import { COMPARISON_COLUMNS, comparisonsCsv, CSV_COLUMNS, SUMMARY_COLUMNS, summariesCsv, csvField, resultsCsv } from './results-csv';
 
@@ -29,35 +30,18 @@ test('header row then one row per point, every row the same width', () => {
   const text = resultsCsv(fixture());
   assert.ok(text.endsWith('\r\n'));
   const rows = parseCsv(text);
-  assert.deepEqual(rows[0], [
-    'run_id',
-    'cell_id',
-    'seq',
-    'kind',
-    'backend',
-    'server',
-    'config',
-    'connections',
-    'workers',
-    'rate_per_s',
-    'rate_of_capacity',
-    'repeat',
-    'status',
-    'requests_per_s',
-    'offered_per_s',
-    'latency_p50_us',
-    'latency_p90_us',
-    'latency_p99_us',
-    'latency_p999_us',
-    'latency_max_us',
-    'errors',
-    'verified',
-    'requests_per_cpu_s',
-    'cpu_server_s',
-    'cpu_loadgen_s',
-    'warnings',
-    'reason',
-  ]);
+  // The header is the one list of columns: which run and cell, the point's place in the plan, every
+  // metric of common/metrics.ts in its order, then verification, CPU and what went wrong.
+  assert.deepEqual(rows[0], [...CSV_COLUMNS]);
+  const status = CSV_COLUMNS.indexOf('status');
+  assert.deepEqual(CSV_COLUMNS.slice(0, 3), ['run_id', 'cell_id', 'seq'], 'which run and cell, then the point');
+  assert.ok(
+    ['kind', 'backend', 'server', 'config', 'connections', 'workers', 'rate_per_s', 'repeat'].every((c) => CSV_COLUMNS.indexOf(c) > 2 && CSV_COLUMNS.indexOf(c) < status),
+    'the plan before the status',
+  );
+  assert.deepEqual(CSV_COLUMNS.slice(status + 1, status + 1 + POINT_COLUMNS.length), POINT_COLUMNS);
+  assert.deepEqual(CSV_COLUMNS.slice(status + 1 + POINT_COLUMNS.length), ['errors', 'verified', 'requests_per_cpu_s', 'cpu_server_s', 'cpu_loadgen_s', 'warnings', 'reason']);
+  assert.equal(new Set(CSV_COLUMNS).size, CSV_COLUMNS.length, 'no column twice');
   assert.equal(rows.length, 1 + 12);
   for (const r of rows) assert.equal(r.length, CSV_COLUMNS.length);
 });

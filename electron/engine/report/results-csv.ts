@@ -83,29 +83,17 @@ export const SUMMARY_COLUMNS = [
   'samples',
 ] as const;
 
-/** summaries.csv: one row per run, backend, configuration and metric (samples joined by ";"). */
+/** summaries.csv: one row per run, backend, configuration and metric; each column is the summary's field of that name, but the repeat policy's reason and the samples (joined by ";"). */
 export function summariesCsv(results: ReplayResults): string {
   return csv(
     SUMMARY_COLUMNS,
-    results.summaries.map((s) => [
-      s.run_id,
-      s.cell_id,
-      s.backend,
-      s.config,
-      s.metric,
-      s.n,
-      s.median,
-      s.ci_low,
-      s.ci_high,
-      s.ci_method,
-      s.ci_coverage,
-      s.min,
-      s.max,
-      s.cv,
-      s.merged,
-      s.repeats?.reason ?? null,
-      s.samples.map((v) => (v === null ? '' : String(v))).join(';'),
-    ]),
+    results.summaries.map((s) =>
+      SUMMARY_COLUMNS.map((c) => {
+        if (c === 'repeats_reason') return s.repeats?.reason ?? null;
+        if (c === 'samples') return s.samples.map((v) => (v === null ? '' : String(v))).join(';');
+        return s[c];
+      }),
+    ),
   );
 }
 
@@ -129,29 +117,11 @@ export const COMPARISON_COLUMNS = [
   'reason',
 ] as const;
 
-/** comparisons.csv: one row per run, configuration, backend and metric against the reference backend. */
+/** comparisons.csv: one row per run, configuration, backend and metric against the reference backend; each column is the comparison's field of that name. */
 export function comparisonsCsv(results: ReplayResults): string {
   return csv(
     COMPARISON_COLUMNS,
-    results.comparisons.map((c) => [
-      c.run_id,
-      c.cell_id,
-      c.config,
-      c.backend,
-      c.reference,
-      c.metric,
-      c.ratio,
-      c.ci_low,
-      c.ci_high,
-      c.p_value,
-      c.verdict,
-      c.test,
-      c.n_reference,
-      c.n_candidate,
-      c.aa,
-      c.noise,
-      c.reason,
-    ]),
+    results.comparisons.map((c) => COMPARISON_COLUMNS.map((k) => c[k])),
   );
 }
 

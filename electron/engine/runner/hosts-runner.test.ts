@@ -161,17 +161,24 @@ test("a cancelled run across hosts: the points so far are kept, nothing is left 
   nothingLeft();
 });
 
-test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on gen1; replay --quick exits 0, every point verified, per-host environment and placement in results.json, traffic inside the namespaces', async () => {
-  const file = join(tmp, 'two-hosts.json');
-  writeFileSync(file, JSON.stringify(twoHostsHere(), null, 2));
-  const out = join(tmp, 'out');
-  const db = join(tmp, 'replay.db');
+/**
+ * `saio-lab replay --quick` of `doc` (written to NAME.json) into a database and an out directory of
+ * its own, as CI replays a notebook; fails the test unless it exits 0. Its results.json, and how long it took.
+ */
+function replayQuick(name: string, doc: unknown, timeoutMs: number): { db: string; results: ResultsJson; seconds: number } {
+  const file = join(tmp, `${name}.json`);
+  writeFileSync(file, JSON.stringify(doc, null, 2));
+  const out = join(tmp, `out-${name}`);
+  const db = join(tmp, `${name}.db`);
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'saio-lab.js'), '--db', db, 'replay', file, '--quick', '--out', out], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'saio-lab.js'), '--db', db, 'replay', file, '--quick', '--out', out], { encoding: 'utf8', timeout: timeoutMs });
   const seconds = (Date.now() - t0) / 1000;
   assert.equal(r.status, 0, `replay exit ${r.status} after ${seconds} s:\n${r.stdout}\n${r.stderr}`);
+  return { db, results: JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsJson, seconds };
+}
 
-  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsJson;
+test('experiments/two-hosts.json: nginx on srv under saio-uring, saio-load on gen1; replay --quick exits 0, every point verified, per-host environment and placement in results.json, traffic inside the namespaces', async () => {
+  const { db, results, seconds } = replayQuick('two-hosts', twoHostsHere(), 300_000);
   const run = results.runs[0];
   assert.ok(run);
   assert.equal(run.status, 'ok', run.reason ?? '');
@@ -295,15 +302,7 @@ interface RawDoc {
 }
 
 test('experiments/three-hosts.json: nginx on srv, saio-load on gen1 and gen2 at once; every point verified, the merged numbers are the sum and the exact merge of the raw outputs, the windows coincide', async () => {
-  const file = join(tmp, 'three-hosts.json');
-  writeFileSync(file, JSON.stringify(threeHostsHere(), null, 2));
-  const out = join(tmp, 'out-three');
-  const db = join(tmp, 'three.db');
-  const t0 = Date.now();
-  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'saio-lab.js'), '--db', db, 'replay', file, '--quick', '--out', out], { encoding: 'utf8', timeout: 400_000 });
-  const seconds = (Date.now() - t0) / 1000;
-  assert.equal(r.status, 0, `replay exit ${r.status} after ${seconds} s:\n${r.stdout}\n${r.stderr}`);
-  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsJson;
+  const { db, results, seconds } = replayQuick('three-hosts', threeHostsHere(), 400_000);
   assert.equal(results.runs.length, 2);
   const store = new Store(db);
   const raw = join(tmp, 'raw-three');

@@ -5,32 +5,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configKey } from '../common/axes';
 import type { ExperimentCell } from '../common/notebook/schema';
-import { validateNotebook } from '../notebook/validate';
+import { validCell } from '../notebook/fixture';
 import { capacities, phaseDurations, planPoints, pointLabel, probeDurations, resolveRate } from './plan';
 
-function cell(over: Record<string, unknown>): ExperimentCell {
-  const v = validateNotebook({
-    format: 'saio-lab/notebook@2',
-    title: 'plan',
-    cells: [
-      {
-        id: 'e',
-        type: 'experiment',
-        server: { kind: 'nginx' },
-        protocol: { kind: 'http', file_size: 1 },
-        backends: ['baseline'],
-        driver: { kind: 'saio-load' },
-        sweep: { connections: [10] },
-        duration_s: 5,
-        warmup_s: 1,
-        repeats: 2,
-        ...over,
-      },
-    ],
-  });
-  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
-  return v.notebook.cells[0] as ExperimentCell;
-}
+const cell = (over: Record<string, unknown>): ExperimentCell => validCell({ protocol: { kind: 'http', file_size: 1 }, duration_s: 5, repeats: 2, ...over }, 'plan');
 
 const keyed = (plan: ReturnType<typeof planPoints>) => plan.map((p) => `${p.seq} ${p.kind} r${p.repeat} ${p.backend} ${configKey(p.configuration)}`);
 

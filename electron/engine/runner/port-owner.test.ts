@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ProgressEvent } from '../model';
 import type { ExperimentCell } from '../common/notebook/schema';
-import { validateNotebook } from '../notebook/validate';
+import { oneCellNotebook, validNotebook } from '../notebook/fixture';
 import { createNotebook, loadRevision } from '../notebooks';
 import { Store } from '../store/store';
 import { freePort } from './net';
@@ -83,27 +83,13 @@ function foreignRequests(log = foreignLog): number {
 }
 
 async function run(store: Store, name: string, ports: (address: string) => Promise<number>, cellOver: Record<string, unknown> = {}, onProgress?: (e: ProgressEvent) => void) {
-  const v = validateNotebook({
-    format: 'saio-lab/notebook@2',
-    title: 'port owner test',
-    cells: [
-      {
-        id: 'exp',
-        type: 'experiment',
-        server: { kind: 'nginx', workers: 1 },
-        protocol: { kind: 'http', file_size: 4096 },
-        backends: ['baseline'],
-        driver: { kind: 'wrk' },
-        sweep: { connections: [4] },
-        duration_s: 1,
-        warmup_s: 0,
-        repeats: 1,
-        ...cellOver,
-      },
-    ],
-  });
-  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
-  const { notebook, revision } = createNotebook(store, name, v.notebook);
+  const doc = validNotebook(
+    oneCellNotebook(
+      { id: 'exp', server: { kind: 'nginx', workers: 1 }, protocol: { kind: 'http', file_size: 4096 }, driver: { kind: 'wrk' }, sweep: { connections: [4] }, warmup_s: 0, ...cellOver },
+      'port owner test',
+    ),
+  );
+  const { notebook, revision } = createNotebook(store, name, doc);
   const cell = loadRevision(store, revision.id).cells[0] as ExperimentCell;
   return runCell(store, { notebookId: notebook.id, revisionId: revision.id, cell, quick: false, runsDir: join(dir, 'runs'), freePort: ports, onProgress });
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { ProgressEvent } from '../model';
 import type { ExperimentCell, Notebook } from '../common/notebook/schema';
-import { validateNotebook } from '../notebook/validate';
+import { oneCellNotebook, validNotebook } from '../notebook/fixture';
 import { saioKmod } from '../backends/saio-kmod';
 import { cannotLoadModules, hostFacts, type HostFacts } from '../kmod/host';
 import { ModuleStep } from '../kmod/module-step';
@@ -19,30 +19,13 @@ import { planPoints, runCell } from './runner';
 const dir = mkdtempSync(join(tmpdir(), 'saio-runner-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function notebookWith(cell: Partial<ExperimentCell>): Notebook {
-  const v = validateNotebook({
-    format: 'saio-lab/notebook@2',
-    title: 'runner test',
-    cells: [
-      {
-        id: 'exp',
-        type: 'experiment',
-        server: { kind: 'nginx' },
-        protocol: { kind: 'http', file_size: 4096 },
-        backends: ['baseline'],
-        driver: { kind: 'wrk' },
-        sweep: { connections: [4, 16] },
-        duration_s: 1,
-        warmup_s: 1,
-        repeats: 1,
-        pinning: { server: [0], driver: [1] },
-        ...cell,
-      },
-    ],
-  });
-  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
-  return v.notebook;
-}
+const notebookWith = (cell: Partial<ExperimentCell>): Notebook =>
+  validNotebook(
+    oneCellNotebook(
+      { id: 'exp', protocol: { kind: 'http', file_size: 4096 }, driver: { kind: 'wrk' }, sweep: { connections: [4, 16] }, pinning: { server: [0], driver: [1] }, ...cell },
+      'runner test',
+    ),
+  );
 
 async function run(store: Store, name: string, cell: Partial<ExperimentCell>, opts: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void; quick?: boolean } = {}) {
   const { notebook, revision } = createNotebook(store, name, notebookWith(cell));

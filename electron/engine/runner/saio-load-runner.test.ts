@@ -119,16 +119,13 @@ for (const kind of ['redis', 'memcached'] as const) {
   });
 }
 
+// An absolute rate no server here reaches (a fraction of a probed capacity is not a sure overload
+// on a machine whose speed changes under other work), offered to redis by 8 connections.
+const FAR_BEYOND_CAPACITY = { server: { kind: 'redis' }, protocol: { kind: 'redis', keys: 100 }, sweep: { connections: [8], rate: [2_000_000] } };
+
 test('offered far more than the server can take: the generator’s warning marks the point, the run says so, and the point is still verified', async () => {
-  // An absolute rate no server here reaches (a fraction of a probed capacity is not a sure
-  // overload on a machine whose speed changes under other work), and no warm-up, so that the
-  // window's first requests complete (see the next test for when none does).
-  const { run, points } = await runIt({
-    server: { kind: 'redis' },
-    protocol: { kind: 'redis', keys: 100 },
-    sweep: { connections: [8], rate: [2_000_000] },
-    warmup_s: 0,
-  });
+  // No warm-up, so that the window's first requests complete (see the next test for when none does).
+  const { run, points } = await runIt({ ...FAR_BEYOND_CAPACITY, warmup_s: 0 });
   const [over] = points;
   assert.equal(over?.rate_per_s, 2_000_000);
   assert.ok((over?.requests_per_s ?? Infinity) < 0.5 * 2_000_000, `achieved ${over?.requests_per_s}`);
@@ -143,13 +140,7 @@ test('offered far more than the server can take: the generator’s warning marks
 });
 
 test('so far beyond capacity that no request of the window completes: the point fails saying so, not as wrong responses', async () => {
-  const { run, points } = await runIt({
-    server: { kind: 'redis' },
-    protocol: { kind: 'redis', keys: 100 },
-    sweep: { connections: [8], rate: [2_000_000] },
-    duration_s: 0.5,
-    warmup_s: 1,
-  });
+  const { run, points } = await runIt({ ...FAR_BEYOND_CAPACITY, duration_s: 0.5, warmup_s: 1 });
   const [p] = points;
   assert.equal(p?.status, 'failed');
   assert.equal(p?.load?.requests, 0);

@@ -2,24 +2,23 @@
 // and a run keeps the hosts it used. A schema-2 database and a schema-3 one (points with their CPU,
 // issue 12) upgrade with their rows read as before.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import type { PlacementSample, RunHostRecord } from '../model';
-import type { Notebook } from '../common/notebook/schema';
-import { createNotebook } from '../notebooks';
-import { repoRoot } from '../paths';
+import type { PlacementSample } from '../model';
+import { quickstart } from '../notebook/fixture';
+import { remoteHost } from '../bundle/fixture';
 import { fixtureCpu } from '../report/fixture';
 import * as m0001 from './migrations/0001-initial';
 import * as m0002 from './migrations/0002-load-result';
 import * as m0003 from './migrations/0003-cpu';
+import { withRun } from './fixture';
 import { Store } from './store';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-store-hosts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const quickstart = () => JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'quickstart.json'), 'utf8')) as Notebook;
 const sample = (tid: number, host?: string): PlacementSample => ({
   ...(host ? { host } : {}),
   point_id: null,
@@ -35,22 +34,6 @@ const sample = (tid: number, host?: string): PlacementSample => ({
   utime_ticks: 3,
   stime_ticks: 4,
 });
-
-function withRun(s: Store): void {
-  const { notebook, revision } = createNotebook(s, 'qs', quickstart());
-  s.insertRun({
-    id: 'run-1',
-    notebook_id: notebook.id,
-    revision_id: revision.id,
-    cell_id: 'nginx-keepalive',
-    quick: true,
-    started_at: '2026-01-01T00:00:00.000Z',
-    owner_pid: process.pid,
-    owner_start: '1',
-    points_planned: 1,
-    run_dir: '/tmp/x',
-  });
-}
 
 /** A database as an older saio-lab left it: migrations 1..version applied, nothing else. */
 function olderDatabase(path: string, version: 2 | 3): void {
@@ -129,30 +112,7 @@ test('placement and processes by host; a run keeps the hosts it used', () => {
     s.listProcesses('run-1').map((p) => `${p.host} ${p.role} ${p.pid} ${p.ended}`),
     ['srv server 10 true', 'local driver 10 false', 'gen1 driver 11 false'],
   );
-  const h: RunHostRecord = {
-    name: 'srv',
-    kind: 'ssh',
-    address: 'ssh://saio-srv',
-    roles: ['server'],
-    environment: {
-      host: 'srv',
-      kind: 'ssh',
-      address: 'ssh://saio-srv',
-      captured_at: 'x',
-      kernel: '6.1',
-      kernel_cmdline: '',
-      os: 'Debian',
-      cpu_model: 'cpu',
-      cpus: 2,
-      memory_bytes: 1,
-      extra: {},
-      tools: { nginx: 'nginx/1.22.1' },
-    },
-    clock_offset: { offset_ms: 1, uncertainty_ms: 2, samples: 7 },
-    network_path: null,
-    notes: ['libsaio.so: copied'],
-  };
-  s.putRunHost('run-1', h);
-  assert.deepEqual(s.listRunHosts('run-1'), [h]);
+  s.putRunHost('run-1', remoteHost);
+  assert.deepEqual(s.listRunHosts('run-1'), [remoteHost]);
   s.close();
 });

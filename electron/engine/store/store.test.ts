@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Notebook } from '../common/notebook/schema';
+import { shippedNotebook } from '../notebook/fixture';
 import { canonicalText } from '../notebook/validate';
 import { createNotebook, diffRevisions, history, loadRevision, restoreRevision, saveRevision } from '../notebooks';
-import { repoRoot } from '../paths';
+import { withRun } from './fixture';
 import { revisionId, sha256, Store } from './store';
 import { fixtureCpu } from '../report/fixture';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const quickstart = (): Notebook => JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'quickstart.json'), 'utf8'));
+const quickstart = (): Notebook => shippedNotebook('quickstart');
 
 function edited(nb: Notebook, connections: number[]): Notebook {
   const copy = structuredClone(nb);
@@ -77,19 +78,7 @@ test('revisions: create, save, no-op save, history, diff, restore — all immuta
 
 test('runs, points, artifacts, placement and environment are stored and read back whole', () => {
   const s = new Store(join(dir, 'runs.db'));
-  const { notebook, revision } = createNotebook(s, 'qs', quickstart());
-  s.insertRun({
-    id: 'run-1',
-    notebook_id: notebook.id,
-    revision_id: revision.id,
-    cell_id: 'nginx-keepalive',
-    quick: true,
-    started_at: '2026-01-01T00:00:00.000Z',
-    owner_pid: process.pid,
-    owner_start: '1',
-    points_planned: 1,
-    run_dir: '/tmp/x',
-  });
+  withRun(s);
   const pointId = s.insertPoint({
     run_id: 'run-1',
     seq: 1,

@@ -10,7 +10,7 @@ import type { RunResults } from '../../../electron/engine/common/results';
 import { compare, type Comparison, type Verdict } from '../../../electron/engine/common/stats/compare';
 import { metricDirection } from '../../../electron/engine/common/stats/metrics';
 import { summarize } from '../../../electron/engine/common/stats/summary';
-import { layout, METRIC_LABELS, okPoints, seriesTraces, sweepAxis, warnedCount, type Figure } from './traces';
+import { countLayout, METRIC_LABELS, okPoints, seriesTraces, warnedCount, type Figure } from './traces';
 
 function metricKnown(m: string): boolean {
   try {
@@ -42,16 +42,7 @@ export function compareFigure(runs: readonly LabelledRun[], metric: Metric): Fig
   const all = [...groups.values()].flat();
   const open = all.length > 0 && all.every((p) => p.rate_per_s !== null);
   const x: PlotField = open ? 'requests_per_s' : 'connections';
-  const l = layout(fieldLabel(x), METRIC_LABELS[metric]);
-  if (!open)
-    Object.assign(
-      l.xaxis as object,
-      sweepAxis(
-        'connections',
-        all.map((p) => p.connections),
-      ),
-    );
-  Object.assign(l.yaxis as object, { tickformat: ',.0f' });
+  const l = countLayout(fieldLabel(x), METRIC_LABELS[metric], open ? undefined : { field: 'connections', values: all.map((p) => p.connections) });
   if (all.length === 0) return { data: [], layout: l, empty: 'pick runs with finished points' };
   return { data: seriesTraces(groups, x, metric), layout: l, warned: warnedCount(all) };
 }

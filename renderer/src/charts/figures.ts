@@ -4,7 +4,7 @@ import { METRICS, PERCENTILE_METRICS, TAIL_METRICS, type Metric } from '../../..
 import type { PlotCell } from '../../../electron/engine/common/notebook/schema';
 import { chartSpec, PALETTE, plotlyFigure } from '../../../electron/engine/common/chart';
 import type { RunResults } from '../../../electron/engine/common/results';
-import { backendWorkers, closedLoop, FONT, groupBy, layout, okPoints, seriesTraces, sweepAxis, warnedCount, type Figure } from './traces';
+import { backendWorkers, closedLoop, countLayout, FONT, groupBy, layout, okPoints, seriesTraces, warnedCount, type Figure } from './traces';
 
 export function throughputFigure(run: RunResults | null | undefined): Figure {
   const pts = closedLoop(okPoints(run));
@@ -15,15 +15,7 @@ export function throughputFigure(run: RunResults | null | undefined): Figure {
       empty: okPoints(run).length ? 'no closed-loop points in this run (see tail latency against achieved rate)' : 'no finished points yet',
     };
   const data = seriesTraces(groupBy(pts, backendWorkers(pts)), 'connections', 'requests_per_s');
-  const l = layout('connections', 'requests/s');
-  Object.assign(
-    l.xaxis as object,
-    sweepAxis(
-      'connections',
-      pts.map((p) => p.connections),
-    ),
-  );
-  Object.assign(l.yaxis as object, { tickformat: ',.0f' });
+  const l = countLayout('connections', 'requests/s', { field: 'connections', values: pts.map((p) => p.connections) });
   return { data, layout: l, warned: warnedCount(pts) };
 }
 
@@ -74,21 +66,13 @@ export function tailLatencyFigure(run: RunResults | null | undefined): Figure {
 /** requests/s against server workers, one series per connection count. */
 export function scalingFigure(run: RunResults | null | undefined): Figure {
   const pts = closedLoop(okPoints(run));
-  const l = layout('server workers', 'requests/s');
-  Object.assign(l.yaxis as object, { tickformat: ',.0f' });
-  if (pts.length === 0) return { data: [], layout: l, empty: 'no finished closed-loop points yet' };
+  if (pts.length === 0) return { data: [], layout: countLayout('server workers', 'requests/s'), empty: 'no finished closed-loop points yet' };
   const many = new Set(pts.map((p) => p.backend)).size > 1;
   const groups = groupBy(
     [...pts].sort((a, b) => a.connections - b.connections),
     (p) => (many ? `${p.connections} conn · ${p.backend}` : `${p.connections} conn`),
   );
-  Object.assign(
-    l.xaxis as object,
-    sweepAxis(
-      'workers',
-      pts.map((p) => p.workers),
-    ),
-  );
+  const l = countLayout('server workers', 'requests/s', { field: 'workers', values: pts.map((p) => p.workers) });
   const fig: Figure = { data: seriesTraces(groups, 'workers', 'requests_per_s'), layout: l, warned: warnedCount(pts) };
   if (new Set(pts.map((p) => p.workers)).size < 2) fig.empty = 'one worker count in this run: sweep.workers lists several to see scaling';
   return fig;

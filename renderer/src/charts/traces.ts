@@ -51,6 +51,14 @@ export function sweepAxis(field: 'connections' | 'workers', values: number[]): R
   return axis;
 }
 
+/** A chart of counts (y with thousands separators); with `sweep`, x is that swept axis drawn by sweepAxis's rules. */
+export function countLayout(x: string, y: string, sweep?: { field: 'connections' | 'workers'; values: number[] }): Record<string, unknown> {
+  const l = layout(x, y);
+  if (sweep) Object.assign(l.xaxis as object, sweepAxis(sweep.field, sweep.values));
+  Object.assign(l.yaxis as object, { tickformat: ',.0f' });
+  return l;
+}
+
 function rateText(p: PointRecord): string {
   if (p.rate_per_s === null) return 'closed loop';
   return `${p.rate_per_s.toLocaleString('en-US')}/s asked${p.rate_of_capacity !== null ? ` (${p.rate_of_capacity}× capacity)` : ''}`;

@@ -22,6 +22,19 @@ const PORT = 59501;
 const url = (path: string): string => `http://127.0.0.1:${PORT}/${path}`;
 const NO_ERRORS = { connect: 0, read: 0, write: 0, timeout: 0, status: 0 };
 
+const latency = (min: number, mean: number, stdev: number, max: number, p50: number, p75: number, p90: number, p99: number, p999: number, p9999: number) => ({
+  min,
+  mean,
+  stdev,
+  max,
+  p50,
+  p75,
+  p90,
+  p99,
+  p999,
+  p9999,
+});
+
 const stats = (mean: number, stdev: number, max: number, within_stdev_pct: number | null) => ({
   mean,
   stdev,
@@ -33,14 +46,27 @@ interface Fixture {
   file: string;
   text: WrkTextReport;
   /**
-   * parse()'s result, as read off the file when results had wrk's own shape (format 1); parse()
-   * must return exactly its conversion to today's LoadResult. Absent for runs without
+   * parse()'s result, as read off the file when results had wrk's own shape (format 1), but for
+   * requests and errors: those are the text report's (parse() refuses a file where they differ).
+   * parse() must return exactly its conversion to today's LoadResult. Absent for runs without
    * summary.lua, which parse() must refuse.
    */
-  result?: LoadResultV1;
-  /** The phase whose argv reproduces the capture command (runs with summary.lua only). */
-  spec?: WrkPhase;
+  json?: Omit<LoadResultV1, 'requests' | 'errors'>;
+  /** How the capture command ran beyond what the report's header says (url, threads, connections, -d): runs with summary.lua only. */
+  capture?: Omit<WrkPhase, 'url' | 'connections' | 'threads' | 'duration_s'>;
 }
+
+/** parse()'s expected result (format 1): the JSON line's numbers with the text report's requests and errors. */
+const resultOf = (f: Fixture, json: NonNullable<Fixture['json']>): LoadResultV1 => ({ requests: f.text.requests, errors: f.text.errors, ...json });
+
+/** The phase whose argv reproduces the capture command: the report's header and the capture's options. */
+const specOf = (f: Fixture, capture: NonNullable<Fixture['capture']>): WrkPhase => ({
+  url: f.text.url,
+  connections: f.text.connections,
+  threads: f.text.threads,
+  duration_s: f.text.test_duration_s,
+  ...capture,
+});
 
 const FIXTURES: Fixture[] = [
   {
@@ -96,26 +122,13 @@ const FIXTURES: Fixture[] = [
       requests_per_s: 35801.67,
       transfer_bytes_per_s: 45256540, // 43.16MB
     },
-    result: {
-      requests: 39375,
+    json: {
       duration_s: 1.099809,
       requests_per_s: 35801.671017422115,
       bytes: 49769820,
-      errors: NO_ERRORS,
-      latency_us: {
-        min: 23,
-        mean: 253.017,
-        stdev: 337.916,
-        max: 4915,
-        p50: 192,
-        p75: 253,
-        p90: 375,
-        p99: 1943,
-        p999: 3800,
-        p9999: 4692,
-      },
+      latency_us: latency(23, 253.017, 337.916, 4915, 192, 253, 375, 1943, 3800, 4692),
     },
-    spec: { url: url('file-1k.bin'), connections: 8, threads: 2, duration_s: 1, timeout_s: 5, keep_alive: true },
+    capture: { timeout_s: 5, keep_alive: true },
   },
   {
     file: 'verify-ok.txt',
@@ -134,31 +147,14 @@ const FIXTURES: Fixture[] = [
       requests_per_s: 28263.24,
       transfer_bytes_per_s: 35724984, // 34.07MB
     },
-    result: {
-      requests: 31091,
+    json: {
       duration_s: 1.100051,
       requests_per_s: 28263.235068192294,
       bytes: 39298884,
-      errors: NO_ERRORS,
-      latency_us: {
-        min: 22,
-        mean: 357.103,
-        stdev: 484.744,
-        max: 5473,
-        p50: 266,
-        p75: 356,
-        p90: 486,
-        p99: 3028,
-        p999: 4443,
-        p9999: 5227,
-      },
+      latency_us: latency(22, 357.103, 484.744, 5473, 266, 356, 486, 3028, 4443, 5227),
       verify: { checked: 31091, mismatched: 0, bad_status: 0 },
     },
-    spec: {
-      url: url('file-1k.bin'),
-      connections: 8,
-      threads: 2,
-      duration_s: 1,
+    capture: {
       timeout_s: 5,
       keep_alive: true,
       verify_body_file: '/tmp/saio-wrk-cap/html/file-1k.bin',
@@ -181,31 +177,14 @@ const FIXTURES: Fixture[] = [
       requests_per_s: 32725.18,
       transfer_bytes_per_s: 41366323, // 39.45MB
     },
-    result: {
-      requests: 35996,
+    json: {
       duration_s: 1.099948,
       requests_per_s: 32725.183372304873,
       bytes: 45498784,
-      errors: NO_ERRORS,
-      latency_us: {
-        min: 23,
-        mean: 268.893,
-        stdev: 356.108,
-        max: 5802,
-        p50: 210,
-        p75: 299,
-        p90: 390,
-        p99: 2139,
-        p999: 4073,
-        p9999: 5658,
-      },
+      latency_us: latency(23, 268.893, 356.108, 5802, 210, 299, 390, 2139, 4073, 5658),
       verify: { checked: 35996, mismatched: 35996, bad_status: 0 },
     },
-    spec: {
-      url: url('file-1k.bin'),
-      connections: 8,
-      threads: 2,
-      duration_s: 1,
+    capture: {
       timeout_s: 5,
       keep_alive: true,
       verify_body_file: '/tmp/saio-wrk-cap/html/other-1k.bin',
@@ -228,26 +207,13 @@ const FIXTURES: Fixture[] = [
       requests_per_s: 33918.6,
       transfer_bytes_per_s: 10443817, // 9.96MB
     },
-    result: {
-      requests: 37303,
+    json: {
       duration_s: 1.09978,
       requests_per_s: 33918.60190219862,
       bytes: 11489144,
-      errors: { ...NO_ERRORS, status: 37303 },
-      latency_us: {
-        min: 21,
-        mean: 313.526,
-        stdev: 622.279,
-        max: 9882,
-        p50: 198,
-        p75: 273,
-        p90: 418,
-        p99: 3112,
-        p999: 8002,
-        p9999: 9647,
-      },
+      latency_us: latency(21, 313.526, 622.279, 9882, 198, 273, 418, 3112, 8002, 9647),
     },
-    spec: { url: url('missing.bin'), connections: 8, threads: 2, duration_s: 1, timeout_s: 5, keep_alive: true },
+    capture: { timeout_s: 5, keep_alive: true },
   },
   {
     file: 'connection-close.txt',
@@ -266,26 +232,13 @@ const FIXTURES: Fixture[] = [
       requests_per_s: 8528.09,
       transfer_bytes_per_s: 10737418, // 10.24MB
     },
-    result: {
-      requests: 9388,
+    json: {
       duration_s: 1.100833,
       requests_per_s: 8528.087366566955,
       bytes: 11819492,
-      errors: NO_ERRORS,
-      latency_us: {
-        min: 35,
-        mean: 834.871,
-        stdev: 931.495,
-        max: 10182,
-        p50: 652,
-        p75: 942,
-        p90: 1487,
-        p99: 5360,
-        p999: 9064,
-        p9999: 10091,
-      },
+      latency_us: latency(35, 834.871, 931.495, 10182, 652, 942, 1487, 5360, 9064, 10091),
     },
-    spec: { url: url('file-1k.bin'), connections: 8, threads: 2, duration_s: 1, timeout_s: 5, keep_alive: false },
+    capture: { timeout_s: 5, keep_alive: false },
   },
   {
     file: 'large-transfer.txt',
@@ -304,26 +257,13 @@ const FIXTURES: Fixture[] = [
       requests_per_s: 1563.74,
       transfer_bytes_per_s: 1642824991, // 1.53GB
     },
-    result: {
-      requests: 3147,
+    json: {
       duration_s: 2.012478,
       requests_per_s: 1563.743802416722,
       bytes: 3302150654,
-      errors: NO_ERRORS,
-      latency_us: {
-        min: 506,
-        mean: 2494.174,
-        stdev: 1016.548,
-        max: 9816,
-        p50: 2368,
-        p75: 3065,
-        p90: 3786,
-        p99: 5765,
-        p999: 7256,
-        p9999: 9816,
-      },
+      latency_us: latency(506, 2494.174, 1016.548, 9816, 2368, 3065, 3786, 5765, 7256, 9816),
     },
-    spec: { url: url('file-1m.bin'), connections: 4, threads: 2, duration_s: 2, timeout_s: 5, keep_alive: true },
+    capture: { timeout_s: 5, keep_alive: true },
   },
   {
     file: 'latency-seconds.txt',
@@ -342,26 +282,13 @@ const FIXTURES: Fixture[] = [
       requests_per_s: 7.98,
       transfer_bytes_per_s: 591104, // 577.25KB
     },
-    result: {
-      requests: 16,
+    json: {
       duration_s: 2.003902,
       requests_per_s: 7.984422391913377,
       bytes: 1184508,
-      errors: NO_ERRORS,
-      latency_us: {
-        min: 1000890,
-        mean: 1001263.688,
-        stdev: 371.991,
-        max: 1001636,
-        p50: 1001610,
-        p75: 1001626,
-        p90: 1001632,
-        p99: 1001636,
-        p999: 1001636,
-        p9999: 1001636,
-      },
+      latency_us: latency(1000890, 1001263.688, 371.991, 1001636, 1001610, 1001626, 1001632, 1001636, 1001636, 1001636),
     },
-    spec: { url: url('slow/file-64k.bin'), connections: 8, threads: 1, duration_s: 2, timeout_s: 5, keep_alive: true },
+    capture: { timeout_s: 5, keep_alive: true },
   },
   {
     file: 'timeouts.txt',
@@ -380,15 +307,13 @@ const FIXTURES: Fixture[] = [
       requests_per_s: 7.96,
       transfer_bytes_per_s: 654858, // 639.51KB
     },
-    result: {
-      requests: 16,
+    json: {
       duration_s: 2.01045,
       requests_per_s: 7.958417269765475,
       bytes: 1316552,
-      errors: { ...NO_ERRORS, timeout: 16 },
-      latency_us: { min: 0, mean: 0, stdev: 0, max: 0, p50: 0, p75: 0, p90: 0, p99: 0, p999: 0, p9999: 0 },
+      latency_us: latency(0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
     },
-    spec: { url: url('slow/file-64k.bin'), connections: 8, threads: 1, duration_s: 2, timeout_s: 1, keep_alive: true },
+    capture: { timeout_s: 1, keep_alive: true },
   },
   {
     file: 'socket-errors.txt',
@@ -407,30 +332,13 @@ const FIXTURES: Fixture[] = [
       requests_per_s: 844.11,
       transfer_bytes_per_s: 885323203, // 844.31MB
     },
-    result: {
-      requests: 1692,
+    json: {
       duration_s: 2.004473,
       requests_per_s: 844.1121431917517,
       bytes: 1774606809,
-      errors: { ...NO_ERRORS, read: 13, write: 62545 },
-      latency_us: {
-        min: 635,
-        mean: 4537.638,
-        stdev: 1682.867,
-        max: 15452,
-        p50: 4466,
-        p75: 5235,
-        p90: 6503,
-        p99: 10616,
-        p999: 14759,
-        p9999: 15452,
-      },
+      latency_us: latency(635, 4537.638, 1682.867, 15452, 4466, 5235, 6503, 10616, 14759, 15452),
     },
-    spec: {
-      url: 'http://127.0.0.1:33331/file-1m.bin',
-      connections: 8,
-      threads: 2,
-      duration_s: 2,
+    capture: {
       timeout_s: 5,
       keep_alive: true,
     },
@@ -461,8 +369,8 @@ describe('wrk fixtures', () => {
         assert.deepEqual(parseWrkText(fixture(f.file)), f.text);
       });
 
-      if (f.result) {
-        const expected = f.result;
+      if (f.json) {
+        const expected = resultOf(f, f.json);
         test('parse returns the JSON line as a LoadResult', () => {
           assert.deepEqual(wrkDriver.parse(fixture(f.file)), loadFromV1(expected));
         });
@@ -473,8 +381,8 @@ describe('wrk fixtures', () => {
         });
       }
 
-      if (f.spec) {
-        const spec = f.spec;
+      if (f.capture) {
+        const spec = specOf(f, f.capture);
         test('argv reproduces the capture command', () => {
           const expected = [
             'wrk',

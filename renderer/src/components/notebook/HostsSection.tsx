@@ -9,6 +9,7 @@ import { useEditor } from '../../stores/editor';
 import { errorsAt, jsonPath } from '../../validation/paths';
 import { Field } from '../fields/Field';
 import { NumberInput, SelectInput, TextInput } from '../fields/inputs';
+import { ErrorList } from './CellErrors';
 import { useFieldMessages } from '../fields/useErrors';
 
 type HostValue = string | { ssh: string; ssh_config?: string; address?: string } | { kind: 'qemu'; cpus?: number; memory_mb?: number; kernel?: string; accel?: string };
@@ -86,15 +87,7 @@ export function HostsSection() {
           + QEMU guest
         </button>
       </div>
-      {errors.length > 0 && (
-        <ul className="cell-errors" role="alert">
-          {errors.map((e, i) => (
-            <li key={i}>
-              <code>{e.path}</code> {e.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <ErrorList errors={errors} />
     </fieldset>
   );
 }

@@ -5,6 +5,7 @@ import { useEditor } from '../../stores/editor';
 import { useUi } from '../../stores/ui';
 import { errorsAt } from '../../validation/paths';
 import { TextInput } from '../fields/inputs';
+import { ErrorList } from './CellErrors';
 import { CellFrame } from './CellFrame';
 import { HostsSection } from './HostsSection';
 import { ExperimentCell } from './ExperimentCell';
@@ -43,15 +44,7 @@ export function NotebookView() {
         <TextInput label="title" path={['title']} wide />
       </div>
       <HostsSection />
-      {docErrors.length > 0 && (
-        <ul className="cell-errors" role="alert">
-          {docErrors.map((e, i) => (
-            <li key={i}>
-              <code>{e.path}</code> {e.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <ErrorList errors={docErrors} />
       {cells.map((cell, i) => {
         switch (cell.type) {
           case 'markdown':
