@@ -343,13 +343,88 @@ int saio_ring_stage_wait(struct saio_ring *r, int epfd, struct epoll_event *ev, 
 	return w.res;
 }
 
+/* Stage the queued ops of the fds on r's dirty list: each fd's FIFO as one chain (one op
+ * at a time without links, or for kTLS where a send may not be linked). Adds to *staged
+ * and *total. */
+static void stage_dirty(struct saio_ring *r, unsigned *staged, unsigned *total)
+{
+	const struct saio_backend *be = r->be;
+	const bool native = be->caps(r) & SAIO_CAP_NATIVE_SENDFILE;
+	const bool nolink = be->caps(r) & SAIO_CAP_NO_LINK;
+	const bool link_waitall = be->caps(r) & SAIO_CAP_LINK_WAITALL;
+	struct saio_fd *list = r->dirty;
+	r->dirty = NULL;
+	while (list) {
+		struct saio_fd *f = list;
+		list = f->dirty_next;
+		f->dirty = 0;
+		f->dirty_next = NULL;
+		if (f->ninflight || !f->nqueued)
+			continue;	/* completion of the in-flight chain re-dirties it */
+		const bool one = nolink || (f->tls && link_waitall);
+		for (int attempt = 0; attempt < 2; attempt++) {
+			unsigned space = be->space(r), need = 0, cnt = 0;
+			struct saio_op *op;
+			for (op = f->head; op; op = op->next) {
+				unsigned k = nreq(op, native);
+				if (need + k > space || (one && cnt))
+					break;
+				need += k;
+				cnt++;
+			}
+			if (one && cnt && op)
+				op = NULL;	/* one op at a time is all there is: no room to make */
+			/* A chain must reach the kernel in one submission: if the whole FIFO does
+			 * not fit, make room first; the part that never fits waits for this
+			 * chain to complete. */
+			if ((cnt == 0 || op) && *staged && attempt == 0) {
+				submit_now(r, staged);
+				continue;
+			}
+			if (cnt == 0) {
+				/* No room at all (an SQPOLL thread behind): keep it for the next
+				 * flush, which a completion will bring. */
+				saio_ring_dirty(r, f);
+				break;
+			}
+			op = f->head;
+			if (f->closing && !f->custody)
+				saio_closing_add(r, f);
+			unsigned i;
+			int pr = 0;
+			for (i = 0; i < cnt; i++, op = op->next) {
+				pr = be->prep(r, op, i + 1 < cnt);
+				if (pr < 0)
+					break;	/* the chain ends before it */
+				op->state = SAIO_OP_INFLIGHT;
+				f->nqueued--;
+				f->ninflight++;
+				r->nqueued--;
+				r->ninflight++;
+			}
+			*staged += i;
+			*total += i;
+			if (pr < 0 && pr != -EBUSY) {
+				/* An op this backend cannot run: it completes with that error
+				 * now, as the real call would have failed (a send's error is
+				 * delivered later like any other). -EBUSY: it stays queued. */
+				op->state = SAIO_OP_INFLIGHT;
+				op->nr_cqe = 1;
+				f->nqueued--;
+				f->ninflight++;
+				r->nqueued--;
+				r->ninflight++;
+				saio_engine_complete(r, op, 1, pr);
+			}
+			break;
+		}
+	}
+}
+
 static int ring_flush(struct saio_ring *r, bool submit, struct wait_req *w)
 {
 	const struct saio_backend *be = r->be;
 	unsigned staged = 0, total = 0;
-	const bool native = be->caps(r) & SAIO_CAP_NATIVE_SENDFILE;
-	const bool nolink = be->caps(r) & SAIO_CAP_NO_LINK;
-	const bool link_waitall = be->caps(r) & SAIO_CAP_LINK_WAITALL;
 	bool split = false;	/* some removals went to the kernel ahead of the rest */
 
 	be->reap(r);	/* completions free budget and may re-dirty fds */
@@ -376,75 +451,19 @@ static int ring_flush(struct saio_ring *r, bool submit, struct wait_req *w)
 	if (w)
 		w->res = split || r->standalone ? -EBUSY
 					       : be->epoll_prep(r, w->epfd, w->ev, w->maxev);
-	struct saio_fd *list = r->dirty;
-	r->dirty = NULL;
-	while (list) {
-		struct saio_fd *f = list;
-		list = f->dirty_next;
-		f->dirty = 0;
-		f->dirty_next = NULL;
-		if (f->ninflight || !f->nqueued)
-			continue;	/* completion of the in-flight chain re-dirties it */
-		const bool one = nolink || (f->tls && link_waitall);
-		for (int attempt = 0; attempt < 2; attempt++) {
-			unsigned space = be->space(r), need = 0, cnt = 0;
-			struct saio_op *op;
-			for (op = f->head; op; op = op->next) {
-				unsigned k = nreq(op, native);
-				if (need + k > space || (one && cnt))
-					break;
-				need += k;
-				cnt++;
-			}
-			if (one && cnt && op)
-				op = NULL;	/* one op at a time is all there is: no room to make */
-			/* A chain must reach the kernel in one submission: if the whole FIFO does
-			 * not fit, make room first; the part that never fits waits for this
-			 * chain to complete. */
-			if ((cnt == 0 || op) && staged && attempt == 0) {
-				submit_now(r, &staged);
-				continue;
-			}
-			if (cnt == 0) {
-				/* No room at all (an SQPOLL thread behind): keep it for the next
-				 * flush, which a completion will bring. */
-				saio_ring_dirty(r, f);
-				break;
-			}
-			op = f->head;
-			if (f->closing && !f->custody)
-				saio_closing_add(r, f);
-			unsigned i;
-			int pr = 0;
-			for (i = 0; i < cnt; i++, op = op->next) {
-				pr = be->prep(r, op, i + 1 < cnt);
-				if (pr < 0)
-					break;	/* the chain ends before it */
-				op->state = SAIO_OP_INFLIGHT;
-				f->nqueued--;
-				f->ninflight++;
-				r->nqueued--;
-				r->ninflight++;
-			}
-			staged += i;
-			total += i;
-			if (pr < 0 && pr != -EBUSY) {
-				/* An op this backend cannot run: it completes with that error
-				 * now, as the real call would have failed (a send's error is
-				 * delivered later like any other). -EBUSY: it stays queued. */
-				op->state = SAIO_OP_INFLIGHT;
-				op->nr_cqe = 1;
-				f->nqueued--;
-				f->ninflight++;
-				r->nqueued--;
-				r->ninflight++;
-				saio_engine_complete(r, op, 1, pr);
-			}
-			break;
-		}
+	/* An fd that runs one op at a time (kTLS, SQPOLL) gets its next op when the last
+	 * completes. A completion reaped by a submit of this flush (a small send completes
+	 * inside the enter that submits it) re-dirties its fd after the list was taken: take
+	 * the list again while a pass hands over something, or that op stays queued with
+	 * nothing in flight to bring a completion, and the thread sleeps on it. */
+	for (unsigned before = ~0u; r->dirty && total != before;) {
+		before = total;
+		stage_dirty(r, &staged, &total);
+		if (submit)
+			submit_now(r, &staged);
 	}
 	if (submit) {
-		submit_now(r, &staged);
+		submit_now(r, &staged);	/* (the removals alone) */
 	} else if (staged) {
 		/* handed to the kernel by the enter that waits (backend epoll_enter) */
 		atomic_fetch_add(&saio_stats.batches, 1);

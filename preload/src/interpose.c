@@ -1987,6 +1987,8 @@ static void batch_boundary(struct saio_ring *r)
 			break;
 		r->be->reap(r);
 	}
+	if (r->dirty)
+		saio_ring_flush(r);	/* next ops of fds whose op completed meanwhile */
 }
 
 /* Lock held. Hand over what is staged; the removals of closed descriptors finish before
@@ -2000,6 +2002,8 @@ static void batch_submit(struct saio_ring *r)
 			break;
 		r->be->reap(r);
 	}
+	if (r->dirty)
+		saio_ring_flush(r);	/* next ops of fds whose op completed meanwhile */
 }
 
 /*

@@ -9,13 +9,19 @@ static struct fake_req staged[FAKE_MAX];
 static struct { struct saio_op *op; int phase; int res; } cqes[FAKE_MAX];
 static unsigned ncqe;
 unsigned fake_nsub, fake_nstaged, fake_submits;
+unsigned fake_caps_extra;
+bool fake_complete_at_submit;
 
 static int f_init(struct saio_ring *r) { (void)r; return 0; }
 static void f_teardown(struct saio_ring *r) { (void)r; }
 static void f_forget(struct saio_ring *r) { (void)r; fake_nsub = fake_nstaged = ncqe = 0; }
 static unsigned f_space(struct saio_ring *r) { (void)r; return 64 - fake_nstaged; }
 static int f_notify(struct saio_ring *r) { (void)r; return -1; }
-static unsigned f_caps(struct saio_ring *r) { (void)r; return SAIO_CAP_SETSOCKOPT | SAIO_CAP_EPOLL_DEL; }
+static unsigned f_caps(struct saio_ring *r)
+{
+	(void)r;
+	return SAIO_CAP_SETSOCKOPT | SAIO_CAP_EPOLL_DEL | fake_caps_extra;
+}
 
 static void stage(struct saio_op *op, int phase, bool link)
 {
@@ -48,6 +54,8 @@ static int f_submit(struct saio_ring *r)
 	fake_nsub += n;
 	fake_nstaged = 0;
 	fake_submits++;
+	if (fake_complete_at_submit)
+		fake_complete_all();
 	return (int)n;
 }
 

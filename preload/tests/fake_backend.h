@@ -18,6 +18,8 @@ struct fake_req {
 extern struct fake_req fake_sub[FAKE_MAX];	/* submitted, not completed, in order */
 extern unsigned fake_nsub, fake_nstaged, fake_submits;
 extern const struct saio_backend fake_backend;
+extern unsigned fake_caps_extra;	/* capabilities the fake has beyond its own */
+extern bool fake_complete_at_submit;	/* requests complete in the submit (inline sends) */
 
 /* Complete submitted request i (index into fake_sub) with res; delivered at next reap. */
 void fake_complete(unsigned i, int res);

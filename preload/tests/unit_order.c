@@ -670,6 +670,40 @@ int main(void)
 		settle();
 	});
 
+	TEST("one op at a time (kTLS, SQPOLL): an op completed by the batch's own submit brings the next, before the thread sleeps", {
+		/* A small send that completes inside the enter which submits it (a kTLS
+		 * record): its completion, reaped right after the submit, leaves the fd's next
+		 * op queued with nothing in flight. Nothing would ever wake the epoll_wait
+		 * that follows for it: nginx's response stalled with its headers sent. */
+		int sv[2];
+		tcp_pair(sv);
+		struct saio_fd *f = saio_fd_peek(sv[1]);
+		fake_caps_extra = SAIO_CAP_NO_LINK;
+		fake_complete_at_submit = true;
+		int one = 1;	/* (an op between the writes keeps them apart) */
+		CHECK(write(sv[1], "head", 4) == 4);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0);
+		CHECK(write(sv[1], "body", 4) == 4);
+		struct epoll_event e;
+		CHECK(epoll_wait(ep, &e, 1, 0) == 0);	/* the batch's end */
+		CHECK(f->nqueued == 0 && f->ninflight == 0 && !f->head);
+		if (f->nqueued)
+			fprintf(stderr, "  after the batch: %u queued, %u in flight\n", f->nqueued,
+				f->ninflight);
+		/* and a flush from inside the loop iteration (a read after writes) */
+		CHECK(write(sv[1], "more", 4) == 4);
+		CHECK(setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0);
+		CHECK(write(sv[1], "again", 5) == 5);
+		saio_flush();
+		CHECK(f->nqueued == 0 && !f->head);
+		fake_complete_at_submit = false;
+		fake_caps_extra = 0;
+		settle();
+		close(sv[1]);
+		close(sv[0]);
+		settle();
+	});
+
 	TEST("fusion: MSG_MORE joins only onto MSG_MORE, MSG_NOSIGNAL apart, the last flags win", {
 		int sv[2];
 		pair(sv, true);
