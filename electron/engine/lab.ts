@@ -6,10 +6,10 @@ import { diffRevisions, headRevision, history, LabError, loadRevision, requireNo
 import type { Change } from './notebook/diff';
 import type { Notebook } from './common/notebook/schema';
 import { recoverInterrupted, recoverRemote, type Recovered, type RemoteRecovery } from './recovery';
-import type { ReplayResults, RunResults } from './common/results';
+import type { ReplayResults, RunResults, RunsReport } from './common/results';
 import { RESULTS_FORMAT } from './common/results';
 import { comparableRun, gateCell } from './report/gate-run';
-import { runStatistics } from './common/statistics';
+import { notebookStatistics } from './common/statistics';
 import type { OutputChunk } from './runner/processes';
 import { runCell } from './runner/runner';
 import { runsDir } from './locations';
@@ -142,25 +142,34 @@ export class Lab {
   async replay(source: string, opts: RunHooks & { quick?: boolean; gate?: { threshold: number } }): Promise<ReplayResults> {
     const started = Date.now();
     if (!existsSync(source)) throw new LabError(`${source}: no such file`);
-    let notebookId: string;
-    if (isBundle(source)) {
-      notebookId = importBundle(this.store, source).notebook.id;
-    } else {
-      notebookId = this.saveFile(source).notebook.id;
-    }
-    const earlier = this.store.listRuns(notebookId).map((run) => ({ run, environment: this.store.getEnvironment(run.id) ?? null }));
+    const notebookId = isBundle(source) ? importBundle(this.store, source).notebook.id : this.saveFile(source).notebook.id;
     const runs = await this.runNotebook(notebookId, opts);
-    const { notebook, revision, content } = this.content(notebookId);
-    const results = runs.map((r) => this.runResults(r.id));
-    const stats = results.map((r) => {
-      const cell = content.cells.find((c) => c.id === r.run.cell_id && c.type === 'experiment');
-      return runStatistics(r.run.cell_id, r.run.id, r.points, cell?.type === 'experiment' ? cell : undefined, r.run.quick);
-    });
-    const gates = opts.gate
+    const report = this.report(
+      notebookId,
+      runs.map((r) => r.id),
+      { gate: opts.gate },
+    );
+    return { ...report, quick: opts.quick ?? false, elapsed_s: (Date.now() - started) / 1000 };
+  }
+
+  /**
+   * The report of a notebook's runs (a replay's, in the order given): each run's results, the
+   * statistics a report shows, and with `gate` each run against the latest comparable run of its
+   * cell that started before it (any run of the notebook: a bundle's, an earlier replay's).
+   */
+  report(ref: string, runIds: readonly string[], opts: { gate?: { threshold: number } } = {}): RunsReport {
+    const { notebook, revision, content } = this.content(ref);
+    const results = runIds.map((id) => this.runResults(id));
+    const foreign = results.find((r) => r.run.notebook_id !== notebook.id);
+    if (foreign) throw new LabError(`notebook "${notebook.name}" has no run "${foreign.run.id}"`);
+    // Candidates are all the notebook's runs: comparableRun takes only those of the same cell that started before.
+    const earlier = this.store.listRuns(notebook.id).map((run) => ({ run, environment: this.store.getEnvironment(run.id) ?? null }));
+    const gate = opts.gate;
+    const gates = gate
       ? results.map((r) => {
           const prev = comparableRun(earlier, r.run, r.environment);
           const previous = 'run' in prev ? { run: prev.run, points: this.store.listPoints(prev.run.id) } : prev;
-          return gateCell(r, previous, { threshold: opts.gate!.threshold });
+          return gateCell(r, previous, { threshold: gate.threshold });
         })
       : [];
     return {
@@ -168,11 +177,8 @@ export class Lab {
       generated_at: new Date().toISOString(),
       notebook: { id: notebook.id, name: notebook.name, revision_id: revision.id, content },
       runs: results,
-      elapsed_s: (Date.now() - started) / 1000,
-      quick: opts.quick ?? false,
-      summaries: stats.flatMap((s) => s.summaries),
-      comparisons: stats.flatMap((s) => s.comparisons),
-      noise: stats.map((s) => s.noise),
+      quick: results.length > 0 && results.every((r) => r.run.quick),
+      ...notebookStatistics(results, content),
       gates,
     };
   }
