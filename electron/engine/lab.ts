@@ -1,12 +1,11 @@
 // The lab engine: one object per open database, the functions every front end (CLI, desktop,
 // web mode) calls. It owns no UI; progress and live output leave through callbacks.
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import type { NotebookRecord, PlacementSample, PointRecord, ProgressEvent, RevisionRecord, RunRecord } from './model';
-import { diffRevisions, headRevision, history, LabError, loadRevision, requireNotebook, requireRevision, restoreRevision, saveNotebookFile } from './notebooks';
+import { diffRevisions, headRevision, history, LabError, loadRevision, requireNotebook, requireRevision, restoreRevision } from './notebooks';
 import type { Change } from './notebook/diff';
 import type { Notebook } from './common/notebook/schema';
 import { recoverInterrupted, recoverRemote, type Recovered, type RemoteRecovery } from './recovery';
-import type { ReplayResults, RunResults, RunsReport } from './common/results';
+import type { RunResults, RunsReport } from './common/results';
 import { RESULTS_FORMAT } from './common/results';
 import { comparableRun, gateCell } from './report/gate-run';
 import { notebookStatistics } from './common/statistics';
@@ -79,10 +78,6 @@ export class Lab {
     return restoreRevision(this.store, nb, requireRevision(this.store, nb, rev));
   }
 
-  saveFile(path: string, opts: { name?: string; message?: string } = {}) {
-    return saveNotebookFile(this.store, path, opts);
-  }
-
   runs(ref: string): RunRecord[] {
     return this.store.listRuns(this.notebook(ref).id);
   }
@@ -136,23 +131,6 @@ export class Lab {
   }
 
   /**
-   * Headless replay: bring the notebook (file or bundle) into the store, run every experiment
-   * cell, and return everything the report needs.
-   */
-  async replay(source: string, opts: RunHooks & { quick?: boolean; gate?: { threshold: number } }): Promise<ReplayResults> {
-    const started = Date.now();
-    if (!existsSync(source)) throw new LabError(`${source}: no such file`);
-    const notebookId = isBundle(source) ? importBundle(this.store, source).notebook.id : this.saveFile(source).notebook.id;
-    const runs = await this.runNotebook(notebookId, opts);
-    const report = this.report(
-      notebookId,
-      runs.map((r) => r.id),
-      { gate: opts.gate },
-    );
-    return { ...report, quick: opts.quick ?? false, elapsed_s: (Date.now() - started) / 1000 };
-  }
-
-  /**
    * The report of a notebook's runs (a replay's, in the order given): each run's results, the
    * statistics a report shows, and with `gate` each run against the latest comparable run of its
    * cell that started before it (any run of the notebook: a bundle's, an earlier replay's).
@@ -189,16 +167,5 @@ export class Lab {
 
   importBundle(file: string, opts: { as?: string } = {}): ImportReport {
     return importBundle(this.store, file, opts);
-  }
-}
-
-/** Bundles are gzip files; notebooks are JSON text. Decide by content, not by name. */
-export function isBundle(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(2);
-    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    closeSync(fd);
   }
 }
