@@ -7,7 +7,7 @@ import type { ArtifactRecord, NotebookRecord, PlacementSample, PointRecord, Prog
 import type { Change } from '../engine/notebook/diff';
 import type { Notebook } from '../engine/common/notebook/schema';
 import type { NotebookError } from '../engine/notebook/validate';
-import type { RunResults } from '../engine/common/results';
+import type { RunResults, RunsReport } from '../engine/common/results';
 
 const ref = z.string().min(1).max(200);
 const revRef = z.string().min(4).max(64);
@@ -34,6 +34,16 @@ export const inputs = {
   'runs.start': z.strictObject({ ref, cells: z.array(z.string().max(64)).max(500).optional(), quick: z.boolean().optional() }),
   'runs.cancel': z.strictObject({ job: z.string().min(1).max(64) }),
   'runs.jobs': z.strictObject({}),
+  /**
+   * The report of runs of a notebook (a replay's: what report.html and results.json hold), in the
+   * order given; `gate`: each run against the latest comparable earlier run of its cell (same
+   * machine, same kind) — a regression is `significantly worse by more than threshold` (0–1).
+   */
+  'runs.report': z.strictObject({
+    ref,
+    runs: z.array(runRef).max(500),
+    gate: z.strictObject({ threshold: z.number().gt(0).lt(1) }).optional(),
+  }),
   /** A bundle of the notebook, base64 (the web transport carries JSON). */
   'bundles.export': z.strictObject({ ref }),
   /** `file_name`: what the bundle's problems are said of (the file the user picked); default "the bundle". */
@@ -86,6 +96,7 @@ export interface Outputs {
   'runs.start': JobInfo;
   'runs.cancel': JobInfo;
   'runs.jobs': JobInfo[];
+  'runs.report': RunsReport;
   'bundles.export': { file_name: string; data_base64: string; runs: number; revisions: number; artifacts: number; bytes: number };
   'bundles.import': { notebook: { id: string; name: string }; revisions_added: number; revisions_present: number; runs_added: number; runs_present: number; head_moved: boolean };
 }

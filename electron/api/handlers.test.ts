@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { fillSource } from '../engine/bundle/fixture';
 import { Lab } from '../engine/lab';
 import { inputs, methods, type Method } from './contract';
 import { createHandlers, dispatch, type Handlers } from './handlers';
@@ -48,6 +49,7 @@ const bad: Record<Method, [unknown, string]> = {
   'runs.start': [{ ref: 'a', cells: ['x', 3] }, 'cells[1]'],
   'runs.cancel': [{ job: '' }, 'job'],
   'runs.jobs': [null, '$'],
+  'runs.report': [{ ref: 'a', runs: [], gate: { threshold: 1 } }, 'gate.threshold'],
   'bundles.export': [{ ref: 'x'.repeat(201) }, 'ref'],
   'bundles.import': [{ data_base64: '' }, 'data_base64'],
 };
@@ -195,4 +197,53 @@ test('engine errors map to ApiError codes, with one line and no stack', async ()
   assert.equal(logged.length, 1);
   const nonError = await dispatch({ ...handlers, 'runs.jobs': async () => Promise.reject('plain string') } as Handlers, 'runs.jobs', {});
   assert.ok(!nonError.ok && nonError.error.code === 'internal');
+});
+
+test('runs.report: the runs given, in order, with their statistics; the gate finds the comparable earlier run outside them; a run of another notebook is refused', async () => {
+  const other = new Lab(join(dir, 'report.db'));
+  try {
+    const { notebook } = fillSource(other.store);
+    const h = createHandlers(other, new JobManager(other));
+    const call = async <M extends Method>(method: M, input: unknown) => {
+      const r = await dispatch(h, method, input);
+      assert.ok(r.ok, `${method}: ${JSON.stringify(!r.ok && r.error)}`);
+      return r.value as never as import('./contract').Outputs[M];
+    };
+    const plain = await call('runs.report', { ref: notebook.name, runs: ['run-000000000003', 'run-000000000001'] });
+    assert.deepEqual(
+      plain.runs.map((r) => r.run.id),
+      ['run-000000000003', 'run-000000000001'],
+    );
+    assert.equal(plain.notebook.id, notebook.id);
+    assert.equal(plain.notebook.revision_id, notebook.head_revision_id, 'the notebook at its head');
+    assert.equal(plain.format, 'saio-lab/results@3');
+    assert.equal(plain.quick, false);
+    assert.ok(!('elapsed_s' in plain), 'the wall time is the caller’s');
+    assert.deepEqual(
+      plain.noise.map((n) => n.run_id),
+      ['run-000000000003', 'run-000000000001'],
+    );
+    assert.ok(plain.summaries.some((s) => s.run_id === 'run-000000000001' && s.metric === 'requests_per_s'));
+    assert.deepEqual(plain.gates, []);
+
+    // Run 3 against run 1 (full, ok, same machine, earlier); run 1 has nothing before it.
+    const gated = await call('runs.report', { ref: notebook.id, runs: ['run-000000000003', 'run-000000000001'], gate: { threshold: 0.1 } });
+    assert.deepEqual(
+      gated.gates.map((g) => [g.cell_id, g.run_id, g.previous_run]),
+      [
+        ['exp', 'run-000000000003', 'run-000000000001'],
+        ['exp', 'run-000000000001', null],
+      ],
+    );
+    assert.match(gated.gates[1]!.result.message, /gate passed without comparing: no earlier run of cell "exp"/);
+    assert.deepEqual((await call('runs.report', { ref: notebook.id, runs: [] })).runs, []);
+
+    const nope = await dispatch(h, 'runs.report', { ref: notebook.id, runs: ['ffffffff'] });
+    assert.ok(!nope.ok && nope.error.code === 'not_found', JSON.stringify(nope));
+    await call('notebooks.create', { name: 'elsewhere', from: 'quickstart.json' });
+    const foreign = await dispatch(h, 'runs.report', { ref: 'elsewhere', runs: ['run-000000000001'] });
+    assert.ok(!foreign.ok && foreign.error.code === 'not_found' && /notebook "elsewhere" has no run "run-000000000001"/.test(foreign.error.message), JSON.stringify(foreign));
+  } finally {
+    other.close();
+  }
 });

@@ -125,6 +125,7 @@ export function createHandlers(lab: Lab, jobs: JobManager): Handlers {
     'runs.start': async ({ ref, cells, quick }) => jobs.start(ref, { cells, quick }),
     'runs.cancel': async ({ job }) => jobs.cancel(job),
     'runs.jobs': async () => jobs.list(),
+    'runs.report': async ({ ref, runs, gate }) => lab.report(ref, runs, { gate }),
 
     'bundles.export': async ({ ref }) => {
       const notebook = lab.notebook(ref);

@@ -2,9 +2,9 @@
 // both carry — called in process through `dispatch`: input checked by the contract's schemas,
 // engine errors turned into the same ApiErrors a UI sees, and the same events (a run's progress,
 // its job's end). Files stay the CLI's business, as they are the UI's: it reads a notebook or a
-// bundle and hands over the content, and writes the bundle it is given. Only replay (headless
-// runs, the gate, the report files: no API method) calls the engine itself.
-import { createHandlers, dispatch } from '../api/handlers';
+// bundle and hands over the content, and writes the bundle it is given (replay too: the report
+// files are what runs.report returns, written here).
+import { createHandlers, dispatch, type Handlers } from '../api/handlers';
 import { JobManager } from '../api/jobs';
 import type { ApiError, Input, LabEvent, Method, Outputs } from '../api/contract';
 import type { Lab } from '../engine/lab';
@@ -30,7 +30,11 @@ export interface ApiClient {
 export function apiClient(lab: Lab): ApiClient {
   // Pipes, as the CLI's own runs use: no pseudo-terminal.
   const jobs = new JobManager(lab, { pty: false });
-  const handlers = createHandlers(lab, jobs);
+  return handlerClient(createHandlers(lab, jobs), (listener) => jobs.subscribe(listener));
+}
+
+/** A client of any handler map (the lab's, or a test's), every call through `dispatch`. */
+export function handlerClient(handlers: Handlers, subscribe: ApiClient['subscribe']): ApiClient {
   const call: ApiCall = async (method, input) => {
     // An internal error is ours, not the input's: the engine's own error (a database error, a
     // bug with its stack) goes on to main, as it would without the API between.
@@ -39,5 +43,5 @@ export function apiClient(lab: Lab): ApiClient {
     if (!r.ok) throw r.error.code === 'internal' && internal !== undefined ? internal : new ApiCallError(r.error);
     return r.value as Outputs[typeof method];
   };
-  return { call, subscribe: (listener) => jobs.subscribe(listener) };
+  return { call, subscribe };
 }

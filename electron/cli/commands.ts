@@ -1,12 +1,12 @@
 // One function per CLI command. Each reads its arguments, calls the API's handler map (ctx.call,
-// cli/client.ts) — replay, which has no API method, the engine —, prints, returns the exit code.
-// No command talks to the store directly.
-import { readFileSync, writeFileSync } from 'node:fs';
+// cli/client.ts), prints, returns the exit code. No command reaches the engine's lab or its store:
+// files are theirs (a notebook or bundle read, a bundle or the report files written), the rest is
+// the API's.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { accelNote, runAccel } from '../engine/common/accel';
 import { METRICS, TAIL_METRICS } from '../engine/common/metrics';
 import { writeFileAtomic } from '../engine/atomic-write';
-import type { Lab } from '../engine/lab';
 import { LabError, nameFromPath, readNotebookFile } from '../engine/notebooks';
 import { formatChanges } from '../engine/notebook/diff';
 import { driverText, repeatsText, sweepText } from '../engine/report/describe';
@@ -17,15 +17,16 @@ import { combineGates } from '../engine/report/gate-run';
 import type { ConfigComparison, ConfigSummary } from '../engine/common/statistics';
 import { gateJUnit, gateMarkdown } from '../engine/common/stats/gate-report';
 import type { PointRecord, RunRecord } from '../engine/model';
-import type { JobInfo } from '../api/contract';
+import type { ReplayResults } from '../engine/common/results';
+import { isBundle } from '../engine/bundle/format';
+import type { Input, JobInfo, Outputs } from '../api/contract';
 import type { ApiCall, ApiClient } from './client';
 import { progressPrinter } from './progress';
 import { table } from './table';
 import { UsageError } from './usage';
 
 export interface CommandContext {
-  lab: Lab;
-  /** The API, as the UI calls it, and its events. */
+  /** The API, as the UI calls it, and its events: all a command has of the lab. */
   call: ApiCall;
   subscribe: ApiClient['subscribe'];
   args: string[];
@@ -59,18 +60,27 @@ function arg(ctx: CommandContext, i: number, what: string): string {
 const short = (id: string) => id.slice(0, 12);
 const num = (v: number | null, digits = 0) => (v === null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
+interface Cancellation {
+  signal: AbortSignal;
+  /** What Ctrl-C stops besides (the job, once it has started). */
+  onCancel(stop: () => void): void;
+  dispose(): void;
+}
+
 /** Cancel on Ctrl-C / SIGTERM: the runner stops everything it started and records the run. */
-function cancellation(ctx: CommandContext, onCancel?: () => void): { signal: AbortSignal; dispose: () => void } {
+function cancellation(ctx: CommandContext): Cancellation {
   const ac = new AbortController();
+  let stop = () => {};
   const onSignal = (sig: NodeJS.Signals) => {
     ctx.err.write(`\nsaio-lab: ${sig}: cancelling, stopping the server and load generator…\n`);
     ac.abort();
-    onCancel?.();
+    stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
     signal: ac.signal,
+    onCancel: (fn) => void (stop = fn),
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -112,17 +122,52 @@ function runLine(r: RunRecord): string {
   return `run ${short(r.id)} [${r.cell_id}] ${r.status}${r.quick ? ' (quick)' : ''} ${r.started_at}${r.reason ? ` — ${r.reason}` : ''}`;
 }
 
-/** 0 when every run ended ok and every measured point was verified. */
-async function verdict(ctx: CommandContext, runIds: readonly string[]): Promise<number> {
+/**
+ * 0 when the job (if any) ended well and every run ended ok with every measured point verified.
+ * A job can fail beside its runs (an error between two cells): then its error is said here.
+ */
+async function verdict(ctx: CommandContext, job: JobInfo | null): Promise<number> {
   let code = 0;
-  for (const id of runIds) {
+  for (const id of job?.runs ?? []) {
     const { run: r, points, hosts } = await ctx.call('runs.get', { run: id });
     // A guest's numbers say how its CPU ran: a TCG guest's are not comparable with a host's.
     const accel = runAccel(hosts);
     ctx.out.write(`${runLine(r)}${accel ? ` [accel ${accel}: ${accelNote(accel)}]` : ''}\n${pointsTable(points)}\n`);
     if (r.status !== 'ok' || points.some((p) => p.status === 'ok' && !p.verified)) code = 1;
   }
+  if (code === 0 && job?.state === 'failed') {
+    ctx.err.write(`saio-lab: ${job.error ?? 'the run failed'}\n`);
+    code = 1;
+  }
   return code;
+}
+
+/**
+ * Runs a notebook's experiment cells as the UI does: runs.start, its progress from the job's
+ * events until the job ends (Ctrl-C: runs.cancel). A job that failed before any run began has
+ * nothing to show but why: that is thrown.
+ */
+async function runJob(ctx: CommandContext, input: Input<'runs.start'>, cancel: Cancellation): Promise<JobInfo> {
+  const progress = progressPrinter();
+  let unsubscribe = () => {};
+  // This client's job manager runs only this command's job: every event is about it.
+  const ended = new Promise<JobInfo>((resolveEnd) => {
+    unsubscribe = ctx.subscribe((e) => {
+      if (e.type === 'progress') progress.onProgress(e.event);
+      else if (e.type === 'job' && e.job.state !== 'running') resolveEnd(e.job);
+    });
+  });
+  try {
+    const job = await ctx.call('runs.start', input);
+    cancel.onCancel(() => void ctx.call('runs.cancel', { job: job.job }).catch(() => undefined));
+    if (cancel.signal.aborted) await ctx.call('runs.cancel', { job: job.job });
+    const done = await ended;
+    if (done.state === 'failed' && done.runs.length === 0) throw new LabError(done.error ?? 'the run failed before it began');
+    return done;
+  } finally {
+    progress.end();
+    unsubscribe();
+  }
 }
 
 /** "10%" or "0.1" → 0.1. */
@@ -134,6 +179,11 @@ export function parseThreshold(text: string | undefined): number {
   return v;
 }
 
+/**
+ * Headless, through the API like every other command: the file into the lab (a notebook saved as
+ * `save` does, a bundle imported as `import` does), its experiment cells run as `run` does, then
+ * runs.report; the report files are written here and the gate judged from the report's gates.
+ */
 const replay: Command = async (ctx) => {
   const source = arg(ctx, 0, 'the notebook or bundle to replay');
   const outDir = ctx.opts.out;
@@ -143,11 +193,17 @@ const replay: Command = async (ctx) => {
     throw new UsageError('--threshold, --junit and --summary go with --gate');
   }
   const threshold = parseThreshold(ctx.opts.threshold);
-  const progress = progressPrinter();
+  const started = Date.now();
   const cancel = cancellation(ctx);
   try {
-    const results = await ctx.lab.replay(source, { quick: ctx.opts.quick, gate: gating ? { threshold } : undefined, signal: cancel.signal, onProgress: progress.onProgress });
-    progress.end();
+    if (!existsSync(source)) throw new LabError(`${source}: no such file`);
+    const { notebook } = isBundle(source) ? await importFile(ctx, source, {}) : await saveFile(ctx, source, {});
+    // runs.start refuses a notebook without experiment cells; its replay is a report of no runs.
+    const { content } = await ctx.call('notebooks.get', { ref: notebook.id });
+    const job = content.cells.some((c) => c.type === 'experiment') ? await runJob(ctx, { ref: notebook.id, quick: ctx.opts.quick }, cancel) : null;
+    const report = await ctx.call('runs.report', { ref: notebook.id, runs: job?.runs ?? [], gate: gating ? { threshold } : undefined });
+    // The wall time and --quick are the replay's own (a notebook without experiment cells has no run to say quick).
+    const results: ReplayResults = { ...report, quick: ctx.opts.quick ?? false, elapsed_s: (Date.now() - started) / 1000 };
     const written = writeReplayOutputs(resolve(outDir), results);
     for (const noise of results.noise) {
       const cmp = results.comparisons.filter((c) => c.run_id === noise.run_id);
@@ -158,10 +214,7 @@ const replay: Command = async (ctx) => {
         )}${noise.message}\n\n`,
       );
     }
-    let code = await verdict(
-      ctx,
-      results.runs.map((r) => r.run.id),
-    );
+    let code = await verdict(ctx, job);
     const extra: string[] = [];
     if (gating) {
       const g = combineGates(results.gates, threshold);
@@ -188,7 +241,6 @@ const replay: Command = async (ctx) => {
     ctx.out.write(`\nreplay took ${results.elapsed_s.toFixed(1)} s\nwrote ${files.join('\n      ')}\n`);
     return code;
   } finally {
-    progress.end();
     cancel.dispose();
   }
 };
@@ -231,37 +283,14 @@ function comparisonText(cmp: readonly ConfigComparison[], summaries: readonly Co
   )}\n${summaryTable}`;
 }
 
-/**
- * Runs a notebook as the UI does: runs.start, its progress from the job's events until the job
- * ends (Ctrl-C: runs.cancel), then each run's points.
- */
+/** Runs a notebook's cells as the UI does (runJob), then prints each run's points. */
 const run: Command = async (ctx) => {
   const ref = arg(ctx, 0, 'the notebook (name, id or .json file)');
   const notebookRef = ref.endsWith('.json') ? (await saveFile(ctx, ref, {})).notebook.id : ref;
-  const progress = progressPrinter();
-  let job: JobInfo | null = null;
-  let unsubscribe = () => {};
-  // This client's job manager runs only this command's job: every event is about it.
-  const ended = new Promise<JobInfo>((resolveEnd) => {
-    unsubscribe = ctx.subscribe((e) => {
-      if (e.type === 'progress') progress.onProgress(e.event);
-      else if (e.type === 'job' && e.job.state !== 'running') resolveEnd(e.job);
-    });
-  });
-  const cancel = cancellation(ctx, () => {
-    if (job) void ctx.call('runs.cancel', { job: job.job }).catch(() => undefined);
-  });
+  const cancel = cancellation(ctx);
   try {
-    job = await ctx.call('runs.start', { ref: notebookRef, cells: ctx.opts.cell, quick: ctx.opts.quick });
-    if (cancel.signal.aborted) await ctx.call('runs.cancel', { job: job.job });
-    const done = await ended;
-    progress.end();
-    // A job that failed before any run began (the lab's own error) has nothing to show but why.
-    if (done.state === 'failed' && done.runs.length === 0) throw new LabError(done.error ?? 'the run failed before it began');
-    return await verdict(ctx, done.runs);
+    return await verdict(ctx, await runJob(ctx, { ref: notebookRef, cells: ctx.opts.cell, quick: ctx.opts.quick }, cancel));
   } finally {
-    progress.end();
-    unsubscribe();
     cancel.dispose();
   }
 };
@@ -362,15 +391,19 @@ const exportCmd: Command = async (ctx) => {
   return 0;
 };
 
-const importCmd: Command = async (ctx) => {
-  const file = arg(ctx, 0, 'the bundle file');
+/** A bundle file into the lab through the API; its problems are said of the file. */
+async function importFile(ctx: CommandContext, file: string, o: { as?: string }): Promise<Outputs['bundles.import']> {
   let data: Buffer;
   try {
     data = readFileSync(file);
   } catch (e) {
     throw new LabError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const r = await ctx.call('bundles.import', { data_base64: data.toString('base64'), file_name: file, ...(ctx.opts.as === undefined ? {} : { as: ctx.opts.as }) });
+  return ctx.call('bundles.import', { data_base64: data.toString('base64'), file_name: file, ...(o.as === undefined ? {} : { as: o.as }) });
+}
+
+const importCmd: Command = async (ctx) => {
+  const r = await importFile(ctx, arg(ctx, 0, 'the bundle file'), { as: ctx.opts.as });
   ctx.out.write(
     `imported ${r.notebook.name}: ${r.revisions_added} revisions added (${r.revisions_present} already present), ` +
       `${r.runs_added} runs added (${r.runs_present} already present)${r.head_moved ? ', head moved' : ''}\n`,

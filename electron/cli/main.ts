@@ -6,8 +6,8 @@ import { NotebookInvalidError } from '../engine/notebook/validate';
 import { defaultDbPath } from '../engine/locations';
 import { Lab } from '../engine/lab';
 import { ApiCallError, apiClient } from './client';
-import { commands, type CommandContext } from './commands';
-import { serve } from './serve';
+import { commands } from './commands';
+import { serve, type ServeContext } from './serve';
 import { UsageError } from './usage';
 
 export const USAGE = `usage: saio-lab [--db PATH] <command> [options]
@@ -94,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     for (const h of await lab.recoverRemote()) process.stderr.write(`saio-lab: run ${h.run_id.slice(0, 8)} on ${h.line}\n`);
     const api = apiClient(lab);
-    const ctx: CommandContext = { lab, call: api.call, subscribe: api.subscribe, args: rest, opts: parsed.values, out: process.stdout, err: process.stderr };
+    const ctx: ServeContext = { lab, call: api.call, subscribe: api.subscribe, args: rest, opts: parsed.values, out: process.stdout, err: process.stderr };
     return await command(ctx);
   } catch (e) {
     if (e instanceof UsageError) {

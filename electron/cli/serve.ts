@@ -8,10 +8,14 @@ import { createHandlers } from '../api/handlers';
 import { JobManager } from '../api/jobs';
 import { rendererDir } from '../api/static-files';
 import { startWebServer, type WebServer } from '../api/web-server';
+import type { Lab } from '../engine/lab';
 import type { CommandContext } from './commands';
 import { UsageError } from './usage';
 
-export async function serve(ctx: CommandContext): Promise<number> {
+/** The server of the handler map, not a client of it: the one command given the lab itself. */
+export type ServeContext = CommandContext & { lab: Lab };
+
+export async function serve(ctx: ServeContext): Promise<number> {
   if (ctx.args.length > 0) throw new UsageError(`serve takes no arguments, found "${ctx.args[0]}"`);
   const portText = ctx.opts.port ?? '0';
   const port = Number(portText);

@@ -1,15 +1,14 @@
 // The lab engine: one object per open database, the functions every front end (CLI, desktop,
 // web mode) calls. It owns no UI; progress and live output leave through callbacks.
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import type { NotebookRecord, PlacementSample, PointRecord, ProgressEvent, RevisionRecord, RunRecord } from './model';
-import { diffRevisions, headRevision, history, LabError, loadRevision, requireNotebook, requireRevision, restoreRevision, saveNotebookFile } from './notebooks';
+import { diffRevisions, headRevision, history, LabError, loadRevision, requireNotebook, requireRevision, restoreRevision } from './notebooks';
 import type { Change } from './notebook/diff';
 import type { Notebook } from './common/notebook/schema';
 import { recoverInterrupted, recoverRemote, type Recovered, type RemoteRecovery } from './recovery';
-import type { ReplayResults, RunResults } from './common/results';
+import type { RunResults, RunsReport } from './common/results';
 import { RESULTS_FORMAT } from './common/results';
 import { comparableRun, gateCell } from './report/gate-run';
-import { runStatistics } from './common/statistics';
+import { notebookStatistics } from './common/statistics';
 import type { OutputChunk } from './runner/processes';
 import { GuestPool } from './hosts/qemu/pool';
 import { runCell } from './runner/runner';
@@ -80,10 +79,6 @@ export class Lab {
     return restoreRevision(this.store, nb, requireRevision(this.store, nb, rev));
   }
 
-  saveFile(path: string, opts: { name?: string; message?: string } = {}) {
-    return saveNotebookFile(this.store, path, opts);
-  }
-
   runs(ref: string): RunRecord[] {
     return this.store.listRuns(this.notebook(ref).id);
   }
@@ -144,31 +139,23 @@ export class Lab {
   }
 
   /**
-   * Headless replay: bring the notebook (file or bundle) into the store, run every experiment
-   * cell, and return everything the report needs.
+   * The report of a notebook's runs (a replay's, in the order given): each run's results, the
+   * statistics a report shows, and with `gate` each run against the latest comparable run of its
+   * cell that started before it (any run of the notebook: a bundle's, an earlier replay's).
    */
-  async replay(source: string, opts: RunHooks & { quick?: boolean; gate?: { threshold: number } }): Promise<ReplayResults> {
-    const started = Date.now();
-    if (!existsSync(source)) throw new LabError(`${source}: no such file`);
-    let notebookId: string;
-    if (isBundle(source)) {
-      notebookId = importBundle(this.store, source).notebook.id;
-    } else {
-      notebookId = this.saveFile(source).notebook.id;
-    }
-    const earlier = this.store.listRuns(notebookId).map((run) => ({ run, environment: this.store.getEnvironment(run.id) ?? null }));
-    const runs = await this.runNotebook(notebookId, opts);
-    const { notebook, revision, content } = this.content(notebookId);
-    const results = runs.map((r) => this.runResults(r.id));
-    const stats = results.map((r) => {
-      const cell = content.cells.find((c) => c.id === r.run.cell_id && c.type === 'experiment');
-      return runStatistics(r.run.cell_id, r.run.id, r.points, cell?.type === 'experiment' ? cell : undefined, r.run.quick);
-    });
-    const gates = opts.gate
+  report(ref: string, runIds: readonly string[], opts: { gate?: { threshold: number } } = {}): RunsReport {
+    const { notebook, revision, content } = this.content(ref);
+    const results = runIds.map((id) => this.runResults(id));
+    const foreign = results.find((r) => r.run.notebook_id !== notebook.id);
+    if (foreign) throw new LabError(`notebook "${notebook.name}" has no run "${foreign.run.id}"`);
+    // Candidates are all the notebook's runs: comparableRun takes only those of the same cell that started before.
+    const earlier = this.store.listRuns(notebook.id).map((run) => ({ run, environment: this.store.getEnvironment(run.id) ?? null }));
+    const gate = opts.gate;
+    const gates = gate
       ? results.map((r) => {
           const prev = comparableRun(earlier, r.run, r.environment);
           const previous = 'run' in prev ? { run: prev.run, points: this.store.listPoints(prev.run.id) } : prev;
-          return gateCell(r, previous, { threshold: opts.gate!.threshold });
+          return gateCell(r, previous, { threshold: gate.threshold });
         })
       : [];
     return {
@@ -176,11 +163,8 @@ export class Lab {
       generated_at: new Date().toISOString(),
       notebook: { id: notebook.id, name: notebook.name, revision_id: revision.id, content },
       runs: results,
-      elapsed_s: (Date.now() - started) / 1000,
-      quick: opts.quick ?? false,
-      summaries: stats.flatMap((s) => s.summaries),
-      comparisons: stats.flatMap((s) => s.comparisons),
-      noise: stats.map((s) => s.noise),
+      quick: results.length > 0 && results.every((r) => r.run.quick),
+      ...notebookStatistics(results, content),
       gates,
     };
   }
@@ -191,16 +175,5 @@ export class Lab {
 
   importBundle(file: string, opts: { as?: string } = {}): ImportReport {
     return importBundle(this.store, file, opts);
-  }
-}
-
-/** Bundles are gzip files; notebooks are JSON text. Decide by content, not by name. */
-export function isBundle(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(2);
-    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    closeSync(fd);
   }
 }

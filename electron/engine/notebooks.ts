@@ -114,19 +114,3 @@ export function readNotebookFile(path: string): Notebook {
 export function nameFromPath(path: string): string {
   return basename(path).replace(/\.json$/i, '');
 }
-
-/**
- * Bring a notebook file into the store: a new notebook named after the file, or a new revision
- * of the notebook of that name when the content changed.
- */
-export function saveNotebookFile(store: Store, path: string, opts: { name?: string; message?: string } = {}): { notebook: NotebookRecord; revision: RevisionRecord; created: boolean } {
-  const nb = readNotebookFile(path);
-  const name = opts.name ?? nameFromPath(path);
-  const existing = store.findNotebook(name);
-  if (!existing) {
-    const r = createNotebook(store, name, nb, opts.message ?? `Create from ${basename(path)}`);
-    return { ...r, created: true };
-  }
-  const r = saveRevision(store, existing, nb, opts.message ?? `Save from ${basename(path)}`);
-  return { notebook: store.getNotebook(existing.id) as NotebookRecord, ...r };
-}

@@ -29,6 +29,7 @@ const METHODS = [
   'runs.start',
   'runs.cancel',
   'runs.jobs',
+  'runs.report',
   'bundles.export',
   'bundles.import',
 ] as const satisfies readonly Method[];

@@ -8,13 +8,24 @@
 //
 // Points are referred to by their `seq` (point ids are local to a database). Everything here is
 // data: importing a bundle never runs a command it records.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../paths';
 
 export const BUNDLE_FORMAT = 'saio-lab/bundle';
 export const BUNDLE_VERSION = 2;
 export const BUNDLE_EXTENSION = '.saiolab';
+
+/** Bundles are gzip files; notebooks are JSON text. Decide by content, not by name. */
+export function isBundle(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export const MANIFEST_PATH = 'manifest.json';
 export const NOTEBOOK_PATH = 'notebook.json';

@@ -37,6 +37,12 @@ export interface ReplayResults {
   gates: CellGate[];
 }
 
+/**
+ * What the lab reports of a notebook's runs (the API's runs.report): everything of a replay's
+ * document but its wall time, which only the one who replayed knows.
+ */
+export type RunsReport = Omit<ReplayResults, 'elapsed_s'>;
+
 export interface CellGate {
   cell_id: string;
   run_id: string;

@@ -6,7 +6,8 @@ import { compareConfigurations, configurationOf } from './axes';
 import { METRICS, STAT_METRICS, type MetricDef, type StatMetric } from './metrics';
 import { mergeHistograms, percentiles, readHistogram, type LogHistogram } from './histogram';
 import type { Percentiles, PointRecord } from '../model';
-import type { ExperimentCell } from './notebook/schema';
+import type { RunResults } from './results';
+import type { ExperimentCell, Notebook } from './notebook/schema';
 import { repeatPolicyOf, referenceOf } from './notebook/cell-settings';
 import { compare, type Comparison, type Verdict } from './stats/compare';
 import { noiseGuard, TOO_NOISY, type NoiseGuard } from './stats/noise';
@@ -222,6 +223,15 @@ export function runStatistics(cellId: string, runId: string, points: readonly Po
   const guard = noiseGuard(aaChecks);
   for (const c of comparisons) c.noise = guard.flag;
   return { summaries, comparisons, noise: { cell_id: cellId, run_id: runId, ...guard } };
+}
+
+/** The statistics of a notebook's runs, in their order, each run judged by its cell's settings: what a report shows. */
+export function notebookStatistics(runs: readonly RunResults[], nb: Notebook): { summaries: ConfigSummary[]; comparisons: ConfigComparison[]; noise: RunNoise[] } {
+  const stats = runs.map((r) => {
+    const cell = nb.cells.find((c) => c.id === r.run.cell_id && c.type === 'experiment');
+    return runStatistics(r.run.cell_id, r.run.id, r.points, cell?.type === 'experiment' ? cell : undefined, r.run.quick);
+  });
+  return { summaries: stats.flatMap((s) => s.summaries), comparisons: stats.flatMap((s) => s.comparisons), noise: stats.map((s) => s.noise) };
 }
 
 /** The summary of one series and metric, if any. */

@@ -4,8 +4,8 @@ import { configKey } from '../common/axes';
 import { noMetrics } from '../common/metrics';
 import type { EnvironmentSnapshot, PlacementSample, PointCpu, PointRecord, RunRecord } from '../model';
 import type { Notebook } from '../common/notebook/schema';
-import { runStatistics } from '../common/statistics';
-import { RESULTS_FORMAT, type ReplayResults, type RunResults } from '../common/results';
+import { notebookStatistics } from '../common/statistics';
+import { RESULTS_FORMAT, type ReplayResults } from '../common/results';
 
 export const FIXTURE_FAIL_REASON = 'wrk exited with code 1: "socket: too many open files", giving up';
 
@@ -55,15 +55,6 @@ function notebook(o: FixtureOptions): Notebook {
       { id: 'p99', type: 'plot', experiment: 'sweep', x: 'connections', y: 'latency_p99_us', series: 'backend' },
     ],
   };
-}
-
-/** Summaries, comparisons and noise of the runs, as Lab.replay computes them. */
-export function withStatistics(runs: readonly RunResults[], nb: Notebook): Pick<ReplayResults, 'summaries' | 'comparisons' | 'noise'> {
-  const stats = runs.map((r) => {
-    const cell = nb.cells.find((c) => c.id === r.run.cell_id);
-    return runStatistics(r.run.cell_id, r.run.id, r.points, cell?.type === 'experiment' ? cell : undefined, r.run.quick);
-  });
-  return { summaries: stats.flatMap((s) => s.summaries), comparisons: stats.flatMap((s) => s.comparisons), noise: stats.map((s) => s.noise) };
 }
 
 /** CPU of a measured phase: server_s seconds of the server's one worker thread over wall_s. */
@@ -227,7 +218,7 @@ export function fixture(options: FixtureOptions = {}): ReplayResults {
     runs: [{ run, environment: FIXTURE_ENVIRONMENT, placement: placement(), points }],
     elapsed_s: 151.5,
     quick: false,
-    ...withStatistics([{ run, environment: FIXTURE_ENVIRONMENT, placement: [], points }], notebook(options)),
+    ...notebookStatistics([{ run, environment: FIXTURE_ENVIRONMENT, placement: [], points }], notebook(options)),
     gates: [],
   };
 }
@@ -292,5 +283,5 @@ export function rateFixture(): ReplayResults {
   }
   const run = { ...base.runs[0]!.run, status: 'ok' as const, reason: '2 points carry warnings; first: achieved 91.7% of the offered load (9,900 of 10,800/s)', points_planned: points.length };
   const runs = [{ ...base.runs[0]!, run, points }];
-  return { ...base, notebook: { ...base.notebook, content: nb }, runs, ...withStatistics(runs, nb) };
+  return { ...base, notebook: { ...base.notebook, content: nb }, runs, ...notebookStatistics(runs, nb) };
 }

@@ -24,7 +24,7 @@ export interface Candidate {
 
 /**
  * The latest earlier run this one can be compared with, or why there is none (a sentence).
- * `earlier` are the runs that existed before this replay started.
+ * `earlier` may hold any runs of the notebook: only those of the same cell that started before count.
  */
 export function comparableRun(earlier: readonly Candidate[], current: RunRecord, env: MachineFingerprint | null): { run: RunRecord } | { none: string } {
   const sameCell = earlier.filter((c) => c.run.cell_id === current.cell_id && c.run.started_at < current.started_at);
