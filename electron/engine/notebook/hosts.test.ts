@@ -110,7 +110,7 @@ test('several load hosts are accepted; a duplicate, an unknown host, wrk, fewer 
   );
 });
 
-const guestNotebook = () => JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'saio-kmod-guest.json'), 'utf8'));
+const guestNotebook = () => shippedNotebook('saio-kmod-guest');
 
 test('a QEMU guest host: saio-kmod-guest.json is read with its guest, defaults filled in; saio-kmod may run there', () => {
   const v = validateNotebook(guestNotebook());
@@ -167,7 +167,7 @@ test('a QEMU guest host: bad sizes, kernels and fields are refused at their path
 });
 
 test('https: tls "on" or "ktls" with nginx and wrk is accepted; with lighttpd or saio-load refused at its path', () => {
-  const nb = JSON.parse(readFileSync(join(repoRoot(), 'experiments', 'saio-backends.json'), 'utf8'));
+  const nb = shippedNotebook('saio-backends');
   const i = expIndex(nb);
   nb.cells[i].protocol.tls = 'ktls';
   const v = validateNotebook(nb);
