@@ -15,6 +15,7 @@ import type { GuestPool } from '../hosts/qemu/pool';
 import type { HostProcess } from '../hosts/types';
 import type { NotebookHosts } from '../notebook/hosts';
 import type { ExperimentCell } from '../notebook/schema';
+import { timeTlsHandshake } from '../protocols/http';
 import { protocolModule } from '../protocols/registry';
 import type { Dataset, Endpoint, ProtocolModule } from '../protocols/types';
 import { serverModule } from '../servers/registry';
@@ -31,7 +32,7 @@ import { startTicks } from './procfs';
 import { PointCpuWindow, type CpuGroup } from './point-cpu';
 import { PlacementSampler } from './sampler';
 import { mergeLoadResults, shareSpec, splitLoad, t0UnixMs } from './split-load';
-import { verdict } from './verification';
+import { setupWarning, verdict, type ConnectionSetup } from './verification';
 import { ktlsVerdict, loadTlsModule, readTlsStat } from './ktls';
 
 export { phaseDurations, planPoints, type PlannedPoint } from './plan';
@@ -567,9 +568,10 @@ class PointContext {
       // An emulated CPU (TCG) starts a server and answers a TLS handshake many times slower.
       await this.protocol.waitReady(labEndpoint, dataset, guest?.accel.accel === 'tcg' ? 3 * READY_TIMEOUT_MS : READY_TIMEOUT_MS, () => proc.running);
       this.track('server', proc.pid);
+      const handshakeMs = await this.timeHandshake(labEndpoint, dir, files, guest?.accel.accel === 'tcg');
       this.sampler.start();
       this.hosts?.startSampling();
-      outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files, proc.pid, labEndpoint);
+      outcome = await this.measure(p, base, endpoint, datasets.driver, dir, files, proc.pid, labEndpoint, handshakeMs);
       if (this.wantsKtls()) {
         // Did the kernel encrypt the records? The counters say; a point where it did not is marked.
         const tlsAfter = await readTlsStat(serverHost ?? null);
@@ -631,7 +633,27 @@ class PointContext {
     this.progress(p.seq, point.status === 'failed' ? 'failed' : 'done', point.status === 'failed' ? `${label}: ${point.reason ?? ''}` : label);
   }
 
-  private async measure(p: PlannedPoint, base: NewPoint, endpoint: Endpoint, dataset: Dataset, dir: string, files: ArtifactFile[], serverPgrp: number, labEndpoint: Endpoint = endpoint): Promise<Partial<NewPoint>> {
+  /**
+   * Over TLS: one full handshake with the ready server, timed (kept as tls-handshake.json). A
+   * generator that connects anew in its measured phase (wrk) spends connections × this at the
+   * start of the window; the verdict says so when that is what emptied or dominated it. null
+   * without TLS, or when the handshake failed (the load's own checks then say what is wrong).
+   */
+  private async timeHandshake(labEndpoint: Endpoint, dir: string, files: ArtifactFile[], tcg: boolean): Promise<number | null> {
+    if (!labEndpoint.url.startsWith('https:')) return null;
+    let ms: number | null = null;
+    let error: string | null = null;
+    try {
+      ms = await timeTlsHandshake(labEndpoint.url, tcg ? 30_000 : 10_000, labEndpoint.ca);
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    writeFileSync(join(dir, 'tls-handshake.json'), `${JSON.stringify({ handshake_ms: ms === null ? null : Math.round(ms * 10) / 10, from: 'lab', error }, null, 2)}\n`);
+    files.push({ kind: 'tls-handshake', name: 'tls-handshake.json', path: join(dir, 'tls-handshake.json') });
+    return ms;
+  }
+
+  private async measure(p: PlannedPoint, base: NewPoint, endpoint: Endpoint, dataset: Dataset, dir: string, files: ArtifactFile[], serverPgrp: number, labEndpoint: Endpoint = endpoint, handshakeMs: number | null = null): Promise<Partial<NewPoint>> {
     const phases = p.kind === 'probe' ? probeDurations(this.o.cell, this.o.quick) : phaseDurations(this.o.cell, this.o.quick);
     const spec: LoadSpec = {
       endpoint,
@@ -675,7 +697,14 @@ class PointContext {
 
     this.progress(p.seq, 'verify', `${label}: ${this.protocol.kind} check through the server`);
     const after = await this.protocol.checkAfter(labEndpoint, dataset, 10_000);
-    const v = verdict(this.protocol.kind, results, measured, after);
+    // wrk connects again in each invocation (and any generator without a warm-up connects in its
+    // window): the measured window begins with every handshake.
+    const setup: ConnectionSetup | undefined =
+      handshakeMs !== null && !generators && (this.driver.kind === 'wrk' || phases.warmup_s === 0)
+        ? { connections: base.connections, workers: base.workers, handshake_ms: handshakeMs, window_s: phases.duration_s }
+        : undefined;
+    const v = verdict(this.protocol.kind, results, measured, after, setup);
+    const setupWarn = measured.requests > 0 ? setupWarning(setup) : null;
     const usage = window.result();
     return {
       // Nothing completed in the measured window (far beyond capacity): no numbers to record, a
@@ -693,7 +722,7 @@ class PointContext {
       verified: v.verified,
       verification: v.verification,
       load: measured,
-      warnings: [...measured.warnings, ...(window.problem ? [window.problem] : []), ...window.warnings],
+      warnings: [...measured.warnings, ...(setupWarn ? [setupWarn] : []), ...(window.problem ? [window.problem] : []), ...window.warnings],
       cpu: usage,
       requests_per_cpu_s: usage && usage.server_s > 0 && measured.requests > 0 ? measured.requests / usage.server_s : null,
     };
