@@ -56,12 +56,12 @@ test('over TLS, nothing completed because the handshakes filled the window: the 
   assert.equal(v.verified, false, 'a point with no request still fails');
   assert.match(
     v.why.join('; '),
-    /^no request completed in the measured window \(the generator opened its 10 connections anew for the 3 s window, each a full TLS handshake; one took 270 ms just before, so the handshakes alone need about 2\.7 s \(10 on 1 server worker, one at a time\): lengthen duration_s or lower connections\)$/,
+    /^no request completed in the measured window \(the generator opened its 10 connections anew for the 3 s window, each a full TLS handshake; one took 270 ms from the lab just before \(the server's share: the generator's own crypto adds to it\), so the handshakes alone need at least 2\.7 s \(10 on 1 server worker, one at a time\): lengthen duration_s or lower connections\)$/,
   );
 });
 
 test('handshakes that take a large share of the window are a warning; a small share is not', () => {
-  assert.match(setupWarning({ connections: 4, workers: 1, handshake_ms: 300, window_s: 4 }) ?? '', /^TLS handshakes take about 30% of the measured window: .*1\.2 s.*requests\/s counts them/);
+  assert.match(setupWarning({ connections: 4, workers: 1, handshake_ms: 300, window_s: 4 }) ?? '', /^TLS handshakes take at least 30% of the measured window: .*1\.2 s.*requests\/s counts them/);
   assert.equal(setupWarning({ connections: 4, workers: 1, handshake_ms: 300, window_s: 10 }), null);
   // Two workers answer two handshakes at a time.
   assert.equal(handshakeSeconds({ connections: 10, workers: 2, handshake_ms: 300, window_s: 10 }), 1.5);
