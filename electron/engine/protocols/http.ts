@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { HTTP_AFTER_CHECK } from '../legacy/v1';
 import type { AfterCheck } from '../model';
@@ -40,6 +41,35 @@ export function fetchSha256(url: string, timeoutMs: number, ca?: string): Promis
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * How long one full TLS handshake with the server takes, in ms (TCP connected → handshake done),
+ * on a fresh connection that is then closed. The server is told nothing it keeps: no session to
+ * resume (the run's server has its session cache and tickets off anyway).
+ */
+export function timeTlsHandshake(url: string, timeoutMs: number, ca?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    if (u.protocol !== 'https:') {
+      reject(new Error(`not an https URL: ${url}`));
+      return;
+    }
+    let connectedAt = 0;
+    const s = tlsConnect({ host: u.hostname, port: Number(u.port || 443), ca, checkServerIdentity: () => undefined, ALPNProtocols: ['http/1.1'] });
+    const timer = setTimeout(() => s.destroy(new Error(`no TLS handshake with ${u.host} within ${timeoutMs} ms`)), timeoutMs);
+    s.once('connect', () => (connectedAt = performance.now()));
+    s.once('secureConnect', () => {
+      const ms = performance.now() - (connectedAt || performance.now());
+      clearTimeout(timer);
+      s.destroy();
+      resolve(ms);
+    });
+    s.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }
 

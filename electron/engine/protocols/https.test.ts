@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fetchSha256, http } from './http';
+import { fetchSha256, http, timeTlsHandshake } from './http';
 
 const dir = mkdtempSync(join(tmpdir(), 'saio-https-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,6 +38,22 @@ test('https: a certificate per run, the endpoint trusts only it; plain http stay
     assert.equal(after.ok, true);
     // The same server through an endpoint that trusts another run's certificate: refused.
     await assert.rejects(fetchSha256(ep.url, 5000, readFileSync(b.tls.cert, 'utf8')), /self[- ]signed|unable to verify|certificate/i);
+  } finally {
+    srv.close();
+  }
+});
+
+test('https: one full handshake is timed against the run certificate, and refused against another', async () => {
+  const a = http.prepare(join(dir, 'hs-a'), { kind: 'http', file_size: 16, keep_alive: true, tls: 'on' });
+  const b = http.prepare(join(dir, 'hs-b'), { kind: 'http', file_size: 16, keep_alive: true, tls: 'on' });
+  assert.ok(a.tls && b.tls);
+  const srv = await serve(a.tls.cert, a.tls.key, readFileSync(a.bodyFile as string));
+  try {
+    const ep = http.endpoint(srv.port, a);
+    const ms = await timeTlsHandshake(ep.url, 5000, ep.ca);
+    assert.ok(ms > 0 && ms < 5000, `${ms} ms`);
+    await assert.rejects(timeTlsHandshake(ep.url, 5000, readFileSync(b.tls.cert, 'utf8')), /self[- ]signed|unable to verify|certificate/i);
+    await assert.rejects(timeTlsHandshake(ep.url.replace('https:', 'http:'), 5000, ep.ca), /not an https URL/);
   } finally {
     srv.close();
   }

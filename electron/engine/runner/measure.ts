@@ -16,7 +16,7 @@ import { PointCpuWindow, type CpuGroup } from './point-cpu';
 import type { OutputChunk } from './processes';
 import { readText, type ArtifactFile } from './record';
 import { mergeLoadResults, shareSpec, splitLoad, t0UnixMs } from './split-load';
-import { verdict } from './verification';
+import { setupWarning, verdict, type ConnectionSetup } from './verification';
 
 /**
  * How one driver invocation runs: on which of several load hosts (`host`), and, with `cpu`,
@@ -57,6 +57,8 @@ export async function measurePoint(
   serverPgrp: number,
   /** Where the lab itself reaches the server (its check after the load): a server in a guest through a forward. */
   labEndpoint: Endpoint = endpoint,
+  /** Over TLS: one full handshake with the ready server, in ms (point.ts); null without TLS. */
+  handshakeMs: number | null = null,
 ): Promise<Partial<NewPoint>> {
   const { cell, driver, protocol } = ctx;
   const phases = p.kind === 'probe' ? probeDurations(cell, ctx.quick) : phaseDurations(cell, ctx.quick);
@@ -105,7 +107,14 @@ export async function measurePoint(
 
   ctx.progress(p.seq, 'verify', `${label}: ${protocol.kind} check through the server`);
   const after = await protocol.checkAfter(labEndpoint, dataset, 10_000);
-  const v = verdict(protocol.kind, results, measured, after);
+  // wrk connects again in each invocation (and any generator without a warm-up connects in its
+  // window): the measured window begins with every handshake.
+  const setup: ConnectionSetup | undefined =
+    handshakeMs !== null && !generators && (driver.kind === 'wrk' || phases.warmup_s === 0)
+      ? { connections: base.connections, workers: base.workers, handshake_ms: handshakeMs, window_s: phases.duration_s }
+      : undefined;
+  const v = verdict(protocol.kind, results, measured, after, setup);
+  const setupWarn = measured.requests > 0 ? setupWarning(setup) : null;
   const usage = window.result();
   return {
     // Nothing completed in the measured window (far beyond capacity): no numbers to record, a
@@ -120,7 +129,7 @@ export async function measurePoint(
     verified: v.verified,
     verification: v.verification,
     load: measured,
-    warnings: [...measured.warnings, ...(window.problem ? [window.problem] : []), ...window.warnings],
+    warnings: [...measured.warnings, ...(setupWarn ? [setupWarn] : []), ...(window.problem ? [window.problem] : []), ...window.warnings],
     cpu: usage,
     requests_per_cpu_s: usage && usage.server_s > 0 && measured.requests > 0 ? measured.requests / usage.server_s : null,
   };

@@ -19,6 +19,7 @@ import type { GuestPool } from '../hosts/qemu/pool';
 import type { HostProcess } from '../hosts/types';
 import type { LoadResult, PointRecord, ProgressEvent } from '../model';
 import type { NotebookHosts } from '../common/notebook/hosts';
+import { timeTlsHandshake } from '../protocols/http';
 import type { Dataset, Endpoint, ProtocolModule } from '../protocols/types';
 import type { ServerModule } from '../servers/types';
 import type { NewPoint, Store } from '../store/store';
@@ -133,6 +134,26 @@ export class PointRunner implements MeasureContext, RoundsContext {
       eta_s: null,
     });
     recordRunArtifact(this.store, this.runId, 'ktls', 'ktls.txt', Buffer.from(`${said}\n`));
+  }
+
+  /**
+   * Over TLS: one full handshake with the ready server, timed (kept as tls-handshake.json). A
+   * generator that connects anew in its measured phase (wrk) spends connections × this at the
+   * start of the window; the verdict says so when that is what emptied or dominated it. null
+   * without TLS, or when the handshake failed (the load's own checks then say what is wrong).
+   */
+  private async timeHandshake(labEndpoint: Endpoint, dir: string, files: ArtifactFile[], tcg: boolean): Promise<number | null> {
+    if (!labEndpoint.url.startsWith('https:')) return null;
+    let ms: number | null = null;
+    let error: string | null = null;
+    try {
+      ms = await timeTlsHandshake(labEndpoint.url, tcg ? 30_000 : 10_000, labEndpoint.ca);
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    writeFileSync(join(dir, 'tls-handshake.json'), `${JSON.stringify({ handshake_ms: ms === null ? null : Math.round(ms * 10) / 10, from: 'lab', error }, null, 2)}\n`);
+    files.push({ kind: 'tls-handshake', name: 'tls-handshake.json', path: join(dir, 'tls-handshake.json') });
+    return ms;
   }
 
   private wantsKtls(): boolean {
@@ -476,9 +497,10 @@ export class PointRunner implements MeasureContext, RoundsContext {
       }
       const proc = serverProc as RunningProcess | HostProcess;
       this.track('server', proc.pid);
+      const handshakeMs = await this.timeHandshake(labEndpoint ?? endpoint, dir, files, guest?.accel.accel === 'tcg');
       this.sampler.start();
       this.hosts?.startSampling();
-      outcome = await measurePoint(this, p, base, endpoint, datasets.driver, dir, files, proc.pid, labEndpoint);
+      outcome = await measurePoint(this, p, base, endpoint, datasets.driver, dir, files, proc.pid, labEndpoint, handshakeMs);
       // A stranger that bound the port after the check took part of the load: the numbers are not the server's.
       const late = (await portListeners(portHost, { pgid: proc.pid, address, port: endpoint.port })).foreign;
       if (late.length > 0) {

@@ -27,10 +27,44 @@ export interface Verdict {
 }
 
 /**
+ * What opening the measured phase's connections costs, when the generator opens them anew in
+ * that phase (wrk: each invocation connects again) over TLS: every connection starts with a full
+ * handshake (the server's session cache and tickets are off), and the server's workers answer
+ * them one at a time each. `handshake_ms`: one handshake, timed by the lab just before the load
+ * (from the lab's machine: a lower bound when the generator's own crypto is slower, as in a guest).
+ */
+export interface ConnectionSetup {
+  connections: number;
+  workers: number;
+  handshake_ms: number;
+  window_s: number;
+}
+
+/** Seconds of the measured window the handshakes alone take (connections / workers, one after another). */
+export function handshakeSeconds(s: ConnectionSetup): number {
+  return (Math.ceil(s.connections / Math.max(1, s.workers)) * s.handshake_ms) / 1000;
+}
+
+/** Above this share of the window, requests/s is said to count the handshakes. */
+export const HANDSHAKE_SHARE_WARN = 0.25;
+
+function setupText(s: ConnectionSetup): string {
+  return `the generator opened its ${s.connections} connections anew for the ${s.window_s} s window, each a full TLS handshake; one took ${Math.round(s.handshake_ms)} ms from the lab just before (the server's share: the generator's own crypto adds to it), so the handshakes alone need at least ${handshakeSeconds(s).toFixed(1)} s (${s.connections} on ${s.workers} server worker${s.workers === 1 ? '' : 's'}, one at a time)`;
+}
+
+/** A warning when the handshakes take a large share of the measured window (null otherwise). */
+export function setupWarning(s: ConnectionSetup | undefined): string | null {
+  if (!s) return null;
+  const share = handshakeSeconds(s) / s.window_s;
+  if (share < HANDSHAKE_SHARE_WARN) return null;
+  return `TLS handshakes take at least ${Math.round(100 * share)}% of the measured window: ${setupText(s)}; requests/s counts them (lengthen duration_s or lower connections to measure serving)`;
+}
+
+/**
  * `checked`: the results of every invocation of the point (warm-up ones included: they ran on
  * the same server under the same load); `measured`: the one whose numbers the point reports.
  */
-export function verdict(protocol: string, checked: readonly LoadResult[], measured: LoadResult, after: AfterCheck): Verdict {
+export function verdict(protocol: string, checked: readonly LoadResult[], measured: LoadResult, after: AfterCheck, setup?: ConnectionSetup): Verdict {
   const mismatched = checked.reduce((n, r) => n + r.mismatched, 0);
   const responses = checked.reduce((n, r) => n + (r.verified ?? 0), 0) + mismatched;
   const bad = checked.reduce((n, r) => n + badResponses(r), 0);
@@ -40,7 +74,8 @@ export function verdict(protocol: string, checked: readonly LoadResult[], measur
   // A measured window with nothing completed fails even when a warm-up checked right responses:
   // its requests/s of 0 is a stall of the server or of the machine, not a result.
   if (measured.requests === 0) {
-    why.push(`no request completed in the measured window${measured.offered_per_s !== null ? ` (offered ${Math.round(measured.offered_per_s)}/s: the load was not achieved)` : ''}`);
+    const cause = measured.offered_per_s !== null ? ` (offered ${Math.round(measured.offered_per_s)}/s: the load was not achieved)` : setup ? ` (${setupText(setup)}${handshakeSeconds(setup) >= HANDSHAKE_SHARE_WARN * setup.window_s ? ': lengthen duration_s or lower connections' : ''})` : '';
+    why.push(`no request completed in the measured window${cause}`);
   } else if (responses === 0) {
     why.push('no response was checked under load');
   }
