@@ -74,7 +74,12 @@ export function verdict(protocol: string, checked: readonly LoadResult[], measur
   // A measured window with nothing completed fails even when a warm-up checked right responses:
   // its requests/s of 0 is a stall of the server or of the machine, not a result.
   if (measured.requests === 0) {
-    const cause = measured.offered_per_s !== null ? ` (offered ${Math.round(measured.offered_per_s)}/s: the load was not achieved)` : setup ? ` (${setupText(setup)}${handshakeSeconds(setup) >= HANDSHAKE_SHARE_WARN * setup.window_s ? ': lengthen duration_s or lower connections' : ''})` : '';
+    const cause =
+      measured.offered_per_s !== null
+        ? ` (offered ${Math.round(measured.offered_per_s)}/s: the load was not achieved)`
+        : setup
+          ? ` (${setupText(setup)}${handshakeSeconds(setup) >= HANDSHAKE_SHARE_WARN * setup.window_s ? ': lengthen duration_s or lower connections' : ''})`
+          : '';
     why.push(`no request completed in the measured window${cause}`);
   } else if (responses === 0) {
     why.push('no response was checked under load');
