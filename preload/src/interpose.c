@@ -1974,6 +1974,19 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return ret;
 }
 
+/* Lock held. The epoll removals of closed descriptors handed over are done before the
+ * caller blocks; ops whose fd's last op completed meanwhile (one op at a time) go too. */
+static void finish_removals(struct saio_ring *r)
+{
+	while (r->ndel_inflight) {
+		if (r->be->wait(r) < 0)
+			break;
+		r->be->reap(r);
+	}
+	if (r->dirty)
+		saio_ring_flush(r);
+}
+
 /* Lock held. Hand every queued op to the kernel; make sure the epoll removals of closed
  * descriptors are done before the caller blocks. */
 static void batch_boundary(struct saio_ring *r)
@@ -1982,13 +1995,7 @@ static void batch_boundary(struct saio_ring *r)
 	if (r->nclosing || r->ncust)
 		saio_custody_check(r);
 	saio_ring_flush(r);
-	while (r->ndel_inflight) {
-		if (r->be->wait(r) < 0)
-			break;
-		r->be->reap(r);
-	}
-	if (r->dirty)
-		saio_ring_flush(r);	/* next ops of fds whose op completed meanwhile */
+	finish_removals(r);
 }
 
 /* Lock held. Hand over what is staged; the removals of closed descriptors finish before
@@ -1997,13 +2004,7 @@ static void batch_submit(struct saio_ring *r)
 {
 	r->be->submit(r);
 	r->be->reap(r);
-	while (r->ndel_inflight) {
-		if (r->be->wait(r) < 0)
-			break;
-		r->be->reap(r);
-	}
-	if (r->dirty)
-		saio_ring_flush(r);	/* next ops of fds whose op completed meanwhile */
+	finish_removals(r);
 }
 
 /*

@@ -1490,14 +1490,19 @@ static void app_tiny_ring_sendfile(void)
  * the bytes of one response are joined into one send and the cork pair around them is
  * not run; from outside the stream, every return value and getsockopt must be the same.
  */
-static const char *cork_now(int s)
+static const char *tcp_opt_now(int s, int name)
 {
 	int v = -1;
 	socklen_t vl = sizeof(v);
 	errno = 0;
-	if (getsockopt(s, IPPROTO_TCP, TCP_CORK, &v, &vl))
+	if (getsockopt(s, IPPROTO_TCP, name, &v, &vl))
 		return res(-1, errno);
 	return v ? "on" : "off";
+}
+
+static const char *cork_now(int s)
+{
+	return tcp_opt_now(s, TCP_CORK);
 }
 
 static void app_response_fusion(void)
@@ -1616,12 +1621,7 @@ static void app_response_fusion(void)
  * chain). It read the kernel's old value before. */
 static const char *nodelay_now(int s)
 {
-	int v = -1;
-	socklen_t vl = sizeof(v);
-	errno = 0;
-	if (getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, &vl))
-		return res(-1, errno);
-	return v ? "on" : "off";
+	return tcp_opt_now(s, TCP_NODELAY);
 }
 
 static void app_sockopt_behind_full(void)
