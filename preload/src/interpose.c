@@ -1974,15 +1974,21 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return ret;
 }
 
-/* Lock held. The epoll removals of closed descriptors handed over are done before the
- * caller blocks; ops whose fd's last op completed meanwhile (one op at a time) go too. */
-static void finish_removals(struct saio_ring *r)
+/* Lock held. The epoll removals of closed descriptors handed over are done. */
+static void wait_removals(struct saio_ring *r)
 {
 	while (r->ndel_inflight) {
 		if (r->be->wait(r) < 0)
 			break;
 		r->be->reap(r);
 	}
+}
+
+/* Lock held, before the caller blocks: the removals are done, and ops whose fd's last op
+ * completed meanwhile (one op at a time: kTLS, SQPOLL) are handed over too. */
+static void finish_removals(struct saio_ring *r)
+{
+	wait_removals(r);
 	if (r->dirty)
 		saio_ring_flush(r);
 }
@@ -1998,21 +2004,20 @@ static void batch_boundary(struct saio_ring *r)
 	finish_removals(r);
 }
 
-/* Lock held. Hand over what is staged; the removals of closed descriptors finish before
- * the caller blocks. */
+/* Lock held. Hand over what is staged and wait for the removals of closed descriptors. */
 static void batch_submit(struct saio_ring *r)
 {
 	r->be->submit(r);
 	r->be->reap(r);
-	finish_removals(r);
+	wait_removals(r);
 }
 
 /*
  * Lock held. batch_boundary's work, but the batch stays staged with an epoll wait on epfd:
  * they go to the kernel in one io_uring_enter, the wait linked behind this batch's removals
  * of closed descriptors. Removals handed over earlier (a flush in the middle of the loop
- * iteration) finish first. 0 when the wait is staged; else the batch has been handed over
- * alone, as by batch_boundary.
+ * iteration) finish first; fds they re-dirtied are staged with the batch. 0 when the wait
+ * is staged; else the batch has been handed over alone, as by batch_boundary.
  */
 static int batch_stage_wait(struct saio_ring *r, int epfd, struct epoll_event *ev, int maxev)
 {
@@ -2024,6 +2029,7 @@ static int batch_stage_wait(struct saio_ring *r, int epfd, struct epoll_event *e
 	if (saio_ring_stage_wait(r, epfd, ev, maxev) == 0)
 		return 0;
 	batch_submit(r);
+	finish_removals(r);	/* the caller blocks in epoll_wait next */
 	return -1;
 }
 
