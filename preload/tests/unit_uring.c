@@ -570,6 +570,11 @@ int main(void)
 			}
 			CHECK(n == 1043 && !memcmp(got, "HTTP/1.1 200 OK\r\n\r\n", 19) &&
 			      !memcmp(got + 19, data, 1024));
+			/* The peer has the bytes, but the send's completion may not be reaped
+			 * yet (it went async on a busy machine): the next sendfile would then
+			 * read the file at once (read_now) and the count would be 5. Each
+			 * response starts with nothing of the socket in flight. */
+			saio_drain_fd(s);
 		}
 		/* io_uring: a read and a send per response, no setsockopt (kmod sends the
 		 * file itself: its count differs) */
