@@ -4,7 +4,8 @@
 # / Connection: close, 10/100/400 connections; redis and memcached GET and SET at 50 — with
 # baseline and saio-uring alternated in every round, 7 rounds, the lab's generator, its
 # statistics (ratio of medians, 95% CI, verdict) and CPU per request; prints the table, then
-# counts system calls per request with perf (syscalls.py). About 25 minutes; QUICK=1 runs the
+# counts system calls per request with perf (syscalls.py) and shows where the server's CPU goes
+# in the two nginx 1 KiB cells (profile.py, perf record). About 27 minutes; QUICK=1 runs the
 # notebook's quick variant (1 round: no statistics). Results in OUT (out/bench-libsaio).
 # Run it on a quiet machine (here: under `flock -x /work/locks/bench.lock`).
 set -e
@@ -20,3 +21,5 @@ echo "# experiments/bench-libsaio.json through the lab ($out/report.html)"
 python3 "$root/preload/bench/lab_table.py" "$out"
 echo
 DURATION=${SYSCALL_DURATION:-3} OUT="$out/syscalls.json" python3 "$root/preload/bench/syscalls.py"
+echo
+DURATION=${PROFILE_DURATION:-3} OUT="$out/profile.json" python3 "$root/preload/bench/profile.py"
