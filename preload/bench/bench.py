@@ -57,7 +57,7 @@ def free_port():
 
 
 class Nginx:
-    def __init__(self, name, env_extra, root, base):
+    def __init__(self, name, env_extra, root, base, http_extra=""):
         self.name = name
         self.dir = os.path.join(base, name)
         os.makedirs(os.path.join(self.dir, "t"))
@@ -69,7 +69,7 @@ class Nginx:
 worker_rlimit_nofile 8192;
 error_log {self.dir}/error.log crit; pid {self.dir}/nginx.pid;
 events {{ worker_connections 4096; }}
-http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; {http_extra}
   client_body_temp_path {self.dir}/t; proxy_temp_path {self.dir}/t; fastcgi_temp_path {self.dir}/t;
   uwsgi_temp_path {self.dir}/t; scgi_temp_path {self.dir}/t;
   server {{ listen 127.0.0.1:{self.port} backlog=4096; root {root}; }} }}

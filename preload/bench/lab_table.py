@@ -39,7 +39,7 @@ def main():
         k = (s["cell_id"], s["config"], s["backend"])
         if k not in keys:
             keys.append(k)
-    print(f"{'cell':<22} {'point':<18} {'backend':<11} {'n':>2} {'req/s':>9} {'CPU µs/req':>10}  "
+    print(f"{'cell':<24} {'point':<18} {'backend':<11} {'n':>2} {'req/s':>9} {'CPU µs/req':>10}  "
           f"{'req/s ratio [95% CI] p verdict':<38} req/CPU-s ratio [95% CI] p verdict")
     for cell, config, backend in keys:
         r = med.get((cell, config, backend, "requests_per_s"))
@@ -47,7 +47,7 @@ def main():
         rps = float(r["median"]) if r and r["median"] else 0
         cpu = 1e6 / float(c["median"]) if c and c["median"] and float(c["median"]) > 0 else float("nan")
         n = r["n"] if r else "-"
-        print(f"{cell:<22} {config:<18} {backend:<11} {n:>2} {rps:>9.0f} {cpu:>10.1f}  "
+        print(f"{cell:<24} {config:<18} {backend:<11} {n:>2} {rps:>9.0f} {cpu:>10.1f}  "
               f"{fmt_ratio(cmp.get((cell, config, backend, 'requests_per_s'))):<38} "
               f"{fmt_ratio(cmp.get((cell, config, backend, 'requests_per_cpu_s')))}")
 

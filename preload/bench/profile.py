@@ -4,7 +4,8 @@
 
 Issue 13 asks for "perf profiles of what is left": after the library's batching, which
 system calls remain and what the server's CPU spends its time on. For each cell (default:
-nginx 1 KiB keep-alive at 100 connections and 1 KiB Connection: close at 10) and each
+nginx 1 KiB keep-alive at 100 connections, as shipped and with open_file_cache, and 1 KiB
+Connection: close at 10) and each
 configuration (baseline, saio-uring), the server runs pinned to CPU 0 and the lab's generator
 (saio-load, closed loop) on CPU 1, as in syscalls.py; over one window of the load
   - `perf stat -e 'syscalls:sys_enter_*'` counts every system call of the server's threads
@@ -37,6 +38,7 @@ DURATION = float(os.environ.get("DURATION", "3"))
 TOP = int(os.environ.get("TOP", "12"))
 CELLS = [
     ("nginx 1k keepalive c100", "1k", ["--keepalive"], 100),
+    ("nginx 1k keepalive c100 open_file_cache", "1k", ["--keepalive"], 100),
     ("nginx 1k close c10", "1k", ["--close"], 10),
 ]
 
@@ -148,7 +150,9 @@ def main():
             if want and name not in want:
                 continue
             for cname, env in syscalls.CONFIGS:
-                srv = bench.Nginx(cname, env, root, tempfile.mkdtemp(dir=base))
+                srv = bench.Nginx(cname, env, root, tempfile.mkdtemp(dir=base),
+                                  syscalls.OPEN_FILE_CACHE if name.endswith("open_file_cache")
+                                  else "")
                 try:
                     url = syscalls.nginx_url(srv, size)
                     syscalls.load(url, extra, conns, 1)  # warm-up
