@@ -48,6 +48,36 @@ MODES = os.environ.get("MODES", "keepalive close").split()
 SIZE_BYTES = {"1k": 1024, "100k": 100 * 1024}
 
 
+def require(prog, tools, load=None):
+    """Exit saying what to do when a tool, the lab's generator or the library is missing."""
+    for tool in tools:
+        if not shutil.which(tool):
+            sys.exit(f"{prog}: {tool} not found (scripts/apt-packages.txt)")
+    if load and not os.path.exists(load):
+        sys.exit(f"{prog}: {load} is not built: run `npm run build`")
+    if not os.path.exists(LIB):
+        sys.exit(f"{prog}: build the library first: make -C preload")
+
+
+def docroot(prefix):
+    """A temporary folder (base) with www/1k and www/100k of random bytes: (base, www)."""
+    base = tempfile.mkdtemp(prefix=prefix)
+    root = os.path.join(base, "www")
+    os.makedirs(root)
+    os.chmod(base, 0o755)
+    for name, n in SIZE_BYTES.items():
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(os.urandom(n))
+    return base, root
+
+
+def save_out(data):
+    """The raw results as JSON where OUT says, if it does."""
+    if os.environ.get("OUT"):
+        with open(os.environ["OUT"], "w") as f:
+            json.dump(data, f, indent=1)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -147,18 +177,8 @@ def perf_run(srv, size, mode, conns, duration):
 
 
 def main():
-    if not os.path.exists(LIB):
-        sys.exit("build the library first: make -C preload")
-    for tool in ("nginx", "wrk", "perf", "taskset"):
-        if not shutil.which(tool):
-            sys.exit(f"{tool} not found")
-    base = tempfile.mkdtemp(prefix="saio-bench-")
-    root = os.path.join(base, "www")
-    os.makedirs(root)
-    os.chmod(base, 0o755)
-    for name, n in SIZE_BYTES.items():
-        with open(os.path.join(root, name), "wb") as f:
-            f.write(os.urandom(n))
+    require("bench.py", ("nginx", "wrk", "perf", "taskset"))
+    base, root = docroot("saio-bench-")
     configs = [("baseline", {}), ("saio-sync", {"LD_PRELOAD": LIB, "SAIO_BACKEND": "sync"}),
                ("saio-uring", {"LD_PRELOAD": LIB, "SAIO_BACKEND": "uring"})]
     if "close" in MODES:
@@ -217,9 +237,7 @@ def main():
         for s in servers.values():
             s.stop()
         shutil.rmtree(base, ignore_errors=True)
-    if os.environ.get("OUT"):
-        with open(os.environ["OUT"], "w") as f:
-            json.dump(results, f, indent=1)
+    save_out(results)
 
 
 if __name__ == "__main__":

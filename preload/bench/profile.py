@@ -20,7 +20,6 @@ perf are not results (the lab's run is); shares and counts are.
 Environment: DURATION (s, default 3), CELLS (names, comma-separated), TOP (symbols, 12),
 OUT (JSON).
 """
-import json
 import os
 import re
 import shutil
@@ -126,21 +125,9 @@ def profile(pid, url, extra, conns, workdir):
 
 
 def main():
-    for tool in ("perf", "taskset", "nginx"):
-        if not shutil.which(tool):
-            sys.exit(f"profile.py: {tool} not found (scripts/apt-packages.txt)")
-    if not os.path.exists(syscalls.LOAD):
-        sys.exit(f"profile.py: {syscalls.LOAD} is not built: run `npm run build`")
-    if not os.path.exists(bench.LIB):
-        sys.exit("profile.py: build the library first: make -C preload")
+    bench.require("profile.py", ("perf", "taskset", "nginx"), syscalls.LOAD)
     want = [c.strip() for c in os.environ.get("CELLS", "").split(",") if c.strip()]
-    base = tempfile.mkdtemp(prefix="saio-profile-")
-    root = os.path.join(base, "www")
-    os.makedirs(root)
-    os.chmod(base, 0o755)
-    for name, n in bench.SIZE_BYTES.items():
-        with open(os.path.join(root, name), "wb") as f:
-            f.write(os.urandom(n))
+    base, root = bench.docroot("saio-profile-")
     results = []
     print(f"# where the server's CPU goes (perf record -e cpu-clock, every thread of the "
           f"server; {DURATION:g} s of saio-load per point; shares in % of the samples)",
@@ -171,9 +158,7 @@ def main():
                 sys.stdout.flush()
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    if os.environ.get("OUT"):
-        with open(os.environ["OUT"], "w") as f:
-            json.dump(results, f, indent=1)
+    bench.save_out(results)
 
 
 if __name__ == "__main__":

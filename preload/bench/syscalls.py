@@ -132,21 +132,9 @@ def measure(pid, url, extra, conns):
 
 
 def main():
-    for tool in ("perf", "taskset", "nginx", "redis-server", "memcached"):
-        if not shutil.which(tool):
-            sys.exit(f"syscalls.py: {tool} not found (scripts/apt-packages.txt)")
-    if not os.path.exists(LOAD):
-        sys.exit(f"syscalls.py: {LOAD} is not built: run `npm run build`")
-    if not os.path.exists(bench.LIB):
-        sys.exit("syscalls.py: build the library first: make -C preload")
+    bench.require("syscalls.py", ("perf", "taskset", "nginx", "redis-server", "memcached"), LOAD)
     want = [c.strip() for c in os.environ.get("CELLS", "").split(",") if c.strip()]
-    base = tempfile.mkdtemp(prefix="saio-syscalls-")
-    root = os.path.join(base, "www")
-    os.makedirs(root)
-    os.chmod(base, 0o755)
-    for name, n in bench.SIZE_BYTES.items():
-        with open(os.path.join(root, name), "wb") as f:
-            f.write(os.urandom(n))
+    base, root = bench.docroot("saio-syscalls-")
     rows = []
     print(f"# system calls per request (perf, every thread of the server), {DURATION:g} s of "
           f"saio-load per point; throughput under perf is not the result", flush=True)
@@ -170,9 +158,7 @@ def main():
                       f"{m['uring_ops_per_req']:>14.2f}", flush=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    if os.environ.get("OUT"):
-        with open(os.environ["OUT"], "w") as f:
-            json.dump(rows, f, indent=1)
+    bench.save_out(rows)
 
 
 if __name__ == "__main__":
