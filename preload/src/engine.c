@@ -37,7 +37,7 @@ struct saio_config saio_cfg = {
 	.drain_max = 1024,
 	.sendfile_copy_max = 16384,
 	.fuse = true,
-	.epoll_fold = true,
+	.epoll_fold = false,	/* SAIO_EPOLL_WAIT=1: see README, "a folded wait can hang" */
 	.stats_path = NULL,
 	.kmod_workers = 1,
 	.kmod_rings = 16,
@@ -1343,7 +1343,7 @@ static void saio_init(void)
 	saio_cfg.drain_max = env_range("SAIO_DRAIN_MAX", 1, 1u << 20, 1024);
 	saio_cfg.sendfile_copy_max = env_ul("SAIO_SENDFILE_COPY_MAX", saio_cfg.sendfile_copy_max);
 	saio_cfg.fuse = env_ul("SAIO_FUSE", 1) != 0;
-	saio_cfg.epoll_fold = env_ul("SAIO_EPOLL_WAIT", 1) != 0;
+	saio_cfg.epoll_fold = env_ul("SAIO_EPOLL_WAIT", 0) != 0;
 	saio_budget.fd_max = env_ul("SAIO_FD_BUDGET", saio_budget.fd_max);
 	saio_budget.global_max = env_ul("SAIO_BUDGET", saio_budget.global_max);
 	if (saio_budget.fd_max < 1)

@@ -31,12 +31,12 @@ if [ "$ONLY" != torture ]; then
 	done
 	# the same io_uring cases with requests issued by an SQPOLL thread
 	run 200 unit_uring_sqpoll env SAIO_SQPOLL=1 "$B/tests/unit_uring"
-	# and waiting as on a kernel without IORING_OP_EPOLL_WAIT (enter, then epoll_wait)
-	run 200 unit_uring_nofold env SAIO_EPOLL_WAIT=0 "$B/tests/unit_uring"
+	# and with the epoll wait folded into the batch's io_uring_enter (off by default)
+	run 200 unit_uring_fold env SAIO_EPOLL_WAIT=1 "$B/tests/unit_uring"
 	run 200 server_tests python3 "$(dirname "$0")/server_tests.py" "$B"
 fi
-# each scenario without the library, then with it (sync, uring, uring without the epoll
-# wait folded into io_uring_enter): transcripts must match
+# each scenario without the library, then with it (sync, uring with the epoll wait folded
+# into io_uring_enter, uring without: the default): transcripts must match
 run 900 torture "$B/tests/torture" run -l "$B/libsaio.so" -m sync -m uring -m uring_nofold
 run 600 torture_servers python3 "$(dirname "$0")/torture_servers.py" "$B" -m sync -m uring -m uring_nofold
 rm -f "$out"

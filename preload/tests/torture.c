@@ -43,8 +43,9 @@ struct mode {
 
 static const struct mode modes[] = {
 	{ "sync", { "SAIO_BACKEND=sync" } },
-	{ "uring", { "SAIO_BACKEND=uring" } },
-	/* a kernel without IORING_OP_EPOLL_WAIT: the batch's enter, then epoll_wait */
+	/* the epoll wait folded into the batch's io_uring_enter (opt-in) */
+	{ "uring", { "SAIO_BACKEND=uring", "SAIO_EPOLL_WAIT=1" } },
+	/* the default, and a kernel without IORING_OP_EPOLL_WAIT: the enter, then epoll_wait */
 	{ "uring_nofold", { "SAIO_BACKEND=uring", "SAIO_EPOLL_WAIT=0" } },
 	{ "sqpoll", { "SAIO_BACKEND=uring", "SAIO_SQPOLL=1", "SAIO_SQ_IDLE_MS=20" } },
 	{ "kmod_enter", { "SAIO_BACKEND=kmod", "SAIO_KMOD_MODE=enter" } },

@@ -31,7 +31,8 @@ import server_tests as st  # noqa: E402  (free_port, Reader, HTTP/RESP helpers, 
 sys.argv = _ARGV
 
 SLOW = float(os.environ.get("TORTURE_SLOW", "1") or 1)
-MODES = {"sync": {"SAIO_BACKEND": "sync"}, "uring": {"SAIO_BACKEND": "uring"},
+MODES = {"sync": {"SAIO_BACKEND": "sync"},
+         "uring": {"SAIO_BACKEND": "uring", "SAIO_EPOLL_WAIT": "1"},  # the folded wait (opt-in)
          "uring_nofold": {"SAIO_BACKEND": "uring", "SAIO_EPOLL_WAIT": "0"},
          "sqpoll": {"SAIO_BACKEND": "uring", "SAIO_SQPOLL": "1", "SAIO_SQ_IDLE_MS": "20"}}
 
