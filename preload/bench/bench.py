@@ -78,6 +78,17 @@ def save_out(data):
             json.dump(data, f, indent=1)
 
 
+def perf_counts(stderr):
+    """{event: count} from what `perf stat -x ,` wrote on stderr (events it did not count are
+    left out)."""
+    counts = {}
+    for line in stderr.splitlines():
+        parts = line.split(",")
+        if len(parts) > 3 and parts[0].strip().isdigit():
+            counts[parts[2]] = int(parts[0])
+    return counts
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -161,12 +172,7 @@ def perf_run(srv, size, mode, conns, duration):
     time.sleep(0.5)
     _, reqs, _, _ = wrk(srv.port, size, mode, conns, duration)
     perf.send_signal(signal.SIGINT)
-    err = perf.communicate(timeout=30)[1]
-    counts = {}
-    for line in err.splitlines():
-        parts = line.split(",")
-        if len(parts) > 3 and parts[0].strip().isdigit():
-            counts[parts[2]] = int(parts[0])
+    counts = perf_counts(perf.communicate(timeout=30)[1])
     sysc = {k.split("sys_enter_")[1]: v for k, v in counts.items() if "sys_enter_" in k and v}
     total = sum(sysc.values())
     ops = counts.get("io_uring:io_uring_submit_req", 0)

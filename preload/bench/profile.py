@@ -105,13 +105,8 @@ def profile(pid, url, extra, conns, workdir):
     rec_err = rec.communicate(timeout=60)[1]
     if rec.returncode not in (0, -signal.SIGINT) or not os.path.exists(data):
         raise RuntimeError(f"perf record failed ({rec.returncode}): {rec_err.strip()[:300]}")
-    calls = {}
-    for line in err.splitlines():
-        parts = line.split(",")
-        if len(parts) > 3 and parts[0].strip().isdigit() and "sys_enter_" in parts[2]:
-            n = int(parts[0])
-            if n:
-                calls[parts[2].split("sys_enter_")[1]] = n / reqs
+    calls = {ev.split("sys_enter_")[1]: n / reqs
+             for ev, n in bench.perf_counts(err).items() if "sys_enter_" in ev and n}
     rows = perf_report(data)
     groups = {}
     for share, dso, sym in rows:
@@ -138,8 +133,7 @@ def main():
                 continue
             for cname, env in syscalls.CONFIGS:
                 srv = bench.Nginx(cname, env, root, tempfile.mkdtemp(dir=base),
-                                  syscalls.OPEN_FILE_CACHE if name.endswith("open_file_cache")
-                                  else "")
+                                  syscalls.http_extra(name))
                 try:
                     url = syscalls.nginx_url(srv, size)
                     syscalls.load(url, extra, conns, 1)  # warm-up

@@ -34,6 +34,13 @@ CONFIGS = [("baseline", {}), ("saio-uring", {"LD_PRELOAD": bench.LIB, "SAIO_BACK
 # The notebook's nginx-1k-keepalive-ofc: as shipped nginx opens and stats the file for every
 # request itself (2 of its 3 system calls per request under the library); with this it does not.
 OPEN_FILE_CACHE = "open_file_cache max=1000 inactive=60s;"
+
+
+def http_extra(cell):
+    """nginx's extra http configuration for a cell, by its name."""
+    return OPEN_FILE_CACHE if cell.endswith("open_file_cache") else ""
+
+
 CELLS = [
     ("nginx 1k keepalive c100", "nginx", "1k", ["--keepalive"], 100),
     ("nginx 1k keepalive c100 open_file_cache", "nginx", "1k", ["--keepalive"], 100),
@@ -120,12 +127,7 @@ def measure(pid, url, extra, conns):
     time.sleep(0.5)
     doc = load(url, extra, conns, DURATION)
     perf.send_signal(signal.SIGINT)
-    err = perf.communicate(timeout=30)[1]
-    counts = {}
-    for line in err.splitlines():
-        parts = line.split(",")
-        if len(parts) > 3 and parts[0].strip().isdigit():
-            counts[parts[2]] = int(parts[0])
+    counts = bench.perf_counts(perf.communicate(timeout=30)[1])
     reqs = max(requests_of(doc), 1)
     return {"requests": reqs, "syscalls_per_req": counts.get("raw_syscalls:sys_enter", 0) / reqs,
             "uring_ops_per_req": counts.get("io_uring:io_uring_submit_req", 0) / reqs}
@@ -145,8 +147,7 @@ def main():
                 continue
             for cname, env in CONFIGS:
                 srv = bench.Nginx(cname, env, root, tempfile.mkdtemp(dir=base),
-                                  OPEN_FILE_CACHE if name.endswith("open_file_cache") else "") \
-                    if kind == "nginx" else KV(kind, env, base)
+                                  http_extra(name)) if kind == "nginx" else KV(kind, env, base)
                 try:
                     url = nginx_url(srv, size) if kind == "nginx" else srv.url(size)
                     load(url, extra, conns, 1)  # warm-up (and the keys a GET reads)
