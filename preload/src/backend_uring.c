@@ -58,6 +58,7 @@ struct uring_priv {
 	unsigned inflight;	/* requests staged or submitted whose completion is not reaped */
 	int epw_state;		/* the epoll wait request: EPW_* */
 	int epw_res;		/* its result once EPW_DONE */
+	bool epw_entering;	/* a thread is (about to be) in the enter that waits for it */
 	unsigned del_first;	/* the last run of epoll removals staged: SQ indices */
 	unsigned del_end;	/* [del_first, del_end) */
 };
@@ -322,6 +323,7 @@ static int uring_reap(struct saio_ring *r)
 	struct uring_priv *p = r->be_priv;
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
+	bool wake = false;
 
 	/* Completions the kernel could not post (a full CQ: not with the cap above, but
 	 * the kernel keeps them) are flushed into the CQ by an enter that asks for them. */
@@ -336,6 +338,7 @@ static int uring_reap(struct saio_ring *r)
 			/* whichever thread reaps it: the waiting one looks at epw_state */
 			p->epw_res = cqe->res;
 			p->epw_state = EPW_DONE;
+			wake = p->epw_entering;
 			continue;
 		}
 		saio_engine_complete(r, (struct saio_op *)(uintptr_t)(ud & ~(uint64_t)1),
@@ -344,6 +347,23 @@ static int uring_reap(struct saio_ring *r)
 	if (n) {
 		io_uring_cq_advance(&p->ring, n);
 		p->inflight = p->inflight > n ? p->inflight - n : 0;
+	}
+	if (wake) {
+		/* Another thread reaped the wait's completion while its waiter was between
+		 * unlocking and entering (or in the enter, woken but not running yet): the
+		 * enter waits for one completion, and this no-op is one. */
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+		if (!sqe) {
+			io_uring_submit(&p->ring);
+			sqe = io_uring_get_sqe(&p->ring);
+		}
+		if (sqe) {
+			io_uring_prep_nop(sqe);
+			io_uring_sqe_set_data64(sqe, 0);	/* not an op's completion */
+			p->inflight++;
+			atomic_fetch_add_explicit(&saio_stats.enters, 1, memory_order_relaxed);
+			io_uring_submit(&p->ring);
+		}
 	}
 	return (int)n;
 }
@@ -486,8 +506,15 @@ static int uring_epoll_enter(struct saio_ring *r, const struct __kernel_timespec
 	struct io_uring_getevents_arg arg;
 
 	pthread_mutex_lock(&r->lock);
+	if (p->epw_state == EPW_DONE) {
+		/* Reaped already (a submit while the batch was staged): its completion will
+		 * not come again, and the enter would sleep on nothing in flight. */
+		pthread_mutex_unlock(&r->lock);
+		return 0;
+	}
 	unsigned submit = sq_publish(&p->ring);
 	int fd = p->ring.enter_ring_fd;
+	p->epw_entering = true;
 	pthread_mutex_unlock(&r->lock);
 	memset(&arg, 0, sizeof(arg));
 	arg.sigmask = (uint64_t)(uintptr_t)sm;
@@ -500,6 +527,9 @@ static int uring_epoll_enter(struct saio_ring *r, const struct __kernel_timespec
 	int ret = io_uring_enter2((unsigned)fd, submit, 1,
 				  IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
 				  (sigset_t *)&arg, sizeof(arg));
+	pthread_mutex_lock(&r->lock);
+	p->epw_entering = false;
+	pthread_mutex_unlock(&r->lock);
 	return ret < 0 ? ret : 0;
 }
 
