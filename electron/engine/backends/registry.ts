@@ -1,10 +1,10 @@
 // Every backend the lab can compare, one module each.
 import { baseline } from './baseline';
-import { saioSync, saioUring } from './saio';
+import { saioSync, saioUring, saioUringFold } from './saio';
 import { saioKmod } from './saio-kmod';
 import type { BackendModule } from './types';
 
-const modules: readonly BackendModule[] = [baseline, saioSync, saioUring, saioKmod];
+const modules: readonly BackendModule[] = [baseline, saioSync, saioUring, saioUringFold, saioKmod];
 
 export const backendNames: readonly string[] = modules.map((m) => m.name);
 

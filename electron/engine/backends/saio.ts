@@ -50,3 +50,7 @@ export function saioBackend(name: string, o: SaioBackendOptions): BackendModule 
 export const saioSync = saioBackend('saio-sync', { env: () => ({ SAIO_BACKEND: 'sync' }) });
 /** Batched through io_uring: one kernel entry per batch. */
 export const saioUring = saioBackend('saio-uring', { env: () => ({ SAIO_BACKEND: 'uring' }) });
+/** The same, with the epoll wait folded into the batch's io_uring_enter where the kernel has
+ * IORING_OP_EPOLL_WAIT (6.15+): opt-in in the library, a backend here so a cell can compare it
+ * with saio-uring in the same alternated rounds. */
+export const saioUringFold = saioBackend('saio-uring-fold', { env: () => ({ SAIO_BACKEND: 'uring', SAIO_EPOLL_WAIT: '1' }) });

@@ -54,7 +54,7 @@ test('unknown fields, unknown cell types and unknown servers are rejected by pat
 
   const nb4 = quickstart();
   nb4.cells[1].backends = ['baseline', 'turbo'];
-  assert.deepEqual(errorsOf(nb4), [{ path: 'cells[1].backends[1]', message: 'expected one of "baseline", "saio-sync", "saio-uring", "saio-kmod", found "turbo"' }]);
+  assert.deepEqual(errorsOf(nb4), [{ path: 'cells[1].backends[1]', message: 'expected one of "baseline", "saio-sync", "saio-uring", "saio-uring-fold", "saio-kmod", found "turbo"' }]);
 });
 
 test('duplicate cell ids and plots of missing experiments are caught', () => {

@@ -283,7 +283,7 @@ export function ExperimentForm({ index }: { index: number }) {
       </fieldset>
       <fieldset>
         <legend>Backends & driver</legend>
-        <NameListInput label="backends" path={at('backends')} hint="baseline, saio-sync, saio-uring, saio-kmod — alternated innermost" />
+        <NameListInput label="backends" path={at('backends')} hint="baseline, saio-sync, saio-uring, saio-uring-fold, saio-kmod — alternated innermost" />
         <TextInput label="reference" path={at('reference')} optional hint="the backend every other is compared with (ratio, 95% CI, verdict); default baseline" />
         <DriverKindInput index={index} cell={cell} />
         <NumberInput label="threads" path={at('driver', 'threads')} />
