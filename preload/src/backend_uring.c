@@ -318,6 +318,18 @@ static int uring_submit(struct saio_ring *r)
 	return ret;
 }
 
+/* An SQE, handing the staged ones to the kernel first when the queue is full (NULL when
+ * even that frees none: an SQPOLL thread behind). */
+static struct io_uring_sqe *get_sqe_or_submit(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	if (!sqe) {
+		io_uring_submit(ring);
+		sqe = io_uring_get_sqe(ring);
+	}
+	return sqe;
+}
+
 static int uring_reap(struct saio_ring *r)
 {
 	struct uring_priv *p = r->be_priv;
@@ -352,11 +364,7 @@ static int uring_reap(struct saio_ring *r)
 		/* Another thread reaped the wait's completion while its waiter was between
 		 * unlocking and entering (or in the enter, woken but not running yet): the
 		 * enter waits for one completion, and this no-op is one. */
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
-		if (!sqe) {
-			io_uring_submit(&p->ring);
-			sqe = io_uring_get_sqe(&p->ring);
-		}
+		struct io_uring_sqe *sqe = get_sqe_or_submit(&p->ring);
 		if (sqe) {
 			io_uring_prep_nop(sqe);
 			io_uring_sqe_set_data64(sqe, 0);	/* not an op's completion */
@@ -554,11 +562,7 @@ static void uring_epoll_cancel(struct saio_ring *r)
 	 * Bounded all the same. */
 	for (int i = 0; i < 5000 && p->epw_state == EPW_PENDING; i++) {
 		if (i % 10 == 0) {
-			struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
-			if (!sqe) {
-				io_uring_submit(&p->ring);
-				sqe = io_uring_get_sqe(&p->ring);
-			}
+			struct io_uring_sqe *sqe = get_sqe_or_submit(&p->ring);
 			if (sqe) {
 				io_uring_prep_cancel64(sqe, EPW_UD, 0);
 				io_uring_sqe_set_data64(sqe, 0);

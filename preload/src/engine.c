@@ -37,7 +37,7 @@ struct saio_config saio_cfg = {
 	.drain_max = 1024,
 	.sendfile_copy_max = 16384,
 	.fuse = true,
-	.epoll_fold = false,	/* SAIO_EPOLL_WAIT=1: see README, "a folded wait can hang" */
+	.epoll_fold = false,	/* SAIO_EPOLL_WAIT=1: no faster here (README, "One kernel entry") */
 	.stats_path = NULL,
 	.kmod_workers = 1,
 	.kmod_rings = 16,

@@ -53,6 +53,11 @@ static bool kernel_has_epoll_wait_op(void)
 	return ok;
 }
 
+static long ms_between(const struct timespec *t0, const struct timespec *t1)
+{
+	return (t1->tv_sec - t0->tv_sec) * 1000 + (t1->tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 static int rd_fd;
 static volatile int reader_ok;
 
@@ -373,7 +378,7 @@ int main(void)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		CHECK(epoll_wait(ep2, out, 4, 80) == 0);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		long ms = ms_between(&t0, &t1);
 		CHECK(ms >= 79 && ms < 2000);
 		/* an event arriving during the wait ends it */
 		pthread_t tw;
@@ -433,7 +438,7 @@ int main(void)
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 			r->be->epoll_enter(r, &ts, NULL);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
-			long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+			long ms = ms_between(&t0, &t1);
 			int res = -1;
 			pthread_mutex_lock(&r->lock);
 			bool done = r->be->epoll_done(r, &res);
