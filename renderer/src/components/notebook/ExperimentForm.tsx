@@ -1,6 +1,7 @@
 // An experiment cell as a form: every field of the schema, each with its errors beside it. What
 // the protocol and the driver take depends on which they are: choosing another server brings its
 // protocol's settings, choosing another driver brings that driver's settings.
+import { backendNames } from '../../../../electron/engine/common/backends/catalog';
 import { driverInfo, DRIVERS, defaultDriverSettings } from '../../../../electron/engine/common/drivers/catalog';
 import type { ExperimentCell } from '../../../../electron/engine/common/notebook/schema';
 import { defaultProtocolSettings, KV_WORKLOADS } from '../../../../electron/engine/common/protocols/catalog';
@@ -283,7 +284,7 @@ export function ExperimentForm({ index }: { index: number }) {
       </fieldset>
       <fieldset>
         <legend>Backends & driver</legend>
-        <NameListInput label="backends" path={at('backends')} hint="baseline, saio-sync, saio-uring, saio-uring-fold, saio-kmod — alternated innermost" />
+        <NameListInput label="backends" path={at('backends')} hint={`${backendNames.join(', ')} — alternated innermost`} />
         <TextInput label="reference" path={at('reference')} optional hint="the backend every other is compared with (ratio, 95% CI, verdict); default baseline" />
         <DriverKindInput index={index} cell={cell} />
         <NumberInput label="threads" path={at('driver', 'threads')} />
