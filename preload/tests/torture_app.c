@@ -329,6 +329,31 @@ void set_nb(int fd, bool on)
 	fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 }
 
+void msleep(int ms)
+{
+	struct timespec d = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	while (nanosleep(&d, &d) && errno == EINTR)
+		;
+}
+
+int epoll_new(void)
+{
+	return T(epoll_create1(EPOLL_CLOEXEC));
+}
+
+void ep_add(int ep, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event e = { .events = events, .data.u64 = data };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e))
+		say("epoll_ctl ADD: %s", strerror(errno));
+}
+
+void xclose(int fd)
+{
+	untrack(fd);
+	close(fd);
+}
+
 void tick(int ep)
 {
 	struct epoll_event ev[8];

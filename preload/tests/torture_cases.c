@@ -39,31 +39,6 @@
 
 #define SMALL_RCVBUF 16384
 
-static void msleep(int ms)
-{
-	struct timespec d = { ms / 1000, (long)(ms % 1000) * 1000000 };
-	while (nanosleep(&d, &d) && errno == EINTR)
-		;
-}
-
-static int epoll_new(void)
-{
-	return T(epoll_create1(EPOLL_CLOEXEC));
-}
-
-static void ep_add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event e = { .events = events, .data.u64 = data };
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e))
-		say("epoll_ctl ADD: %s", strerror(errno));
-}
-
-static void xclose(int fd)
-{
-	untrack(fd);
-	close(fd);
-}
-
 /* An event-loop thread: its first epoll_wait gives it a ring under the library. */
 static int loop_thread(void)
 {
