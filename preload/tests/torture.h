@@ -118,6 +118,27 @@ const char *endname(int end);
  * trailer naming their count. Returns a fixed description for the transcript. */
 const char *check_pattern(const struct stream *s, bool want_trailer, uint64_t want_len);
 
+/* ---- read-side scenarios (torture_read.c), entered in torture_cases.c's table ---------- */
+
+void app_ra_keepalive(void);
+void peer_ra_keepalive(struct peer *p);
+void app_ra_close_unread(void);
+void peer_ra_close_unread(struct peer *p);
+void app_ra_peek_fionread(void);
+void peer_ra_peek_fionread(struct peer *p);
+void app_ra_peer_fin(void);
+void peer_ra_peer_fin(struct peer *p);
+void app_ra_peer_rst(void);
+void peer_ra_peer_rst(struct peer *p);
+void app_ra_lt_and_oneshot(void);
+void peer_ra_lt_and_oneshot(struct peer *p);
+void app_ra_dup_read(void);
+void peer_ra_dup_read(struct peer *p);
+void app_ra_poll_select(void);
+void peer_ra_poll_select(struct peer *p);
+void app_ra_blocking_recv(void);
+void peer_ra_blocking_recv(struct peer *p);
+
 /* ---- scenarios (torture_cases.c) ------------------------------------------------------- */
 
 struct scenario {
