@@ -145,6 +145,15 @@ static void conn_init(struct conn *c, int ep, int fd, uint32_t events)
 	ep_add(ep, fd, events, c->tag);
 }
 
+/* A non-blocking connection to the peer, registered with events. */
+static int conn_connect(struct conn *c, int ep, uint32_t events)
+{
+	int fd = connect_peer(0);
+	set_nb(fd, true);
+	conn_init(c, ep, fd, events);
+	return fd;
+}
+
 /* epoll_wait until an event for c brings EPOLLIN (an EOF, a reset bring it too); the
  * masks reported for c meanwhile go into c->seen. each: say every such epoll_wait's mask. */
 static bool wait_for_in(struct conn *c, double secs, bool each)
@@ -274,6 +283,13 @@ static void serve_to_eof(struct conn *c)
 	say("%d requests served, %s", c->served, c->eof ? "then EOF" : "NO EOF");
 }
 
+/* One turn of the loop: the next request's EPOLLIN, its reads, its reply. */
+static void serve_next(struct conn *c)
+{
+	if (wait_in(c, 5))
+		serve(c, read_round(c));
+}
+
 /* ---- peer side: the client --------------------------------------------------------------- */
 
 struct client {
@@ -289,6 +305,16 @@ static void cl_bad(struct client *cl, const char *what, int k)
 {
 	if (!cl->bad[0])
 		snprintf(cl->bad, sizeof(cl->bad), "%s (request %d)", what, k);
+}
+
+/* The app's word on the control pipe; its absence is the first thing not as expected. */
+static void cl_await(struct client *cl, const char *word)
+{
+	char what[64];
+	if (pwait(cl->p, word, 5))
+		return;
+	snprintf(what, sizeof(what), "no \"%s\" from the app", word);
+	cl_bad(cl, what, cl->sent);
 }
 
 /* Request number sent + 1, len bytes, appended at out + *n. */
@@ -324,8 +350,7 @@ static void cl_send(struct client *cl, const char *b, size_t n, size_t cut, int 
 	cl_write(cl, b, cut);
 	if (cut >= n)
 		return;
-	if (!pwait(cl->p, "partial", 5))
-		cl_bad(cl, "no \"partial\" from the app", cl->sent);
+	cl_await(cl, "partial");
 	if (delay_ms)
 		msleep(delay_ms);
 	cl_write(cl, b + cut, n - cut);
@@ -403,6 +428,16 @@ static bool cl_accept(struct client *cl, struct peer *p)
 	return cl->s >= 0;
 }
 
+/* A connection, and request 1 (60 bytes) sent and answered. */
+static bool cl_first(struct client *cl, struct peer *p)
+{
+	if (!cl_accept(cl, p))
+		return false;
+	cl_req(cl, 60, 0, 0);
+	cl_expect(cl);
+	return true;
+}
+
 /*
  * The keep-alive exchange: single requests, two pipelined in one write, requests split
  * over two writes (the rest sent while the app is back in epoll_wait, and at once, likely
@@ -441,8 +476,7 @@ static void keepalive_script(struct client *cl, bool oneshot)
 	/* request 11: the app then holds its registration disarmed (with reply 11 maybe
 	 * still queued in the library: no batch boundary yet) until request 12 is in */
 	cl_req(cl, 60, 0, 0);
-	if (!pwait(cl->p, "disarmed", 5))
-		cl_bad(cl, "no \"disarmed\" from the app", cl->sent);
+	cl_await(cl, "disarmed");
 	cl_req(cl, 61, 0, 0);
 	psend(cl->p, "sent");
 	cl_expect(cl);
@@ -494,16 +528,12 @@ void app_ra_lt_and_oneshot(void)
 {
 	int ep = epoll_new();
 	struct conn c;
-	int fd = connect_peer(0);
-	set_nb(fd, true);
-	conn_init(&c, ep, fd, EPOLLIN | EPOLLRDHUP);
+	int fd = conn_connect(&c, ep, EPOLLIN | EPOLLRDHUP);
 	c.one_recv = true;
 	say("level-triggered:");
 	serve_to_eof(&c);
 	xclose(fd);
-	fd = connect_peer(0);
-	set_nb(fd, true);
-	conn_init(&c, ep, fd, EPOLLIN | EPOLLRDHUP | EPOLLET | EPOLLONESHOT);
+	fd = conn_connect(&c, ep, EPOLLIN | EPOLLRDHUP | EPOLLET | EPOLLONESHOT);
 	c.hold_at = ONESHOT_HOLD;
 	say("one-shot:");
 	serve_to_eof(&c);
@@ -542,11 +572,8 @@ void app_ra_close_unread(void)
 	for (int v = 0; v < CU_N; v++) {
 		struct conn c;
 		char b[8];
-		int fd = connect_peer(0);
-		set_nb(fd, true);
-		conn_init(&c, ep, fd, ET_EVENTS);
-		if (wait_in(&c, 5))
-			serve(&c, read_round(&c));
+		int fd = conn_connect(&c, ep, ET_EVENTS);
+		serve_next(&c);
 		/* a batch boundary (the reply goes out, under the library), and only then
 		 * the next request: no wait below races with its arrival */
 		tick(ep);
@@ -598,12 +625,9 @@ void peer_ra_close_unread(struct peer *p)
 {
 	for (int v = 0; v < CU_N; v++) {
 		struct client cl;
-		if (!cl_accept(&cl, p))
+		if (!cl_first(&cl, p))
 			return;
-		cl_req(&cl, 60, 0, 0);
-		cl_expect(&cl);
-		if (!pwait(p, "go", 5))
-			cl_bad(&cl, "no \"go\" from the app", cl.sent);
+		cl_await(&cl, "go");
 		cl_req(&cl, 45, 0, 0);
 		psend(p, "sent %d", v);
 		bool closed = pwait(p, "closed", 10);
@@ -643,11 +667,9 @@ static void rcv(int fd, size_t n, int flags, const char *what)
 void app_ra_peek_fionread(void)
 {
 	int ep = epoll_new();
-	int fd = connect_peer(0);
-	char a[64], b[64];
-	set_nb(fd, true);
 	struct conn c;
-	conn_init(&c, ep, fd, ET_EVENTS);
+	int fd = conn_connect(&c, ep, ET_EVENTS);
+	char a[64], b[64];
 
 	say("one message, all of it in the socket:");
 	wait_in(&c, 5);
@@ -774,9 +796,7 @@ void app_ra_peer_fin(void)
 {
 	int ep = epoll_new();
 	struct conn c;
-	int fd = connect_peer(0);
-	set_nb(fd, true);
-	conn_init(&c, ep, fd, ET_EVENTS);
+	int fd = conn_connect(&c, ep, ET_EVENTS);
 	ctl_wait("sent 1", 5 * slowness());
 	msleep(20);
 	say("(a) a request and the FIN:");
@@ -793,11 +813,8 @@ void app_ra_peer_fin(void)
 	xclose(fd);
 
 	say("(b) a request, its reply, then the FIN alone:");
-	fd = connect_peer(0);
-	set_nb(fd, true);
-	conn_init(&c, ep, fd, ET_EVENTS);
-	if (wait_in(&c, 5))
-		serve(&c, read_round(&c));
+	fd = conn_connect(&c, ep, ET_EVENTS);
+	serve_next(&c);
 	wait_for_in(&c, 5, true);
 	say("recv: %s", R(recv(fd, c.in, RD, 0)));
 	say("recv: %s", R(recv(fd, c.in, RD, 0)));
@@ -852,11 +869,8 @@ void app_ra_peer_rst(void)
 	struct conn c;
 	for (int v = 0; v < RST_N; v++) {
 		char who = (char)('A' + v);
-		int fd = connect_peer(0);
-		set_nb(fd, true);
-		conn_init(&c, ep, fd, ET_EVENTS);
-		if (wait_in(&c, 5))
-			serve(&c, read_round(&c));
+		int fd = conn_connect(&c, ep, ET_EVENTS);
+		serve_next(&c);
 		if (v == RST_AFTER_BYTES) {
 			tick(ep);	/* the reply goes out, under the library */
 			ctl_send("go");
@@ -895,13 +909,10 @@ void peer_ra_peer_rst(struct peer *p)
 {
 	for (int v = 0; v < RST_N; v++) {
 		struct client cl;
-		if (!cl_accept(&cl, p))
+		if (!cl_first(&cl, p))
 			return;
-		cl_req(&cl, 60, 0, 0);
-		cl_expect(&cl);
 		if (v == RST_AFTER_BYTES) {
-			if (!pwait(p, "go", 5))
-				cl_bad(&cl, "no \"go\" from the app", cl.sent);
+			cl_await(&cl, "go");
 			(void)!send(cl.s, "last words", 10, MSG_NOSIGNAL);
 		}
 		preset(cl.s);
@@ -923,11 +934,8 @@ void app_ra_dup_read(void)
 {
 	int ep = epoll_new();
 	struct conn c;
-	int fd = connect_peer(0);
-	set_nb(fd, true);
-	conn_init(&c, ep, fd, ET_EVENTS);
-	if (wait_in(&c, 5))
-		serve(&c, read_round(&c));
+	int fd = conn_connect(&c, ep, ET_EVENTS);
+	serve_next(&c);
 	wait_in(&c, 5);
 	errno = 0;
 	long r = recv(fd, c.in, 10, 0);
@@ -949,10 +957,8 @@ void app_ra_dup_read(void)
 void peer_ra_dup_read(struct peer *p)
 {
 	struct client cl;
-	if (!cl_accept(&cl, p))
+	if (!cl_first(&cl, p))
 		return;
-	cl_req(&cl, 60, 0, 0);
-	cl_expect(&cl);
 	cl_req(&cl, 70, 0, 0);
 	cl_expect(&cl);
 	cl_req(&cl, 3000, 0, 0);
@@ -990,11 +996,8 @@ void app_ra_poll_select(void)
 {
 	int ep = epoll_new();
 	struct conn c;
-	int fd = connect_peer(0);
-	set_nb(fd, true);
-	conn_init(&c, ep, fd, ET_EVENTS);
-	if (wait_in(&c, 5))
-		serve(&c, read_round(&c));
+	int fd = conn_connect(&c, ep, ET_EVENTS);
+	serve_next(&c);
 
 	say_poll(fd, 5000, "for request 2");
 	errno = 0;
@@ -1030,8 +1033,7 @@ void peer_ra_poll_select(struct peer *p)
 		cl_req(&cl, 60 + 10 * (size_t)i, 0, 0);
 		cl_expect(&cl);
 	}
-	if (!pwait(p, "fin", 5))
-		cl_bad(&cl, "no \"fin\" from the app", cl.sent);
+	cl_await(&cl, "fin");
 	cl_end(&cl, "", true);
 }
 
@@ -1049,8 +1051,7 @@ void app_ra_blocking_recv(void)
 	struct conn c;
 	int fd = connect_peer(0);
 	conn_init(&c, ep, fd, ET_EVENTS);
-	if (wait_in(&c, 5))
-		serve(&c, read_round(&c));
+	serve_next(&c);
 	double t = app_now();
 	errno = 0;
 	long r = recv(fd, c.in, RD, 0);
@@ -1070,14 +1071,11 @@ void app_ra_blocking_recv(void)
 void peer_ra_blocking_recv(struct peer *p)
 {
 	struct client cl;
-	if (!cl_accept(&cl, p))
+	if (!cl_first(&cl, p))
 		return;
-	cl_req(&cl, 60, 0, 0);
-	cl_expect(&cl);
 	msleep(1000);
 	cl_req(&cl, 70, 0, 0);
 	cl_expect(&cl);
-	if (!pwait(p, "fin", 5))
-		cl_bad(&cl, "no \"fin\" from the app", cl.sent);
+	cl_await(&cl, "fin");
 	cl_end(&cl, "", true);
 }
