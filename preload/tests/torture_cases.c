@@ -2454,15 +2454,15 @@ const struct scenario scenarios[] = {
 	  LIB("SAIO_FD_BUDGET=256k") },
 	{ "ktls_keepalive", "kTLS (issue 14)", app_ktls_keepalive, peer_ktls_clients, 120, SMALL_RCVBUF,
 	  LIB(NULL) },
-	/* the read side (torture_read.c): what a read-ahead of the library must not change */
-	{ "ra_keepalive", "read-ahead", app_ra_keepalive, peer_ra_keepalive, 30, 0, LIB(NULL) },
-	{ "ra_close_unread", "read-ahead", app_ra_close_unread, peer_ra_close_unread, 30, 0, LIB(NULL) },
-	{ "ra_peek_fionread", "read-ahead", app_ra_peek_fionread, peer_ra_peek_fionread, 30, 0, LIB(NULL) },
-	{ "ra_peer_fin", "read-ahead", app_ra_peer_fin, peer_ra_peer_fin, 30, 0, LIB(NULL) },
-	{ "ra_peer_rst", "read-ahead", app_ra_peer_rst, peer_ra_peer_rst, 30, 0, LIB(NULL) },
-	{ "ra_lt_and_oneshot", "read-ahead", app_ra_lt_and_oneshot, peer_ra_lt_and_oneshot, 40, 0, LIB(NULL) },
-	{ "ra_dup_read", "read-ahead", app_ra_dup_read, peer_ra_dup_read, 30, 0, LIB(NULL) },
-	{ "ra_poll_select", "read-ahead", app_ra_poll_select, peer_ra_poll_select, 30, 0, LIB(NULL) },
-	{ "ra_blocking_recv", "read-ahead", app_ra_blocking_recv, peer_ra_blocking_recv, 30, 0, LIB(NULL) },
+	/* the read side (torture_read.c): epoll, recv, FIONREAD, poll, close as the kernel answers */
+	{ "ra_keepalive", "read side", app_ra_keepalive, peer_ra_keepalive, 30, 0, LIB(NULL) },
+	{ "ra_close_unread", "read side", app_ra_close_unread, peer_ra_close_unread, 30, 0, LIB(NULL) },
+	{ "ra_peek_fionread", "read side", app_ra_peek_fionread, peer_ra_peek_fionread, 30, 0, LIB(NULL) },
+	{ "ra_peer_fin", "read side", app_ra_peer_fin, peer_ra_peer_fin, 30, 0, LIB(NULL) },
+	{ "ra_peer_rst", "read side", app_ra_peer_rst, peer_ra_peer_rst, 30, 0, LIB(NULL) },
+	{ "ra_lt_and_oneshot", "read side", app_ra_lt_and_oneshot, peer_ra_lt_and_oneshot, 40, 0, LIB(NULL) },
+	{ "ra_dup_read", "read side", app_ra_dup_read, peer_ra_dup_read, 30, 0, LIB(NULL) },
+	{ "ra_poll_select", "read side", app_ra_poll_select, peer_ra_poll_select, 30, 0, LIB(NULL) },
+	{ "ra_blocking_recv", "read side", app_ra_blocking_recv, peer_ra_blocking_recv, 30, 0, LIB(NULL) },
 };
 const unsigned nscenarios = sizeof(scenarios) / sizeof(scenarios[0]);

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * torture_read.c - the read side of the differential torture suite ("read-ahead").
+ * torture_read.c - the read side of the differential torture suite.
  *
  * The app is an event loop like nginx's: a non-blocking TCP socket in an epoll set with
  * EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET; on EPOLLIN it calls recv into a 1024-byte
  * buffer until a call returns less than asked, answers each whole request with one send
- * or writev, and goes back to epoll_wait. The peer is its client. With SAIO_READAHEAD=1 the
- * library itself takes a drained socket's next bytes (or its EOF, or its error) at the
- * batch boundary and must then answer epoll, recv and its kin, ioctl(FIONREAD), poll,
- * select and close (a reset while bytes are left unread) as the kernel would have: each
- * scenario says what the app saw, and the kernel's transcript is the oracle.
+ * or writev, and goes back to epoll_wait. The peer is its client. Each scenario says what
+ * the app saw through epoll, recv and its kin, ioctl(FIONREAD), poll, select and close (a
+ * reset while bytes are left unread), and the kernel's transcript is the oracle: the
+ * library's deferred replies and closes must not change any of it.
+ *
+ * They were written for a read-ahead (the library taking a drained socket's next bytes at
+ * the batch boundary), which was measured and is not shipped: its prototype fails
+ * ra_peer_fin and ra_dup_read (bench/results-2026-12-06-readahead.txt). The scenarios stay
+ * as the read side's checks, and for whatever takes bytes ahead of the application next.
  *
  * Exact, not timing-fragile: where the kernel's answer depends on when a segment arrives,
  * the peer waits for the app's word on the control pipe ("partial", "fin", ...) before it
