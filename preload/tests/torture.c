@@ -660,9 +660,7 @@ static const struct scenario *app_sc;
 
 int main(int argc, char **argv)
 {
-	const char *sl = getenv("TORTURE_SLOW");
-	if (sl && atof(sl) >= 1)
-		slow = atof(sl);
+	slow = slowness();
 	if (argc >= 3 && !strcmp(argv[1], "app")) {
 		app_sc = find(argv[2]);
 		if (!app_sc)

@@ -55,6 +55,7 @@ int connect_peer(int rcvbuf);			/* blocking connect to the peer; tracked */
 int listen_local(int *port);			/* 127.0.0.1:0, listening; tracked */
 void set_nb(int fd, bool on);
 void tick(int ep);				/* epoll_wait(ep, 0 ms): a batch boundary */
+double slowness(void);				/* TORTURE_SLOW (>= 1; else 1): time limits scale by it */
 void msleep(int ms);				/* nanosleep: never a batch boundary */
 int epoll_new(void);				/* epoll_create1, tracked */
 void ep_add(int ep, int fd, uint32_t events, uint64_t data);	/* EPOLL_CTL_ADD, or say why not */

@@ -183,9 +183,7 @@ static const char *kind_of(int fd)
  */
 static void settle_before_table(void)
 {
-	const char *sl = getenv("TORTURE_SLOW");
-	double slow = sl && atof(sl) >= 1 ? atof(sl) : 1;
-	double end = app_now() + 10 * slow;
+	double end = app_now() + 10 * slowness();
 	while (app_now() < end && !ctl_wait("peer-done", 0.01))
 		poll(NULL, 0, 50);
 }
@@ -327,6 +325,12 @@ void set_nb(int fd, bool on)
 {
 	int fl = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+double slowness(void)
+{
+	const char *s = getenv("TORTURE_SLOW");
+	return s && atof(s) >= 1 ? atof(s) : 1;
 }
 
 void msleep(int ms)

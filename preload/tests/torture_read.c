@@ -44,12 +44,6 @@
 #define MAXREQ 32
 #define BODY "ok\n"
 
-static double slowness(void)
-{
-	const char *s = getenv("TORTURE_SLOW");
-	return s && atof(s) >= 1 ? atof(s) : 1;
-}
-
 /* ---- the protocol: requests the peer makes, replies the app makes ---------------------- */
 
 static uint32_t fnv(const void *p, size_t n)
